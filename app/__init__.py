@@ -1,0 +1,133 @@
+"""Frontline: a risk register and threat-countermeasure tracker."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import BASE_DIR, INSTANCE_DIR, config_for
+from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate, talisman
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(INSTANCE_DIR),
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    app.config.from_object(config_for(config_name))
+    app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401 - every model on the metadata before Alembic looks
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        frame_options="DENY",
+        content_security_policy={
+            "default-src": "'self'",
+            "script-src": "'self'",
+            # Bootstrap progress bars and the heat map size themselves with style attributes.
+            "style-src": "'self' 'unsafe-inline'",
+            "img-src": "'self' data:",
+            "object-src": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
+        },
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.auth import bp as auth_bp
+    from app.errors import register_error_handlers
+    from app.main import bp as main_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    register_error_handlers(app)
+
+
+def register_security(app: Flask) -> None:
+    from app.auth.session import load_user
+    from app.security import enforce_roles
+
+    login_manager.user_loader(load_user)
+    app.before_request(enforce_roles)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask import request
+    from flask_login import current_user
+
+    from app.models.user import Role
+    from app.security import can, required_roles_of
+
+    def has_endpoint(endpoint: str) -> bool:
+        return endpoint in app.view_functions
+
+    def endpoint_allowed(endpoint: str) -> bool:
+        allowed = required_roles_of(endpoint)
+        return bool(allowed) and current_user.is_authenticated and current_user.role in allowed
+
+    def merge_args(**changes) -> dict:
+        # The query string with some keys replaced (None drops one): links keep the filters.
+        args = request.args.to_dict()
+        for key, value in changes.items():
+            if value is None:
+                args.pop(key, None)
+            else:
+                args[key] = value
+        return args
+
+    app.jinja_env.globals.update(
+        can=can,
+        Role=Role,
+        has_endpoint=has_endpoint,
+        endpoint_allowed=endpoint_allowed,
+        merge_args=merge_args,
+    )
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)

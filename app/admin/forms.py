@@ -1,0 +1,46 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+class UserForm(FlaskForm):
+    email = StringField(
+        "Email",
+        validators=[
+            DataRequired("Enter an email address."),
+            Email("Enter a valid email address.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=120)])
+    role = SelectField(
+        "Role", choices=ROLE_CHOICES, validate_choice=True, default=Role.VIEWER.value
+    )
+    is_active_account = BooleanField("Active (may sign in)", default=True)
+    password = PasswordField(
+        "Password",
+        validators=[
+            Optional(),
+            Length(
+                min=PASSWORD_MIN_LENGTH,
+                max=PASSWORD_MAX_LENGTH,
+                message=f"Use {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters.",
+            ),
+        ],
+        description="Leave empty to keep the current password.",
+    )
+    submit = SubmitField("Save")
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    user = SelectField("User", choices=[], validate_choice=False)
+    entity = SelectField("Entity", choices=[], validate_choice=False)
+    start = DateField("From", validators=[Optional()])
+    end = DateField("To", validators=[Optional()])

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.admin import bp
+from app.admin.forms import AuditFilterForm, UserForm
+from app.extensions import db
+from app.models.audit import AuditEntry
+from app.models.user import Role, User, normalise_email
+from app.security import roles
+
+
+@bp.route("/users")
+@roles(Role.ADMIN)
+def users():
+    page = db.paginate(select(User).order_by(User.name), per_page=50, error_out=False)
+    return render_template("admin/users.html", page=page)
+
+
+def _email_taken(email: str, user_id: int | None) -> bool:
+    query = select(User.id).where(User.email == email)
+    if user_id is not None:
+        query = query.where(User.id != user_id)
+    return db.session.scalar(query) is not None
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def new_user():
+    form = UserForm()
+    if form.validate_on_submit():
+        email = normalise_email(form.email.data)
+        if _email_taken(email, None):
+            form.email.errors.append("A user with that email already exists.")
+        elif not form.password.data:
+            form.password.errors.append("Set a first password for the new user.")
+        else:
+            user = User(
+                email=email,
+                name=form.name.data.strip(),
+                role=Role(form.role.data),
+                is_active_account=form.is_active_account.data,
+            )
+            user.set_password(form.password.data)
+            db.session.add(user)
+            db.session.commit()
+            flash(f"User {user.email} created.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user) if request.method == "GET" else UserForm()
+    if request.method == "GET":
+        form.role.data = user.role.value
+    if form.validate_on_submit():
+        email = normalise_email(form.email.data)
+        new_role = Role(form.role.data)
+        if _email_taken(email, user.id):
+            form.email.errors.append("A user with that email already exists.")
+        elif user.id == current_user.id and (
+            new_role != Role.ADMIN or not form.is_active_account.data
+        ):
+            form.role.errors.append("You cannot remove your own administrator access.")
+        else:
+            was_active = user.is_active_account
+            user.email = email
+            user.name = form.name.data.strip()
+            user.role = new_role
+            user.is_active_account = form.is_active_account.data
+            if form.password.data:
+                user.set_password(form.password.data)
+            elif was_active and not user.is_active_account:
+                user.session_version += 1
+            db.session.commit()
+            flash(f"User {user.email} saved.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@roles(Role.ADMIN)
+def deactivate_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        abort(400, "You cannot deactivate your own account.")
+    user.is_active_account = False
+    user.session_version += 1  # ends the sessions the user already has
+    db.session.commit()
+    flash(f"{user.email} can no longer sign in.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/audit")
+@roles(Role.ADMIN)
+def audit_log():
+    form = AuditFilterForm(request.args)
+    users = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
+    entities = db.session.scalars(
+        select(AuditEntry.entity_type).distinct().order_by(AuditEntry.entity_type)
+    ).all()
+    form.user.choices = [("", "Anyone")] + [(str(u.id), u.name) for u in users]
+    form.entity.choices = [("", "Everything")] + [(e, e) for e in entities]
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if form.validate():
+        if form.user.data and form.user.data.isdigit():
+            query = query.where(AuditEntry.user_id == int(form.user.data))
+        if form.entity.data:
+            query = query.where(AuditEntry.entity_type == form.entity.data)
+        if form.start.data:
+            query = query.where(AuditEntry.at >= datetime.combine(form.start.data, time(), UTC))
+        if form.end.data:
+            end = datetime.combine(form.end.data + timedelta(days=1), time(), UTC)
+            query = query.where(AuditEntry.at < end)
+        entity_id = request.args.get("entity_id", "").strip()
+        if entity_id:
+            query = query.where(AuditEntry.entity_id == entity_id)
+    else:
+        query = query.where(False)
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template("admin/audit.html", page=page, form=form)

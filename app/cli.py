@@ -1,0 +1,70 @@
+"""Command-line entry points: ``flask --app wsgi <command>``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.audit import set_cli_actor
+from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, User, normalise_email
+
+
+def register_cli(app: Flask) -> None:
+    from app.seed import seed_demo_command, seed_synthetic_command
+
+    app.cli.add_command(users)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(seed_synthetic_command)
+
+
+@click.group(help="Manage the people who can sign in.")
+def users() -> None:
+    set_cli_actor(None, "cli")
+
+
+def _check_password(password: str) -> str:
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        raise click.BadParameter(
+            f"use {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters", param_hint="password"
+        )
+    return password
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in Role], case_sensitive=False),
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create a user who can sign in."""
+    email = normalise_email(email)
+    if "@" not in email:
+        raise click.BadParameter("not an email address", param_hint="--email")
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise click.ClickException(f"A user with email {email} already exists.")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _check_password(password)
+    user = User(email=email, name=name.strip(), role=Role(role.lower()))
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role.value}).")
+
+
+@users.command("list")
+def list_users() -> None:
+    """List every user with role and status."""
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        status = "active" if user.is_active_account else "deactivated"
+        click.echo(f"{user.email:<40} {user.role.value:<9} {status:<12} {user.name}")

@@ -1,0 +1,1 @@
+"""Pure-Python domain logic: no Flask or database imports."""

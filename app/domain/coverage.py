@@ -1,0 +1,345 @@
+"""Single-point-of-failure (SPOF) coverage of production systems as of a date.
+
+Works on plain facts so it can be computed for any past date from history rows, and fast
+enough for thousands of systems: every function indexes its inputs once (O(rows)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+__all__ = [
+    "POSITION_STATUSES",
+    "Coverage",
+    "CoverageError",
+    "CoverageState",
+    "DepartureImpact",
+    "PositionStatusChange",
+    "ResponsibilityFact",
+    "StaffFact",
+    "SystemCoverage",
+    "SystemFact",
+    "coverage_as_of",
+    "coverage_trend",
+    "departure_impact",
+    "percent_of_goal",
+    "pipeline_as_of",
+    "position_status_as_of",
+    "responsibility_end_impact",
+]
+
+CoverageState = Literal["uncovered", "spof", "covered"]
+
+
+class CoverageError(ValueError):
+    """A what-if question that refers to something not in the inputs."""
+
+
+@dataclass(frozen=True)
+class SystemFact:
+    id: int
+    name: str
+    in_production: bool
+    retired_on: date | None = None
+
+    def counts_on(self, d: date) -> bool:
+        return self.in_production and (self.retired_on is None or self.retired_on > d)
+
+
+@dataclass(frozen=True)
+class StaffFact:
+    id: int
+    name: str
+    active: bool = True
+    # Last working day, inclusive.
+    left_on: date | None = None
+
+    def counts_on(self, d: date) -> bool:
+        if self.left_on is None:
+            return self.active
+        return self.left_on >= d
+
+
+@dataclass(frozen=True)
+class ResponsibilityFact:
+    staff_id: int
+    system_id: int
+    since: date
+    # Last day of the responsibility, inclusive.
+    until: date | None = None
+    kind: str = "primary"
+
+    def counts_on(self, d: date) -> bool:
+        return self.since <= d and (self.until is None or self.until >= d)
+
+
+@dataclass(frozen=True)
+class SystemCoverage:
+    system: SystemFact
+    staff_ids: tuple[int, ...]
+
+    @property
+    def state(self) -> CoverageState:
+        if not self.staff_ids:
+            return "uncovered"
+        return "spof" if len(self.staff_ids) == 1 else "covered"
+
+
+@dataclass
+class Coverage:
+    as_of: date
+    systems: list[SystemCoverage]
+    spof_systems: list[SystemFact] = field(default_factory=list)
+    uncovered_systems: list[SystemFact] = field(default_factory=list)
+    sole_responsible: list[tuple[StaffFact, list[SystemFact]]] = field(default_factory=list)
+
+    @property
+    def spof_staff_count(self) -> int:
+        """KR2: distinct people who are the only one responsible for a production system."""
+        return len(self.sole_responsible)
+
+    @property
+    def spof_system_count(self) -> int:
+        return len(self.spof_systems)
+
+    @property
+    def uncovered_count(self) -> int:
+        return len(self.uncovered_systems)
+
+    @property
+    def covered_count(self) -> int:
+        return len(self.systems) - self.spof_system_count - self.uncovered_count
+
+    def state_of(self, system_id: int) -> CoverageState | None:
+        """State of one system, or None if it was not a counted production system that day."""
+        for entry in self.systems:
+            if entry.system.id == system_id:
+                return entry.state
+        return None
+
+
+def _system_key(system: SystemFact) -> tuple[str, int]:
+    return (system.name.casefold(), system.id)
+
+
+def _coverage(
+    systems_by_id: Mapping[int, SystemFact],
+    staff_by_id: Mapping[int, StaffFact],
+    responsibilities: Iterable[ResponsibilityFact],
+    as_of: date,
+) -> Coverage:
+    live = {sid: s for sid, s in systems_by_id.items() if s.counts_on(as_of)}
+    present = {pid for pid, p in staff_by_id.items() if p.counts_on(as_of)}
+    holders: dict[int, set[int]] = {sid: set() for sid in live}
+    for r in responsibilities:
+        # Responsibilities of unknown staff or for unknown systems are ignored, not errors:
+        # history rows may outlive the records they point to.
+        if r.system_id in holders and r.staff_id in present and r.counts_on(as_of):
+            holders[r.system_id].add(r.staff_id)
+
+    entries = sorted(
+        (SystemCoverage(live[sid], tuple(sorted(ids))) for sid, ids in holders.items()),
+        key=lambda e: _system_key(e.system),
+    )
+    spof: list[SystemFact] = []
+    uncovered: list[SystemFact] = []
+    sole: dict[int, list[SystemFact]] = {}
+    for entry in entries:
+        state = entry.state
+        if state == "spof":
+            spof.append(entry.system)
+            sole.setdefault(entry.staff_ids[0], []).append(entry.system)
+        elif state == "uncovered":
+            uncovered.append(entry.system)
+    sole_responsible = sorted(
+        ((staff_by_id[pid], owned) for pid, owned in sole.items()),
+        key=lambda pair: (pair[0].name.casefold(), pair[0].id),
+    )
+    return Coverage(as_of, entries, spof, uncovered, sole_responsible)
+
+
+def _index_systems(systems: Iterable[SystemFact]) -> dict[int, SystemFact]:
+    return {s.id: s for s in systems}
+
+
+def _index_staff(staff: Iterable[StaffFact]) -> dict[int, StaffFact]:
+    return {p.id: p for p in staff}
+
+
+def coverage_as_of(
+    systems: Iterable[SystemFact],
+    staff: Iterable[StaffFact],
+    responsibilities: Iterable[ResponsibilityFact],
+    as_of: date,
+) -> Coverage:
+    return _coverage(_index_systems(systems), _index_staff(staff), responsibilities, as_of)
+
+
+def coverage_trend(
+    systems: Iterable[SystemFact],
+    staff: Iterable[StaffFact],
+    responsibilities: Iterable[ResponsibilityFact],
+    dates: Iterable[date],
+) -> list[tuple[date, int, int, int]]:
+    """(date, spof_staff_count, spof_system_count, uncovered_count) for each date, in order."""
+    systems_by_id = _index_systems(systems)
+    staff_by_id = _index_staff(staff)
+    rows = list(responsibilities)  # iterated once per date
+    trend = []
+    for d in dates:
+        c = _coverage(systems_by_id, staff_by_id, rows, d)
+        trend.append((d, c.spof_staff_count, c.spof_system_count, c.uncovered_count))
+    return trend
+
+
+@dataclass(frozen=True)
+class DepartureImpact:
+    # First day without the person or responsibility; the coverage compared is on this day.
+    effective_on: date
+    new_spof_systems: list[SystemFact]
+    new_uncovered_systems: list[SystemFact]
+
+    @property
+    def has_impact(self) -> bool:
+        return bool(self.new_spof_systems or self.new_uncovered_systems)
+
+
+def _diff(before: Coverage, after: Coverage) -> DepartureImpact:
+    was_spof = {s.id for s in before.spof_systems}
+    was_uncovered = {s.id for s in before.uncovered_systems}
+    return DepartureImpact(
+        effective_on=after.as_of,
+        new_spof_systems=[s for s in after.spof_systems if s.id not in was_spof],
+        new_uncovered_systems=[s for s in after.uncovered_systems if s.id not in was_uncovered],
+    )
+
+
+def _earlier(current: date | None, proposed: date) -> date:
+    # A what-if can only bring an end date forward, never extend an existing one.
+    return proposed if current is None else min(current, proposed)
+
+
+def departure_impact(
+    systems: Iterable[SystemFact],
+    staff: Iterable[StaffFact],
+    responsibilities: Iterable[ResponsibilityFact],
+    staff_id: int,
+    left_on: date,
+) -> DepartureImpact:
+    """Systems that become SPOF or uncovered on the day after ``left_on`` if this person leaves."""
+    systems_by_id = _index_systems(systems)
+    staff_by_id = _index_staff(staff)
+    if staff_id not in staff_by_id:
+        raise CoverageError(f"No staff member with id {staff_id}.")
+    rows = list(responsibilities)
+    day_after = left_on + timedelta(days=1)
+    before = _coverage(systems_by_id, staff_by_id, rows, day_after)
+
+    person = staff_by_id[staff_id]
+    # Inactive with no leaving date already never counts; giving them one would revive them.
+    if person.active or person.left_on is not None:
+        person = replace(person, left_on=_earlier(person.left_on, left_on))
+    after = _coverage(systems_by_id, {**staff_by_id, staff_id: person}, rows, day_after)
+    return _diff(before, after)
+
+
+def responsibility_end_impact(
+    systems: Iterable[SystemFact],
+    staff: Iterable[StaffFact],
+    responsibilities: Sequence[ResponsibilityFact],
+    which: int | tuple[int, int],
+    until: date,
+) -> DepartureImpact:
+    """Impact of ending a responsibility on ``until`` (last day inclusive).
+
+    ``which`` is an index into ``responsibilities`` or a (staff_id, system_id) pair; a pair ends
+    every responsibility that person has for that system (primary and backup alike).
+    """
+    systems_by_id = _index_systems(systems)
+    staff_by_id = _index_staff(staff)
+    rows = list(responsibilities)
+    if isinstance(which, tuple):
+        staff_id, system_id = which
+        targets = [
+            i for i, r in enumerate(rows) if (r.staff_id, r.system_id) == (staff_id, system_id)
+        ]
+        if not targets:
+            raise CoverageError(
+                f"Staff member {staff_id} has no responsibility for system {system_id}."
+            )
+    else:
+        if isinstance(which, bool) or not isinstance(which, int) or not 0 <= which < len(rows):
+            raise CoverageError(f"No responsibility at position {which!r}.")
+        targets = [which]
+
+    day_after = until + timedelta(days=1)
+    before = _coverage(systems_by_id, staff_by_id, rows, day_after)
+    changed = list(rows)
+    for i in targets:
+        changed[i] = replace(rows[i], until=_earlier(rows[i].until, until))
+    after = _coverage(systems_by_id, staff_by_id, changed, day_after)
+    return _diff(before, after)
+
+
+# Recruitment pipeline for the hiring key result.
+
+POSITION_STATUSES: tuple[str, ...] = (
+    "planned",
+    "active_hiring",
+    "final_stages",
+    "filled",
+    "cancelled",
+)
+
+
+@dataclass(frozen=True)
+class PositionStatusChange:
+    position_id: int
+    status: str
+    changed_on: date
+
+    def __post_init__(self) -> None:
+        if self.status not in POSITION_STATUSES:
+            raise CoverageError(
+                f'Unknown position status "{self.status}": expected one of '
+                f"{', '.join(POSITION_STATUSES)}."
+            )
+
+
+def _statuses_as_of(changes: Iterable[PositionStatusChange], as_of: date) -> dict[int, str]:
+    latest: dict[int, PositionStatusChange] = {}
+    for change in changes:
+        if change.changed_on > as_of:
+            continue
+        current = latest.get(change.position_id)
+        # ">=" so that, on the same day, the change given later wins.
+        if current is None or change.changed_on >= current.changed_on:
+            latest[change.position_id] = change
+    return {pid: change.status for pid, change in latest.items()}
+
+
+def position_status_as_of(
+    changes: Iterable[PositionStatusChange], position_id: int, as_of: date
+) -> str | None:
+    relevant = (c for c in changes if c.position_id == position_id)
+    return _statuses_as_of(relevant, as_of).get(position_id)
+
+
+def pipeline_as_of(changes: Iterable[PositionStatusChange], as_of: date) -> dict[str, int]:
+    """Positions per status on ``as_of``; every known status is a key, in pipeline order."""
+    counts = dict.fromkeys(POSITION_STATUSES, 0)
+    for status in _statuses_as_of(changes, as_of).values():
+        counts[status] += 1
+    return counts
+
+
+def percent_of_goal(value: int, goal: int) -> int:
+    """Whole percent of ``goal`` reached, rounding halves up (12.5% shows as 13%)."""
+    if goal <= 0:
+        return 0
+    ratio = Decimal(value) * 100 / Decimal(goal)
+    return int(ratio.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -1,0 +1,155 @@
+"""The audit log: every change to an audited model, written in the same transaction.
+
+Models opt in with ``__audited__ = True``. A ``after_flush`` listener compares each
+new, changed or deleted object's attribute history and writes one row per object,
+so no view or command can change the register without leaving a trace.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, event, insert, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import utcnow
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(16))
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str | None] = mapped_column(String(300))
+    old_values: Mapped[dict | None] = mapped_column(JSON)
+    new_values: Mapped[dict | None] = mapped_column(JSON)
+
+    user = relationship("User", lazy="joined")
+
+
+def to_json_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    if hasattr(value, "__table__"):
+        return _entity_id(value)
+    return value
+
+
+def _actor() -> tuple[int | None, str]:
+    from flask import g, has_request_context
+
+    if has_request_context():
+        from flask_login import current_user
+
+        user = getattr(g, "api_user", None) or current_user
+        if user is not None and getattr(user, "is_authenticated", False):
+            return user.id, user.email
+        return None, "anonymous"
+    actor = db.session.info.get("audit_actor")
+    if actor is not None:
+        return actor
+    return None, "system"
+
+
+def set_cli_actor(user_id: int | None, label: str) -> None:
+    """Name who is acting for changes made outside a request (CLI, seeding)."""
+    db.session.info["audit_actor"] = (user_id, label)
+
+
+def _entity_id(obj: Any) -> str:
+    # New objects have no identity key yet inside the flush, but their primary key is set.
+    state = inspect(obj)
+    key = state.mapper.primary_key_from_instance(obj)
+    return ":".join(str(part) for part in key)
+
+
+def _collection_ids(values: Any) -> list:
+    return sorted(to_json_value(v) for v in values if v is not None)
+
+
+def _changes(obj: Any, action: str) -> tuple[dict | None, dict | None]:
+    state = inspect(obj)
+    excluded = set(getattr(obj, "__audit_exclude__", ())) | {"created_at", "updated_at"}
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in excluded:
+            continue
+        hist = state.attrs[key].history
+        if action == "create":
+            new[key] = to_json_value(getattr(obj, key))
+        elif action == "delete":
+            value = (
+                hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            )
+            old[key] = to_json_value(value)
+        elif hist.has_changes():
+            old[key] = to_json_value(hist.deleted[0] if hist.deleted else None)
+            new[key] = to_json_value(hist.added[0] if hist.added else None)
+    for key in getattr(obj, "__audit_collections__", ()):
+        hist = state.attrs[key].history
+        if action == "create":
+            new[key] = _collection_ids(getattr(obj, key))
+        elif hist.has_changes():
+            before = list(hist.unchanged) + list(hist.deleted)
+            after = list(hist.unchanged) + list(hist.added)
+            old[key] = _collection_ids(before)
+            new[key] = _collection_ids(after)
+    return (old or None), (new or None)
+
+
+@event.listens_for(Session, "after_flush")
+def _write_audit_entries(session: Session, flush_context: Any) -> None:
+    rows = []
+    user_id, actor = None, None
+    for action, objects in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
+        for obj in objects:
+            if not getattr(obj, "__audited__", False):
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=True):
+                continue
+            old, new = _changes(obj, action)
+            if action == "update" and not old and not new:
+                continue
+            if actor is None:
+                user_id, actor = _actor()
+            rows.append(
+                {
+                    "at": utcnow(),
+                    "user_id": user_id,
+                    "actor": actor,
+                    "action": action,
+                    "entity_type": type(obj).__name__,
+                    "entity_id": _entity_id(obj),
+                    "summary": str(obj)[:300],
+                    "old_values": old,
+                    "new_values": new,
+                }
+            )
+    if rows:
+        session.connection().execute(insert(AuditEntry.__table__), rows)

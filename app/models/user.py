@@ -1,0 +1,85 @@
+"""People who sign in, and the roles that decide what they may change."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.base import TimestampMixin, enum_column
+
+
+class Role(enum.Enum):
+    ADMIN = "admin"
+    SECURITY = "security"
+    MANAGER = "manager"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return {
+            Role.ADMIN: "Administrator",
+            Role.SECURITY: "Security team",
+            Role.MANAGER: "Manager",
+            Role.VIEWER: "Leadership (read only)",
+        }[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            names = ", ".join(r.value for r in cls)
+            raise ValueError(f"Unknown role {text!r}; choose one of {names}.") from None
+
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 256
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __audited__ = True
+    __audit_exclude__ = ("password_hash", "session_version", "last_login_at")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = enum_column(Role, default=Role.VIEWER)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Bumped to end every existing session (deactivation, password change).
+    session_version: Mapped[int] = mapped_column(default=1)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.session_version = (self.session_version or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role == Role.ADMIN or self.role in roles
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
