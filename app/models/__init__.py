@@ -1,7 +1,74 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from app.models.audit import AuditEntry
+from app.models.countermeasures import (
+    Countermeasure,
+    CountermeasureStatus,
+    CountermeasureStatusChange,
+    CountermeasureType,
+    Effectiveness,
+)
+from app.models.okrs import (
+    GoalDirection,
+    KeyResult,
+    KeyResultStatus,
+    Objective,
+    ObjectiveNarrative,
+    Rating,
+)
 from app.models.setting import Setting
+from app.models.systems import (
+    Criticality,
+    Position,
+    PositionStatus,
+    PositionStatusChange,
+    Responsibility,
+    ResponsibilityKind,
+    StaffMember,
+    System,
+)
+from app.models.threats import (
+    Tag,
+    Threat,
+    ThreatCategory,
+    ThreatFeed,
+    ThreatScoreChange,
+    ThreatSource,
+    ThreatStatus,
+    Treatment,
+)
 from app.models.user import Role, User
 
-__all__ = ["AuditEntry", "Role", "Setting", "User"]
+__all__ = [
+    "AuditEntry",
+    "Countermeasure",
+    "CountermeasureStatus",
+    "CountermeasureStatusChange",
+    "CountermeasureType",
+    "Criticality",
+    "Effectiveness",
+    "GoalDirection",
+    "KeyResult",
+    "KeyResultStatus",
+    "Objective",
+    "ObjectiveNarrative",
+    "Position",
+    "PositionStatus",
+    "PositionStatusChange",
+    "Rating",
+    "Responsibility",
+    "ResponsibilityKind",
+    "Role",
+    "Setting",
+    "StaffMember",
+    "System",
+    "Tag",
+    "Threat",
+    "ThreatCategory",
+    "ThreatFeed",
+    "ThreatScoreChange",
+    "ThreatSource",
+    "ThreatStatus",
+    "Treatment",
+    "User",
+]

@@ -1,0 +1,114 @@
+"""Countermeasures against threats, counted in the fiscal quarter they were deployed."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import Column, Date, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin, enum_column
+
+
+class CountermeasureType(enum.Enum):
+    PREVENTIVE = "preventive"
+    DETECTIVE = "detective"
+    CORRECTIVE = "corrective"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class CountermeasureStatus(enum.Enum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DEPLOYED = "deployed"
+    RETIRED = "retired"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Effectiveness(enum.Enum):
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+
+    @property
+    def label(self) -> str:
+        return {"yes": "Effective", "partly": "Partly effective", "no": "Not effective"}[self.value]
+
+
+countermeasure_threats = Table(
+    "countermeasure_threats",
+    db.metadata,
+    Column(
+        "countermeasure_id", ForeignKey("countermeasures.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("threat_id", ForeignKey("threats.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Countermeasure(TimestampMixin, db.Model):
+    __tablename__ = "countermeasures"
+    __audited__ = True
+    __audit_exclude__ = ("version",)
+    __audit_collections__ = ("threats",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    type: Mapped[CountermeasureType] = enum_column(
+        CountermeasureType, default=CountermeasureType.PREVENTIVE, index=True
+    )
+    status: Mapped[CountermeasureStatus] = enum_column(
+        CountermeasureStatus, default=CountermeasureStatus.PLANNED, index=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # First day of the fiscal quarter it is planned for: a quarter stored as a date.
+    target_quarter_start: Mapped[date | None] = mapped_column(Date, index=True)
+    deployed_on: Mapped[date | None] = mapped_column(Date, index=True)
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    verified_on: Mapped[date | None] = mapped_column(Date)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    effectiveness: Mapped[Effectiveness | None] = enum_column(Effectiveness)
+    version: Mapped[int] = mapped_column(default=1)
+
+    owner = relationship("User", foreign_keys=[owner_id])
+    verified_by = relationship("User", foreign_keys=[verified_by_id])
+    threats = relationship("Threat", secondary=countermeasure_threats, order_by="Threat.title")
+    status_changes: Mapped[list[CountermeasureStatusChange]] = relationship(
+        back_populates="countermeasure",
+        cascade="all, delete-orphan",
+        order_by="(CountermeasureStatusChange.changed_on, CountermeasureStatusChange.id)",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CountermeasureStatusChange(db.Model):
+    __tablename__ = "countermeasure_status_changes"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    countermeasure_id: Mapped[int] = mapped_column(
+        ForeignKey("countermeasures.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[CountermeasureStatus] = enum_column(CountermeasureStatus)
+    changed_on: Mapped[date] = mapped_column(Date)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    countermeasure: Mapped[Countermeasure] = relationship(back_populates="status_changes")
+
+    def __str__(self) -> str:
+        return f"countermeasure {self.countermeasure_id} {self.status.value} on {self.changed_on}"

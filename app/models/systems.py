@@ -1,0 +1,197 @@
+"""Production systems, the staff responsible for them, and SPOF hiring positions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin, enum_column
+
+
+class Criticality(enum.Enum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ResponsibilityKind(enum.Enum):
+    PRIMARY = "primary"
+    BACKUP = "backup"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class PositionStatus(enum.Enum):
+    PLANNED = "planned"
+    ACTIVE_HIRING = "active_hiring"
+    FINAL_STAGES = "final_stages"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {
+            PositionStatus.PLANNED: "Planned",
+            PositionStatus.ACTIVE_HIRING: "Active hiring",
+            PositionStatus.FINAL_STAGES: "Final stages",
+            PositionStatus.FILLED: "Filled",
+            PositionStatus.CANCELLED: "Cancelled",
+        }[self]
+
+
+# Records people edit concurrently carry a ``version``: SQLAlchemy refuses an update
+# made from a stale read (StaleDataError), which the views and API answer with 409.
+
+
+class System(TimestampMixin, db.Model):
+    __tablename__ = "systems"
+    __audited__ = True
+    __audit_exclude__ = ("version",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    team: Mapped[str] = mapped_column(String(120), default="", index=True)
+    criticality: Mapped[Criticality] = enum_column(
+        Criticality, default=Criticality.MEDIUM, index=True
+    )
+    in_production: Mapped[bool] = mapped_column(default=True, index=True)
+    retired_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(default=1)
+
+    responsibilities: Mapped[list[Responsibility]] = relationship(
+        back_populates="system", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffMember(TimestampMixin, db.Model):
+    __tablename__ = "staff_members"
+    __audited__ = True
+    __audit_exclude__ = ("version",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    team: Mapped[str] = mapped_column(String(120), default="", index=True)
+    active: Mapped[bool] = mapped_column(default=True, index=True)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    version: Mapped[int] = mapped_column(default=1)
+
+    user = relationship("User")
+    responsibilities: Mapped[list[Responsibility]] = relationship(
+        back_populates="staff_member", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Responsibility(TimestampMixin, db.Model):
+    __tablename__ = "responsibilities"
+    __audited__ = True
+    __audit_exclude__ = ("version",)
+    __table_args__ = (
+        CheckConstraint("until IS NULL OR until >= since", name="until_not_before_since"),
+        Index("ix_responsibilities_system_dates", "system_id", "since", "until"),
+        Index("ix_responsibilities_staff_dates", "staff_member_id", "since", "until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"))
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"))
+    kind: Mapped[ResponsibilityKind] = enum_column(
+        ResponsibilityKind, default=ResponsibilityKind.PRIMARY
+    )
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(default=1)
+
+    staff_member: Mapped[StaffMember] = relationship(back_populates="responsibilities")
+    system: Mapped[System] = relationship(back_populates="responsibilities")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return f"staff {self.staff_member_id} on system {self.system_id} from {self.since}"
+
+
+position_systems = Table(
+    "position_systems",
+    db.metadata,
+    Column("position_id", ForeignKey("positions.id", ondelete="CASCADE"), primary_key=True),
+    Column("system_id", ForeignKey("systems.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Position(TimestampMixin, db.Model):
+    __tablename__ = "positions"
+    __audited__ = True
+    __audit_exclude__ = ("version",)
+    __audit_collections__ = ("systems",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(120), default="", index=True)
+    status: Mapped[PositionStatus] = enum_column(
+        PositionStatus, default=PositionStatus.PLANNED, index=True
+    )
+    opened_on: Mapped[date] = mapped_column(Date)
+    filled_on: Mapped[date | None] = mapped_column(Date)
+    hire_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL"), index=True
+    )
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(default=1)
+
+    hire: Mapped[StaffMember | None] = relationship()
+    systems: Mapped[list[System]] = relationship(secondary=position_systems)
+    status_changes: Mapped[list[PositionStatusChange]] = relationship(
+        back_populates="position",
+        cascade="all, delete-orphan",
+        order_by="(PositionStatusChange.changed_on, PositionStatusChange.id)",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PositionStatusChange(db.Model):
+    __tablename__ = "position_status_changes"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position_id: Mapped[int] = mapped_column(
+        ForeignKey("positions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[PositionStatus] = enum_column(PositionStatus)
+    changed_on: Mapped[date] = mapped_column(Date, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    position: Mapped[Position] = relationship(back_populates="status_changes")
+
+    def __str__(self) -> str:
+        return f"position {self.position_id} {self.status.value} on {self.changed_on}"

@@ -1,0 +1,195 @@
+"""The threat register: one record is a threat and its risk, with its score history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin, enum_column
+
+
+class ThreatSource(enum.Enum):
+    INTERNAL = "internal"
+    INCIDENT = "incident"
+    AUDIT = "audit"
+    THREAT_INTEL = "threat_intel"
+
+    @property
+    def label(self) -> str:
+        return {
+            ThreatSource.INTERNAL: "Internal finding",
+            ThreatSource.INCIDENT: "Incident",
+            ThreatSource.AUDIT: "Audit",
+            ThreatSource.THREAT_INTEL: "Threat-intelligence feed",
+        }[self]
+
+
+class ThreatStatus(enum.Enum):
+    IDENTIFIED = "identified"
+    ASSESSED = "assessed"
+    IN_TREATMENT = "in_treatment"
+    MONITORING = "monitoring"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Treatment(enum.Enum):
+    MITIGATE = "mitigate"
+    ACCEPT = "accept"
+    TRANSFER = "transfer"
+    AVOID = "avoid"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class ThreatCategory(TimestampMixin, db.Model):
+    __tablename__ = "threat_categories"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ThreatFeed(TimestampMixin, db.Model):
+    """A named source that threats were imported from (a threat-intelligence feed)."""
+
+    __tablename__ = "threat_feeds"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), default="stix")
+    url: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+threat_systems = Table(
+    "threat_systems",
+    db.metadata,
+    Column("threat_id", ForeignKey("threats.id", ondelete="CASCADE"), primary_key=True),
+    Column("system_id", ForeignKey("systems.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+threat_tags = Table(
+    "threat_tags",
+    db.metadata,
+    Column("threat_id", ForeignKey("threats.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Threat(TimestampMixin, db.Model):
+    __tablename__ = "threats"
+    __audited__ = True
+    __audit_exclude__ = ("version",)
+    __audit_collections__ = ("systems", "tags")
+    __table_args__ = (
+        Index("ix_threats_open_residual", "archived_at", "residual_score", "inherent_score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("threat_categories.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[ThreatSource] = enum_column(ThreatSource, default=ThreatSource.INTERNAL)
+    feed_id: Mapped[int | None] = mapped_column(
+        ForeignKey("threat_feeds.id", ondelete="SET NULL"), index=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[ThreatStatus] = enum_column(
+        ThreatStatus, default=ThreatStatus.IDENTIFIED, index=True
+    )
+    treatment: Mapped[Treatment | None] = enum_column(Treatment, index=True)
+    treatment_rationale: Mapped[str] = mapped_column(Text, default="")
+    acceptance_approver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    acceptance_expires_on: Mapped[date | None] = mapped_column(Date)
+    identified_on: Mapped[date] = mapped_column(Date, index=True)
+    next_review_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # Current scores, kept beside the history so the list can sort and filter in SQL.
+    inherent_likelihood: Mapped[int] = mapped_column(default=1)
+    inherent_impact: Mapped[int] = mapped_column(default=1)
+    residual_likelihood: Mapped[int] = mapped_column(default=1)
+    residual_impact: Mapped[int] = mapped_column(default=1)
+    inherent_score: Mapped[int] = mapped_column(default=1, index=True)
+    residual_score: Mapped[int] = mapped_column(default=1, index=True)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    category: Mapped[ThreatCategory | None] = relationship()
+    feed: Mapped[ThreatFeed | None] = relationship()
+    owner = relationship("User", foreign_keys=[owner_id])
+    acceptance_approver = relationship("User", foreign_keys=[acceptance_approver_id])
+    systems = relationship("System", secondary=threat_systems, order_by="System.name")
+    tags: Mapped[list[Tag]] = relationship(secondary=threat_tags, order_by="Tag.name")
+    score_changes: Mapped[list[ThreatScoreChange]] = relationship(
+        back_populates="threat",
+        cascade="all, delete-orphan",
+        order_by="(ThreatScoreChange.changed_on, ThreatScoreChange.id)",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ThreatScoreChange(db.Model):
+    """One assessment of a threat's scores; the register as of a date replays these."""
+
+    __tablename__ = "threat_score_changes"
+    __audited__ = True
+    __table_args__ = (Index("ix_threat_score_changes_threat_date", "threat_id", "changed_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
+    changed_on: Mapped[date] = mapped_column(Date, index=True)
+    inherent_likelihood: Mapped[int]
+    inherent_impact: Mapped[int]
+    residual_likelihood: Mapped[int]
+    residual_impact: Mapped[int]
+    inherent_score: Mapped[int]
+    residual_score: Mapped[int]
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The countermeasure whose deployment brought this change, if any: credits it.
+    countermeasure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("countermeasures.id", ondelete="SET NULL"), index=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    threat: Mapped[Threat] = relationship(back_populates="score_changes")
+    author = relationship("User")
+
+    def __str__(self) -> str:
+        return f"threat {self.threat_id} scored on {self.changed_on}"
