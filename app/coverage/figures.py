@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from app import fiscal
 from app.domain.coverage import (
@@ -39,44 +39,59 @@ SPOF_POSITIONS_GOAL_KEY = "spof_positions_goal"
 DEFAULT_SPOF_POSITIONS_GOAL = 4
 
 
+def _rows(query):
+    # Plain Core rows on the session's connection: the ORM result machinery costs several
+    # times more for tens of thousands of rows, and these are read-only tuples anyway.
+    return db.session.connection().execute(query).all()
+
+
 def _system_facts(first: date) -> list[SystemFact]:
     # Only production systems not retired before the window can count on any of its days.
-    rows = db.session.execute(
+    rows = _rows(
         select(System.id, System.name, System.in_production, System.retired_on).where(
             System.in_production.is_(True),
             or_(System.retired_on.is_(None), System.retired_on > first),
         )
     )
-    return [SystemFact(r.id, r.name, r.in_production, r.retired_on) for r in rows]
+    return [SystemFact(*r) for r in rows]
 
 
 def _staff_facts() -> list[StaffFact]:
-    rows = db.session.execute(
-        select(StaffMember.id, StaffMember.name, StaffMember.active, StaffMember.left_on)
-    )
-    return [StaffFact(r.id, r.name, r.active, r.left_on) for r in rows]
+    rows = _rows(select(StaffMember.id, StaffMember.name, StaffMember.active, StaffMember.left_on))
+    return [StaffFact(*r) for r in rows]
 
 
 def responsibility_facts(
     first: date, last: date, exclude_id: int | None = None
 ) -> list[ResponsibilityFact]:
+    # The kind (primary or backup) does not change coverage, so it is not loaded.
     query = select(
         Responsibility.staff_member_id,
         Responsibility.system_id,
         Responsibility.since,
         Responsibility.until,
-        Responsibility.kind,
     ).where(
         Responsibility.since <= last,
         or_(Responsibility.until.is_(None), Responsibility.until >= first),
+        # Only rows that can count: for a production system, held by someone present then.
+        Responsibility.system_id.in_(
+            select(System.id).where(
+                System.in_production.is_(True),
+                or_(System.retired_on.is_(None), System.retired_on > first),
+            )
+        ),
+        Responsibility.staff_member_id.in_(
+            select(StaffMember.id).where(
+                or_(
+                    and_(StaffMember.left_on.is_(None), StaffMember.active.is_(True)),
+                    StaffMember.left_on >= first,
+                )
+            )
+        ),
     )
     if exclude_id is not None:
         query = query.where(Responsibility.id != exclude_id)
-    rows = db.session.execute(query)
-    return [
-        ResponsibilityFact(r.staff_member_id, r.system_id, r.since, r.until, r.kind.value)
-        for r in rows
-    ]
+    return [ResponsibilityFact(*r) for r in _rows(query)]
 
 
 def load_facts(
@@ -100,9 +115,21 @@ def coverage_trend_for_dates(dates: Iterable[date]) -> list[tuple[date, int, int
 
 def coverage_trend_for_fiscal_year(fiscal_year: int) -> list[tuple[Quarter, int, int, int]]:
     """(quarter, SPOF staff, SPOF systems, uncovered systems) at each quarter end."""
+    return coverage_with_trend(None, fiscal_year)[1]
+
+
+def coverage_with_trend(
+    as_of: date | None, fiscal_year: int
+) -> tuple[Coverage | None, list[tuple[Quarter, int, int, int]]]:
+    """Coverage on ``as_of`` and the fiscal year's quarter-end trend from one load of facts."""
     quarters = quarters_of_fiscal_year(fiscal_year, fiscal.start_month())
-    trend = coverage_trend_for_dates(q.last_day for q in quarters)
-    return [(q, *row[1:]) for q, row in zip(quarters, trend, strict=True)]
+    ends = [q.last_day for q in quarters]
+    days = ends + ([as_of] if as_of else [])
+    systems, staff, responsibilities = load_facts(min(days), max(days))
+    trend = coverage_trend(systems, staff, responsibilities, ends)
+    rows = [(q, *row[1:]) for q, row in zip(quarters, trend, strict=True)]
+    result = coverage_as_of(systems, staff, responsibilities, as_of) if as_of else None
+    return result, rows
 
 
 def spof_staff_count(as_of: date) -> int:

@@ -138,9 +138,8 @@ def coverage():
             ),
             400,
         )
-    result = figures.coverage_on(as_of)
     fy = fiscal.quarter_of_date(as_of).fiscal_year
-    trend = figures.coverage_trend_for_fiscal_year(fy)
+    result, trend = figures.coverage_with_trend(as_of, fy)
     hiring = figures.hiring_summary(as_of)
     return render_template(
         "coverage/coverage.html",
@@ -159,7 +158,7 @@ def coverage():
 # Systems.
 
 SYSTEM_SORTS = {
-    "name": System.name,
+    "name": func.lower(System.name),
     "team": System.team,
     "criticality": CRITICALITY_ORDER,
     "updated": System.updated_at,
@@ -204,7 +203,7 @@ def systems():
     key = sort.lstrip("-")
     column = holders if key == "people" else SYSTEM_SORTS.get(key, System.name)
     order = column.desc() if sort.startswith("-") else column.asc()
-    query = query.order_by(order, System.name, System.id)
+    query = query.order_by(order, func.lower(System.name), System.id)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     people = queries.holders_of((s.id for s in page.items), as_of)
     rows = [
@@ -330,7 +329,11 @@ def edit_system(system_id: int):
 
 # Staff.
 
-STAFF_SORTS = {"name": StaffMember.name, "team": StaffMember.team, "left": StaffMember.left_on}
+STAFF_SORTS = {
+    "name": func.lower(StaffMember.name),
+    "team": StaffMember.team,
+    "left": StaffMember.left_on,
+}
 
 
 @bp.route("/staff")
@@ -361,7 +364,7 @@ def staff():
             query = query.where(sole > 0)
     column = sole if key == "sole" else STAFF_SORTS.get(key, StaffMember.name)
     order = column.desc() if sort.startswith("-") else column.asc()
-    query = query.order_by(order, StaffMember.name, StaffMember.id)
+    query = query.order_by(order, func.lower(StaffMember.name), StaffMember.id)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     ids = [p.id for p in page.items]
     systems_now = queries.systems_of(ids, today)
