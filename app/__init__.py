@@ -76,6 +76,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
+    from app.api import register_api
     from app.auth import bp as auth_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
@@ -83,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    register_api(app)
     register_error_handlers(app)
 
 

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from app.models.api_token import ApiToken
 from app.models.audit import AuditEntry
 from app.models.countermeasures import (
     Countermeasure,
@@ -40,6 +41,7 @@ from app.models.threats import (
 from app.models.user import Role, User
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
     "Countermeasure",
     "CountermeasureStatus",
