@@ -80,10 +80,12 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
+    from app.transfer import bp as transfer_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(transfer_bp)
     register_api(app)
     register_error_handlers(app)
 

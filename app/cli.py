@@ -15,10 +15,13 @@ from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, User
 
 def register_cli(app: Flask) -> None:
     from app.seed import seed_demo_command, seed_synthetic_command
+    from app.transfer.cli import export_command, import_command
 
     app.cli.add_command(users)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_synthetic_command)
+    app.cli.add_command(import_command)
+    app.cli.add_command(export_command)
 
 
 @click.group(help="Manage the people who can sign in.")
