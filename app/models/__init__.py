@@ -9,6 +9,7 @@ from app.models.countermeasures import (
     CountermeasureType,
     Effectiveness,
 )
+from app.models.feeds import CandidateStatus, ThreatCandidate
 from app.models.okrs import (
     GoalDirection,
     KeyResult,
@@ -43,6 +44,7 @@ from app.models.user import Role, User
 __all__ = [
     "ApiToken",
     "AuditEntry",
+    "CandidateStatus",
     "Countermeasure",
     "CountermeasureStatus",
     "CountermeasureStatusChange",
@@ -66,6 +68,7 @@ __all__ = [
     "System",
     "Tag",
     "Threat",
+    "ThreatCandidate",
     "ThreatCategory",
     "ThreatFeed",
     "ThreatScoreChange",
