@@ -77,12 +77,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.countermeasures import bp as countermeasures_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(countermeasures_bp)
     register_error_handlers(app)
 
 
