@@ -53,3 +53,12 @@ def fill(seed: int, users: int, **sizes: int) -> None:
 
 # Each area appends a function (context, sizes) that reads its own --option from sizes.
 SYNTHETIC_STEPS: list = []
+
+
+def _register_steps() -> None:
+    from app.seed import countermeasures
+
+    SYNTHETIC_STEPS.append(countermeasures.synthetic)
+
+
+_register_steps()
