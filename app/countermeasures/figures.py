@@ -6,6 +6,9 @@ Counting rules live in ``app.domain.countermeasures``; this module runs the quer
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from datetime import date
+
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +24,7 @@ from app.domain.quarters import Quarter
 from app.extensions import db
 from app.models.countermeasures import Countermeasure, countermeasure_threats
 from app.models.setting import get_setting
-from app.models.threats import ThreatScoreChange
+from app.models.threats import Threat, ThreatScoreChange
 
 QUARTER_TARGET_KEY = "countermeasures_per_quarter"
 YEARLY_GOAL_KEY = "countermeasures_yearly_goal"
@@ -122,11 +125,43 @@ def slipped_countermeasures(quarter: Quarter) -> list[Countermeasure]:
     return list(db.session.scalars(slipped_query(quarter)))
 
 
+# Ranking the whole register as of a past date replays every score change (about 0.6 s at
+# 100,000 threats on SQLite); the answer only changes when the register does, so it is kept
+# per process under a fingerprint of the register that costs one cheap query to read.
+_TOP_CACHE: OrderedDict[tuple, list] = OrderedDict()
+_TOP_CACHE_SIZE = 64
+
+
+def _register_fingerprint() -> tuple:
+    return tuple(
+        db.session.execute(
+            select(
+                select(func.max(ThreatScoreChange.id)).scalar_subquery(),
+                select(func.count(Threat.id)).scalar_subquery(),
+                select(func.max(Threat.updated_at)).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
+def top_threats_as_of(as_of: date, n: int) -> list:
+    """``app.risk.top_threats_as_of``, remembered until the register changes."""
+    from app.risk import top_threats_as_of as rank
+
+    key = (str(db.engine.url), as_of, n, _register_fingerprint())
+    if key in _TOP_CACHE:
+        _TOP_CACHE.move_to_end(key)
+        return list(_TOP_CACHE[key])
+    top = rank(as_of, n)
+    _TOP_CACHE[key] = list(top)
+    while len(_TOP_CACHE) > _TOP_CACHE_SIZE:
+        _TOP_CACHE.popitem(last=False)
+    return top
+
+
 def top_threats_treated(quarter: Quarter, n: int) -> list[TopThreatTreatment]:
     """The top ``n`` threats as they stood on the quarter's first day, each with the
     countermeasures treating it that were deployed in the quarter."""
-    from app.risk import top_threats_as_of
-
     top = top_threats_as_of(quarter.first_day, n)
     if not top:
         return []
@@ -173,11 +208,11 @@ def residual_reductions_for(countermeasure_ids) -> dict[int, int]:
     ids = list(countermeasure_ids)
     if not ids:
         return {}
-    threat_ids = db.session.scalars(
-        select(ThreatScoreChange.threat_id)
-        .where(ThreatScoreChange.countermeasure_id.in_(ids))
-        .distinct()
-    ).all()
+    threat_ids = set(
+        db.session.scalars(
+            select(ThreatScoreChange.threat_id).where(ThreatScoreChange.countermeasure_id.in_(ids))
+        )
+    )
     if not threat_ids:
         return {}
     events = [
@@ -189,7 +224,7 @@ def residual_reductions_for(countermeasure_ids) -> dict[int, int]:
                 ThreatScoreChange.changed_on,
                 ThreatScoreChange.residual_score,
                 ThreatScoreChange.countermeasure_id,
-            ).where(ThreatScoreChange.threat_id.in_(threat_ids))
+            ).where(ThreatScoreChange.threat_id.in_(sorted(threat_ids)))
         )
     ]
     credit = residual_reductions(events)

@@ -49,8 +49,9 @@ SORTS = {
     "target": (Countermeasure.target_quarter_start,),
     "deployed": (Countermeasure.deployed_on,),
     "updated": (Countermeasure.updated_at,),
+    "id": (Countermeasure.id,),
 }
-DEFAULT_SORT = "-updated"
+DEFAULT_SORT = "-id"
 
 
 # --- lists ----------------------------------------------------------------------------
@@ -137,6 +138,8 @@ def _sorted(query, sort: str):
         query = query.outerjoin(User, User.id == Countermeasure.owner_id)
     columns = SORTS[key]
     descending = sort.startswith("-")
+    if key == "id":  # newest first by default: the primary key, no sort step
+        return query.order_by(Countermeasure.id.desc() if descending else Countermeasure.id)
     order = [c.desc().nulls_last() if descending else c.asc().nulls_last() for c in columns]
     tiebreak = Countermeasure.id.desc() if descending else Countermeasure.id.asc()
     return query.order_by(*order, tiebreak)
@@ -201,12 +204,15 @@ def _load(countermeasure_id: int) -> Countermeasure:
 
 def _credited_changes(countermeasure: Countermeasure) -> list[dict]:
     """The score changes this countermeasure brought, each with the residual score before."""
-    changes = db.session.scalars(
-        select(ThreatScoreChange)
-        .where(ThreatScoreChange.countermeasure_id == countermeasure.id)
-        .options(selectinload(ThreatScoreChange.threat))
-        .order_by(ThreatScoreChange.changed_on, ThreatScoreChange.id)
-    ).all()
+    # Sorted here: an ORDER BY tempts SQLite to walk the date index instead.
+    changes = sorted(
+        db.session.scalars(
+            select(ThreatScoreChange)
+            .where(ThreatScoreChange.countermeasure_id == countermeasure.id)
+            .options(selectinload(ThreatScoreChange.threat))
+        ),
+        key=lambda c: (c.changed_on, c.id),
+    )
     rows = []
     for change in changes:
         before = db.session.scalar(

@@ -429,7 +429,7 @@ def synthetic(context: dict, sizes: dict) -> None:
         "backups",
     ]
     kinds = list(CountermeasureType)
-    cms, links, changes = [], [], []
+    cms, links, changes, credited = [], [], [], []
     for offset in range(count):
         cm_id = first_id + offset
         planned = start + timedelta(days=rng.randrange(span))
@@ -476,6 +476,31 @@ def synthetic(context: dict, sizes: dict) -> None:
                 links.append({"countermeasure_id": cm_id, "threat_id": threat_id})
         for status_then, on in history:
             changes.append({"countermeasure_id": cm_id, "status": status_then, "changed_on": on})
+        linked = bool(links) and links[-1]["countermeasure_id"] == cm_id
+        if deployed_on is not None and linked and rng.random() < 0.6:
+            credited.append((cm_id, links[-1]["threat_id"], deployed_on))
     bulk_insert(Countermeasure, cms, "countermeasures")
     bulk_insert(countermeasure_threats, links, "cm threat links")
     bulk_insert(CountermeasureStatusChange, changes, "cm status changes")
+    # Deployments credited in the threats' score history (at the threat's current scores,
+    # so the register's current columns stay what its history says).
+    columns = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
+    current = {
+        row[0]: dict(zip(columns, row[1:], strict=True))
+        for row in db.session.execute(select(Threat.id, *(getattr(Threat, c) for c in columns)))
+    }
+    scores = []
+    for cm_id, threat_id, on in credited:
+        values = current[threat_id]
+        scores.append(
+            {
+                "threat_id": threat_id,
+                "changed_on": on,
+                **values,
+                "inherent_score": values["inherent_likelihood"] * values["inherent_impact"],
+                "residual_score": values["residual_likelihood"] * values["residual_impact"],
+                "countermeasure_id": cm_id,
+                "note": "Countermeasure deployed",
+            }
+        )
+    bulk_insert(ThreatScoreChange, scores, "credited scores")

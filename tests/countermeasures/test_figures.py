@@ -128,3 +128,23 @@ def test_targets_default_and_setting():
     set_setting(figures.QUARTER_TARGET_KEY, 3)
     set_setting(figures.YEARLY_GOAL_KEY, 10)
     assert (figures.quarter_target(), figures.yearly_goal()) == (3, 10)
+
+
+def test_top_threats_follow_register_changes_between_calls(make_threat):
+    ddos = make_threat("DDoS", (5, 4))
+    insider = make_threat("Insider", (2, 2))
+    db.session.commit()
+    assert [r.threat.title for r in figures.top_threats_treated(Q2, 1)] == ["DDoS"]
+    # A backdated assessment raises the insider threat before the quarter began.
+    rescore_threat(
+        insider, inherent=(5, 5), residual=(5, 5), changed_on=date(2020, 9, 1), author_id=None
+    )
+    db.session.commit()
+    assert [r.threat.title for r in figures.top_threats_treated(Q2, 1)] == ["Insider"]
+    # Closing it takes it out of the ranking.
+    from app.models.threats import ThreatStatus
+
+    insider.status = ThreatStatus.CLOSED
+    db.session.commit()
+    assert [r.threat.title for r in figures.top_threats_treated(Q2, 1)] == ["DDoS"]
+    assert ddos
