@@ -133,12 +133,13 @@ _TOP_CACHE_SIZE = 64
 
 
 def _register_fingerprint() -> tuple:
+    threats = select(func.count(Threat.id), func.max(Threat.updated_at)).subquery()
     return tuple(
         db.session.execute(
             select(
                 select(func.max(ThreatScoreChange.id)).scalar_subquery(),
-                select(func.count(Threat.id)).scalar_subquery(),
-                select(func.max(Threat.updated_at)).scalar_subquery(),
+                threats.c[0],
+                threats.c[1],
             )
         ).one()
     )
