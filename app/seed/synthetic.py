@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models.user import Role, User
+from app.seed import countermeasures, coverage
 
 
 def chunks(rows: list[dict], size: int = 5000):
@@ -52,13 +53,4 @@ def fill(seed: int, users: int, **sizes: int) -> None:
 
 
 # Each area appends a function (context, sizes) that reads its own --option from sizes.
-SYNTHETIC_STEPS: list = []
-
-
-def _register_steps() -> None:
-    from app.seed import countermeasures
-
-    SYNTHETIC_STEPS.append(countermeasures.synthetic)
-
-
-_register_steps()
+SYNTHETIC_STEPS: list = [coverage.synthetic, countermeasures.synthetic]
