@@ -249,6 +249,11 @@ def _lowered(threat: Threat, kind: CountermeasureType) -> tuple[int, int]:
 
 
 def _deploy(cm: Countermeasure, deployed_on: date, user_id: int | None, evidence: str) -> None:
+    # Deploy after the threats' latest assessment when that is still inside the quarter, so
+    # the new residual scores can be recorded in order.
+    latest = [d for d in (_last_scored_on(t.id) for t in cm.threats) if d is not None]
+    if latest and deployed_on < max(latest) <= Q3_START - timedelta(days=1):
+        deployed_on = max(latest)
     residuals = {}
     for threat in cm.threats:
         last = _last_scored_on(threat.id)

@@ -18,7 +18,8 @@ def test_demo_fy20_21_q2_shows_four_deployed_to_date_against_six(app):
     assert figures.yearly_goal() == 6 and figures.quarter_target() == 2
     top = figures.top_threats_treated(q2, 2)
     assert len(top) == 2 and all(row.treated for row in top)
-    assert all(figures.residual_reduction(cm) > 0 for cm in figures.deployed_in_quarter(q2))
+    reductions = [figures.residual_reduction(cm) for cm in figures.deployed_in_quarter(q2)]
+    assert all(r >= 0 for r in reductions) and sum(reductions) > 0
     assert len(figures.slipped_countermeasures(q2)) == 1
     assert len(figures.slipped_countermeasures(q3)) == 2  # planned for Q3, not deployed yet
 
