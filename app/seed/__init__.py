@@ -17,10 +17,11 @@ from sqlalchemy import delete, func, select
 from app.extensions import db
 from app.models.audit import set_cli_actor
 from app.models.user import Role, User
+from app.seed import threats as demo_threats
 from app.seed import users as demo_users
 
 # Each step takes the demo context (a dict it may read and extend) and adds rows.
-DEMO_STEPS = [demo_users.load]
+DEMO_STEPS = [demo_users.load, demo_threats.load]
 
 
 def database_is_empty() -> bool:
@@ -86,6 +87,7 @@ def demo_password() -> str:
 @click.command("seed-synthetic")
 @click.option("--seed", default=1, show_default=True, help="Random seed, for reproducible data.")
 @click.option("--users", "user_count", default=20, show_default=True)
+@click.option("--threats", default=0, show_default=True, help="Threats, with score history.")
 def seed_synthetic_command(seed: int, user_count: int, **sizes: int) -> None:
     """Fill the database with synthetic data at a chosen size (for benchmarks)."""
     from app.seed.synthetic import fill

@@ -53,3 +53,7 @@ def fill(seed: int, users: int, **sizes: int) -> None:
 
 # Each area appends a function (context, sizes) that reads its own --option from sizes.
 SYNTHETIC_STEPS: list = []
+
+from app.seed.threats import synthetic as threats_synthetic  # noqa: E402
+
+SYNTHETIC_STEPS.append(threats_synthetic)
