@@ -114,6 +114,7 @@ class Threat(TimestampMixin, db.Model):
         Index(
             "ix_threats_open_current_cells",
             "archived_at",
+            "identified_on",
             "status",
             "residual_likelihood",
             "residual_impact",
@@ -121,6 +122,8 @@ class Threat(TimestampMixin, db.Model):
             "inherent_impact",
         ),
         Index("ix_threats_open_review", "archived_at", "next_review_on"),
+        # Which threats were on the register on a date, answered from the index alone.
+        Index("ix_threats_register", "identified_on", "status", "archived_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,15 +202,17 @@ class ThreatScoreChange(db.Model):
     __audit_exclude__ = ("superseded_on",)
     __table_args__ = (
         Index("ix_threat_score_changes_threat_date", "threat_id", "changed_on"),
-        # The register as of a date reads the one change in force per threat:
-        # changed_on <= date < superseded_on (NULL: still in force).
+        # The register as of a date reads the one change in force per threat
+        # (changed_on <= date < superseded_on, NULL: still in force) from this index alone.
         Index(
             "ix_threat_score_changes_in_force",
-            "superseded_on",
-            "changed_on",
             "threat_id",
+            "changed_on",
+            "superseded_on",
             "residual_likelihood",
             "residual_impact",
+            "inherent_likelihood",
+            "inherent_impact",
             "residual_score",
         ),
     )

@@ -871,8 +871,9 @@ def synthetic(context: dict, sizes: dict) -> None:
         for tag in rng.sample(tag_ids, k=rng.randint(0, 2)):
             tagged.append({"threat_id": tid, "tag_id": tag})
         terms.extend((term, tid) for term in terms_of(title, description))
-    bulk_insert(Threat, threats, "threats")
-    bulk_insert(ThreatScoreChange, changes, "score changes")
+    # Core inserts (one executemany per chunk); the ORM bulk path splits rows by their keys.
+    bulk_insert(Threat.__table__, threats, "threats")
+    bulk_insert(ThreatScoreChange.__table__, changes, "score changes")
     bulk_insert(threat_systems, links, "threat systems")
     bulk_insert(threat_tags, tagged, "threat tags")
     _copy_rows("threat_search_terms", ("term", "threat_id"), terms, "search terms")
