@@ -17,10 +17,13 @@ from sqlalchemy import delete, func, select
 from app.extensions import db
 from app.models.audit import set_cli_actor
 from app.models.user import Role, User
+from app.seed import okrs as demo_okrs
 from app.seed import users as demo_users
 
 # Each step takes the demo context (a dict it may read and extend) and adds rows.
 DEMO_STEPS = [demo_users.load]
+# The OKRs come last: their register figures read what every other step loaded.
+DEMO_STEPS.append(demo_okrs.load)
 
 
 def database_is_empty() -> bool:
