@@ -18,11 +18,15 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.deps
 
+# The demo tells the FY20-21 story as of the Q2 review (January 2021);
+# `make run DEMO_TODAY=` runs on the real date instead.
+DEMO_TODAY ?= 2021-01-15
+
 run: $(VENV)/.deps
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo --if-empty
 	@echo "Serving Frontline on http://127.0.0.1:5000 (Ctrl-C to stop)"
-	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+	FRONTLINE_TODAY=$(DEMO_TODAY) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 # Chromium for the browser tests, from Debian's packages when we may install them.
 browser-deps:

@@ -31,6 +31,8 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     FISCAL_YEAR_START_MONTH = _int_env("FISCAL_YEAR_START_MONTH", 7)
+    # Pins "today" (ISO date) for reviewing a past quarter as it was, e.g. the demo.
+    FRONTLINE_TODAY = os.environ.get("FRONTLINE_TODAY") or None
     ITEMS_PER_PAGE = 25
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
