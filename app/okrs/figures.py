@@ -25,6 +25,7 @@ __all__ = [
     "NO_STATUS",
     "KrRow",
     "QuarterCell",
+    "kr_row",
     "kr_table",
     "objectives_of_year",
     "fiscal_years_with_objectives",
@@ -174,6 +175,13 @@ def kr_table(objective: Objective, fiscal_year: int | None = None) -> list[KrRow
     quarters = quarters_of_fiscal_year(year, fiscal.start_month())
     with figure_cache():
         return [_row(kr, quarters) for kr in objective.key_results]
+
+
+def kr_row(key_result: KeyResult, fiscal_year: int | None = None) -> KrRow:
+    """One key result's row, as ``kr_table`` builds it (the KR page)."""
+    year = key_result.objective.fiscal_year if fiscal_year is None else fiscal_year
+    with figure_cache():
+        return _row(key_result, quarters_of_fiscal_year(year, fiscal.start_month()))
 
 
 def objectives_of_year(fiscal_year: int) -> list[Objective]:

@@ -18,6 +18,7 @@ from app.models.user import Role
 from app.okrs import bp, service
 from app.okrs.figures import (
     fiscal_years_with_objectives,
+    kr_row,
     kr_table,
     narrative_text,
     objectives_of_year,
@@ -360,8 +361,7 @@ def _status_history(kr: KeyResult) -> list[dict]:
 
 def _render_key_result(kr: KeyResult, form: StatusForm | None = None, status: int = 200):
     objective = kr.objective
-    # The table is built for the objective so the KR row matches the objective's exactly.
-    rows = [row for row in kr_table(objective) if row.id == kr.id]
+    rows = [kr_row(kr)]
     quarters = _quarters(objective.fiscal_year)
     status_form = None
     if current_user.has_role(*WRITERS):

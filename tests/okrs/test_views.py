@@ -236,3 +236,26 @@ def test_kr_table_is_plain_data(objective, figures):
     assert kr2.quarters[0].quarter == Quarter(2020, 1)
     assert kr2.progress == 25 and kr2.baseline_computed == 0
     assert rows[0].quarters[0].rating == Rating.ON_TRACK and rows[0].quarters[0].computed is None
+
+
+def _objectives(n: int, author_id: int) -> None:
+    for i in range(n):
+        created = service.create_objective(title=f"Objective {i}", fiscal_year=2020, position=i)
+        for code in ("KR1", "KR2", "KR3"):
+            kr = service.create_key_result(created, code=code, statement="s", goal_text="g")
+            service.write_status(kr, quarter="FY20-21 Q1", text="t", author_id=author_id)
+        service.set_narrative(created, "FY20-21 Q1", "n")
+    db.session.commit()
+
+
+def test_the_year_page_query_count_does_not_grow_with_objectives(app, client_as, users, today):
+    from bench.harness import count_queries
+
+    client = client_as(Role.VIEWER)
+    _objectives(2, users[Role.MANAGER].id)
+    with count_queries(app) as few:
+        assert client.get("/okrs?year=FY20-21").status_code == 200
+    _objectives(8, users[Role.MANAGER].id)
+    with count_queries(app) as many:
+        assert client.get("/okrs?year=FY20-21").status_code == 200
+    assert many["n"] == few["n"], (few, many)
