@@ -76,15 +76,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
+    from app.api import register_api
     from app.auth import bp as auth_bp
+    from app.coverage import bp as coverage_bp
     from app.errors import register_error_handlers
+    from app.feeds import bp as feeds_bp
     from app.main import bp as main_bp
     from app.okrs import bp as okrs_bp
+    from app.transfer import bp as transfer_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(coverage_bp)
+    app.register_blueprint(transfer_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(okrs_bp)
+    register_api(app)
     register_error_handlers(app)
 
 

@@ -15,10 +15,13 @@ from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, User
 
 def register_cli(app: Flask) -> None:
     from app.seed import seed_demo_command, seed_synthetic_command
+    from app.transfer.cli import export_command, import_command
 
     app.cli.add_command(users)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(seed_synthetic_command)
+    app.cli.add_command(import_command)
+    app.cli.add_command(export_command)
 
 
 @click.group(help="Manage the people who can sign in.")
@@ -68,3 +71,32 @@ def list_users() -> None:
     for user in db.session.scalars(select(User).order_by(User.email)):
         status = "active" if user.is_active_account else "deactivated"
         click.echo(f"{user.email:<40} {user.role.value:<9} {status:<12} {user.name}")
+
+
+@users.group("token", help="Personal API tokens.")
+def token() -> None:
+    pass
+
+
+@token.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+@click.option("--expires-days", type=int, default=None, help="Days until it expires (none: never).")
+def create_token_command(email: str, name: str, expires_days: int | None) -> None:
+    """Create an API token for a user and print it (once: only its hash is kept)."""
+    from app.auth.tokens import create_token
+    from app.validation import InputError
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No user with email {email}.")
+    if not user.is_active_account:
+        raise click.ClickException(f"{user.email} is deactivated; a token would not work.")
+    try:
+        record, secret = create_token(user, name, expires_days)
+    except InputError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    expiry = record.expires_at.strftime("%Y-%m-%d") if record.expires_at else "never"
+    click.echo(f"Token for {user.email} ({user.role.value}), expires {expiry}:", err=True)
+    click.echo(secret)

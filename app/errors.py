@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -34,7 +34,13 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code in (301, 302, 303, 307, 308):
             return error
-        return _answer(error.code or 500, error.description or TITLES.get(error.code, ""))
+        answer = _answer(error.code or 500, error.description or TITLES.get(error.code, ""))
+        if getattr(error, "valid_methods", None):
+            # A 405 names the methods that are allowed (RFC 9110).
+            response = make_response(answer)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+            return response
+        return answer
 
     @app.errorhandler(500)
     def server_error(error):

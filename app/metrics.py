@@ -145,14 +145,16 @@ def _positions_goal(kr: Any) -> int:
 
 
 def _describe_positions_filled(value: float, quarter: Quarter, kr: Any) -> str:
+    """ "25% filled, 4 SPOF positions in active hiring": the share of the goal filled, then
+    the furthest-along stage of the pipeline that holds positions (final stages first)."""
     day = measured_on(quarter) or quarter.last_day
     parts = [f"{percent_of_goal(int(value), _positions_goal(kr))}% filled"]
-    hiring = _figure(COVERAGE, "positions_in_active_hiring", day)
     final = _figure(COVERAGE, "positions_in_final_stages", day)
-    if hiring:
-        parts.append(_plural(hiring, "SPOF position", "SPOF positions") + " in active hiring")
+    hiring = _figure(COVERAGE, "positions_in_active_hiring", day)
     if final:
         parts.append(_plural(final, "hiring process", "hiring processes") + " in final stages")
+    elif hiring:
+        parts.append(_plural(hiring, "SPOF position", "SPOF positions") + " in active hiring")
     return ", ".join(parts)
 
 

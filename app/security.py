@@ -3,6 +3,10 @@
 A view is opened to signed-in users with ``@roles(...)`` (admin is always allowed)
 or ``@readable`` (every role), or to everyone with ``@public``. The before-request
 check in :func:`enforce_roles` refuses any view that declares nothing.
+
+Class-based views (``MethodView``, as the API uses) declare per HTTP method: the same
+decorators go on their ``get``/``post``/``patch``... methods; one on the class is the
+default for methods that declare nothing. HEAD and OPTIONS follow GET.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from app.models.user import Role
@@ -38,10 +42,21 @@ def public(view: F) -> F:
     return view
 
 
-def required_roles_of(endpoint: str) -> frozenset[Role] | None:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def required_roles_of(endpoint: str, method: str = "GET") -> frozenset[Role] | None:
     view = current_app.view_functions.get(endpoint)
     if view is None:
         return None
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        name = "get" if method.upper() in ("HEAD", "OPTIONS") else method.lower()
+        handler = getattr(view_class, name, None)
+        declared = getattr(handler, "required_roles", None)
+        if declared is not None:
+            return declared
+        return getattr(view_class, "required_roles", None)
     return getattr(view, "required_roles", None)
 
 
@@ -58,19 +73,27 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _json_error(message: str, status: int):
+    response = jsonify(error=message, status=status)
+    response.status_code = status
+    return response
+
+
 def enforce_roles():
     endpoint = request.endpoint
     if is_public_endpoint(endpoint):
         return None
     if not current_user.is_authenticated:
         if wants_json():
-            response = jsonify(error="authentication required")
-            response.status_code = 401
-            return response
+            return _json_error("authentication required: send Authorization: Bearer <token>", 401)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    allowed = required_roles_of(endpoint)
+    allowed = required_roles_of(endpoint, request.method)
     if not allowed or current_user.role not in allowed:
         abort(403)
+    if wants_json() and request.method not in SAFE_METHODS and g.get("api_token") is None:
+        # API writes need the bearer token: the API is exempt from CSRF (token clients send
+        # no cookies), so a browser session alone must never be enough to change data.
+        return _json_error("API changes need a personal token: Authorization: Bearer <token>", 401)
     return None
 
 

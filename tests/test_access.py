@@ -29,9 +29,10 @@ def _rules(app):
 def test_every_endpoint_declares_who_may_call_it(app):
     with app.test_request_context():
         undeclared = [
-            r.endpoint
+            (r.endpoint, method)
             for r in _rules(app)
-            if not is_public_endpoint(r.endpoint) and not required_roles_of(r.endpoint)
+            for method in r.methods
+            if not is_public_endpoint(r.endpoint) and not required_roles_of(r.endpoint, method)
         ]
     assert undeclared == []
 
@@ -60,11 +61,11 @@ def test_roles_get_403_where_they_are_not_allowed(app, client_as, role):
     for rule in _rules(app):
         if rule.endpoint in OPEN_ENDPOINTS:
             continue
-        with app.test_request_context():
-            allowed = required_roles_of(rule.endpoint)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if rule.endpoint == "auth.logout":
                 continue
+            with app.test_request_context():
+                allowed = required_roles_of(rule.endpoint, method)
             response = client.open(_sample_url(rule), method=method)
             if role not in allowed:
                 assert response.status_code == 403, (rule.rule, method, response.status_code)

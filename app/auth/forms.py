@@ -1,6 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import BooleanField, IntegerField, PasswordField, StringField, SubmitField
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
@@ -44,3 +51,17 @@ class ChangePasswordForm(FlaskForm):
     def validate_new_password(self, field):
         if field.data and field.data == self.current_password.data:
             raise ValidationError("The new password must differ from the current one.")
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Give the token a name."), Length(max=120)],
+        description="What will use it, e.g. “nightly import script”.",
+    )
+    expires_days = IntegerField(
+        "Expires after (days)",
+        validators=[Optional(), NumberRange(min=1, max=3650, message="Use 1 to 3650 days.")],
+        description="Leave empty for a token that does not expire.",
+    )
+    submit = SubmitField("Create token")

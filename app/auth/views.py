@@ -2,16 +2,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from app.auth import bp
-from app.auth.forms import ChangePasswordForm, LoginForm
+from app.auth.forms import ApiTokenForm, ChangePasswordForm, LoginForm
+from app.auth.tokens import create_token, revoke_token, tokens_of
 from app.extensions import db, limiter
+from app.models.api_token import ApiToken
 from app.models.base import utcnow
 from app.models.user import User, normalise_email
 from app.security import public, readable
+from app.validation import InputError, apply_errors_to_form
 
 FAILED_SIGN_IN = "Those details do not match an active account. Check them and try again."
 
@@ -79,3 +82,40 @@ def change_password():
             flash("Your password has been changed; other devices are signed out.", "success")
             return redirect(url_for("main.dashboard"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@readable
+def tokens():
+    """Personal API tokens: list, create (the secret is shown once) and revoke."""
+    form = ApiTokenForm()
+    new_secret = None
+    if form.validate_on_submit():
+        try:
+            token, new_secret = create_token(current_user, form.name.data, form.expires_days.data)
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"Token “{token.name}” created. Copy it now: it is not shown again.", "success")
+            form = ApiTokenForm(formdata=None)
+    return render_template(
+        "auth/tokens.html",
+        form=form,
+        tokens=tokens_of(current_user),
+        new_secret=new_secret,
+        now=utcnow(),
+    )
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@readable
+def revoke_api_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    revoke_token(token)
+    db.session.commit()
+    flash(f"Token “{token.name}” revoked: it no longer opens the API.", "info")
+    return redirect(url_for("auth.tokens"))

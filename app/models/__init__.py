@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from app.models.api_token import ApiToken
 from app.models.audit import AuditEntry
 from app.models.countermeasures import (
     Countermeasure,
@@ -8,6 +9,7 @@ from app.models.countermeasures import (
     CountermeasureType,
     Effectiveness,
 )
+from app.models.feeds import CandidateStatus, ThreatCandidate
 from app.models.okrs import (
     GoalDirection,
     KeyResult,
@@ -40,7 +42,9 @@ from app.models.threats import (
 from app.models.user import Role, User
 
 __all__ = [
+    "ApiToken",
     "AuditEntry",
+    "CandidateStatus",
     "Countermeasure",
     "CountermeasureStatus",
     "CountermeasureStatusChange",
@@ -64,6 +68,7 @@ __all__ = [
     "System",
     "Tag",
     "Threat",
+    "ThreatCandidate",
     "ThreatCategory",
     "ThreatFeed",
     "ThreatScoreChange",

@@ -1,0 +1,473 @@
+"""Read endpoints of the API: the register, coverage and the quarter figures.
+
+Lists are paginated (``page``, ``per_page``) and take the filters of the list pages;
+every list loads its related rows with ``selectinload`` so the number of SQL queries
+does not grow with the page size.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from app import fiscal
+from app.api import schemas as s
+from app.api.errors import register_api_errors
+from app.domain.coverage import (
+    ResponsibilityFact,
+    StaffFact,
+    SystemFact,
+    coverage_as_of,
+)
+from app.domain.quarters import fiscal_year_label
+from app.domain.scoring import level_for
+from app.extensions import db
+from app.models import (
+    Countermeasure,
+    KeyResult,
+    Objective,
+    Position,
+    Responsibility,
+    StaffMember,
+    System,
+    Tag,
+    Threat,
+)
+from app.models.countermeasures import countermeasure_threats
+from app.models.threats import threat_systems, threat_tags
+from app.risk import risk_matrix, top_threats_as_of
+from app.security import readable
+
+register = Blueprint(
+    "api_register", __name__, url_prefix="", description="Threats, countermeasures, systems, staff"
+)
+figures = Blueprint(
+    "api_figures", __name__, url_prefix="", description="OKRs, coverage and quarter figures"
+)
+
+register_api_errors(register)
+register_api_errors(figures)
+
+
+def blueprints() -> list[Blueprint]:
+    return [register, figures]
+
+
+def get_or_404(model, object_id: int, *options):
+    if not 1 <= object_id <= s.MAX_ID:
+        abort(404, f"No {model.__name__} with id {object_id}.")
+    found = db.session.get(model, object_id, options=list(options))
+    if found is None:
+        abort(404, f"No {model.__name__} with id {object_id}.")
+    return found
+
+
+def sorted_by(query, sort: str, columns: dict, tie_breaker):
+    descending = sort.startswith("-")
+    column = columns[sort.lstrip("-")]
+    return query.order_by(column.desc() if descending else column.asc(), tie_breaker)
+
+
+def paginate(query, args) -> dict:
+    page = db.paginate(
+        query, page=args["page"], per_page=args["per_page"], max_per_page=100, error_out=False
+    )
+    return {
+        "items": page.items,
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total or 0,
+        "pages": page.pages,
+    }
+
+
+def _words(column, text: str):
+    return [column.ilike(f"%{word}%") for word in text.split()]
+
+
+# ---- threats ------------------------------------------------------------------------
+
+THREAT_LOADS = (
+    selectinload(Threat.category),
+    selectinload(Threat.feed),
+    selectinload(Threat.owner),
+    selectinload(Threat.systems),
+    selectinload(Threat.tags),
+)
+
+
+def threats_query(args: dict):
+    """The threats a list with these filters shows (shared with the CSV export)."""
+    query = select(Threat)
+    if args.get("archived"):
+        query = query.where(Threat.archived_at.is_not(None))
+    else:
+        query = query.where(Threat.archived_at.is_(None))
+    if args.get("q"):
+        query = query.where(*_words(Threat.title, args["q"]))
+    for key in ("status", "treatment", "source", "category_id", "feed_id"):
+        if args.get(key) is not None:
+            query = query.where(getattr(Threat, key) == args[key])
+    if args.get("system_id"):
+        query = query.where(
+            Threat.id.in_(
+                select(threat_systems.c.threat_id).where(
+                    threat_systems.c.system_id == args["system_id"]
+                )
+            )
+        )
+    if args.get("tag"):
+        query = query.where(
+            Threat.id.in_(
+                select(threat_tags.c.threat_id)
+                .join(Tag, Tag.id == threat_tags.c.tag_id)
+                .where(func.lower(Tag.name) == args["tag"].strip().lower())
+            )
+        )
+    columns = {
+        "title": Threat.title,
+        "identified_on": Threat.identified_on,
+        "residual_score": Threat.residual_score,
+        "inherent_score": Threat.inherent_score,
+        "next_review_on": Threat.next_review_on,
+    }
+    return sorted_by(query, args.get("sort") or "-residual_score", columns, Threat.id)
+
+
+@register.route("/threats")
+class Threats(MethodView):
+    @readable
+    @register.arguments(s.ThreatArgs, location="query")
+    @register.response(200, s.ThreatPage)
+    def get(self, args):
+        """Threats in the register, with their current scores, level, systems and tags."""
+        return paginate(threats_query(args).options(*THREAT_LOADS), args)
+
+
+@register.route("/threats/<int:threat_id>")
+class ThreatDetail(MethodView):
+    @readable
+    @register.response(200, s.ThreatDetailSchema)
+    def get(self, threat_id):
+        """One threat with its score history."""
+        return get_or_404(Threat, threat_id, *THREAT_LOADS, selectinload(Threat.score_changes))
+
+
+# ---- countermeasures ----------------------------------------------------------------
+
+COUNTERMEASURE_LOADS = (selectinload(Countermeasure.owner), selectinload(Countermeasure.threats))
+
+
+def countermeasures_query(args: dict):
+    query = select(Countermeasure)
+    if args.get("q"):
+        query = query.where(*_words(Countermeasure.title, args["q"]))
+    for key in ("status", "type", "owner_id"):
+        if args.get(key) is not None:
+            query = query.where(getattr(Countermeasure, key) == args[key])
+    if args.get("threat_id"):
+        query = query.where(
+            Countermeasure.id.in_(
+                select(countermeasure_threats.c.countermeasure_id).where(
+                    countermeasure_threats.c.threat_id == args["threat_id"]
+                )
+            )
+        )
+    if args.get("quarter"):
+        quarter = args["quarter"]
+        query = query.where(
+            Countermeasure.deployed_on >= quarter.first_day,
+            Countermeasure.deployed_on <= quarter.last_day,
+        )
+    columns = {
+        "title": Countermeasure.title,
+        "deployed_on": Countermeasure.deployed_on,
+        "status": Countermeasure.status,
+    }
+    return sorted_by(query, args.get("sort") or "title", columns, Countermeasure.id)
+
+
+@register.route("/countermeasures")
+class Countermeasures(MethodView):
+    @readable
+    @register.arguments(s.CountermeasureArgs, location="query")
+    @register.response(200, s.CountermeasurePage)
+    def get(self, args):
+        """Countermeasures, with the threats they treat."""
+        return paginate(countermeasures_query(args).options(*COUNTERMEASURE_LOADS), args)
+
+
+@register.route("/countermeasures/<int:countermeasure_id>")
+class CountermeasureDetail(MethodView):
+    @readable
+    @register.response(200, s.CountermeasureDetailSchema)
+    def get(self, countermeasure_id):
+        """One countermeasure with its status history."""
+        return get_or_404(
+            Countermeasure,
+            countermeasure_id,
+            *COUNTERMEASURE_LOADS,
+            selectinload(Countermeasure.status_changes),
+        )
+
+
+# ---- systems, staff, responsibilities, positions ------------------------------------
+
+
+def systems_query(args: dict):
+    query = select(System)
+    if args.get("q"):
+        query = query.where(*_words(System.name, args["q"]))
+    for key in ("team", "criticality", "in_production"):
+        if args.get(key) is not None:
+            query = query.where(getattr(System, key) == args[key])
+    columns = {"name": System.name, "team": System.team, "criticality": System.criticality}
+    return sorted_by(query, args.get("sort") or "name", columns, System.id)
+
+
+def staff_query(args: dict):
+    query = select(StaffMember)
+    if args.get("q"):
+        query = query.where(*_words(StaffMember.name, args["q"]))
+    for key in ("team", "active"):
+        if args.get(key) is not None:
+            query = query.where(getattr(StaffMember, key) == args[key])
+    columns = {"name": StaffMember.name, "team": StaffMember.team}
+    return sorted_by(query, args.get("sort") or "name", columns, StaffMember.id)
+
+
+RESPONSIBILITY_LOADS = (
+    selectinload(Responsibility.staff_member),
+    selectinload(Responsibility.system),
+)
+
+
+def responsibilities_query(args: dict):
+    query = select(Responsibility)
+    for key in ("staff_member_id", "system_id", "kind"):
+        if args.get(key) is not None:
+            query = query.where(getattr(Responsibility, key) == args[key])
+    if args.get("on"):
+        on = args["on"]
+        query = query.where(
+            Responsibility.since <= on,
+            or_(Responsibility.until.is_(None), Responsibility.until >= on),
+        )
+    return query.order_by(Responsibility.since, Responsibility.id)
+
+
+@register.route("/systems")
+class Systems(MethodView):
+    @readable
+    @register.arguments(s.SystemArgs, location="query")
+    @register.response(200, s.SystemPage)
+    def get(self, args):
+        """Production systems and software."""
+        return paginate(systems_query(args), args)
+
+
+@register.route("/systems/<int:system_id>")
+class SystemDetail(MethodView):
+    @readable
+    @register.response(200, s.SystemSchema)
+    def get(self, system_id):
+        """One system."""
+        return get_or_404(System, system_id)
+
+
+@register.route("/staff")
+class Staff(MethodView):
+    @readable
+    @register.arguments(s.StaffArgs, location="query")
+    @register.response(200, s.StaffPage)
+    def get(self, args):
+        """Staff members."""
+        return paginate(staff_query(args), args)
+
+
+@register.route("/staff/<int:staff_id>")
+class StaffDetail(MethodView):
+    @readable
+    @register.response(200, s.StaffSchema)
+    def get(self, staff_id):
+        """One staff member."""
+        return get_or_404(StaffMember, staff_id)
+
+
+@register.route("/responsibilities")
+class Responsibilities(MethodView):
+    @readable
+    @register.arguments(s.ResponsibilityArgs, location="query")
+    @register.response(200, s.ResponsibilityPage)
+    def get(self, args):
+        """Who is responsible for which system, and since when."""
+        return paginate(responsibilities_query(args).options(*RESPONSIBILITY_LOADS), args)
+
+
+@register.route("/responsibilities/<int:responsibility_id>")
+class ResponsibilityDetail(MethodView):
+    @readable
+    @register.response(200, s.ResponsibilitySchema)
+    def get(self, responsibility_id):
+        """One responsibility."""
+        return get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
+
+
+POSITION_LOADS = (
+    selectinload(Position.hire),
+    selectinload(Position.systems),
+    selectinload(Position.status_changes),
+)
+
+
+@register.route("/positions")
+class Positions(MethodView):
+    @readable
+    @register.arguments(s.PositionArgs, location="query")
+    @register.response(200, s.PositionPage)
+    def get(self, args):
+        """Hiring positions opened to remove single points of failure."""
+        query = select(Position).options(*POSITION_LOADS)
+        for key in ("status", "team"):
+            if args.get(key) is not None:
+                query = query.where(getattr(Position, key) == args[key])
+        return paginate(query.order_by(Position.opened_on, Position.id), args)
+
+
+@register.route("/positions/<int:position_id>")
+class PositionDetail(MethodView):
+    @readable
+    @register.response(200, s.PositionSchema)
+    def get(self, position_id):
+        """One position with its status history."""
+        return get_or_404(Position, position_id, *POSITION_LOADS)
+
+
+# ---- figures ------------------------------------------------------------------------
+
+
+@figures.route("/okrs")
+class Okrs(MethodView):
+    @readable
+    @figures.arguments(s.OkrArgs, location="query")
+    @figures.response(200, s.OkrYearSchema)
+    def get(self, args):
+        """Objectives of a fiscal year with their key results and quarterly statuses."""
+        year = args.get("year") or fiscal.current_quarter().fiscal_year
+        objectives = db.session.scalars(
+            select(Objective)
+            .where(Objective.fiscal_year == year)
+            .options(selectinload(Objective.key_results).selectinload(KeyResult.statuses))
+            .order_by(Objective.position, Objective.id)
+        ).all()
+        return {
+            "fiscal_year": fiscal_year_label(year, fiscal.start_month()),
+            "objectives": objectives,
+        }
+
+
+def load_coverage(as_of):
+    """Coverage on a date from the systems, staff and responsibilities tables (3 queries)."""
+    systems = [
+        SystemFact(*row)
+        for row in db.session.execute(
+            select(System.id, System.name, System.in_production, System.retired_on)
+        )
+    ]
+    staff = [
+        StaffFact(*row)
+        for row in db.session.execute(
+            select(StaffMember.id, StaffMember.name, StaffMember.active, StaffMember.left_on)
+        )
+    ]
+    rows = [
+        ResponsibilityFact(staff_id, system_id, since, until, kind.value)
+        for staff_id, system_id, since, until, kind in db.session.execute(
+            select(
+                Responsibility.staff_member_id,
+                Responsibility.system_id,
+                Responsibility.since,
+                Responsibility.until,
+                Responsibility.kind,
+            )
+        )
+    ]
+    return coverage_as_of(systems, staff, rows, as_of)
+
+
+def _ref(fact) -> dict:
+    return {"id": fact.id, "name": fact.name}
+
+
+@figures.route("/coverage")
+class CoverageFigures(MethodView):
+    @readable
+    @figures.arguments(s.CoverageArgs, location="query")
+    @figures.response(200, s.CoverageSchema)
+    def get(self, args):
+        """Single-point-of-failure coverage of production systems as of a date."""
+        coverage = load_coverage(args.get("date") or fiscal.today())
+        return {
+            "as_of": coverage.as_of,
+            "spof_staff_count": coverage.spof_staff_count,
+            "spof_system_count": coverage.spof_system_count,
+            "uncovered_count": coverage.uncovered_count,
+            "covered_count": coverage.covered_count,
+            "sole_responsible": [
+                {"staff_member": _ref(person), "systems": [_ref(x) for x in owned]}
+                for person, owned in coverage.sole_responsible
+            ],
+            "uncovered_systems": [_ref(x) for x in coverage.uncovered_systems],
+            "systems": [
+                {
+                    "id": entry.system.id,
+                    "name": entry.system.name,
+                    "state": entry.state,
+                    "staff_ids": list(entry.staff_ids),
+                }
+                for entry in coverage.systems
+            ],
+        }
+
+
+def deployed_between(first, last) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Countermeasure)
+        .where(Countermeasure.deployed_on >= first, Countermeasure.deployed_on <= last)
+    )
+
+
+@figures.route("/quarters/<label>")
+class QuarterFigures(MethodView):
+    @readable
+    @figures.response(200, s.QuarterSchema)
+    def get(self, label):
+        """A quarter's figures: countermeasures deployed, top threats at its start."""
+        quarter = fiscal.quarter_or_404(label)
+        matrix = risk_matrix()
+        top = top_threats_as_of(quarter.first_day, 2)
+        return {
+            "quarter": quarter.label,
+            "starts_on": quarter.first_day,
+            "ends_on": quarter.last_day,
+            "countermeasures_deployed": deployed_between(quarter.first_day, quarter.last_day),
+            "countermeasures_deployed_to_date": db.session.scalar(
+                select(func.count())
+                .select_from(Countermeasure)
+                .where(Countermeasure.deployed_on <= quarter.last_day)
+            ),
+            "top_threats": [
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "inherent_score": t.inherent_score,
+                    "residual_score": t.residual_score,
+                    "level": level_for(t.residual_score, matrix).value,
+                }
+                for t in top
+            ],
+        }

@@ -1,0 +1,447 @@
+"""What the API reads and answers (marshmallow); the OpenAPI document is built from these."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import marshmallow as ma
+from flask import g
+from marshmallow import fields, validate
+
+from app import fiscal
+from app.domain.scoring import level_for
+from app.models import (
+    CountermeasureStatus,
+    CountermeasureType,
+    Criticality,
+    Effectiveness,
+    PositionStatus,
+    Rating,
+    ResponsibilityKind,
+    ThreatSource,
+    ThreatStatus,
+    Treatment,
+)
+from app.risk import risk_matrix
+
+MAX_ID = 2**31 - 1
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
+def _no_nul(value: str) -> bool:
+    # PostgreSQL refuses NUL characters in text; refuse them here with a 422 instead.
+    if "\x00" in value:
+        raise ma.ValidationError("Must not contain NUL characters.")
+    return True
+
+
+def Text(**kwargs) -> fields.String:  # noqa: N802 - a field factory, used like a class
+    return fields.String(validate=[validate.Length(max=200), _no_nul], **kwargs)
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def Day(**kwargs) -> fields.Date:  # noqa: N802
+    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST), **kwargs)
+
+
+def Choice(enum_cls, **kwargs) -> fields.Enum:  # noqa: N802
+    return fields.Enum(enum_cls, by_value=True, **kwargs)
+
+
+# Labels as the fiscal calendar writes them: "FY20-21 Q2" ("FY2021 Q2" with a January start).
+_YEAR_PATTERN = r"FY\s*(\d{2}\s*-\s*\d{2}|\d{4})"
+QUARTER_PATTERN = r"^\s*" + _YEAR_PATTERN + r"(\s*[-_]\s*|\s+)Q\s*[1-4]\s*$"
+YEAR_PATTERN = r"^\s*" + _YEAR_PATTERN + r"\s*$"
+
+
+class _Label(fields.String):
+    pattern = ""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": self.pattern, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if not re.match(self.pattern, text):
+                raise ValueError(f'"{text[:40]}" is not a label like FY20-21 Q2.')
+            return self.parse(text)
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+
+
+class QuarterLabel(_Label):
+    """A fiscal quarter label, loaded as a Quarter (a clear 422 when it is not one)."""
+
+    pattern = QUARTER_PATTERN
+
+    def parse(self, text):
+        return fiscal.parse_quarter(text, fiscal.start_month())
+
+
+class FiscalYearLabel(_Label):
+    """A fiscal year label such as FY20-21, loaded as the year it starts in."""
+
+    pattern = YEAR_PATTERN
+
+    def parse(self, text):
+        return fiscal.parse_fiscal_year(text, fiscal.start_month())
+
+
+# ---- query strings -----------------------------------------------------------------
+
+
+class PageArgs(ma.Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+def sort_field(keys: list[str], default: str) -> fields.String:
+    choices = keys + [f"-{k}" for k in keys]
+    return fields.String(
+        load_default=default,
+        validate=validate.OneOf(choices),
+        metadata={"description": "Sort key; a leading '-' sorts descending."},
+    )
+
+
+class ThreatArgs(PageArgs):
+    q = Text(metadata={"description": "Words in the title"})
+    status = Choice(ThreatStatus)
+    treatment = Choice(Treatment)
+    source = Choice(ThreatSource)
+    category_id = Id()
+    feed_id = Id()
+    system_id = Id()
+    tag = Text()
+    archived = fields.Boolean(load_default=False, metadata={"description": "Archived threats"})
+    sort = sort_field(
+        ["title", "identified_on", "residual_score", "inherent_score", "next_review_on"],
+        "-residual_score",
+    )
+
+
+class CountermeasureArgs(PageArgs):
+    q = Text()
+    status = Choice(CountermeasureStatus)
+    type = Choice(CountermeasureType)
+    threat_id = Id()
+    owner_id = Id()
+    quarter = QuarterLabel(metadata={"description": "Deployed in this quarter, e.g. FY20-21 Q2"})
+    sort = sort_field(["title", "deployed_on", "status"], "title")
+
+
+class SystemArgs(PageArgs):
+    q = Text()
+    team = Text()
+    criticality = Choice(Criticality)
+    in_production = fields.Boolean()
+    sort = sort_field(["name", "team", "criticality"], "name")
+
+
+class StaffArgs(PageArgs):
+    q = Text()
+    team = Text()
+    active = fields.Boolean()
+    sort = sort_field(["name", "team"], "name")
+
+
+class ResponsibilityArgs(PageArgs):
+    staff_member_id = Id()
+    system_id = Id()
+    kind = Choice(ResponsibilityKind)
+    on = Day(metadata={"description": "Only responsibilities held on this date"})
+
+
+class PositionArgs(PageArgs):
+    status = Choice(PositionStatus)
+    team = Text()
+
+
+class OkrArgs(ma.Schema):
+    year = FiscalYearLabel(
+        metadata={"description": "Fiscal year, e.g. FY20-21 (default: the current one)"}
+    )
+
+
+class CoverageArgs(ma.Schema):
+    date = Day(metadata={"description": "As of this date (default: today)"})
+
+
+# ---- answers -----------------------------------------------------------------------
+
+
+class Ref(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class ThreatRef(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+
+
+def _matrix():
+    if "risk_matrix" not in g:
+        g.risk_matrix = risk_matrix()
+    return g.risk_matrix
+
+
+def _quarter_label(first_day: date | None) -> str | None:
+    return fiscal.quarter_starting(first_day).label if first_day else None
+
+
+class Scores(ma.Schema):
+    likelihood = fields.Integer(required=True)
+    impact = fields.Integer(required=True)
+    score = fields.Integer(required=True)
+
+
+class ScoreChangeSchema(ma.Schema):
+    changed_on = fields.Date(required=True)
+    inherent_likelihood = fields.Integer()
+    inherent_impact = fields.Integer()
+    inherent_score = fields.Integer()
+    residual_likelihood = fields.Integer()
+    residual_impact = fields.Integer()
+    residual_score = fields.Integer()
+    countermeasure_id = fields.Integer(allow_none=True)
+    note = fields.String()
+
+
+class ThreatSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    description = fields.String()
+    category = fields.Function(lambda t: t.category.name if t.category else None, allow_none=True)
+    category_id = fields.Integer(allow_none=True)
+    source = Choice(ThreatSource)
+    feed = fields.Function(lambda t: t.feed.name if t.feed else None, allow_none=True)
+    feed_id = fields.Integer(allow_none=True)
+    owner = fields.Function(lambda t: t.owner.name if t.owner else None, allow_none=True)
+    owner_id = fields.Integer(allow_none=True)
+    status = Choice(ThreatStatus)
+    treatment = Choice(Treatment, allow_none=True)
+    treatment_rationale = fields.String()
+    identified_on = fields.Date()
+    next_review_on = fields.Date(allow_none=True)
+    inherent = fields.Function(
+        lambda t: {
+            "likelihood": t.inherent_likelihood,
+            "impact": t.inherent_impact,
+            "score": t.inherent_score,
+        },
+        metadata={"type": "object"},
+    )
+    residual = fields.Function(
+        lambda t: {
+            "likelihood": t.residual_likelihood,
+            "impact": t.residual_impact,
+            "score": t.residual_score,
+        },
+        metadata={"type": "object"},
+    )
+    level = fields.Function(
+        lambda t: level_for(t.residual_score, _matrix()).value,
+        metadata={"type": "string", "enum": ["low", "medium", "high", "critical"]},
+    )
+    systems = fields.List(fields.Nested(Ref))
+    tags = fields.Function(lambda t: [tag.name for tag in t.tags], metadata={"type": "array"})
+    archived = fields.Function(lambda t: t.archived_at is not None, metadata={"type": "boolean"})
+    version = fields.Integer(required=True)
+
+
+class ThreatDetailSchema(ThreatSchema):
+    score_history = fields.List(fields.Nested(ScoreChangeSchema), attribute="score_changes")
+
+
+class StatusChangeSchema(ma.Schema):
+    status = fields.Function(lambda c: c.status.value, metadata={"type": "string"})
+    changed_on = fields.Date()
+
+
+class CountermeasureSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    description = fields.String()
+    type = Choice(CountermeasureType)
+    status = Choice(CountermeasureStatus)
+    owner = fields.Function(lambda c: c.owner.name if c.owner else None, allow_none=True)
+    owner_id = fields.Integer(allow_none=True)
+    target_quarter = fields.Function(
+        lambda c: _quarter_label(c.target_quarter_start),
+        allow_none=True,
+        metadata={"type": "string", "nullable": True},
+    )
+    deployed_on = fields.Date(allow_none=True)
+    deployed_quarter = fields.Function(
+        lambda c: fiscal.quarter_of_date(c.deployed_on).label if c.deployed_on else None,
+        allow_none=True,
+        metadata={"type": "string", "nullable": True},
+    )
+    retired_on = fields.Date(allow_none=True)
+    evidence = fields.String()
+    verified_on = fields.Date(allow_none=True)
+    effectiveness = Choice(Effectiveness, allow_none=True)
+    threats = fields.List(fields.Nested(ThreatRef))
+    version = fields.Integer(required=True)
+
+
+class CountermeasureDetailSchema(CountermeasureSchema):
+    status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
+
+
+class SystemSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    description = fields.String()
+    team = fields.String()
+    criticality = Choice(Criticality)
+    in_production = fields.Boolean()
+    retired_on = fields.Date(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class StaffSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    team = fields.String()
+    active = fields.Boolean()
+    left_on = fields.Date(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class ResponsibilitySchema(ma.Schema):
+    id = fields.Integer(required=True)
+    staff_member = fields.Nested(Ref)
+    system = fields.Nested(Ref)
+    kind = Choice(ResponsibilityKind)
+    since = fields.Date()
+    until = fields.Date(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class PositionSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    team = fields.String()
+    status = Choice(PositionStatus)
+    opened_on = fields.Date()
+    filled_on = fields.Date(allow_none=True)
+    hire = fields.Nested(Ref, allow_none=True)
+    systems = fields.List(fields.Nested(Ref))
+    notes = fields.String()
+    status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
+    version = fields.Integer(required=True)
+
+
+class KeyResultStatusSchema(ma.Schema):
+    quarter = fields.Function(
+        lambda s: _quarter_label(s.quarter_start), metadata={"type": "string"}
+    )
+    text = fields.String()
+    value = fields.Float(allow_none=True)
+    rating = Choice(Rating, allow_none=True)
+
+
+class KeyResultSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    code = fields.String()
+    statement = fields.String()
+    baseline_text = fields.String()
+    baseline_value = fields.Float(allow_none=True)
+    goal_text = fields.String()
+    goal_value = fields.Float(allow_none=True)
+    goal_unit = fields.String()
+    metric = fields.String(allow_none=True)
+    statuses = fields.List(fields.Nested(KeyResultStatusSchema))
+
+
+class ObjectiveSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String()
+    statement = fields.String()
+    department = fields.String()
+    target_completion = fields.String()
+    key_results = fields.List(fields.Nested(KeyResultSchema))
+
+
+class OkrYearSchema(ma.Schema):
+    fiscal_year = fields.String(required=True)
+    objectives = fields.List(fields.Nested(ObjectiveSchema))
+
+
+class SystemCoverageSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    state = fields.String(validate=validate.OneOf(["uncovered", "spof", "covered"]))
+    staff_ids = fields.List(fields.Integer())
+
+
+class SoleResponsibleSchema(ma.Schema):
+    staff_member = fields.Nested(Ref)
+    systems = fields.List(fields.Nested(Ref))
+
+
+class CoverageSchema(ma.Schema):
+    as_of = fields.Date(required=True)
+    spof_staff_count = fields.Integer(required=True)
+    spof_system_count = fields.Integer(required=True)
+    uncovered_count = fields.Integer(required=True)
+    covered_count = fields.Integer(required=True)
+    sole_responsible = fields.List(fields.Nested(SoleResponsibleSchema))
+    uncovered_systems = fields.List(fields.Nested(Ref))
+    systems = fields.List(fields.Nested(SystemCoverageSchema))
+
+
+class TopThreatSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    inherent_score = fields.Integer()
+    residual_score = fields.Integer()
+    level = fields.String()
+
+
+class QuarterSchema(ma.Schema):
+    quarter = fields.String(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    countermeasures_deployed = fields.Integer(
+        required=True, metadata={"description": "Deployed during the quarter"}
+    )
+    countermeasures_deployed_to_date = fields.Integer(
+        required=True, metadata={"description": "Deployed by the quarter's last day"}
+    )
+    top_threats = fields.List(
+        fields.Nested(TopThreatSchema),
+        metadata={"description": "Top open threats as the register stood on the first day"},
+    )
+
+
+def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+            "total": fields.Integer(required=True),
+            "pages": fields.Integer(required=True),
+        },
+    )
+
+
+ThreatPage = page_schema(ThreatSchema, "ThreatPage")
+CountermeasurePage = page_schema(CountermeasureSchema, "CountermeasurePage")
+SystemPage = page_schema(SystemSchema, "SystemPage")
+StaffPage = page_schema(StaffSchema, "StaffPage")
+ResponsibilityPage = page_schema(ResponsibilitySchema, "ResponsibilityPage")
+PositionPage = page_schema(PositionSchema, "PositionPage")

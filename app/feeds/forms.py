@@ -1,0 +1,27 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from app.feeds.service import FEED_KINDS
+
+
+class FeedForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Name the feed."), Length(max=160)])
+    kind = SelectField("Kind", choices=list(FEED_KINDS.items()), default="stix")
+    url = StringField(
+        "URL or file", validators=[Length(max=500)], description="Where the bundles come from."
+    )
+    description = TextAreaField("Description")
+    submit = SubmitField("Register feed")
+
+
+class BundleForm(FlaskForm):
+    file = FileField("STIX 2.1 bundle (JSON)", validators=[FileRequired("Choose a file.")])
+    submit = SubmitField("Import bundle")
+
+
+class AcceptForm(FlaskForm):
+    likelihood = IntegerField("Likelihood", default=3, validators=[NumberRange(min=1, max=5)])
+    impact = IntegerField("Impact", default=3, validators=[NumberRange(min=1, max=5)])
+    submit = SubmitField("Accept")

@@ -1,0 +1,143 @@
+"""Feed pages: register feeds, import STIX bundles, accept or dismiss candidates."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import fiscal
+from app.extensions import db
+from app.feeds import bp
+from app.feeds.forms import AcceptForm, BundleForm, FeedForm
+from app.feeds.service import (
+    accept_candidate,
+    dismiss_candidate,
+    feed_counts,
+    import_bundle,
+    register_feed,
+)
+from app.models import CandidateStatus, ThreatCandidate, ThreatFeed
+from app.models.user import Role
+from app.security import readable, roles
+from app.validation import InputError, apply_errors_to_form
+
+
+@bp.route("/feeds", methods=["GET"])
+@readable
+def index():
+    feeds = db.session.scalars(select(ThreatFeed).order_by(ThreatFeed.name)).all()
+    return render_template("feeds/index.html", feeds=feeds, counts=feed_counts(), form=FeedForm())
+
+
+@bp.route("/feeds", methods=["POST"])
+@roles(Role.SECURITY)
+def create():
+    form = FeedForm()
+    if form.validate_on_submit():
+        try:
+            feed = register_feed(
+                form.name.data, form.kind.data, form.url.data, form.description.data
+            )
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"Feed “{feed.name}” registered.", "success")
+            return redirect(url_for("feeds.detail", feed_id=feed.id))
+    feeds = db.session.scalars(select(ThreatFeed).order_by(ThreatFeed.name)).all()
+    return render_template("feeds/index.html", feeds=feeds, counts=feed_counts(), form=form), 422
+
+
+def _feed_or_404(feed_id: int) -> ThreatFeed:
+    return db.get_or_404(ThreatFeed, feed_id)
+
+
+@bp.route("/feeds/<int:feed_id>")
+@readable
+def detail(feed_id: int, bundle_form=None, status_code=200):
+    feed = _feed_or_404(feed_id)
+    status = request.args.get("status", "pending")
+    query = select(ThreatCandidate).where(ThreatCandidate.feed_id == feed.id)
+    if status in {s.value for s in CandidateStatus}:
+        query = query.where(ThreatCandidate.status == CandidateStatus(status))
+    page = db.paginate(
+        query.order_by(ThreatCandidate.stix_type, ThreatCandidate.name, ThreatCandidate.id),
+        per_page=50,
+    )
+    return render_template(
+        "feeds/detail.html",
+        feed=feed,
+        page=page,
+        status=status,
+        counts=feed_counts().get(feed.id),
+        bundle_form=bundle_form or BundleForm(),
+        accept_form=AcceptForm(formdata=None),
+        statuses=list(CandidateStatus),
+    ), status_code
+
+
+@bp.route("/feeds/<int:feed_id>/import", methods=["POST"])
+@roles(Role.SECURITY)
+def import_file(feed_id: int):
+    feed = _feed_or_404(feed_id)
+    form = BundleForm()
+    if form.validate_on_submit():
+        try:
+            summary = import_bundle(feed, form.file.data.read())
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"Bundle imported: {summary}.", "success")
+            return redirect(url_for("feeds.detail", feed_id=feed.id))
+    return detail(feed.id, bundle_form=form, status_code=422)
+
+
+def _candidate_or_404(candidate_id: int) -> ThreatCandidate:
+    candidate = db.session.get(ThreatCandidate, candidate_id)
+    if candidate is None:
+        abort(404)
+    return candidate
+
+
+@bp.route("/feeds/candidates/<int:candidate_id>/accept", methods=["POST"])
+@roles(Role.SECURITY)
+def accept(candidate_id: int):
+    candidate = _candidate_or_404(candidate_id)
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        flash("Likelihood and impact are whole numbers from 1 to 5.", "danger")
+        return redirect(url_for("feeds.detail", feed_id=candidate.feed_id))
+    try:
+        threat = accept_candidate(
+            candidate,
+            likelihood=form.likelihood.data,
+            impact=form.impact.data,
+            on=fiscal.today(),
+            user_id=current_user.id,
+        )
+    except InputError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(f"“{threat.title}” is now in the register.", "success")
+    return redirect(url_for("feeds.detail", feed_id=candidate.feed_id))
+
+
+@bp.route("/feeds/candidates/<int:candidate_id>/dismiss", methods=["POST"])
+@roles(Role.SECURITY)
+def dismiss(candidate_id: int):
+    candidate = _candidate_or_404(candidate_id)
+    try:
+        dismiss_candidate(candidate, current_user.id)
+    except InputError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(f"“{candidate.name}” dismissed.", "info")
+    return redirect(url_for("feeds.detail", feed_id=candidate.feed_id))

@@ -1,0 +1,75 @@
+"""``flask --app wsgi import threats file.csv`` and ``flask --app wsgi export threats file.csv``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from app.extensions import db
+from app.models.audit import set_cli_actor
+from app.transfer.csv_format import csv_chunks
+from app.transfer.entities import FORMATS, count_rows
+from app.transfer.service import (
+    ImportRefusedError,
+    check_file,
+    export_rows,
+    format_for,
+    import_file,
+)
+
+ENTITY = click.Choice(sorted(FORMATS))
+
+
+@click.command("import")
+@click.argument("entity", type=ENTITY)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--check-only", is_flag=True, help="Check every row, write nothing.")
+def import_command(entity: str, path: Path, check_only: bool) -> None:
+    """Import records from a CSV file: all rows, or none if any row has an error."""
+    set_cli_actor(None, f"import {path.name}")
+    data = path.read_bytes()
+    lines = max(data.count(b"\n") - 1, 1)
+    with click.progressbar(length=lines, label=f"Checking {entity:<16}") as bar:
+        if check_only:
+            checked, _ = check_file(entity, data, bar.update)
+            errors = checked.errors
+        else:
+            try:
+                count = import_file(entity, data, None, bar.update)
+                errors = []
+            except ImportRefusedError as refused:
+                errors = refused.errors
+    if errors:
+        db.session.rollback()
+        for error in errors[:200]:
+            click.echo(str(error), err=True)
+        if len(errors) > 200:
+            click.echo(f"... and {len(errors) - 200} more.", err=True)
+        raise click.ClickException(f"{len(errors)} error(s) in {path.name}; nothing was imported.")
+    if check_only:
+        click.echo(f"{path.name}: no errors ({len(checked.rows)} rows); nothing written.")
+        return
+    db.session.commit()
+    click.echo(f"Imported {count} {format_for(entity).label.lower()} from {path.name}.")
+
+
+@click.command("export")
+@click.argument("entity", type=ENTITY)
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export_command(entity: str, path: Path) -> None:
+    """Export every record of a kind to a CSV file (UTF-8)."""
+    fmt = format_for(entity)
+    args = fmt.parse_args({})
+    total = count_rows(fmt, args)
+    written = 0
+    with (
+        path.open("w", encoding="utf-8", newline="") as out,
+        click.progressbar(length=total, label=f"Exporting {entity:<15}") as bar,
+    ):
+        for chunk in csv_chunks(fmt.columns, export_rows(entity, args)):
+            out.write(chunk)
+            done = min(chunk.count("\r\n"), total - written)
+            written += done
+            bar.update(done)
+    click.echo(f"Exported {total} {fmt.label.lower()} to {path}.")
