@@ -17,12 +17,13 @@ from sqlalchemy import delete, func, select
 from app.extensions import db
 from app.models.audit import set_cli_actor
 from app.models.user import Role, User
+from app.seed import countermeasures as demo_countermeasures
 from app.seed import coverage as demo_coverage
 from app.seed import okrs as demo_okrs
 from app.seed import users as demo_users
 
 # Each step takes the demo context (a dict it may read and extend) and adds rows.
-DEMO_STEPS = [demo_users.load, demo_coverage.load]
+DEMO_STEPS = [demo_users.load, demo_coverage.load, demo_countermeasures.load]
 # The OKRs come last: their register figures read what every other step loaded.
 DEMO_STEPS.append(demo_okrs.load)
 
@@ -94,6 +95,7 @@ def demo_password() -> str:
 @click.option("--staff", default=60, show_default=True, help="Staff members.")
 @click.option("--responsibilities", default=250, show_default=True)
 @click.option("--positions", default=10, show_default=True, help="SPOF hiring positions.")
+@click.option("--countermeasures", default=0, show_default=True, help="Countermeasures to add.")
 def seed_synthetic_command(seed: int, user_count: int, **sizes: int) -> None:
     """Fill the database with synthetic data at a chosen size (for benchmarks)."""
     from app.seed.synthetic import fill

@@ -1,0 +1,603 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import fiscal
+from app.countermeasures import bp, figures
+from app.countermeasures.forms import (
+    CountermeasureForm,
+    StatusForm,
+    TargetsForm,
+    VerifyForm,
+    deploy_form_class,
+)
+from app.countermeasures.service import (
+    change_status,
+    create_countermeasure,
+    deploy_countermeasure,
+    next_statuses,
+    set_targets,
+    update_countermeasure,
+    verify_countermeasure,
+)
+from app.domain.quarters import QuarterError, quarters_of_fiscal_year
+from app.extensions import db
+from app.models.countermeasures import (
+    Countermeasure,
+    CountermeasureStatus,
+    CountermeasureType,
+    countermeasure_threats,
+)
+from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
+from app.models.user import Role, User
+from app.risk import risk_matrix
+from app.security import readable, roles
+from app.validation import ConflictError, InputError, apply_errors_to_form
+
+PER_PAGE = 50
+THREAT_CHOICES = 200
+
+SORTS = {
+    "title": (Countermeasure.title,),
+    "type": (Countermeasure.type,),
+    "status": (Countermeasure.status,),
+    "owner": (User.name,),
+    "target": (Countermeasure.target_quarter_start,),
+    "deployed": (Countermeasure.deployed_on,),
+    "updated": (Countermeasure.updated_at,),
+    "id": (Countermeasure.id,),
+}
+DEFAULT_SORT = "-id"
+
+
+# --- lists ----------------------------------------------------------------------------
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _list_query(filters: dict):
+    query = select(Countermeasure)
+    if filters["status"]:
+        query = query.where(Countermeasure.status == filters["status"])
+    if filters["type"]:
+        query = query.where(Countermeasure.type == filters["type"])
+    if filters["owner"] is not None:
+        query = query.where(Countermeasure.owner_id == filters["owner"])
+    if filters["threat"] is not None:
+        query = query.where(
+            Countermeasure.id.in_(
+                select(countermeasure_threats.c.countermeasure_id).where(
+                    countermeasure_threats.c.threat_id == filters["threat"]
+                )
+            )
+        )
+    quarter = filters["quarter"]
+    if quarter is not None:
+        # The quarter it counts in: its deployment quarter once deployed, its target before.
+        query = query.where(
+            or_(
+                Countermeasure.deployed_on.between(quarter.first_day, quarter.last_day),
+                and_(
+                    Countermeasure.deployed_on.is_(None),
+                    Countermeasure.target_quarter_start == quarter.first_day,
+                ),
+            )
+        )
+    if filters["q"]:
+        query = query.where(
+            Countermeasure.title.ilike(f"%{_escape_like(filters['q'])}%", escape="\\")
+        )
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _parse_filters() -> tuple[dict, list[str]]:
+    problems = []
+    filters = {
+        "status": None,
+        "type": None,
+        "owner": _int_arg("owner"),
+        "threat": _int_arg("threat"),
+        "quarter": None,
+        "q": request.args.get("q", "").strip()[:200],
+    }
+    status = request.args.get("status", "").strip().upper()
+    if status:
+        if status in CountermeasureStatus.__members__:
+            filters["status"] = CountermeasureStatus[status]
+        else:
+            problems.append(f'Unknown status "{status.lower()}"; the filter was ignored.')
+    kind = request.args.get("type", "").strip().upper()
+    if kind:
+        if kind in CountermeasureType.__members__:
+            filters["type"] = CountermeasureType[kind]
+        else:
+            problems.append(f'Unknown type "{kind.lower()}"; the filter was ignored.')
+    try:
+        filters["quarter"] = fiscal.quarter_or_none(request.args.get("quarter", "").strip())
+    except QuarterError as error:
+        problems.append(f"{error} The quarter filter was ignored.")
+    return filters, problems
+
+
+def _sorted(query, sort: str):
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        sort, key = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
+    if key == "owner":
+        query = query.outerjoin(User, User.id == Countermeasure.owner_id)
+    columns = SORTS[key]
+    descending = sort.startswith("-")
+    if key == "id":  # newest first by default: the primary key, no sort step
+        return query.order_by(Countermeasure.id.desc() if descending else Countermeasure.id)
+    order = [c.desc().nulls_last() if descending else c.asc().nulls_last() for c in columns]
+    tiebreak = Countermeasure.id.desc() if descending else Countermeasure.id.asc()
+    return query.order_by(*order, tiebreak)
+
+
+def _users():
+    return db.session.execute(
+        select(User.id, User.name).where(User.is_active_account.is_(True)).order_by(User.name)
+    ).all()
+
+
+def _quarter_label(first_day) -> str:
+    return fiscal.quarter_starting(first_day).label
+
+
+@bp.route("/countermeasures")
+@readable
+def index():
+    filters, problems = _parse_filters()
+    query = _sorted(_list_query(filters), request.args.get("sort", DEFAULT_SORT))
+    query = query.options(selectinload(Countermeasure.threats), selectinload(Countermeasure.owner))
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    threat = db.session.get(Threat, filters["threat"]) if filters["threat"] else None
+    current = fiscal.current_quarter()
+    quarters = [
+        q
+        for fy in (current.fiscal_year - 1, current.fiscal_year)
+        for q in quarters_of_fiscal_year(fy, current.start_month)
+    ]
+    return render_template(
+        "countermeasures/index.html",
+        page=page,
+        filters=filters,
+        problems=problems,
+        threat=threat,
+        users=_users(),
+        quarters=quarters,
+        statuses=list(CountermeasureStatus),
+        types=list(CountermeasureType),
+        quarter_label=_quarter_label,
+    )
+
+
+# --- one countermeasure ---------------------------------------------------------------
+
+
+def _load(countermeasure_id: int) -> Countermeasure:
+    countermeasure = db.session.scalar(
+        select(Countermeasure)
+        .where(Countermeasure.id == countermeasure_id)
+        .options(
+            selectinload(Countermeasure.threats),
+            selectinload(Countermeasure.status_changes),
+            selectinload(Countermeasure.owner),
+            selectinload(Countermeasure.verified_by),
+        )
+    )
+    if countermeasure is None:
+        abort(404, f"There is no countermeasure #{countermeasure_id}.")
+    return countermeasure
+
+
+def _credited_changes(countermeasure: Countermeasure) -> list[dict]:
+    """The score changes this countermeasure brought, each with the residual score before."""
+    # Sorted here: an ORDER BY tempts SQLite to walk the date index instead.
+    changes = sorted(
+        db.session.scalars(
+            select(ThreatScoreChange)
+            .where(ThreatScoreChange.countermeasure_id == countermeasure.id)
+            .options(selectinload(ThreatScoreChange.threat))
+        ),
+        key=lambda c: (c.changed_on, c.id),
+    )
+    rows = []
+    for change in changes:
+        before = db.session.scalar(
+            select(ThreatScoreChange.residual_score)
+            .where(
+                ThreatScoreChange.threat_id == change.threat_id,
+                or_(
+                    ThreatScoreChange.changed_on < change.changed_on,
+                    and_(
+                        ThreatScoreChange.changed_on == change.changed_on,
+                        ThreatScoreChange.id < change.id,
+                    ),
+                ),
+            )
+            .order_by(ThreatScoreChange.changed_on.desc(), ThreatScoreChange.id.desc())
+            .limit(1)
+        )
+        rows.append({"change": change, "before": before})
+    return rows
+
+
+def _status_form(countermeasure: Countermeasure, form: StatusForm | None = None) -> StatusForm:
+    form = form or StatusForm(formdata=None)
+    form.status.choices = [
+        (s.name, s.label)
+        for s in next_statuses(countermeasure)
+        if s != CountermeasureStatus.DEPLOYED
+    ]
+    if form.changed_on.data is None and request.method == "GET":
+        form.changed_on.data = fiscal.today()
+    form.version.data = countermeasure.version
+    return form
+
+
+def _render_detail(countermeasure: Countermeasure, status_form: StatusForm | None = None, code=200):
+    credited = _credited_changes(countermeasure)
+    reduction = sum(
+        (row["before"] - row["change"].residual_score)
+        for row in credited
+        if row["before"] is not None
+    )
+    can_deploy = countermeasure.status in (
+        CountermeasureStatus.PLANNED,
+        CountermeasureStatus.IN_PROGRESS,
+    )
+    return (
+        render_template(
+            "countermeasures/detail.html",
+            cm=countermeasure,
+            credited=credited,
+            reduction=reduction,
+            status_form=_status_form(countermeasure, status_form),
+            can_deploy=can_deploy,
+            matrix=risk_matrix(),
+            counts_in=fiscal.quarter_of_date(countermeasure.deployed_on)
+            if countermeasure.deployed_on
+            else None,
+            target=fiscal.quarter_starting(countermeasure.target_quarter_start)
+            if countermeasure.target_quarter_start
+            else None,
+        ),
+        code,
+    )
+
+
+@bp.route("/countermeasures/<int:countermeasure_id>")
+@readable
+def detail(countermeasure_id: int):
+    return _render_detail(_load(countermeasure_id))
+
+
+def _prepare_form(form: CountermeasureForm, countermeasure: Countermeasure | None) -> None:
+    linked = list(countermeasure.threats) if countermeasure else []
+    top = db.session.execute(
+        select(Threat.id, Threat.title, Threat.residual_score)
+        .where(Threat.archived_at.is_(None), Threat.status != ThreatStatus.CLOSED)
+        .order_by(Threat.residual_score.desc(), Threat.inherent_score.desc(), Threat.id)
+        .limit(THREAT_CHOICES)
+    ).all()
+    choices = {t.id: f"#{t.id} {t.title} (residual {t.residual_score})" for t in linked}
+    for threat_id, title, residual in top:
+        choices.setdefault(threat_id, f"#{threat_id} {title} (residual {residual})")
+    form.threat_ids.choices = list(choices.items())
+    form.owner_id.choices = [("", "— nobody yet —")] + [(str(u.id), u.name) for u in _users()]
+    current = fiscal.current_quarter()
+    quarters = [
+        q
+        for fy in (current.fiscal_year - 1, current.fiscal_year, current.fiscal_year + 1)
+        for q in quarters_of_fiscal_year(fy, current.start_month)
+    ]
+    if countermeasure and countermeasure.target_quarter_start:
+        stored = fiscal.quarter_starting(countermeasure.target_quarter_start)
+        if stored not in quarters:
+            quarters = sorted([*quarters, stored])
+    form.target_quarter.choices = [("", "— none —")] + [(q.label, q.label) for q in quarters]
+
+
+def _form_values(form: CountermeasureForm) -> dict:
+    return {
+        "title": form.title.data,
+        "description": form.description.data,
+        "type": form.type.data,
+        "threat_ids": form.all_threat_ids(),
+        "owner_id": form.owner_id.data or None,
+        "target_quarter": form.target_quarter.data or None,
+        "evidence": form.evidence.data,
+    }
+
+
+@bp.route("/countermeasures/new", methods=["GET", "POST"])
+@roles(Role.SECURITY)
+def new():
+    form = CountermeasureForm()
+    _prepare_form(form, None)
+    if request.method == "GET":
+        form.owner_id.data = str(current_user.id)
+        form.target_quarter.data = fiscal.current_quarter().label
+        preset = _int_arg("threat")
+        if preset is not None:
+            form.threat_ids.data = [preset]
+            if preset not in dict(form.threat_ids.choices):
+                form.other_threats.data = str(preset)
+                form.threat_ids.data = []
+    if form.validate_on_submit():
+        try:
+            countermeasure = create_countermeasure(**_form_values(form), user_id=current_user.id)
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            flash(f"Countermeasure “{countermeasure.title}” planned.", "success")
+            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure.id))
+    return render_template("countermeasures/form.html", form=form, cm=None)
+
+
+@bp.route("/countermeasures/<int:countermeasure_id>/edit", methods=["GET", "POST"])
+@roles(Role.SECURITY)
+def edit(countermeasure_id: int):
+    countermeasure = _load(countermeasure_id)
+    form = (
+        CountermeasureForm(obj=countermeasure) if request.method == "GET" else CountermeasureForm()
+    )
+    _prepare_form(form, countermeasure)
+    if request.method == "GET":
+        form.type.data = countermeasure.type.name
+        form.threat_ids.data = [t.id for t in countermeasure.threats]
+        form.owner_id.data = str(countermeasure.owner_id or "")
+        form.target_quarter.data = (
+            fiscal.quarter_starting(countermeasure.target_quarter_start).label
+            if countermeasure.target_quarter_start
+            else ""
+        )
+        form.version.data = countermeasure.version
+    if form.validate_on_submit():
+        values = _form_values(form)
+        if countermeasure.deployed_on is not None:
+            values["deployed_on"] = form.deployed_on.data
+        try:
+            update_countermeasure(countermeasure, **values, expected_version=form.version.data)
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        except (ConflictError, StaleDataError) as error:
+            db.session.rollback()
+            form.form_errors.append(getattr(error, "message", ConflictError().message))
+            return render_template(
+                "countermeasures/form.html", form=form, cm=_load(countermeasure_id)
+            ), 409
+        else:
+            flash("Countermeasure saved.", "success")
+            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure.id))
+    return render_template("countermeasures/form.html", form=form, cm=countermeasure)
+
+
+@bp.route("/countermeasures/<int:countermeasure_id>/status", methods=["POST"])
+@roles(Role.SECURITY)
+def status(countermeasure_id: int):
+    countermeasure = _load(countermeasure_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            change_status(
+                countermeasure,
+                form.status.data,
+                changed_on=form.changed_on.data,
+                user_id=current_user.id,
+                expected_version=form.version.data,
+            )
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        except (ConflictError, StaleDataError) as error:
+            db.session.rollback()
+            flash(getattr(error, "message", ConflictError().message), "danger")
+            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+        else:
+            flash(f"Status changed to {countermeasure.status.label.lower()}.", "success")
+            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+    return _render_detail(_load(countermeasure_id), form, 422)
+
+
+@bp.route("/countermeasures/<int:countermeasure_id>/deploy", methods=["GET", "POST"])
+@roles(Role.SECURITY)
+def deploy(countermeasure_id: int):
+    countermeasure = _load(countermeasure_id)
+    if countermeasure.status not in (
+        CountermeasureStatus.PLANNED,
+        CountermeasureStatus.IN_PROGRESS,
+    ):
+        flash(f"This countermeasure is already {countermeasure.status.label.lower()}.", "warning")
+        return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+    matrix = risk_matrix()
+    threats = list(countermeasure.threats)
+    form = deploy_form_class(threats, matrix)()
+    if request.method == "GET":
+        form.deployed_on.data = fiscal.today()
+        form.evidence.data = countermeasure.evidence
+        form.version.data = countermeasure.version
+        for threat in threats:
+            form[f"likelihood_{threat.id}"].data = threat.residual_likelihood
+            form[f"impact_{threat.id}"].data = threat.residual_impact
+    if form.validate_on_submit():
+        residuals = {
+            threat.id: (form[f"likelihood_{threat.id}"].data, form[f"impact_{threat.id}"].data)
+            for threat in threats
+        }
+        try:
+            deploy_countermeasure(
+                countermeasure,
+                deployed_on=form.deployed_on.data,
+                residuals=residuals,
+                user_id=current_user.id,
+                evidence=form.evidence.data,
+                expected_version=form.version.data,
+            )
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            for key, message in error.errors.items():
+                if key.startswith("residual_"):
+                    form[f"impact_{key.split('_', 1)[1]}"].errors = [message]
+                else:
+                    apply_errors_to_form(form, InputError({key: message}))
+        except (ConflictError, StaleDataError) as error:
+            db.session.rollback()
+            flash(getattr(error, "message", ConflictError().message), "danger")
+            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+        else:
+            quarter = fiscal.quarter_of_date(countermeasure.deployed_on)
+            flash(
+                f"Deployed on {countermeasure.deployed_on.isoformat()}: "
+                f"it counts in {quarter.label}.",
+                "success",
+            )
+            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+    return render_template(
+        "countermeasures/deploy.html",
+        form=form,
+        cm=_load(countermeasure_id) if form.errors else countermeasure,
+        threats=threats,
+        matrix=matrix,
+    )
+
+
+@bp.route("/countermeasures/<int:countermeasure_id>/verify", methods=["GET", "POST"])
+@roles(Role.SECURITY)
+def verify(countermeasure_id: int):
+    countermeasure = _load(countermeasure_id)
+    if countermeasure.deployed_on is None:
+        flash("Only a deployed countermeasure can be verified.", "warning")
+        return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+    form = VerifyForm()
+    form.verified_by_id.choices = [(str(u.id), u.name) for u in _users()]
+    if request.method == "GET":
+        form.verified_on.data = countermeasure.verified_on or fiscal.today()
+        form.verified_by_id.data = str(countermeasure.verified_by_id or current_user.id)
+        if countermeasure.effectiveness:
+            form.effectiveness.data = countermeasure.effectiveness.name
+        form.version.data = countermeasure.version
+    if form.validate_on_submit():
+        try:
+            verify_countermeasure(
+                countermeasure,
+                verified_on=form.verified_on.data,
+                verified_by_id=form.verified_by_id.data,
+                effectiveness=form.effectiveness.data,
+                expected_version=form.version.data,
+            )
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        except (ConflictError, StaleDataError) as error:
+            db.session.rollback()
+            flash(getattr(error, "message", ConflictError().message), "danger")
+            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+        else:
+            flash("Verification recorded.", "success")
+            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+    return render_template("countermeasures/verify.html", form=form, cm=countermeasure)
+
+
+# --- targets --------------------------------------------------------------------------
+
+
+@bp.route("/countermeasures/settings", methods=["GET", "POST"])
+@roles()
+def settings():
+    form = TargetsForm()
+    if request.method == "GET":
+        form.per_quarter.data = figures.quarter_target()
+        form.yearly_goal.data = figures.yearly_goal()
+    if form.validate_on_submit():
+        try:
+            set_targets(per_quarter=form.per_quarter.data, yearly_goal=form.yearly_goal.data)
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            flash("Countermeasure targets saved.", "success")
+            return redirect(url_for("countermeasures.settings"))
+    return render_template("countermeasures/settings.html", form=form)
+
+
+# --- quarters -------------------------------------------------------------------------
+
+
+@bp.route("/quarters")
+@readable
+def current_quarter():
+    label = request.args.get("quarter", "").strip()
+    quarter = fiscal.quarter_or_404(label) if label else fiscal.current_quarter()
+    return redirect(url_for("countermeasures.quarter", label=quarter.slug))
+
+
+@bp.route("/quarters/<label>")
+@readable
+def quarter(label: str):
+    quarter = fiscal.quarter_or_404(label)
+    target = figures.quarter_target()
+    goal = figures.yearly_goal()
+    deployed_page = db.paginate(
+        figures.deployed_in_quarter_query(quarter), per_page=PER_PAGE, error_out=False
+    )
+    reductions = figures.residual_reductions_for(cm.id for cm in deployed_page.items)
+    slipped_total = db.session.scalar(
+        select(func.count()).select_from(figures.slipped_query(quarter).order_by(None).subquery())
+    )
+    slipped = db.session.scalars(figures.slipped_query(quarter).limit(PER_PAGE)).all()
+    today = fiscal.today()
+    return render_template(
+        "countermeasures/quarter.html",
+        quarter=quarter,
+        target=target,
+        goal=goal,
+        deployed=figures.countermeasures_deployed(quarter),
+        to_date=figures.countermeasures_deployed_to_date(quarter),
+        deployed_page=deployed_page,
+        reductions=reductions,
+        top=figures.top_threats_treated(quarter, target),
+        slipped=slipped,
+        slipped_total=slipped_total,
+        quarter_over=quarter.last_day < today,
+        quarter_started=quarter.first_day <= today,
+        matrix=risk_matrix(),
+    )
+
+
+@bp.app_template_filter("evidence_links")
+def evidence_links(text: str):
+    """Evidence text with its http(s) links clickable; everything else escaped."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    parts = re.split(r"(https?://[^\s<>\"']+)", text or "")
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            url = escape(part)
+            out.append(Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url))
+        else:
+            out.append(escape(part))
+    return Markup("").join(out)
