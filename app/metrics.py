@@ -1,0 +1,303 @@
+"""Register metrics: figures the register computes per fiscal quarter, picked by name.
+
+A key result linked to a metric (``KeyResult.metric``) shows the register's value for
+each quarter beside the status the manager wrote, and gets a proposed status text.
+
+Each figure has one home in its area (``app.coverage.figures``,
+``app.countermeasures.figures``, ``app.threats.figures``); this module only names them,
+decides the date a quarter is measured on, and words the result. Figures are imported
+when first computed, so the registry can be listed without those areas loaded.
+
+A quarter is measured on its last day once it has ended, on today while it runs, and
+not at all before it starts (``value`` is None, the page shows "-").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from app import fiscal
+from app.domain.coverage import percent_of_goal
+from app.domain.okrs import format_number
+from app.domain.quarters import Quarter
+
+__all__ = [
+    "METRICS",
+    "Metric",
+    "MetricUnavailableError",
+    "figure_cache",
+    "get_metric",
+    "measured_on",
+    "metric_choices",
+]
+
+_cache: ContextVar[dict | None] = ContextVar("metric_figure_cache", default=None)
+
+
+@contextlib.contextmanager
+def figure_cache() -> Iterator[None]:
+    """Within the block, each figure is computed once per arguments (one page, one PDF)."""
+    token = _cache.set({})
+    try:
+        yield
+    finally:
+        _cache.reset(token)
+
+
+class MetricUnavailableError(RuntimeError):
+    """The area that computes a figure is not installed in this build."""
+
+
+def _figure(module: str, name: str, *args: Any) -> Any:
+    cache = _cache.get()
+    key = (module, name, args)
+    if cache is not None and key in cache:
+        return cache[key]
+    try:
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name and module.startswith(error.name):
+            raise MetricUnavailableError(f"{module} is not available") from error
+        raise
+    function = getattr(loaded, name)
+    result = function(*args)
+    if cache is not None:
+        cache[key] = result
+    return result
+
+
+COVERAGE = "app.coverage.figures"
+COUNTERMEASURES = "app.countermeasures.figures"
+THREATS = "app.threats.figures"
+
+
+def measured_on(quarter: Quarter) -> date | None:
+    """The day a quarter's point-in-time figures are taken: its end, today, or None."""
+    today = fiscal.today()
+    if today < quarter.first_day:
+        return None
+    return min(quarter.last_day, today)
+
+
+def _plural(count: float, singular: str, plural: str) -> str:
+    return f"{format_number(count)} {singular if count == 1 else plural}"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str
+    unit: str
+    kind: str  # "count" or "percent"
+    fn: Callable[[Quarter], float]
+    per_quarter: str
+    # A proposed status text for a quarter's value (the manager may accept or edit it).
+    describe: Callable[[float, Quarter, Any], str]
+    # The value as the page shows it beside the written status: "8 solely responsible staff".
+    show: Callable[[float, Any], str]
+    # The figure as of a date, for the point-in-time metrics (None for per-quarter counts).
+    at: Callable[[date], float] | None = None
+    # Other metrics shown with this one ("1 of 4 positions filled · 7 solely responsible").
+    related: tuple[str, ...] = ()
+
+    def value(self, quarter: Quarter) -> float | None:
+        """The quarter's value, or None for a quarter that has not started."""
+        if measured_on(quarter) is None:
+            return None
+        return self.fn(quarter)
+
+    def value_on(self, day: date) -> float | None:
+        """A point-in-time metric's value on a date (the baseline at a fiscal year's start)."""
+        if self.at is None or day > fiscal.today():
+            return None
+        return self.at(day)
+
+
+def _point(figure_module: str, figure_name: str) -> tuple[Callable, Callable]:
+    def at(day: date) -> float:
+        return _figure(figure_module, figure_name, day)
+
+    def fn(quarter: Quarter) -> float:
+        day = measured_on(quarter)
+        return at(day if day is not None else quarter.last_day)
+
+    return fn, at
+
+
+def _per_quarter(figure_module: str, figure_name: str) -> Callable[[Quarter], float]:
+    def fn(quarter: Quarter) -> float:
+        return _figure(figure_module, figure_name, quarter)
+
+    return fn
+
+
+def _positions_goal(kr: Any) -> int:
+    goal = getattr(kr, "goal_value", None)
+    if goal:
+        return int(goal)
+    return int(_figure(COVERAGE, "spof_positions_goal"))
+
+
+def _describe_positions_filled(value: float, quarter: Quarter, kr: Any) -> str:
+    """ "25% filled, 4 SPOF positions in active hiring": the share of the goal filled, then
+    the furthest-along stage of the pipeline that holds positions (final stages first)."""
+    day = measured_on(quarter) or quarter.last_day
+    parts = [f"{percent_of_goal(int(value), _positions_goal(kr))}% filled"]
+    final = _figure(COVERAGE, "positions_in_final_stages", day)
+    hiring = _figure(COVERAGE, "positions_in_active_hiring", day)
+    if final:
+        parts.append(_plural(final, "hiring process", "hiring processes") + " in final stages")
+    elif hiring:
+        parts.append(_plural(hiring, "SPOF position", "SPOF positions") + " in active hiring")
+    return ", ".join(parts)
+
+
+def _top_threats_treated(quarter: Quarter) -> float:
+    n = int(_figure(COUNTERMEASURES, "quarter_target"))
+    items = _figure(COUNTERMEASURES, "top_threats_treated", quarter, n)
+    return sum(1 for item in items if item.treated)
+
+
+def _describe_top_threats(value: float, quarter: Quarter, kr: Any) -> str:
+    n = int(_figure(COUNTERMEASURES, "quarter_target"))
+    return f"{format_number(value)} of the top {n} threats treated in {quarter.label}"
+
+
+def _build() -> dict[str, Metric]:
+    spof_fn, spof_at = _point(COVERAGE, "spof_staff_count")
+    uncovered_fn, uncovered_at = _point(COVERAGE, "uncovered_systems_count")
+    filled_fn, filled_at = _point(COVERAGE, "positions_filled")
+    hiring_fn, hiring_at = _point(COVERAGE, "positions_in_active_hiring")
+    critical_fn, critical_at = _point(THREATS, "open_critical_risks")
+    overdue_fn, overdue_at = _point(THREATS, "overdue_reviews")
+    metrics = [
+        Metric(
+            name="spof_staff",
+            label="SPOF staff (solely responsible for a production system)",
+            unit="staff",
+            kind="count",
+            fn=spof_fn,
+            at=spof_at,
+            per_quarter="Staff members solely responsible for a production system "
+            "on the quarter's last day.",
+            describe=lambda v, q, kr: _plural(
+                v, "staff member solely responsible", "staff members solely responsible"
+            )
+            + " for a system in production",
+            show=lambda v, kr: _plural(
+                v, "solely responsible staff member", "solely responsible staff"
+            ),
+        ),
+        Metric(
+            name="uncovered_systems",
+            label="Uncovered production systems",
+            unit="systems",
+            kind="count",
+            fn=uncovered_fn,
+            at=uncovered_at,
+            per_quarter="Production systems with nobody responsible on the quarter's last day.",
+            describe=lambda v, q, kr: _plural(v, "production system", "production systems")
+            + " with nobody responsible",
+            show=lambda v, kr: _plural(v, "uncovered system", "uncovered systems"),
+        ),
+        Metric(
+            name="spof_positions_filled",
+            label="SPOF positions filled",
+            unit="positions",
+            kind="count",
+            fn=filled_fn,
+            at=filled_at,
+            per_quarter="Positions opened to remove SPOFs that are filled on the quarter's "
+            "last day (and the share of the goal).",
+            describe=_describe_positions_filled,
+            show=lambda v, kr: f"{format_number(v)} of {_positions_goal(kr)} positions filled",
+            related=("spof_staff",),
+        ),
+        Metric(
+            name="spof_positions_active_hiring",
+            label="SPOF positions in active hiring",
+            unit="positions",
+            kind="count",
+            fn=hiring_fn,
+            at=hiring_at,
+            per_quarter="Positions in active hiring on the quarter's last day.",
+            describe=lambda v, q, kr: _plural(v, "SPOF position", "SPOF positions")
+            + " in active hiring",
+            show=lambda v, kr: _plural(v, "position", "positions") + " in active hiring",
+        ),
+        Metric(
+            name="countermeasures_deployed",
+            label="Countermeasures deployed in the quarter",
+            unit="countermeasures",
+            kind="count",
+            fn=_per_quarter(COUNTERMEASURES, "countermeasures_deployed"),
+            per_quarter="Countermeasures whose deployment date falls in the quarter.",
+            describe=lambda v, q, kr: _plural(v, "countermeasure", "countermeasures")
+            + f" deployed in {q.label}",
+            show=lambda v, kr: _plural(v, "countermeasure", "countermeasures")
+            + " deployed in the quarter",
+        ),
+        Metric(
+            name="countermeasures_deployed_to_date",
+            label="Countermeasures deployed in the fiscal year to date",
+            unit="countermeasures",
+            kind="count",
+            fn=_per_quarter(COUNTERMEASURES, "countermeasures_deployed_to_date"),
+            per_quarter="Countermeasures deployed from the fiscal year's start to the "
+            "quarter's end.",
+            describe=lambda v, q, kr: _plural(v, "countermeasure", "countermeasures") + " deployed",
+            show=lambda v, kr: _plural(v, "countermeasure", "countermeasures")
+            + " deployed to date",
+        ),
+        Metric(
+            name="top_threats_treated",
+            label="Top threats treated in the quarter",
+            unit="threats",
+            kind="count",
+            fn=_top_threats_treated,
+            per_quarter="Of the top N threats at the quarter's start (N: the per-quarter "
+            "countermeasure target), those treated by a countermeasure deployed in the quarter.",
+            describe=_describe_top_threats,
+            show=lambda v, kr: _plural(v, "top threat", "top threats") + " treated",
+        ),
+        Metric(
+            name="open_critical_risks",
+            label="Open critical risks",
+            unit="risks",
+            kind="count",
+            fn=critical_fn,
+            at=critical_at,
+            per_quarter="Open threats at the critical level on the quarter's last day.",
+            describe=lambda v, q, kr: _plural(v, "open critical risk", "open critical risks"),
+            show=lambda v, kr: _plural(v, "open critical risk", "open critical risks"),
+        ),
+        Metric(
+            name="overdue_reviews",
+            label="Overdue threat reviews",
+            unit="reviews",
+            kind="count",
+            fn=overdue_fn,
+            at=overdue_at,
+            per_quarter="Threats whose review date had passed on the quarter's last day.",
+            describe=lambda v, q, kr: _plural(v, "threat review", "threat reviews") + " overdue",
+            show=lambda v, kr: _plural(v, "review", "reviews") + " overdue",
+        ),
+    ]
+    return {metric.name: metric for metric in metrics}
+
+
+METRICS: dict[str, Metric] = _build()
+
+
+def get_metric(name: str | None) -> Metric | None:
+    return METRICS.get(name) if name else None
+
+
+def metric_choices() -> list[tuple[str, str]]:
+    return [(name, metric.label) for name, metric in METRICS.items()]

@@ -1,0 +1,392 @@
+"""Business rules for objectives, key results and their quarterly statuses.
+
+Every function takes plain values (strings from a form or the API are fine), checks all
+of them first and raises :class:`InputError` with a message per field before changing
+anything; on success it adds to the session and flushes, and the caller commits.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from app import fiscal
+from app.domain.quarters import (
+    Quarter,
+    QuarterError,
+    fiscal_year_label,
+    parse_fiscal_year,
+    parse_quarter,
+)
+from app.extensions import db
+from app.metrics import METRICS
+from app.models.okrs import (
+    GoalDirection,
+    KeyResult,
+    KeyResultStatus,
+    Objective,
+    ObjectiveNarrative,
+    Rating,
+)
+from app.validation import InputError
+
+__all__ = [
+    "clear_status",
+    "create_key_result",
+    "create_objective",
+    "parse_number",
+    "set_narrative",
+    "update_key_result",
+    "update_objective",
+    "write_status",
+]
+
+TITLE_MAX = 200
+CODE_MAX = 16
+UNIT_MAX = 40
+TARGET_MAX = 40
+DEPARTMENT_MAX = 120
+
+
+class _Errors(dict):
+    def raise_if_any(self) -> None:
+        if self:
+            raise InputError(dict(self))
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def parse_number(raw: Any) -> float | None:
+    """None for an empty value; ValueError for something that is not a finite number."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueError("not a number")
+    if isinstance(raw, int | float):
+        number = float(raw)
+    else:
+        text = str(raw).strip().replace("\u2212", "-")
+        if not text:
+            return None
+        if "_" in text:
+            raise ValueError("not a number")
+        number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("not a number")
+    return number
+
+
+def _number(raw: Any, field: str, errors: _Errors, message: str) -> float | None:
+    try:
+        return parse_number(raw)
+    except ValueError:
+        errors[field] = message
+        return None
+
+
+def _enum(enum_cls, raw: Any, field: str, errors: _Errors, what: str):
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, enum_cls):
+        return raw
+    text = str(raw).strip()
+    for member in enum_cls:
+        if text.lower() in (member.name.lower(), member.value, member.label.lower()):
+            return member
+    choices = ", ".join(member.label.lower() for member in enum_cls)
+    errors[field] = f'Unknown {what} "{text}": choose one of {choices}.'
+    return None
+
+
+def _fiscal_year(raw: Any, errors: _Errors) -> int | None:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if 1900 <= raw <= 2999:
+            return raw
+        errors["fiscal_year"] = f"{raw} is not a plausible fiscal year."
+        return None
+    text = _text(raw)
+    if not text:
+        errors["fiscal_year"] = "Choose the fiscal year, e.g. " + fiscal_year_label(
+            fiscal.current_quarter().fiscal_year, fiscal.start_month()
+        )
+        return None
+    try:
+        return parse_fiscal_year(text, fiscal.start_month())
+    except QuarterError as error:
+        errors["fiscal_year"] = str(error)
+        return None
+
+
+def _length(value: str, field: str, maximum: int, errors: _Errors) -> None:
+    if len(value) > maximum:
+        errors[field] = f"Use at most {maximum} characters."
+
+
+# ---------------------------------------------------------------- objectives
+
+
+def _objective_values(values: dict[str, Any], errors: _Errors) -> dict[str, Any]:
+    title = _text(values.get("title"))
+    if not title:
+        errors["title"] = "Give the objective a title, e.g. Front Line Defenses."
+    _length(title, "title", TITLE_MAX, errors)
+    department = _text(values.get("department"))
+    _length(department, "department", DEPARTMENT_MAX, errors)
+    target = _text(values.get("target_completion"))
+    _length(target, "target_completion", TARGET_MAX, errors)
+    position = values.get("position")
+    try:
+        position = int(position) if position not in (None, "") else 0
+    except (TypeError, ValueError):
+        errors["position"] = "Enter a whole number (the objective's place on the page)."
+        position = 0
+    return {
+        "title": title,
+        "statement": _text(values.get("statement")),
+        "department": department,
+        "fiscal_year": _fiscal_year(values.get("fiscal_year"), errors),
+        "target_completion": target,
+        "position": position,
+    }
+
+
+def create_objective(**values: Any) -> Objective:
+    """title, statement, department, fiscal_year (2020 or "FY20-21"), target_completion."""
+    errors = _Errors()
+    clean = _objective_values(values, errors)
+    errors.raise_if_any()
+    objective = Objective(**clean)
+    db.session.add(objective)
+    db.session.flush()
+    return objective
+
+
+def update_objective(objective: Objective, **values: Any) -> Objective:
+    errors = _Errors()
+    clean = _objective_values(values, errors)
+    if clean["fiscal_year"] is not None and clean["fiscal_year"] != objective.fiscal_year:
+        written = [
+            status
+            for kr in objective.key_results
+            for status in kr.statuses
+            if not _in_year(status.quarter_start, clean["fiscal_year"])
+        ]
+        if written or objective.narratives:
+            errors["fiscal_year"] = (
+                "This objective already has statuses or narratives for "
+                f"{fiscal_year_label(objective.fiscal_year, fiscal.start_month())}; "
+                "create a new objective for another fiscal year."
+            )
+    errors.raise_if_any()
+    for key, value in clean.items():
+        setattr(objective, key, value)
+    db.session.flush()
+    return objective
+
+
+def _in_year(first_day: date, fiscal_year: int) -> bool:
+    return fiscal.quarter_starting(first_day).fiscal_year == fiscal_year
+
+
+def _quarter_of_objective(
+    raw: Quarter | str | None, objective: Objective, errors: _Errors
+) -> Quarter | None:
+    year = fiscal_year_label(objective.fiscal_year, fiscal.start_month())
+    if isinstance(raw, Quarter):
+        quarter = raw
+    else:
+        text = _text(raw)
+        if not text:
+            errors["quarter"] = f"Choose a quarter of {year}."
+            return None
+        try:
+            quarter = parse_quarter(text, fiscal.start_month())
+        except QuarterError as error:
+            errors["quarter"] = str(error)
+            return None
+    if quarter.fiscal_year != objective.fiscal_year:
+        errors["quarter"] = (
+            f"{quarter.label} is outside this objective's fiscal year {year}: "
+            f"choose {year} Q1 to Q4."
+        )
+        return None
+    return quarter
+
+
+def set_narrative(objective: Objective, quarter: Quarter | str, text: str) -> None:
+    """The paragraph under the objective for a quarter; empty text removes it."""
+    errors = _Errors()
+    found = _quarter_of_objective(quarter, objective, errors)
+    errors.raise_if_any()
+    assert found is not None
+    body = _text(text)
+    existing = next((n for n in objective.narratives if n.quarter_start == found.first_day), None)
+    if existing is None and body:
+        objective.narratives.append(ObjectiveNarrative(quarter_start=found.first_day, text=body))
+    elif existing is not None and body:
+        existing.text = body
+    elif existing is not None:
+        objective.narratives.remove(existing)
+        db.session.delete(existing)
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- key results
+
+
+def _key_result_values(
+    objective: Objective, values: dict[str, Any], errors: _Errors, current: KeyResult | None
+) -> dict[str, Any]:
+    code = _text(values.get("code"))
+    _length(code, "code", CODE_MAX, errors)
+    if code and "code" not in errors:
+        taken = db.session.scalar(
+            select(KeyResult.id).where(
+                KeyResult.objective_id == objective.id,
+                KeyResult.code == code,
+                *([KeyResult.id != current.id] if current is not None else []),
+            )
+        )
+        if taken is not None:
+            errors["code"] = f"{code} already exists in {objective.title}; use another code."
+    statement = _text(values.get("statement"))
+    if not statement:
+        errors["statement"] = "Write the key result, e.g. what is reduced, from what, to what."
+    unit = _text(values.get("goal_unit"))
+    _length(unit, "goal_unit", UNIT_MAX, errors)
+    metric = _text(values.get("metric")) or None
+    if metric is not None and metric not in METRICS:
+        errors["metric"] = (
+            f'There is no register metric called "{metric}". Choose one of: '
+            + ", ".join(METRICS)
+            + "."
+        )
+    goal_value = _number(
+        values.get("goal_value"), "goal_value", errors, "Enter the goal as a number, e.g. 4."
+    )
+    baseline_value = _number(
+        values.get("baseline_value"),
+        "baseline_value",
+        errors,
+        "Enter the baseline as a number, e.g. 0, or leave it empty.",
+    )
+    direction = _enum(
+        GoalDirection, values.get("goal_direction"), "goal_direction", errors, "direction"
+    )
+    if direction is not None and goal_value is None and "goal_value" not in errors:
+        errors["goal_value"] = f"{direction.label} what? Enter the goal as a number."
+    if direction is None and goal_value is not None:
+        direction = GoalDirection.INCREASE
+    position = values.get("position")
+    if position in (None, ""):
+        position = current.position if current is not None else _next_position(objective)
+    else:
+        try:
+            position = int(position)
+        except (TypeError, ValueError):
+            errors["position"] = "Enter a whole number (the key result's place in the table)."
+            position = 0
+    return {
+        "code": code,
+        "statement": statement,
+        "baseline_text": _text(values.get("baseline_text")),
+        "baseline_value": baseline_value,
+        "goal_text": _text(values.get("goal_text")),
+        "goal_value": goal_value,
+        "goal_unit": unit,
+        "goal_direction": direction,
+        "metric": metric,
+        "position": position,
+    }
+
+
+def _next_position(objective: Objective) -> int:
+    return max((kr.position for kr in objective.key_results), default=0) + 1
+
+
+def create_key_result(objective: Objective, **values: Any) -> KeyResult:
+    """code, statement, baseline_text/value, goal_text/value/unit/direction, metric."""
+    errors = _Errors()
+    clean = _key_result_values(objective, values, errors, None)
+    errors.raise_if_any()
+    key_result = KeyResult(**clean)
+    objective.key_results.append(key_result)
+    db.session.flush()
+    return key_result
+
+
+def update_key_result(key_result: KeyResult, **values: Any) -> KeyResult:
+    errors = _Errors()
+    clean = _key_result_values(key_result.objective, values, errors, key_result)
+    errors.raise_if_any()
+    for key, value in clean.items():
+        setattr(key_result, key, value)
+    db.session.flush()
+    return key_result
+
+
+def is_numeric(key_result: KeyResult) -> bool:
+    return key_result.goal_value is not None or key_result.metric is not None
+
+
+def write_status(
+    key_result: KeyResult,
+    *,
+    quarter: Quarter | str,
+    text: str,
+    value: Any = None,
+    rating: Rating | str | None = None,
+    author_id: int | None = None,
+    written_on: date | None = None,
+) -> KeyResultStatus:
+    """Write (or rewrite) a quarter's status: the deck's cell, a value and a rating."""
+    errors = _Errors()
+    found = _quarter_of_objective(quarter, key_result.objective, errors)
+    if found is not None and found.first_day > fiscal.today():
+        errors["quarter"] = (
+            f"{found.label} has not started yet; its status can be written once it starts."
+        )
+    body = _text(text)
+    if not body:
+        errors["text"] = "Write the status as it should read in the table."
+    if is_numeric(key_result):
+        unit = key_result.goal_unit or "the goal's unit"
+        name = key_result.code or "this key result"
+        message = f'"{_text(value)}" is not a number: {name} is measured in {unit}; enter e.g. 4.'
+    else:
+        message = f'"{_text(value)}" is not a number: enter a number or leave the value empty.'
+    number = _number(value, "value", errors, message)
+    chosen = _enum(Rating, rating, "rating", errors, "rating")
+    errors.raise_if_any()
+    assert found is not None
+    status = next((s for s in key_result.statuses if s.quarter_start == found.first_day), None)
+    if status is None:
+        status = KeyResultStatus(quarter_start=found.first_day)
+        key_result.statuses.append(status)
+    status.text = body
+    status.value = number
+    status.rating = chosen
+    status.author_id = author_id
+    status.written_on = written_on or fiscal.today()
+    db.session.flush()
+    return status
+
+
+def clear_status(key_result: KeyResult, quarter: Quarter | str) -> bool:
+    """Remove a quarter's status (the table shows "-" again); False if there was none."""
+    errors = _Errors()
+    found = _quarter_of_objective(quarter, key_result.objective, errors)
+    errors.raise_if_any()
+    assert found is not None
+    status = next((s for s in key_result.statuses if s.quarter_start == found.first_day), None)
+    if status is None:
+        return False
+    key_result.statuses.remove(status)
+    db.session.delete(status)
+    db.session.flush()
+    return True

@@ -1,0 +1,436 @@
+"""OKR pages: the fiscal year's objectives in the deck's layout, objective and KR pages."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import fiscal
+from app.domain.okrs import format_number
+from app.domain.quarters import Quarter, fiscal_year_label, quarters_of_fiscal_year
+from app.extensions import db
+from app.metrics import get_metric
+from app.models.audit import AuditEntry
+from app.models.okrs import KeyResult, KeyResultStatus, Objective, Rating
+from app.models.user import Role
+from app.okrs import bp, service
+from app.okrs.figures import (
+    fiscal_years_with_objectives,
+    kr_row,
+    kr_table,
+    narrative_text,
+    objectives_of_year,
+)
+from app.okrs.forms import KeyResultForm, NarrativeForm, ObjectiveForm, StatusForm
+from app.security import readable, roles
+from app.validation import InputError, apply_errors_to_form
+
+WRITERS = (Role.MANAGER,)
+
+
+@bp.app_template_filter("number")
+def number_filter(value: float | None) -> str:
+    return format_number(value)
+
+
+def _year_label(year: int) -> str:
+    return fiscal_year_label(year, fiscal.start_month())
+
+
+def _quarters(year: int) -> list[Quarter]:
+    return quarters_of_fiscal_year(year, fiscal.start_month())
+
+
+def _latest_narrative(objective: Objective) -> tuple[Quarter | None, str]:
+    """The most recent quarter's paragraph, up to the current quarter."""
+    current = fiscal.current_quarter()
+    found: tuple[Quarter | None, str] = (None, "")
+    for narrative in objective.narratives:
+        quarter = fiscal.quarter_starting(narrative.quarter_start)
+        if quarter.fiscal_year == objective.fiscal_year and quarter <= current and narrative.text:
+            found = (quarter, narrative.text)
+    return found
+
+
+@bp.route("/okrs")
+@readable
+def index():
+    label = request.args.get("year", "").strip()
+    year = fiscal.fiscal_year_or_400(label) if label else fiscal.current_quarter().fiscal_year
+    objectives = objectives_of_year(year)
+    years = sorted(
+        set(fiscal_years_with_objectives()) | {year, fiscal.current_quarter().fiscal_year}
+    )
+    sections = [
+        {
+            "objective": objective,
+            "rows": kr_table(objective, year),
+            "narrative": _latest_narrative(objective),
+        }
+        for objective in objectives
+    ]
+    return render_template(
+        "okrs/index.html",
+        year=year,
+        year_label=_year_label(year),
+        years=[(_year_label(y), y) for y in years],
+        sections=sections,
+        quarters=_quarters(year),
+    )
+
+
+def _objective_or_404(objective_id: int) -> Objective:
+    query = (
+        select(Objective)
+        .where(Objective.id == objective_id)
+        .options(
+            selectinload(Objective.narratives),
+            selectinload(Objective.key_results)
+            .selectinload(KeyResult.statuses)
+            .selectinload(KeyResultStatus.author),
+        )
+    )
+    return db.first_or_404(query, description="There is no such objective.")
+
+
+def _narrative_form(objective: Objective, form: NarrativeForm | None = None) -> NarrativeForm:
+    form = form or NarrativeForm()
+    form.quarter.choices = [(q.label, q.label) for q in _quarters(objective.fiscal_year)]
+    if not form.quarter.data or request.method == "GET":
+        quarter = _default_quarter(objective.fiscal_year)
+        form.quarter.data = quarter.label
+        form.text.data = narrative_text(objective, quarter)
+    return form
+
+
+def _render_objective(objective: Objective, narrative_form: NarrativeForm, status: int = 200):
+    quarters = _quarters(objective.fiscal_year)
+    return (
+        render_template(
+            "okrs/objective.html",
+            objective=objective,
+            year_label=_year_label(objective.fiscal_year),
+            rows=kr_table(objective),
+            quarters=quarters,
+            narratives=[(q, narrative_text(objective, q)) for q in quarters],
+            narrative_form=narrative_form,
+        ),
+        status,
+    )
+
+
+@bp.route("/okrs/<int:objective_id>")
+@readable
+def objective(objective_id: int):
+    found = _objective_or_404(objective_id)
+    return _render_objective(found, _narrative_form(found))
+
+
+@bp.route("/okrs/<int:objective_id>/narrative", methods=["POST"])
+@roles(*WRITERS)
+def save_narrative(objective_id: int):
+    found = _objective_or_404(objective_id)
+    form = _narrative_form(found, NarrativeForm())
+    if form.validate_on_submit():
+        try:
+            service.set_narrative(found, form.quarter.data, form.text.data)
+        except InputError as error:
+            db.session.rollback()
+            found = _objective_or_404(objective_id)
+            apply_errors_to_form(form, error)
+            return _render_objective(found, form, 422)
+        db.session.commit()
+        flash(f"Narrative for {form.quarter.data} saved.", "success")
+        return redirect(url_for("okrs.objective", objective_id=objective_id))
+    return _render_objective(found, form, 422)
+
+
+def _objective_values(form: ObjectiveForm) -> dict:
+    return {
+        "title": form.title.data,
+        "statement": form.statement.data,
+        "department": form.department.data,
+        "fiscal_year": form.fiscal_year.data,
+        "target_completion": form.target_completion.data,
+        "position": form.position.data,
+    }
+
+
+@bp.route("/okrs/new", methods=["GET", "POST"])
+@roles(*WRITERS)
+def new_objective():
+    form = ObjectiveForm()
+    if request.method == "GET":
+        year = request.args.get("year") or _year_label(fiscal.current_quarter().fiscal_year)
+        form.fiscal_year.data = year
+    if form.validate_on_submit():
+        try:
+            created = service.create_objective(**_objective_values(form))
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"Objective {created.title} created.", "success")
+            return redirect(url_for("okrs.objective", objective_id=created.id))
+    return render_template("okrs/objective_form.html", form=form, objective=None)
+
+
+@bp.route("/okrs/<int:objective_id>/edit", methods=["GET", "POST"])
+@roles(*WRITERS)
+def edit_objective(objective_id: int):
+    found = _objective_or_404(objective_id)
+    form = ObjectiveForm(obj=found) if request.method == "GET" else ObjectiveForm()
+    if request.method == "GET":
+        form.fiscal_year.data = _year_label(found.fiscal_year)
+        form.position.data = str(found.position)
+    if form.validate_on_submit():
+        try:
+            service.update_objective(found, **_objective_values(form))
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"Objective {found.title} saved.", "success")
+            return redirect(url_for("okrs.objective", objective_id=found.id))
+    return render_template("okrs/objective_form.html", form=form, objective=found)
+
+
+def _key_result_values(form: KeyResultForm) -> dict:
+    return {
+        name: getattr(form, name).data
+        for name in (
+            "code",
+            "statement",
+            "baseline_text",
+            "baseline_value",
+            "goal_text",
+            "goal_value",
+            "goal_unit",
+            "goal_direction",
+            "metric",
+            "position",
+        )
+    }
+
+
+def _number_text(value: float | None) -> str:
+    return format_number(value)
+
+
+@bp.route("/okrs/<int:objective_id>/key-results/new", methods=["GET", "POST"])
+@roles(*WRITERS)
+def new_key_result(objective_id: int):
+    found = _objective_or_404(objective_id)
+    form = KeyResultForm()
+    if request.method == "GET":
+        form.code.data = f"KR{len(found.key_results) + 1}"
+    if form.validate_on_submit():
+        try:
+            created = service.create_key_result(found, **_key_result_values(form))
+        except InputError as error:
+            db.session.rollback()
+            found = _objective_or_404(objective_id)
+            apply_errors_to_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"{created.code or 'Key result'} added to {found.title}.", "success")
+            return redirect(url_for("okrs.key_result", kr_id=created.id))
+    return render_template("okrs/key_result_form.html", form=form, objective=found, key_result=None)
+
+
+def _key_result_or_404(kr_id: int) -> KeyResult:
+    query = (
+        select(KeyResult)
+        .where(KeyResult.id == kr_id)
+        .options(
+            selectinload(KeyResult.objective),
+            selectinload(KeyResult.statuses).selectinload(KeyResultStatus.author),
+        )
+    )
+    return db.first_or_404(query, description="There is no such key result.")
+
+
+@bp.route("/key-results/<int:kr_id>/edit", methods=["GET", "POST"])
+@roles(*WRITERS)
+def edit_key_result(kr_id: int):
+    found = _key_result_or_404(kr_id)
+    form = KeyResultForm(obj=found) if request.method == "GET" else KeyResultForm()
+    if request.method == "GET":
+        form.baseline_value.data = _number_text(found.baseline_value)
+        form.goal_value.data = _number_text(found.goal_value)
+        form.goal_direction.data = found.goal_direction.value if found.goal_direction else ""
+        form.metric.data = found.metric or ""
+        form.position.data = str(found.position)
+    if form.validate_on_submit():
+        try:
+            service.update_key_result(found, **_key_result_values(form))
+        except InputError as error:
+            db.session.rollback()
+            found = _key_result_or_404(kr_id)
+            apply_errors_to_form(form, error)
+        else:
+            db.session.commit()
+            flash(f"{found.code or 'Key result'} saved.", "success")
+            return redirect(url_for("okrs.key_result", kr_id=found.id))
+    return render_template(
+        "okrs/key_result_form.html", form=form, objective=found.objective, key_result=found
+    )
+
+
+def _default_quarter(year: int) -> Quarter:
+    """The quarter to write about: the last complete one, else the running one, else Q1."""
+    quarters = _quarters(year)
+    started = [q for q in quarters if q.first_day <= fiscal.today()]
+    if not started:
+        return quarters[0]
+    complete = [q for q in started if q.last_day < fiscal.today()]
+    return complete[-1] if complete else started[-1]
+
+
+def _status_form(kr: KeyResult, rows, form: StatusForm | None = None) -> StatusForm:
+    """The status form for ?quarter=..., prefilled with the written or proposed status."""
+    quarters = _quarters(kr.objective.fiscal_year)
+    fresh = form is None
+    form = form or StatusForm()
+    form.quarter.choices = [(q.label, q.label) for q in quarters]
+    if fresh:
+        try:
+            wanted = fiscal.quarter_or_none(request.args.get("quarter"))
+        except fiscal.QuarterError:
+            wanted = None
+        if wanted not in quarters:
+            wanted = _default_quarter(kr.objective.fiscal_year)
+        cell = rows[0].quarters[quarters.index(wanted)]
+        form.quarter.data = wanted.label
+        if cell.has_status:
+            form.text.data = cell.status_text
+            form.value.data = _number_text(cell.value)
+            form.rating.data = cell.rating.value if cell.rating else ""
+        else:
+            form.text.data = cell.proposed or ""
+            form.value.data = _number_text(cell.computed)
+    return form
+
+
+def _status_history(kr: KeyResult) -> list[dict]:
+    """Every write of this KR's current statuses, newest first, as the audit log has it."""
+    quarters = {
+        str(status.id): fiscal.quarter_starting(status.quarter_start).label
+        for status in kr.statuses
+    }
+    if not quarters:
+        return []
+    query = (
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity_type == "KeyResultStatus",
+            AuditEntry.entity_id.in_(list(quarters)),
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(100)
+    )
+    history = []
+    for entry in db.session.scalars(query):
+        new = entry.new_values or {}
+        rating = new.get("rating")
+        history.append(
+            {
+                "at": entry.at,
+                "who": entry.user.name if entry.user else entry.actor,
+                "action": {"create": "written", "update": "rewritten"}.get(
+                    entry.action, entry.action
+                ),
+                "quarter": quarters[entry.entity_id],
+                "changes": [
+                    (label, shown)
+                    for key, label, shown in (
+                        ("text", "status", new.get("text")),
+                        ("value", "value", format_number(new.get("value"))),
+                        ("rating", "rating", Rating[rating].label if rating else ""),
+                    )
+                    if key in new
+                ],
+            }
+        )
+    return history
+
+
+def _render_key_result(kr: KeyResult, form: StatusForm | None = None, status: int = 200):
+    objective = kr.objective
+    rows = [kr_row(kr)]
+    quarters = _quarters(objective.fiscal_year)
+    status_form = None
+    if current_user.has_role(*WRITERS):
+        status_form = _status_form(kr, rows, form)
+    selected = None
+    if status_form is not None:
+        selected = next((q for q in quarters if q.label == status_form.quarter.data), None)
+    return (
+        render_template(
+            "okrs/key_result.html",
+            kr=kr,
+            objective=objective,
+            row=rows[0],
+            metric=get_metric(kr.metric),
+            quarters=quarters,
+            year_label=_year_label(objective.fiscal_year),
+            form=status_form,
+            selected=selected,
+            history=_status_history(kr),
+        ),
+        status,
+    )
+
+
+@bp.route("/key-results/<int:kr_id>")
+@readable
+def key_result(kr_id: int):
+    return _render_key_result(_key_result_or_404(kr_id))
+
+
+@bp.route("/key-results/<int:kr_id>/status", methods=["POST"])
+@roles(*WRITERS)
+def write_status(kr_id: int):
+    found = _key_result_or_404(kr_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            written = service.write_status(
+                found,
+                quarter=form.quarter.data,
+                text=form.text.data,
+                value=form.value.data,
+                rating=form.rating.data or None,
+                author_id=current_user.id,
+            )
+        except InputError as error:
+            db.session.rollback()
+            found = _key_result_or_404(kr_id)
+            apply_errors_to_form(form, error)
+            return _render_key_result(found, form, 422)
+        quarter = fiscal.quarter_starting(written.quarter_start)
+        db.session.commit()
+        flash(f"{found.code or 'Key result'} status for {quarter.label} saved.", "success")
+        return redirect(url_for("okrs.key_result", kr_id=kr_id, quarter=quarter.label))
+    return _render_key_result(found, form, 422)
+
+
+@bp.route("/key-results/<int:kr_id>/status/clear", methods=["POST"])
+@roles(*WRITERS)
+def clear_status(kr_id: int):
+    found = _key_result_or_404(kr_id)
+    label = request.form.get("quarter", "")
+    try:
+        removed = service.clear_status(found, label)
+    except InputError as error:
+        db.session.rollback()
+        flash(" ".join(error.errors.values()), "danger")
+        return redirect(url_for("okrs.key_result", kr_id=kr_id))
+    db.session.commit()
+    if removed:
+        flash(f"Status for {label} removed; the table shows “-”.", "success")
+    return redirect(url_for("okrs.key_result", kr_id=kr_id, quarter=label))
