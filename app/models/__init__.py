@@ -16,6 +16,7 @@ from app.models.okrs import (
     ObjectiveNarrative,
     Rating,
 )
+from app.models.reports import ReportPublication
 from app.models.setting import Setting
 from app.models.systems import (
     Criticality,
@@ -56,6 +57,7 @@ __all__ = [
     "PositionStatus",
     "PositionStatusChange",
     "Rating",
+    "ReportPublication",
     "Responsibility",
     "ResponsibilityKind",
     "Role",

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SubmitField, TextAreaField
+from wtforms.validators import Length
+
+from app.reports.service import REASON_MAX_LENGTH
+
+
+class PublishForm(FlaskForm):
+    objective = HiddenField()
+    quarter = HiddenField()
+    reason = TextAreaField(
+        "Reason",
+        validators=[Length(max=REASON_MAX_LENGTH)],
+        description="Required when the quarter has been published before: "
+        "what changed since (late entries, corrections).",
+        render_kw={"rows": 2, "maxlength": REASON_MAX_LENGTH},
+    )
+    submit = SubmitField("Publish")
