@@ -126,3 +126,47 @@ def audit_log():
         query = query.where(False)
     page = db.paginate(query, per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, form=form)
+
+
+# Each area keeps its settings beside its own pages; this page gathers them.
+SETTINGS_PAGES = [
+    (
+        "threats.risk_settings",
+        "Risk matrix and review intervals",
+        "Likelihood and impact labels, level thresholds, how often each level is reviewed.",
+    ),
+    ("threats.categories", "Threat categories", "The categories a threat can be filed under."),
+    (
+        "countermeasures.settings",
+        "Countermeasure targets",
+        "Countermeasures to deploy per quarter and the yearly goal.",
+    ),
+    (
+        "coverage.settings",
+        "SPOF hiring goal",
+        "How many SPOF positions the key result aims to fill.",
+    ),
+    (
+        "reports.settings",
+        "Quarterly report",
+        "The confidentiality marking printed on every report.",
+    ),
+    ("feeds.index", "Threat-intelligence feeds", "Feeds that threats are imported from."),
+]
+
+
+@bp.route("/settings")
+@roles(Role.ADMIN)
+def settings():
+    from flask import current_app
+
+    pages = [
+        (endpoint, title, text)
+        for endpoint, title, text in SETTINGS_PAGES
+        if endpoint in current_app.view_functions
+    ]
+    return render_template(
+        "admin/settings.html",
+        pages=pages,
+        fiscal_start_month=current_app.config["FISCAL_YEAR_START_MONTH"],
+    )
