@@ -79,10 +79,12 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
+    from app.reports import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(reports_bp)
     register_error_handlers(app)
 
 

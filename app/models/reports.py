@@ -26,9 +26,7 @@ class ReportPublication(db.Model):
     # First day of the quarter reported.
     quarter_start: Mapped[date] = mapped_column(Date)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    published_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     generated_on: Mapped[date] = mapped_column(Date)
     # Loaded only when the document itself is asked for.
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)

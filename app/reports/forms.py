@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SubmitField, TextAreaField
-from wtforms.validators import Length
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length
 
 from app.reports.service import REASON_MAX_LENGTH
 
@@ -18,3 +18,13 @@ class PublishForm(FlaskForm):
         render_kw={"rows": 2, "maxlength": REASON_MAX_LENGTH},
     )
     submit = SubmitField("Publish")
+
+
+class ReportSettingsForm(FlaskForm):
+    marking = StringField(
+        "Confidentiality marking",
+        validators=[InputRequired("Enter the marking printed on every page."), Length(max=80)],
+        description='On the title page and every page header, e.g. "Internal — leadership".',
+        render_kw={"maxlength": 80},
+    )
+    submit = SubmitField("Save")

@@ -452,9 +452,7 @@ def _rating_legend() -> Table:
 def _key_results_section(report: QuarterReport) -> list:
     parts = [
         CondPageBreak(60 * mm),
-        Paragraph(
-            escape(f"Key results — {report.quarter.fiscal_year_label}"), STYLES["h1"]
-        ),
+        Paragraph(escape(f"Key results — {report.quarter.fiscal_year_label}"), STYLES["h1"]),
     ]
     if report.key_results is None:
         return parts + [_unavailable("key-result")]
@@ -465,8 +463,9 @@ def _key_results_section(report: QuarterReport) -> list:
         Spacer(1, 4),
         _rating_legend(),
         _p(
-            "\"-\" marks a quarter with no status yet. \"Register\" is the value the register "
-            f"computes for a linked key result at each quarter end (up to {_long_date(report.as_of)}).",
+            '"-" marks a quarter with no status yet. "Register" is the value the register '
+            "computes for a linked key result at each quarter end "
+            f"(up to {_long_date(report.as_of)}).",
             "note",
         ),
     ]
@@ -544,7 +543,9 @@ def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
             [r.title, r.due_on.isoformat() if r.due_on else "-", r.owner or "-"]
             for r in risk.overdue
         ]
-        parts.append(_table(["Threat", "Review was due", "Owner"], rows, [FRAME_WIDTH - 190, 70, 120]))
+        parts.append(
+            _table(["Threat", "Review was due", "Owner"], rows, [FRAME_WIDTH - 190, 70, 120])
+        )
         parts += _more(risk.overdue_more, "overdue reviews")
     else:
         parts.append(_p("No threat review was overdue.", "body"))
@@ -560,7 +561,11 @@ def _countermeasures_section(report: QuarterReport, cm: CountermeasureSection | 
         _table(
             ["Figure", "Value", "Against"],
             [
-                [f"Deployed in {q.label}", str(cm.deployed_in_quarter), f"target {cm.quarter_target}"],
+                [
+                    f"Deployed in {q.label}",
+                    str(cm.deployed_in_quarter),
+                    f"target {cm.quarter_target}",
+                ],
                 [
                     f"Deployed to date in {q.fiscal_year_label}",
                     str(cm.deployed_to_date),
@@ -593,11 +598,17 @@ def _countermeasures_section(report: QuarterReport, cm: CountermeasureSection | 
     else:
         parts.append(_p("No countermeasure was deployed in the quarter.", "body"))
     parts.append(
-        Paragraph(escape(f"Top threats at the start of {q.label} and their treatment"), STYLES["h2"])
+        Paragraph(
+            escape(f"Top threats at the start of {q.label} and their treatment"), STYLES["h2"]
+        )
     )
     if cm.top_treated:
         rows = [
-            [t.title, str(t.residual_score), ", ".join(t.treated_by) or "Not treated in the quarter"]
+            [
+                t.title,
+                str(t.residual_score),
+                ", ".join(t.treated_by) or "Not treated in the quarter",
+            ]
             for t in cm.top_treated
         ]
         parts.append(
@@ -639,9 +650,7 @@ def _coverage_section(report: QuarterReport, cov: CoverageSection | None) -> lis
             [FRAME_WIDTH - 120, 120],
         )
     )
-    parts.append(
-        Paragraph(escape(f"Trend over {report.quarter.fiscal_year_label}"), STYLES["h2"])
-    )
+    parts.append(Paragraph(escape(f"Trend over {report.quarter.fiscal_year_label}"), STYLES["h2"]))
     if cov.trend:
         parts.append(trend_drawing(cov))
     else:
@@ -650,7 +659,11 @@ def _coverage_section(report: QuarterReport, cov: CoverageSection | None) -> lis
     if cov.sole_responsible:
         rows = [[name, ", ".join(systems)] for name, systems in cov.sole_responsible]
         parts.append(
-            _table(["Staff member", "Production systems only they cover"], rows, [150, FRAME_WIDTH - 150])
+            _table(
+                ["Staff member", "Production systems only they cover"],
+                rows,
+                [150, FRAME_WIDTH - 150],
+            )
         )
         parts += _more(cov.sole_more, "staff members")
     else:
@@ -689,7 +702,7 @@ def _page_canvas(report: QuarterReport, generated_on: date, marking: str):
             self._pages: list[dict] = []
             self.setDateFormatter(lambda *_: stamp)
 
-        def showPage(self):
+        def showPage(self):  # noqa: N802 - ReportLab API name
             self._pages.append(dict(self.__dict__))
             self._startPage()
 

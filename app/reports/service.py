@@ -11,7 +11,7 @@ from app.domain.quarters import Quarter, QuarterError, parse_quarter
 from app.extensions import db
 from app.models.okrs import Objective
 from app.models.reports import ReportPublication
-from app.models.setting import get_setting
+from app.models.setting import get_setting, set_setting
 from app.reports.pdf import build_report_pdf
 from app.reports.quarter_report import QuarterReport, gather_quarter_report
 from app.validation import InputError
@@ -22,12 +22,21 @@ DEFAULT_OBJECTIVE = "Front Line Defenses"
 REASON_MAX_LENGTH = 2000
 
 
-class ReportNotFound(LookupError):
+class ReportNotFoundError(LookupError):
     """An objective that does not exist."""
 
 
 def report_marking() -> str:
     return str(get_setting(REPORT_MARKING_KEY, DEFAULT_MARKING))
+
+
+def save_report_marking(marking: str) -> None:
+    marking = (marking or "").strip()
+    if not marking:
+        raise InputError({"marking": "Enter the marking printed on every page."})
+    if len(marking) > 80:
+        raise InputError({"marking": "Keep the marking under 80 characters."})
+    set_setting(REPORT_MARKING_KEY, marking)
 
 
 def parse_report_quarter(label: str | None, start_month: int, today: date) -> Quarter:
@@ -51,7 +60,7 @@ def objective_for_report(objective_id: int | str | None) -> Objective:
     except (TypeError, ValueError):
         objective = None
     if objective is None:
-        raise ReportNotFound(f"There is no objective with id {objective_id!r}.")
+        raise ReportNotFoundError(f"There is no objective with id {objective_id!r}.")
     return objective
 
 
@@ -64,7 +73,7 @@ def objective_by_title(title: str, fiscal_year: int) -> Objective:
         .limit(1)
     )
     if objective is None:
-        raise ReportNotFound(f'There is no objective "{title}" for that fiscal year.')
+        raise ReportNotFoundError(f'There is no objective "{title}" for that fiscal year.')
     return objective
 
 
@@ -169,8 +178,10 @@ def publish_report(
     reason = (reason or "").strip()
     if quarter.last_day >= today:
         raise InputError(
-            {"quarter": f"{quarter.label} ends on {quarter.last_day.isoformat()}; "
-             "a quarter can be published once it is over."}
+            {
+                "quarter": f"{quarter.label} ends on {quarter.last_day.isoformat()}; "
+                "a quarter can be published once it is over."
+            }
         )
     if len(reason) > REASON_MAX_LENGTH:
         raise InputError({"reason": f"Keep the reason under {REASON_MAX_LENGTH} characters."})

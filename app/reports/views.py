@@ -13,10 +13,10 @@ from app.extensions import db
 from app.models.okrs import Objective
 from app.models.user import Role
 from app.reports import bp
-from app.reports.forms import PublishForm
+from app.reports.forms import PublishForm, ReportSettingsForm
 from app.reports.quarter_report import headline_differences
 from app.reports.service import (
-    ReportNotFound,
+    ReportNotFoundError,
     all_objectives,
     check_quarter_in_year,
     current_publication,
@@ -28,6 +28,8 @@ from app.reports.service import (
     publications_of,
     publish_report,
     report_document,
+    report_marking,
+    save_report_marking,
 )
 from app.security import readable, roles
 from app.validation import InputError, apply_errors_to_form
@@ -48,7 +50,7 @@ def _objective_or_404(objective_id: str | None, quarter: Quarter) -> Objective:
         return objective
     try:
         return objective_for_report(objective_id)
-    except ReportNotFound as error:
+    except ReportNotFoundError as error:
         abort(404, str(error))
 
 
@@ -81,9 +83,7 @@ def _render_index(objective: Objective | None, quarter: Quarter, form: PublishFo
         return render_template("reports/index.html", **context)
     publication = current_publication(objective.id, quarter)
     live = live_report(objective, quarter, today)
-    differences = (
-        headline_differences(publication.figures, live.headline()) if publication else []
-    )
+    differences = headline_differences(publication.figures, live.headline()) if publication else []
     if form is None:
         form = PublishForm(formdata=None, objective=objective.id, quarter=quarter.label)
     return render_template(
@@ -107,7 +107,7 @@ def index():
     if objective_id:
         try:
             objective = objective_for_report(objective_id)
-        except ReportNotFound as error:
+        except ReportNotFoundError as error:
             abort(404, str(error))
         quarter = _quarter_or_400(label) if label else _default_quarter_for(objective)
     else:
@@ -172,3 +172,22 @@ def publish():
             )
             return redirect(url_for("reports.index", objective=objective.id, quarter=quarter.label))
     return _render_index(objective, quarter, form), 400
+
+
+@bp.route("/reports/settings", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def settings():
+    form = ReportSettingsForm()
+    if request.method == "GET":
+        form.marking.data = report_marking()
+    if form.validate_on_submit():
+        try:
+            save_report_marking(form.marking.data)
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            db.session.commit()
+            flash("Report marking saved.", "success")
+            return redirect(url_for("reports.settings"))
+    return render_template("reports/settings.html", form=form)

@@ -81,7 +81,9 @@ def deck_report(threat_count: int = 30, list_rows: int = 5) -> QuarterReport:
                 goal=goal,
                 cells=(
                     KrCell(q1, Rating.DONE if code == "KR3" else Rating.ON_TRACK, *_value(code, 0)),
-                    KrCell(q2, Rating.AT_RISK if code == "KR1" else Rating.ON_TRACK, *_value(code, 1)),
+                    KrCell(
+                        q2, Rating.AT_RISK if code == "KR1" else Rating.ON_TRACK, *_value(code, 1)
+                    ),
                     KrCell(),
                     KrCell(),
                 ),
