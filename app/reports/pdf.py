@@ -154,6 +154,10 @@ def _more(count: int, what: str) -> list:
     return [Spacer(1, 2), _p(f"… and {count} more {what}.", "note")]
 
 
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
 def _unavailable(what: str) -> Paragraph:
     return _p(f"No {what} figures are available in this installation.", "note")
 
@@ -479,8 +483,9 @@ def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
     as_of = _long_date(report.as_of)
     parts.append(
         _p(
-            f"{risk.residual.total} open threats in the register on {as_of}; "
-            f"{risk.open_critical} open critical risks; {risk.overdue_count} reviews overdue.",
+            f"{_count(risk.residual.total, 'threat')} in the register on {as_of}; "
+            f"{_count(risk.open_critical, 'open critical risk')}; "
+            f"{_count(risk.overdue_count, 'review')} overdue.",
             "body",
         )
     )

@@ -18,11 +18,12 @@ from datetime import date
 from types import ModuleType
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.domain.quarters import Quarter, quarters_of_fiscal_year
 from app.domain.scoring import Level, RiskMatrix, level_for
 from app.extensions import db
-from app.models.okrs import Objective, ObjectiveNarrative, Rating
+from app.models.okrs import KeyResult, KeyResultStatus, Objective, ObjectiveNarrative, Rating
 
 TOP_THREATS = 10
 LIST_CAP = 15
@@ -289,19 +290,31 @@ def gather_quarter_report(
         quarter=quarter,
         as_of=as_of,
         in_progress=as_of < quarter.last_day,
-        key_results=gather_key_results(objective) if objective else [],
+        key_results=gather_key_results(objective, quarter) if objective else [],
         risk=gather_risk(quarter, as_of, detail),
         countermeasures=gather_countermeasures(quarter, detail),
         coverage=gather_coverage(quarter, as_of, detail),
     )
 
 
-def gather_key_results(objective: Objective) -> list[KrLine] | None:
+def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine] | None:
     okrs = _figures("app.okrs.figures")
     if okrs is None:
         return None
+    # Key results, their statuses and authors in three queries, whatever their number.
+    db.session.scalars(
+        select(Objective)
+        .where(Objective.id == objective.id)
+        .options(
+            selectinload(Objective.key_results)
+            .selectinload(KeyResult.statuses)
+            .selectinload(KeyResultStatus.author)
+        )
+    ).all()
     lines = []
     for row in okrs.kr_table(objective, objective.fiscal_year):
+        # Quarters after the reported one are "to come" in this report, whatever was
+        # written or measured since.
         cells = tuple(
             KrCell(
                 text=cell.status_text or "-",
@@ -309,6 +322,8 @@ def gather_key_results(objective: Objective) -> list[KrLine] | None:
                 value=cell.computed,
                 value_text=cell.computed_text or "",
             )
+            if cell.quarter <= quarter
+            else KrCell()
             for cell in row.quarters
         )
         lines.append(
