@@ -77,6 +77,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.coverage import bp as coverage_bp
     from app.errors import register_error_handlers
     from app.main import bp as main_bp
     from app.reports import bp as reports_bp
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(coverage_bp)
     app.register_blueprint(reports_bp)
     register_error_handlers(app)
 

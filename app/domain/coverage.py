@@ -137,8 +137,14 @@ def _coverage(
     holders: dict[int, set[int]] = {sid: set() for sid in live}
     for r in responsibilities:
         # Responsibilities of unknown staff or for unknown systems are ignored, not errors:
-        # history rows may outlive the records they point to.
-        if r.system_id in holders and r.staff_id in present and r.counts_on(as_of):
+        # history rows may outlive the records they point to. (counts_on, inlined: this loop
+        # runs once per responsibility and date.)
+        if (
+            r.since <= as_of
+            and (r.until is None or r.until >= as_of)
+            and r.system_id in holders
+            and r.staff_id in present
+        ):
             holders[r.system_id].add(r.staff_id)
 
     entries = sorted(
@@ -189,11 +195,35 @@ def coverage_trend(
     systems_by_id = _index_systems(systems)
     staff_by_id = _index_staff(staff)
     rows = list(responsibilities)  # iterated once per date
-    trend = []
-    for d in dates:
-        c = _coverage(systems_by_id, staff_by_id, rows, d)
-        trend.append((d, c.spof_staff_count, c.spof_system_count, c.uncovered_count))
-    return trend
+    return [(d, *_counts(systems_by_id, staff_by_id, rows, d)) for d in dates]
+
+
+def _counts(
+    systems_by_id: Mapping[int, SystemFact],
+    staff_by_id: Mapping[int, StaffFact],
+    responsibilities: Iterable[ResponsibilityFact],
+    as_of: date,
+) -> tuple[int, int, int]:
+    """(spof staff, spof systems, uncovered) exactly as ``_coverage`` counts them, without
+    building the sorted lists: the trend needs only the figures."""
+    live = {sid for sid, s in systems_by_id.items() if s.counts_on(as_of)}
+    present = {pid for pid, p in staff_by_id.items() if p.counts_on(as_of)}
+    holders: dict[int, set[int]] = {}
+    for r in responsibilities:
+        if (
+            r.since <= as_of
+            and (r.until is None or r.until >= as_of)
+            and r.system_id in live
+            and r.staff_id in present
+        ):
+            holders.setdefault(r.system_id, set()).add(r.staff_id)
+    sole: set[int] = set()
+    spof_systems = 0
+    for ids in holders.values():
+        if len(ids) == 1:
+            spof_systems += 1
+            sole.update(ids)
+    return len(sole), spof_systems, len(live) - len(holders)
 
 
 @dataclass(frozen=True)

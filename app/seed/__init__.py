@@ -17,10 +17,11 @@ from sqlalchemy import delete, func, select
 from app.extensions import db
 from app.models.audit import set_cli_actor
 from app.models.user import Role, User
+from app.seed import coverage as demo_coverage
 from app.seed import users as demo_users
 
 # Each step takes the demo context (a dict it may read and extend) and adds rows.
-DEMO_STEPS = [demo_users.load]
+DEMO_STEPS = [demo_users.load, demo_coverage.load]
 
 
 def database_is_empty() -> bool:
@@ -86,6 +87,10 @@ def demo_password() -> str:
 @click.command("seed-synthetic")
 @click.option("--seed", default=1, show_default=True, help="Random seed, for reproducible data.")
 @click.option("--users", "user_count", default=20, show_default=True)
+@click.option("--systems", default=100, show_default=True, help="Systems (85% in production).")
+@click.option("--staff", default=60, show_default=True, help="Staff members.")
+@click.option("--responsibilities", default=250, show_default=True)
+@click.option("--positions", default=10, show_default=True, help="SPOF hiring positions.")
 def seed_synthetic_command(seed: int, user_count: int, **sizes: int) -> None:
     """Fill the database with synthetic data at a chosen size (for benchmarks)."""
     from app.seed.synthetic import fill

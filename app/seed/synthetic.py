@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models.user import Role, User
+from app.seed import coverage
 
 
 def chunks(rows: list[dict], size: int = 5000):
@@ -52,4 +53,4 @@ def fill(seed: int, users: int, **sizes: int) -> None:
 
 
 # Each area appends a function (context, sizes) that reads its own --option from sizes.
-SYNTHETIC_STEPS: list = []
+SYNTHETIC_STEPS: list = [coverage.synthetic]

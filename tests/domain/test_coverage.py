@@ -365,3 +365,41 @@ def test_scales_to_thousands_of_systems():
     assert c.spof_system_count == 4999
     assert c.covered_count == 1
     assert c.spof_staff_count == 1000
+
+
+def test_trend_counts_agree_with_full_coverage_on_random_data():
+    import random
+
+    rng = random.Random(3)
+    day0 = date(2020, 1, 1)
+    systems = [
+        SystemFact(
+            i,
+            f"S{i}",
+            rng.random() < 0.8,
+            day0 + timedelta(rng.randrange(400)) if rng.random() < 0.1 else None,
+        )
+        for i in range(60)
+    ]
+    staff = [
+        StaffFact(
+            i,
+            f"P{i}",
+            rng.random() < 0.9,
+            day0 + timedelta(rng.randrange(400)) if rng.random() < 0.2 else None,
+        )
+        for i in range(25)
+    ]
+    rows = []
+    for _ in range(150):
+        since = day0 + timedelta(rng.randrange(300))
+        until = since + timedelta(rng.randrange(200)) if rng.random() < 0.3 else None
+        rows.append(ResponsibilityFact(rng.randrange(27), rng.randrange(62), since, until))
+    dates = [day0 + timedelta(days=d) for d in range(0, 400, 17)]
+    for d, spof_staff, spof_systems, uncovered in coverage_trend(systems, staff, rows, dates):
+        c = coverage_as_of(systems, staff, rows, d)
+        assert (spof_staff, spof_systems, uncovered) == (
+            c.spof_staff_count,
+            c.spof_system_count,
+            c.uncovered_count,
+        )

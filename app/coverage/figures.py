@@ -1,0 +1,201 @@
+"""Coverage and hiring figures as of a date: the one home of the KR2 numbers.
+
+The coverage page, the OKR metrics and the PDF report all call these. Each loads the
+facts it needs with a few column queries (never one per system) and hands them to the
+pure functions in ``app.domain.coverage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import and_, or_, select
+
+from app import fiscal
+from app.domain.coverage import (
+    Coverage,
+    ResponsibilityFact,
+    StaffFact,
+    SystemFact,
+    coverage_as_of,
+    coverage_trend,
+    percent_of_goal,
+    pipeline_as_of,
+)
+from app.domain.coverage import PositionStatusChange as StatusFact
+from app.domain.quarters import Quarter, quarters_of_fiscal_year
+from app.extensions import db
+from app.models.setting import get_setting
+from app.models.systems import (
+    PositionStatus,
+    PositionStatusChange,
+    Responsibility,
+    StaffMember,
+    System,
+)
+
+SPOF_POSITIONS_GOAL_KEY = "spof_positions_goal"
+DEFAULT_SPOF_POSITIONS_GOAL = 4
+
+
+def _rows(query):
+    # Plain Core rows on the session's connection: the ORM result machinery costs several
+    # times more for tens of thousands of rows, and these are read-only tuples anyway.
+    return db.session.connection().execute(query).all()
+
+
+def _system_facts(first: date) -> list[SystemFact]:
+    # Only production systems not retired before the window can count on any of its days.
+    rows = _rows(
+        select(System.id, System.name, System.in_production, System.retired_on).where(
+            System.in_production.is_(True),
+            or_(System.retired_on.is_(None), System.retired_on > first),
+        )
+    )
+    return [SystemFact(*r) for r in rows]
+
+
+def _staff_facts() -> list[StaffFact]:
+    rows = _rows(select(StaffMember.id, StaffMember.name, StaffMember.active, StaffMember.left_on))
+    return [StaffFact(*r) for r in rows]
+
+
+def responsibility_facts(
+    first: date, last: date, exclude_id: int | None = None
+) -> list[ResponsibilityFact]:
+    # The kind (primary or backup) does not change coverage, so it is not loaded.
+    query = select(
+        Responsibility.staff_member_id,
+        Responsibility.system_id,
+        Responsibility.since,
+        Responsibility.until,
+    ).where(
+        Responsibility.since <= last,
+        or_(Responsibility.until.is_(None), Responsibility.until >= first),
+        # Only rows that can count: for a production system, held by someone present then.
+        Responsibility.system_id.in_(
+            select(System.id).where(
+                System.in_production.is_(True),
+                or_(System.retired_on.is_(None), System.retired_on > first),
+            )
+        ),
+        Responsibility.staff_member_id.in_(
+            select(StaffMember.id).where(
+                or_(
+                    and_(StaffMember.left_on.is_(None), StaffMember.active.is_(True)),
+                    StaffMember.left_on >= first,
+                )
+            )
+        ),
+    )
+    if exclude_id is not None:
+        query = query.where(Responsibility.id != exclude_id)
+    return [ResponsibilityFact(*r) for r in _rows(query)]
+
+
+def load_facts(
+    first: date, last: date | None = None
+) -> tuple[list[SystemFact], list[StaffFact], list[ResponsibilityFact]]:
+    """Every fact that can matter for coverage on a day between ``first`` and ``last``."""
+    last = last or first
+    return _system_facts(first), _staff_facts(), responsibility_facts(first, last)
+
+
+def coverage_on(as_of: date) -> Coverage:
+    return coverage_as_of(*load_facts(as_of), as_of)
+
+
+def coverage_trend_for_dates(dates: Iterable[date]) -> list[tuple[date, int, int, int]]:
+    dates = list(dates)
+    if not dates:
+        return []
+    return coverage_trend(*load_facts(min(dates), max(dates)), dates)
+
+
+def coverage_trend_for_fiscal_year(fiscal_year: int) -> list[tuple[Quarter, int, int, int]]:
+    """(quarter, SPOF staff, SPOF systems, uncovered systems) at each quarter end."""
+    return coverage_with_trend(None, fiscal_year)[1]
+
+
+def coverage_with_trend(
+    as_of: date | None, fiscal_year: int
+) -> tuple[Coverage | None, list[tuple[Quarter, int, int, int]]]:
+    """Coverage on ``as_of`` and the fiscal year's quarter-end trend from one load of facts."""
+    quarters = quarters_of_fiscal_year(fiscal_year, fiscal.start_month())
+    ends = [q.last_day for q in quarters]
+    days = ends + ([as_of] if as_of else [])
+    systems, staff, responsibilities = load_facts(min(days), max(days))
+    trend = coverage_trend(systems, staff, responsibilities, ends)
+    rows = [(q, *row[1:]) for q, row in zip(quarters, trend, strict=True)]
+    result = coverage_as_of(systems, staff, responsibilities, as_of) if as_of else None
+    return result, rows
+
+
+def spof_staff_count(as_of: date) -> int:
+    """KR2: distinct staff members solely responsible for at least one production system."""
+    return coverage_on(as_of).spof_staff_count
+
+
+def spof_system_count(as_of: date) -> int:
+    return coverage_on(as_of).spof_system_count
+
+
+def uncovered_systems_count(as_of: date) -> int:
+    return coverage_on(as_of).uncovered_count
+
+
+# Hiring pipeline.
+
+
+def pipeline_on(as_of: date) -> dict[PositionStatus, int]:
+    """Positions per status on ``as_of`` (from the dated status history), in pipeline order."""
+    rows = db.session.execute(
+        select(
+            PositionStatusChange.position_id,
+            PositionStatusChange.status,
+            PositionStatusChange.changed_on,
+        )
+        .where(PositionStatusChange.changed_on <= as_of)
+        .order_by(PositionStatusChange.changed_on, PositionStatusChange.id)
+    )
+    counts = pipeline_as_of(
+        (StatusFact(r.position_id, r.status.value, r.changed_on) for r in rows), as_of
+    )
+    return {PositionStatus(name): n for name, n in counts.items()}
+
+
+def positions_filled(as_of: date) -> int:
+    return pipeline_on(as_of)[PositionStatus.FILLED]
+
+
+def positions_in_active_hiring(as_of: date) -> int:
+    """Positions whose status on the date is "active hiring" (final stages counted apart)."""
+    return pipeline_on(as_of)[PositionStatus.ACTIVE_HIRING]
+
+
+def positions_in_final_stages(as_of: date) -> int:
+    return pipeline_on(as_of)[PositionStatus.FINAL_STAGES]
+
+
+def spof_positions_goal() -> int:
+    value = get_setting(SPOF_POSITIONS_GOAL_KEY, DEFAULT_SPOF_POSITIONS_GOAL)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_SPOF_POSITIONS_GOAL
+
+
+def hiring_summary(as_of: date) -> dict:
+    """The KR2 hiring figures on one date, from one pipeline query."""
+    pipeline = pipeline_on(as_of)
+    goal = spof_positions_goal()
+    filled = pipeline[PositionStatus.FILLED]
+    return {
+        "pipeline": pipeline,
+        "goal": goal,
+        "filled": filled,
+        "filled_percent": percent_of_goal(filled, goal),
+        "active_hiring": pipeline[PositionStatus.ACTIVE_HIRING],
+        "final_stages": pipeline[PositionStatus.FINAL_STAGES],
+    }

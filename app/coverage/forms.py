@@ -1,0 +1,141 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from app.models.systems import Criticality, PositionStatus, ResponsibilityKind
+
+CRITICALITY_CHOICES = [(c.name, c.label) for c in Criticality]
+KIND_CHOICES = [(k.name, k.label) for k in ResponsibilityKind]
+STATUS_CHOICES = [(s.name, s.label) for s in PositionStatus]
+OPENING_STATUS_CHOICES = [
+    (s.name, s.label)
+    for s in (PositionStatus.PLANNED, PositionStatus.ACTIVE_HIRING, PositionStatus.FINAL_STAGES)
+]
+DATE_MESSAGE = "Enter a real date as YYYY-MM-DD (for example 2020-12-31)."
+
+
+class IsoDateField(DateField):
+    """A date input whose error says what a valid date looks like (2021-02-30 is not one)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(f'"{valuelist[0]}" is not a valid date. {DATE_MESSAGE}') from None
+
+
+def optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class SystemForm(FlaskForm):
+    version = HiddenField()
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=160)])
+    team = StringField("Team", validators=[Length(max=120)])
+    criticality = SelectField("Criticality", choices=CRITICALITY_CHOICES, default="MEDIUM")
+    in_production = BooleanField("In production", default=True)
+    retired_on = IsoDateField(
+        "Retired on",
+        validators=[Optional()],
+        description="From this day the system no longer counts for coverage.",
+    )
+    description = TextAreaField("Description", render_kw={"rows": 3})
+    submit = SubmitField("Save")
+
+
+class StaffForm(FlaskForm):
+    version = HiddenField()
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=160)])
+    email = StringField(
+        "Email",
+        validators=[
+            Optional(),
+            Email("Enter a valid email address.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    team = StringField("Team", validators=[Length(max=120)])
+    active = BooleanField("Active", default=True)
+    left_on = IsoDateField(
+        "Left on (last working day)",
+        validators=[Optional()],
+        description="From the next day the person no longer counts for coverage.",
+    )
+    user_id = SelectField("User account", coerce=optional_int, choices=[], validate_choice=False)
+    confirm_impact = BooleanField(
+        "I understand that this creates a single point of failure or an uncovered system"
+    )
+    preview = SubmitField("Preview the impact")
+    submit = SubmitField("Save")
+
+
+class ResponsibilityForm(FlaskForm):
+    version = HiddenField()
+    staff_member_id = SelectField(
+        "Staff member", coerce=optional_int, choices=[], validate_choice=False
+    )
+    system_id = SelectField("System", coerce=optional_int, choices=[], validate_choice=False)
+    kind = SelectField("Kind", choices=KIND_CHOICES, default="PRIMARY")
+    since = IsoDateField("Since", validators=[Optional()])
+    until = IsoDateField(
+        "Until (last day, optional)",
+        validators=[Optional()],
+        description="Leave empty while the responsibility continues.",
+    )
+    confirm_impact = BooleanField(
+        "I understand that this creates a single point of failure or an uncovered system"
+    )
+    submit = SubmitField("Save")
+
+
+class PositionForm(FlaskForm):
+    version = HiddenField()
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    team = StringField("Team", validators=[Length(max=120)])
+    system_ids = SelectMultipleField(
+        "Systems it will cover", coerce=int, choices=[], validate_choice=False
+    )
+    opened_on = IsoDateField("Opened on", validators=[Optional()])
+    status = SelectField("Status", choices=OPENING_STATUS_CHOICES, default="PLANNED")
+    notes = TextAreaField("Notes", render_kw={"rows": 3})
+    submit = SubmitField("Save")
+
+
+class PositionStatusForm(FlaskForm):
+    version = HiddenField()
+    status = SelectField("New status", choices=STATUS_CHOICES)
+    changed_on = IsoDateField("Date of the change", validators=[Optional()])
+    hire_id = SelectField("Hire", coerce=optional_int, choices=[], validate_choice=False)
+    new_hire_name = StringField("…or a new staff member", validators=[Length(max=160)])
+    add_responsibilities = BooleanField(
+        "Make the hire responsible for the position's systems from this date", default=True
+    )
+    note = StringField("Note", validators=[Length(max=500)])
+    submit = SubmitField("Record the change")
+
+
+class GoalForm(FlaskForm):
+    goal = IntegerField(
+        "SPOF positions to fill (goal)",
+        validators=[
+            DataRequired("Enter a whole number."),
+            NumberRange(1, 1000, "Enter a whole number of positions between 1 and 1000."),
+        ],
+    )
+    submit = SubmitField("Save goal")

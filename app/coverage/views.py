@@ -1,0 +1,827 @@
+"""Pages for systems, staff, responsibilities, SPOF coverage and SPOF hiring positions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import case, func, not_, or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import fiscal
+from app.coverage import bp, figures, queries, service
+from app.coverage.forms import (
+    GoalForm,
+    PositionForm,
+    PositionStatusForm,
+    ResponsibilityForm,
+    StaffForm,
+    SystemForm,
+)
+from app.domain.quarters import QuarterError, quarters_of_fiscal_year
+from app.extensions import db
+from app.models.audit import AuditEntry
+from app.models.systems import (
+    Criticality,
+    Position,
+    PositionStatus,
+    Responsibility,
+    ResponsibilityKind,
+    StaffMember,
+    System,
+)
+from app.models.threats import Threat, threat_systems
+from app.models.user import Role, User
+from app.security import readable, roles
+from app.validation import ConflictError, InputError, apply_errors_to_form
+
+PER_PAGE = 25
+LIST_LIMIT = 200  # people or systems listed in full on the coverage page
+STATES = {
+    "covered": "Covered (2+ people)",
+    "spof": "Single point of failure",
+    "uncovered": "Uncovered",
+}
+STATE_CSS = {"covered": "success", "spof": "warning", "uncovered": "danger"}
+CRITICALITY_ORDER = case({c.name: i for i, c in enumerate(Criticality)}, value=System.criticality)
+
+
+# Helpers.
+
+
+def _as_of_from_args() -> tuple[date, str | None]:
+    """The ``date`` query argument or today; a readable error for an impossible date."""
+    try:
+        return fiscal.parse_date_or_none(request.args.get("date")) or fiscal.today(), None
+    except ValueError as error:
+        return fiscal.today(), str(error)
+
+
+def _history(entity_type: str, entity_id: int, limit: int = 20) -> list[AuditEntry]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _version(form) -> int | None:
+    try:
+        return int(form.version.data) if form.version.data else None
+    except ValueError:
+        return None
+
+
+def _conflict(form, message: str) -> None:
+    db.session.rollback()
+    form.form_errors.append(message)
+
+
+def _teams(model) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(model.team).where(model.team != "").distinct().order_by(model.team)
+        )
+    )
+
+
+def _staff_choices(include_blank: str | None = None) -> list[tuple]:
+    rows = db.session.execute(
+        select(StaffMember.id, StaffMember.name, StaffMember.team).order_by(StaffMember.name)
+    )
+    choices = [(r.id, f"{r.name} ({r.team})" if r.team else r.name) for r in rows]
+    return ([("", include_blank)] if include_blank else []) + choices
+
+
+def _system_choices(include_blank: str | None = None) -> list[tuple]:
+    rows = db.session.execute(select(System.id, System.name).order_by(System.name))
+    choices = [(r.id, r.name) for r in rows]
+    return ([("", include_blank)] if include_blank else []) + choices
+
+
+# Coverage.
+
+
+@bp.route("/coverage")
+@readable
+def coverage():
+    today = fiscal.today()
+    quarter = None
+    error = None
+    as_of = today
+    try:
+        picked = fiscal.parse_date_or_none(request.args.get("date"))
+        if picked is not None:
+            as_of = picked
+        elif request.args.get("quarter"):
+            quarter = fiscal.quarter_or_none(request.args["quarter"])
+            as_of = quarter.last_day
+    except (ValueError, QuarterError) as exc:
+        error = str(exc)
+    current_fy = fiscal.quarter_of_date(today).fiscal_year
+    quarter_options = quarters_of_fiscal_year(current_fy - 1, fiscal.start_month())
+    quarter_options += quarters_of_fiscal_year(current_fy, fiscal.start_month())
+    if error:
+        return (
+            render_template(
+                "coverage/coverage.html",
+                error=error,
+                quarter=None,
+                as_of=None,
+                today=today,
+                quarter_options=quarter_options,
+            ),
+            400,
+        )
+    fy = fiscal.quarter_of_date(as_of).fiscal_year
+    result, trend = figures.coverage_with_trend(as_of, fy)
+    hiring = figures.hiring_summary(as_of)
+    return render_template(
+        "coverage/coverage.html",
+        error=None,
+        coverage=result,
+        quarter=quarter,
+        as_of=as_of,
+        today=today,
+        trend=trend,
+        hiring=hiring,
+        quarter_options=quarter_options,
+        limit=LIST_LIMIT,
+    )
+
+
+# Systems.
+
+SYSTEM_SORTS = {
+    "name": func.lower(System.name),
+    "team": System.team,
+    "criticality": CRITICALITY_ORDER,
+    "updated": System.updated_at,
+}
+
+
+@bp.route("/systems")
+@readable
+def systems():
+    as_of, error = _as_of_from_args()
+    args = request.args
+    query = select(System)
+    q = args.get("q", "").strip()
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(System.name.ilike(like), System.description.ilike(like)))
+    if args.get("team"):
+        query = query.where(System.team == args["team"])
+    if args.get("criticality") in Criticality.__members__:
+        query = query.where(System.criticality == Criticality[args["criticality"]])
+    if args.get("production") in ("yes", "no"):
+        query = query.where(System.in_production.is_(args["production"] == "yes"))
+    show = args.get("show", "current")
+    if show == "current":
+        query = query.where(or_(System.retired_on.is_(None), System.retired_on > as_of))
+    elif show == "retired":
+        query = query.where(System.retired_on <= as_of)
+    state = args.get("state", "")
+    sort = args.get("sort", "name")
+    needs_holders = state in STATES or sort.lstrip("-") == "people"
+    if needs_holders:
+        holders_sub = queries.holders_subquery(as_of)
+        holders = func.coalesce(holders_sub.c.holders, 0)
+        query = query.outerjoin(holders_sub, holders_sub.c.system_id == System.id)
+        counted = queries.system_counts_on(as_of)
+        if state == "spof":
+            query = query.where(counted, holders == 1)
+        elif state == "uncovered":
+            query = query.where(counted, holders == 0)
+        elif state == "covered":
+            query = query.where(counted, holders >= 2)
+    key = sort.lstrip("-")
+    column = holders if key == "people" else SYSTEM_SORTS.get(key, System.name)
+    order = column.desc() if sort.startswith("-") else column.asc()
+    query = query.order_by(order, func.lower(System.name), System.id)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    people = queries.holders_of((s.id for s in page.items), as_of)
+    rows = [
+        (system, people[system.id], queries.state_for(system, len(people[system.id]), as_of))
+        for system in page.items
+    ]
+    return (
+        render_template(
+            "coverage/systems.html",
+            page=page,
+            rows=rows,
+            teams=_teams(System),
+            as_of=as_of,
+            today=fiscal.today(),
+            error=error,
+            states=STATES,
+            state_css=STATE_CSS,
+            criticalities=list(Criticality),
+        ),
+        400 if error else 200,
+    )
+
+
+@bp.route("/systems/<int:system_id>")
+@readable
+def system_detail(system_id: int):
+    system = db.get_or_404(System, system_id)
+    today = fiscal.today()
+    responsibilities = db.session.scalars(
+        select(Responsibility)
+        .where(Responsibility.system_id == system.id)
+        .options(selectinload(Responsibility.staff_member))
+        .order_by(Responsibility.since.desc(), Responsibility.id.desc())
+    ).all()
+    holders = queries.holders_of([system.id], today)[system.id]
+    positions = db.session.scalars(
+        select(Position)
+        .where(Position.systems.any(System.id == system.id))
+        .order_by(Position.opened_on.desc())
+    ).all()
+    threats = db.session.scalars(
+        select(Threat)
+        .join(threat_systems, threat_systems.c.threat_id == Threat.id)
+        .where(threat_systems.c.system_id == system.id, Threat.archived_at.is_(None))
+        .order_by(Threat.residual_score.desc(), Threat.title)
+    ).all()
+    return render_template(
+        "coverage/system_detail.html",
+        system=system,
+        responsibilities=responsibilities,
+        holders=holders,
+        state=queries.state_for(system, len(holders), today),
+        positions=positions,
+        threats=threats,
+        history=_history("System", system.id),
+        today=today,
+        state_css=STATE_CSS,
+        states=STATES,
+    )
+
+
+def _system_values(form) -> dict:
+    return {
+        "name": form.name.data,
+        "description": form.description.data,
+        "team": form.team.data,
+        "criticality": Criticality[form.criticality.data],
+        "in_production": form.in_production.data,
+        "retired_on": form.retired_on.data,
+    }
+
+
+@bp.route("/systems/new", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def new_system():
+    form = SystemForm()
+    if form.validate_on_submit():
+        try:
+            system = service.create_system(**_system_values(form))
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            flash(f"System {system.name} created.", "success")
+            return redirect(url_for("coverage.system_detail", system_id=system.id))
+    return render_template(
+        "coverage/system_form.html", form=form, system=None, teams=_teams(System)
+    )
+
+
+@bp.route("/systems/<int:system_id>/edit", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def edit_system(system_id: int):
+    system = db.get_or_404(System, system_id)
+    if request.method == "GET":
+        form = SystemForm(obj=system)
+        form.criticality.data = system.criticality.name
+        form.version.data = system.version
+    else:
+        form = SystemForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.update_system(system, version=_version(form), **_system_values(form))
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        except (ConflictError, StaleDataError) as error:
+            _conflict(form, getattr(error, "message", ConflictError().message))
+            status = 409
+        else:
+            flash(f"System {system.name} saved.", "success")
+            return redirect(url_for("coverage.system_detail", system_id=system.id))
+    return (
+        render_template(
+            "coverage/system_form.html", form=form, system=system, teams=_teams(System)
+        ),
+        status,
+    )
+
+
+# Staff.
+
+STAFF_SORTS = {
+    "name": func.lower(StaffMember.name),
+    "team": StaffMember.team,
+    "left": StaffMember.left_on,
+}
+
+
+@bp.route("/staff")
+@readable
+def staff():
+    today = fiscal.today()
+    args = request.args
+    query = select(StaffMember)
+    q = args.get("q", "").strip()
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(StaffMember.name.ilike(like), StaffMember.email.ilike(like)))
+    if args.get("team"):
+        query = query.where(StaffMember.team == args["team"])
+    status = args.get("status", "present")
+    present = queries.staff_counts_on(today)
+    if status == "present":
+        query = query.where(present)
+    elif status == "left":
+        query = query.where(not_(present))
+    sort = args.get("sort", "name")
+    key = sort.lstrip("-")
+    if args.get("sole") == "yes" or key == "sole":
+        sole_sub = queries.sole_systems_subquery(today)
+        sole = func.coalesce(sole_sub.c.sole, 0)
+        query = query.outerjoin(sole_sub, sole_sub.c.staff_member_id == StaffMember.id)
+        if args.get("sole") == "yes":
+            query = query.where(sole > 0)
+    column = sole if key == "sole" else STAFF_SORTS.get(key, StaffMember.name)
+    order = column.desc() if sort.startswith("-") else column.asc()
+    query = query.order_by(order, func.lower(StaffMember.name), StaffMember.id)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    ids = [p.id for p in page.items]
+    systems_now = queries.systems_of(ids, today)
+    sole_counts = {}
+    if ids:
+        sole_sub = queries.sole_systems_subquery(today)
+        sole_counts = dict(
+            db.session.execute(
+                select(sole_sub.c.staff_member_id, sole_sub.c.sole).where(
+                    sole_sub.c.staff_member_id.in_(ids)
+                )
+            ).all()
+        )
+    return render_template(
+        "coverage/staff.html",
+        page=page,
+        systems_now=systems_now,
+        sole_counts=sole_counts,
+        teams=_teams(StaffMember),
+        today=today,
+    )
+
+
+@bp.route("/staff/<int:staff_id>")
+@readable
+def staff_detail(staff_id: int):
+    person = db.get_or_404(StaffMember, staff_id)
+    today = fiscal.today()
+    responsibilities = db.session.scalars(
+        select(Responsibility)
+        .where(Responsibility.staff_member_id == person.id)
+        .options(selectinload(Responsibility.system))
+        .order_by(Responsibility.since.desc(), Responsibility.id.desc())
+    ).all()
+    holders = queries.holders_of({r.system_id for r in responsibilities}, today)
+    states = {
+        r.system_id: queries.state_for(r.system, len(holders[r.system_id]), today)
+        for r in responsibilities
+    }
+    present = person.left_on >= today if person.left_on else person.active
+    preview = service.departure_preview(person, today) if present else None
+    positions = db.session.scalars(select(Position).where(Position.hire_id == person.id)).all()
+    return render_template(
+        "coverage/staff_detail.html",
+        person=person,
+        present=present,
+        responsibilities=responsibilities,
+        holders=holders,
+        states=states,
+        preview=preview,
+        ownership=service.ownership_of(person),
+        positions=positions,
+        history=_history("StaffMember", person.id),
+        today=today,
+        state_css=STATE_CSS,
+        states_labels=STATES,
+    )
+
+
+def _user_choices() -> list[tuple]:
+    rows = db.session.execute(select(User.id, User.name, User.email).order_by(User.name))
+    return [("", "— not linked —")] + [(r.id, f"{r.name} <{r.email}>") for r in rows]
+
+
+def _staff_values(form) -> dict:
+    return {
+        "name": form.name.data,
+        "email": form.email.data,
+        "team": form.team.data,
+        "active": form.active.data,
+        "left_on": form.left_on.data,
+        "user_id": form.user_id.data,
+    }
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def new_staff():
+    form = StaffForm()
+    form.user_id.choices = _user_choices()
+    if form.validate_on_submit():
+        try:
+            person = service.create_staff_member(**_staff_values(form))
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            flash(f"{person.name} added.", "success")
+            return redirect(url_for("coverage.staff_detail", staff_id=person.id))
+    return render_template(
+        "coverage/staff_form.html", form=form, person=None, teams=_teams(StaffMember)
+    )
+
+
+@bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def edit_staff(staff_id: int):
+    person = db.get_or_404(StaffMember, staff_id)
+    if request.method == "GET":
+        form = StaffForm(obj=person)
+        form.version.data = person.version
+    else:
+        form = StaffForm()
+    form.user_id.choices = _user_choices()
+    impact = None
+    status = 200
+    if form.validate_on_submit():
+        if form.preview.data:
+            if form.left_on.data:
+                impact = service.departure_preview(person, form.left_on.data)
+            else:
+                form.left_on.errors.append("Enter a leaving date to see its impact.")
+        else:
+            try:
+                service.update_staff_member(
+                    person,
+                    version=_version(form),
+                    confirm_impact=form.confirm_impact.data,
+                    **_staff_values(form),
+                )
+                db.session.commit()
+            except service.ConfirmationRequiredError as error:
+                db.session.rollback()
+                impact = error.impact
+                apply_errors_to_form(form, error)
+                status = 409
+            except InputError as error:
+                db.session.rollback()
+                apply_errors_to_form(form, error)
+            except (ConflictError, StaleDataError) as error:
+                _conflict(form, getattr(error, "message", ConflictError().message))
+                status = 409
+            else:
+                flash(f"{person.name} saved.", "success")
+                return redirect(url_for("coverage.staff_detail", staff_id=person.id))
+    person = db.session.get(StaffMember, staff_id)
+    return (
+        render_template(
+            "coverage/staff_form.html",
+            form=form,
+            person=person,
+            impact=impact,
+            ownership=service.ownership_of(person),
+            teams=_teams(StaffMember),
+        ),
+        status,
+    )
+
+
+# Responsibilities.
+
+
+@bp.route("/responsibilities/new", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def new_responsibility():
+    form = ResponsibilityForm()
+    form.staff_member_id.choices = _staff_choices("— choose a person —")
+    form.system_id.choices = _system_choices("— choose a system —")
+    if request.method == "GET":
+        form.staff_member_id.data = request.args.get("staff_member_id", type=int)
+        form.system_id.data = request.args.get("system_id", type=int)
+        form.since.data = fiscal.today()
+    if form.validate_on_submit():
+        try:
+            responsibility = service.add_responsibility(
+                staff_member_id=form.staff_member_id.data,
+                system_id=form.system_id.data,
+                kind=ResponsibilityKind[form.kind.data],
+                since=form.since.data,
+                until=form.until.data,
+            )
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            flash(
+                f"{responsibility.staff_member.name} is responsible for "
+                f"{responsibility.system.name} from {responsibility.since.isoformat()}.",
+                "success",
+            )
+            return redirect(_back_to(responsibility))
+    return render_template("coverage/responsibility_form.html", form=form, responsibility=None)
+
+
+def _back_to(responsibility: Responsibility) -> str:
+    if request.args.get("back") == "staff":
+        return url_for("coverage.staff_detail", staff_id=responsibility.staff_member_id)
+    return url_for("coverage.system_detail", system_id=responsibility.system_id)
+
+
+@bp.route("/responsibilities/<int:responsibility_id>/edit", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def edit_responsibility(responsibility_id: int):
+    responsibility = db.get_or_404(Responsibility, responsibility_id)
+    if request.method == "GET":
+        form = ResponsibilityForm(obj=responsibility)
+        form.kind.data = responsibility.kind.name
+        form.version.data = responsibility.version
+    else:
+        form = ResponsibilityForm()
+    impact = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.update_responsibility(
+                responsibility,
+                version=_version(form),
+                kind=ResponsibilityKind[form.kind.data],
+                since=form.since.data,
+                until=form.until.data,
+                confirm_impact=form.confirm_impact.data,
+            )
+            db.session.commit()
+        except service.ConfirmationRequiredError as error:
+            db.session.rollback()
+            impact = error.impact
+            apply_errors_to_form(form, error)
+            status = 409
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        except (ConflictError, StaleDataError) as error:
+            _conflict(form, getattr(error, "message", ConflictError().message))
+            status = 409
+        else:
+            flash("Responsibility saved.", "success")
+            return redirect(_back_to(responsibility))
+    responsibility = db.session.get(Responsibility, responsibility_id)
+    return (
+        render_template(
+            "coverage/responsibility_form.html",
+            form=form,
+            responsibility=responsibility,
+            impact=impact,
+        ),
+        status,
+    )
+
+
+# Positions.
+
+
+@bp.route("/positions")
+@readable
+def positions():
+    as_of, error = _as_of_from_args()
+    hiring = figures.hiring_summary(as_of)
+    all_positions = db.session.scalars(
+        select(Position)
+        .options(selectinload(Position.systems), selectinload(Position.hire))
+        .order_by(Position.opened_on, Position.id)
+    ).all()
+    by_status = {status: [] for status in PositionStatus}
+    for position in all_positions:
+        by_status[position.status].append(position)
+    goal_form = GoalForm(goal=hiring["goal"])
+    return (
+        render_template(
+            "coverage/positions.html",
+            by_status=by_status,
+            hiring=hiring,
+            as_of=as_of,
+            today=fiscal.today(),
+            error=error,
+            goal_form=goal_form,
+        ),
+        400 if error else 200,
+    )
+
+
+@bp.route("/positions/goal", methods=["POST"])
+@roles(Role.MANAGER)
+def set_goal():
+    form = GoalForm()
+    if form.validate_on_submit():
+        service.set_spof_positions_goal(form.goal.data)
+        db.session.commit()
+        flash(f"Goal set to {form.goal.data} SPOF positions.", "success")
+    else:
+        for message in form.goal.errors or ["The goal was not saved."]:
+            flash(f"Goal not saved: {message}", "danger")
+    return redirect(url_for("coverage.positions"))
+
+
+@bp.route("/positions/<int:position_id>")
+@readable
+def position_detail(position_id: int):
+    position = db.session.scalar(
+        select(Position)
+        .where(Position.id == position_id)
+        .options(selectinload(Position.systems), selectinload(Position.status_changes))
+    )
+    if position is None:
+        abort(404)
+    form = _status_form(position)
+    return render_template(
+        "coverage/position_detail.html",
+        position=position,
+        form=form,
+        users=_user_names(position),
+        history=_history("Position", position.id),
+    )
+
+
+def _user_names(position: Position) -> dict[int, str]:
+    ids = {c.user_id for c in position.status_changes if c.user_id}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+
+
+def _status_form(position: Position, formdata=None) -> PositionStatusForm:
+    form = PositionStatusForm(formdata=formdata) if formdata is not None else PositionStatusForm()
+    form.hire_id.choices = _staff_choices("— choose the hire —")
+    if formdata is None:
+        form.version.data = position.version
+        form.changed_on.data = fiscal.today()
+        form.status.data = _next_status(position.status).name
+    return form
+
+
+def _next_status(status: PositionStatus) -> PositionStatus:
+    order = [
+        PositionStatus.PLANNED,
+        PositionStatus.ACTIVE_HIRING,
+        PositionStatus.FINAL_STAGES,
+        PositionStatus.FILLED,
+    ]
+    if status in order[:-1]:
+        return order[order.index(status) + 1]
+    return PositionStatus.PLANNED
+
+
+@bp.route("/positions/<int:position_id>/status", methods=["POST"])
+@roles(Role.MANAGER)
+def change_status(position_id: int):
+    position = db.get_or_404(Position, position_id)
+    form = _status_form(position, formdata=request.form)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            change = service.change_position_status(
+                position,
+                version=_version(form),
+                status=PositionStatus[form.status.data],
+                changed_on=form.changed_on.data,
+                user_id=current_user.id,
+                note=form.note.data,
+                hire_id=form.hire_id.data,
+                new_hire_name=form.new_hire_name.data,
+                add_responsibilities=form.add_responsibilities.data,
+            )
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+            status = 400
+        except (ConflictError, StaleDataError) as error:
+            _conflict(form, getattr(error, "message", ConflictError().message))
+            status = 409
+        else:
+            message = f"{position.title}: {change.status.label.lower()} on {change.changed_on}."
+            if change.status == PositionStatus.FILLED and position.hire:
+                message += f" Hire: {position.hire.name}."
+            flash(message, "success")
+            return redirect(url_for("coverage.position_detail", position_id=position.id))
+    else:
+        status = 400
+    position = db.session.get(Position, position_id)
+    return (
+        render_template(
+            "coverage/position_detail.html",
+            position=position,
+            form=form,
+            users=_user_names(position),
+            history=_history("Position", position.id),
+        ),
+        status,
+    )
+
+
+def _position_form_choices(form) -> None:
+    form.system_ids.choices = _system_choices()
+
+
+@bp.route("/positions/new", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def new_position():
+    form = PositionForm()
+    _position_form_choices(form)
+    if request.method == "GET":
+        form.opened_on.data = fiscal.today()
+        form.system_ids.data = request.args.getlist("system_id", type=int)
+    if form.validate_on_submit():
+        try:
+            position = service.create_position(
+                title=form.title.data,
+                team=form.team.data,
+                system_ids=form.system_ids.data or [],
+                opened_on=form.opened_on.data,
+                notes=form.notes.data,
+                status=PositionStatus[form.status.data],
+                user_id=current_user.id,
+            )
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            flash(f"Position {position.title} opened.", "success")
+            return redirect(url_for("coverage.position_detail", position_id=position.id))
+    return render_template(
+        "coverage/position_form.html", form=form, position=None, teams=_teams(StaffMember)
+    )
+
+
+@bp.route("/positions/<int:position_id>/edit", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def edit_position(position_id: int):
+    position = db.get_or_404(Position, position_id)
+    if request.method == "GET":
+        form = PositionForm(obj=position)
+        form.system_ids.data = [s.id for s in position.systems]
+        form.version.data = position.version
+    else:
+        form = PositionForm()
+    _position_form_choices(form)
+    del form.status, form.opened_on
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.update_position(
+                position,
+                version=_version(form),
+                title=form.title.data,
+                team=form.team.data,
+                system_ids=form.system_ids.data or [],
+                notes=form.notes.data,
+            )
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        except (ConflictError, StaleDataError) as error:
+            _conflict(form, getattr(error, "message", ConflictError().message))
+            status = 409
+        else:
+            flash(f"Position {position.title} saved.", "success")
+            return redirect(url_for("coverage.position_detail", position_id=position.id))
+    return (
+        render_template(
+            "coverage/position_form.html",
+            form=form,
+            position=position,
+            teams=_teams(StaffMember),
+        ),
+        status,
+    )
