@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from app.feeds import bp as feeds_bp
     from app.main import bp as main_bp
     from app.okrs import bp as okrs_bp
+    from app.reports import bp as reports_bp
     from app.threats import bp as threats_bp
     from app.transfer import bp as transfer_bp
 
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(okrs_bp)
     register_api(app)
     app.register_blueprint(threats_bp)
+    app.register_blueprint(reports_bp)
     register_error_handlers(app)
 
 

@@ -22,6 +22,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_synthetic_command)
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
+    app.cli.add_command(report_command)
 
 
 @click.group(help="Manage the people who can sign in.")
@@ -100,3 +101,32 @@ def create_token_command(email: str, name: str, expires_days: int | None) -> Non
     expiry = record.expires_at.strftime("%Y-%m-%d") if record.expires_at else "never"
     click.echo(f"Token for {user.email} ({user.role.value}), expires {expiry}:", err=True)
     click.echo(secret)
+
+
+@click.command("report")
+@click.option("--objective", "objective_title", default="Front Line Defenses", show_default=True)
+@click.option("--quarter", "quarter_label", help="e.g. FY20-21 Q2 (default: last complete).")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+def report_command(objective_title: str, quarter_label: str | None, output: str) -> None:
+    """Write an objective's quarterly report as PDF (the published one if published)."""
+    from app import fiscal
+    from app.reports.service import (
+        ReportNotFoundError,
+        objective_by_title,
+        parse_report_quarter,
+        report_document,
+    )
+    from app.validation import InputError
+
+    today = fiscal.today()
+    try:
+        label = quarter_label or fiscal.last_complete_quarter().label
+        quarter = parse_report_quarter(label, fiscal.start_month(), today)
+        objective = objective_by_title(objective_title, quarter.fiscal_year)
+        document = report_document(objective, quarter, today)
+    except (InputError, ReportNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+    with open(output, "wb") as handle:
+        handle.write(document.pdf)
+    state = "published" if document.published else "built from the live register"
+    click.echo(f"Wrote {output}: {objective.title} {quarter.label}, {state}.")

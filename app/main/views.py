@@ -12,7 +12,12 @@ from app.security import public, readable
 @bp.route("/")
 @readable
 def dashboard():
-    return render_template("main/dashboard.html")
+    from app import fiscal
+    from app.reports.service import dashboard as dashboard_figures
+
+    return render_template(
+        "main/dashboard.html", board=dashboard_figures(fiscal.today(), fiscal.start_month())
+    )
 
 
 @bp.route("/healthz")

@@ -18,6 +18,7 @@ from app.models.okrs import (
     ObjectiveNarrative,
     Rating,
 )
+from app.models.reports import ReportPublication
 from app.models.setting import Setting
 from app.models.systems import (
     Criticality,
@@ -61,6 +62,7 @@ __all__ = [
     "PositionStatus",
     "PositionStatusChange",
     "Rating",
+    "ReportPublication",
     "Responsibility",
     "ResponsibilityKind",
     "Role",
