@@ -122,6 +122,26 @@ PLAYBOOK: list[tuple[tuple[str, ...], list[tuple[str, CountermeasureType, str]]]
         ],
     ),
     (
+        ("sole maintainer", "spof", "single point", "staff unavailab", "on-call"),
+        [
+            (
+                "Runbooks and cross-training for single-maintainer systems",
+                P,
+                "Each SPOF system has a reviewed runbook and a trained second person.",
+            ),
+            (
+                "Escalation paths for SPOF systems in the on-call rota",
+                C,
+                "Pages for SPOF systems escalate to a named team, not one person.",
+            ),
+            (
+                "Alert on systems left with one responsible person",
+                D,
+                "Weekly check of the coverage register; new SPOFs are reported.",
+            ),
+        ],
+    ),
+    (
         ("ransomware", "malware"),
         [
             ("Immutable backups", C, "Write-once backup storage with a 30-day lock."),
