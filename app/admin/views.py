@@ -142,9 +142,9 @@ SETTINGS_PAGES = [
         "Countermeasures to deploy per quarter and the yearly goal.",
     ),
     (
-        "coverage.settings",
+        "coverage.positions",
         "SPOF hiring goal",
-        "How many SPOF positions the key result aims to fill.",
+        "How many SPOF positions the key result aims to fill (set on the hiring page).",
     ),
     (
         "reports.settings",
