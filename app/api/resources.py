@@ -16,12 +16,8 @@ from sqlalchemy.orm import selectinload
 from app import fiscal
 from app.api import schemas as s
 from app.api.errors import register_api_errors
-from app.domain.coverage import (
-    ResponsibilityFact,
-    StaffFact,
-    SystemFact,
-    coverage_as_of,
-)
+from app.countermeasures import figures as countermeasure_figures
+from app.coverage import figures as coverage_figures
 from app.domain.quarters import fiscal_year_label
 from app.domain.scoring import level_for
 from app.extensions import db
@@ -38,7 +34,7 @@ from app.models import (
 )
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
-from app.risk import risk_matrix, top_threats_as_of
+from app.risk import risk_matrix
 from app.security import readable
 
 register = Blueprint(
@@ -369,35 +365,6 @@ class Okrs(MethodView):
         }
 
 
-def load_coverage(as_of):
-    """Coverage on a date from the systems, staff and responsibilities tables (3 queries)."""
-    systems = [
-        SystemFact(*row)
-        for row in db.session.execute(
-            select(System.id, System.name, System.in_production, System.retired_on)
-        )
-    ]
-    staff = [
-        StaffFact(*row)
-        for row in db.session.execute(
-            select(StaffMember.id, StaffMember.name, StaffMember.active, StaffMember.left_on)
-        )
-    ]
-    rows = [
-        ResponsibilityFact(staff_id, system_id, since, until, kind.value)
-        for staff_id, system_id, since, until, kind in db.session.execute(
-            select(
-                Responsibility.staff_member_id,
-                Responsibility.system_id,
-                Responsibility.since,
-                Responsibility.until,
-                Responsibility.kind,
-            )
-        )
-    ]
-    return coverage_as_of(systems, staff, rows, as_of)
-
-
 def _ref(fact) -> dict:
     return {"id": fact.id, "name": fact.name}
 
@@ -409,7 +376,7 @@ class CoverageFigures(MethodView):
     @figures.response(200, s.CoverageSchema)
     def get(self, args):
         """Single-point-of-failure coverage of production systems as of a date."""
-        coverage = load_coverage(args.get("date") or fiscal.today())
+        coverage = coverage_figures.coverage_on(args.get("date") or fiscal.today())
         return {
             "as_of": coverage.as_of,
             "spof_staff_count": coverage.spof_staff_count,
@@ -433,14 +400,6 @@ class CoverageFigures(MethodView):
         }
 
 
-def deployed_between(first, last) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Countermeasure)
-        .where(Countermeasure.deployed_on >= first, Countermeasure.deployed_on <= last)
-    )
-
-
 @figures.route("/quarters/<label>")
 class QuarterFigures(MethodView):
     @readable
@@ -449,25 +408,30 @@ class QuarterFigures(MethodView):
         """A quarter's figures: countermeasures deployed, top threats at its start."""
         quarter = fiscal.quarter_or_404(label)
         matrix = risk_matrix()
-        top = top_threats_as_of(quarter.first_day, 2)
+        treated = countermeasure_figures.top_threats_treated(
+            quarter, countermeasure_figures.quarter_target()
+        )
         return {
             "quarter": quarter.label,
             "starts_on": quarter.first_day,
             "ends_on": quarter.last_day,
-            "countermeasures_deployed": deployed_between(quarter.first_day, quarter.last_day),
-            "countermeasures_deployed_to_date": db.session.scalar(
-                select(func.count())
-                .select_from(Countermeasure)
-                .where(Countermeasure.deployed_on <= quarter.last_day)
+            "countermeasures_deployed": countermeasure_figures.countermeasures_deployed(quarter),
+            "countermeasures_deployed_to_date": (
+                countermeasure_figures.countermeasures_deployed_to_date(quarter)
             ),
             "top_threats": [
                 {
-                    "id": t.id,
-                    "title": t.title,
-                    "inherent_score": t.inherent_score,
-                    "residual_score": t.residual_score,
-                    "level": level_for(t.residual_score, matrix).value,
+                    "rank": entry.rank,
+                    "id": entry.threat.id,
+                    "title": entry.threat.title,
+                    "inherent_score": entry.threat.inherent_score,
+                    "residual_score": entry.threat.residual_score,
+                    "level": level_for(entry.threat.residual_score, matrix).value,
+                    "treated": entry.treated,
+                    "countermeasures": [
+                        {"id": fact.id, "title": fact.title} for fact in entry.countermeasures
+                    ],
                 }
-                for t in top
+                for entry in treated
             ],
         }

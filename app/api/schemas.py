@@ -402,11 +402,18 @@ class CoverageSchema(ma.Schema):
 
 
 class TopThreatSchema(ma.Schema):
+    rank = fields.Integer(required=True)
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     inherent_score = fields.Integer()
     residual_score = fields.Integer()
     level = fields.String()
+    treated = fields.Boolean(
+        metadata={"description": "A countermeasure treating it was deployed in the quarter"}
+    )
+    countermeasures = fields.List(
+        fields.Nested(ThreatRef), metadata={"description": "Deployed against it in the quarter"}
+    )
 
 
 class QuarterSchema(ma.Schema):
@@ -417,11 +424,15 @@ class QuarterSchema(ma.Schema):
         required=True, metadata={"description": "Deployed during the quarter"}
     )
     countermeasures_deployed_to_date = fields.Integer(
-        required=True, metadata={"description": "Deployed by the quarter's last day"}
+        required=True,
+        metadata={"description": "Deployed from the fiscal year's first day to the quarter's last"},
     )
     top_threats = fields.List(
         fields.Nested(TopThreatSchema),
-        metadata={"description": "Top open threats as the register stood on the first day"},
+        metadata={
+            "description": "The quarter's top threats (as many as the per-quarter target) as "
+            "the register stood on its first day, with what was deployed against them"
+        },
     )
 
 
