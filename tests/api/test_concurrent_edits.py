@@ -96,9 +96,7 @@ def test_form_opened_before_an_api_edit_gets_a_clear_message(client_as, token_of
     assert db.session.get(System, system.id).name == "Billing v2"
 
 
-def test_countermeasure_form_opened_before_an_api_edit_gets_a_clear_message(
-    client_as, token_of
-):
+def test_countermeasure_form_opened_before_an_api_edit_gets_a_clear_message(client_as, token_of):
     cm = f.countermeasure("MFA")
     db.session.commit()
     browser = client_as(Role.SECURITY)
