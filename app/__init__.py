@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from app.errors import register_error_handlers
     from app.feeds import bp as feeds_bp
     from app.main import bp as main_bp
+    from app.threats import bp as threats_bp
     from app.transfer import bp as transfer_bp
 
     app.register_blueprint(auth_bp)
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(transfer_bp)
     app.register_blueprint(feeds_bp)
     register_api(app)
+    app.register_blueprint(threats_bp)
     register_error_handlers(app)
 
 

@@ -77,6 +77,10 @@ def rescore_threat(
         countermeasure_id=countermeasure_id,
         note=note,
     )
+    # The change in force until now ends where this one starts (the as-of queries read it).
+    for previous in threat.score_changes:
+        if previous.superseded_on is None:
+            previous.superseded_on = changed_on
     threat.score_changes.append(change)
     return change
 

@@ -111,6 +111,19 @@ class Threat(TimestampMixin, db.Model):
     __audit_collections__ = ("systems", "tags")
     __table_args__ = (
         Index("ix_threats_open_residual", "archived_at", "residual_score", "inherent_score"),
+        Index(
+            "ix_threats_open_current_cells",
+            "archived_at",
+            "identified_on",
+            "status",
+            "residual_likelihood",
+            "residual_impact",
+            "inherent_likelihood",
+            "inherent_impact",
+        ),
+        Index("ix_threats_open_review", "archived_at", "next_review_on"),
+        # Which threats were on the register on a date, answered from the index alone.
+        Index("ix_threats_register", "identified_on", "status", "archived_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,16 +178,50 @@ class Threat(TimestampMixin, db.Model):
         return self.title
 
 
+class ThreatSearchTerm(db.Model):
+    """One word of a threat's title or description (folded to lower case, no accents).
+
+    Full-text search that works the same on SQLite and PostgreSQL: each search word is
+    a prefix range on the primary key, so a search costs index lookups, not a table scan.
+    Kept by ``app.threats.service`` whenever a title or description changes.
+    """
+
+    __tablename__ = "threat_search_terms"
+
+    term: Mapped[str] = mapped_column(String(40), primary_key=True)
+    threat_id: Mapped[int] = mapped_column(
+        ForeignKey("threats.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class ThreatScoreChange(db.Model):
     """One assessment of a threat's scores; the register as of a date replays these."""
 
     __tablename__ = "threat_score_changes"
     __audited__ = True
-    __table_args__ = (Index("ix_threat_score_changes_threat_date", "threat_id", "changed_on"),)
+    __audit_exclude__ = ("superseded_on",)
+    __table_args__ = (
+        Index("ix_threat_score_changes_threat_date", "threat_id", "changed_on"),
+        # The register as of a date reads the one change in force per threat
+        # (changed_on <= date < superseded_on, NULL: still in force) from this index alone.
+        Index(
+            "ix_threat_score_changes_in_force",
+            "threat_id",
+            "changed_on",
+            "superseded_on",
+            "residual_likelihood",
+            "residual_impact",
+            "inherent_likelihood",
+            "inherent_impact",
+            "residual_score",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
     changed_on: Mapped[date] = mapped_column(Date, index=True)
+    # The date the next change replaced this one (None while in force); kept by rescore_threat.
+    superseded_on: Mapped[date | None] = mapped_column(Date)
     inherent_likelihood: Mapped[int]
     inherent_impact: Mapped[int]
     residual_likelihood: Mapped[int]

@@ -19,10 +19,11 @@ from app.models.audit import set_cli_actor
 from app.models.user import Role, User
 from app.seed import countermeasures as demo_countermeasures
 from app.seed import coverage as demo_coverage
+from app.seed import threats as demo_threats
 from app.seed import users as demo_users
 
 # Each step takes the demo context (a dict it may read and extend) and adds rows.
-DEMO_STEPS = [demo_users.load, demo_coverage.load, demo_countermeasures.load]
+DEMO_STEPS = [demo_users.load, demo_coverage.load, demo_threats.load, demo_countermeasures.load]
 
 
 def database_is_empty() -> bool:
@@ -93,6 +94,7 @@ def demo_password() -> str:
 @click.option("--responsibilities", default=250, show_default=True)
 @click.option("--positions", default=10, show_default=True, help="SPOF hiring positions.")
 @click.option("--countermeasures", default=0, show_default=True, help="Countermeasures to add.")
+@click.option("--threats", default=0, show_default=True, help="Threats, with score history.")
 def seed_synthetic_command(seed: int, user_count: int, **sizes: int) -> None:
     """Fill the database with synthetic data at a chosen size (for benchmarks)."""
     from app.seed.synthetic import fill

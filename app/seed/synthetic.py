@@ -10,7 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models.user import Role, User
-from app.seed import countermeasures, coverage
+from app.seed import countermeasures, coverage, threats
 
 
 def chunks(rows: list[dict], size: int = 5000):
@@ -53,4 +53,4 @@ def fill(seed: int, users: int, **sizes: int) -> None:
 
 
 # Each area appends a function (context, sizes) that reads its own --option from sizes.
-SYNTHETIC_STEPS: list = [coverage.synthetic, countermeasures.synthetic]
+SYNTHETIC_STEPS: list = [coverage.synthetic, threats.synthetic, countermeasures.synthetic]

@@ -1,0 +1,178 @@
+"""Forms of the threat register. They parse; the rules live in ``app.threats.service``."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.domain.scoring import Level
+from app.models.threats import ThreatSource, ThreatStatus, Treatment
+from app.threats.service import (
+    DESCRIPTION_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    RATIONALE_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
+
+
+def _too_long(label: str, maximum: int) -> str:
+    return f"{label} is too long: at most {maximum:,} characters."
+
+
+class ThreatForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Give the threat a title."),
+            Length(max=TITLE_MAX_LENGTH, message=_too_long("The title", TITLE_MAX_LENGTH)),
+        ],
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[
+            Length(
+                max=DESCRIPTION_MAX_LENGTH,
+                message=_too_long("The description", DESCRIPTION_MAX_LENGTH),
+            )
+        ],
+    )
+    category_id = SelectField("Category", choices=[], validate_choice=False)
+    source = SelectField(
+        "Source", choices=[(s.value, s.label) for s in ThreatSource], default="internal"
+    )
+    feed_id = SelectField("Threat-intelligence feed", choices=[], validate_choice=False)
+    owner_id = SelectField("Owner", choices=[], validate_choice=False)
+    status = SelectField(
+        "Status", choices=[(s.value, s.label) for s in ThreatStatus], default="identified"
+    )
+    identified_on = DateField("Identified on", validators=[InputRequired("Give a date.")])
+    next_review_on = DateField(
+        "Next review",
+        validators=[Optional()],
+        description="Leave empty to use the review interval of the residual level.",
+    )
+    system_ids = SelectMultipleField("Affected systems", choices=[], validate_choice=False)
+    tags = StringField(
+        "Tags",
+        validators=[Length(max=600, message="Too many tags.")],
+        description="Separated by commas, e.g. edge, availability.",
+    )
+    inherent_likelihood = SelectField("Likelihood", choices=[], validate_choice=False)
+    inherent_impact = SelectField("Impact", choices=[], validate_choice=False)
+    residual_likelihood = SelectField("Likelihood", choices=[], validate_choice=False)
+    residual_impact = SelectField("Impact", choices=[], validate_choice=False)
+    scored_on = DateField(
+        "Assessed on",
+        validators=[Optional()],
+        description="Date of this assessment (kept in the score history).",
+    )
+    score_note = StringField(
+        "Why the scores changed",
+        validators=[Length(max=NOTE_MAX_LENGTH, message=_too_long("The note", NOTE_MAX_LENGTH))],
+    )
+    treatment = SelectField(
+        "Treatment decision",
+        choices=[("", "Not decided yet")] + [(t.value, t.label) for t in Treatment],
+        default="",
+    )
+    treatment_rationale = TextAreaField(
+        "Rationale",
+        validators=[
+            Length(
+                max=RATIONALE_MAX_LENGTH, message=_too_long("The rationale", RATIONALE_MAX_LENGTH)
+            )
+        ],
+    )
+    acceptance_approver_id = SelectField(
+        "Acceptance approved by", choices=[], validate_choice=False
+    )
+    acceptance_expires_on = DateField("Acceptance expires on", validators=[Optional()])
+    version = HiddenField()
+    submit = SubmitField("Save")
+
+    def values(self) -> dict:
+        """The plain values the service takes."""
+        return {
+            "title": self.title.data,
+            "description": self.description.data,
+            "category_id": self.category_id.data or None,
+            "source": self.source.data,
+            "feed_id": self.feed_id.data or None,
+            "owner_id": self.owner_id.data or None,
+            "status": self.status.data,
+            "identified_on": self.identified_on.data,
+            "next_review_on": self.next_review_on.data,
+            "system_ids": self.system_ids.data or [],
+            "tags": self.tags.data or "",
+            "inherent_likelihood": self.inherent_likelihood.data,
+            "inherent_impact": self.inherent_impact.data,
+            "residual_likelihood": self.residual_likelihood.data,
+            "residual_impact": self.residual_impact.data,
+            "scored_on": self.scored_on.data,
+            "score_note": self.score_note.data,
+            "treatment": self.treatment.data or None,
+            "treatment_rationale": self.treatment_rationale.data,
+            "acceptance_approver_id": self.acceptance_approver_id.data or None,
+            "acceptance_expires_on": self.acceptance_expires_on.data,
+        }
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Give the category a name."),
+            Length(max=120, message="At most 120 characters."),
+        ],
+    )
+    submit = SubmitField("Add category")
+
+
+def _interval_field(level: Level) -> IntegerField:
+    return IntegerField(
+        f"{level.label} risks: review every (days)",
+        validators=[
+            InputRequired("Give a number of days."),
+            NumberRange(min=1, max=3650, message="From 1 to 3650 days."),
+        ],
+    )
+
+
+def _threshold_field(level: Level) -> IntegerField:
+    return IntegerField(
+        f"{level.label} from score",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=10_000, message="A whole number of 1 or more."),
+        ],
+        description="Leave empty to not use this level.",
+    )
+
+
+class RiskSettingsForm(FlaskForm):
+    likelihood_labels = TextAreaField(
+        "Likelihood labels (one per line, lowest first)",
+        validators=[DataRequired("Give at least one label."), Length(max=2000)],
+    )
+    impact_labels = TextAreaField(
+        "Impact labels (one per line, lowest first)",
+        validators=[DataRequired("Give at least one label."), Length(max=2000)],
+    )
+    threshold_medium = _threshold_field(Level.MEDIUM)
+    threshold_high = _threshold_field(Level.HIGH)
+    threshold_critical = _threshold_field(Level.CRITICAL)
+    interval_low = _interval_field(Level.LOW)
+    interval_medium = _interval_field(Level.MEDIUM)
+    interval_high = _interval_field(Level.HIGH)
+    interval_critical = _interval_field(Level.CRITICAL)
+    submit = SubmitField("Save settings")

@@ -1,0 +1,651 @@
+"""Business rules of the threat register: create, edit, score, treat, archive, purge.
+
+Every function takes plain values (the forms, the API and the CSV import all call
+them), checks them, changes the session, flushes, and raises
+``app.validation.InputError({field: message})`` when something is wrong, before
+anything is changed. The caller commits (or rolls back on error).
+
+Accepted keys of ``values`` (create: missing keys take the default shown; update:
+missing keys keep the threat's current value):
+
+- ``title`` (str, required, at most 200 characters)
+- ``description`` (str, at most 20,000 characters; default "")
+- ``category_id`` (int or None)
+- ``source`` (``ThreatSource`` or its name/value, e.g. "incident"; default internal)
+- ``feed_id`` (int or None; only for source ``threat_intel``)
+- ``owner_id`` (int or None: an active user)
+- ``status`` (``ThreatStatus`` or name/value; default identified)
+- ``treatment`` (``Treatment`` or name/value, or None/"" for undecided)
+- ``treatment_rationale`` (str, at most 5,000 characters)
+- ``acceptance_approver_id`` (int; required for ``accept``: a manager or admin)
+- ``acceptance_expires_on`` (date or ISO text; required for ``accept``)
+- ``identified_on`` (date or ISO text; default today; not in the future)
+- ``next_review_on`` (date or ISO text; None or "" = identified date (create) or today
+  (update) plus the review interval of the residual level)
+- ``inherent_likelihood``, ``inherent_impact``, ``residual_likelihood``,
+  ``residual_impact`` (int or digit text, 1..size of the matrix; required on create).
+  A change to any of them records a score change (history) dated ``scored_on``.
+- ``scored_on`` (date or ISO text; default: identified date on create, today on update;
+  not before the last assessment, not in the future)
+- ``score_note`` (str, at most 300 characters: why the scores changed)
+- ``system_ids`` (list of int: the affected systems)
+- ``tags`` (list of str, or one comma-separated str; at most 20 tags of 60 characters)
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, func, select
+
+from app import fiscal
+from app.domain.scoring import Level, level_for, next_review_date
+from app.extensions import db
+from app.models.systems import System
+from app.models.threats import (
+    Tag,
+    Threat,
+    ThreatCategory,
+    ThreatFeed,
+    ThreatSearchTerm,
+    ThreatSource,
+    ThreatStatus,
+    Treatment,
+)
+from app.models.user import Role, User
+from app.risk import rescore_threat, review_intervals, risk_matrix
+from app.threats import search
+from app.validation import ConflictError, InputError
+
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 20_000
+RATIONALE_MAX_LENGTH = 5_000
+NOTE_MAX_LENGTH = 300
+TAG_MAX_LENGTH = 60
+MAX_TAGS = 20
+SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
+APPROVER_ROLES = (Role.MANAGER, Role.ADMIN)
+# Statuses that only make sense once a treatment has been decided.
+NEEDS_TREATMENT = (ThreatStatus.IN_TREATMENT, ThreatStatus.MONITORING)
+
+
+# ---------------------------------------------------------------- parsing plain values
+
+
+def _enum(cls: type[enum.Enum], value, field: str, errors: dict, label: str):
+    if value is None or value == "":
+        return None
+    if isinstance(value, cls):
+        return value
+    text = str(value).strip()
+    for member in cls:
+        if text.lower() in (member.name.lower(), str(member.value).lower()):
+            return member
+    choices = ", ".join(str(m.value) for m in cls)
+    errors[field] = f"Unknown {label} {text[:40]!r}; choose one of {choices}."
+    return None
+
+
+def _date(value, field: str, errors: dict) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return fiscal.parse_date_or_none(str(value)[:40])
+    except ValueError as error:
+        errors[field] = str(error)
+        return None
+
+
+def _optional_int(value, field: str, errors: dict, label: str) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        errors[field] = f"Choose a valid {label}."
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.isdigit() and len(text) < 10:
+        return int(text)
+    errors[field] = f"Choose a valid {label}."
+    return None
+
+
+def _score_axis(value, field: str, maximum: int, errors: dict, label: str) -> int | None:
+    message = f"{label} must be a whole number from 1 to {maximum}."
+    if value is None or value == "" or isinstance(value, bool):
+        errors[field] = message
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip()
+        if not (text.isdigit() and len(text) < 4):
+            errors[field] = message
+            return None
+        number = int(text)
+    if not 1 <= number <= maximum:
+        errors[field] = message
+        return None
+    return number
+
+
+def _text(value, field: str, maximum: int, errors: dict, label: str) -> str:
+    text = "" if value is None else str(value).strip()
+    if len(text) > maximum:
+        errors[field] = f"{label} is too long: {len(text):,} characters, at most {maximum:,}."
+    return text
+
+
+def _tags(value, errors: dict) -> list[str]:
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names: list[str] = []
+    for item in items:
+        name = " ".join(str(item).split()).lower()
+        if not name:
+            continue
+        if len(name) > TAG_MAX_LENGTH:
+            errors["tags"] = f"Each tag may have at most {TAG_MAX_LENGTH} characters."
+            return []
+        if name not in names:
+            names.append(name)
+    if len(names) > MAX_TAGS:
+        errors["tags"] = f"At most {MAX_TAGS} tags per threat."
+        return []
+    return names
+
+
+def _system_ids(value, errors: dict) -> list[int]:
+    if value is None or value == "":
+        return []
+    items = [value] if isinstance(value, int | str) else list(value)
+    ids: list[int] = []
+    for item in items:
+        number = _optional_int(item, "system_ids", errors, "system")
+        if number is None:
+            errors["system_ids"] = "Choose systems from the list."
+            return []
+        if number not in ids:
+            ids.append(number)
+    return ids
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def _current_values(threat: Threat) -> dict:
+    return {
+        "title": threat.title,
+        "description": threat.description,
+        "category_id": threat.category_id,
+        "source": threat.source,
+        "feed_id": threat.feed_id,
+        "owner_id": threat.owner_id,
+        "status": threat.status,
+        "treatment": threat.treatment,
+        "treatment_rationale": threat.treatment_rationale,
+        "acceptance_approver_id": threat.acceptance_approver_id,
+        "acceptance_expires_on": threat.acceptance_expires_on,
+        "identified_on": threat.identified_on,
+        "next_review_on": threat.next_review_on,
+        "inherent_likelihood": threat.inherent_likelihood,
+        "inherent_impact": threat.inherent_impact,
+        "residual_likelihood": threat.residual_likelihood,
+        "residual_impact": threat.residual_impact,
+        "system_ids": [s.id for s in threat.systems],
+        "tags": [t.name for t in threat.tags],
+    }
+
+
+def _check(values: dict, threat: Threat | None) -> dict:
+    """Parse and check every value; returns clean values or raises InputError."""
+    errors: dict[str, str] = {}
+    today = fiscal.today()
+    matrix = risk_matrix()
+    clean: dict = {}
+
+    clean["title"] = _text(values.get("title"), "title", TITLE_MAX_LENGTH, errors, "The title")
+    if not clean["title"] and "title" not in errors:
+        errors["title"] = "Give the threat a title."
+    clean["description"] = _text(
+        values.get("description"), "description", DESCRIPTION_MAX_LENGTH, errors, "The description"
+    )
+
+    category_id = _optional_int(values.get("category_id"), "category_id", errors, "category")
+    if category_id is not None:
+        category = db.session.get(ThreatCategory, category_id)
+        if category is None:
+            errors["category_id"] = "Choose a category from the list."
+        elif not category.active and (threat is None or threat.category_id != category_id):
+            errors["category_id"] = f"The category {category.name} is no longer in use."
+    clean["category_id"] = category_id
+
+    source = _enum(ThreatSource, values.get("source"), "source", errors, "source")
+    clean["source"] = source or ThreatSource.INTERNAL
+    feed_id = _optional_int(values.get("feed_id"), "feed_id", errors, "feed")
+    if feed_id is not None:
+        if clean["source"] is not ThreatSource.THREAT_INTEL:
+            errors["feed_id"] = "A feed applies only to threats from a threat-intelligence feed."
+        elif db.session.get(ThreatFeed, feed_id) is None:
+            errors["feed_id"] = "Choose a feed from the list."
+    clean["feed_id"] = feed_id
+
+    owner_id = _optional_int(values.get("owner_id"), "owner_id", errors, "owner")
+    if owner_id is not None:
+        owner = db.session.get(User, owner_id)
+        if owner is None or (
+            not owner.is_active_account and owner_id != getattr(threat, "owner_id", None)
+        ):
+            errors["owner_id"] = "Choose an active user as owner."
+    clean["owner_id"] = owner_id
+
+    status = _enum(ThreatStatus, values.get("status"), "status", errors, "status")
+    clean["status"] = status or ThreatStatus.IDENTIFIED
+    treatment = _enum(Treatment, values.get("treatment"), "treatment", errors, "treatment")
+    clean["treatment"] = treatment
+    clean["treatment_rationale"] = _text(
+        values.get("treatment_rationale"),
+        "treatment_rationale",
+        RATIONALE_MAX_LENGTH,
+        errors,
+        "The rationale",
+    )
+    if clean["status"] in NEEDS_TREATMENT and treatment is None and "treatment" not in errors:
+        errors["treatment"] = (
+            f"Decide the treatment before setting the status to {clean['status'].label}."
+        )
+
+    identified_on = _date(values.get("identified_on"), "identified_on", errors)
+    if identified_on is None and "identified_on" not in errors:
+        identified_on = today if threat is None else threat.identified_on
+    if identified_on is not None and identified_on > today:
+        errors["identified_on"] = "The identified date cannot be in the future."
+    clean["identified_on"] = identified_on
+
+    approver_id = _optional_int(
+        values.get("acceptance_approver_id"), "acceptance_approver_id", errors, "approver"
+    )
+    expires_on = _date(values.get("acceptance_expires_on"), "acceptance_expires_on", errors)
+    if treatment is Treatment.ACCEPT:
+        if not clean["treatment_rationale"] and "treatment_rationale" not in errors:
+            errors["treatment_rationale"] = "Explain why the risk is accepted."
+        if approver_id is None:
+            errors.setdefault(
+                "acceptance_approver_id", "Name the manager or admin who approves the acceptance."
+            )
+        else:
+            approver = db.session.get(User, approver_id)
+            if approver is None or approver.role not in APPROVER_ROLES:
+                errors["acceptance_approver_id"] = (
+                    "The acceptance must be approved by a manager or an admin."
+                )
+        if expires_on is None:
+            errors.setdefault(
+                "acceptance_expires_on",
+                "Give the date the acceptance expires (it is reviewed then).",
+            )
+        elif identified_on is not None and expires_on <= identified_on:
+            errors["acceptance_expires_on"] = (
+                "The acceptance must expire after the identified date."
+            )
+        clean["acceptance_approver_id"] = approver_id
+        clean["acceptance_expires_on"] = expires_on
+    else:
+        clean["acceptance_approver_id"] = None
+        clean["acceptance_expires_on"] = None
+
+    labels = {
+        "inherent_likelihood": ("Inherent likelihood", matrix.max_likelihood),
+        "inherent_impact": ("Inherent impact", matrix.max_impact),
+        "residual_likelihood": ("Residual likelihood", matrix.max_likelihood),
+        "residual_impact": ("Residual impact", matrix.max_impact),
+    }
+    for field in SCORE_FIELDS:
+        label, maximum = labels[field]
+        clean[field] = _score_axis(values.get(field), field, maximum, errors, label)
+    if all(clean[f] is not None for f in SCORE_FIELDS):
+        inherent = clean["inherent_likelihood"] * clean["inherent_impact"]
+        residual = clean["residual_likelihood"] * clean["residual_impact"]
+        if residual > inherent:
+            errors["residual_impact"] = (
+                f"The residual score ({residual}) cannot exceed the inherent score ({inherent}): "
+                "countermeasures lower a risk, they do not raise it."
+            )
+
+    clean["scored_on"] = _date(values.get("scored_on"), "scored_on", errors)
+    clean["score_note"] = _text(
+        values.get("score_note"), "score_note", NOTE_MAX_LENGTH, errors, "The note"
+    )
+
+    next_review_on = _date(values.get("next_review_on"), "next_review_on", errors)
+    if next_review_on is not None and identified_on is not None and next_review_on < identified_on:
+        errors["next_review_on"] = "The next review cannot be before the identified date."
+    clean["next_review_on"] = next_review_on
+
+    clean["system_ids"] = _system_ids(values.get("system_ids"), errors)
+    if clean["system_ids"]:
+        found = db.session.scalar(
+            select(func.count()).select_from(System).where(System.id.in_(clean["system_ids"]))
+        )
+        if found != len(clean["system_ids"]):
+            errors["system_ids"] = "Choose systems from the list."
+    clean["tags"] = _tags(values.get("tags"), errors)
+
+    if errors:
+        raise InputError(errors)
+    return clean
+
+
+def _default_review(base: date, residual_score: int) -> date:
+    level = level_for(residual_score, risk_matrix())
+    return next_review_date(base, level, review_intervals())
+
+
+def _tags_named(names: list[str]) -> list[Tag]:
+    if not names:
+        return []
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    tags = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            db.session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def _apply(threat: Threat, clean: dict) -> None:
+    for key in (
+        "title",
+        "description",
+        "category_id",
+        "source",
+        "feed_id",
+        "owner_id",
+        "status",
+        "treatment",
+        "treatment_rationale",
+        "acceptance_approver_id",
+        "acceptance_expires_on",
+        "identified_on",
+    ):
+        if getattr(threat, key) != clean[key]:
+            setattr(threat, key, clean[key])
+    wanted = clean["system_ids"]
+    if sorted(s.id for s in threat.systems) != sorted(wanted):
+        threat.systems = list(db.session.scalars(select(System).where(System.id.in_(wanted))))
+    if sorted(t.name for t in threat.tags) != sorted(clean["tags"]):
+        threat.tags = _tags_named(clean["tags"])
+
+
+def create_threat(values: dict, author_id: int | None) -> Threat:
+    """Add a threat with its first assessment; see the module docstring for the keys."""
+    clean = _check(values, None)
+    scored_on = clean["scored_on"] or clean["identified_on"]
+    errors: dict[str, str] = {}
+    if scored_on < clean["identified_on"]:
+        errors["scored_on"] = "The assessment cannot be dated before the threat was identified."
+    if scored_on > fiscal.today():
+        errors["scored_on"] = "The assessment cannot be dated in the future."
+    if errors:
+        raise InputError(errors)
+    # One flush at the end, so the audit log holds one "create" row with the final values.
+    with db.session.no_autoflush:
+        threat = Threat(title=clean["title"], identified_on=clean["identified_on"])
+        _apply(threat, clean)
+        rescore_threat(
+            threat,
+            inherent=(clean["inherent_likelihood"], clean["inherent_impact"]),
+            residual=(clean["residual_likelihood"], clean["residual_impact"]),
+            changed_on=scored_on,
+            author_id=author_id,
+            note=clean["score_note"] or "First assessment",
+        )
+        threat.next_review_on = clean["next_review_on"] or _default_review(
+            clean["identified_on"], threat.residual_score
+        )
+        db.session.add(threat)
+    db.session.flush()
+    search.reindex(threat)
+    return threat
+
+
+def update_threat(
+    threat: Threat, values: dict, author_id: int | None, expected_version: int | None = None
+) -> Threat:
+    """Change a threat; missing keys keep their value. A score change is kept in the history.
+
+    Raises ConflictError when ``expected_version`` (the version the editor read) is not
+    the threat's current version: someone else saved in between; nothing is changed.
+    """
+    if expected_version is not None and expected_version != threat.version:
+        raise ConflictError(
+            "Someone else changed this threat since you opened it. "
+            "Nothing was saved: reload it to see their changes, then edit again."
+        )
+    if threat.archived_at is not None:
+        raise InputError("Restore the threat before editing it.")
+    merged = _current_values(threat)
+    merged.update(values)
+    if "next_review_on" not in values:
+        merged["next_review_on"] = threat.next_review_on
+    clean = _check(merged, threat)
+    today = fiscal.today()
+    new_scores = tuple(clean[f] for f in SCORE_FIELDS)
+    old_scores = tuple(getattr(threat, f) for f in SCORE_FIELDS)
+    rescored = new_scores != old_scores
+    if rescored:
+        scored_on = clean["scored_on"] or today
+        last = max((c.changed_on for c in threat.score_changes), default=None)
+        errors: dict[str, str] = {}
+        if scored_on > today:
+            errors["scored_on"] = "The assessment cannot be dated in the future."
+        elif last is not None and scored_on < last:
+            errors["scored_on"] = (
+                f"The assessment cannot be dated before the last one ({last.isoformat()})."
+            )
+        elif scored_on < clean["identified_on"]:
+            errors["scored_on"] = "The assessment cannot be dated before the threat was identified."
+        if errors:
+            raise InputError(errors)
+    text_changed = (clean["title"], clean["description"]) != (threat.title, threat.description)
+    # One flush at the end, so one edit is one "update" row in the audit log.
+    with db.session.no_autoflush:
+        _apply(threat, clean)
+        if rescored:
+            rescore_threat(
+                threat,
+                inherent=new_scores[:2],
+                residual=new_scores[2:],
+                changed_on=scored_on,
+                author_id=author_id,
+                note=clean["score_note"],
+            )
+        if clean["next_review_on"] is None:
+            threat.next_review_on = _default_review(today, threat.residual_score)
+        elif clean["next_review_on"] != threat.next_review_on:
+            threat.next_review_on = clean["next_review_on"]
+    db.session.flush()
+    if text_changed:
+        search.reindex(threat)
+    return threat
+
+
+def _now() -> datetime:
+    # The business "today" (pinned in the demo) at the current time of day.
+    return datetime.combine(fiscal.today(), datetime.now(UTC).time(), UTC)
+
+
+def archive_threat(threat: Threat, author_id: int | None = None, on: date | None = None) -> Threat:
+    """Take a threat off the register (kept, restorable); ``on`` backdates it (seeding)."""
+    if threat.archived_at is not None:
+        raise InputError("This threat is already archived.")
+    threat.archived_at = datetime.combine(on, datetime.min.time(), UTC) if on else _now()
+    db.session.flush()
+    return threat
+
+
+def restore_threat(threat: Threat, author_id: int | None = None) -> Threat:
+    if threat.archived_at is None:
+        raise InputError("This threat is not archived.")
+    threat.archived_at = None
+    db.session.flush()
+    return threat
+
+
+def purge_threat(threat: Threat, author_id: int | None = None) -> None:
+    """Delete an archived threat and its history for good (the audit log keeps the trace)."""
+    if threat.archived_at is None:
+        raise InputError("Archive the threat before purging it.")
+    db.session.execute(delete(ThreatSearchTerm).where(ThreatSearchTerm.threat_id == threat.id))
+    db.session.delete(threat)
+    db.session.flush()
+
+
+def acceptance_needs_decision(threat: Threat, today: date | None = None) -> bool:
+    """An accepted risk whose acceptance has expired needs a decision again."""
+    today = today or fiscal.today()
+    return (
+        threat.treatment is Treatment.ACCEPT
+        and threat.acceptance_expires_on is not None
+        and threat.acceptance_expires_on < today
+    )
+
+
+def review_overdue(threat: Threat, today: date | None = None) -> bool:
+    today = today or fiscal.today()
+    return (
+        threat.archived_at is None
+        and threat.status is not ThreatStatus.CLOSED
+        and threat.next_review_on is not None
+        and threat.next_review_on < today
+    )
+
+
+# ---------------------------------------------------------------- categories
+
+
+def save_category(name: str, category: ThreatCategory | None = None) -> ThreatCategory:
+    errors: dict[str, str] = {}
+    clean = _text(name, "name", 120, errors, "The name")
+    if not clean and not errors:
+        errors["name"] = "Give the category a name."
+    if not errors:
+        clash = db.session.scalar(
+            select(ThreatCategory.id).where(func.lower(ThreatCategory.name) == clean.lower())
+        )
+        if clash is not None and (category is None or clash != category.id):
+            errors["name"] = f"A category named {clean} already exists."
+    if errors:
+        raise InputError(errors)
+    if category is None:
+        category = ThreatCategory(name=clean, active=True)
+        db.session.add(category)
+    else:
+        category.name = clean
+    db.session.flush()
+    return category
+
+
+def level_of(threat: Threat) -> Level:
+    return level_for(threat.residual_score, risk_matrix())
+
+
+# ---------------------------------------------------------------- risk settings
+
+MAX_SCALE = 10
+LABEL_MAX_LENGTH = 40
+
+
+def _labels(value, field: str, errors: dict, axis: str) -> list[str]:
+    items = value.splitlines() if isinstance(value, str) else list(value or [])
+    labels = [" ".join(str(item).split()) for item in items]
+    labels = [label for label in labels if label]
+    if not labels:
+        errors[field] = f"Give at least one {axis} label."
+    elif len(labels) > MAX_SCALE:
+        errors[field] = f"At most {MAX_SCALE} {axis} labels."
+    elif any(len(label) > LABEL_MAX_LENGTH for label in labels):
+        errors[field] = f"Each label may have at most {LABEL_MAX_LENGTH} characters."
+    elif len({label.lower() for label in labels}) != len(labels):
+        errors[field] = f"The {axis} labels must differ from one another."
+    return labels
+
+
+def save_risk_settings(likelihood_labels, impact_labels, thresholds: dict, intervals: dict) -> None:
+    """Store the risk matrix and review intervals (admin settings), after checking them.
+
+    ``thresholds``: {Level: minimum score or None (level not used)}; low always starts
+    at 1. ``intervals``: {Level: days between reviews}. Raises InputError; the matrix
+    may not shrink below a score already recorded.
+    """
+    from app.domain.scoring import RiskMatrix, ScoringError
+    from app.models.setting import set_setting
+    from app.models.threats import ThreatScoreChange
+    from app.risk import REVIEW_INTERVALS_KEY, RISK_MATRIX_KEY
+
+    errors: dict[str, str] = {}
+    likelihoods = _labels(likelihood_labels, "likelihood_labels", errors, "likelihood")
+    impacts = _labels(impact_labels, "impact_labels", errors, "impact")
+    pairs = [(Level.LOW, 1)]
+    for level in (Level.MEDIUM, Level.HIGH, Level.CRITICAL):
+        minimum = thresholds.get(level)
+        if minimum is not None:
+            pairs.append((level, minimum))
+    days: dict[str, int] = {}
+    for level in Level:
+        value = intervals.get(level)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3650:
+            errors[f"interval_{level.value}"] = "From 1 to 3650 days."
+        else:
+            days[level.value] = value
+    if not errors:
+        try:
+            matrix = RiskMatrix(
+                likelihood_labels=tuple(likelihoods),
+                impact_labels=tuple(impacts),
+                thresholds=tuple(pairs),
+            )
+        except ScoringError as error:
+            errors["threshold_critical"] = str(error)
+    if not errors:
+        c = ThreatScoreChange
+        row = db.session.execute(
+            select(
+                func.max(c.inherent_likelihood),
+                func.max(c.residual_likelihood),
+                func.max(c.inherent_impact),
+                func.max(c.residual_impact),
+            )
+        ).one()
+        used_l = max(row[0] or 0, row[1] or 0)
+        used_i = max(row[2] or 0, row[3] or 0)
+        if used_l and used_l > matrix.max_likelihood:
+            errors["likelihood_labels"] = (
+                f"Threats are already scored with likelihood {used_l}: "
+                f"keep at least {used_l} labels."
+            )
+        if used_i and used_i > matrix.max_impact:
+            errors["impact_labels"] = (
+                f"Threats are already scored with impact {used_i}: keep at least {used_i} labels."
+            )
+    if errors:
+        raise InputError(errors)
+    set_setting(
+        RISK_MATRIX_KEY,
+        {
+            "likelihood_labels": list(likelihoods),
+            "impact_labels": list(impacts),
+            "thresholds": [[level.value, minimum] for level, minimum in pairs],
+        },
+    )
+    set_setting(REVIEW_INTERVALS_KEY, days)
+    db.session.flush()

@@ -1,0 +1,601 @@
+"""Pages of the threat register. Views parse and render; rules live in the service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import fiscal
+from app.domain.scoring import Level, level_for
+from app.extensions import db
+from app.models.audit import AuditEntry
+from app.models.countermeasures import Countermeasure, countermeasure_threats
+from app.models.systems import System
+from app.models.threats import (
+    Tag,
+    Threat,
+    ThreatCategory,
+    ThreatFeed,
+    ThreatScoreChange,
+    ThreatStatus,
+    Treatment,
+    threat_systems,
+    threat_tags,
+)
+from app.models.user import Role, User
+from app.risk import review_intervals, risk_matrix
+from app.security import readable, roles
+from app.threats import bp, figures, service
+from app.threats.forms import CategoryForm, RiskSettingsForm, ThreatForm
+from app.threats.search import apply_search
+from app.validation import ConflictError, InputError, apply_errors_to_form
+
+PER_PAGE = 25
+AUDIT_SHOWN = 50
+MAX_TOP = 50
+SORTS = {
+    "title": lambda: [Threat.title],
+    "category": lambda: [
+        select(ThreatCategory.name).where(ThreatCategory.id == Threat.category_id).scalar_subquery()
+    ],
+    "status": lambda: [Threat.status],
+    "treatment": lambda: [Threat.treatment],
+    "inherent": lambda: [Threat.inherent_score, Threat.residual_score],
+    "residual": lambda: [Threat.residual_score, Threat.inherent_score],
+    "owner": lambda: [select(User.name).where(User.id == Threat.owner_id).scalar_subquery()],
+    "identified": lambda: [Threat.identified_on],
+    "review": lambda: [Threat.next_review_on],
+}
+DEFAULT_SORT = "-residual"
+
+
+def _int_arg(name: str, lo: int = 1, hi: int = 10**9) -> int | None:
+    text = request.args.get(name, "").strip()
+    if text.isdigit() and len(text) < 10 and lo <= int(text) <= hi:
+        return int(text)
+    return None
+
+
+@dataclass
+class Filters:
+    q: str
+    category: int | None
+    status: ThreatStatus | None
+    level: Level | None
+    owner: int | None
+    system: int | None
+    tag: str
+    overdue: bool
+    decision: bool
+    archived: bool
+    sort: str
+    cell: tuple[str, int, int] | None
+    as_of: date | None
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.q
+            or self.category
+            or self.status
+            or self.level
+            or self.owner
+            or self.system
+            or self.tag
+            or self.overdue
+            or self.decision
+            or self.cell
+        )
+
+
+def _filters() -> Filters:
+    args = request.args
+    status = next((s for s in ThreatStatus if s.value == args.get("status")), None)
+    level = next((lv for lv in Level if lv.value == args.get("level")), None)
+    sort = args.get("sort", DEFAULT_SORT)
+    if sort.lstrip("-") not in SORTS:
+        sort = DEFAULT_SORT
+    matrix = risk_matrix()
+    kind = args.get("kind")
+    li = _int_arg("l", 1, matrix.max_likelihood)
+    im = _int_arg("i", 1, matrix.max_impact)
+    cell = (kind, li, im) if kind in figures.KINDS and li and im else None
+    try:
+        as_of = fiscal.parse_date_or_none(args.get("as_of"))
+    except ValueError as error:
+        abort(400, str(error))
+    return Filters(
+        q=args.get("q", "").strip()[:200],
+        category=_int_arg("category"),
+        status=status,
+        level=level,
+        owner=_int_arg("owner"),
+        system=_int_arg("system"),
+        tag=args.get("tag", "").strip()[:60],
+        overdue=args.get("overdue") == "1",
+        decision=args.get("decision") == "1",
+        archived=args.get("archived") == "1",
+        sort=sort,
+        cell=cell,
+        as_of=as_of,
+    )
+
+
+def _register_query(f: Filters, today: date):
+    query = select(Threat)
+    if f.cell:
+        kind, li, im = f.cell
+        query = query.where(Threat.id.in_(figures.cell_threat_ids(f.as_of or today, kind, li, im)))
+    elif f.archived:
+        query = query.where(Threat.archived_at.is_not(None))
+    else:
+        query = query.where(Threat.archived_at.is_(None))
+    if f.q:
+        query = apply_search(query, f.q)
+    if f.category:
+        query = query.where(Threat.category_id == f.category)
+    if f.status:
+        query = query.where(Threat.status == f.status)
+    if f.level:
+        matrix = risk_matrix()
+        if f.level in matrix.levels:
+            low, high = matrix.score_range(f.level)
+            query = query.where(Threat.residual_score.between(low, high))
+        else:
+            query = query.where(False)
+    if f.owner:
+        query = query.where(Threat.owner_id == f.owner)
+    if f.system:
+        query = query.where(
+            Threat.id.in_(
+                select(threat_systems.c.threat_id).where(threat_systems.c.system_id == f.system)
+            )
+        )
+    if f.tag:
+        query = query.where(
+            Threat.id.in_(
+                select(threat_tags.c.threat_id)
+                .join(Tag, Tag.id == threat_tags.c.tag_id)
+                .where(Tag.name == f.tag.lower())
+            )
+        )
+    if f.overdue:
+        query = query.where(Threat.status != ThreatStatus.CLOSED, Threat.next_review_on < today)
+    if f.decision:
+        query = query.where(
+            Threat.treatment == Treatment.ACCEPT, Threat.acceptance_expires_on < today
+        )
+    return query
+
+
+def _ordered(query, sort: str):
+    descending = sort.startswith("-")
+    columns = SORTS[sort.lstrip("-")]() + [Threat.id]
+    return query.order_by(*[c.desc() if descending else c.asc() for c in columns])
+
+
+def _paginate(query):
+    # The count runs on ids only (no ORDER BY, no eager loads): cheap at any size.
+    page = db.paginate(
+        query.options(
+            joinedload(Threat.category),
+            joinedload(Threat.owner),
+            selectinload(Threat.systems),
+            selectinload(Threat.tags),
+        ),
+        per_page=PER_PAGE,
+        error_out=False,
+        count=False,
+    )
+    count_query = select(func.count()).select_from(
+        query.with_only_columns(Threat.id).order_by(None).subquery()
+    )
+    page.total = db.session.scalar(count_query)
+    return page
+
+
+def _choices():
+    categories = db.session.execute(
+        select(ThreatCategory.id, ThreatCategory.name, ThreatCategory.active).order_by(
+            ThreatCategory.name
+        )
+    ).all()
+    users = db.session.execute(
+        select(User.id, User.name, User.role, User.is_active_account).order_by(User.name)
+    ).all()
+    systems = db.session.execute(select(System.id, System.name).order_by(System.name)).all()
+    return categories, users, systems
+
+
+@bp.route("/threats")
+@readable
+def index():
+    f = _filters()
+    today = fiscal.today()
+    page = _paginate(_ordered(_register_query(f, today), f.sort))
+    categories, users, systems = _choices()
+    top_n = _int_arg("top", 1, MAX_TOP)
+    top = figures.top_threats(today, top_n) if top_n else None
+    tags = db.session.scalars(select(Tag.name).order_by(Tag.name).limit(300)).all()
+    return render_template(
+        "threats/index.html",
+        page=page,
+        f=f,
+        today=today,
+        matrix=risk_matrix(),
+        categories=categories,
+        users=users,
+        systems=systems,
+        tags=tags,
+        statuses=list(ThreatStatus),
+        top=top,
+        top_n=top_n,
+        needs_decision=service.acceptance_needs_decision,
+    )
+
+
+@bp.route("/threats/<int:threat_id>")
+@readable
+def detail(threat_id: int):
+    threat = db.session.scalar(
+        select(Threat)
+        .where(Threat.id == threat_id)
+        .options(
+            joinedload(Threat.category),
+            joinedload(Threat.owner),
+            joinedload(Threat.feed),
+            joinedload(Threat.acceptance_approver),
+            selectinload(Threat.systems),
+            selectinload(Threat.tags),
+            selectinload(Threat.score_changes).joinedload(ThreatScoreChange.author),
+        )
+    )
+    if threat is None:
+        abort(404, "There is no threat with that number.")
+    countermeasures = db.session.scalars(
+        select(Countermeasure)
+        .join(
+            countermeasure_threats, countermeasure_threats.c.countermeasure_id == Countermeasure.id
+        )
+        .where(countermeasure_threats.c.threat_id == threat.id)
+        .order_by(Countermeasure.title)
+    ).all()
+    audit_where = (AuditEntry.entity_type == "Threat", AuditEntry.entity_id == str(threat.id))
+    audit = db.session.scalars(
+        select(AuditEntry)
+        .where(*audit_where)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(AUDIT_SHOWN)
+    ).all()
+    audit_total = db.session.scalar(
+        select(func.count()).select_from(AuditEntry).where(*audit_where)
+    )
+    matrix = risk_matrix()
+    today = fiscal.today()
+    return render_template(
+        "threats/detail.html",
+        threat=threat,
+        history=list(reversed(threat.score_changes)),
+        countermeasures=countermeasures,
+        audit=audit,
+        audit_total=audit_total,
+        matrix=matrix,
+        level_for=lambda s: level_for(s, matrix),
+        today=today,
+        needs_decision=service.acceptance_needs_decision(threat, today),
+        overdue=service.review_overdue(threat, today),
+    )
+
+
+def _prepare_form(form: ThreatForm, threat: Threat | None) -> None:
+    categories, users, systems = _choices()
+    matrix = risk_matrix()
+    form.category_id.choices = [("", "—")] + [
+        (str(c.id), c.name)
+        for c in categories
+        if c.active or (threat is not None and threat.category_id == c.id)
+    ]
+    feeds = db.session.execute(select(ThreatFeed.id, ThreatFeed.name).order_by(ThreatFeed.name))
+    form.feed_id.choices = [("", "—")] + [(str(i), n) for i, n in feeds]
+    form.owner_id.choices = [("", "Nobody yet")] + [
+        (str(u.id), u.name)
+        for u in users
+        if u.is_active_account or (threat is not None and threat.owner_id == u.id)
+    ]
+    form.acceptance_approver_id.choices = [("", "—")] + [
+        (str(u.id), f"{u.name} ({u.role.label})")
+        for u in users
+        if u.role in service.APPROVER_ROLES and u.is_active_account
+    ]
+    form.system_ids.choices = [(str(s.id), s.name) for s in systems]
+    likelihoods = [
+        (str(n), f"{n} · {label}") for n, label in enumerate(matrix.likelihood_labels, 1)
+    ]
+    impacts = [(str(n), f"{n} · {label}") for n, label in enumerate(matrix.impact_labels, 1)]
+    form.inherent_likelihood.choices = likelihoods
+    form.residual_likelihood.choices = likelihoods
+    form.inherent_impact.choices = impacts
+    form.residual_impact.choices = impacts
+
+
+def _fill_form(form: ThreatForm, threat: Threat) -> None:
+    form.title.data = threat.title
+    form.description.data = threat.description
+    form.category_id.data = str(threat.category_id or "")
+    form.source.data = threat.source.value
+    form.feed_id.data = str(threat.feed_id or "")
+    form.owner_id.data = str(threat.owner_id or "")
+    form.status.data = threat.status.value
+    form.identified_on.data = threat.identified_on
+    form.next_review_on.data = threat.next_review_on
+    form.system_ids.data = [str(s.id) for s in threat.systems]
+    form.tags.data = ", ".join(t.name for t in threat.tags)
+    for name in service.SCORE_FIELDS:
+        getattr(form, name).data = str(getattr(threat, name))
+    form.treatment.data = threat.treatment.value if threat.treatment else ""
+    form.treatment_rationale.data = threat.treatment_rationale
+    form.acceptance_approver_id.data = str(threat.acceptance_approver_id or "")
+    form.acceptance_expires_on.data = threat.acceptance_expires_on
+    form.version.data = str(threat.version)
+
+
+@bp.route("/threats/new", methods=["GET", "POST"])
+@roles(Role.SECURITY)
+def new():
+    form = ThreatForm()
+    _prepare_form(form, None)
+    if request.method == "GET":
+        form.identified_on.data = fiscal.today()
+        form.owner_id.data = str(current_user.id)
+        for name in service.SCORE_FIELDS:
+            getattr(form, name).data = "3"
+    if form.validate_on_submit():
+        try:
+            threat = service.create_threat(form.values(), current_user.id)
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            flash(f"Threat “{threat.title}” logged.", "success")
+            return redirect(url_for("threats.detail", threat_id=threat.id))
+    return render_template("threats/form.html", form=form, threat=None, matrix=risk_matrix())
+
+
+@bp.route("/threats/<int:threat_id>/edit", methods=["GET", "POST"])
+@roles(Role.SECURITY)
+def edit(threat_id: int):
+    threat = db.get_or_404(Threat, threat_id)
+    if threat.archived_at is not None:
+        flash("Restore this threat before editing it.", "warning")
+        return redirect(url_for("threats.detail", threat_id=threat.id))
+    form = ThreatForm()
+    _prepare_form(form, threat)
+    if request.method == "GET":
+        _fill_form(form, threat)
+        form.scored_on.data = fiscal.today()
+    conflict = None
+    if form.validate_on_submit():
+        version = form.version.data
+        expected = int(version) if version and version.isdigit() else None
+        try:
+            service.update_threat(threat, form.values(), current_user.id, expected)
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        except (ConflictError, StaleDataError) as error:
+            db.session.rollback()
+            conflict = getattr(error, "message", None) or ConflictError().message
+        else:
+            flash("Threat saved.", "success")
+            return redirect(url_for("threats.detail", threat_id=threat.id))
+    status = 409 if conflict else 200
+    return (
+        render_template(
+            "threats/form.html", form=form, threat=threat, matrix=risk_matrix(), conflict=conflict
+        ),
+        status,
+    )
+
+
+def _act(threat_id: int, action, done: str, target: str = "detail"):
+    threat = db.get_or_404(Threat, threat_id)
+    title = threat.title
+    try:
+        action(threat, current_user.id)
+        db.session.commit()
+    except InputError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("threats.detail", threat_id=threat_id))
+    flash(done.format(title=title), "success")
+    if target == "index":
+        return redirect(url_for("threats.index"))
+    return redirect(url_for("threats.detail", threat_id=threat_id))
+
+
+@bp.route("/threats/<int:threat_id>/archive", methods=["POST"])
+@roles(Role.SECURITY)
+def archive(threat_id: int):
+    return _act(
+        threat_id,
+        service.archive_threat,
+        "“{title}” archived: it has left the register (restore it from the archived list).",
+        "index",
+    )
+
+
+@bp.route("/threats/<int:threat_id>/restore", methods=["POST"])
+@roles(Role.SECURITY)
+def restore(threat_id: int):
+    return _act(threat_id, service.restore_threat, "“{title}” is back on the register.")
+
+
+@bp.route("/threats/<int:threat_id>/purge", methods=["POST"])
+@roles(Role.ADMIN)
+def purge(threat_id: int):
+    threat = db.get_or_404(Threat, threat_id)
+    title = threat.title
+    try:
+        service.purge_threat(threat, current_user.id)
+        db.session.commit()
+    except InputError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("threats.detail", threat_id=threat_id))
+    flash(f"“{title}” purged for good (the audit log keeps its trace).", "success")
+    return redirect(url_for("threats.index", archived="1"))
+
+
+def _recent_quarters(today: date, count: int = 8) -> list[fiscal.Quarter]:
+    quarters = []
+    quarter = fiscal.current_quarter().previous()
+    while len(quarters) < count:
+        quarters.append(quarter)
+        quarter = quarter.previous()
+    return quarters
+
+
+@bp.route("/heatmap")
+@readable
+def heatmap():
+    kind = request.args.get("kind", "residual")
+    if kind not in figures.KINDS:
+        abort(404, "The heat map is either inherent or residual.")
+    label = request.args.get("quarter", "").strip()
+    quarter = fiscal.quarter_or_404(label) if label else None
+    today = fiscal.today()
+    if quarter is not None and quarter.last_day > today:
+        abort(404, f"{quarter.label} has not ended yet; choose a past quarter or today.")
+    as_of = quarter.last_day if quarter else today
+    matrix = risk_matrix()
+    cells = figures.heatmap_as_of(as_of, kind)
+    return render_template(
+        "threats/heatmap.html",
+        kind=kind,
+        quarter=quarter,
+        as_of=as_of,
+        today=today,
+        cells=cells,
+        total=sum(cells.values()),
+        matrix=matrix,
+        level_for=lambda s: level_for(s, matrix),
+        quarters=_recent_quarters(today),
+    )
+
+
+@bp.route("/threats/reviews")
+@readable
+def reviews():
+    today = fiscal.today()
+    expired = db.session.scalars(
+        select(Threat)
+        .options(joinedload(Threat.owner), joinedload(Threat.acceptance_approver))
+        .where(
+            Threat.archived_at.is_(None),
+            Threat.status != ThreatStatus.CLOSED,
+            Threat.treatment == Treatment.ACCEPT,
+            Threat.acceptance_expires_on < today,
+        )
+        .order_by(Threat.acceptance_expires_on)
+    ).all()
+    return render_template(
+        "threats/reviews.html",
+        groups=figures.reviews_due(today),
+        expired=expired,
+        today=today,
+        level_for=lambda s: level_for(s, risk_matrix()),
+    )
+
+
+@bp.route("/threats/categories", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def categories():
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = service.save_category(form.name.data)
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            flash(f"Category {category.name} added.", "success")
+            return redirect(url_for("threats.categories"))
+    counts = dict(
+        db.session.execute(
+            select(Threat.category_id, func.count())
+            .where(Threat.archived_at.is_(None))
+            .group_by(Threat.category_id)
+        ).all()
+    )
+    rows = db.session.scalars(select(ThreatCategory).order_by(ThreatCategory.name)).all()
+    return render_template("threats/categories.html", form=form, rows=rows, counts=counts)
+
+
+@bp.route("/threats/categories/<int:category_id>", methods=["POST"])
+@roles(Role.ADMIN)
+def edit_category(category_id: int):
+    category = db.get_or_404(ThreatCategory, category_id)
+    action = request.form.get("action")
+    if action == "rename":
+        try:
+            service.save_category(request.form.get("name", ""), category)
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            flash(f"Category renamed to {category.name}.", "success")
+    elif action in ("retire", "reuse"):
+        category.active = action == "reuse"
+        db.session.commit()
+        state = "back in use" if category.active else "retired (existing threats keep it)"
+        flash(f"Category {category.name} {state}.", "success")
+    else:
+        abort(400, "Unknown action.")
+    return redirect(url_for("threats.categories"))
+
+
+@bp.route("/threats/settings", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def risk_settings():
+    matrix = risk_matrix()
+    intervals = review_intervals()
+    form = RiskSettingsForm()
+    if request.method == "GET":
+        form.likelihood_labels.data = "\n".join(matrix.likelihood_labels)
+        form.impact_labels.data = "\n".join(matrix.impact_labels)
+        minimums = dict(matrix.thresholds)
+        form.threshold_medium.data = minimums.get(Level.MEDIUM)
+        form.threshold_high.data = minimums.get(Level.HIGH)
+        form.threshold_critical.data = minimums.get(Level.CRITICAL)
+        for level in Level:
+            getattr(form, f"interval_{level.value}").data = intervals.get(level)
+    if form.validate_on_submit():
+        try:
+            service.save_risk_settings(
+                form.likelihood_labels.data,
+                form.impact_labels.data,
+                {
+                    Level.MEDIUM: form.threshold_medium.data,
+                    Level.HIGH: form.threshold_high.data,
+                    Level.CRITICAL: form.threshold_critical.data,
+                },
+                {level: getattr(form, f"interval_{level.value}").data for level in Level},
+            )
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        else:
+            flash("Risk settings saved.", "success")
+            return redirect(url_for("threats.risk_settings"))
+    return render_template("threats/settings.html", form=form, matrix=matrix)
