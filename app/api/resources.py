@@ -41,6 +41,7 @@ from app.models.threats import threat_systems, threat_tags
 from app.models.user import Role
 from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats import service as threats_service
 
 register = Blueprint(
     "api_register", __name__, url_prefix="", description="Threats, countermeasures, systems, staff"
@@ -147,6 +148,13 @@ class Threats(MethodView):
         """Threats in the register, with their current scores, level, systems and tags."""
         return paginate(threats_query(args).options(*THREAT_LOADS), args)
 
+    @roles(Role.SECURITY)
+    @register.arguments(s.ThreatCreate)
+    @register.response(201, s.ThreatDetailSchema)
+    def post(self, body):
+        """Add a threat with its first assessment: security and admins."""
+        return w.saved(threats_service.create_threat(body, current_user.id))
+
 
 @register.route("/threats/<int:threat_id>")
 class ThreatDetail(MethodView):
@@ -155,6 +163,43 @@ class ThreatDetail(MethodView):
     def get(self, threat_id):
         """One threat with its score history."""
         return get_or_404(Threat, threat_id, *THREAT_LOADS, selectinload(Threat.score_changes))
+
+    @roles(Role.SECURITY)
+    @register.arguments(s.ThreatUpdate)
+    @register.response(200, s.ThreatDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, threat_id):
+        """Change a threat; new scores are kept in its history (dated ``scored_on``)."""
+        threat = load_threat(threat_id)
+        version = body.pop("version")
+        threats_service.update_threat(threat, body, current_user.id, version)
+        return w.saved(threat)
+
+
+def load_threat(threat_id: int) -> Threat:
+    return get_or_404(Threat, threat_id, *THREAT_LOADS, selectinload(Threat.score_changes))
+
+
+@register.route("/threats/<int:threat_id>/archive")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class ThreatArchive(MethodView):
+    @register.response(200, s.ThreatDetailSchema)
+    def post(self, threat_id):
+        """Take a threat off the register (kept, and restorable)."""
+        threat = load_threat(threat_id)
+        threats_service.archive_threat(threat, current_user.id)
+        return w.saved(threat)
+
+
+@register.route("/threats/<int:threat_id>/restore")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class ThreatRestore(MethodView):
+    @register.response(200, s.ThreatDetailSchema)
+    def post(self, threat_id):
+        """Put an archived threat back on the register."""
+        threat = load_threat(threat_id)
+        threats_service.restore_threat(threat, current_user.id)
+        return w.saved(threat)
 
 
 # ---- countermeasures ----------------------------------------------------------------
@@ -246,8 +291,8 @@ def load_countermeasure(countermeasure_id: int) -> Countermeasure:
 
 
 @register.route("/countermeasures/<int:countermeasure_id>/status")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
 class CountermeasureStatusChanges(MethodView):
-    @roles(Role.SECURITY)
     @register.arguments(s.CountermeasureStatusCreate)
     @register.response(200, s.CountermeasureDetailSchema)
     @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
@@ -265,8 +310,8 @@ class CountermeasureStatusChanges(MethodView):
 
 
 @register.route("/countermeasures/<int:countermeasure_id>/deploy")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
 class CountermeasureDeployment(MethodView):
-    @roles(Role.SECURITY)
     @register.arguments(s.DeploymentCreate)
     @register.response(200, s.CountermeasureDetailSchema)
     @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
@@ -287,8 +332,8 @@ class CountermeasureDeployment(MethodView):
 
 
 @register.route("/countermeasures/<int:countermeasure_id>/verify")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
 class CountermeasureVerification(MethodView):
-    @roles(Role.SECURITY)
     @register.arguments(s.VerificationCreate)
     @register.response(200, s.CountermeasureDetailSchema)
     @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
@@ -529,8 +574,8 @@ class PositionDetail(MethodView):
 
 
 @register.route("/positions/<int:position_id>/status")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
 class PositionStatusChanges(MethodView):
-    @roles(Role.MANAGER)
     @register.arguments(s.PositionStatusCreate)
     @register.response(200, s.PositionSchema)
     @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")

@@ -229,6 +229,8 @@ class ThreatSchema(ma.Schema):
     status = Choice(ThreatStatus)
     treatment = Choice(Treatment, allow_none=True)
     treatment_rationale = fields.String()
+    acceptance_approver_id = fields.Integer(allow_none=True)
+    acceptance_expires_on = fields.Date(allow_none=True)
     identified_on = fields.Date()
     next_review_on = fields.Date(allow_none=True)
     inherent = fields.Function(
@@ -495,6 +497,7 @@ class SystemCreate(_Body):
 
 class SystemUpdate(SystemCreate):
     version = Version()
+    name = Text()
 
 
 class StaffCreate(_Body):
@@ -508,6 +511,7 @@ class StaffCreate(_Body):
 
 class StaffUpdate(StaffCreate):
     version = Version()
+    name = Text()
     confirm_impact = fields.Boolean(
         metadata={
             "description": "Save a leaving date even though it leaves production systems "
@@ -619,3 +623,42 @@ class VerificationCreate(_Body):
     verified_on = Day(allow_none=True)
     verified_by_id = Id(allow_none=True)
     effectiveness = Choice(Effectiveness, allow_none=True)
+
+
+def Score() -> fields.Integer:  # noqa: N802
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=-MAX_ID, max=MAX_ID),
+        metadata={"description": "1 to the size of the risk matrix"},
+    )
+
+
+class ThreatCreate(_Body):
+    title = Text(metadata={"description": "Required"})
+    description = LongText()
+    category_id = Id(allow_none=True)
+    source = Choice(ThreatSource)
+    feed_id = Id(allow_none=True, metadata={"description": "Only for source threat_intel"})
+    owner_id = Id(allow_none=True)
+    status = Choice(ThreatStatus)
+    treatment = Choice(Treatment, allow_none=True)
+    treatment_rationale = LongText()
+    acceptance_approver_id = Id(
+        allow_none=True, metadata={"description": "Required to accept: a manager or admin"}
+    )
+    acceptance_expires_on = Day(allow_none=True)
+    identified_on = Day(allow_none=True)
+    next_review_on = Day(allow_none=True)
+    inherent_likelihood = Score()
+    inherent_impact = Score()
+    residual_likelihood = Score()
+    residual_impact = Score()
+    scored_on = Day(allow_none=True, metadata={"description": "Date of this assessment"})
+    score_note = LongText(metadata={"description": "Why the scores changed"})
+    system_ids = fields.List(Id(), validate=validate.Length(max=100))
+    tags = fields.List(Text(), validate=validate.Length(max=100))
+
+
+class ThreatUpdate(ThreatCreate):
+    version = Version()
+    title = Text()
