@@ -1,6 +1,9 @@
 """The threat register through the API: create, edit (409 on a stale version, also against
 the form), archive and restore, all by the threat register's own service."""
 
+# The threat register's fixtures are used here by name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import re
@@ -99,9 +102,7 @@ def test_two_clients_edit_the_same_threat(app, token_of, register):
     assert db.session.get(Threat, threat.id).title == "First edit"
 
 
-def test_threat_form_opened_before_an_api_edit_gets_a_clear_message(
-    client_as, token_of, register
-):
+def test_threat_form_opened_before_an_api_edit_gets_a_clear_message(client_as, token_of, register):
     threat = register.threat()
     browser = client_as(Role.SECURITY)
     page = browser.get(f"/threats/{threat.id}/edit").get_data(as_text=True)
