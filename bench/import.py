@@ -27,11 +27,13 @@ def build_csv(rows: int, systems: list[str]) -> bytes:
     lines = [",".join(c.header for c in THREAT_COLUMNS)]
     for i in range(rows):
         chosen = "; ".join(sorted(rng.sample(systems, 2)))
+        # The register's rules hold: residual never above inherent.
+        likelihood, impact = rng.randint(1, 5), rng.randint(1, 5)
         lines.append(
             f"Threat {i},Generated threat number {i},Category {i % 12},Internal finding,,,"
             f"{rng.choice(statuses)},Mitigate,,2020-{rng.randint(1, 12):02d}-15,,"
-            f"{rng.randint(1, 5)},{rng.randint(1, 5)},{rng.randint(1, 5)},{rng.randint(1, 5)},"
-            f"{chosen},tag{i % 40}; shared"
+            f"{likelihood},{impact},{rng.randint(1, likelihood)},{rng.randint(1, impact)},"
+            f"{chosen},tag{i % 40}; shared,,"
         )
     return ("\r\n".join(lines) + "\r\n").encode()
 

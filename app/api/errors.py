@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import jsonify
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import UnprocessableEntity
 
 from app.extensions import db
@@ -78,3 +79,9 @@ def register_api_errors(blueprint) -> None:
     def conflict(error: ConflictError):
         db.session.rollback()
         return json_error(409, error.message)
+
+    @blueprint.errorhandler(StaleDataError)
+    def stale(error: StaleDataError):
+        # Changed by someone else between this request's read and its write.
+        db.session.rollback()
+        return json_error(409, ConflictError().message)

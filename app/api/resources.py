@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from flask import abort
 from flask.views import MethodView
+from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import schemas as s
+from app.api import writes as w
 from app.api.errors import register_api_errors
-from app.domain.coverage import (
-    ResponsibilityFact,
-    StaffFact,
-    SystemFact,
-    coverage_as_of,
-)
+from app.countermeasures import figures as countermeasure_figures
+from app.countermeasures import service as cm_service
+from app.coverage import figures as coverage_figures
+from app.coverage import service as coverage_service
 from app.domain.quarters import fiscal_year_label
 from app.domain.scoring import level_for
 from app.extensions import db
@@ -38,8 +38,10 @@ from app.models import (
 )
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
-from app.risk import risk_matrix, top_threats_as_of
-from app.security import readable
+from app.models.user import Role
+from app.risk import risk_matrix
+from app.security import readable, roles
+from app.threats import service as threats_service
 
 register = Blueprint(
     "api_register", __name__, url_prefix="", description="Threats, countermeasures, systems, staff"
@@ -146,6 +148,13 @@ class Threats(MethodView):
         """Threats in the register, with their current scores, level, systems and tags."""
         return paginate(threats_query(args).options(*THREAT_LOADS), args)
 
+    @roles(Role.SECURITY)
+    @register.arguments(s.ThreatCreate)
+    @register.response(201, s.ThreatDetailSchema)
+    def post(self, body):
+        """Add a threat with its first assessment: security and admins."""
+        return w.saved(threats_service.create_threat(body, current_user.id))
+
 
 @register.route("/threats/<int:threat_id>")
 class ThreatDetail(MethodView):
@@ -154,6 +163,43 @@ class ThreatDetail(MethodView):
     def get(self, threat_id):
         """One threat with its score history."""
         return get_or_404(Threat, threat_id, *THREAT_LOADS, selectinload(Threat.score_changes))
+
+    @roles(Role.SECURITY)
+    @register.arguments(s.ThreatUpdate)
+    @register.response(200, s.ThreatDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, threat_id):
+        """Change a threat; new scores are kept in its history (dated ``scored_on``)."""
+        threat = load_threat(threat_id)
+        version = body.pop("version")
+        threats_service.update_threat(threat, body, current_user.id, version)
+        return w.saved(threat)
+
+
+def load_threat(threat_id: int) -> Threat:
+    return get_or_404(Threat, threat_id, *THREAT_LOADS, selectinload(Threat.score_changes))
+
+
+@register.route("/threats/<int:threat_id>/archive")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class ThreatArchive(MethodView):
+    @register.response(200, s.ThreatDetailSchema)
+    def post(self, threat_id):
+        """Take a threat off the register (kept, and restorable)."""
+        threat = load_threat(threat_id)
+        threats_service.archive_threat(threat, current_user.id)
+        return w.saved(threat)
+
+
+@register.route("/threats/<int:threat_id>/restore")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class ThreatRestore(MethodView):
+    @register.response(200, s.ThreatDetailSchema)
+    def post(self, threat_id):
+        """Put an archived threat back on the register."""
+        threat = load_threat(threat_id)
+        threats_service.restore_threat(threat, current_user.id)
+        return w.saved(threat)
 
 
 # ---- countermeasures ----------------------------------------------------------------
@@ -199,6 +245,16 @@ class Countermeasures(MethodView):
         """Countermeasures, with the threats they treat."""
         return paginate(countermeasures_query(args).options(*COUNTERMEASURE_LOADS), args)
 
+    @roles(Role.SECURITY)
+    @register.arguments(s.CountermeasureCreate)
+    @register.response(201, s.CountermeasureDetailSchema)
+    def post(self, body):
+        """Plan (or record) a countermeasure: security and admins."""
+        title = body.pop("title", None)
+        return w.saved(
+            cm_service.create_countermeasure(title=title, **body, user_id=current_user.id)
+        )
+
 
 @register.route("/countermeasures/<int:countermeasure_id>")
 class CountermeasureDetail(MethodView):
@@ -212,6 +268,86 @@ class CountermeasureDetail(MethodView):
             *COUNTERMEASURE_LOADS,
             selectinload(Countermeasure.status_changes),
         )
+
+    @roles(Role.SECURITY)
+    @register.arguments(s.CountermeasureUpdate)
+    @register.response(200, s.CountermeasureDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, countermeasure_id):
+        """Edit a countermeasure's description, threats, owner and plan (not its status)."""
+        countermeasure = load_countermeasure(countermeasure_id)
+        values = w.merged(w.countermeasure_values(countermeasure), body)
+        cm_service.update_countermeasure(countermeasure, **values, expected_version=body["version"])
+        return w.saved(countermeasure)
+
+
+def load_countermeasure(countermeasure_id: int) -> Countermeasure:
+    return get_or_404(
+        Countermeasure,
+        countermeasure_id,
+        *COUNTERMEASURE_LOADS,
+        selectinload(Countermeasure.status_changes),
+    )
+
+
+@register.route("/countermeasures/<int:countermeasure_id>/status")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class CountermeasureStatusChanges(MethodView):
+    @register.arguments(s.CountermeasureStatusCreate)
+    @register.response(200, s.CountermeasureDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def post(self, body, countermeasure_id):
+        """Move a countermeasure to in progress or retired (deployment has its own call)."""
+        countermeasure = load_countermeasure(countermeasure_id)
+        cm_service.change_status(
+            countermeasure,
+            body["status"],
+            changed_on=body.get("changed_on"),
+            user_id=current_user.id,
+            expected_version=body["version"],
+        )
+        return w.saved(countermeasure)
+
+
+@register.route("/countermeasures/<int:countermeasure_id>/deploy")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class CountermeasureDeployment(MethodView):
+    @register.arguments(s.DeploymentCreate)
+    @register.response(200, s.CountermeasureDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def post(self, body, countermeasure_id):
+        """Record the deployment and the treated threats' new residual scores."""
+        countermeasure = load_countermeasure(countermeasure_id)
+        cm_service.deploy_countermeasure(
+            countermeasure,
+            deployed_on=body.get("deployed_on"),
+            residuals={
+                r["threat_id"]: (r["likelihood"], r["impact"]) for r in body.get("residuals", [])
+            },
+            user_id=current_user.id,
+            evidence=body.get("evidence"),
+            expected_version=body["version"],
+        )
+        return w.saved(countermeasure)
+
+
+@register.route("/countermeasures/<int:countermeasure_id>/verify")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class CountermeasureVerification(MethodView):
+    @register.arguments(s.VerificationCreate)
+    @register.response(200, s.CountermeasureDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def post(self, body, countermeasure_id):
+        """Record that a deployed countermeasure was verified: when, by whom, how well."""
+        countermeasure = load_countermeasure(countermeasure_id)
+        cm_service.verify_countermeasure(
+            countermeasure,
+            verified_on=body.get("verified_on"),
+            verified_by_id=body.get("verified_by_id"),
+            effectiveness=body.get("effectiveness"),
+            expected_version=body["version"],
+        )
+        return w.saved(countermeasure)
 
 
 # ---- systems, staff, responsibilities, positions ------------------------------------
@@ -268,6 +404,13 @@ class Systems(MethodView):
         """Production systems and software."""
         return paginate(systems_query(args), args)
 
+    @roles(Role.MANAGER)
+    @register.arguments(s.SystemCreate)
+    @register.response(201, s.SystemSchema)
+    def post(self, body):
+        """Add a system: managers and admins."""
+        return w.saved(coverage_service.create_system(name=body.pop("name", None), **body))
+
 
 @register.route("/systems/<int:system_id>")
 class SystemDetail(MethodView):
@@ -276,6 +419,16 @@ class SystemDetail(MethodView):
     def get(self, system_id):
         """One system."""
         return get_or_404(System, system_id)
+
+    @roles(Role.MANAGER)
+    @register.arguments(s.SystemUpdate)
+    @register.response(200, s.SystemSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, system_id):
+        """Change a system."""
+        system = get_or_404(System, system_id)
+        values = w.merged(w.system_values(system), body)
+        return w.saved(coverage_service.update_system(system, version=body["version"], **values))
 
 
 @register.route("/staff")
@@ -287,6 +440,13 @@ class Staff(MethodView):
         """Staff members."""
         return paginate(staff_query(args), args)
 
+    @roles(Role.MANAGER)
+    @register.arguments(s.StaffCreate)
+    @register.response(201, s.StaffSchema)
+    def post(self, body):
+        """Add a staff member."""
+        return w.saved(coverage_service.create_staff_member(name=body.pop("name", None), **body))
+
 
 @register.route("/staff/<int:staff_id>")
 class StaffDetail(MethodView):
@@ -295,6 +455,18 @@ class StaffDetail(MethodView):
     def get(self, staff_id):
         """One staff member."""
         return get_or_404(StaffMember, staff_id)
+
+    @roles(Role.MANAGER)
+    @register.arguments(s.StaffUpdate)
+    @register.response(200, s.StaffSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, staff_id):
+        """Change a staff member; a leaving date that costs coverage needs confirm_impact."""
+        person = get_or_404(StaffMember, staff_id)
+        values = w.merged(w.staff_values(person), body)
+        return w.saved(
+            coverage_service.update_staff_member(person, version=body["version"], **values)
+        )
 
 
 @register.route("/responsibilities")
@@ -306,6 +478,20 @@ class Responsibilities(MethodView):
         """Who is responsible for which system, and since when."""
         return paginate(responsibilities_query(args).options(*RESPONSIBILITY_LOADS), args)
 
+    @roles(Role.MANAGER)
+    @register.arguments(s.ResponsibilityCreate)
+    @register.response(201, s.ResponsibilitySchema)
+    def post(self, body):
+        """Make a staff member responsible for a system from a date."""
+        return w.saved(
+            coverage_service.add_responsibility(
+                staff_member_id=body.pop("staff_member_id", None),
+                system_id=body.pop("system_id", None),
+                since=body.pop("since", None),
+                **body,
+            )
+        )
+
 
 @register.route("/responsibilities/<int:responsibility_id>")
 class ResponsibilityDetail(MethodView):
@@ -314,6 +500,21 @@ class ResponsibilityDetail(MethodView):
     def get(self, responsibility_id):
         """One responsibility."""
         return get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
+
+    @roles(Role.MANAGER)
+    @register.arguments(s.ResponsibilityUpdate)
+    @register.response(200, s.ResponsibilitySchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, responsibility_id):
+        """Change a responsibility's kind or dates; an end that costs coverage needs
+        confirm_impact."""
+        responsibility = get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
+        values = w.merged(w.responsibility_values(responsibility), body)
+        return w.saved(
+            coverage_service.update_responsibility(
+                responsibility, version=body["version"], **values
+            )
+        )
 
 
 POSITION_LOADS = (
@@ -336,6 +537,20 @@ class Positions(MethodView):
                 query = query.where(getattr(Position, key) == args[key])
         return paginate(query.order_by(Position.opened_on, Position.id), args)
 
+    @roles(Role.MANAGER)
+    @register.arguments(s.PositionCreate)
+    @register.response(201, s.PositionSchema)
+    def post(self, body):
+        """Open a hiring position to remove single points of failure."""
+        return w.saved(
+            coverage_service.create_position(
+                title=body.pop("title", None),
+                opened_on=body.pop("opened_on", None),
+                **body,
+                user_id=current_user.id,
+            )
+        )
+
 
 @register.route("/positions/<int:position_id>")
 class PositionDetail(MethodView):
@@ -344,6 +559,39 @@ class PositionDetail(MethodView):
     def get(self, position_id):
         """One position with its status history."""
         return get_or_404(Position, position_id, *POSITION_LOADS)
+
+    @roles(Role.MANAGER)
+    @register.arguments(s.PositionUpdate)
+    @register.response(200, s.PositionSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, position_id):
+        """Change a position's title, team, systems and notes (status has its own call)."""
+        position = get_or_404(Position, position_id, *POSITION_LOADS)
+        values = w.merged(w.position_values(position), body)
+        return w.saved(
+            coverage_service.update_position(position, version=body["version"], **values)
+        )
+
+
+@register.route("/positions/<int:position_id>/status")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
+class PositionStatusChanges(MethodView):
+    @register.arguments(s.PositionStatusCreate)
+    @register.response(200, s.PositionSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def post(self, body, position_id):
+        """Record a dated status change; filling it names the hire."""
+        position = get_or_404(Position, position_id, *POSITION_LOADS)
+        version = body.pop("version")
+        coverage_service.change_position_status(
+            position,
+            version=version,
+            status=body.pop("status"),
+            changed_on=body.pop("changed_on", None),
+            user_id=current_user.id,
+            **body,
+        )
+        return w.saved(position)
 
 
 # ---- figures ------------------------------------------------------------------------
@@ -369,35 +617,6 @@ class Okrs(MethodView):
         }
 
 
-def load_coverage(as_of):
-    """Coverage on a date from the systems, staff and responsibilities tables (3 queries)."""
-    systems = [
-        SystemFact(*row)
-        for row in db.session.execute(
-            select(System.id, System.name, System.in_production, System.retired_on)
-        )
-    ]
-    staff = [
-        StaffFact(*row)
-        for row in db.session.execute(
-            select(StaffMember.id, StaffMember.name, StaffMember.active, StaffMember.left_on)
-        )
-    ]
-    rows = [
-        ResponsibilityFact(staff_id, system_id, since, until, kind.value)
-        for staff_id, system_id, since, until, kind in db.session.execute(
-            select(
-                Responsibility.staff_member_id,
-                Responsibility.system_id,
-                Responsibility.since,
-                Responsibility.until,
-                Responsibility.kind,
-            )
-        )
-    ]
-    return coverage_as_of(systems, staff, rows, as_of)
-
-
 def _ref(fact) -> dict:
     return {"id": fact.id, "name": fact.name}
 
@@ -409,7 +628,7 @@ class CoverageFigures(MethodView):
     @figures.response(200, s.CoverageSchema)
     def get(self, args):
         """Single-point-of-failure coverage of production systems as of a date."""
-        coverage = load_coverage(args.get("date") or fiscal.today())
+        coverage = coverage_figures.coverage_on(args.get("date") or fiscal.today())
         return {
             "as_of": coverage.as_of,
             "spof_staff_count": coverage.spof_staff_count,
@@ -433,14 +652,6 @@ class CoverageFigures(MethodView):
         }
 
 
-def deployed_between(first, last) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Countermeasure)
-        .where(Countermeasure.deployed_on >= first, Countermeasure.deployed_on <= last)
-    )
-
-
 @figures.route("/quarters/<label>")
 class QuarterFigures(MethodView):
     @readable
@@ -449,25 +660,30 @@ class QuarterFigures(MethodView):
         """A quarter's figures: countermeasures deployed, top threats at its start."""
         quarter = fiscal.quarter_or_404(label)
         matrix = risk_matrix()
-        top = top_threats_as_of(quarter.first_day, 2)
+        treated = countermeasure_figures.top_threats_treated(
+            quarter, countermeasure_figures.quarter_target()
+        )
         return {
             "quarter": quarter.label,
             "starts_on": quarter.first_day,
             "ends_on": quarter.last_day,
-            "countermeasures_deployed": deployed_between(quarter.first_day, quarter.last_day),
-            "countermeasures_deployed_to_date": db.session.scalar(
-                select(func.count())
-                .select_from(Countermeasure)
-                .where(Countermeasure.deployed_on <= quarter.last_day)
+            "countermeasures_deployed": countermeasure_figures.countermeasures_deployed(quarter),
+            "countermeasures_deployed_to_date": (
+                countermeasure_figures.countermeasures_deployed_to_date(quarter)
             ),
             "top_threats": [
                 {
-                    "id": t.id,
-                    "title": t.title,
-                    "inherent_score": t.inherent_score,
-                    "residual_score": t.residual_score,
-                    "level": level_for(t.residual_score, matrix).value,
+                    "rank": entry.rank,
+                    "id": entry.threat.id,
+                    "title": entry.threat.title,
+                    "inherent_score": entry.threat.inherent_score,
+                    "residual_score": entry.threat.residual_score,
+                    "level": level_for(entry.threat.residual_score, matrix).value,
+                    "treated": entry.treated,
+                    "countermeasures": [
+                        {"id": fact.id, "title": fact.title} for fact in entry.countermeasures
+                    ],
                 }
-                for t in top
+                for entry in treated
             ],
         }

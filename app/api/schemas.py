@@ -229,6 +229,8 @@ class ThreatSchema(ma.Schema):
     status = Choice(ThreatStatus)
     treatment = Choice(Treatment, allow_none=True)
     treatment_rationale = fields.String()
+    acceptance_approver_id = fields.Integer(allow_none=True)
+    acceptance_expires_on = fields.Date(allow_none=True)
     identified_on = fields.Date()
     next_review_on = fields.Date(allow_none=True)
     inherent = fields.Function(
@@ -315,6 +317,7 @@ class StaffSchema(ma.Schema):
     team = fields.String()
     active = fields.Boolean()
     left_on = fields.Date(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
     version = fields.Integer(required=True)
 
 
@@ -402,11 +405,18 @@ class CoverageSchema(ma.Schema):
 
 
 class TopThreatSchema(ma.Schema):
+    rank = fields.Integer(required=True)
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     inherent_score = fields.Integer()
     residual_score = fields.Integer()
     level = fields.String()
+    treated = fields.Boolean(
+        metadata={"description": "A countermeasure treating it was deployed in the quarter"}
+    )
+    countermeasures = fields.List(
+        fields.Nested(ThreatRef), metadata={"description": "Deployed against it in the quarter"}
+    )
 
 
 class QuarterSchema(ma.Schema):
@@ -417,11 +427,15 @@ class QuarterSchema(ma.Schema):
         required=True, metadata={"description": "Deployed during the quarter"}
     )
     countermeasures_deployed_to_date = fields.Integer(
-        required=True, metadata={"description": "Deployed by the quarter's last day"}
+        required=True,
+        metadata={"description": "Deployed from the fiscal year's first day to the quarter's last"},
     )
     top_threats = fields.List(
         fields.Nested(TopThreatSchema),
-        metadata={"description": "Top open threats as the register stood on the first day"},
+        metadata={
+            "description": "The quarter's top threats (as many as the per-quarter target) as "
+            "the register stood on its first day, with what was deployed against them"
+        },
     )
 
 
@@ -445,3 +459,206 @@ SystemPage = page_schema(SystemSchema, "SystemPage")
 StaffPage = page_schema(StaffSchema, "StaffPage")
 ResponsibilityPage = page_schema(ResponsibilitySchema, "ResponsibilityPage")
 PositionPage = page_schema(PositionSchema, "PositionPage")
+
+
+# ---- request bodies ----------------------------------------------------------------
+#
+# These only read JSON into plain values (types, and bounds that keep a request from
+# overflowing a column); every business rule is the service's, as for the web forms, and
+# its refusals come back as 422 with a message per field. Fields a body leaves out take
+# the service's default on create and keep their current value on update.
+
+
+def LongText(**kwargs) -> fields.String:  # noqa: N802
+    return fields.String(validate=[validate.Length(max=20_000), _no_nul], **kwargs)
+
+
+def Version() -> fields.Integer:  # noqa: N802
+    return fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "The version you read; 409 if the record changed since then."},
+    )
+
+
+class _Body(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class SystemCreate(_Body):
+    name = Text(metadata={"description": "Required, unique"})
+    description = LongText()
+    team = Text()
+    criticality = Choice(Criticality)
+    in_production = fields.Boolean()
+    retired_on = Day(allow_none=True)
+
+
+class SystemUpdate(SystemCreate):
+    version = Version()
+    name = Text()
+
+
+class StaffCreate(_Body):
+    name = Text(metadata={"description": "Required"})
+    email = Text(allow_none=True)
+    team = Text()
+    active = fields.Boolean()
+    left_on = Day(allow_none=True)
+    user_id = Id(allow_none=True, metadata={"description": "The user account of this person"})
+
+
+class StaffUpdate(StaffCreate):
+    version = Version()
+    name = Text()
+    confirm_impact = fields.Boolean(
+        metadata={
+            "description": "Save a leaving date even though it leaves production systems "
+            "uncovered or with a single person (otherwise 422 names them)."
+        }
+    )
+
+
+class ResponsibilityCreate(_Body):
+    staff_member_id = Id()
+    system_id = Id()
+    kind = Choice(ResponsibilityKind)
+    since = Day(allow_none=True)
+    until = Day(allow_none=True)
+
+
+class ResponsibilityUpdate(_Body):
+    version = Version()
+    kind = Choice(ResponsibilityKind)
+    since = Day(allow_none=True)
+    until = Day(allow_none=True)
+    confirm_impact = fields.Boolean(
+        metadata={"description": "Save an end date even though it creates a SPOF."}
+    )
+
+
+class PositionCreate(_Body):
+    title = Text(metadata={"description": "Required"})
+    team = Text()
+    system_ids = fields.List(Id(), validate=validate.Length(max=100))
+    opened_on = Day(allow_none=True)
+    notes = LongText()
+    status = Choice(PositionStatus)
+
+
+class PositionUpdate(_Body):
+    version = Version()
+    title = Text()
+    team = Text()
+    system_ids = fields.List(Id(), validate=validate.Length(max=100))
+    notes = LongText()
+
+
+class PositionStatusCreate(_Body):
+    version = Version()
+    status = Choice(PositionStatus, required=True)
+    changed_on = Day(allow_none=True)
+    note = LongText()
+    hire_id = Id(allow_none=True, metadata={"description": "The staff member hired (filled)"})
+    new_hire_name = Text(metadata={"description": "Or the name of a new staff member"})
+    add_responsibilities = fields.Boolean(
+        load_default=True,
+        metadata={"description": "Make the hire responsible for the position's systems"},
+    )
+
+
+class CountermeasureCreate(_Body):
+    title = Text(metadata={"description": "Required"})
+    description = LongText()
+    type = Choice(CountermeasureType)
+    threat_ids = fields.List(Id(), validate=validate.Length(max=100))
+    owner_id = Id(allow_none=True)
+    target_quarter = Text(allow_none=True, metadata={"description": "e.g. FY20-21 Q3"})
+    evidence = LongText()
+    status = Choice(CountermeasureStatus)
+    deployed_on = Day(allow_none=True)
+
+
+class CountermeasureUpdate(_Body):
+    version = Version()
+    title = Text()
+    description = LongText()
+    type = Choice(CountermeasureType)
+    threat_ids = fields.List(Id(), validate=validate.Length(max=100))
+    owner_id = Id(allow_none=True)
+    target_quarter = Text(allow_none=True)
+    evidence = LongText()
+    deployed_on = Day(
+        allow_none=True,
+        metadata={"description": "Corrects the deployment date of a deployed countermeasure"},
+    )
+
+
+class CountermeasureStatusCreate(_Body):
+    version = Version()
+    status = Choice(CountermeasureStatus, required=True)
+    changed_on = Day(allow_none=True)
+
+
+class ResidualScore(_Body):
+    threat_id = Id(required=True)
+    likelihood = fields.Integer(required=True, validate=validate.Range(min=-MAX_ID, max=MAX_ID))
+    impact = fields.Integer(required=True, validate=validate.Range(min=-MAX_ID, max=MAX_ID))
+
+
+class DeploymentCreate(_Body):
+    version = Version()
+    deployed_on = Day(allow_none=True)
+    evidence = LongText(allow_none=True)
+    residuals = fields.List(
+        fields.Nested(ResidualScore),
+        validate=validate.Length(max=100),
+        metadata={"description": "The treated threats' new residual likelihood and impact"},
+    )
+
+
+class VerificationCreate(_Body):
+    version = Version()
+    verified_on = Day(allow_none=True)
+    verified_by_id = Id(allow_none=True)
+    effectiveness = Choice(Effectiveness, allow_none=True)
+
+
+def Score() -> fields.Integer:  # noqa: N802
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=-MAX_ID, max=MAX_ID),
+        metadata={"description": "1 to the size of the risk matrix"},
+    )
+
+
+class ThreatCreate(_Body):
+    title = Text(metadata={"description": "Required"})
+    description = LongText()
+    category_id = Id(allow_none=True)
+    source = Choice(ThreatSource)
+    feed_id = Id(allow_none=True, metadata={"description": "Only for source threat_intel"})
+    owner_id = Id(allow_none=True)
+    status = Choice(ThreatStatus)
+    treatment = Choice(Treatment, allow_none=True)
+    treatment_rationale = LongText()
+    acceptance_approver_id = Id(
+        allow_none=True, metadata={"description": "Required to accept: a manager or admin"}
+    )
+    acceptance_expires_on = Day(allow_none=True)
+    identified_on = Day(allow_none=True)
+    next_review_on = Day(allow_none=True)
+    inherent_likelihood = Score()
+    inherent_impact = Score()
+    residual_likelihood = Score()
+    residual_impact = Score()
+    scored_on = Day(allow_none=True, metadata={"description": "Date of this assessment"})
+    score_note = LongText(metadata={"description": "Why the scores changed"})
+    system_ids = fields.List(Id(), validate=validate.Length(max=100))
+    tags = fields.List(Text(), validate=validate.Length(max=100))
+
+
+class ThreatUpdate(ThreatCreate):
+    version = Version()
+    title = Text()

@@ -85,7 +85,7 @@ def _clean_text(value: str | None, label: str, field: str, max_length: int, requ
 
 def _check_system_name(name: str, exclude_id: int | None) -> str:
     name = _clean_text(name, "a name", "name", NAME_MAX)
-    query = select(System.id).where(func.lower(System.name) == name.lower())
+    query = select(System.id).where(func.lower(System.name) == func.lower(name))
     if exclude_id is not None:
         query = query.where(System.id != exclude_id)
     if db.session.scalar(query) is not None:

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import CandidateStatus, Threat, ThreatCandidate, ThreatFeed, ThreatSource
 from app.models.base import utcnow
-from app.risk import rescore_threat
 from app.validation import InputError
 
 # STIX object types that describe something to defend against; others (identities,
@@ -139,32 +138,49 @@ def _pending(candidate: ThreatCandidate) -> None:
         raise InputError(f"This candidate was already {candidate.status.label.lower()}.")
 
 
+# The accept form asks one likelihood and impact (inherent = residual on arrival).
+_ACCEPT_FIELDS = {
+    "inherent_likelihood": "likelihood",
+    "inherent_impact": "impact",
+    "residual_likelihood": "likelihood",
+    "residual_impact": "impact",
+    "identified_on": "on",
+}
+
+
 def accept_candidate(
     candidate: ThreatCandidate, *, likelihood: int, impact: int, on, user_id: int | None
 ) -> Threat:
-    """Put a candidate into the register as a threat from its feed."""
-    _pending(candidate)
-    threat = Threat(
-        title=candidate.name[:200],
-        description=candidate.description,
-        source=ThreatSource.THREAT_INTEL,
-        feed_id=candidate.feed_id,
-        identified_on=on,
-        owner_id=user_id,
+    """Put a candidate into the register as a threat from its feed, through the threat
+    register's own rules (``app.threats.service.create_threat``)."""
+    from app.threats.service import (
+        DESCRIPTION_MAX_LENGTH,
+        NOTE_MAX_LENGTH,
+        TITLE_MAX_LENGTH,
+        create_threat,
     )
-    db.session.add(threat)
+
+    _pending(candidate)
+    values = {
+        "title": candidate.name[:TITLE_MAX_LENGTH],
+        "description": candidate.description[:DESCRIPTION_MAX_LENGTH],
+        "source": ThreatSource.THREAT_INTEL,
+        "feed_id": candidate.feed_id,
+        "owner_id": user_id,
+        "identified_on": on,
+        "inherent_likelihood": likelihood,
+        "inherent_impact": impact,
+        "residual_likelihood": likelihood,
+        "residual_impact": impact,
+        "score_note": f"From feed candidate {candidate.stix_id}"[:NOTE_MAX_LENGTH],
+    }
     try:
-        rescore_threat(
-            threat,
-            inherent=(likelihood, impact),
-            residual=(likelihood, impact),
-            changed_on=on,
-            author_id=user_id,
-            note=f"From feed candidate {candidate.stix_id}",
-        )
-    except ValueError as error:
-        raise InputError({"likelihood": str(error)}) from None
-    db.session.flush()
+        threat = create_threat(values, user_id)
+    except InputError as error:
+        errors: dict[str, str] = {}
+        for key, message in error.errors.items():
+            errors.setdefault(_ACCEPT_FIELDS.get(key, key), message)
+        raise InputError(errors) from None
     candidate.threat_id = threat.id
     candidate.status = CandidateStatus.ACCEPTED
     candidate.decided_at, candidate.decided_by_id = utcnow(), user_id

@@ -33,17 +33,22 @@ from app.models import (
     ThreatCategory,
     ThreatFeed,
     ThreatScoreChange,
+    ThreatSearchTerm,
     ThreatSource,
     ThreatStatus,
     Treatment,
     User,
 )
+from app.models.audit import AuditEntry, to_json_value
 from app.models.base import utcnow
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
 from app.risk import risk_matrix
+from app.threats.search import terms_of
+from app.threats.service import References, check_new_threat
 from app.transfer import cells as c
 from app.transfer.csv_format import CellError, Column, ParsedRow
+from app.validation import InputError
 
 CHUNK = 5000
 
@@ -79,6 +84,77 @@ class Lookups:
 
     def threats(self):
         return self._load("threats", select(Threat.title, Threat.id), many=True)
+
+    def categories(self) -> dict[str, ThreatCategory]:
+        if "categories" not in self._cache:
+            self._cache["categories"] = {
+                c.name.casefold(): c for c in db.session.scalars(select(ThreatCategory))
+            }
+        return self._cache["categories"]
+
+    def feeds(self):
+        return self._load("feeds", select(ThreatFeed.name, ThreatFeed.id))
+
+
+# A feed the file names that the import will create: the threat rules see it as existing.
+NEW_FEED = -1
+
+
+class ImportReferences(References):
+    """The threat register's rules, fed from what the import loaded once for the file."""
+
+    def __init__(self, lookups: Lookups) -> None:
+        super().__init__()
+        self.matrix = lookups.matrix
+        self._categories = {c.id: c for c in lookups.categories().values()}
+        self._feeds = set(lookups.feeds().values()) | {NEW_FEED}
+        self._users = {u.id: u for u in db.session.scalars(select(User))}
+        self._systems = set(lookups.systems().values())
+
+    def category(self, category_id):
+        return self._categories.get(category_id)
+
+    def feed_exists(self, feed_id) -> bool:
+        return feed_id in self._feeds
+
+    def user(self, user_id):
+        return self._users.get(user_id)
+
+    def systems_found(self, system_ids) -> int:
+        return sum(1 for system_id in system_ids if system_id in self._systems)
+
+
+def _actor() -> tuple[int | None, str]:
+    from app.models.audit import _actor as audit_actor
+
+    return audit_actor()
+
+
+def _audit(model, ids: list[int], rows: list[dict], summary_key: str) -> None:
+    """One audit row per imported record, in bulk: the flush listener never sees them."""
+    user_id, actor = _actor()
+    now = utcnow()
+    _insert(
+        AuditEntry.__table__,
+        [
+            {
+                "at": now,
+                "user_id": user_id,
+                "actor": actor,
+                "action": "import",
+                "entity_type": model.__name__,
+                "entity_id": str(object_id),
+                "summary": str(row.get(summary_key, ""))[:300],
+                "old_values": None,
+                "new_values": {
+                    k: to_json_value(v)
+                    for k, v in row.items()
+                    if k not in ("created_at", "updated_at", "version")
+                },
+            }
+            for object_id, row in zip(ids, rows, strict=True)
+        ],
+    )
 
 
 def _user_email(raw: str, lookups: Lookups) -> int | None:
@@ -210,7 +286,8 @@ def check_systems(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
 
 
 def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    _insert(System, [_stamp(row.values) for row in rows])
+    values = [_stamp(row.values) for row in rows]
+    _audit(System, _insert_returning_ids(System, values), values, "name")
     return len(rows)
 
 
@@ -226,7 +303,8 @@ STAFF_COLUMNS = [
 
 
 def write_staff(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    _insert(StaffMember, [_stamp(row.values) for row in rows])
+    values = [_stamp(row.values) for row in rows]
+    _audit(StaffMember, _insert_returning_ids(StaffMember, values), values, "name")
     return len(rows)
 
 
@@ -257,7 +335,8 @@ def check_responsibilities(rows: list[ParsedRow], lookups: Lookups) -> list[Cell
 
 
 def write_responsibilities(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    _insert(Responsibility, [_stamp(row.values) for row in rows])
+    values = [_stamp(row.values) for row in rows]
+    _audit(Responsibility, _insert_returning_ids(Responsibility, values), values, "since")
     return len(rows)
 
 
@@ -312,22 +391,74 @@ THREAT_COLUMNS = [
         lambda t: c.render_list(x.name for x in t.tags),
         lambda r, _: c.names_list(r),
     ),
+    Column(
+        "Acceptance approver email",
+        "acceptance_approver_id",
+        lambda t: _email(t.acceptance_approver),
+        _user_email,
+    ),
+    Column(
+        "Acceptance expires on",
+        "acceptance_expires_on",
+        lambda t: c.render_date(t.acceptance_expires_on),
+        c.day,
+    ),
 ]
+
+# Where the threat register's rules (app.threats.service) name a field, the file has a column.
+THREAT_FIELD_COLUMNS = {
+    "title": ("title", "Title"),
+    "description": ("description", "Description"),
+    "category_id": ("category", "Category"),
+    "source": ("source", "Source"),
+    "feed_id": ("feed", "Feed"),
+    "owner_id": ("owner_id", "Owner email"),
+    "status": ("status", "Status"),
+    "treatment": ("treatment", "Treatment"),
+    "treatment_rationale": ("treatment_rationale", "Treatment rationale"),
+    "acceptance_approver_id": ("acceptance_approver_id", "Acceptance approver email"),
+    "acceptance_expires_on": ("acceptance_expires_on", "Acceptance expires on"),
+    "identified_on": ("identified_on", "Identified on"),
+    "scored_on": ("identified_on", "Identified on"),
+    "next_review_on": ("next_review_on", "Next review on"),
+    "inherent_likelihood": ("inherent_likelihood", "Inherent likelihood"),
+    "inherent_impact": ("inherent_impact", "Inherent impact"),
+    "residual_likelihood": ("residual_likelihood", "Residual likelihood"),
+    "residual_impact": ("residual_impact", "Residual impact"),
+    "system_ids": ("system_ids", "Systems"),
+    "tags": ("tags", "Tags"),
+}
+
+
+def _threat_values(v: dict, lookups: Lookups) -> dict:
+    """A row as the threat register's service takes it (names resolved to ids)."""
+    values = {k: v[k] for k in THREAT_FIELD_COLUMNS if k in v}
+    if v.get("category"):
+        category = lookups.categories().get(v["category"].casefold())
+        values["category_id"] = category.id if category else None  # a new one is created
+    if v.get("feed"):
+        values["feed_id"] = lookups.feeds().get(v["feed"].casefold(), NEW_FEED)
+    return values
 
 
 def check_threats(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """Each row through the register's own rules (``check_new_threat``), plus what only
+    a file can get wrong; a rule about a cell that could not be read is not repeated."""
     errors = []
+    refs = ImportReferences(lookups)
     for row in rows:
         v = row.values
         if v.get("source") == ThreatSource.THREAT_INTEL and not v.get("feed"):
             errors.append(
                 CellError(row.line, "Feed", "A threat-intelligence threat names its feed.")
             )
-        for tag in v.get("tags") or []:
-            if len(tag) > 60:
-                errors.append(
-                    CellError(row.line, "Tags", f"Tag “{tag[:20]}…” is over 60 characters.")
-                )
+        try:
+            v["__clean__"] = check_new_threat(_threat_values(v, lookups), refs)
+        except InputError as refused:
+            for field, message in refused.errors.items():
+                key, header = THREAT_FIELD_COLUMNS.get(field, (None, ""))
+                if key is None or key in v:
+                    errors.append(CellError(row.line, header, message))
     return errors
 
 
@@ -353,38 +484,49 @@ def _ids_by_name(model, names: set[str]) -> dict[str, int]:
     return found
 
 
+THREAT_FIELDS = (
+    "title",
+    "description",
+    "source",
+    "owner_id",
+    "status",
+    "treatment",
+    "treatment_rationale",
+    "acceptance_approver_id",
+    "acceptance_expires_on",
+    "identified_on",
+    "next_review_on",
+    "inherent_likelihood",
+    "inherent_impact",
+    "residual_likelihood",
+    "residual_impact",
+)
+
+
 def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    """Rows already checked by the register's rules: their clean values, written in bulk."""
     matrix = lookups.matrix
     categories = _ids_by_name(
         ThreatCategory, {r.values["category"] for r in rows if r.values["category"]}
     )
     feeds = _ids_by_name(ThreatFeed, {r.values["feed"] for r in rows if r.values["feed"]})
-    tags = _ids_by_name(Tag, {t for r in rows for t in r.values["tags"]})
+    cleans = [row.values["__clean__"] for row in rows]
+    tags = _ids_by_name(Tag, {t for clean in cleans for t in clean["tags"]})
     threat_rows = []
-    for row in rows:
+    for row, clean in zip(rows, cleans, strict=True):
         v = row.values
         threat_rows.append(
             _stamp(
                 {
-                    "title": v["title"],
-                    "description": v["description"],
-                    "category_id": categories.get(v["category"].casefold())
-                    if v["category"]
-                    else None,
-                    "source": v["source"],
-                    "feed_id": feeds.get(v["feed"].casefold()) if v["feed"] else None,
-                    "owner_id": v["owner_id"],
-                    "status": v["status"],
-                    "treatment": v["treatment"],
-                    "treatment_rationale": v["treatment_rationale"],
-                    "identified_on": v["identified_on"],
-                    "next_review_on": v["next_review_on"],
-                    "inherent_likelihood": v["inherent_likelihood"],
-                    "inherent_impact": v["inherent_impact"],
-                    "residual_likelihood": v["residual_likelihood"],
-                    "residual_impact": v["residual_impact"],
-                    "inherent_score": score(v["inherent_likelihood"], v["inherent_impact"], matrix),
-                    "residual_score": score(v["residual_likelihood"], v["residual_impact"], matrix),
+                    **{key: clean[key] for key in THREAT_FIELDS},
+                    "category_id": categories[v["category"].casefold()] if v["category"] else None,
+                    "feed_id": feeds[v["feed"].casefold()] if v["feed"] else None,
+                    "inherent_score": score(
+                        clean["inherent_likelihood"], clean["inherent_impact"], matrix
+                    ),
+                    "residual_score": score(
+                        clean["residual_likelihood"], clean["residual_impact"], matrix
+                    ),
                 }
             )
         )
@@ -412,17 +554,35 @@ def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
         threat_systems,
         [
             {"threat_id": threat_id, "system_id": system_id}
-            for threat_id, row in zip(ids, rows, strict=True)
-            for system_id in dict.fromkeys(row.values["system_ids"])
+            for threat_id, clean in zip(ids, cleans, strict=True)
+            for system_id in clean["system_ids"]
         ],
     )
     _insert(
         threat_tags,
         [
             {"threat_id": threat_id, "tag_id": tag_id}
-            for threat_id, row in zip(ids, rows, strict=True)
-            for tag_id in dict.fromkeys(tags[t.casefold()] for t in row.values["tags"])
+            for threat_id, clean in zip(ids, cleans, strict=True)
+            for tag_id in dict.fromkeys(tags[t.casefold()] for t in clean["tags"])
         ],
+    )
+    # The words the register's search looks in (app.threats.search), as reindex() stores them.
+    _insert(
+        ThreatSearchTerm,
+        [
+            {"term": term, "threat_id": threat_id}
+            for threat_id, t in zip(ids, threat_rows, strict=True)
+            for term in terms_of(t["title"], t["description"])
+        ],
+    )
+    _audit(
+        Threat,
+        ids,
+        [
+            {**t, "system_ids": clean["system_ids"], "tags": clean["tags"]}
+            for t, clean in zip(threat_rows, cleans, strict=True)
+        ],
+        "title",
     )
     return len(ids)
 
@@ -488,6 +648,15 @@ def check_countermeasures(rows: list[ParsedRow], lookups: Lookups) -> list[CellE
 def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
     values = [{k: v for k, v in row.values.items() if k != "threat_ids"} for row in rows]
     ids = _insert_returning_ids(Countermeasure, [_stamp(v) for v in values])
+    _audit(
+        Countermeasure,
+        ids,
+        [
+            {**v, "threat_ids": row.values["threat_ids"]}
+            for v, row in zip(values, rows, strict=True)
+        ],
+        "title",
+    )
     _insert(
         countermeasure_threats,
         [

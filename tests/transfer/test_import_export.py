@@ -16,6 +16,7 @@ from app.models import (
     System,
     Threat,
     ThreatScoreChange,
+    Treatment,
 )
 from app.models.user import Role
 from app.transfer.service import ImportRefusedError, export_text, import_file
@@ -24,7 +25,7 @@ from tests.api import factories as f
 THREAT_HEADER = (
     "Title,Description,Category,Source,Feed,Owner email,Status,Treatment,Treatment rationale,"
     "Identified on,Next review on,Inherent likelihood,Inherent impact,Residual likelihood,"
-    "Residual impact,Systems,Tags"
+    "Residual impact,Systems,Tags,Acceptance approver email,Acceptance expires on"
 )
 
 
@@ -33,7 +34,7 @@ def count(model) -> int:
 
 
 def threat_line(i: int, likelihood: str = "3") -> str:
-    return f"Threat {i},,Malware,Internal finding,,,Identified,,,2020-08-01,,{likelihood},4,2,2,,"
+    return f"Threat {i},,Malware,Internal finding,,,Identified,,,2020-08-01,,{likelihood},4,2,2,,,,"
 
 
 def test_three_bad_rows_among_10000_write_nothing_and_are_named(app):
@@ -62,7 +63,7 @@ def test_threat_import_writes_scores_history_systems_tags(users):
     data = (
         THREAT_HEADER + "\n"
         'Ransomware,"Locks, then asks",Malware,Audit,,security@test.example,Assessed,Mitigate,'
-        ",2020-07-10,2021-01-10,5,5,3,4,Billing; Wiki,crime; ops\n"
+        ",2020-07-10,2021-01-10,5,5,3,4,Billing; Wiki,crime; ops,,\n"
     ).encode()
     assert import_file("threats", data, users[Role.SECURITY].id) == 1
     db.session.commit()
@@ -123,9 +124,22 @@ def _fill_register(users):
     f.responsibility(ada, billing)
     f.responsibility(bob, wiki, since=date(2019, 1, 1), until=date(2020, 6, 30))
     t1 = f.threat(
-        "Ransomware", systems=[billing, wiki], tags=[f.tag("crime")], owner=users[Role.SECURITY]
+        "Ransomware",
+        systems=[billing, wiki],
+        tags=[f.tag("crime")],
+        owner=users[Role.SECURITY],
+        next_review_on=date(2021, 2, 1),
+        treatment=Treatment.ACCEPT,
+        treatment_rationale="Insured",
+        acceptance_approver=users[Role.MANAGER],
+        acceptance_expires_on=date(2021, 6, 30),
     )
-    t2 = f.threat("Phishing, again", residual=(1, 1), description='Say "hi"\nnew line')
+    t2 = f.threat(
+        "Phishing, again",
+        residual=(1, 1),
+        description='Say "hi"\nnew line',
+        next_review_on=date(2021, 3, 1),
+    )
     f.countermeasure("Backups", deployed_on=date(2020, 8, 1), threats=[t1, t2], evidence="=1+1")
     f.countermeasure("MFA")
     db.session.commit()
@@ -220,3 +234,98 @@ def test_cli_import_names_bad_lines_and_writes_nothing(runner, tmp_path):
     assert result.exit_code != 0
     assert "line 2, column “In production”" in result.output
     assert count(System) == 0
+
+
+# ---- the services' rules and the audit log ----------------------------------------------
+
+
+def _audit_rows(entity_type: str):
+    from app.models.audit import AuditEntry
+
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity_type == entity_type, AuditEntry.action == "import")
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def test_every_imported_record_has_an_audit_row_naming_the_importer(client_as, users):
+    data = (
+        THREAT_HEADER + "\n"
+        "Ransomware,Locks files,Malware,Internal finding,,,Identified,,,2020-07-10,,"
+        "5,5,3,4,,ops,,\n"
+        "Phishing,,Malware,Internal finding,,,Identified,,,2020-07-11,,4,4,2,2,,,,\n"
+    ).encode()
+    assert import_file("threats", data, users[Role.SECURITY].id) == 2
+    db.session.commit()
+    rows = _audit_rows("Threat")
+    threats = db.session.scalars(select(Threat).order_by(Threat.id)).all()
+    assert [r.entity_id for r in rows] == [str(t.id) for t in threats]
+    assert rows[0].new_values["title"] == "Ransomware" and rows[0].new_values["tags"] == ["ops"]
+    assert rows[0].new_values["residual_likelihood"] == 3 and rows[0].actor == "system"
+
+    systems = "Name,Description,Team,Criticality,In production,Retired on\nBilling,,,High,yes,\n"
+    browser = client_as(Role.MANAGER)
+    page = browser.post(
+        "/import/systems",
+        data={"file": (io.BytesIO(systems.encode()), "s.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    upload = page.split('name="upload" type="hidden" value="')[1].split('"')[0]
+    assert browser.post("/import/systems/confirm", data={"upload": upload}).status_code == 302
+    (entry,) = _audit_rows("System")
+    assert entry.actor == "manager@test.example" and entry.new_values["name"] == "Billing"
+
+
+def test_cli_import_is_audited_as_the_command(runner, tmp_path):
+    path = tmp_path / "staff.csv"
+    path.write_text("Name,Email,Team,Active,Left on\nAda,,SRE,yes,\nBob,,SRE,yes,\n")
+    result = runner.invoke(args=["import", "staff", str(path)])
+    assert result.exit_code == 0, result.output
+    assert [(e.summary, e.actor) for e in _audit_rows("StaffMember")] == [
+        ("Ada", "import staff.csv"),
+        ("Bob", "import staff.csv"),
+    ]
+
+
+def test_threat_rows_go_through_the_register_rules(users):
+    data = (
+        THREAT_HEADER + "\n"
+        # residual above inherent: the register refuses it
+        "Worse,,,Internal finding,,,Identified,,,2020-07-10,,2,2,5,5,,,,\n"
+        # identified in the future
+        "Later,,,Internal finding,,,Identified,,,2999-01-01,,2,2,1,1,,,,\n"
+        # accepted without approver nor expiry
+        "Taken,,,Internal finding,,,Identified,Accept,Insured,2020-07-10,,2,2,1,1,,,,\n"
+        # a bad cell is named once, not again by the rules
+        "Bad,,,Internal finding,,,Identified,,,2020-07-10,,9,2,1,1,,,,\n"
+        "Fine,,,Internal finding,,,Identified,,,2020-07-10,,2,2,1,1,,,,\n"
+    ).encode()
+    with pytest.raises(ImportRefusedError) as refused:
+        import_file("threats", data, None)
+    db.session.rollback()
+    assert [(e.line, e.column) for e in refused.value.errors] == [
+        (2, "Residual impact"),
+        (3, "Identified on"),
+        (4, "Acceptance approver email"),
+        (4, "Acceptance expires on"),
+        (5, "Inherent likelihood"),
+    ]
+    assert count(Threat) == 0 and _audit_rows("Threat") == []
+
+
+def test_imported_threats_are_found_by_the_register_search(users):
+    from app.threats.search import apply_search
+
+    data = (
+        THREAT_HEADER + "\n"
+        "Ransomware on backups,Encrypts the NAS,,Internal finding,,,Identified,,,2020-07-10,,"
+        "5,5,3,4,,,,\n"
+    ).encode()
+    import_file("threats", data, None)
+    db.session.commit()
+    found = db.session.scalars(apply_search(select(Threat), "encrypt nas")).all()
+    assert [t.title for t in found] == ["Ransomware on backups"]
+    assert found[0].next_review_on is not None  # the register's default review date
