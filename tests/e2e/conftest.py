@@ -74,3 +74,16 @@ def sign_in_browser(page, email: str, password: str) -> None:
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("input[type=submit]")
+
+
+def open_account_menu(page) -> None:
+    """Open the account dropdown once Bootstrap's script has loaded (a busy machine is slow)."""
+    page.wait_for_load_state("load")
+    sign_out = page.locator("[data-testid=sign-out]")
+    for _ in range(3):
+        page.click("[data-testid=account-menu]")
+        try:
+            sign_out.wait_for(state="visible", timeout=3_000)
+            return
+        except Exception:  # noqa: BLE001 - retried below, then the click fails loudly
+            page.wait_for_timeout(500)

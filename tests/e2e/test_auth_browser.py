@@ -4,7 +4,7 @@ import pytest
 
 from app.models.user import Role
 from tests.conftest import ROLE_EMAILS, TEST_PASSWORD
-from tests.e2e.conftest import sign_in_browser
+from tests.e2e.conftest import open_account_menu, sign_in_browser
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,7 @@ def test_sign_in_shows_the_roles_navigation_and_sign_out(page, users, role, sees
     page.wait_for_selector("[data-testid=role-badge]")
     assert page.inner_text("[data-testid=role-badge]") == role.value
     assert page.locator("[data-testid=admin-menu]").count() == (1 if sees_admin else 0)
-    page.click("[data-testid=account-menu]")
+    open_account_menu(page)
     page.click("[data-testid=sign-out]")
     page.wait_for_url("**/login")
     assert "You have been signed out." in page.content()
