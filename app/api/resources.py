@@ -42,6 +42,7 @@ from app.models.user import Role
 from app.risk import risk_matrix
 from app.security import readable, roles
 from app.threats import service as threats_service
+from app.threats.search import apply_search
 
 register = Blueprint(
     "api_register", __name__, url_prefix="", description="Threats, countermeasures, systems, staff"
@@ -109,7 +110,8 @@ def threats_query(args: dict):
     else:
         query = query.where(Threat.archived_at.is_(None))
     if args.get("q"):
-        query = query.where(*_words(Threat.title, args["q"]))
+        # The threat list page's word search (title and description), so both agree.
+        query = apply_search(query, args["q"])
     for key in ("status", "treatment", "source", "category_id", "feed_id"):
         if args.get(key) is not None:
             query = query.where(getattr(Threat, key) == args[key])

@@ -112,7 +112,12 @@ def sort_field(keys: list[str], default: str) -> fields.String:
 
 
 class ThreatArgs(PageArgs):
-    q = Text(metadata={"description": "Words in the title"})
+    q = Text(
+        metadata={
+            "description": "Words of the title or description: each word typed must start a "
+            "word of the threat (accents and case ignored), as on the threat list page"
+        }
+    )
     status = Choice(ThreatStatus)
     treatment = Choice(Treatment)
     source = Choice(ThreatSource)

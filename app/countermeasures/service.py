@@ -77,13 +77,32 @@ def _quarter(value, errors: dict) -> Quarter | None:
         return None
 
 
-def _not_future(value: date | None, field: str, errors: dict, what: str) -> None:
-    today = fiscal.today()
+class References:
+    """What the rules look up: today, users, threats.
+
+    This one reads the database as each rule needs it; the CSV import hands the rules one
+    loaded once for the whole file (``app.transfer.entities``), so the same rules run
+    without a query per row.
+    """
+
+    def __init__(self) -> None:
+        self.today = fiscal.today()
+
+    def user_exists(self, user_id: int) -> bool:
+        return db.session.get(User, user_id) is not None
+
+    def threats(self, ids: list[int]) -> dict:
+        """The threats with these ids (objects with ``id``, ``title`` and ``archived_at``)."""
+        return {t.id: t for t in db.session.scalars(select(Threat).where(Threat.id.in_(ids)))}
+
+
+def _not_future(value: date | None, field: str, errors: dict, what: str, today=None) -> None:
+    today = today or fiscal.today()
     if value is not None and value > today:
         errors[field] = f"The {what} cannot be in the future (today is {today.isoformat()})."
 
 
-def _user(user_id, field: str, errors: dict) -> int | None:
+def _user(user_id, field: str, errors: dict, refs: References | None = None) -> int | None:
     if user_id in (None, ""):
         return None
     try:
@@ -91,13 +110,18 @@ def _user(user_id, field: str, errors: dict) -> int | None:
     except (TypeError, ValueError):
         errors[field] = "Unknown user."
         return None
-    if db.session.get(User, user_id) is None:
+    if not (refs or References()).user_exists(user_id):
         errors[field] = "Unknown user."
         return None
     return user_id
 
 
-def _threats(threat_ids: Iterable, errors: dict, already_linked: Iterable[Threat] = ()) -> list:
+def _threats(
+    threat_ids: Iterable,
+    errors: dict,
+    already_linked: Iterable[Threat] = (),
+    refs: References | None = None,
+) -> list:
     ids: list[int] = []
     for raw in threat_ids or ():
         try:
@@ -109,7 +133,7 @@ def _threats(threat_ids: Iterable, errors: dict, already_linked: Iterable[Threat
             ids.append(value)
     if not ids:
         return []
-    found = {t.id: t for t in db.session.scalars(select(Threat).where(Threat.id.in_(ids)))}
+    found = (refs or References()).threats(ids)
     missing = [str(i) for i in ids if i not in found]
     if missing:
         errors["threat_ids"] = f"No threat numbered {', '.join(missing)}."
@@ -155,6 +179,97 @@ def _last_status_change_on(countermeasure: Countermeasure) -> date | None:
 # --- create and edit ------------------------------------------------------------------
 
 
+def _check_new(values: dict, refs: References, errors: dict) -> dict:
+    clean: dict = {
+        "title": _text(values.get("title"), "title", errors, required=True, max_length=TITLE_MAX),
+        "description": _text(values.get("description"), "description", errors),
+        "evidence": _text(values.get("evidence"), "evidence", errors),
+        "type": _enum(
+            CountermeasureType, values.get("type", CountermeasureType.PREVENTIVE), "type", errors
+        ),
+        "owner_id": _user(values.get("owner_id"), "owner_id", errors, refs),
+    }
+    status = _enum(
+        CountermeasureStatus, values.get("status", CountermeasureStatus.PLANNED), "status", errors
+    )
+    clean["status"] = status
+    quarter = _quarter(values.get("target_quarter"), errors)
+    clean["target_quarter_start"] = quarter.first_day if quarter else None
+    clean["threats"] = _threats(values.get("threat_ids") or (), errors, refs=refs)
+    clean["threat_ids"] = [t.id for t in clean["threats"]]
+    created_on = values.get("created_on") or refs.today
+    _not_future(created_on, "created_on", errors, "date", refs.today)
+    clean["created_on"] = created_on
+    deployed_on = values.get("deployed_on")
+    if status == CountermeasureStatus.DEPLOYED and deployed_on is None:
+        errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
+    elif deployed_on is not None and status in (
+        CountermeasureStatus.PLANNED,
+        CountermeasureStatus.IN_PROGRESS,
+    ):
+        errors["deployed_on"] = "Only a deployed (or retired) countermeasure has a deployment date."
+    _not_future(deployed_on, "deployed_on", errors, "deployment date", refs.today)
+    clean["deployed_on"] = deployed_on
+    return clean
+
+
+def check_new_countermeasure(values: dict, refs: References | None = None) -> dict:
+    """Every rule ``create_countermeasure`` applies, without writing: the clean values
+    (``threats`` and ``threat_ids``, ``target_quarter_start``) or InputError.
+
+    ``values`` has the keyword arguments of ``create_countermeasure``."""
+    errors: dict[str, str] = {}
+    clean = _check_new(values, refs or References(), errors)
+    if errors:
+        raise InputError(errors)
+    return clean
+
+
+def check_recorded_countermeasure(values: dict, refs: References | None = None) -> dict:
+    """A countermeasure recorded as it stands (the CSV import): the rules of
+    ``create_countermeasure`` and of the later steps it went through, retirement
+    (``retired_on``) and verification (``verified_on``, ``effectiveness``), as
+    ``change_status`` and ``verify_countermeasure`` apply them. Clean values or InputError.
+    """
+    refs = refs or References()
+    errors: dict[str, str] = {}
+    clean = _check_new(values, refs, errors)
+    status, deployed_on = clean["status"], clean["deployed_on"]
+    retired_on = values.get("retired_on")
+    if status == CountermeasureStatus.RETIRED and retired_on is None:
+        errors["retired_on"] = "A retired countermeasure needs its retirement date."
+    elif retired_on is not None and status != CountermeasureStatus.RETIRED:
+        errors["retired_on"] = "Only a retired countermeasure has a retirement date."
+    else:
+        _not_future(retired_on, "retired_on", errors, "retirement date", refs.today)
+        if "retired_on" not in errors and deployed_on and retired_on and retired_on < deployed_on:
+            errors["retired_on"] = "It cannot be retired before it was deployed."
+    clean["retired_on"] = retired_on
+    verified_on = values.get("verified_on")
+    effectiveness = _enum(
+        Effectiveness, values.get("effectiveness"), "effectiveness", errors, required=False
+    )
+    if verified_on is not None:
+        if deployed_on is None:
+            errors["verified_on"] = "Only a deployed countermeasure can be verified."
+        else:
+            _not_future(verified_on, "verified_on", errors, "verification date", refs.today)
+            if "verified_on" not in errors and verified_on < deployed_on:
+                errors["verified_on"] = (
+                    f"It was deployed on {deployed_on.isoformat()}; "
+                    "it cannot be verified before that."
+                )
+        if effectiveness is None and "effectiveness" not in errors:
+            errors["effectiveness"] = "Give the effectiveness the verification found."
+    elif effectiveness is not None:
+        errors["verified_on"] = "Give the date of the verification that found this effectiveness."
+    clean["verified_on"] = verified_on
+    clean["effectiveness"] = effectiveness
+    if errors:
+        raise InputError(errors)
+    return clean
+
+
 def create_countermeasure(
     *,
     title: str,
@@ -174,41 +289,35 @@ def create_countermeasure(
     Recording one that is already deployed needs its deployment date (not in the future);
     the threats' scores are then not touched (use ``deploy_countermeasure`` for that).
     """
-    errors: dict[str, str] = {}
-    title = _text(title, "title", errors, required=True, max_length=TITLE_MAX)
-    description = _text(description, "description", errors)
-    evidence = _text(evidence, "evidence", errors)
-    kind = _enum(CountermeasureType, type, "type", errors)
-    status = _enum(CountermeasureStatus, status, "status", errors)
-    owner_id = _user(owner_id, "owner_id", errors)
-    quarter = _quarter(target_quarter, errors)
-    threats = _threats(threat_ids, errors)
-    created_on = created_on or fiscal.today()
-    _not_future(created_on, "created_on", errors, "date")
-    if status == CountermeasureStatus.DEPLOYED and deployed_on is None:
-        errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
-    elif deployed_on is not None and status in (
-        CountermeasureStatus.PLANNED,
-        CountermeasureStatus.IN_PROGRESS,
-    ):
-        errors["deployed_on"] = "Only a deployed (or retired) countermeasure has a deployment date."
-    _not_future(deployed_on, "deployed_on", errors, "deployment date")
-    if errors:
-        raise InputError(errors)
-    countermeasure = Countermeasure(
-        title=title,
-        description=description,
-        type=kind,
-        owner_id=owner_id,
-        target_quarter_start=quarter.first_day if quarter else None,
-        evidence=evidence,
-        deployed_on=deployed_on,
+    clean = check_new_countermeasure(
+        {
+            "title": title,
+            "description": description,
+            "type": type,
+            "threat_ids": threat_ids,
+            "owner_id": owner_id,
+            "target_quarter": target_quarter,
+            "evidence": evidence,
+            "status": status,
+            "created_on": created_on,
+            "deployed_on": deployed_on,
+        }
     )
-    countermeasure.threats = threats
+    countermeasure = Countermeasure(
+        title=clean["title"],
+        description=clean["description"],
+        type=clean["type"],
+        owner_id=clean["owner_id"],
+        target_quarter_start=clean["target_quarter_start"],
+        evidence=clean["evidence"],
+        deployed_on=clean["deployed_on"],
+    )
+    countermeasure.threats = clean["threats"]
+    status = clean["status"]
     _record_status(
         countermeasure,
         status,
-        deployed_on if status == CountermeasureStatus.DEPLOYED else created_on,
+        clean["deployed_on"] if status == CountermeasureStatus.DEPLOYED else clean["created_on"],
         user_id,
     )
     db.session.add(countermeasure)
@@ -495,7 +604,10 @@ def set_targets(*, per_quarter, yearly_goal) -> None:
 
 __all__ = [
     "STATUS_ORDER",
+    "References",
     "change_status",
+    "check_new_countermeasure",
+    "check_recorded_countermeasure",
     "create_countermeasure",
     "deploy_countermeasure",
     "next_statuses",

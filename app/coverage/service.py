@@ -7,6 +7,7 @@ request here, so the API can call the same functions.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -80,17 +81,137 @@ def _clean_text(value: str | None, label: str, field: str, max_length: int, requ
     return text
 
 
+def _text(values: dict, field: str, label: str, max_length: int, errors: dict, required=True):
+    try:
+        return _clean_text(values.get(field), label, field, max_length, required)
+    except InputError as refused:
+        errors.update(refused.errors)
+        return None
+
+
+def _choice(cls: type[enum.Enum], value, default, field: str, errors: dict):
+    """An enum member from a member, its name or its value; ``default`` when empty."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, cls):
+        return value
+    text = str(value).strip()
+    for member in cls:
+        if text.lower() in (member.name.lower(), str(member.value).lower()):
+            return member
+    errors[field] = f"Choose one of: {', '.join(str(m.value) for m in cls)}."
+    return None
+
+
+# What the rules look up.
+
+
+@dataclass(frozen=True)
+class Existing:
+    """A record a new one would clash with: in the database, or, with ``line``, an earlier
+    row of the file being imported. ``since``/``until`` for a responsibility."""
+
+    line: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+    @property
+    def where(self) -> str:
+        return f" (line {self.line} of this file)" if self.line else ""
+
+
+def periods_overlap(since: date, until: date | None, other: Existing) -> bool:
+    """Whether [since, until] and the other period share a day (None: open-ended)."""
+    return (other.until is None or other.until >= since) and (until is None or other.since <= until)
+
+
+class References:
+    """What the coverage rules look up: today, systems by name, staff, users, responsibilities.
+
+    This one reads the database as each rule needs it; the CSV import hands the rules one
+    loaded once for the whole file that also knows the file's earlier rows
+    (``app.transfer.entities``), so the same rules run without a query per row.
+    """
+
+    def __init__(self) -> None:
+        self.today = _today()
+
+    def system_named(self, name: str, exclude_id: int | None = None) -> Existing | None:
+        query = select(System.id).where(func.lower(System.name) == func.lower(name))
+        if exclude_id is not None:
+            query = query.where(System.id != exclude_id)
+        return Existing() if db.session.scalar(query.limit(1)) is not None else None
+
+    def system_exists(self, system_id: int) -> bool:
+        return db.session.get(System, system_id) is not None
+
+    def staff_exists(self, staff_id: int) -> bool:
+        return db.session.get(StaffMember, staff_id) is not None
+
+    def user_exists(self, user_id: int) -> bool:
+        return db.session.get(User, user_id) is not None
+
+    def staff_linked_to(self, user_id: int, exclude_id: int | None = None) -> str | None:
+        """The name of the staff member already linked to that user account, if any."""
+        query = select(StaffMember.name).where(StaffMember.user_id == user_id)
+        if exclude_id is not None:
+            query = query.where(StaffMember.id != exclude_id)
+        return db.session.scalar(query.limit(1))
+
+    def responsibilities(
+        self,
+        staff_id: int,
+        system_id: int,
+        kind: ResponsibilityKind,
+        exclude_id: int | None = None,
+    ) -> list[Existing]:
+        query = select(Responsibility.since, Responsibility.until).where(
+            Responsibility.staff_member_id == staff_id,
+            Responsibility.system_id == system_id,
+            Responsibility.kind == kind,
+        )
+        if exclude_id is not None:
+            query = query.where(Responsibility.id != exclude_id)
+        return [
+            Existing(since=since, until=until)
+            for since, until in db.session.execute(query.order_by(Responsibility.since))
+        ]
+
+
 # Systems.
 
 
-def _check_system_name(name: str, exclude_id: int | None) -> str:
+def _check_system_name(name: str, exclude_id: int | None, refs: References | None = None) -> str:
     name = _clean_text(name, "a name", "name", NAME_MAX)
-    query = select(System.id).where(func.lower(System.name) == func.lower(name))
-    if exclude_id is not None:
-        query = query.where(System.id != exclude_id)
-    if db.session.scalar(query) is not None:
+    clash = (refs or References()).system_named(name, exclude_id)
+    if clash is not None:
+        if clash.line:
+            raise InputError({"name": f'A system named "{name}" is also on line {clash.line}.'})
         raise InputError({"name": f'A system named "{name}" already exists.'})
     return name
+
+
+def check_new_system(values: dict, refs: References | None = None) -> dict:
+    """Every rule ``create_system`` applies, without writing: the clean values or
+    InputError (a message per field). The CSV import calls it for each row."""
+    refs = refs or References()
+    errors: dict[str, str] = {}
+    clean: dict = {}
+    try:
+        clean["name"] = _check_system_name(values.get("name"), None, refs)
+    except InputError as refused:
+        errors.update(refused.errors)
+    clean["description"] = (values.get("description") or "").strip()
+    clean["team"] = _text(values, "team", "a team", TEAM_MAX, errors, required=False)
+    clean["criticality"] = _choice(
+        Criticality, values.get("criticality"), Criticality.MEDIUM, "criticality", errors
+    )
+    in_production = values.get("in_production")
+    clean["in_production"] = True if in_production is None else bool(in_production)
+    clean["retired_on"] = values.get("retired_on")
+    if errors:
+        raise InputError(errors)
+    return clean
 
 
 def create_system(
@@ -102,14 +223,17 @@ def create_system(
     in_production: bool = True,
     retired_on: date | None = None,
 ) -> System:
-    system = System(
-        name=_check_system_name(name, None),
-        description=(description or "").strip(),
-        team=_clean_text(team, "a team", "team", TEAM_MAX, required=False),
-        criticality=criticality,
-        in_production=in_production,
-        retired_on=retired_on,
+    clean = check_new_system(
+        {
+            "name": name,
+            "description": description,
+            "team": team,
+            "criticality": criticality,
+            "in_production": in_production,
+            "retired_on": retired_on,
+        }
     )
+    system = System(**clean)
     db.session.add(system)
     db.session.flush()
     return system
@@ -140,18 +264,45 @@ def update_system(
 # Staff members.
 
 
-def _check_user_link(user_id: int | None, staff_id: int | None) -> int | None:
+def _check_user_link(
+    user_id: int | None, staff_id: int | None, refs: References | None = None
+) -> int | None:
     if user_id is None:
         return None
-    if db.session.get(User, user_id) is None:
+    refs = refs or References()
+    if not refs.user_exists(user_id):
         raise InputError({"user_id": "That user account does not exist."})
-    query = select(StaffMember.name).where(StaffMember.user_id == user_id)
-    if staff_id is not None:
-        query = query.where(StaffMember.id != staff_id)
-    other = db.session.scalar(query)
+    other = refs.staff_linked_to(user_id, staff_id)
     if other is not None:
         raise InputError({"user_id": f"That user account is already linked to {other}."})
     return user_id
+
+
+def _active(active: bool, left_on: date | None, today: date) -> bool:
+    """Someone whose leaving date has passed is no longer active."""
+    return active if left_on is None else active and left_on >= today
+
+
+def check_new_staff_member(values: dict, refs: References | None = None) -> dict:
+    """Every rule ``create_staff_member`` applies, without writing: the clean values
+    (``active`` derived from the leaving date) or InputError. The CSV import calls it."""
+    refs = refs or References()
+    errors: dict[str, str] = {}
+    clean: dict = {
+        "name": _text(values, "name", "a name", NAME_MAX, errors),
+        "email": (values.get("email") or "").strip() or None,
+        "team": _text(values, "team", "a team", TEAM_MAX, errors, required=False),
+    }
+    active = True if values.get("active") is None else bool(values["active"])
+    clean["left_on"] = values.get("left_on")
+    clean["active"] = _active(active, clean["left_on"], refs.today)
+    try:
+        clean["user_id"] = _check_user_link(values.get("user_id"), None, refs)
+    except InputError as refused:
+        errors.update(refused.errors)
+    if errors:
+        raise InputError(errors)
+    return clean
 
 
 def create_staff_member(
@@ -163,14 +314,17 @@ def create_staff_member(
     left_on: date | None = None,
     user_id: int | None = None,
 ) -> StaffMember:
-    person = StaffMember(
-        name=_clean_text(name, "a name", "name", NAME_MAX),
-        email=(email or "").strip() or None,
-        team=_clean_text(team, "a team", "team", TEAM_MAX, required=False),
-        active=active if left_on is None else active and left_on >= _today(),
-        left_on=left_on,
-        user_id=_check_user_link(user_id, None),
+    clean = check_new_staff_member(
+        {
+            "name": name,
+            "email": email,
+            "team": team,
+            "active": active,
+            "left_on": left_on,
+            "user_id": user_id,
+        }
     )
+    person = StaffMember(**clean)
     db.session.add(person)
     db.session.flush()
     return person
@@ -214,7 +368,7 @@ def update_staff_member(
     person.email = (email or "").strip() or None
     person.team = team
     person.left_on = left_on
-    person.active = active if left_on is None else active and left_on >= _today()
+    person.active = _active(active, left_on, _today())
     person.user_id = user_id
     db.session.flush()
     return person
@@ -269,26 +423,50 @@ def _check_overlap(
     since: date,
     until: date | None,
     exclude_id: int | None,
+    refs: References | None = None,
 ) -> None:
-    query = select(Responsibility).where(
-        Responsibility.staff_member_id == staff_id,
-        Responsibility.system_id == system_id,
-        Responsibility.kind == kind,
-        or_(Responsibility.until.is_(None), Responsibility.until >= since),
+    refs = refs or References()
+    for clash in refs.responsibilities(staff_id, system_id, kind, exclude_id):
+        if periods_overlap(since, until, clash):
+            end = clash.until.isoformat() if clash.until else "today, open-ended"
+            raise InputError(
+                {
+                    "since": f"This person already has a {kind.value} responsibility for this "
+                    f"system from {clash.since.isoformat()} to {end}{clash.where}; "
+                    "change that one instead."
+                }
+            )
+
+
+def check_new_responsibility(values: dict, refs: References | None = None) -> dict:
+    """Every rule ``add_responsibility`` applies (the overlap check included), without
+    writing: the clean values or InputError. The CSV import calls it for each row."""
+    refs = refs or References()
+    errors: dict[str, str] = {}
+    staff_id, system_id = values.get("staff_member_id"), values.get("system_id")
+    if not staff_id or not refs.staff_exists(staff_id):
+        errors["staff_member_id"] = "Choose a staff member."
+    if not system_id or not refs.system_exists(system_id):
+        errors["system_id"] = "Choose a system."
+    kind = _choice(
+        ResponsibilityKind, values.get("kind"), ResponsibilityKind.PRIMARY, "kind", errors
     )
-    if until is not None:
-        query = query.where(Responsibility.since <= until)
-    if exclude_id is not None:
-        query = query.where(Responsibility.id != exclude_id)
-    clash = db.session.scalars(query.limit(1)).first()
-    if clash is not None:
-        end = clash.until.isoformat() if clash.until else "today, open-ended"
-        raise InputError(
-            {
-                "since": f"This person already has a {kind.value} responsibility for this "
-                f"system from {clash.since.isoformat()} to {end}; change that one instead."
-            }
-        )
+    since, until = values.get("since"), values.get("until")
+    try:
+        _check_dates(since, until)
+        if not errors:
+            _check_overlap(staff_id, system_id, kind, since, until, None, refs)
+    except InputError as refused:
+        errors.update(refused.errors)
+    if errors:
+        raise InputError(errors)
+    return {
+        "staff_member_id": staff_id,
+        "system_id": system_id,
+        "kind": kind,
+        "since": since,
+        "until": until,
+    }
 
 
 def add_responsibility(
@@ -299,16 +477,21 @@ def add_responsibility(
     since: date | None,
     until: date | None = None,
 ) -> Responsibility:
-    person = db.session.get(StaffMember, staff_member_id) if staff_member_id else None
-    if person is None:
-        raise InputError({"staff_member_id": "Choose a staff member."})
-    system = db.session.get(System, system_id) if system_id else None
-    if system is None:
-        raise InputError({"system_id": "Choose a system."})
-    _check_dates(since, until)
-    _check_overlap(person.id, system.id, kind, since, until, None)
+    clean = check_new_responsibility(
+        {
+            "staff_member_id": staff_member_id,
+            "system_id": system_id,
+            "kind": kind,
+            "since": since,
+            "until": until,
+        }
+    )
     responsibility = Responsibility(
-        staff_member=person, system=system, kind=kind, since=since, until=until
+        staff_member=db.session.get(StaffMember, clean["staff_member_id"]),
+        system=db.session.get(System, clean["system_id"]),
+        kind=clean["kind"],
+        since=clean["since"],
+        until=clean["until"],
     )
     db.session.add(responsibility)
     db.session.flush()

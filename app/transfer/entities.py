@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, select
 
 from app import fiscal
 from app.api import resources
 from app.api import schemas as api_schemas
+from app.countermeasures import service as countermeasure_rules
+from app.coverage import service as coverage_rules
 from app.domain.scoring import score
 from app.extensions import db
 from app.models import (
@@ -205,6 +207,17 @@ def _email(user) -> str:
     return user.email if user else ""
 
 
+def _rule_errors(row: ParsedRow, refused: InputError, columns: dict) -> list[CellError]:
+    """The messages of a register rule, each on the column its field comes from (``columns``:
+    field -> (row key, header)); a rule about a cell that could not be read is not repeated."""
+    errors = []
+    for name, message in refused.errors.items():
+        key, header = columns.get(name, (None, ""))
+        if key is None or key in row.values:
+            errors.append(CellError(row.line, header, message))
+    return errors
+
+
 @dataclass
 class EntityFormat:
     name: str
@@ -269,24 +282,113 @@ SYSTEM_COLUMNS = [
 ]
 
 
-def check_systems(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
-    errors, seen = [], {}
-    existing = lookups.systems()
+class CoverageReferences(coverage_rules.References):
+    """The coverage rules' look-ups, loaded once for the file; they also see the file's
+    earlier rows, so a name used twice or two overlapping periods in one file are refused
+    like a clash with the register."""
+
+    def __init__(self, lookups: Lookups) -> None:
+        super().__init__()
+        self._lookups = lookups
+        self._names = {name: coverage_rules.Existing() for name in lookups.systems()}
+        self._links: dict[int, str] | None = None
+        self._id_sets: dict[str, set[int]] = {}
+        self._periods: dict[tuple, list] | None = None
+
+    def system_named(self, name, exclude_id=None):
+        return self._names.get(name.casefold())
+
+    def remember_system(self, name: str, line: int) -> None:
+        self._names.setdefault(name.casefold(), coverage_rules.Existing(line=line))
+
+    def _ids(self, key: str, found) -> set[int]:
+        if key not in self._id_sets:
+            values = found.values()
+            self._id_sets[key] = (
+                {i for ids in values for i in ids} if key == "staff" else set(values)
+            )
+        return self._id_sets[key]
+
+    def system_exists(self, system_id) -> bool:
+        return system_id in self._ids("systems", self._lookups.systems())
+
+    def staff_exists(self, staff_id) -> bool:
+        return staff_id in self._ids("staff", self._lookups.staff())
+
+    def user_exists(self, user_id) -> bool:
+        return user_id in self._ids("users", self._lookups.users())
+
+    def staff_linked_to(self, user_id, exclude_id=None):
+        if self._links is None:
+            query = select(StaffMember.user_id, StaffMember.name)
+            self._links = dict(db.session.execute(query.where(StaffMember.user_id.is_not(None))))
+        return self._links.get(user_id)
+
+    def responsibilities(self, staff_id, system_id, kind, exclude_id=None):
+        if self._periods is None:
+            self._periods = defaultdict(list)
+            query = select(
+                Responsibility.staff_member_id,
+                Responsibility.system_id,
+                Responsibility.kind,
+                Responsibility.since,
+                Responsibility.until,
+            )
+            for person, system, k, since, until in db.session.execute(query):
+                self._periods[(person, system, k)].append(
+                    coverage_rules.Existing(since=since, until=until)
+                )
+        return self._periods.get((staff_id, system_id, kind), [])
+
+    def remember_responsibility(self, clean: dict, line: int) -> None:
+        self.responsibilities(0, 0, clean["kind"])  # loaded before the first row is added
+        key = (clean["staff_member_id"], clean["system_id"], clean["kind"])
+        self._periods[key].append(
+            coverage_rules.Existing(line=line, since=clean["since"], until=clean["until"])
+        )
+
+
+def _check_rows(rows, rule, refs, columns, values=lambda v: v, remember=None):
+    """Each row through a register rule (``check_new_*``): its clean values are kept on
+    the row for the writer; ``remember(row, clean)`` lets later rows see earlier ones."""
+    errors = []
     for row in rows:
-        name = row.values.get("name")
-        if not name:
-            continue
-        key = name.casefold()
-        if key in existing:
-            errors.append(CellError(row.line, "Name", f"A system named “{name}” already exists."))
-        elif key in seen:
-            errors.append(CellError(row.line, "Name", f"“{name}” is also on line {seen[key]}."))
-        seen.setdefault(key, row.line)
+        clean = None
+        try:
+            clean = row.values["__clean__"] = rule(values(row.values), refs)
+        except InputError as refused:
+            errors += _rule_errors(row, refused, columns)
+        if remember is not None:
+            remember(row, clean)
     return errors
 
 
+SYSTEM_FIELD_COLUMNS = {
+    "name": ("name", "Name"),
+    "description": ("description", "Description"),
+    "team": ("team", "Team"),
+    "criticality": ("criticality", "Criticality"),
+    "in_production": ("in_production", "In production"),
+    "retired_on": ("retired_on", "Retired on"),
+}
+
+
+def check_systems(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """``check_new_system`` for each row; a name is refused if the register or an earlier
+    line of the file has it."""
+    refs = CoverageReferences(lookups)
+
+    def remember(row, clean):
+        if row.values.get("name"):
+            refs.remember_system(row.values["name"], row.line)
+
+    return _check_rows(
+        rows, coverage_rules.check_new_system, refs, SYSTEM_FIELD_COLUMNS, remember=remember
+    )
+
+
 def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [_stamp(row.values) for row in rows]
+    values = [_stamp(row.values["__clean__"]) for row in rows]
     _audit(System, _insert_returning_ids(System, values), values, "name")
     return len(rows)
 
@@ -302,8 +404,23 @@ STAFF_COLUMNS = [
 ]
 
 
+STAFF_FIELD_COLUMNS = {
+    "name": ("name", "Name"),
+    "email": ("email", "Email"),
+    "team": ("team", "Team"),
+    "active": ("active", "Active"),
+    "left_on": ("left_on", "Left on"),
+}
+
+
+def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """``check_new_staff_member`` for each row (``active`` follows the leaving date)."""
+    refs = CoverageReferences(lookups)
+    return _check_rows(rows, coverage_rules.check_new_staff_member, refs, STAFF_FIELD_COLUMNS)
+
+
 def write_staff(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [_stamp(row.values) for row in rows]
+    values = [_stamp(row.values["__clean__"]) for row in rows]
     _audit(StaffMember, _insert_returning_ids(StaffMember, values), values, "name")
     return len(rows)
 
@@ -324,18 +441,35 @@ RESPONSIBILITY_COLUMNS = [
 ]
 
 
+RESPONSIBILITY_FIELD_COLUMNS = {
+    "staff_member_id": ("staff_member_id", "Staff member"),
+    "system_id": ("system_id", "System"),
+    "kind": ("kind", "Kind"),
+    "since": ("since", "Since"),
+    "until": ("until", "Until"),
+}
+
+
 def check_responsibilities(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
-    return [
-        CellError(row.line, "Until", "Must not be before “Since”.")
-        for row in rows
-        if row.values.get("since")
-        and row.values.get("until")
-        and row.values["until"] < row.values["since"]
-    ]
+    """``check_new_responsibility`` for each row: the overlap check sees the register and
+    the file's earlier rows."""
+    refs = CoverageReferences(lookups)
+
+    def remember(row, clean):
+        if clean is not None:
+            refs.remember_responsibility(clean, row.line)
+
+    return _check_rows(
+        rows,
+        coverage_rules.check_new_responsibility,
+        refs,
+        RESPONSIBILITY_FIELD_COLUMNS,
+        remember=remember,
+    )
 
 
 def write_responsibilities(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [_stamp(row.values) for row in rows]
+    values = [_stamp(row.values["__clean__"]) for row in rows]
     _audit(Responsibility, _insert_returning_ids(Responsibility, values), values, "since")
     return len(rows)
 
@@ -455,10 +589,7 @@ def check_threats(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
         try:
             v["__clean__"] = check_new_threat(_threat_values(v, lookups), refs)
         except InputError as refused:
-            for field, message in refused.errors.items():
-                key, header = THREAT_FIELD_COLUMNS.get(field, (None, ""))
-                if key is None or key in v:
-                    errors.append(CellError(row.line, header, message))
+            errors += _rule_errors(row, refused, THREAT_FIELD_COLUMNS)
     return errors
 
 
@@ -627,42 +758,102 @@ COUNTERMEASURE_COLUMNS = [
 ]
 
 
+class ThreatRef(NamedTuple):
+    id: int
+    title: str
+    archived_at: Any
+
+
+class CountermeasureReferences(countermeasure_rules.References):
+    """The countermeasure rules' look-ups (users, threats), loaded once for the file."""
+
+    def __init__(self, lookups: Lookups) -> None:
+        super().__init__()
+        self._lookups = lookups
+        self._users = set(lookups.users().values())
+        self._threat_ids = {i for ids in lookups.threats().values() for i in ids}
+        archived = select(Threat.id, Threat.title, Threat.archived_at)
+        self._archived = {
+            row.id: ThreatRef(*row)
+            for row in db.session.execute(archived.where(Threat.archived_at.is_not(None)))
+        }
+
+    def user_exists(self, user_id) -> bool:
+        return user_id in self._users
+
+    def threats(self, ids):
+        return {
+            i: self._archived.get(i) or ThreatRef(i, "", None) for i in ids if i in self._threat_ids
+        }
+
+
+COUNTERMEASURE_FIELD_COLUMNS = {
+    "title": ("title", "Title"),
+    "description": ("description", "Description"),
+    "type": ("type", "Type"),
+    "status": ("status", "Status"),
+    "owner_id": ("owner_id", "Owner email"),
+    "target_quarter": ("target_quarter_start", "Target quarter"),
+    "deployed_on": ("deployed_on", "Deployed on"),
+    "retired_on": ("retired_on", "Retired on"),
+    "evidence": ("evidence", "Evidence"),
+    "verified_on": ("verified_on", "Verified on"),
+    "effectiveness": ("effectiveness", "Effectiveness"),
+    "threat_ids": ("threat_ids", "Threats"),
+}
+
+
+def _countermeasure_values(v: dict) -> dict:
+    """A row as the countermeasure rules take it (the quarter as a quarter, not its day)."""
+    values = {k: v[k] for k in COUNTERMEASURE_FIELD_COLUMNS if k in v}
+    if v.get("target_quarter_start"):
+        values["target_quarter"] = fiscal.quarter_starting(v["target_quarter_start"])
+    return values
+
+
 def check_countermeasures(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
-    errors = []
-    for row in rows:
-        v = row.values
-        status = v.get("status")
-        if status in (CountermeasureStatus.DEPLOYED, CountermeasureStatus.RETIRED) and not v.get(
-            "deployed_on"
-        ):
-            errors.append(
-                CellError(row.line, "Deployed on", f"Required when the status is {status.label}.")
-            )
-        if status == CountermeasureStatus.RETIRED and not v.get("retired_on"):
-            errors.append(CellError(row.line, "Retired on", "Required when the status is Retired."))
-        if v.get("deployed_on") and v.get("retired_on") and v["retired_on"] < v["deployed_on"]:
-            errors.append(CellError(row.line, "Retired on", "Must not be before “Deployed on”."))
-    return errors
+    """``check_recorded_countermeasure`` for each row: the rules of creating one, and of
+    the retirement and verification the row records."""
+    return _check_rows(
+        rows,
+        countermeasure_rules.check_recorded_countermeasure,
+        CountermeasureReferences(lookups),
+        COUNTERMEASURE_FIELD_COLUMNS,
+        values=_countermeasure_values,
+    )
+
+
+COUNTERMEASURE_FIELDS = (
+    "title",
+    "description",
+    "type",
+    "status",
+    "owner_id",
+    "target_quarter_start",
+    "deployed_on",
+    "retired_on",
+    "evidence",
+    "verified_on",
+    "effectiveness",
+)
 
 
 def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [{k: v for k, v in row.values.items() if k != "threat_ids"} for row in rows]
+    cleans = [row.values["__clean__"] for row in rows]
+    values = [{k: clean[k] for k in COUNTERMEASURE_FIELDS} for clean in cleans]
     ids = _insert_returning_ids(Countermeasure, [_stamp(v) for v in values])
     _audit(
         Countermeasure,
         ids,
-        [
-            {**v, "threat_ids": row.values["threat_ids"]}
-            for v, row in zip(values, rows, strict=True)
-        ],
+        [{**v, "threat_ids": clean["threat_ids"]} for v, clean in zip(values, cleans, strict=True)],
         "title",
     )
     _insert(
         countermeasure_threats,
         [
             {"countermeasure_id": cm_id, "threat_id": threat_id}
-            for cm_id, row in zip(ids, rows, strict=True)
-            for threat_id in dict.fromkeys(row.values["threat_ids"])
+            for cm_id, clean in zip(ids, cleans, strict=True)
+            for threat_id in clean["threat_ids"]
         ],
     )
     _insert(
@@ -671,10 +862,10 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
             {
                 "countermeasure_id": cm_id,
                 "status": v["status"],
-                "changed_on": v["retired_on"] or v["deployed_on"] or fiscal.today(),
+                "changed_on": v["retired_on"] or v["deployed_on"] or clean["created_on"],
                 "user_id": user_id,
             }
-            for cm_id, v in zip(ids, values, strict=True)
+            for cm_id, v, clean in zip(ids, values, cleans, strict=True)
         ],
     )
     return len(ids)
@@ -711,6 +902,7 @@ FORMATS: dict[str, EntityFormat] = {
             resources.staff_query,
             (),
             write_staff,
+            check_staff,
         ),
         EntityFormat(
             "responsibilities",

@@ -15,13 +15,14 @@ from app.models import (
     Threat,
 )
 from app.risk import rescore_threat
+from app.threats.search import reindex
 
 
 def threat(title="Phishing", *, on=date(2020, 8, 1), inherent=(4, 4), residual=(3, 3), **kw):
     t = Threat(title=title, identified_on=on, **kw)
     db.session.add(t)
     rescore_threat(t, inherent=inherent, residual=residual, changed_on=on, author_id=None)
-    db.session.flush()
+    reindex(t)  # the words the list page and the API search in
     return t
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from app.extensions import db
 from app.models import KeyResult, KeyResultStatus, Objective, Rating
+from app.models.user import Role
 from app.risk import rescore_threat
 from bench.harness import count_queries
 from tests.api import factories as f
@@ -159,3 +161,27 @@ def test_list_queries_do_not_grow_with_rows(app, api_get):
     add(10)
     after = [_queries(app, api_get, u) for u in urls]
     assert before == after
+
+
+def test_threat_word_search_is_the_list_page_search(api_get, client_as):
+    f.threat("Loss of the EU data center", description="Fire at the São Paulo site")
+    f.threat("DDoS on edge caching", description="Floods against caches")
+    f.threat("Laptop theft", description="Stolen in a café")
+    db.session.commit()
+    page = client_as(Role.VIEWER)
+    expected = {
+        "cach": ["DDoS on edge caching"],  # a word's start, not its middle
+        "FIRE loss": ["Loss of the EU data center"],  # every word, description included
+        "sao": ["Loss of the EU data center"],  # accents and case folded
+        "cafe theft": ["Laptop theft"],
+        "fire caches": [],
+        "ache": [],
+        "%": [],  # punctuation only: nothing, like the page
+        "' OR 1=1 --": [],
+    }
+    for q, titles in expected.items():
+        api = [t["title"] for t in api_get("/api/v1/threats", query_string={"q": q}).json["items"]]
+        html = page.get("/threats", query_string={"q": q}).text
+        shown = re.findall(r'href="/threats/\d+">([^<]+)</a>', html)
+        assert sorted(api) == titles, q
+        assert sorted(shown) == sorted(api), q

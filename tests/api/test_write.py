@@ -112,7 +112,10 @@ def test_responsibility_dates_are_checked_by_the_service(api):
     )
     assert bad.status_code == 422 and "start date" in bad.json["errors"]["until"]
     nobody = manager.post("/api/v1/responsibilities", json={"system_id": billing.id})
-    assert nobody.json["errors"] == {"staff_member_id": "Choose a staff member."}
+    assert nobody.json["errors"] == {  # every refused field at once
+        "staff_member_id": "Choose a staff member.",
+        "since": "Enter the date the responsibility starts.",
+    }
     assert count(Responsibility) == 0
     good = manager.post(
         "/api/v1/responsibilities",
