@@ -7,7 +7,9 @@ query (counts and maxima read from indexes) that changes whenever a threat or a 
 change is added or removed and whenever a threat is edited (``updated_at``). So the first
 call after any change to the register recomputes, later calls reuse the answer.
 
-Cached values must be immutable (tuples, frozen dataclasses): every caller shares them.
+``coverage_cached`` does the same for the coverage figures (systems, staff members and
+responsibilities). Cached values are shared by every caller: they must be immutable
+(tuples, frozen dataclasses) or treated as read-only.
 Writers that change threats or score changes without going through the ORM and without
 adding a row (none do today) must call ``clear()``.
 """
@@ -49,26 +51,51 @@ def register_fingerprint() -> tuple:
     )
 
 
-def register_cached(compute: Callable[..., T]) -> Callable[..., T]:
-    """Decorator: remember ``compute(*args)`` until the register changes (hashable args)."""
-    name = f"{compute.__module__}.{compute.__qualname__}"
+def coverage_fingerprint() -> tuple:
+    """What identifies the systems, staff and responsibilities the coverage figures read."""
+    from app.models.systems import Responsibility, StaffMember, System
 
-    @functools.wraps(compute)
-    def wrapper(*args):
-        key = (name, args, str(db.engine.url), register_fingerprint())
-        with _lock:
-            if key in _entries:
-                _entries.move_to_end(key)
-                return _entries[key]
-        value = compute(*args)
-        with _lock:
-            _entries[key] = value
-            while len(_entries) > MAX_ENTRIES:
-                _entries.popitem(last=False)
-        return value
+    parts = []
+    for model in (System, StaffMember, Responsibility):
+        parts += [
+            select(func.count(model.id)).scalar_subquery(),
+            select(func.max(model.id)).scalar_subquery(),
+            select(func.max(model.updated_at)).scalar_subquery(),
+        ]
+    return tuple(db.session.execute(select(*parts)).one())
 
-    wrapper.uncached = compute
-    return wrapper
+
+def cached_on(fingerprint: Callable[[], tuple]):
+    """Decorator factory: remember ``compute(*args)`` (hashable args) until ``fingerprint()``
+    changes."""
+
+    def decorate(compute: Callable[..., T]) -> Callable[..., T]:
+        name = f"{compute.__module__}.{compute.__qualname__}"
+
+        @functools.wraps(compute)
+        def wrapper(*args):
+            key = (name, args, str(db.engine.url), fingerprint())
+            with _lock:
+                if key in _entries:
+                    _entries.move_to_end(key)
+                    return _entries[key]
+            value = compute(*args)
+            with _lock:
+                _entries[key] = value
+                while len(_entries) > MAX_ENTRIES:
+                    _entries.popitem(last=False)
+            return value
+
+        wrapper.uncached = compute
+        return wrapper
+
+    return decorate
+
+
+#: Remember a figure of the threat register until a threat or score change changes.
+register_cached = cached_on(register_fingerprint)
+#: Remember a coverage figure until a system, staff member or responsibility changes.
+coverage_cached = cached_on(coverage_fingerprint)
 
 
 def clear() -> None:
