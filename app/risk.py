@@ -160,16 +160,19 @@ def in_register_on(as_of: date):
     )
 
 
-def scores_as_of_query(as_of: date, include_closed: bool = False):
+def scores_as_of_query(as_of: date, include_closed: bool = False, from_changes: bool = False):
     """SELECT of every threat in the register on ``as_of`` with its scores on that date,
     and the score-change table it reads them from (for ordering and filtering).
 
     A threat counts if it was identified by then, not archived by then, and had been
     scored; its scores are those of the change in force that day
     (``changed_on <= as_of < superseded_on``: the last change on or before the date, the
-    latest entry of a day winning). The threat is joined by primary key from each change
-    (``+ 0`` keeps the planner from driving the join from the threats), so a ranking can
-    walk an index in score order and stop early.
+    latest entry of a day winning).
+
+    ``from_changes``: join each change's threat by primary key and never the other way
+    (``+ 0`` keeps the planner from driving the join from the threats), for queries that
+    read an index of score changes (in score order, one heat-map cell) and stop early.
+    Leave it off when the threats are already narrowed down (by id, say).
     """
     changes = ThreatScoreChange.__table__.alias("in_force")
     query = (
@@ -185,7 +188,9 @@ def scores_as_of_query(as_of: date, include_closed: bool = False):
             Threat.identified_on,
         )
         .select_from(changes)
-        .join(Threat, Threat.id == changes.c.threat_id + 0)
+        .join(
+            Threat, Threat.id == (changes.c.threat_id + 0 if from_changes else changes.c.threat_id)
+        )
         .where(*in_force_on(as_of, changes), *in_register_on(as_of))
     )
     if not include_closed:
@@ -206,7 +211,7 @@ def top_threats_as_of(as_of: date, n: int) -> list[ScoredThreat]:
 
 @register_cached
 def _top_threats_as_of(as_of: date, n: int) -> tuple[ScoredThreat, ...]:
-    query, changes = scores_as_of_query(as_of)
+    query, changes = scores_as_of_query(as_of, from_changes=True)
     query = query.order_by(
         changes.c.residual_score.desc(),
         changes.c.inherent_score.desc(),

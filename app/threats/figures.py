@@ -137,7 +137,7 @@ def cell_threat_ids(as_of: date, kind: str, likelihood: int, impact: int):
     each threat by primary key, so a cell link costs what the cell holds, not the register.
     """
     _axes(kind)
-    query, changes = scores_as_of_query(as_of)
+    query, changes = scores_as_of_query(as_of, from_changes=True)
     column_l = changes.c[f"{kind}_likelihood"]
     column_i = changes.c[f"{kind}_impact"]
     return query.with_only_columns(changes.c.threat_id).where(
