@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 
 from app.domain.scoring import (
     DEFAULT_MATRIX,
@@ -22,6 +23,7 @@ from app.domain.scoring import (
     score,
 )
 from app.extensions import db
+from app.figure_cache import register_cached
 from app.models.setting import get_setting
 from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
 
@@ -77,12 +79,49 @@ def rescore_threat(
         countermeasure_id=countermeasure_id,
         note=note,
     )
-    # The change in force until now ends where this one starts (the as-of queries read it).
+    # Keep the validity intervals the as-of queries read (changed_on <= d < superseded_on).
+    # The new change is the latest entry of its day: the change in force on that day ends
+    # there, and the new one lasts until the first change dated after it, if any (the
+    # services only record changes in date order, but the history stays right either way).
+    later = [c.changed_on for c in threat.score_changes if c.changed_on > changed_on]
     for previous in threat.score_changes:
-        if previous.superseded_on is None:
+        if previous.changed_on <= changed_on and (
+            previous.superseded_on is None or previous.superseded_on > changed_on
+        ):
             previous.superseded_on = changed_on
+    change.superseded_on = min(later, default=None)
     threat.score_changes.append(change)
     return change
+
+
+def resync_superseded(threat_ids: Iterable[int] | None = None) -> None:
+    """Recompute ``superseded_on`` from the history (all threats, or these).
+
+    For writers that insert score changes in bulk: each change is superseded on the date
+    of the next one (by date, then by entry order on the same day), the last never.
+    """
+    t = ThreatScoreChange.__table__
+    following = t.alias("following")
+    next_date = (
+        select(func.min(following.c.changed_on))
+        .where(
+            following.c.threat_id == t.c.threat_id,
+            or_(
+                following.c.changed_on > t.c.changed_on,
+                and_(following.c.changed_on == t.c.changed_on, following.c.id > t.c.id),
+            ),
+        )
+        .scalar_subquery()
+    )
+    if threat_ids is None:
+        db.session.execute(update(t).values(superseded_on=next_date))
+        return
+    ids = sorted(set(threat_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        db.session.execute(
+            update(t).where(t.c.threat_id.in_(chunk)).values(superseded_on=next_date)
+        )
 
 
 @dataclass(frozen=True)
@@ -103,66 +142,81 @@ class ScoredThreat:
         return level_for(self.residual_score, matrix or risk_matrix())
 
 
-def scores_as_of_query(as_of: date, include_closed: bool = False):
-    """SELECT of every threat in the register on ``as_of`` with its scores on that date.
+def in_force_on(as_of: date, changes=None):
+    """WHERE clauses: this score change was the one in force on ``as_of``."""
+    c = ThreatScoreChange.__table__.c if changes is None else changes.c
+    return (
+        c.changed_on <= as_of,
+        or_(c.superseded_on.is_(None), c.superseded_on > as_of),
+    )
+
+
+def in_register_on(as_of: date):
+    """WHERE clauses: the threat was on the register on ``as_of`` (archived later, if at all)."""
+    day_after = datetime.combine(as_of + timedelta(days=1), time(), UTC)
+    return (
+        Threat.identified_on <= as_of,
+        or_(Threat.archived_at.is_(None), Threat.archived_at >= day_after),
+    )
+
+
+def scores_as_of_query(as_of: date, include_closed: bool = False, from_changes: bool = False):
+    """SELECT of every threat in the register on ``as_of`` with its scores on that date,
+    and the score-change table it reads them from (for ordering and filtering).
 
     A threat counts if it was identified by then, not archived by then, and had been
-    scored; its scores are the last change on or before the date (ties: latest entry).
+    scored; its scores are those of the change in force that day
+    (``changed_on <= as_of < superseded_on``: the last change on or before the date, the
+    latest entry of a day winning).
+
+    ``from_changes``: join each change's threat by primary key and never the other way
+    (``+ 0`` keeps the planner from driving the join from the threats), for queries that
+    read an index of score changes (in score order, one heat-map cell) and stop early.
+    Leave it off when the threats are already narrowed down (by id, say).
     """
-    ranked = (
-        select(
-            ThreatScoreChange.threat_id,
-            ThreatScoreChange.inherent_likelihood,
-            ThreatScoreChange.inherent_impact,
-            ThreatScoreChange.residual_likelihood,
-            ThreatScoreChange.residual_impact,
-            ThreatScoreChange.inherent_score,
-            ThreatScoreChange.residual_score,
-            func.row_number()
-            .over(
-                partition_by=ThreatScoreChange.threat_id,
-                order_by=(ThreatScoreChange.changed_on.desc(), ThreatScoreChange.id.desc()),
-            )
-            .label("rn"),
-        )
-        .where(ThreatScoreChange.changed_on <= as_of)
-        .subquery()
-    )
+    changes = ThreatScoreChange.__table__.alias("in_force")
     query = (
         select(
             Threat.id,
             Threat.title,
-            ranked.c.inherent_likelihood,
-            ranked.c.inherent_impact,
-            ranked.c.residual_likelihood,
-            ranked.c.residual_impact,
-            ranked.c.inherent_score,
-            ranked.c.residual_score,
+            changes.c.inherent_likelihood,
+            changes.c.inherent_impact,
+            changes.c.residual_likelihood,
+            changes.c.residual_impact,
+            changes.c.inherent_score,
+            changes.c.residual_score,
             Threat.identified_on,
         )
-        .join(ranked, and_(ranked.c.threat_id == Threat.id, ranked.c.rn == 1))
-        .where(
-            Threat.identified_on <= as_of,
-            or_(Threat.archived_at.is_(None), func.date(Threat.archived_at) > as_of),
+        .select_from(changes)
+        .join(
+            Threat, Threat.id == (changes.c.threat_id + 0 if from_changes else changes.c.threat_id)
         )
+        .where(*in_force_on(as_of, changes), *in_register_on(as_of))
     )
     if not include_closed:
         query = query.where(Threat.status != ThreatStatus.CLOSED)
-    return query, ranked
+    return query, changes
 
 
 def top_threats_as_of(as_of: date, n: int) -> list[ScoredThreat]:
     """The n open threats with the highest residual score on ``as_of``.
 
     Ties break on inherent score, then age (older first), then id, as
-    ``app.domain.scoring.rank_top_threats`` defines; the SQL orders the same way.
+    ``app.domain.scoring.rank_top_threats`` defines; the SQL orders the same way, reading
+    ix_threat_score_changes_rank in score order. Remembered per process until the
+    register changes (``app.figure_cache``).
     """
-    query, ranked = scores_as_of_query(as_of)
+    return list(_top_threats_as_of(as_of, n))
+
+
+@register_cached
+def _top_threats_as_of(as_of: date, n: int) -> tuple[ScoredThreat, ...]:
+    query, changes = scores_as_of_query(as_of, from_changes=True)
     query = query.order_by(
-        ranked.c.residual_score.desc(),
-        ranked.c.inherent_score.desc(),
+        changes.c.residual_score.desc(),
+        changes.c.inherent_score.desc(),
         Threat.identified_on,
         Threat.id,
     ).limit(n)
     rows = [ScoredThreat(*row) for row in db.session.execute(query)]
-    return rank_top_threats(rows, n)
+    return tuple(rank_top_threats(rows, n))

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from werkzeug.security import generate_password_hash
 
-from app import create_app
+from app import create_app, figure_cache
 from app.extensions import db
 from app.models.user import Role, User
 
@@ -89,6 +89,7 @@ def app(database_url, tmp_path_factory):
 
 
 def _empty_tables() -> None:
+    figure_cache.clear()
     tables = [t for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)

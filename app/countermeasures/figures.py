@@ -6,9 +6,6 @@ Counting rules live in ``app.domain.countermeasures``; this module runs the quer
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from datetime import date
-
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -24,7 +21,8 @@ from app.domain.quarters import Quarter
 from app.extensions import db
 from app.models.countermeasures import Countermeasure, countermeasure_threats
 from app.models.setting import get_setting
-from app.models.threats import Threat, ThreatScoreChange
+from app.models.threats import ThreatScoreChange
+from app.risk import top_threats_as_of
 
 QUARTER_TARGET_KEY = "countermeasures_per_quarter"
 YEARLY_GOAL_KEY = "countermeasures_yearly_goal"
@@ -125,44 +123,12 @@ def slipped_countermeasures(quarter: Quarter) -> list[Countermeasure]:
     return list(db.session.scalars(slipped_query(quarter)))
 
 
-# Ranking the whole register as of a past date replays every score change (about 0.6 s at
-# 100,000 threats on SQLite); the answer only changes when the register does, so it is kept
-# per process under a fingerprint of the register that costs one cheap query to read.
-_TOP_CACHE: OrderedDict[tuple, list] = OrderedDict()
-_TOP_CACHE_SIZE = 64
-
-
-def _register_fingerprint() -> tuple:
-    threats = select(func.count(Threat.id), func.max(Threat.updated_at)).subquery()
-    return tuple(
-        db.session.execute(
-            select(
-                select(func.max(ThreatScoreChange.id)).scalar_subquery(),
-                threats.c[0],
-                threats.c[1],
-            )
-        ).one()
-    )
-
-
-def top_threats_as_of(as_of: date, n: int) -> list:
-    """``app.risk.top_threats_as_of``, remembered until the register changes."""
-    from app.risk import top_threats_as_of as rank
-
-    key = (str(db.engine.url), as_of, n, _register_fingerprint())
-    if key in _TOP_CACHE:
-        _TOP_CACHE.move_to_end(key)
-        return list(_TOP_CACHE[key])
-    top = rank(as_of, n)
-    _TOP_CACHE[key] = list(top)
-    while len(_TOP_CACHE) > _TOP_CACHE_SIZE:
-        _TOP_CACHE.popitem(last=False)
-    return top
-
-
 def top_threats_treated(quarter: Quarter, n: int) -> list[TopThreatTreatment]:
     """The top ``n`` threats as they stood on the quarter's first day, each with the
-    countermeasures treating it that were deployed in the quarter."""
+    countermeasures treating it that were deployed in the quarter.
+
+    The ranking is ``app.risk.top_threats_as_of`` (remembered per process until the
+    register changes, ``app.figure_cache``)."""
     top = top_threats_as_of(quarter.first_day, n)
     if not top:
         return []

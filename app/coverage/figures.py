@@ -26,6 +26,7 @@ from app.domain.coverage import (
 from app.domain.coverage import PositionStatusChange as StatusFact
 from app.domain.quarters import Quarter, quarters_of_fiscal_year
 from app.extensions import db
+from app.figure_cache import coverage_cached
 from app.models.setting import get_setting
 from app.models.systems import (
     PositionStatus,
@@ -42,7 +43,8 @@ DEFAULT_SPOF_POSITIONS_GOAL = 4
 def _rows(query):
     # Plain Core rows on the session's connection: the ORM result machinery costs several
     # times more for tens of thousands of rows, and these are read-only tuples anyway.
-    return db.session.connection().execute(query).all()
+    # Streamed, not fetched as a list: each row is turned into a fact and dropped at once.
+    return db.session.connection().execute(query)
 
 
 def _system_facts(first: date) -> list[SystemFact]:
@@ -53,12 +55,12 @@ def _system_facts(first: date) -> list[SystemFact]:
             or_(System.retired_on.is_(None), System.retired_on > first),
         )
     )
-    return [SystemFact(*r) for r in rows]
+    return [SystemFact._make(r) for r in rows]
 
 
 def _staff_facts() -> list[StaffFact]:
     rows = _rows(select(StaffMember.id, StaffMember.name, StaffMember.active, StaffMember.left_on))
-    return [StaffFact(*r) for r in rows]
+    return [StaffFact._make(r) for r in rows]
 
 
 def responsibility_facts(
@@ -103,6 +105,13 @@ def load_facts(
 
 
 def coverage_on(as_of: date) -> Coverage:
+    """Coverage on ``as_of`` (remembered until systems, staff or responsibilities change:
+    read-only, every caller shares it)."""
+    return _coverage_on(as_of)
+
+
+@coverage_cached
+def _coverage_on(as_of: date) -> Coverage:
     return coverage_as_of(*load_facts(as_of), as_of)
 
 
@@ -115,21 +124,34 @@ def coverage_trend_for_dates(dates: Iterable[date]) -> list[tuple[date, int, int
 
 def coverage_trend_for_fiscal_year(fiscal_year: int) -> list[tuple[Quarter, int, int, int]]:
     """(quarter, SPOF staff, SPOF systems, uncovered systems) at each quarter end."""
-    return coverage_with_trend(None, fiscal_year)[1]
+    return list(coverage_with_trend(None, fiscal_year)[1])
 
 
 def coverage_with_trend(
     as_of: date | None, fiscal_year: int
 ) -> tuple[Coverage | None, list[tuple[Quarter, int, int, int]]]:
-    """Coverage on ``as_of`` and the fiscal year's quarter-end trend from one load of facts."""
-    quarters = quarters_of_fiscal_year(fiscal_year, fiscal.start_month())
+    """Coverage on ``as_of`` and the fiscal year's quarter-end trend from one load of facts.
+
+    Loading and counting 20,000 responsibilities takes most of a /coverage request, so the
+    answer is remembered per process until systems, staff or responsibilities change
+    (``app.figure_cache``); it is read-only, every caller shares it.
+    """
+    result, trend = _coverage_with_trend(as_of, fiscal_year, fiscal.start_month())
+    return result, list(trend)
+
+
+@coverage_cached
+def _coverage_with_trend(
+    as_of: date | None, fiscal_year: int, start_month: int
+) -> tuple[Coverage | None, tuple[tuple[Quarter, int, int, int], ...]]:
+    quarters = quarters_of_fiscal_year(fiscal_year, start_month)
     ends = [q.last_day for q in quarters]
     days = ends + ([as_of] if as_of else [])
     systems, staff, responsibilities = load_facts(min(days), max(days))
     trend = coverage_trend(systems, staff, responsibilities, ends)
     rows = [(q, *row[1:]) for q, row in zip(quarters, trend, strict=True)]
     result = coverage_as_of(systems, staff, responsibilities, as_of) if as_of else None
-    return result, rows
+    return result, tuple(rows)
 
 
 def spof_staff_count(as_of: date) -> int:

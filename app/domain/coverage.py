@@ -1,16 +1,20 @@
 """Single-point-of-failure (SPOF) coverage of production systems as of a date.
 
 Works on plain facts so it can be computed for any past date from history rows, and fast
-enough for thousands of systems: every function indexes its inputs once (O(rows)).
+enough for thousands of systems: every function indexes its inputs once (O(rows)). The
+facts are named tuples: tens of thousands are built per request, and tuples of plain
+values are the cheapest objects to build and the garbage collector stops tracking them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
+from itertools import groupby
+from operator import itemgetter
+from typing import Literal, NamedTuple
 
 __all__ = [
     "POSITION_STATUSES",
@@ -39,8 +43,7 @@ class CoverageError(ValueError):
     """A what-if question that refers to something not in the inputs."""
 
 
-@dataclass(frozen=True)
-class SystemFact:
+class SystemFact(NamedTuple):
     id: int
     name: str
     in_production: bool
@@ -50,8 +53,7 @@ class SystemFact:
         return self.in_production and (self.retired_on is None or self.retired_on > d)
 
 
-@dataclass(frozen=True)
-class StaffFact:
+class StaffFact(NamedTuple):
     id: int
     name: str
     active: bool = True
@@ -64,8 +66,7 @@ class StaffFact:
         return self.left_on >= d
 
 
-@dataclass(frozen=True)
-class ResponsibilityFact:
+class ResponsibilityFact(NamedTuple):
     staff_id: int
     system_id: int
     since: date
@@ -77,8 +78,7 @@ class ResponsibilityFact:
         return self.since <= d and (self.until is None or self.until >= d)
 
 
-@dataclass(frozen=True)
-class SystemCoverage:
+class SystemCoverage(NamedTuple):
     system: SystemFact
     staff_ids: tuple[int, ...]
 
@@ -134,21 +134,27 @@ def _coverage(
 ) -> Coverage:
     live = {sid: s for sid, s in systems_by_id.items() if s.counts_on(as_of)}
     present = {pid for pid, p in staff_by_id.items() if p.counts_on(as_of)}
-    holders: dict[int, set[int]] = {sid: set() for sid in live}
-    for r in responsibilities:
-        # Responsibilities of unknown staff or for unknown systems are ignored, not errors:
-        # history rows may outlive the records they point to. (counts_on, inlined: this loop
-        # runs once per responsibility and date.)
-        if (
-            r.since <= as_of
+    # Distinct (system, person) pairs, grouped per system in id order. Tuples of ints rather
+    # than a set per system: thousands of sets per request keep the garbage collector busy.
+    # Responsibilities of unknown staff or for unknown systems are ignored, not errors:
+    # history rows may outlive the records they point to. (counts_on, inlined: this loop
+    # runs once per responsibility and date.)
+    pairs = sorted(
+        {
+            (r.system_id, r.staff_id)
+            for r in responsibilities
+            if r.since <= as_of
             and (r.until is None or r.until >= as_of)
-            and r.system_id in holders
+            and r.system_id in live
             and r.staff_id in present
-        ):
-            holders[r.system_id].add(r.staff_id)
+        }
+    )
+    holders: dict[int, tuple[int, ...]] = dict.fromkeys(live, ())
+    for sid, group in groupby(pairs, key=itemgetter(0)):
+        holders[sid] = tuple(pid for _, pid in group)
 
     entries = sorted(
-        (SystemCoverage(live[sid], tuple(sorted(ids))) for sid, ids in holders.items()),
+        (SystemCoverage(live[sid], ids) for sid, ids in holders.items()),
         key=lambda e: _system_key(e.system),
     )
     spof: list[SystemFact] = []
@@ -208,7 +214,9 @@ def _counts(
     building the sorted lists: the trend needs only the figures."""
     live = {sid for sid, s in systems_by_id.items() if s.counts_on(as_of)}
     present = {pid for pid, p in staff_by_id.items() if p.counts_on(as_of)}
-    holders: dict[int, set[int]] = {}
+    # System -> its one holder, or _SEVERAL once a second person holds it (ints only: no
+    # set per system for the garbage collector to walk).
+    holders: dict[int, int] = {}
     for r in responsibilities:
         if (
             r.since <= as_of
@@ -216,14 +224,17 @@ def _counts(
             and r.system_id in live
             and r.staff_id in present
         ):
-            holders.setdefault(r.system_id, set()).add(r.staff_id)
-    sole: set[int] = set()
-    spof_systems = 0
-    for ids in holders.values():
-        if len(ids) == 1:
-            spof_systems += 1
-            sole.update(ids)
+            held = holders.get(r.system_id)
+            if held is None:
+                holders[r.system_id] = r.staff_id
+            elif held != r.staff_id:
+                holders[r.system_id] = _SEVERAL
+    sole = {pid for pid in holders.values() if pid is not _SEVERAL}
+    spof_systems = sum(1 for pid in holders.values() if pid is not _SEVERAL)
     return len(sole), spof_systems, len(live) - len(holders)
+
+
+_SEVERAL = object()
 
 
 @dataclass(frozen=True)
@@ -272,7 +283,7 @@ def departure_impact(
     person = staff_by_id[staff_id]
     # Inactive with no leaving date already never counts; giving them one would revive them.
     if person.active or person.left_on is not None:
-        person = replace(person, left_on=_earlier(person.left_on, left_on))
+        person = person._replace(left_on=_earlier(person.left_on, left_on))
     after = _coverage(systems_by_id, {**staff_by_id, staff_id: person}, rows, day_after)
     return _diff(before, after)
 
@@ -310,7 +321,7 @@ def responsibility_end_impact(
     before = _coverage(systems_by_id, staff_by_id, rows, day_after)
     changed = list(rows)
     for i in targets:
-        changed[i] = replace(rows[i], until=_earlier(rows[i].until, until))
+        changed[i] = rows[i]._replace(until=_earlier(rows[i].until, until))
     after = _coverage(systems_by_id, staff_by_id, changed, day_after)
     return _diff(before, after)
 

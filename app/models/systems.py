@@ -115,6 +115,8 @@ class Responsibility(TimestampMixin, db.Model):
         CheckConstraint("until IS NULL OR until >= since", name="until_not_before_since"),
         Index("ix_responsibilities_system_dates", "system_id", "since", "until"),
         Index("ix_responsibilities_staff_dates", "staff_member_id", "since", "until"),
+        # The coverage figures' fingerprint (app.figure_cache) reads the latest edit here.
+        Index("ix_responsibilities_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -124,6 +124,8 @@ class Threat(TimestampMixin, db.Model):
         Index("ix_threats_open_review", "archived_at", "next_review_on"),
         # Which threats were on the register on a date, answered from the index alone.
         Index("ix_threats_register", "identified_on", "status", "archived_at", "id"),
+        # The register's fingerprint (app.figure_cache) reads the latest edit from here.
+        Index("ix_threats_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,6 +216,32 @@ class ThreatScoreChange(db.Model):
             "inherent_likelihood",
             "inherent_impact",
             "residual_score",
+        ),
+        # The ranking as of a date walks the changes in score order and stops at the top N.
+        Index(
+            "ix_threat_score_changes_rank",
+            "residual_score",
+            "inherent_score",
+            "changed_on",
+            "superseded_on",
+            "threat_id",
+        ),
+        # A heat-map cell's threats on a date read only that cell's changes.
+        Index(
+            "ix_threat_score_changes_residual_cell",
+            "residual_likelihood",
+            "residual_impact",
+            "changed_on",
+            "superseded_on",
+            "threat_id",
+        ),
+        Index(
+            "ix_threat_score_changes_inherent_cell",
+            "inherent_likelihood",
+            "inherent_impact",
+            "changed_on",
+            "superseded_on",
+            "threat_id",
         ),
     )
 

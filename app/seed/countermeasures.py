@@ -32,7 +32,13 @@ from app.models.countermeasures import (
 from app.models.setting import get_setting, set_setting
 from app.models.threats import Threat, ThreatFeed, ThreatScoreChange, ThreatSource, ThreatStatus
 from app.models.user import Role, User
-from app.risk import REVIEW_INTERVALS_KEY, RISK_MATRIX_KEY, rescore_threat, top_threats_as_of
+from app.risk import (
+    REVIEW_INTERVALS_KEY,
+    RISK_MATRIX_KEY,
+    rescore_threat,
+    resync_superseded,
+    top_threats_as_of,
+)
 
 Q2_START = date(2020, 10, 1)
 Q3_START = date(2021, 1, 1)
@@ -529,3 +535,5 @@ def synthetic(context: dict, sizes: dict) -> None:
             }
         )
     bulk_insert(ThreatScoreChange, scores, "credited scores")
+    # Bulk rows skip rescore_threat: close the validity intervals they interrupt.
+    resync_superseded({row["threat_id"] for row in scores})

@@ -1,0 +1,104 @@
+"""Per-process memory of register figures that are costly to compute and rarely change.
+
+A figure of the threat register as of a date (a heat map, a ranking) depends only on the
+threats and their score history. ``register_cached`` keeps such a figure under the key
+(function, arguments, database, register fingerprint); the fingerprint is one cheap
+query (counts and maxima read from indexes) that changes whenever a threat or a score
+change is added or removed and whenever a threat is edited (``updated_at``). So the first
+call after any change to the register recomputes, later calls reuse the answer.
+
+``coverage_cached`` does the same for the coverage figures (systems, staff members and
+responsibilities). Cached values are shared by every caller: they must be immutable
+(tuples, frozen dataclasses) or treated as read-only.
+Writers that change threats or score changes without going through the ORM and without
+adding a row (none do today) must call ``clear()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+
+T = TypeVar("T")
+
+MAX_ENTRIES = 256
+
+_entries: OrderedDict[tuple, object] = OrderedDict()
+_lock = threading.Lock()
+
+
+def register_fingerprint() -> tuple:
+    """What identifies the register's current content (one query, index reads only)."""
+    from app.models.threats import Threat, ThreatScoreChange
+
+    return tuple(
+        db.session.execute(
+            select(
+                select(func.count(Threat.id)).scalar_subquery(),
+                select(func.max(Threat.id)).scalar_subquery(),
+                select(func.max(Threat.updated_at)).scalar_subquery(),
+                select(func.count(ThreatScoreChange.id)).scalar_subquery(),
+                select(func.max(ThreatScoreChange.id)).scalar_subquery(),
+            )
+        ).one()
+    )
+
+
+def coverage_fingerprint() -> tuple:
+    """What identifies the systems, staff and responsibilities the coverage figures read."""
+    from app.models.systems import Responsibility, StaffMember, System
+
+    parts = []
+    for model in (System, StaffMember, Responsibility):
+        parts += [
+            select(func.count(model.id)).scalar_subquery(),
+            select(func.max(model.id)).scalar_subquery(),
+            select(func.max(model.updated_at)).scalar_subquery(),
+        ]
+    return tuple(db.session.execute(select(*parts)).one())
+
+
+def cached_on(fingerprint: Callable[[], tuple]):
+    """Decorator factory: remember ``compute(*args)`` (hashable args) until ``fingerprint()``
+    changes."""
+
+    def decorate(compute: Callable[..., T]) -> Callable[..., T]:
+        name = f"{compute.__module__}.{compute.__qualname__}"
+
+        @functools.wraps(compute)
+        def wrapper(*args):
+            key = (name, args, str(db.engine.url), fingerprint())
+            with _lock:
+                if key in _entries:
+                    _entries.move_to_end(key)
+                    return _entries[key]
+            value = compute(*args)
+            with _lock:
+                _entries[key] = value
+                while len(_entries) > MAX_ENTRIES:
+                    _entries.popitem(last=False)
+            return value
+
+        wrapper.uncached = compute
+        return wrapper
+
+    return decorate
+
+
+#: Remember a figure of the threat register until a threat or score change changes.
+register_cached = cached_on(register_fingerprint)
+#: Remember a coverage figure until a system, staff member or responsibility changes.
+coverage_cached = cached_on(coverage_fingerprint)
+
+
+def clear() -> None:
+    """Forget every remembered figure (tests between databases; bulk rewrites)."""
+    with _lock:
+        _entries.clear()
