@@ -273,9 +273,10 @@ def test_csv_import_starts_consistent_histories(history):
     data = (
         b"Title,Description,Category,Source,Feed,Owner email,Status,Treatment,"
         b"Treatment rationale,Identified on,Next review on,Inherent likelihood,Inherent impact,"
-        b"Residual likelihood,Residual impact,Systems,Tags\n"
-        b"Imported one,,Malware,Internal finding,,,Identified,,,2020-08-01,,3,4,2,2,,\n"
-        b"Imported two,,Malware,Internal finding,,,Identified,,,2020-10-01,,5,5,4,4,,\n"
+        b"Residual likelihood,Residual impact,Systems,Tags,Acceptance approver email,"
+        b"Acceptance expires on\n"
+        b"Imported one,,Malware,Internal finding,,,Identified,,,2020-08-01,,3,4,2,2,,,,\n"
+        b"Imported two,,Malware,Internal finding,,,Identified,,,2020-10-01,,5,5,4,4,,,,\n"
     )
     assert import_file("threats", data, None) == 2
     db.session.commit()
