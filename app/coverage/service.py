@@ -47,20 +47,26 @@ class ConfirmationRequiredError(InputError):
         self.impact = impact
         parts = []
         if impact.new_uncovered_systems:
-            names = ", ".join(s.name for s in impact.new_uncovered_systems)
-            parts.append(f"leave {len(impact.new_uncovered_systems)} uncovered ({names})")
+            parts.append(f"leave {_systems(impact.new_uncovered_systems)} uncovered")
         if impact.new_spof_systems:
-            names = ", ".join(s.name for s in impact.new_spof_systems)
-            parts.append(f"make {len(impact.new_spof_systems)} a single point of failure ({names})")
+            systems = impact.new_spof_systems
+            what = "a single point of failure" if len(systems) == 1 else "single points of failure"
+            parts.append(f"make {_systems(systems)} {what}")
         super().__init__(
             {
                 "confirm_impact": "From "
                 + impact.effective_on.isoformat()
                 + " this would "
                 + " and ".join(parts)
-                + " among production systems. Tick the confirmation box to save anyway."
+                + ". Tick the confirmation box to save anyway."
             }
         )
+
+
+def _systems(systems) -> str:
+    """'1 production system (DNS)', '2 production systems (A, B)'."""
+    noun = "production system" if len(systems) == 1 else "production systems"
+    return f"{len(systems)} {noun} ({', '.join(s.name for s in systems)})"
 
 
 def _check_version(obj, version: int | None) -> None:

@@ -77,6 +77,7 @@ def test_leaving_date_that_creates_spof_needs_confirmation_and_writes_nothing(cl
     html = response.get_data(as_text=True)
     assert "Nothing was saved." in html and "Tick the confirmation box" in html
     assert "CRM" in html and "ERP" in html
+    assert "this would leave 1 production system (CRM) uncovered and make 1 production" in html
     assert "Credential stuffing" in html  # what they own, to hand over
     db.session.refresh(alice)
     assert alice.left_on is None
@@ -241,7 +242,7 @@ def test_ending_the_last_responsibility_needs_confirmation(client_as, make):
     response = client.post(f"/responsibilities/{r.id}/edit", data=data)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "leave 1 uncovered (DNS)" in html
+    assert "leave 1 production system (DNS) uncovered" in html
     db.session.refresh(r)
     assert r.until is None
     response = client.post(f"/responsibilities/{r.id}/edit", data={**data, "confirm_impact": "y"})
