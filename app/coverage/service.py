@@ -34,7 +34,7 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, ThreatStatus
 from app.models.user import User
-from app.validation import ConflictError, InputError
+from app.validation import ConflictError, InputError, check_date_range
 
 NAME_MAX = 160
 TEAM_MAX = 120
@@ -108,6 +108,7 @@ def create_system(
     in_production: bool = True,
     retired_on: date | None = None,
 ) -> System:
+    check_date_range("retired_on", retired_on)
     system = System(
         name=_check_system_name(name, None),
         description=(description or "").strip(),
@@ -138,6 +139,7 @@ def update_system(
     system.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     system.criticality = criticality
     system.in_production = in_production
+    check_date_range("retired_on", retired_on)
     system.retired_on = retired_on
     db.session.flush()
     return system
@@ -169,6 +171,7 @@ def create_staff_member(
     left_on: date | None = None,
     user_id: int | None = None,
 ) -> StaffMember:
+    check_date_range("left_on", left_on)
     person = StaffMember(
         name=_clean_text(name, "a name", "name", NAME_MAX),
         email=(email or "").strip() or None,
@@ -212,6 +215,7 @@ def update_staff_member(
     team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     user_id = _check_user_link(user_id, person.id)
     # Only a new or earlier leaving date can take coverage away.
+    check_date_range("left_on", left_on)
     if left_on is not None and (person.left_on is None or left_on < person.left_on):
         impact = departure_preview(person, left_on)
         if impact.has_impact and not confirm_impact:
@@ -262,6 +266,8 @@ def ownership_of(person: StaffMember) -> Ownership:
 def _check_dates(since: date | None, until: date | None) -> None:
     if since is None:
         raise InputError({"since": "Enter the date the responsibility starts."})
+    check_date_range("since", since)
+    check_date_range("until", until)
     if until is not None and until < since:
         raise InputError(
             {"until": f"The end date must be on or after the start date ({since.isoformat()})."}
@@ -390,6 +396,7 @@ def create_position(
     title = _clean_text(title, "a title", "title", 200)
     if opened_on is None:
         raise InputError({"opened_on": "Enter the date the position was opened."})
+    check_date_range("opened_on", opened_on)
     if status in (PositionStatus.FILLED, PositionStatus.CANCELLED):
         raise InputError({"status": "A new position starts planned, in hiring or in final stages."})
     position = Position(
@@ -442,6 +449,7 @@ def change_position_status(
     _check_version(position, version)
     if changed_on is None:
         raise InputError({"changed_on": "Enter the date of the change."})
+    check_date_range("changed_on", changed_on)
     if status == position.status:
         raise InputError({"status": f"The position is already {status.label.lower()}."})
     latest = max((c.changed_on for c in position.status_changes), default=position.opened_on)

@@ -229,6 +229,18 @@ def test_bad_input_crafted_residual_likelihood_on_deployment(client_as, make_thr
     assert count(ThreatScoreChange) == 1 and count(AuditEntry) == before
 
 
+def test_bad_input_deployment_date_outside_the_calendar(client_as):
+    cm = plan()
+    before = count(AuditEntry)
+    response = _deploy_post(client_as(Role.SECURITY), cm, deployed_on="0001-01-01")
+    assert response.status_code == 200
+    assert "0001-01-01 is out of range: give a date from 1900 to 2999." in response.get_data(
+        as_text=True
+    )
+    assert db.session.get(Countermeasure, cm.id).status == CountermeasureStatus.PLANNED
+    assert count(AuditEntry) == before
+
+
 def test_bad_input_deployed_without_a_deployment_date(client_as):
     cm = plan()
     client = client_as(Role.SECURITY)
