@@ -22,6 +22,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_security(app)
     register_template_helpers(app)
@@ -72,6 +73,20 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def register_converters(app: Flask) -> None:
+    """`<int:id>` in a route stops at the largest id: a larger number is a 404, not a 500."""
+    from werkzeug.routing import IntegerConverter
+
+    from app.validation import MAX_ID
+
+    class RecordIdConverter(IntegerConverter):
+        def __init__(self, url_map, *args, **kwargs):
+            kwargs.setdefault("max", MAX_ID)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = RecordIdConverter
 
 
 def register_blueprints(app: Flask) -> None:

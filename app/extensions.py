@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised by the app factory."""
 
+from flask import has_request_context, request
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,7 +26,22 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# No list has a million pages; a larger page number would overflow the database's OFFSET.
+MAX_PAGE = 1_000_000
+
+
+class FrontlineSQLAlchemy(SQLAlchemy):
+    def paginate(self, select, *, page=None, **kwargs):
+        if page is None and has_request_context():
+            asked = request.args.get("page", type=int)
+            if asked is not None and asked > MAX_PAGE:
+                page = MAX_PAGE
+        elif page is not None and page > MAX_PAGE:
+            page = MAX_PAGE
+        return super().paginate(select, page=page, **kwargs)
+
+
+db = FrontlineSQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -11,6 +11,7 @@ from datetime import date
 from flask import abort, current_app
 
 from app.domain.quarters import Quarter, QuarterError, parse_fiscal_year, parse_quarter, quarter_of
+from app.validation import FIRST_YEAR, LAST_YEAR
 
 
 def start_month() -> int:
@@ -65,11 +66,15 @@ def parse_date_or_none(text: str | None) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text.strip())
+        parsed = date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(
             f'"{text}" is not a valid date; use YYYY-MM-DD, e.g. 2020-12-31.'
         ) from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        # Quarter and trend arithmetic steps past the date: keep it well inside the calendar.
+        raise ValueError(f'"{text}" is out of range: give a date from {FIRST_YEAR} to {LAST_YEAR}.')
+    return parsed
 
 
 __all__ = [

@@ -7,6 +7,25 @@ answers 422 with them as JSON, and an import names the line and column.
 
 from __future__ import annotations
 
+from datetime import date
+
+# The largest id a database column holds (SQLite and PostgreSQL BIGINT): a larger number in a
+# URL or a query string names nothing, and would overflow the driver if it reached a query.
+MAX_ID = 2**63 - 1
+
+
+def id_or_none(text: str | None) -> int | None:
+    """A record id from a query string: digits within MAX_ID, else None."""
+    value = (text or "").strip()
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
+        return None
+    return int(value)
+
+
+# Business dates stay well inside the calendar: quarter and trend arithmetic steps a year or
+# more past a date, which would overflow at year 1 or 9999.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
 
 class InputError(ValueError):
     def __init__(self, errors: dict[str, str] | str):
@@ -32,3 +51,14 @@ def apply_errors_to_form(form, error: InputError) -> None:
             field.errors = list(field.errors) + [message]
         else:
             form.form_errors.append(message)
+
+
+def check_date_range(field: str, value: date | None) -> None:
+    """Refuse a business date outside FIRST_YEAR..LAST_YEAR (a typo such as 0202 or 9999)."""
+    if value is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise InputError(
+            {
+                field: f"{value.isoformat()} is out of range: give a date from {FIRST_YEAR} "
+                f"to {LAST_YEAR}."
+            }
+        )

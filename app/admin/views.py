@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.user import Role, User, normalise_email
 from app.security import roles
+from app.validation import id_or_none
 
 
 @bp.route("/users")
@@ -110,15 +111,15 @@ def audit_log():
     form.entity.choices = [("", "Everything")] + [(e, e) for e in entities]
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if form.validate():
-        if form.user.data and form.user.data.isdigit():
+        if form.user.data and id_or_none(form.user.data) is not None:
             query = query.where(AuditEntry.user_id == int(form.user.data))
         if form.entity.data:
             query = query.where(AuditEntry.entity_type == form.entity.data)
         if form.start.data:
             query = query.where(AuditEntry.at >= datetime.combine(form.start.data, time(), UTC))
         if form.end.data:
-            end = datetime.combine(form.end.data + timedelta(days=1), time(), UTC)
-            query = query.where(AuditEntry.at < end)
+            end = datetime.combine(form.end.data, time.max, UTC)
+            query = query.where(AuditEntry.at <= end)
         entity_id = request.args.get("entity_id", "").strip()
         if entity_id:
             query = query.where(AuditEntry.entity_id == entity_id)

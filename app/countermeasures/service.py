@@ -27,7 +27,7 @@ from app.models.setting import set_setting
 from app.models.threats import Threat, ThreatScoreChange
 from app.models.user import User
 from app.risk import rescore_threat, risk_matrix
-from app.validation import ConflictError, InputError
+from app.validation import ConflictError, InputError, check_date_range
 
 TITLE_MAX = 200
 TEXT_MAX = 20_000
@@ -100,6 +100,11 @@ def _not_future(value: date | None, field: str, errors: dict, what: str, today=N
     today = today or fiscal.today()
     if value is not None and value > today:
         errors[field] = f"The {what} cannot be in the future (today is {today.isoformat()})."
+    else:
+        try:
+            check_date_range(field, value)
+        except InputError as error:
+            errors.update(error.errors)
 
 
 def _user(user_id, field: str, errors: dict, refs: References | None = None) -> int | None:

@@ -36,7 +36,7 @@ from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
 from app.models.user import Role, User
 from app.risk import risk_matrix
 from app.security import readable, roles
-from app.validation import ConflictError, InputError, apply_errors_to_form
+from app.validation import ConflictError, InputError, apply_errors_to_form, id_or_none
 
 PER_PAGE = 50
 THREAT_CHOICES = 200
@@ -58,8 +58,7 @@ DEFAULT_SORT = "-id"
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
+    return id_or_none(request.args.get(name))
 
 
 def _list_query(filters: dict):

@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app.models.systems import Criticality, PositionStatus, ResponsibilityKind
+from app.validation import InputError, check_date_range
 
 CRITICALITY_CHOICES = [(c.name, c.label) for c in Criticality]
 KIND_CHOICES = [(k.name, k.label) for k in ResponsibilityKind]
@@ -33,6 +34,11 @@ class IsoDateField(DateField):
         except ValueError:
             self.data = None
             raise ValueError(f'"{valuelist[0]}" is not a valid date. {DATE_MESSAGE}') from None
+        try:
+            check_date_range(self.name, self.data)
+        except InputError as error:
+            self.data = None
+            raise ValueError(error.errors[self.name]) from None
 
 
 def optional_int(value):

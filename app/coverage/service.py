@@ -35,7 +35,7 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, ThreatStatus
 from app.models.user import User
-from app.validation import ConflictError, InputError
+from app.validation import ConflictError, InputError, check_date_range
 
 NAME_MAX = 160
 TEAM_MAX = 120
@@ -48,20 +48,26 @@ class ConfirmationRequiredError(InputError):
         self.impact = impact
         parts = []
         if impact.new_uncovered_systems:
-            names = ", ".join(s.name for s in impact.new_uncovered_systems)
-            parts.append(f"leave {len(impact.new_uncovered_systems)} uncovered ({names})")
+            parts.append(f"leave {_systems(impact.new_uncovered_systems)} uncovered")
         if impact.new_spof_systems:
-            names = ", ".join(s.name for s in impact.new_spof_systems)
-            parts.append(f"make {len(impact.new_spof_systems)} a single point of failure ({names})")
+            systems = impact.new_spof_systems
+            what = "a single point of failure" if len(systems) == 1 else "single points of failure"
+            parts.append(f"make {_systems(systems)} {what}")
         super().__init__(
             {
                 "confirm_impact": "From "
                 + impact.effective_on.isoformat()
                 + " this would "
                 + " and ".join(parts)
-                + " among production systems. Tick the confirmation box to save anyway."
+                + ". Tick the confirmation box to save anyway."
             }
         )
+
+
+def _systems(systems) -> str:
+    """'1 production system (DNS)', '2 production systems (A, B)'."""
+    noun = "production system" if len(systems) == 1 else "production systems"
+    return f"{len(systems)} {noun} ({', '.join(s.name for s in systems)})"
 
 
 def _check_version(obj, version: int | None) -> None:
@@ -209,6 +215,10 @@ def check_new_system(values: dict, refs: References | None = None) -> dict:
     in_production = values.get("in_production")
     clean["in_production"] = True if in_production is None else bool(in_production)
     clean["retired_on"] = values.get("retired_on")
+    try:
+        check_date_range("retired_on", clean["retired_on"])
+    except InputError as refused:
+        errors.update(refused.errors)
     if errors:
         raise InputError(errors)
     return clean
@@ -256,6 +266,7 @@ def update_system(
     system.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     system.criticality = criticality
     system.in_production = in_production
+    check_date_range("retired_on", retired_on)
     system.retired_on = retired_on
     db.session.flush()
     return system
@@ -295,6 +306,10 @@ def check_new_staff_member(values: dict, refs: References | None = None) -> dict
     }
     active = True if values.get("active") is None else bool(values["active"])
     clean["left_on"] = values.get("left_on")
+    try:
+        check_date_range("left_on", clean["left_on"])
+    except InputError as refused:
+        errors.update(refused.errors)
     clean["active"] = _active(active, clean["left_on"], refs.today)
     try:
         clean["user_id"] = _check_user_link(values.get("user_id"), None, refs)
@@ -360,6 +375,7 @@ def update_staff_member(
     team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     user_id = _check_user_link(user_id, person.id)
     # Only a new or earlier leaving date can take coverage away.
+    check_date_range("left_on", left_on)
     if left_on is not None and (person.left_on is None or left_on < person.left_on):
         impact = departure_preview(person, left_on)
         if impact.has_impact and not confirm_impact:
@@ -410,6 +426,8 @@ def ownership_of(person: StaffMember) -> Ownership:
 def _check_dates(since: date | None, until: date | None) -> None:
     if since is None:
         raise InputError({"since": "Enter the date the responsibility starts."})
+    check_date_range("since", since)
+    check_date_range("until", until)
     if until is not None and until < since:
         raise InputError(
             {"until": f"The end date must be on or after the start date ({since.isoformat()})."}
@@ -567,6 +585,7 @@ def create_position(
     title = _clean_text(title, "a title", "title", 200)
     if opened_on is None:
         raise InputError({"opened_on": "Enter the date the position was opened."})
+    check_date_range("opened_on", opened_on)
     if status in (PositionStatus.FILLED, PositionStatus.CANCELLED):
         raise InputError({"status": "A new position starts planned, in hiring or in final stages."})
     position = Position(
@@ -619,6 +638,7 @@ def change_position_status(
     _check_version(position, version)
     if changed_on is None:
         raise InputError({"changed_on": "Enter the date of the change."})
+    check_date_range("changed_on", changed_on)
     if status == position.status:
         raise InputError({"status": f"The position is already {status.label.lower()}."})
     latest = max((c.changed_on for c in position.status_changes), default=position.opened_on)

@@ -14,7 +14,7 @@ from app.models.reports import ReportPublication
 from app.models.setting import get_setting, set_setting
 from app.reports.pdf import build_report_pdf
 from app.reports.quarter_report import QuarterReport, gather_quarter_report
-from app.validation import InputError
+from app.validation import InputError, id_or_none
 
 REPORT_MARKING_KEY = "report_marking"
 DEFAULT_MARKING = "Internal — leadership"
@@ -55,10 +55,8 @@ def parse_report_quarter(label: str | None, start_month: int, today: date) -> Qu
 
 
 def objective_for_report(objective_id: int | str | None) -> Objective:
-    try:
-        objective = db.session.get(Objective, int(objective_id))
-    except (TypeError, ValueError):
-        objective = None
+    object_id = id_or_none(str(objective_id)) if objective_id is not None else None
+    objective = db.session.get(Objective, object_id) if object_id is not None else None
     if objective is None:
         raise ReportNotFoundError(f"There is no objective with id {objective_id!r}.")
     return objective

@@ -56,7 +56,7 @@ from app.models.threats import (
 from app.models.user import Role, User
 from app.risk import rescore_threat, review_intervals, risk_matrix
 from app.threats import search
-from app.validation import ConflictError, InputError
+from app.validation import ConflictError, InputError, check_date_range
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 20_000
@@ -91,8 +91,13 @@ def _date(value, field: str, errors: dict) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, date):
+        try:
+            check_date_range(field, value)
+        except InputError as error:
+            errors.update(error.errors)
+            return None
         return value
     try:
         return fiscal.parse_date_or_none(str(value)[:40])

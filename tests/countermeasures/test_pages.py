@@ -208,6 +208,39 @@ def test_bad_input_deployment_date_in_the_future(client_as, make_threat):
     assert count(AuditEntry) == before
 
 
+@pytest.mark.parametrize("likelihood", ["0", "6", "high"])
+def test_bad_input_crafted_residual_likelihood_on_deployment(client_as, make_threat, likelihood):
+    ddos = make_threat("DDoS", (5, 4))
+    cm = plan(threats=[ddos])
+    before = count(AuditEntry)
+    response = _deploy_post(
+        client_as(Role.SECURITY),
+        cm,
+        deployed_on="2020-12-31",
+        **{f"likelihood_{ddos.id}": likelihood, f"impact_{ddos.id}": "1"},
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    # The message shows beside the likelihood it is about.
+    cell = html.split(f'name="likelihood_{ddos.id}"')[1].split("</td>")[0]
+    assert "is-invalid" in html and "invalid-feedback" in cell and "Not a valid choice" in cell
+    cm = db.session.get(Countermeasure, cm.id)
+    assert cm.status == CountermeasureStatus.PLANNED and cm.deployed_on is None
+    assert count(ThreatScoreChange) == 1 and count(AuditEntry) == before
+
+
+def test_bad_input_deployment_date_outside_the_calendar(client_as):
+    cm = plan()
+    before = count(AuditEntry)
+    response = _deploy_post(client_as(Role.SECURITY), cm, deployed_on="0001-01-01")
+    assert response.status_code == 200
+    assert "0001-01-01 is out of range: give a date from 1900 to 2999." in response.get_data(
+        as_text=True
+    )
+    assert db.session.get(Countermeasure, cm.id).status == CountermeasureStatus.PLANNED
+    assert count(AuditEntry) == before
+
+
 def test_bad_input_deployed_without_a_deployment_date(client_as):
     cm = plan()
     client = client_as(Role.SECURITY)

@@ -77,6 +77,7 @@ def test_leaving_date_that_creates_spof_needs_confirmation_and_writes_nothing(cl
     html = response.get_data(as_text=True)
     assert "Nothing was saved." in html and "Tick the confirmation box" in html
     assert "CRM" in html and "ERP" in html
+    assert "this would leave 1 production system (CRM) uncovered and make 1 production" in html
     assert "Credential stuffing" in html  # what they own, to hand over
     db.session.refresh(alice)
     assert alice.left_on is None
@@ -241,7 +242,7 @@ def test_ending_the_last_responsibility_needs_confirmation(client_as, make):
     response = client.post(f"/responsibilities/{r.id}/edit", data=data)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
-    assert "leave 1 uncovered (DNS)" in html
+    assert "leave 1 production system (DNS) uncovered" in html
     db.session.refresh(r)
     assert r.until is None
     response = client.post(f"/responsibilities/{r.id}/edit", data={**data, "confirm_impact": "y"})
@@ -267,3 +268,19 @@ def test_ending_one_of_two_rows_of_the_same_person_has_no_impact(client_as, make
         },
     )
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("left_on", ["9999-12-31", "0001-01-01"])
+@pytest.mark.parametrize("button", [{}, {"preview": "y"}])
+def test_left_date_outside_the_calendar_is_a_clear_message(client_as, team, left_on, button):
+    bob = team["bob"]
+    audit_before = count(AuditEntry)
+    response = client_as(Role.MANAGER).post(
+        f"/staff/{bob.id}/edit", data=_edit(bob, left_on=left_on, confirm_impact="y", **button)
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'data-field-error="left_on"' in html
+    assert f"{left_on} is out of range: give a date from 1900 to 2999." in html
+    db.session.refresh(bob)
+    assert bob.left_on is None and count(AuditEntry) == audit_before

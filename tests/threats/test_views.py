@@ -82,6 +82,22 @@ def test_review_date_before_identified_date_is_refused(client_as, register):
     assert _count() == 0
 
 
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("identified_on", "0001-01-01"),
+        ("next_review_on", "9999-12-31"),
+        ("scored_on", "0202-08-01"),
+    ],
+)
+def test_dates_outside_the_calendar_are_refused(client_as, register, field, value):
+    response = client_as(Role.SECURITY).post("/threats/new", data=_form(register, **{field: value}))
+    assert response.status_code == 200
+    assert f"{value} is out of range: give a date from 1900 to 2999." in response.text
+    assert f'data-field-error="{field}"' in response.text
+    assert _count() == 0 and _count(ThreatScoreChange) == 0
+
+
 def test_one_megabyte_description_is_refused(client_as, register):
     data = _form(register, description="A" * 1_048_576)
     response = client_as(Role.SECURITY).post("/threats/new", data=data)
