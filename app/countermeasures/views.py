@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import fiscal
-from app.countermeasures import bp, figures
+from app.countermeasures import bp, figures, queries
 from app.countermeasures.forms import (
     CountermeasureForm,
     StatusForm,
@@ -24,13 +24,12 @@ from app.countermeasures.service import (
     update_countermeasure,
     verify_countermeasure,
 )
-from app.domain.quarters import QuarterError, quarters_of_fiscal_year
+from app.domain.quarters import quarters_of_fiscal_year
 from app.extensions import db
 from app.models.countermeasures import (
     Countermeasure,
     CountermeasureStatus,
     CountermeasureType,
-    countermeasure_threats,
 )
 from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
 from app.models.user import Role, User
@@ -41,107 +40,12 @@ from app.validation import ConflictError, InputError, apply_errors_to_form, id_o
 PER_PAGE = 50
 THREAT_CHOICES = 200
 
-SORTS = {
-    "title": (Countermeasure.title,),
-    "type": (Countermeasure.type,),
-    "status": (Countermeasure.status,),
-    "owner": (User.name,),
-    "target": (Countermeasure.target_quarter_start,),
-    "deployed": (Countermeasure.deployed_on,),
-    "updated": (Countermeasure.updated_at,),
-    "id": (Countermeasure.id,),
-}
-DEFAULT_SORT = "-id"
-
 
 # --- lists ----------------------------------------------------------------------------
 
 
 def _int_arg(name: str) -> int | None:
     return id_or_none(request.args.get(name))
-
-
-def _list_query(filters: dict):
-    query = select(Countermeasure)
-    if filters["status"]:
-        query = query.where(Countermeasure.status == filters["status"])
-    if filters["type"]:
-        query = query.where(Countermeasure.type == filters["type"])
-    if filters["owner"] is not None:
-        query = query.where(Countermeasure.owner_id == filters["owner"])
-    if filters["threat"] is not None:
-        query = query.where(
-            Countermeasure.id.in_(
-                select(countermeasure_threats.c.countermeasure_id).where(
-                    countermeasure_threats.c.threat_id == filters["threat"]
-                )
-            )
-        )
-    quarter = filters["quarter"]
-    if quarter is not None:
-        # The quarter it counts in: its deployment quarter once deployed, its target before.
-        query = query.where(
-            or_(
-                Countermeasure.deployed_on.between(quarter.first_day, quarter.last_day),
-                and_(
-                    Countermeasure.deployed_on.is_(None),
-                    Countermeasure.target_quarter_start == quarter.first_day,
-                ),
-            )
-        )
-    if filters["q"]:
-        query = query.where(
-            Countermeasure.title.ilike(f"%{_escape_like(filters['q'])}%", escape="\\")
-        )
-    return query
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _parse_filters() -> tuple[dict, list[str]]:
-    problems = []
-    filters = {
-        "status": None,
-        "type": None,
-        "owner": _int_arg("owner"),
-        "threat": _int_arg("threat"),
-        "quarter": None,
-        "q": request.args.get("q", "").strip()[:200],
-    }
-    status = request.args.get("status", "").strip().upper()
-    if status:
-        if status in CountermeasureStatus.__members__:
-            filters["status"] = CountermeasureStatus[status]
-        else:
-            problems.append(f'Unknown status "{status.lower()}"; the filter was ignored.')
-    kind = request.args.get("type", "").strip().upper()
-    if kind:
-        if kind in CountermeasureType.__members__:
-            filters["type"] = CountermeasureType[kind]
-        else:
-            problems.append(f'Unknown type "{kind.lower()}"; the filter was ignored.')
-    try:
-        filters["quarter"] = fiscal.quarter_or_none(request.args.get("quarter", "").strip())
-    except QuarterError as error:
-        problems.append(f"{error} The quarter filter was ignored.")
-    return filters, problems
-
-
-def _sorted(query, sort: str):
-    key = sort.lstrip("-")
-    if key not in SORTS:
-        sort, key = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
-    if key == "owner":
-        query = query.outerjoin(User, User.id == Countermeasure.owner_id)
-    columns = SORTS[key]
-    descending = sort.startswith("-")
-    if key == "id":  # newest first by default: the primary key, no sort step
-        return query.order_by(Countermeasure.id.desc() if descending else Countermeasure.id)
-    order = [c.desc().nulls_last() if descending else c.asc().nulls_last() for c in columns]
-    tiebreak = Countermeasure.id.desc() if descending else Countermeasure.id.asc()
-    return query.order_by(*order, tiebreak)
 
 
 def _users():
@@ -157,8 +61,7 @@ def _quarter_label(first_day) -> str:
 @bp.route("/countermeasures")
 @readable
 def index():
-    filters, problems = _parse_filters()
-    query = _sorted(_list_query(filters), request.args.get("sort", DEFAULT_SORT))
+    query, filters, problems = queries.list_query(request.args)
     query = query.options(selectinload(Countermeasure.threats), selectinload(Countermeasure.owner))
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     threat = db.session.get(Threat, filters["threat"]) if filters["threat"] else None
@@ -171,6 +74,7 @@ def index():
     return render_template(
         "countermeasures/index.html",
         page=page,
+        filtered=any(value not in (None, "") for value in filters.values()),
         filters=filters,
         problems=problems,
         threat=threat,

@@ -8,13 +8,14 @@ system not retired on the day counts; a staff member counts until their leaving 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 
+from app import fiscal
 from app.extensions import db
-from app.models.systems import Responsibility, StaffMember, System
+from app.models.systems import Criticality, Responsibility, StaffMember, System
 
 
 def system_counts_on(d: date):
@@ -117,3 +118,126 @@ def state_for(system: System, holders: int, d: date) -> str | None:
     if holders == 0:
         return "uncovered"
     return "spof" if holders == 1 else "covered"
+
+
+# The systems and staff lists as queries: filters and sort read from a query string. One
+# code path for the pages (``app.coverage.views``, which paginate them) and the CSV export
+# (``app.transfer``, which writes every row in the same order).
+
+STATES = ("covered", "spof", "uncovered")
+CRITICALITY_ORDER = case({c.name: i for i, c in enumerate(Criticality)}, value=System.criticality)
+SYSTEM_SORTS = {
+    "name": func.lower(System.name),
+    "team": System.team,
+    "criticality": CRITICALITY_ORDER,
+    "updated": System.updated_at,
+}
+STAFF_SORTS = {
+    "name": func.lower(StaffMember.name),
+    "team": StaffMember.team,
+    "left": StaffMember.left_on,
+}
+
+
+def as_of_from(args: Mapping) -> tuple[date, str | None]:
+    """The ``date`` argument or today; a readable error (and today) for an impossible date."""
+    try:
+        return fiscal.parse_date_or_none(args.get("date")) or fiscal.today(), None
+    except ValueError as error:
+        return fiscal.today(), str(error)
+
+
+def systems_list_query(args: Mapping, as_of: date):
+    """SELECT the systems the list shows with these filters, in its order (no page)."""
+    query = select(System)
+    q = args.get("q", "").strip()
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(System.name.ilike(like), System.description.ilike(like)))
+    if args.get("team"):
+        query = query.where(System.team == args["team"])
+    if args.get("criticality") in Criticality.__members__:
+        query = query.where(System.criticality == Criticality[args["criticality"]])
+    if args.get("production") in ("yes", "no"):
+        query = query.where(System.in_production.is_(args["production"] == "yes"))
+    show = args.get("show", "current")
+    if show == "current":
+        query = query.where(or_(System.retired_on.is_(None), System.retired_on > as_of))
+    elif show == "retired":
+        query = query.where(System.retired_on <= as_of)
+    state = args.get("state", "")
+    sort = args.get("sort", "name")
+    key = sort.lstrip("-")
+    holders = None
+    if state in STATES or key == "people":
+        holders_sub = holders_subquery(as_of)
+        holders = func.coalesce(holders_sub.c.holders, 0)
+        query = query.outerjoin(holders_sub, holders_sub.c.system_id == System.id)
+        counted = system_counts_on(as_of)
+        if state == "spof":
+            query = query.where(counted, holders == 1)
+        elif state == "uncovered":
+            query = query.where(counted, holders == 0)
+        elif state == "covered":
+            query = query.where(counted, holders >= 2)
+    column = holders if key == "people" else SYSTEM_SORTS.get(key, System.name)
+    order = column.desc() if sort.startswith("-") else column.asc()
+    return query.order_by(order, func.lower(System.name), System.id)
+
+
+def staff_list_query(args: Mapping, today: date):
+    """SELECT the staff the list shows with these filters, in its order (no page)."""
+    query = select(StaffMember)
+    q = args.get("q", "").strip()
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(StaffMember.name.ilike(like), StaffMember.email.ilike(like)))
+    if args.get("team"):
+        query = query.where(StaffMember.team == args["team"])
+    status = args.get("status", "present")
+    present = staff_counts_on(today)
+    if status == "present":
+        query = query.where(present)
+    elif status == "left":
+        # Not ``not_(present)``: NULL-safe, so someone inactive with no leaving date is listed.
+        query = query.where(
+            or_(
+                and_(StaffMember.left_on.is_(None), StaffMember.active.is_(False)),
+                StaffMember.left_on < today,
+            )
+        )
+    sort = args.get("sort", "name")
+    key = sort.lstrip("-")
+    sole = None
+    if args.get("sole") == "yes" or key == "sole":
+        sole_sub = sole_systems_subquery(today)
+        sole = func.coalesce(sole_sub.c.sole, 0)
+        query = query.outerjoin(sole_sub, sole_sub.c.staff_member_id == StaffMember.id)
+        if args.get("sole") == "yes":
+            query = query.where(sole > 0)
+    column = sole if key == "sole" else STAFF_SORTS.get(key, StaffMember.name)
+    order = column.desc() if sort.startswith("-") else column.asc()
+    return query.order_by(order, func.lower(StaffMember.name), StaffMember.id)
+
+
+def systems_filtered(args: Mapping) -> bool:
+    """Whether these filters narrow the systems list from its default (systems in service)."""
+    return bool(
+        args.get("q", "").strip()
+        or args.get("team")
+        or args.get("criticality") in Criticality.__members__
+        or args.get("production") in ("yes", "no")
+        or args.get("state") in STATES
+        or args.get("show", "current") != "current"
+        or args.get("date")
+    )
+
+
+def staff_filtered(args: Mapping) -> bool:
+    """Whether these filters narrow the staff list from its default (present staff)."""
+    return bool(
+        args.get("q", "").strip()
+        or args.get("team")
+        or args.get("status", "present") != "present"
+        or args.get("sole") == "yes"
+    )

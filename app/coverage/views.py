@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, not_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -45,7 +45,6 @@ STATES = {
     "uncovered": "Uncovered",
 }
 STATE_CSS = {"covered": "success", "spof": "warning", "uncovered": "danger"}
-CRITICALITY_ORDER = case({c.name: i for i, c in enumerate(Criticality)}, value=System.criticality)
 
 
 # Helpers.
@@ -53,10 +52,7 @@ CRITICALITY_ORDER = case({c.name: i for i, c in enumerate(Criticality)}, value=S
 
 def _as_of_from_args() -> tuple[date, str | None]:
     """The ``date`` query argument or today; a readable error for an impossible date."""
-    try:
-        return fiscal.parse_date_or_none(request.args.get("date")) or fiscal.today(), None
-    except ValueError as error:
-        return fiscal.today(), str(error)
+    return queries.as_of_from(request.args)
 
 
 def _history(entity_type: str, entity_id: int, limit: int = 20) -> list[AuditEntry]:
@@ -157,53 +153,12 @@ def coverage():
 
 # Systems.
 
-SYSTEM_SORTS = {
-    "name": func.lower(System.name),
-    "team": System.team,
-    "criticality": CRITICALITY_ORDER,
-    "updated": System.updated_at,
-}
-
 
 @bp.route("/systems")
 @readable
 def systems():
-    as_of, error = _as_of_from_args()
-    args = request.args
-    query = select(System)
-    q = args.get("q", "").strip()
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(System.name.ilike(like), System.description.ilike(like)))
-    if args.get("team"):
-        query = query.where(System.team == args["team"])
-    if args.get("criticality") in Criticality.__members__:
-        query = query.where(System.criticality == Criticality[args["criticality"]])
-    if args.get("production") in ("yes", "no"):
-        query = query.where(System.in_production.is_(args["production"] == "yes"))
-    show = args.get("show", "current")
-    if show == "current":
-        query = query.where(or_(System.retired_on.is_(None), System.retired_on > as_of))
-    elif show == "retired":
-        query = query.where(System.retired_on <= as_of)
-    state = args.get("state", "")
-    sort = args.get("sort", "name")
-    needs_holders = state in STATES or sort.lstrip("-") == "people"
-    if needs_holders:
-        holders_sub = queries.holders_subquery(as_of)
-        holders = func.coalesce(holders_sub.c.holders, 0)
-        query = query.outerjoin(holders_sub, holders_sub.c.system_id == System.id)
-        counted = queries.system_counts_on(as_of)
-        if state == "spof":
-            query = query.where(counted, holders == 1)
-        elif state == "uncovered":
-            query = query.where(counted, holders == 0)
-        elif state == "covered":
-            query = query.where(counted, holders >= 2)
-    key = sort.lstrip("-")
-    column = holders if key == "people" else SYSTEM_SORTS.get(key, System.name)
-    order = column.desc() if sort.startswith("-") else column.asc()
-    query = query.order_by(order, func.lower(System.name), System.id)
+    as_of, error = queries.as_of_from(request.args)
+    query = queries.systems_list_query(request.args, as_of)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     people = queries.holders_of((s.id for s in page.items), as_of)
     rows = [
@@ -222,6 +177,7 @@ def systems():
             states=STATES,
             state_css=STATE_CSS,
             criticalities=list(Criticality),
+            filtered=queries.systems_filtered(request.args),
         ),
         400 if error else 200,
     )
@@ -329,42 +285,12 @@ def edit_system(system_id: int):
 
 # Staff.
 
-STAFF_SORTS = {
-    "name": func.lower(StaffMember.name),
-    "team": StaffMember.team,
-    "left": StaffMember.left_on,
-}
-
 
 @bp.route("/staff")
 @readable
 def staff():
     today = fiscal.today()
-    args = request.args
-    query = select(StaffMember)
-    q = args.get("q", "").strip()
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(StaffMember.name.ilike(like), StaffMember.email.ilike(like)))
-    if args.get("team"):
-        query = query.where(StaffMember.team == args["team"])
-    status = args.get("status", "present")
-    present = queries.staff_counts_on(today)
-    if status == "present":
-        query = query.where(present)
-    elif status == "left":
-        query = query.where(not_(present))
-    sort = args.get("sort", "name")
-    key = sort.lstrip("-")
-    if args.get("sole") == "yes" or key == "sole":
-        sole_sub = queries.sole_systems_subquery(today)
-        sole = func.coalesce(sole_sub.c.sole, 0)
-        query = query.outerjoin(sole_sub, sole_sub.c.staff_member_id == StaffMember.id)
-        if args.get("sole") == "yes":
-            query = query.where(sole > 0)
-    column = sole if key == "sole" else STAFF_SORTS.get(key, StaffMember.name)
-    order = column.desc() if sort.startswith("-") else column.asc()
-    query = query.order_by(order, func.lower(StaffMember.name), StaffMember.id)
+    query = queries.staff_list_query(request.args, today)
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     ids = [p.id for p in page.items]
     systems_now = queries.systems_of(ids, today)
@@ -381,6 +307,7 @@ def staff():
     return render_template(
         "coverage/staff.html",
         page=page,
+        filtered=queries.staff_filtered(request.args),
         systems_now=systems_now,
         sole_counts=sole_counts,
         teams=_teams(StaffMember),

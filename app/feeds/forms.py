@@ -22,6 +22,7 @@ class BundleForm(FlaskForm):
 
 
 class AcceptForm(FlaskForm):
-    likelihood = IntegerField("Likelihood", default=3, validators=[NumberRange(min=1, max=5)])
-    impact = IntegerField("Impact", default=3, validators=[NumberRange(min=1, max=5)])
+    # The upper bounds are the risk matrix's (admin setting), checked by the register's rules.
+    likelihood = IntegerField("Likelihood", default=3, validators=[NumberRange(min=1)])
+    impact = IntegerField("Impact", default=3, validators=[NumberRange(min=1)])
     submit = SubmitField("Accept")

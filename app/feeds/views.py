@@ -19,6 +19,7 @@ from app.feeds.service import (
 )
 from app.models import CandidateStatus, ThreatCandidate, ThreatFeed
 from app.models.user import Role
+from app.risk import risk_matrix
 from app.security import readable, roles
 from app.validation import InputError, apply_errors_to_form
 
@@ -74,6 +75,7 @@ def detail(feed_id: int, bundle_form=None, status_code=200):
         counts=feed_counts().get(feed.id),
         bundle_form=bundle_form or BundleForm(),
         accept_form=AcceptForm(formdata=None),
+        matrix=risk_matrix(),
         statuses=list(CandidateStatus),
     ), status_code
 
@@ -109,7 +111,12 @@ def accept(candidate_id: int):
     candidate = _candidate_or_404(candidate_id)
     form = AcceptForm()
     if not form.validate_on_submit():
-        flash("Likelihood and impact are whole numbers from 1 to 5.", "danger")
+        matrix = risk_matrix()
+        flash(
+            f"Likelihood is a whole number from 1 to {matrix.max_likelihood}, "
+            f"impact from 1 to {matrix.max_impact}.",
+            "danger",
+        )
         return redirect(url_for("feeds.detail", feed_id=candidate.feed_id))
     try:
         threat = accept_candidate(

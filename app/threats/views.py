@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -25,159 +24,28 @@ from app.models.threats import (
     ThreatScoreChange,
     ThreatStatus,
     Treatment,
-    threat_systems,
-    threat_tags,
 )
 from app.models.user import Role, User
 from app.risk import review_intervals, risk_matrix
 from app.security import readable, roles
-from app.threats import bp, figures, service
+from app.threats import bp, figures, queries, service
 from app.threats.forms import CategoryForm, RiskSettingsForm, ThreatForm
-from app.threats.search import apply_search
 from app.validation import ConflictError, InputError, apply_errors_to_form
 
 PER_PAGE = 25
 AUDIT_SHOWN = 50
 MAX_TOP = 50
-SORTS = {
-    "title": lambda: [Threat.title],
-    "category": lambda: [
-        select(ThreatCategory.name).where(ThreatCategory.id == Threat.category_id).scalar_subquery()
-    ],
-    "status": lambda: [Threat.status],
-    "treatment": lambda: [Threat.treatment],
-    "inherent": lambda: [Threat.inherent_score, Threat.residual_score],
-    "residual": lambda: [Threat.residual_score, Threat.inherent_score],
-    "owner": lambda: [select(User.name).where(User.id == Threat.owner_id).scalar_subquery()],
-    "identified": lambda: [Threat.identified_on],
-    "review": lambda: [Threat.next_review_on],
-}
-DEFAULT_SORT = "-residual"
 
 
 def _int_arg(name: str, lo: int = 1, hi: int = 10**9) -> int | None:
-    text = request.args.get(name, "").strip()
-    if text.isdigit() and len(text) < 10 and lo <= int(text) <= hi:
-        return int(text)
-    return None
+    return queries.int_arg(request.args, name, lo, hi)
 
 
-@dataclass
-class Filters:
-    q: str
-    category: int | None
-    status: ThreatStatus | None
-    level: Level | None
-    owner: int | None
-    system: int | None
-    tag: str
-    overdue: bool
-    decision: bool
-    archived: bool
-    sort: str
-    cell: tuple[str, int, int] | None
-    as_of: date | None
-
-    @property
-    def active(self) -> bool:
-        return bool(
-            self.q
-            or self.category
-            or self.status
-            or self.level
-            or self.owner
-            or self.system
-            or self.tag
-            or self.overdue
-            or self.decision
-            or self.cell
-        )
-
-
-def _filters() -> Filters:
-    args = request.args
-    status = next((s for s in ThreatStatus if s.value == args.get("status")), None)
-    level = next((lv for lv in Level if lv.value == args.get("level")), None)
-    sort = args.get("sort", DEFAULT_SORT)
-    if sort.lstrip("-") not in SORTS:
-        sort = DEFAULT_SORT
-    matrix = risk_matrix()
-    kind = args.get("kind")
-    li = _int_arg("l", 1, matrix.max_likelihood)
-    im = _int_arg("i", 1, matrix.max_impact)
-    cell = (kind, li, im) if kind in figures.KINDS and li and im else None
+def _filters() -> queries.Filters:
     try:
-        as_of = fiscal.parse_date_or_none(args.get("as_of"))
+        return queries.parse_filters(request.args)
     except ValueError as error:
         abort(400, str(error))
-    return Filters(
-        q=args.get("q", "").strip()[:200],
-        category=_int_arg("category"),
-        status=status,
-        level=level,
-        owner=_int_arg("owner"),
-        system=_int_arg("system"),
-        tag=args.get("tag", "").strip()[:60],
-        overdue=args.get("overdue") == "1",
-        decision=args.get("decision") == "1",
-        archived=args.get("archived") == "1",
-        sort=sort,
-        cell=cell,
-        as_of=as_of,
-    )
-
-
-def _register_query(f: Filters, today: date):
-    query = select(Threat)
-    if f.cell:
-        kind, li, im = f.cell
-        query = query.where(Threat.id.in_(figures.cell_threat_ids(f.as_of or today, kind, li, im)))
-    elif f.archived:
-        query = query.where(Threat.archived_at.is_not(None))
-    else:
-        query = query.where(Threat.archived_at.is_(None))
-    if f.q:
-        query = apply_search(query, f.q)
-    if f.category:
-        query = query.where(Threat.category_id == f.category)
-    if f.status:
-        query = query.where(Threat.status == f.status)
-    if f.level:
-        matrix = risk_matrix()
-        if f.level in matrix.levels:
-            low, high = matrix.score_range(f.level)
-            query = query.where(Threat.residual_score.between(low, high))
-        else:
-            query = query.where(False)
-    if f.owner:
-        query = query.where(Threat.owner_id == f.owner)
-    if f.system:
-        query = query.where(
-            Threat.id.in_(
-                select(threat_systems.c.threat_id).where(threat_systems.c.system_id == f.system)
-            )
-        )
-    if f.tag:
-        query = query.where(
-            Threat.id.in_(
-                select(threat_tags.c.threat_id)
-                .join(Tag, Tag.id == threat_tags.c.tag_id)
-                .where(Tag.name == f.tag.lower())
-            )
-        )
-    if f.overdue:
-        query = query.where(Threat.status != ThreatStatus.CLOSED, Threat.next_review_on < today)
-    if f.decision:
-        query = query.where(
-            Threat.treatment == Treatment.ACCEPT, Threat.acceptance_expires_on < today
-        )
-    return query
-
-
-def _ordered(query, sort: str):
-    descending = sort.startswith("-")
-    columns = SORTS[sort.lstrip("-")]() + [Threat.id]
-    return query.order_by(*[c.desc() if descending else c.asc() for c in columns])
 
 
 def _paginate(query):
@@ -218,7 +86,7 @@ def _choices():
 def index():
     f = _filters()
     today = fiscal.today()
-    page = _paginate(_ordered(_register_query(f, today), f.sort))
+    page = _paginate(queries.register_query(f, today))
     categories, users, systems = _choices()
     top_n = _int_arg("top", 1, MAX_TOP)
     top = figures.top_threats(today, top_n) if top_n else None

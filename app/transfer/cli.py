@@ -9,7 +9,7 @@ import click
 from app.extensions import db
 from app.models.audit import set_cli_actor
 from app.transfer.csv_format import csv_chunks
-from app.transfer.entities import FORMATS, count_rows
+from app.transfer.entities import FORMATS, FilterError, count_rows
 from app.transfer.service import (
     ImportRefusedError,
     check_file,
@@ -54,20 +54,43 @@ def import_command(entity: str, path: Path, check_only: bool) -> None:
     click.echo(f"Imported {count} {format_for(entity).label.lower()} from {path.name}.")
 
 
+def _filters(ctx, param, values: tuple[str, ...]) -> dict | None:
+    if not values:
+        return None
+    args = {}
+    for value in values:
+        key, sep, text = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"“{value}” is not key=value.")
+        args[key.strip()] = text.strip()
+    return args
+
+
 @click.command("export")
 @click.argument("entity", type=ENTITY)
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-def export_command(entity: str, path: Path) -> None:
-    """Export every record of a kind to a CSV file (UTF-8)."""
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    callback=_filters,
+    metavar="KEY=VALUE",
+    help="A filter of the list page, as in its address (e.g. status=DEPLOYED); "
+    "repeatable. Without any: every record.",
+)
+def export_command(entity: str, path: Path, filters: dict | None) -> None:
+    """Export every record of a kind (or what its list shows with --filter) to a CSV file."""
     fmt = format_for(entity)
-    args = fmt.parse_args({})
-    total = count_rows(fmt, args)
+    try:
+        total = count_rows(fmt, filters)
+    except FilterError as error:
+        raise click.BadParameter(str(error), param_hint="--filter") from None
     written = 0
     with (
         path.open("w", encoding="utf-8", newline="") as out,
         click.progressbar(length=total, label=f"Exporting {entity:<15}") as bar,
     ):
-        for chunk in csv_chunks(fmt.columns, export_rows(entity, args)):
+        for chunk in csv_chunks(fmt.columns, export_rows(entity, filters)):
             out.write(chunk)
             done = min(chunk.count("\r\n"), total - written)
             written += done

@@ -7,15 +7,19 @@ against the database (``check``), and only then written, in bulk, by ``write``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from marshmallow import ValidationError
 from sqlalchemy import func, insert, select
 
 from app import fiscal
 from app.api import resources
 from app.api import schemas as api_schemas
+from app.countermeasures import queries as countermeasure_queries
 from app.countermeasures import service as countermeasure_rules
+from app.coverage import queries as coverage_queries
 from app.coverage import service as coverage_rules
 from app.domain.scoring import score
 from app.extensions import db
@@ -46,6 +50,7 @@ from app.models.base import utcnow
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
 from app.risk import risk_matrix
+from app.threats import queries as threat_queries
 from app.threats.search import terms_of
 from app.threats.service import References, check_new_threat
 from app.transfer import cells as c
@@ -218,27 +223,66 @@ def _rule_errors(row: ParsedRow, refused: InputError, columns: dict) -> list[Cel
     return errors
 
 
+class FilterError(ValueError):
+    """A filter value the list page itself refuses (400), e.g. an impossible date."""
+
+
 @dataclass
 class EntityFormat:
     name: str
     label: str
     columns: list[Column]
-    args_schema: type
-    query: Any
+    # The list page's own query (filters and sort from a query string, no page): the export
+    # writes exactly the rows the page lists, in its order.
+    list_query: Callable[[Mapping], Any]
     loads: tuple = ()
     write: Any = None
     check: Any = None
-    writer_roles: tuple = field(default_factory=tuple)
+    # The query string of "every record" (the command line's export, the round trip): the
+    # list's filters that show everything, sorted so that a re-import keeps the order.
+    everything: dict = field(default_factory=dict)
 
-    def export_query(self, args: dict):
-        return self.query(args).options(*self.loads)
+    def export_query(self, args: Mapping | None = None):
+        """The list's SELECT for this query string (``None``: every record), with the
+        relations the columns read; raises FilterError where the list answers 400."""
+        return self.list_query(self.everything if args is None else args).options(*self.loads)
 
-    def parse_args(self, raw_args) -> dict:
-        """The list page's filters from a query string (invalid ones are refused, 422)."""
-        return self.args_schema().load(
-            {k: v for k, v in raw_args.items() if k not in ("page", "per_page")},
-            unknown="exclude",
+
+def _threat_list(args: Mapping):
+    try:
+        return threat_queries.list_query(args)
+    except ValueError as error:
+        raise FilterError(str(error)) from None
+
+
+def _countermeasure_list(args: Mapping):
+    # A value the list ignores (it says so on the page) is ignored here too.
+    query, _filters, _problems = countermeasure_queries.list_query(args)
+    return query
+
+
+def _system_list(args: Mapping):
+    as_of, error = coverage_queries.as_of_from(args)
+    if error:
+        raise FilterError(error)
+    return coverage_queries.systems_list_query(args, as_of)
+
+
+def _staff_list(args: Mapping):
+    return coverage_queries.staff_list_query(args, fiscal.today())
+
+
+def _responsibility_list(args: Mapping):
+    """No page lists responsibilities: the API's filters (``/api/v1/responsibilities``)."""
+    try:
+        loaded = api_schemas.ResponsibilityArgs().load(
+            {k: v for k, v in args.items() if k not in ("page", "per_page")}, unknown="exclude"
         )
+    except ValidationError as error:
+        raise FilterError(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in error.messages.items())
+        ) from None
+    return resources.responsibilities_query(loaded)
 
 
 def _stamp(values: dict) -> dict:
@@ -878,38 +922,37 @@ FORMATS: dict[str, EntityFormat] = {
             "threats",
             "Threats",
             THREAT_COLUMNS,
-            api_schemas.ThreatArgs,
-            resources.threats_query,
+            _threat_list,
             resources.THREAT_LOADS,
             write_threats,
             check_threats,
+            everything={"sort": "title"},
         ),
         EntityFormat(
             "systems",
             "Systems",
             SYSTEM_COLUMNS,
-            api_schemas.SystemArgs,
-            resources.systems_query,
+            _system_list,
             (),
             write_systems,
             check_systems,
+            everything={"show": "all", "sort": "name"},
         ),
         EntityFormat(
             "staff",
             "Staff",
             STAFF_COLUMNS,
-            api_schemas.StaffArgs,
-            resources.staff_query,
+            _staff_list,
             (),
             write_staff,
             check_staff,
+            everything={"status": "all", "sort": "name"},
         ),
         EntityFormat(
             "responsibilities",
             "Responsibilities",
             RESPONSIBILITY_COLUMNS,
-            api_schemas.ResponsibilityArgs,
-            resources.responsibilities_query,
+            _responsibility_list,
             resources.RESPONSIBILITY_LOADS,
             write_responsibilities,
             check_responsibilities,
@@ -918,16 +961,16 @@ FORMATS: dict[str, EntityFormat] = {
             "countermeasures",
             "Countermeasures",
             COUNTERMEASURE_COLUMNS,
-            api_schemas.CountermeasureArgs,
-            resources.countermeasures_query,
+            _countermeasure_list,
             resources.COUNTERMEASURE_LOADS,
             write_countermeasures,
             check_countermeasures,
+            everything={"sort": "title"},
         ),
     )
 }
 
 
-def count_rows(fmt: EntityFormat, args: dict) -> int:
-    query = fmt.query(args).order_by(None)
+def count_rows(fmt: EntityFormat, args: Mapping | None = None) -> int:
+    query = fmt.list_query(fmt.everything if args is None else args).order_by(None)
     return db.session.scalar(select(func.count()).select_from(query.subquery()))

@@ -6,7 +6,7 @@ column; only a file without a single error is written, all of it in one transact
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from app.extensions import db
@@ -87,15 +87,16 @@ def import_file(
         raise
 
 
-def export_rows(entity: str, args: dict):
-    fmt = format_for(entity)
-    query = fmt.export_query(args).execution_options(yield_per=EXPORT_BATCH)
+def export_rows(entity: str, args: Mapping | None = None):
+    """The records a list shows for this query string (its filters and order, every page);
+    ``None``: every record. Raises FilterError where the list page answers 400."""
+    query = format_for(entity).export_query(args).execution_options(yield_per=EXPORT_BATCH)
     return db.session.scalars(query)
 
 
-def export_chunks(entity: str, args: dict):
+def export_chunks(entity: str, args: Mapping | None = None):
     return csv_chunks(format_for(entity).columns, export_rows(entity, args))
 
 
-def export_text(entity: str, args: dict) -> str:
+def export_text(entity: str, args: Mapping | None = None) -> str:
     return "".join(export_chunks(entity, args))

@@ -19,7 +19,6 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from marshmallow import ValidationError
 from wtforms import HiddenField, SubmitField
 
 from app import fiscal
@@ -27,7 +26,7 @@ from app.extensions import db
 from app.models.user import Role
 from app.security import readable, roles
 from app.transfer import bp
-from app.transfer.entities import FORMATS
+from app.transfer.entities import FORMATS, FilterError
 from app.transfer.service import ImportRefusedError, check_file, export_text, import_file
 
 # Who may import what: the roles that write those records through the forms.
@@ -85,15 +84,15 @@ def _upload_path(upload: str, entity: str) -> Path:
 @bp.route("/export/<entity>.csv")
 @readable
 def export(entity: str):
-    fmt = _format_or_404(entity)
+    _format_or_404(entity)
+    # The list page's own filters and order (the same query-string names and values).
     try:
-        args = fmt.parse_args(request.args)
-    except ValidationError as error:
-        abort(400, "; ".join(f"{k}: {' '.join(v)}" for k, v in error.messages.items()))
-
+        text = export_text(entity, request.args)
+    except FilterError as error:
+        abort(400, str(error))
     filename = f"frontline-{entity}-{fiscal.today().isoformat()}.csv"
     return Response(
-        export_text(entity, args),
+        text,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

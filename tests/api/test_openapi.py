@@ -8,6 +8,7 @@ per operation keeps the suite quick).
 from __future__ import annotations
 
 import contextvars
+import re
 from datetime import date
 
 import pytest
@@ -91,3 +92,7 @@ def test_docs_page_lists_paths_parameters_and_schemas(client_as):
     assert "/api/v1/threats/{threat_id}" in page
     assert "per_page" in page and 'id="schema-Threat"' in page
     assert "cdn" not in page.lower()
+    # Wide tables scroll in their own box: the page fits a 420px screen.
+    tables = page.count("<table")
+    boxed = re.findall(r'<div class="table-responsive">\s*<table', page)
+    assert tables > 10 and len(boxed) == tables

@@ -135,7 +135,8 @@ def test_a_leaving_date_that_makes_a_spof_needs_confirmation(api):
     url = f"/api/v1/staff/{bob.id}"
     refused = manager.patch(url, json={"version": bob.version, "left_on": "2021-01-10"})
     assert refused.status_code == 422
-    assert "1 production system (Billing) a single point of failure" in refused.json["errors"]["confirm_impact"]
+    message = refused.json["errors"]["confirm_impact"]
+    assert "1 production system (Billing) a single point of failure" in message
     db.session.refresh(bob)
     assert bob.left_on is None
     confirmed = manager.patch(

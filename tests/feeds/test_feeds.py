@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -141,3 +142,34 @@ def test_viewer_reads_feeds_but_cannot_import(feed, client_as):
     client = client_as(Role.VIEWER)
     assert client.get("/feeds").status_code == 200
     assert client.post(f"/feeds/{feed.id}/import").status_code == 403
+
+
+def test_accepting_follows_the_configured_matrix_and_rows_have_unique_ids(client_as):
+    from app.domain.scoring import Level
+    from app.risk import review_intervals
+    from app.threats.service import save_risk_settings
+
+    save_risk_settings(
+        "R\nU\nP\nL\nA\nX", "N\nM\nMo\nMa\nS", {Level.MEDIUM: 6, Level.HIGH: 12}, review_intervals()
+    )
+    feed = register_feed("CERT", "stix", "")
+    import_bundle(feed, SAMPLE.read_bytes())
+    db.session.commit()
+    client = client_as(Role.SECURITY)
+    page = client.get(f"/feeds/{feed.id}").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "an id repeated on the page"
+    assert page.count('name="csrf_token"') >= 6 and 'max="6"' in page
+    first, second = db.session.scalars(
+        select(ThreatCandidate.id).order_by(ThreatCandidate.id)
+    ).all()[:2]
+    # Likelihood 6 exists on a six-row matrix; 0 and 7 are refused, naming the real bounds.
+    response = client.post(f"/feeds/candidates/{first}/accept", data={"likelihood": 6, "impact": 2})
+    assert response.status_code == 302 and count(Threat) == 1
+    response = client.post(
+        f"/feeds/candidates/{second}/accept", data={"likelihood": 0, "impact": 2}
+    )
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "from 1 to 6, impact from 1 to 5" in shown and count(Threat) == 1
+    client.post(f"/feeds/candidates/{second}/accept", data={"likelihood": 7, "impact": 2})
+    assert count(Threat) == 1

@@ -170,7 +170,7 @@ def test_filters_sorting_and_pagination_keep_the_query_string(client_as, registe
 
 
 def service_sort_keys():
-    from app.threats.views import SORTS
+    from app.threats.queries import SORTS
 
     return list(SORTS)
 
