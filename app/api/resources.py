@@ -7,11 +7,11 @@ does not grow with the page size.
 
 from __future__ import annotations
 
-from flask import abort
+from flask import abort, request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
@@ -19,8 +19,10 @@ from app.api import schemas as s
 from app.api import writes as w
 from app.api.errors import register_api_errors
 from app.countermeasures import figures as countermeasure_figures
+from app.countermeasures import queries as cm_queries
 from app.countermeasures import service as cm_service
 from app.coverage import figures as coverage_figures
+from app.coverage import queries as coverage_queries
 from app.coverage import service as coverage_service
 from app.domain.quarters import fiscal_year_label
 from app.domain.scoring import level_for
@@ -33,16 +35,14 @@ from app.models import (
     Responsibility,
     StaffMember,
     System,
-    Tag,
     Threat,
 )
-from app.models.countermeasures import countermeasure_threats
-from app.models.threats import threat_systems, threat_tags
 from app.models.user import Role
 from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats import queries as threat_queries
 from app.threats import service as threats_service
-from app.threats.search import apply_search
+from app.validation import InputError
 
 register = Blueprint(
     "api_register", __name__, url_prefix="", description="Threats, countermeasures, systems, staff"
@@ -68,12 +68,6 @@ def get_or_404(model, object_id: int, *options):
     return found
 
 
-def sorted_by(query, sort: str, columns: dict, tie_breaker):
-    descending = sort.startswith("-")
-    column = columns[sort.lstrip("-")]
-    return query.order_by(column.desc() if descending else column.asc(), tie_breaker)
-
-
 def paginate(query, args) -> dict:
     page = db.paginate(
         query, page=args["page"], per_page=args["per_page"], max_per_page=100, error_out=False
@@ -87,10 +81,6 @@ def paginate(query, args) -> dict:
     }
 
 
-def _words(column, text: str):
-    return [column.ilike(f"%{word}%") for word in text.split()]
-
-
 # ---- threats ------------------------------------------------------------------------
 
 THREAT_LOADS = (
@@ -102,43 +92,13 @@ THREAT_LOADS = (
 )
 
 
-def threats_query(args: dict):
-    """The threats a list with these filters shows (shared with the CSV export)."""
-    query = select(Threat)
-    if args.get("archived"):
-        query = query.where(Threat.archived_at.is_not(None))
-    else:
-        query = query.where(Threat.archived_at.is_(None))
-    if args.get("q"):
-        # The threat list page's word search (title and description), so both agree.
-        query = apply_search(query, args["q"])
-    for key in ("status", "treatment", "source", "category_id", "feed_id"):
-        if args.get(key) is not None:
-            query = query.where(getattr(Threat, key) == args[key])
-    if args.get("system_id"):
-        query = query.where(
-            Threat.id.in_(
-                select(threat_systems.c.threat_id).where(
-                    threat_systems.c.system_id == args["system_id"]
-                )
-            )
-        )
-    if args.get("tag"):
-        query = query.where(
-            Threat.id.in_(
-                select(threat_tags.c.threat_id)
-                .join(Tag, Tag.id == threat_tags.c.tag_id)
-                .where(func.lower(Tag.name) == args["tag"].strip().lower())
-            )
-        )
-    columns = {
-        "title": Threat.title,
-        "identified_on": Threat.identified_on,
-        "residual_score": Threat.residual_score,
-        "inherent_score": Threat.inherent_score,
-        "next_review_on": Threat.next_review_on,
-    }
-    return sorted_by(query, args.get("sort") or "-residual_score", columns, Threat.id)
+def page_args() -> dict:
+    """The request's query string as the list pages read it (the page is the API's own)."""
+    return {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
+
+
+def refused(field: str, message: str):
+    raise InputError({field: message})  # 422, as the schema's own refusals
 
 
 @register.route("/threats")
@@ -147,8 +107,16 @@ class Threats(MethodView):
     @register.arguments(s.ThreatArgs, location="query")
     @register.response(200, s.ThreatPage)
     def get(self, args):
-        """Threats in the register, with their current scores, level, systems and tags."""
-        return paginate(threats_query(args).options(*THREAT_LOADS), args)
+        """Threats in the register, with their current scores, level, systems and tags.
+
+        The register page's filters and sort, with the same names and values: the same
+        query string lists the same threats in the same order here, on the page and in
+        its CSV export."""
+        try:
+            query = threat_queries.list_query(page_args())
+        except ValueError as error:  # the page's 400: an impossible date
+            refused("as_of", str(error))
+        return paginate(query.options(*THREAT_LOADS), args)
 
     @roles(Role.SECURITY)
     @register.arguments(s.ThreatCreate)
@@ -209,43 +177,19 @@ class ThreatRestore(MethodView):
 COUNTERMEASURE_LOADS = (selectinload(Countermeasure.owner), selectinload(Countermeasure.threats))
 
 
-def countermeasures_query(args: dict):
-    query = select(Countermeasure)
-    if args.get("q"):
-        query = query.where(*_words(Countermeasure.title, args["q"]))
-    for key in ("status", "type", "owner_id"):
-        if args.get(key) is not None:
-            query = query.where(getattr(Countermeasure, key) == args[key])
-    if args.get("threat_id"):
-        query = query.where(
-            Countermeasure.id.in_(
-                select(countermeasure_threats.c.countermeasure_id).where(
-                    countermeasure_threats.c.threat_id == args["threat_id"]
-                )
-            )
-        )
-    if args.get("quarter"):
-        quarter = args["quarter"]
-        query = query.where(
-            Countermeasure.deployed_on >= quarter.first_day,
-            Countermeasure.deployed_on <= quarter.last_day,
-        )
-    columns = {
-        "title": Countermeasure.title,
-        "deployed_on": Countermeasure.deployed_on,
-        "status": Countermeasure.status,
-    }
-    return sorted_by(query, args.get("sort") or "title", columns, Countermeasure.id)
-
-
 @register.route("/countermeasures")
 class Countermeasures(MethodView):
     @readable
     @register.arguments(s.CountermeasureArgs, location="query")
     @register.response(200, s.CountermeasurePage)
     def get(self, args):
-        """Countermeasures, with the threats they treat."""
-        return paginate(countermeasures_query(args).options(*COUNTERMEASURE_LOADS), args)
+        """Countermeasures, with the threats they treat.
+
+        The countermeasures page's filters and sort (same names, values and order)."""
+        query, _filters, problems = cm_queries.list_query(page_args())
+        if problems:  # a value the page ignores (and says so): refused here
+            refused("filters", " ".join(problems))
+        return paginate(query.options(*COUNTERMEASURE_LOADS), args)
 
     @roles(Role.SECURITY)
     @register.arguments(s.CountermeasureCreate)
@@ -355,28 +299,6 @@ class CountermeasureVerification(MethodView):
 # ---- systems, staff, responsibilities, positions ------------------------------------
 
 
-def systems_query(args: dict):
-    query = select(System)
-    if args.get("q"):
-        query = query.where(*_words(System.name, args["q"]))
-    for key in ("team", "criticality", "in_production"):
-        if args.get(key) is not None:
-            query = query.where(getattr(System, key) == args[key])
-    columns = {"name": System.name, "team": System.team, "criticality": System.criticality}
-    return sorted_by(query, args.get("sort") or "name", columns, System.id)
-
-
-def staff_query(args: dict):
-    query = select(StaffMember)
-    if args.get("q"):
-        query = query.where(*_words(StaffMember.name, args["q"]))
-    for key in ("team", "active"):
-        if args.get(key) is not None:
-            query = query.where(getattr(StaffMember, key) == args[key])
-    columns = {"name": StaffMember.name, "team": StaffMember.team}
-    return sorted_by(query, args.get("sort") or "name", columns, StaffMember.id)
-
-
 RESPONSIBILITY_LOADS = (
     selectinload(Responsibility.staff_member),
     selectinload(Responsibility.system),
@@ -403,8 +325,15 @@ class Systems(MethodView):
     @register.arguments(s.SystemArgs, location="query")
     @register.response(200, s.SystemPage)
     def get(self, args):
-        """Production systems and software."""
-        return paginate(systems_query(args), args)
+        """Production systems and software.
+
+        The systems page's filters and sort (same names, values and order), coverage as of
+        ``date``."""
+        query_args = page_args()
+        as_of, error = coverage_queries.as_of_from(query_args)
+        if error:
+            refused("date", error)
+        return paginate(coverage_queries.systems_list_query(query_args, as_of), args)
 
     @roles(Role.MANAGER)
     @register.arguments(s.SystemCreate)
@@ -439,8 +368,11 @@ class Staff(MethodView):
     @register.arguments(s.StaffArgs, location="query")
     @register.response(200, s.StaffPage)
     def get(self, args):
-        """Staff members."""
-        return paginate(staff_query(args), args)
+        """Staff members.
+
+        The staff page's filters and sort (same names, values and order), as of today."""
+        query = coverage_queries.staff_list_query(page_args(), fiscal.today())
+        return paginate(query, args)
 
     @roles(Role.MANAGER)
     @register.arguments(s.StaffCreate)

@@ -10,7 +10,9 @@ from flask import g
 from marshmallow import fields, validate
 
 from app import fiscal
-from app.domain.scoring import level_for
+from app.countermeasures import queries as cm_queries
+from app.coverage import queries as coverage_queries
+from app.domain.scoring import Level, level_for
 from app.models import (
     CountermeasureStatus,
     CountermeasureType,
@@ -24,6 +26,8 @@ from app.models import (
     Treatment,
 )
 from app.risk import risk_matrix
+from app.threats import figures as threat_figures
+from app.threats import queries as threat_queries
 
 MAX_ID = 2**31 - 1
 EARLIEST = date(1900, 1, 1)
@@ -102,59 +106,136 @@ class PageArgs(ma.Schema):
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
-def sort_field(keys: list[str], default: str) -> fields.String:
-    choices = keys + [f"-{k}" for k in keys]
-    return fields.String(
-        load_default=default,
-        validate=validate.OneOf(choices),
-        metadata={"description": "Sort key; a leading '-' sorts descending."},
+# The list endpoints take the list pages' own query string (``app/*/queries.py`` reads it
+# for the page, the CSV export and the API alike): these schemas document and check it,
+# and the endpoints hand the request's query string itself to the page's query function.
+
+
+class ListArgs(PageArgs):
+    @ma.pre_load
+    def drop_empty(self, data, **kwargs):
+        # A page's form sends "Any" as an empty value (``?status=&category=``): no filter.
+        return {key: value for key, value in data.items() if value != ""}
+
+
+def Pick(values, description: str = "", any_case: bool = False) -> fields.String:  # noqa: N802
+    """One of the page's values for a filter (``any_case``: as the page, case ignored)."""
+    values = [str(v) for v in values]
+    if any_case:
+        wanted = {v.lower() for v in values}
+
+        def check(text: str) -> bool:
+            if text.strip().lower() not in wanted:
+                raise ma.ValidationError(f"Must be one of: {', '.join(values)}.")
+            return True
+
+        rule = check
+    else:
+        rule = validate.OneOf(values)
+    return fields.String(validate=rule, metadata={"enum": values, "description": description})
+
+
+def PageSort(keys, default: str) -> fields.String:  # noqa: N802
+    keys = list(keys)
+    return Pick(
+        keys + [f"-{k}" for k in keys],
+        f"Sort key as on the list page (default {default}); a leading '-' sorts descending.",
     )
 
 
-class ThreatArgs(PageArgs):
+class PageDate(fields.String):
+    """An ISO date read as the pages read it (``fiscal.parse_date_or_none``): 422 if not."""
+
+    def __init__(self, **kwargs):
+        metadata = {"format": "date", **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            fiscal.parse_date_or_none(text)
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+        return text
+
+
+def PageId(description: str) -> fields.Integer:  # noqa: N802
+    return Id(metadata={"description": description})
+
+
+FLAG = ["0", "1"]
+
+
+class ThreatArgs(ListArgs):
+    """The threat register page's filters (``app.threats.queries``)."""
+
     q = Text(
         metadata={
             "description": "Words of the title or description: each word typed must start a "
             "word of the threat (accents and case ignored), as on the threat list page"
         }
     )
-    status = Choice(ThreatStatus)
-    treatment = Choice(Treatment)
-    source = Choice(ThreatSource)
-    category_id = Id()
-    feed_id = Id()
-    system_id = Id()
-    tag = Text()
-    archived = fields.Boolean(load_default=False, metadata={"description": "Archived threats"})
-    sort = sort_field(
-        ["title", "identified_on", "residual_score", "inherent_score", "next_review_on"],
-        "-residual_score",
+    category = PageId("Threat category id")
+    status = Pick([s.value for s in ThreatStatus])
+    level = Pick([lv.value for lv in Level], "Level of the residual score")
+    owner = PageId("Owner's user id")
+    system = PageId("Id of a system the threat concerns")
+    tag = Text(metadata={"description": "A tag (case ignored)"})
+    overdue = Pick(FLAG, "1: open threats whose review date has passed")
+    decision = Pick(FLAG, "1: accepted risks whose acceptance has expired")
+    archived = Pick(FLAG, "1: archived threats instead of the register")
+    kind = Pick(
+        threat_figures.KINDS,
+        "With l and i: the threats in one heat-map cell (inherent or residual scores)",
     )
+    l = fields.Integer(  # noqa: E741 - the page's name
+        validate=validate.Range(min=1, max=100), metadata={"description": "Cell likelihood"}
+    )
+    i = fields.Integer(
+        validate=validate.Range(min=1, max=100), metadata={"description": "Cell impact"}
+    )
+    as_of = PageDate(metadata={"description": "The heat-map cell as of this date"})
+    sort = PageSort(threat_queries.SORTS, threat_queries.DEFAULT_SORT)
 
 
-class CountermeasureArgs(PageArgs):
-    q = Text()
-    status = Choice(CountermeasureStatus)
-    type = Choice(CountermeasureType)
-    threat_id = Id()
-    owner_id = Id()
-    quarter = QuarterLabel(metadata={"description": "Deployed in this quarter, e.g. FY20-21 Q2"})
-    sort = sort_field(["title", "deployed_on", "status"], "title")
+class CountermeasureArgs(ListArgs):
+    """The countermeasures page's filters (``app.countermeasures.queries``)."""
+
+    q = Text(metadata={"description": "Part of the title"})
+    status = Pick([s.value for s in CountermeasureStatus], any_case=True)
+    type = Pick([t.value for t in CountermeasureType], any_case=True)
+    owner = PageId("Owner's user id")
+    threat = PageId("Id of a threat it treats")
+    quarter = QuarterLabel(
+        metadata={
+            "description": "Counts in this quarter, e.g. FY20-21 Q2: deployed in it, or "
+            "targeted at it while not deployed"
+        }
+    )
+    sort = PageSort(cm_queries.SORTS, cm_queries.DEFAULT_SORT)
 
 
-class SystemArgs(PageArgs):
-    q = Text()
+class SystemArgs(ListArgs):
+    """The systems page's filters (``app.coverage.queries.systems_list_query``)."""
+
+    q = Text(metadata={"description": "Part of the name or description"})
     team = Text()
-    criticality = Choice(Criticality)
-    in_production = fields.Boolean()
-    sort = sort_field(["name", "team", "criticality"], "name")
+    criticality = Pick([c.name for c in Criticality])
+    production = Pick(["yes", "no"], "In production")
+    show = Pick(["current", "retired", "all"], "In service on the date (default), retired, all")
+    state = Pick(coverage_queries.STATES, "Coverage on the date")
+    date = PageDate(metadata={"description": "As of this date (default: today)"})
+    sort = PageSort([*coverage_queries.SYSTEM_SORTS, "people"], "name")
 
 
-class StaffArgs(PageArgs):
-    q = Text()
+class StaffArgs(ListArgs):
+    """The staff page's filters (``app.coverage.queries.staff_list_query``)."""
+
+    q = Text(metadata={"description": "Part of the name or email"})
     team = Text()
-    active = fields.Boolean()
-    sort = sort_field(["name", "team"], "name")
+    status = Pick(["present", "left", "all"], "Present today (default), left, all")
+    sole = Pick(["yes"], "yes: solely responsible for a production system today")
+    sort = PageSort([*coverage_queries.STAFF_SORTS, "sole"], "name")
 
 
 class ResponsibilityArgs(PageArgs):

@@ -27,7 +27,7 @@ def test_threat_list_has_scores_level_systems_and_tags(api_get):
     assert first["systems"] == [{"id": billing.id, "name": "Billing"}]
     assert first["tags"] == ["email"]
     assert api_get("/api/v1/threats?q=laptop").json["total"] == 1
-    assert api_get(f"/api/v1/threats?system_id={billing.id}").json["total"] == 1
+    assert api_get(f"/api/v1/threats?system={billing.id}").json["total"] == 1
     assert api_get("/api/v1/threats?tag=EMAIL").json["total"] == 1
     assert api_get("/api/v1/threats?per_page=1&page=2").json["items"][0]["title"] == "Laptop theft"
 
@@ -126,7 +126,7 @@ def test_systems_staff_responsibilities_positions(api_get):
     ada = f.staff("Ada", team="Payments")
     f.responsibility(ada, billing)
     db.session.commit()
-    assert api_get("/api/v1/systems?in_production=false").json["items"][0]["name"] == "Wiki"
+    assert api_get("/api/v1/systems?production=no").json["items"][0]["name"] == "Wiki"
     assert api_get("/api/v1/systems?team=Payments").json["total"] == 1
     assert api_get(f"/api/v1/systems/{billing.id}").json["name"] == "Billing"
     assert api_get("/api/v1/staff").json["items"][0]["name"] == "Ada"
