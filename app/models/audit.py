@@ -8,6 +8,7 @@ so no view or command can change the register without leaving a trace.
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -153,3 +154,31 @@ def _write_audit_entries(session: Session, flush_context: Any) -> None:
             )
     if rows:
         session.connection().execute(insert(AuditEntry.__table__), rows)
+
+
+@functools.cache
+def _enum_labels() -> dict[str, str]:
+    # Audit values keep enum names (stable across label edits); readers want the labels.
+    from app import models
+
+    labels: dict[str, str] = {}
+    for value in vars(models).values():
+        if isinstance(value, type) and issubclass(value, enum.Enum):
+            for member in value:
+                label = getattr(member, "label", None)
+                if isinstance(label, str):
+                    labels.setdefault(member.name, label)
+    return labels
+
+
+def readable_value(value: Any) -> str:
+    """An audit value as a person reads it: enum names as their labels, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return _enum_labels().get(value, value)
+    if isinstance(value, list):
+        return ", ".join(readable_value(v) for v in value) or "none"
+    return str(value)
