@@ -7,7 +7,13 @@ answers 422 with them as JSON, and an import names the line and column.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
 
 # The largest id a database column holds (SQLite and PostgreSQL BIGINT): a larger number in a
 # URL or a query string names nothing, and would overflow the driver if it reached a query.
@@ -62,3 +68,32 @@ def check_date_range(field: str, value: date | None) -> None:
                 f"to {LAST_YEAR}."
             }
         )
+
+
+@dataclass
+class SaveOutcome:
+    saved: bool = False
+    status: int = 200
+
+
+@contextmanager
+def saved_or_shown(form):
+    """Commit what the block changed, or roll it back and show why on the form.
+
+    Refused input puts each message beside its field; a record changed by someone
+    else since the form was read (optimistic locking) puts one message at the top
+    and answers 409. ``outcome.saved`` tells the view which happened.
+    """
+    outcome = SaveOutcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except InputError as error:
+        db.session.rollback()
+        apply_errors_to_form(form, error)
+    except (ConflictError, StaleDataError) as error:
+        db.session.rollback()
+        form.form_errors.append(getattr(error, "message", ConflictError().message))
+        outcome.status = 409
+    else:
+        outcome.saved = True

@@ -35,7 +35,13 @@ from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
 from app.models.user import Role, User
 from app.risk import risk_matrix
 from app.security import readable, roles
-from app.validation import ConflictError, InputError, apply_errors_to_form, id_or_none
+from app.validation import (
+    ConflictError,
+    InputError,
+    apply_errors_to_form,
+    id_or_none,
+    saved_or_shown,
+)
 
 PER_PAGE = 50
 THREAT_CHOICES = 200
@@ -240,13 +246,9 @@ def new():
                 form.other_threats.data = str(preset)
                 form.threat_ids.data = []
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             countermeasure = create_countermeasure(**_form_values(form), user_id=current_user.id)
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
+        if outcome.saved:
             flash(f"Countermeasure “{countermeasure.title}” planned.", "success")
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure.id))
     return render_template("countermeasures/form.html", form=form, cm=None)
@@ -432,13 +434,9 @@ def settings():
         form.per_quarter.data = figures.quarter_target()
         form.yearly_goal.data = figures.yearly_goal()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             set_targets(per_quarter=form.per_quarter.data, yearly_goal=form.yearly_goal.data)
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
+        if outcome.saved:
             flash("Countermeasure targets saved.", "success")
             return redirect(url_for("countermeasures.settings"))
     return render_template("countermeasures/settings.html", form=form)

@@ -35,7 +35,7 @@ from app.models.systems import (
 from app.models.threats import Threat, threat_systems
 from app.models.user import Role, User
 from app.security import readable, roles
-from app.validation import ConflictError, InputError, apply_errors_to_form
+from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
 
 PER_PAGE = 25
 LIST_LIMIT = 200  # people or systems listed in full on the coverage page
@@ -237,13 +237,9 @@ def _system_values(form) -> dict:
 def new_system():
     form = SystemForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             system = service.create_system(**_system_values(form))
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
+        if outcome.saved:
             flash(f"System {system.name} created.", "success")
             return redirect(url_for("coverage.system_detail", system_id=system.id))
     return render_template(
@@ -263,16 +259,10 @@ def edit_system(system_id: int):
         form = SystemForm()
     status = 200
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             service.update_system(system, version=_version(form), **_system_values(form))
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        except (ConflictError, StaleDataError) as error:
-            _conflict(form, getattr(error, "message", ConflictError().message))
-            status = 409
-        else:
+        status = outcome.status
+        if outcome.saved:
             flash(f"System {system.name} saved.", "success")
             return redirect(url_for("coverage.system_detail", system_id=system.id))
     return (
@@ -373,13 +363,9 @@ def new_staff():
     form = StaffForm()
     form.user_id.choices = _user_choices()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             person = service.create_staff_member(**_staff_values(form))
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
+        if outcome.saved:
             flash(f"{person.name} added.", "success")
             return redirect(url_for("coverage.staff_detail", staff_id=person.id))
     return render_template(
@@ -456,7 +442,7 @@ def new_responsibility():
         form.system_id.data = request.args.get("system_id", type=int)
         form.since.data = fiscal.today()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             responsibility = service.add_responsibility(
                 staff_member_id=form.staff_member_id.data,
                 system_id=form.system_id.data,
@@ -464,11 +450,7 @@ def new_responsibility():
                 since=form.since.data,
                 until=form.until.data,
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
+        if outcome.saved:
             flash(
                 f"{responsibility.staff_member.name} is responsible for "
                 f"{responsibility.system.name} from {responsibility.since.isoformat()}.",
@@ -688,7 +670,7 @@ def new_position():
         form.opened_on.data = fiscal.today()
         form.system_ids.data = request.args.getlist("system_id", type=int)
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             position = service.create_position(
                 title=form.title.data,
                 team=form.team.data,
@@ -698,11 +680,7 @@ def new_position():
                 status=PositionStatus[form.status.data],
                 user_id=current_user.id,
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
+        if outcome.saved:
             flash(f"Position {position.title} opened.", "success")
             return redirect(url_for("coverage.position_detail", position_id=position.id))
     return render_template(
@@ -724,7 +702,7 @@ def edit_position(position_id: int):
     del form.status, form.opened_on
     status = 200
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             service.update_position(
                 position,
                 version=_version(form),
@@ -733,14 +711,8 @@ def edit_position(position_id: int):
                 system_ids=form.system_ids.data or [],
                 notes=form.notes.data,
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        except (ConflictError, StaleDataError) as error:
-            _conflict(form, getattr(error, "message", ConflictError().message))
-            status = 409
-        else:
+        status = outcome.status
+        if outcome.saved:
             flash(f"Position {position.title} saved.", "success")
             return redirect(url_for("coverage.position_detail", position_id=position.id))
     return (

@@ -30,7 +30,7 @@ from app.risk import review_intervals, risk_matrix
 from app.security import readable, roles
 from app.threats import bp, figures, queries, service
 from app.threats.forms import CategoryForm, RiskSettingsForm, ThreatForm
-from app.validation import ConflictError, InputError, apply_errors_to_form
+from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
 
 PER_PAGE = 25
 AUDIT_SHOWN = 50
@@ -224,13 +224,9 @@ def new():
         for name in service.SCORE_FIELDS:
             getattr(form, name).data = "3"
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             threat = service.create_threat(form.values(), current_user.id)
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
+        if outcome.saved:
             flash(f"Threat “{threat.title}” logged.", "success")
             return redirect(url_for("threats.detail", threat_id=threat.id))
     return render_template("threats/form.html", form=form, threat=None, matrix=risk_matrix())
@@ -388,13 +384,9 @@ def reviews():
 def categories():
     form = CategoryForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             category = service.save_category(form.name.data)
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
+        if outcome.saved:
             flash(f"Category {category.name} added.", "success")
             return redirect(url_for("threats.categories"))
     counts = dict(
@@ -448,7 +440,7 @@ def risk_settings():
         for level in Level:
             getattr(form, f"interval_{level.value}").data = intervals.get(level)
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             service.save_risk_settings(
                 form.likelihood_labels.data,
                 form.impact_labels.data,
@@ -459,11 +451,7 @@ def risk_settings():
                 },
                 {level: getattr(form, f"interval_{level.value}").data for level in Level},
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
+        if outcome.saved:
             flash("Risk settings saved.", "success")
             return redirect(url_for("threats.risk_settings"))
     return render_template("threats/settings.html", form=form, matrix=matrix)
