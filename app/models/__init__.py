@@ -38,6 +38,7 @@ from app.models.threats import (
     ThreatScoreChange,
     ThreatSearchTerm,
     ThreatSource,
+    ThreatStateChange,
     ThreatStatus,
     Treatment,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "ThreatScoreChange",
     "ThreatSearchTerm",
     "ThreatSource",
+    "ThreatStateChange",
     "ThreatStatus",
     "Treatment",
     "User",

@@ -49,7 +49,7 @@ from app.models.audit import AuditEntry, to_json_value
 from app.models.base import utcnow
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
-from app.risk import risk_matrix
+from app.risk import backfill_state_history, risk_matrix
 from app.threats import queries as threat_queries
 from app.threats.search import terms_of
 from app.threats.service import References, check_new_threat
@@ -725,6 +725,8 @@ def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
             for threat_id, t in zip(ids, threat_rows, strict=True)
         ],
     )
+    # Their status, treatment and next review: dated facts from the day each was identified.
+    backfill_state_history(ids)
     _insert(
         threat_systems,
         [
