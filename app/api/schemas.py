@@ -345,8 +345,24 @@ class ThreatSchema(ma.Schema):
     version = fields.Integer(required=True)
 
 
+class ThreatStateSchema(ma.Schema):
+    """One dated state of a threat: status, archival, treatment and next review from a day."""
+
+    changed_on = fields.Date()
+    superseded_on = fields.Date(allow_none=True)
+    kind = fields.Function(lambda c: c.kind.value, metadata={"type": "string"})
+    status = Choice(ThreatStatus)
+    archived = fields.Boolean()
+    treatment = Choice(Treatment, allow_none=True)
+    acceptance_expires_on = fields.Date(allow_none=True)
+    next_review_on = fields.Date(allow_none=True)
+    author_id = fields.Integer(allow_none=True)
+    note = fields.String()
+
+
 class ThreatDetailSchema(ThreatSchema):
     score_history = fields.List(fields.Nested(ScoreChangeSchema), attribute="score_changes")
+    state_history = fields.List(fields.Nested(ThreatStateSchema), attribute="state_changes")
 
 
 class StatusChangeSchema(ma.Schema):
@@ -748,3 +764,23 @@ class ThreatCreate(_Body):
 class ThreatUpdate(ThreatCreate):
     version = Version()
     title = Text()
+    status_changed_on = Day(
+        allow_none=True,
+        metadata={
+            "description": "The day a change of status, treatment, acceptance or next review "
+            "took effect (default today; not in the future, not before the threat's last "
+            "recorded change)"
+        },
+    )
+
+
+class DatedAction(_Body):
+    on = Day(allow_none=True, metadata={"description": "Effective on (default today)"})
+
+
+class ThreatReview(_Body):
+    reviewed_on = Day(allow_none=True, metadata={"description": "Default today"})
+    outcome = Text()
+    next_review_on = Day(
+        allow_none=True, metadata={"description": "Default: the residual level's interval"}
+    )
