@@ -141,10 +141,10 @@ def test_top_threats_follow_register_changes_between_calls(make_threat):
     )
     db.session.commit()
     assert [r.threat.title for r in figures.top_threats_treated(Q2, 1)] == ["Insider"]
-    # Closing it takes it out of the ranking.
-    from app.models.threats import ThreatStatus
+    # Closing it before the quarter began takes it out of the ranking.
+    from app.threats.service import update_threat
 
-    insider.status = ThreatStatus.CLOSED
+    update_threat(insider, {"status": "closed", "status_changed_on": date(2020, 9, 15)}, None)
     db.session.commit()
     assert [r.threat.title for r in figures.top_threats_treated(Q2, 1)] == ["DDoS"]
     assert ddos
