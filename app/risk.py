@@ -168,10 +168,7 @@ def record_state(
     if unknown:
         raise ValueError(f"unknown state fields: {sorted(unknown)}")
     rows = list(threat.state_changes)
-    base_row = None
-    for row in sorted(rows, key=lambda r: (r.changed_on, r.id or 0)):
-        if row.changed_on <= on:
-            base_row = row
+    base_row = state_on(threat, on)
     if base_row is None:
         values = _current_state(threat)
     else:

@@ -158,11 +158,7 @@ def _status_form(countermeasure: Countermeasure, form: StatusForm | None = None)
 
 def _render_detail(countermeasure: Countermeasure, status_form: StatusForm | None = None, code=200):
     credited = _credited_changes(countermeasure)
-    reduction = sum(
-        (row["before"] - row["change"].residual_score)
-        for row in credited
-        if row["before"] is not None
-    )
+    reduction = figures.residual_reduction(countermeasure)
     can_deploy = countermeasure.status in (
         CountermeasureStatus.PLANNED,
         CountermeasureStatus.IN_PROGRESS,

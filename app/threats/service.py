@@ -731,10 +731,6 @@ def save_category(name: str, category: ThreatCategory | None = None) -> ThreatCa
     return category
 
 
-def level_of(threat: Threat) -> Level:
-    return level_for(threat.residual_score, risk_matrix())
-
-
 # ---------------------------------------------------------------- risk settings
 
 MAX_SCALE = 10
