@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NamedTuple
 
 from marshmallow import ValidationError
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import resources
@@ -917,6 +919,143 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
     return len(ids)
 
 
+# ---- threat score history (the second threats file) ---------------------------------------
+# One row per assessment, oldest first per threat. Import the threats first (their file
+# holds each threat's current scores), then this file: its rows are added to each threat's
+# history in order, dated "Assessed on"; each is a re-score (and a review) as on the form.
+
+THREAT_SCORE_COLUMNS = [
+    Column("Threat", "threat_id", lambda h: h.threat.title, lambda r, lk: _threat_id(r, lk), True),
+    Column("Assessed on", "changed_on", lambda h: c.render_date(h.changed_on), c.day, True),
+    _score_cell("inherent_likelihood", "Inherent likelihood"),
+    _score_cell("inherent_impact", "Inherent impact"),
+    _score_cell("residual_likelihood", "Residual likelihood"),
+    _score_cell("residual_impact", "Residual impact"),
+    Column("Note", "note", lambda h: h.note, c.text(300)),
+]
+
+
+def _threat_id(raw: str, lookups: Lookups) -> int:
+    return _one_of(lookups.threats(), raw.strip(), "threat")
+
+
+def _threat_score_list(args: Mapping):
+    """Every assessment, by threat (title, id) and in date order within each threat."""
+    return (
+        select(ThreatScoreChange)
+        .join(Threat, Threat.id == ThreatScoreChange.threat_id)
+        .order_by(Threat.title, Threat.id, ThreatScoreChange.changed_on, ThreatScoreChange.id)
+    )
+
+
+def check_threat_scores(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """Each row: scores the register accepts, dated in order after what the threat holds."""
+    errors = []
+    threat_ids = {r.values["threat_id"] for r in rows if r.values.get("threat_id")}
+    known = {}
+    for chunk in _chunks(sorted(threat_ids)):
+        query = (
+            select(Threat.id, Threat.identified_on, func.max(ThreatScoreChange.changed_on))
+            .outerjoin(ThreatScoreChange, ThreatScoreChange.threat_id == Threat.id)
+            .where(Threat.id.in_(chunk))
+            .group_by(Threat.id, Threat.identified_on)
+        )
+        known.update({tid: (first, last) for tid, first, last in db.session.execute(query)})
+    today = fiscal.today()
+    previous: dict[int, tuple[date, int]] = {}
+    for row in rows:
+        v = row.values
+        tid, day = v.get("threat_id"), v.get("changed_on")
+        if tid is None or day is None or tid not in known:
+            continue
+        identified, last = known[tid]
+        refused_before = len(errors)
+        if day > today:
+            errors.append(CellError(row.line, "Assessed on", "It is in the future."))
+        elif day < identified:
+            errors.append(
+                CellError(
+                    row.line,
+                    "Assessed on",
+                    f"Before the threat was identified ({identified.isoformat()}).",
+                )
+            )
+        elif tid in previous and day < previous[tid][0]:
+            before_day, before_line = previous[tid]
+            errors.append(
+                CellError(
+                    row.line,
+                    "Assessed on",
+                    f"Out of order: before line {before_line}'s assessment of the same threat "
+                    f"({before_day.isoformat()}); list each threat's assessments oldest first.",
+                )
+            )
+        elif tid not in previous and last is not None and day < last:
+            errors.append(
+                CellError(
+                    row.line,
+                    "Assessed on",
+                    f"Out of order: before the threat's last recorded assessment "
+                    f"({last.isoformat()}).",
+                )
+            )
+        if len(errors) == refused_before:  # the next row of the threat follows this one
+            previous[tid] = (day, row.line)
+        axes = [v.get(k) for k in ("inherent_likelihood", "inherent_impact")]
+        axes += [v.get(k) for k in ("residual_likelihood", "residual_impact")]
+        if None not in axes and axes[2] * axes[3] > axes[0] * axes[1]:
+            errors.append(
+                CellError(
+                    row.line,
+                    "Residual impact",
+                    f"The residual score ({axes[2] * axes[3]}) cannot exceed the inherent "
+                    f"score ({axes[0] * axes[1]}).",
+                )
+            )
+    return errors
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    """Add each row to its threat's history, in file order, as the form's re-score does."""
+    from app.domain.scoring import level_for, next_review_date
+    from app.risk import rescore_threat, review_intervals
+
+    intervals = review_intervals()
+    ids = sorted({r.values["threat_id"] for r in rows})
+    threats = {}
+    for chunk in _chunks(ids):
+        threats.update(
+            {
+                t.id: t
+                for t in db.session.scalars(
+                    select(Threat)
+                    .where(Threat.id.in_(chunk))
+                    .options(selectinload(Threat.score_changes), selectinload(Threat.state_changes))
+                )
+            }
+        )
+    for row in rows:
+        v = row.values
+        residual = (v["residual_likelihood"], v["residual_impact"])
+        level = level_for(residual[0] * residual[1], lookups.matrix)
+        rescore_threat(
+            threats[v["threat_id"]],
+            inherent=(v["inherent_likelihood"], v["inherent_impact"]),
+            residual=residual,
+            changed_on=v["changed_on"],
+            author_id=user_id,
+            note=v.get("note") or "Imported from CSV",
+            next_review_on=next_review_date(v["changed_on"], level, intervals),
+        )
+    db.session.flush()
+    return len(rows)
+
+
 FORMATS: dict[str, EntityFormat] = {
     f.name: f
     for f in (
@@ -929,6 +1068,15 @@ FORMATS: dict[str, EntityFormat] = {
             write_threats,
             check_threats,
             everything={"sort": "title"},
+        ),
+        EntityFormat(
+            "threat-scores",
+            "Threat score history",
+            THREAT_SCORE_COLUMNS,
+            _threat_score_list,
+            (selectinload(ThreatScoreChange.threat),),
+            write_threat_scores,
+            check_threat_scores,
         ),
         EntityFormat(
             "systems",
