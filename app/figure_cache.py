@@ -55,7 +55,7 @@ def register_fingerprint() -> tuple:
 
 def coverage_fingerprint() -> tuple:
     """What identifies the systems, staff and responsibilities the coverage figures read."""
-    from app.models.systems import Responsibility, StaffMember, System
+    from app.models.systems import Responsibility, StaffMember, System, SystemProductionChange
 
     parts = []
     for model in (System, StaffMember, Responsibility):
@@ -64,6 +64,11 @@ def coverage_fingerprint() -> tuple:
             select(func.max(model.id)).scalar_subquery(),
             select(func.max(model.updated_at)).scalar_subquery(),
         ]
+    # Production changes have no updated_at: their count and latest id.
+    parts += [
+        select(func.count(SystemProductionChange.id)).scalar_subquery(),
+        select(func.max(SystemProductionChange.id)).scalar_subquery(),
+    ]
     return tuple(db.session.execute(select(*parts)).one())
 
 

@@ -383,6 +383,7 @@ class CountermeasureSchema(ma.Schema):
         allow_none=True,
         metadata={"type": "string", "nullable": True},
     )
+    planned_on = fields.Date()
     deployed_on = fields.Date(allow_none=True)
     deployed_quarter = fields.Function(
         lambda c: fiscal.quarter_of_date(c.deployed_on).label if c.deployed_on else None,
@@ -600,6 +601,10 @@ class SystemCreate(_Body):
 class SystemUpdate(SystemCreate):
     version = Version()
     name = Text()
+    production_changed_on = Day(
+        allow_none=True,
+        metadata={"description": "When in_production changes: the day it took effect (today)"},
+    )
 
 
 class StaffCreate(_Body):
@@ -668,6 +673,12 @@ class PositionStatusCreate(_Body):
         load_default=True,
         metadata={"description": "Make the hire responsible for the position's systems"},
     )
+    confirm_backwards = fields.Boolean(
+        metadata={
+            "description": "Record a step back (a filled position back to planned; otherwise "
+            "422 says what it undoes)"
+        }
+    )
 
 
 class CountermeasureCreate(_Body):
@@ -679,6 +690,13 @@ class CountermeasureCreate(_Body):
     target_quarter = Text(allow_none=True, metadata={"description": "e.g. FY20-21 Q3"})
     evidence = LongText()
     status = Choice(CountermeasureStatus)
+    planned_on = Day(
+        allow_none=True,
+        metadata={
+            "description": "The day it was planned (default today, or the deployment day of "
+            "one recorded as deployed); not in the future"
+        },
+    )
     deployed_on = Day(allow_none=True)
 
 

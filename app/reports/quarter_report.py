@@ -408,7 +408,6 @@ def gather_countermeasures(quarter: Quarter, detail: bool = True) -> Countermeas
     cms = _figures("app.countermeasures.figures")
     if cms is None:
         return None
-    from sqlalchemy import func
 
     section = CountermeasureSection(
         deployed_in_quarter=cms.countermeasures_deployed(quarter),
@@ -418,9 +417,7 @@ def gather_countermeasures(quarter: Quarter, detail: bool = True) -> Countermeas
         deployed=[],
         top_treated=[],
         slipped=[],
-        slipped_count=db.session.scalar(
-            select(func.count()).select_from(cms.slipped_query(quarter).subquery())
-        ),
+        slipped_count=cms.slipped_count(quarter),
     )
     if not detail:
         return section

@@ -29,6 +29,7 @@ from app.models import (
     Countermeasure,
     CountermeasureStatus,
     CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
     CountermeasureType,
     Criticality,
     Effectiveness,
@@ -460,7 +461,7 @@ STAFF_FIELD_COLUMNS = {
 
 
 def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
-    """``check_new_staff_member`` for each row (``active`` follows the leaving date)."""
+    """``check_new_staff_member`` for each row (``Active`` "no" without a date: leaving today)."""
     refs = CoverageReferences(lookups)
     return _check_rows(rows, coverage_rules.check_new_staff_member, refs, STAFF_FIELD_COLUMNS)
 
@@ -790,6 +791,7 @@ COUNTERMEASURE_COLUMNS = [
         lambda m: c.render_quarter(m.target_quarter_start),
         c.quarter_start,
     ),
+    Column("Planned on", "planned_on", lambda m: c.render_date(m.planned_on), c.day),
     Column("Deployed on", "deployed_on", lambda m: c.render_date(m.deployed_on), c.day),
     Column("Retired on", "retired_on", lambda m: c.render_date(m.retired_on), c.day),
     Column("Evidence", "evidence", lambda m: m.evidence, c.text(20000, strip=False)),
@@ -842,6 +844,7 @@ COUNTERMEASURE_FIELD_COLUMNS = {
     "status": ("status", "Status"),
     "owner_id": ("owner_id", "Owner email"),
     "target_quarter": ("target_quarter_start", "Target quarter"),
+    "planned_on": ("planned_on", "Planned on"),
     "deployed_on": ("deployed_on", "Deployed on"),
     "retired_on": ("retired_on", "Retired on"),
     "evidence": ("evidence", "Evidence"),
@@ -878,6 +881,7 @@ COUNTERMEASURE_FIELDS = (
     "status",
     "owner_id",
     "target_quarter_start",
+    "planned_on",
     "deployed_on",
     "retired_on",
     "evidence",
@@ -910,10 +914,24 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
             {
                 "countermeasure_id": cm_id,
                 "status": v["status"],
-                "changed_on": v["retired_on"] or v["deployed_on"] or clean["created_on"],
+                "changed_on": v["retired_on"] or v["deployed_on"] or v["planned_on"],
                 "user_id": user_id,
             }
-            for cm_id, v, clean in zip(ids, values, cleans, strict=True)
+            for cm_id, v in zip(ids, values, strict=True)
+        ],
+    )
+    # The target quarter in force from the plan date ("slipped" reads it as of a day).
+    _insert(
+        CountermeasureTargetPeriod,
+        [
+            {
+                "countermeasure_id": cm_id,
+                "target_quarter_start": v["target_quarter_start"],
+                "valid_from": v["planned_on"],
+                "user_id": user_id,
+            }
+            for cm_id, v in zip(ids, values, strict=True)
+            if v["target_quarter_start"] is not None
         ],
     )
     return len(ids)
