@@ -8,7 +8,7 @@ creation day); its current target quarter becomes a period from that day. System
 their current production flag as the flag they always had (no change rows).
 
 Revision ID: bc759ca013b9
-Revises: 02043349462d
+Revises: dd31cb62f416
 Create Date: 2026-11-29 21:26:54.311627
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'bc759ca013b9'
-down_revision = '02043349462d'
+down_revision = 'dd31cb62f416'
 branch_labels = None
 depends_on = None
 
