@@ -57,7 +57,9 @@ def check_sign_in(email: str, password: str, now: datetime | None = None) -> Sig
     unknown email, a deactivated or locked account as for a wrong password.
     """
     now = now or utcnow()
-    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    email = normalise_email(email)
+    # A NUL cannot be in a stored email, and PostgreSQL refuses it in a query.
+    user = None if "\x00" in email else db.session.scalar(select(User).where(User.email == email))
     usable = user is not None and user.is_active_account
     locked_until = _aware(user.locked_until) if usable and user.locked_until else None
     if locked_until is not None and locked_until <= now:
