@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -152,6 +152,16 @@ def start_session(
     """A new sign-in session for ``user``; returns its key (kept only in the cookie)."""
     key = secrets.token_urlsafe(32)
     now = utcnow()
+    # Rows past the lifetime can no longer be used: keep the table to the live ones (the
+    # audit log keeps the history).
+    db.session.execute(
+        delete(SignInSession)
+        .where(
+            SignInSession.user_id == user.id,
+            SignInSession.created_at < now - timedelta(days=_config("REMEMBER_ME_DAYS")),
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.add(
         SignInSession(
             user_id=user.id,

@@ -108,3 +108,12 @@ def test_a_password_reset_by_an_admin_lifts_the_lock(app, client_as, users):
         },
     )
     assert _attempt(app, "a-fresh-password", "10.9.9.9").status_code == 302
+
+
+def test_the_command_line_unlocks_too(app, runner, users):
+    _fail_ten_times(app)
+    result = runner.invoke(args=["users", "unlock", "--email", ROLE_EMAILS[Role.MANAGER]])
+    assert result.exit_code == 0 and "is unlocked" in result.output
+    assert _attempt(app, TEST_PASSWORD, "10.9.9.9").status_code == 302
+    again = runner.invoke(args=["users", "unlock", "--email", ROLE_EMAILS[Role.MANAGER]])
+    assert "was not locked" in again.output

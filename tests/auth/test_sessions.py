@@ -145,3 +145,10 @@ def test_a_cookie_for_a_made_up_session_key_is_refused(app, users):
     with client.session_transaction() as session:
         session["_user_id"] = f"{user_id}:{version}"  # the format before sessions were kept
     assert not _signed_in(client)
+
+
+def test_sessions_past_their_lifetime_are_cleared_at_the_next_sign_in(app, users):
+    sign_in(app.test_client(), ROLE_EMAILS[Role.VIEWER])
+    _age_sessions(created_at=utcnow() - timedelta(days=app.config["REMEMBER_ME_DAYS"] + 1))
+    sign_in(app.test_client(), ROLE_EMAILS[Role.VIEWER])
+    assert db.session.scalar(select(db.func.count()).select_from(SignInSession)) == 1
