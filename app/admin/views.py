@@ -11,8 +11,8 @@ from app.admin import bp
 from app.admin.forms import AuditFilterForm, UserForm
 from app.auth import service as auth_service
 from app.auth.events import EVENTS as AUTH_EVENTS
+from app.auth.session import sign_in_here
 from app.auth.tokens import revoke_token as revoke_api_token
-from app.auth.views import sign_in_here
 from app.extensions import db
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEntry

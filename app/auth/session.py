@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app, request
+from flask_login import login_user
 from sqlalchemy import select, update
 
 from app.auth import events
-from app.auth.service import expiry_reason
+from app.auth.service import expiry_reason, start_session
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.sign_in_session import SignInSession, hash_session_key
@@ -80,3 +82,18 @@ def _end_expired(user: User, row: SignInSession, reason: str) -> None:
         actor=(user.id, user.email),
     )
     db.session.commit()
+
+
+def sign_in_here(user: User, remember: bool, event: str | None = "sign-in") -> None:
+    """Start a session for ``user`` in this browser (commits)."""
+    start_session(
+        user,
+        remember=remember,
+        address=request.remote_addr,
+        user_agent=request.user_agent.string,
+        event=event,
+    )
+    db.session.commit()
+    login_user(
+        user, remember=remember, duration=timedelta(days=current_app.config["REMEMBER_ME_DAYS"])
+    )

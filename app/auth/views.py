@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from app.auth import bp, service
 from app.auth.forms import ApiTokenForm, ChangePasswordForm, LoginForm
+from app.auth.session import sign_in_here
 from app.auth.tokens import create_token, revoke_token, tokens_of
 from app.extensions import db, limiter
 from app.models.api_token import ApiToken
@@ -34,21 +34,6 @@ def _safe_next(target: str | None) -> str:
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def sign_in_here(user: User, remember: bool, event: str | None = "sign-in") -> None:
-    """Start a session for ``user`` in this browser (commits)."""
-    service.start_session(
-        user,
-        remember=remember,
-        address=request.remote_addr,
-        user_agent=request.user_agent.string,
-        event=event,
-    )
-    db.session.commit()
-    login_user(
-        user, remember=remember, duration=timedelta(days=current_app.config["REMEMBER_ME_DAYS"])
-    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
