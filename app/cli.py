@@ -74,6 +74,22 @@ def list_users() -> None:
         click.echo(f"{user.email:<40} {user.role.value:<9} {status:<12} {user.name}")
 
 
+@users.command("unlock")
+@click.option("--email", required=True)
+def unlock_user(email: str) -> None:
+    """Lift a sign-in lockout (e.g. of the only administrator)."""
+    from app.auth.service import unlock
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No user with email {email}.")
+    if unlock(user):
+        db.session.commit()
+        click.echo(f"{user.email} is unlocked.")
+    else:
+        click.echo(f"{user.email} was not locked.")
+
+
 @users.group("token", help="Personal API tokens.")
 def token() -> None:
     pass

@@ -43,6 +43,19 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Failed API token authentications allowed per client address.
+    TOKEN_FAILURE_LIMIT = os.environ.get("TOKEN_FAILURE_LIMIT", "20 per minute")
+    # Failed sign-ins in a row (from any address) that lock an account, for
+    # LOCKOUT_SECONDS at first, doubling with each further failure up to LOCKOUT_MAX_SECONDS.
+    LOCKOUT_THRESHOLD = _int_env("LOCKOUT_THRESHOLD", 10)
+    LOCKOUT_SECONDS = _int_env("LOCKOUT_SECONDS", 60)
+    LOCKOUT_MAX_SECONDS = _int_env("LOCKOUT_MAX_SECONDS", 3600)
+    # A session unused this long ends (sign-ins without "keep me signed in").
+    SESSION_IDLE_MINUTES = _int_env("SESSION_IDLE_MINUTES", 8 * 60)
+    # "Keep me signed in" lasts this long from sign-in; no session lives longer.
+    REMEMBER_ME_DAYS = _int_env("REMEMBER_ME_DAYS", 30)
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (0: none).
+    TRUSTED_PROXIES = _int_env("TRUSTED_PROXIES", 0)
     FORCE_HTTPS = False
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
@@ -73,6 +86,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     # Limiter on, with a limit tests reach only when they lower it on purpose.
     LOGIN_RATE_LIMIT = "100000 per minute"
+    TOKEN_FAILURE_LIMIT = "100000 per minute"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
 
 

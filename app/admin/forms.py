@@ -42,5 +42,7 @@ class AuditFilterForm(FlaskForm):
 
     user = SelectField("User", choices=[], validate_choice=False)
     entity = SelectField("Entity", choices=[], validate_choice=False)
+    action = SelectField("Action", choices=[], validate_choice=False)
+    address = StringField("Address", validators=[Optional(), Length(max=64)])
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])

@@ -21,6 +21,7 @@ from app.models.okrs import (
 )
 from app.models.reports import ReportPublication
 from app.models.setting import Setting
+from app.models.sign_in_session import SignInSession
 from app.models.systems import (
     Criticality,
     Position,
@@ -71,6 +72,7 @@ __all__ = [
     "ResponsibilityKind",
     "Role",
     "Setting",
+    "SignInSession",
     "StaffMember",
     "System",
     "SystemProductionChange",
