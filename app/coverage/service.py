@@ -39,6 +39,8 @@ from app.validation import ConflictError, InputError, check_date_range
 
 NAME_MAX = 160
 TEAM_MAX = 120
+DESCRIPTION_MAX = 20_000
+NOTES_MAX = 5_000
 
 
 class ConfirmationRequiredError(InputError):
@@ -207,7 +209,9 @@ def check_new_system(values: dict, refs: References | None = None) -> dict:
         clean["name"] = _check_system_name(values.get("name"), None, refs)
     except InputError as refused:
         errors.update(refused.errors)
-    clean["description"] = (values.get("description") or "").strip()
+    clean["description"] = _text(
+        values, "description", "a description", DESCRIPTION_MAX, errors, required=False
+    )
     clean["team"] = _text(values, "team", "a team", TEAM_MAX, errors, required=False)
     clean["criticality"] = _choice(
         Criticality, values.get("criticality"), Criticality.MEDIUM, "criticality", errors
@@ -262,7 +266,9 @@ def update_system(
 ) -> System:
     _check_version(system, version)
     system.name = _check_system_name(name, system.id)
-    system.description = (description or "").strip()
+    system.description = _clean_text(
+        description, "a description", "description", DESCRIPTION_MAX, required=False
+    )
     system.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     system.criticality = criticality
     system.in_production = in_production
@@ -592,7 +598,7 @@ def create_position(
         title=title,
         team=_clean_text(team, "a team", "team", TEAM_MAX, required=False),
         opened_on=opened_on,
-        notes=(notes or "").strip(),
+        notes=_clean_text(notes, "notes", "notes", NOTES_MAX, required=False),
         status=status,
         systems=_systems_by_ids(system_ids or []),
     )
@@ -617,7 +623,7 @@ def update_position(
     position.title = _clean_text(title, "a title", "title", 200)
     position.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     position.systems = _systems_by_ids(system_ids)
-    position.notes = (notes or "").strip()
+    position.notes = _clean_text(notes, "notes", "notes", NOTES_MAX, required=False)
     db.session.flush()
     return position
 
@@ -675,9 +681,8 @@ def change_position_status(
         # Reopened: the earlier hire stays in the history, not on the position.
         position.hire = None
         position.filled_on = None
-    change = PositionStatusChange(
-        status=status, changed_on=changed_on, user_id=user_id, note=(note or "").strip()
-    )
+    note = _clean_text(note, "a note", "note", NOTES_MAX, required=False)
+    change = PositionStatusChange(status=status, changed_on=changed_on, user_id=user_id, note=note)
     position.status_changes.append(change)
     position.status = status
     db.session.flush()

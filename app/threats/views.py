@@ -30,7 +30,13 @@ from app.risk import review_intervals, risk_matrix
 from app.security import readable, roles
 from app.threats import bp, figures, queries, service
 from app.threats.forms import CategoryForm, RiskSettingsForm, ThreatForm
-from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
+from app.validation import (
+    ConflictError,
+    InputError,
+    apply_errors_to_form,
+    check_characters,
+    saved_or_shown,
+)
 
 PER_PAGE = 25
 AUDIT_SHOWN = 50
@@ -407,6 +413,8 @@ def edit_category(category_id: int):
     action = request.form.get("action")
     if action == "rename":
         try:
+            # A raw form field (no form class here): refuse a NUL before it reaches a query.
+            check_characters("name", request.form.get("name", ""), multiline=False)
             service.save_category(request.form.get("name", ""), category)
             db.session.commit()
         except InputError as error:
