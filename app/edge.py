@@ -11,8 +11,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, g, request
-from flask_login import current_user
+from flask import Flask, abort, g, request, session
 
 from app.security import wants_json
 from app.validation import control_character_message
@@ -68,7 +67,8 @@ def no_store_when_signed_in(response):
     endpoint = request.endpoint or ""
     if endpoint == "main.healthz" or endpoint == "static" or endpoint.endswith(".static"):
         return response  # static files and the health check may be cached
-    if current_user.is_authenticated or g.get("api_token") is not None:
+    # The session cookie (or the bearer token) says who asked; reading it loads no user.
+    if "_user_id" in session or g.get("api_token") is not None:
         # Replaces what send_file set (the PDF's no-cache): no copy kept anywhere.
         response.headers["Cache-Control"] = NO_STORE
         response.headers["Pragma"] = "no-cache"
