@@ -11,25 +11,29 @@ from __future__ import annotations
 from flask import g
 from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import TextAreaField
-from wtforms.validators import StopValidation
 
 from app.validation import control_character_message
 
 
-def _refuse_control_characters(form, field) -> None:
+def _refusal(field) -> str | None:
     multiline = isinstance(field, TextAreaField)
     for raw in field.raw_data or ():
         if isinstance(raw, str):
             message = control_character_message(raw, multiline=multiline)
             if message:
-                # The after-request hook answers 400 instead of 200 with the form shown again.
-                g.refused_control_characters = True
-                raise StopValidation(message)
+                return message
+    return None
 
 
 class FlaskForm(_FlaskForm):
     def validate(self, extra_validators=None) -> bool:
-        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
-        for name in self._fields:
-            extra.setdefault(name, []).insert(0, _refuse_control_characters)
-        return super().validate(extra_validators=extra)
+        valid = super().validate(extra_validators=extra_validators)
+        # Checked after the field's own rules, which may stop early (a required file), so
+        # the refusal always shows; the edge's after-request hook then answers 400, not 200.
+        for field in self:
+            message = _refusal(field)
+            if message:
+                field.errors = [message, *(e for e in field.errors if e != message)]
+                g.refused_control_characters = True
+                valid = False
+        return valid
