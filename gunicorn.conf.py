@@ -6,6 +6,7 @@ new code and settings, then lets the old ones finish their requests: the listeni
 never closes, so no connection is refused.
 """
 
+import importlib
 import multiprocessing
 import os
 
@@ -22,8 +23,31 @@ keepalive = 5
 # Recycle workers now and then, so a slow leak never grows without bound.
 max_requests = 2000
 max_requests_jitter = 200
-# Off, so a HUP reload imports the new code in the new workers.
+# Off, so a HUP reload imports the new code in the new workers. The libraries, though, are
+# imported once here in the master: a worker forked on reload then imports only Frontline's
+# own code (about 0.5 s of CPU instead of 2), so requests wait in the socket's queue for
+# that long at most. A library upgrade needs a restart; new app code, a reload.
 preload_app = False
+for _library in (
+    "flask",
+    "flask_sqlalchemy",
+    "flask_migrate",
+    "flask_wtf",
+    "flask_login",
+    "flask_limiter",
+    "flask_talisman",
+    "flask_bootstrap",
+    "flask_smorest",
+    "marshmallow",
+    "psycopg",
+    "redis",
+    "reportlab.platypus",
+    "reportlab.graphics.shapes",
+    "stix2",
+    "pypdf",
+    "email_validator",
+):
+    importlib.import_module(_library)
 # The TLS proxy on this host sets X-Forwarded-Proto; trust it from there only.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")

@@ -45,6 +45,8 @@ def _request(host, port, method, path, body=None, headers=None):
 
 
 def sign_in_limit(host: str, port: int, attempts: int) -> Counter:
+    # Flask-WTF checks the Referer of an HTTPS form post, as the proxy would pass it on.
+    referer = {"Referer": f"https://{host}:{port}/login"}
     status, headers, body = _request(host, port, "GET", "/login")
     cookie = "; ".join(v.split(";")[0] for k, v in headers if k.lower() == "set-cookie")
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', body).group(1).decode()
@@ -57,7 +59,11 @@ def sign_in_limit(host: str, port: int, attempts: int) -> Counter:
             "POST",
             "/login",
             body=form,
-            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+            headers={
+                "Cookie": cookie,
+                "Content-Type": "application/x-www-form-urlencoded",
+                **referer,
+            },
         )
         answers[status] += 1
     return answers
