@@ -17,6 +17,7 @@ from app.extensions import db
 from app.forms import FlaskForm
 from app.models.countermeasures import Countermeasure, CountermeasureStatus
 from app.models.okrs import KeyResult, KeyResultStatus
+from app.models.systems import System
 from app.models.user import Role
 from app.seed import load_demo
 
@@ -296,3 +297,39 @@ def test_a_100000_character_key_result_status_is_refused(app, client_as, demo):
     longest = db.session.scalar(select(func.max(func.length(KeyResultStatus.text))))
     assert longest <= 500
     assert db.session.scalar(select(func.count()).select_from(KeyResultStatus)) == before
+
+
+def test_a_text_limit_holds_in_the_form_the_api_and_the_csv_import(app, client_as, users):
+    from app.coverage.service import DESCRIPTION_MAX
+    from app.transfer.service import check_file, format_for
+
+    too_long = "d" * (DESCRIPTION_MAX + 1)
+    form = client_as(Role.MANAGER).post(
+        "/systems/new", data={"name": "Form system", "description": too_long}
+    )
+    assert form.status_code in (200, 400, 422)
+    assert f"Use at most {DESCRIPTION_MAX} characters." in form.get_data(as_text=True)
+
+    _, secret = create_token(users[Role.MANAGER], "limits")
+    db.session.commit()
+    api = app.test_client().post(
+        "/api/v1/systems",
+        json={"name": "API system", "description": too_long},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert api.status_code == 422 and "description" in api.json["errors"]
+
+    headers = [column.header for column in format_for("systems").columns]
+    cells = {"Name": "CSV system", "Description": too_long, "Criticality": "Medium"}
+    csv = (",".join(headers) + "\n" + ",".join(cells.get(h, "") for h in headers)).encode()
+    checked, _ = check_file("systems", csv)
+    assert not checked.ok
+    assert (2, "Description") in [(e.line, e.column) for e in checked.errors]
+
+    longest = "d" * DESCRIPTION_MAX
+    kept = client_as(Role.MANAGER).post(
+        "/systems/new",
+        data={"name": "Longest", "description": longest, "criticality": "MEDIUM"},
+    )
+    assert kept.status_code == 302
+    assert db.session.scalar(select(func.length(System.description))) == DESCRIPTION_MAX

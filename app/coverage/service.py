@@ -40,6 +40,7 @@ from app.validation import ConflictError, InputError, check_date_range
 NAME_MAX = 160
 TEAM_MAX = 120
 DESCRIPTION_MAX = 20_000
+EMAIL_MAX = 254
 NOTES_MAX = 5_000
 
 
@@ -307,7 +308,7 @@ def check_new_staff_member(values: dict, refs: References | None = None) -> dict
     errors: dict[str, str] = {}
     clean: dict = {
         "name": _text(values, "name", "a name", NAME_MAX, errors),
-        "email": (values.get("email") or "").strip() or None,
+        "email": _text(values, "email", "an email", EMAIL_MAX, errors, required=False) or None,
         "team": _text(values, "team", "a team", TEAM_MAX, errors, required=False),
     }
     active = True if values.get("active") is None else bool(values["active"])
@@ -387,7 +388,7 @@ def update_staff_member(
         if impact.has_impact and not confirm_impact:
             raise ConfirmationRequiredError(impact)
     person.name = name
-    person.email = (email or "").strip() or None
+    person.email = _clean_text(email, "an email", "email", EMAIL_MAX, required=False) or None
     person.team = team
     person.left_on = left_on
     person.active = _active(active, left_on, _today())

@@ -84,19 +84,35 @@ def test_register_text_is_shown_literally_never_as_markup():
 
 
 def test_the_longest_allowed_key_result_texts_wrap_without_losing_text():
-    from app.okrs.service import GOAL_MAX, STATEMENT_MAX, STATUS_MAX
+    from app.okrs.service import (
+        BASELINE_MAX,
+        CODE_MAX,
+        GOAL_MAX,
+        NARRATIVE_MAX,
+        STATEMENT_MAX,
+        STATUS_MAX,
+        TITLE_MAX,
+    )
 
     def words(prefix: str, limit: int) -> str:
         text = " ".join(f"{prefix}{i}" for i in range(limit))
         return text[: text.rindex(" ", 0, limit)]
 
-    statement, goal = words("word", STATEMENT_MAX), words("goal", GOAL_MAX)
+    # The key-result cell is "code: statement Baseline: baseline", as the report builds it.
+    code = "K" * CODE_MAX
+    statement = f"{code}: {words('word', STATEMENT_MAX)} Baseline: {words('base', BASELINE_MAX)}"
+    goal = words("goal", GOAL_MAX)
     statuses = tuple(KrCell(words(f"q{q}s", STATUS_MAX)) for q in range(1, 5))
     report = deck_report()
-    report.key_results = [KrLine("KR9", statement, goal, statuses), *report.key_results] * 3
+    report.objective_title = words("title", TITLE_MAX)
+    report.statement = words("objective", STATEMENT_MAX)
+    report.narrative = words("narrative", NARRATIVE_MAX)
+    report.key_results = [KrLine(code, statement, goal, statuses), *report.key_results] * 3
     pages = pages_text(build_report_pdf(report, GENERATED, MARKING))
     text = flat(" ".join(pages))
     for full in (statement, goal, *(cell.text for cell in statuses)):
+        assert full.split()[-1] in text
+    for full in (report.objective_title, report.statement, report.narrative):
         assert full.split()[-1] in text
     assert "shortened here" not in text
     assert "Key Results Goal Q1 Q2 Q3 Q4" in flat(" ".join(pages[2:4]))  # header repeated
