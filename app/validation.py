@@ -7,6 +7,7 @@ answers 422 with them as JSON, and an import names the line and column.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,27 +30,24 @@ def id_or_none(text: str | None) -> int | None:
     return int(value)
 
 
-# Line breaks and tabs belong in multi-line text; no other control character belongs anywhere
-# (PostgreSQL refuses NUL outright, and the others are invisible on a page or in a PDF).
-MULTILINE_ALLOWED = frozenset("\t\r\n")
+# Line breaks and tabs belong in multi-line text; no other control character (Unicode Cc:
+# C0, DEL, C1) belongs anywhere: PostgreSQL refuses NUL outright, and the others are invisible
+# on a page or in a PDF. A lone surrogate (from JSON) cannot be encoded to be stored either.
+_REFUSED_IN_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSED_IN_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_NAMES = {"\x00": "NUL", "\t": "tab", "\r": "carriage return", "\n": "line feed"}
 
 
 def control_character_message(text: str, *, multiline: bool = True) -> str | None:
-    """Why ``text`` is refused (the first control character or lone surrogate), or None."""
-    for char in text:
-        category = unicodedata.category(char)
-        if category == "Cc" and not (multiline and char in MULTILINE_ALLOWED):
-            name = unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "control character")
-            return (
-                f"Remove the control character U+{ord(char):04X} ({name}): "
-                "it cannot be stored or shown."
-            )
-        if category == "Cs":
-            return "Remove the broken character (a lone UTF-16 surrogate): it cannot be stored."
-    return None
-
-
-_CONTROL_NAMES = {"\x00": "NUL", "\t": "tab", "\r": "carriage return", "\n": "line feed"}
+    """Why ``text`` is refused (its first control character or lone surrogate), or None."""
+    found = (_REFUSED_IN_MULTILINE if multiline else _REFUSED_IN_ONE_LINE).search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if "\ud800" <= char <= "\udfff":
+        return "Remove the broken character (a lone UTF-16 surrogate): it cannot be stored."
+    name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "control character")
+    return f"Remove the control character U+{ord(char):04X} ({name}): it cannot be stored or shown."
 
 
 def check_characters(field: str, text: str | None, *, multiline: bool = True) -> None:
