@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import fiscal
+from app import fiscal, validation
 from app.domain.scoring import Level, level_for
 from app.extensions import db
 from app.models.audit import AuditEntry
@@ -30,13 +30,7 @@ from app.risk import review_intervals, risk_matrix
 from app.security import readable, roles
 from app.threats import bp, figures, queries, service
 from app.threats.forms import CategoryForm, RiskSettingsForm, ThreatForm
-from app.validation import (
-    ConflictError,
-    InputError,
-    apply_errors_to_form,
-    check_characters,
-    saved_or_shown,
-)
+from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
 
 PER_PAGE = 25
 AUDIT_SHOWN = 50
@@ -414,7 +408,7 @@ def edit_category(category_id: int):
     if action == "rename":
         try:
             # A raw form field (no form class here): refuse a NUL before it reaches a query.
-            check_characters("name", request.form.get("name", ""), multiline=False)
+            validation.check_characters("name", request.form.get("name", ""), multiline=False)
             service.save_category(request.form.get("name", ""), category)
             db.session.commit()
         except InputError as error:
