@@ -136,10 +136,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     from app.auth.session import load_user
+    from app.edge import register_edge
     from app.security import enforce_roles
 
     login_manager.user_loader(load_user)
     app.before_request(enforce_roles)
+    register_edge(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -62,12 +62,15 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    FRONTLINE_ENV = "development"
+
     @property
     def SECRET_KEY(self) -> str:  # noqa: N802 - Flask reads the upper-case name
         return os.environ.get("SECRET_KEY") or _development_secret_key()
 
 
 class ProductionConfig(Config):
+    FRONTLINE_ENV = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     FORCE_HTTPS = os.environ.get("FORCE_HTTPS", "1") == "1"
@@ -81,6 +84,7 @@ class ProductionConfig(Config):
 
 
 class TestConfig(Config):
+    FRONTLINE_ENV = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"
     WTF_CSRF_ENABLED = False

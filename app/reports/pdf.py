@@ -115,9 +115,20 @@ def _styles() -> dict[str, ParagraphStyle]:
 STYLES = _styles()
 
 
+# Text longer than this cannot be laid out well (a table cell taller than a page, seconds of
+# CPU per cell): it is cut with a visible marker. The forms' limits keep real text below it.
+TEXT_LIMITS = {"cell": 2_000, "cell_small": 2_000, "body": 10_000}
+SHORTENED = " … [shortened here; the full text is in Frontline]"
+
+
+def _clip(text: str, style: str) -> str:
+    limit = TEXT_LIMITS.get(style, 2_000)
+    return text if len(text) <= limit else text[:limit].rstrip() + SHORTENED
+
+
 def _p(text: object, style: str = "cell") -> Paragraph:
     """A paragraph of plain text (escaped: register text is never markup)."""
-    return Paragraph(escape(str(text)), STYLES[style])
+    return Paragraph(escape(_clip(str(text), style)), STYLES[style])
 
 
 def _long_date(d: date) -> str:
