@@ -7,7 +7,7 @@ again once. Tokens of deactivated accounts are revoked, as deactivation now does
 reactivating such an account does not bring them back.
 
 Revision ID: 4ad796085aff
-Revises: 02043349462d
+Revises: bc759ca013b9
 Create Date: 2026-11-29 21:28:36.563695
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4ad796085aff'
-down_revision = '02043349462d'
+down_revision = 'bc759ca013b9'
 branch_labels = None
 depends_on = None
 
