@@ -13,7 +13,7 @@ from app.models.okrs import Objective
 from app.models.reports import ReportPublication
 from app.models.setting import get_setting, set_setting
 from app.reports.pdf import build_report_pdf
-from app.reports.quarter_report import QuarterReport, gather_quarter_report
+from app.reports.quarter_report import ALL_AREAS, QuarterReport, gather_quarter_report
 from app.validation import InputError, id_or_none
 
 REPORT_MARKING_KEY = "report_marking"
@@ -224,7 +224,7 @@ def dashboard(today: date, start_month: int) -> Dashboard:
     objective = default_objective(quarter.fiscal_year)
     last = quarter.previous()
     return Dashboard(
-        report=gather_quarter_report(objective, quarter, today, detail=False),
+        report=gather_quarter_report(objective, quarter, today, detail=False, areas=ALL_AREAS),
         objective=objective,
         report_quarter=last,
         report_objective=default_objective(last.fiscal_year),
