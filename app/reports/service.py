@@ -12,7 +12,8 @@ from app.extensions import db
 from app.models.okrs import Objective
 from app.models.reports import ReportPublication
 from app.models.setting import get_setting, set_setting
-from app.reports.pdf import build_report_pdf
+from app.models.user import User
+from app.reports.pdf import SignOff, build_report_pdf
 from app.reports.quarter_report import ALL_AREAS, QuarterReport, gather_quarter_report
 from app.validation import InputError, id_or_none
 
@@ -189,12 +190,17 @@ def publish_report(
             {"reason": "This quarter is already published: say why it is published again."}
         )
     report = gather_quarter_report(objective, quarter, today)
+    publisher = db.session.get(User, user_id) if user_id is not None else None
+    signoff = SignOff(
+        reviewed_by=publisher.name if publisher is not None else "command line",
+        published_on=today,
+    )
     publication = ReportPublication(
         objective_id=objective.id,
         quarter_start=quarter.first_day,
         published_by_id=user_id,
         generated_on=today,
-        pdf=build_report_pdf(report, today, report_marking()),
+        pdf=build_report_pdf(report, today, report_marking(), signoff),
         figures=report.headline(),
         reason=reason,
         supersedes_id=previous.id if previous is not None else None,

@@ -40,6 +40,13 @@ def objective(users) -> Objective:
     return objective
 
 
+def users_name(role: Role) -> str:
+    from app.models.user import User
+    from tests.conftest import ROLE_EMAILS
+
+    return db.session.scalar(select(User.name).where(User.email == ROLE_EMAILS[role]))
+
+
 def _publications() -> int:
     return db.session.scalar(select(func.count()).select_from(ReportPublication))
 
@@ -58,6 +65,7 @@ def test_a_viewer_downloads_the_quarter_as_a_pdf_attachment(client_as, objective
     assert "attachment" in disposition and "front-line-defenses-FY20-21-Q2.pdf" in disposition
     text = flat(" ".join(pages_text(response.data)))
     assert "Quarterly report — FY20-21 Q2" in text
+    assert "Published on draft — not published" in text
     assert "Cities shortlisted." in text
     assert "Internal — leadership" in text
 
@@ -134,6 +142,9 @@ def test_publishing_freezes_the_download(client_as, objective):
     db.session.commit()
     assert _download(viewer, objective.id).data == published
     assert "legal review" not in flat(" ".join(pages_text(published)))
+    cover = flat(pages_text(published)[0])
+    assert f"Reviewed by {users_name(Role.MANAGER)} Published on 15 January 2021" in cover
+    assert "draft — not published" not in cover
     page = viewer.get("/reports").get_data(as_text=True)
     assert "Published" in page and "as published" in page.lower()
 
