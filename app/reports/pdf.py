@@ -956,8 +956,13 @@ class ReportDocument(BaseDocTemplate):
             ]
         )
 
+    def build(self, flowables, *args, **kwargs):
+        self._story = flowables
+        super().build(flowables, *args, **kwargs)
+
     def handle_flowable(self, flowables):
-        if self._more is not None and len(flowables) < 2:
+        # Only the story is topped up (ReportLab also passes its own lists through here).
+        if self._more is not None and flowables is self._story and len(flowables) < 2:
             chunk = next(self._more, None)
             if chunk is None:
                 self._more = None

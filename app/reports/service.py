@@ -13,6 +13,7 @@ from app.models.okrs import Objective
 from app.models.reports import ReportPublication
 from app.models.setting import get_setting, set_setting
 from app.models.user import User
+from app.reports.appendix import register_appendix
 from app.reports.pdf import SignOff, build_report_pdf
 from app.reports.quarter_report import ALL_AREAS, QuarterReport, gather_quarter_report
 from app.validation import InputError, id_or_none
@@ -145,14 +146,32 @@ class ReportDocument:
         return self.publication is not None
 
 
-def report_document(objective: Objective, quarter: Quarter, today: date) -> ReportDocument:
-    """The published document of the quarter if there is one, else one built now."""
+APPENDICES = ("register",)
+
+
+def report_document(
+    objective: Objective, quarter: Quarter, today: date, appendix: str | None = None
+) -> ReportDocument:
+    """The published document of the quarter if there is one, else one built now.
+
+    ``appendix="register"`` adds every threat in force at the quarter end (a document built
+    now: a publication is frozen without it)."""
     check_quarter_in_year(objective, quarter)
+    if appendix and appendix not in APPENDICES:
+        raise InputError({"appendix": f'Unknown appendix "{appendix}": use "register".'})
     publication = current_publication(objective.id, quarter)
     if publication is not None:
+        if appendix:
+            raise InputError(
+                {
+                    "appendix": f"{objective.title} {quarter.label} is published; its frozen "
+                    "document has no register appendix."
+                }
+            )
         return ReportDocument(publication.pdf, publication)
     report = gather_quarter_report(objective, quarter, today)
-    return ReportDocument(build_report_pdf(report, today, report_marking()), None)
+    extra = register_appendix(report.as_of) if appendix == "register" else None
+    return ReportDocument(build_report_pdf(report, today, report_marking(), appendix=extra), None)
 
 
 def download_name(objective: Objective, quarter: Quarter) -> str:
