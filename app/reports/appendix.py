@@ -105,9 +105,15 @@ def _treatment_label(treatment) -> str:
     return treatment.label if treatment is not None else "Not decided"
 
 
-def register_rows(as_of: date, matrix: RiskMatrix) -> Iterator[list[tuple[str, ...]]]:
-    """The appendix rows as plain strings, one partition of ``PARTITION`` rows at a time."""
-    result = db.session.execute(register_query(as_of).execution_options(yield_per=PARTITION))
+def register_rows(
+    as_of: date, matrix: RiskMatrix, limit: int | None = None
+) -> Iterator[list[tuple[str, ...]]]:
+    """The appendix rows as plain strings, one partition of ``PARTITION`` rows at a time
+    (``limit``: the first rows only, for benchmarks)."""
+    query = register_query(as_of)
+    if limit is not None:
+        query = query.limit(limit)
+    result = db.session.execute(query.execution_options(yield_per=PARTITION))
     for partition in result.partitions():
         treated = _countermeasures_of([row[0] for row in partition])
         yield [
@@ -250,6 +256,7 @@ class RegisterAppendix:
     matrix: RiskMatrix
     total: int
     state: AppendixState = field(default_factory=AppendixState)
+    limit: int | None = None
 
     def flowables(self) -> Iterator[list]:
         from app.reports.pdf import STYLES, _heading, _long_date
@@ -265,12 +272,15 @@ class RegisterAppendix:
             ),
             Spacer(1, 4),
         ]
-        for partition in register_rows(self.as_of, self.matrix):
+        for partition in register_rows(self.as_of, self.matrix, self.limit):
             for start in range(0, len(partition), BLOCK):
                 yield [RegisterRows.of(partition[start : start + BLOCK], self.state)]
 
 
-def register_appendix(as_of: date) -> RegisterAppendix:
+def register_appendix(as_of: date, limit: int | None = None) -> RegisterAppendix:
     from app.risk import risk_matrix
 
-    return RegisterAppendix(as_of=as_of, matrix=risk_matrix(), total=register_count(as_of))
+    total = register_count(as_of)
+    if limit is not None:
+        total = min(total, limit)
+    return RegisterAppendix(as_of=as_of, matrix=risk_matrix(), total=total, limit=limit)

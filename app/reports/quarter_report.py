@@ -470,6 +470,7 @@ def gather_quarter_report(
         )
     if areas is None:
         areas = areas_of(objective)
+    coverage = _coverage_for_every_date(objective, quarter, as_of, areas)
     key_results = gather_key_results(objective, quarter) if objective else []
     report = QuarterReport(
         objective_id=objective.id if objective else 0,
@@ -489,8 +490,33 @@ def gather_quarter_report(
     if COUNTERMEASURES in areas:
         report.countermeasures = gather_countermeasures(quarter, detail, objective, as_of)
     if COVERAGE in areas or HIRING in areas:
-        report.coverage = gather_coverage(quarter, as_of, detail)
+        report.coverage = gather_coverage(quarter, as_of, detail, coverage)
     return report
+
+
+def _coverage_for_every_date(
+    objective: Objective | None, quarter: Quarter, as_of: date, areas: frozenset[str]
+) -> dict:
+    """Coverage on every date the report reads (its sections, and the key-result table's
+    quarter ends and baseline), from one load of facts; the key-result figures then find
+    them remembered."""
+    figures = _figures("app.coverage.figures")
+    linked = objective is not None and any(
+        METRIC_AREAS.get(kr.metric or "", frozenset()) & {COVERAGE, HIRING}
+        for kr in objective.key_results
+    )
+    if figures is None or not (linked or areas & {COVERAGE, HIRING}):
+        return {}
+    from app.metrics import measured_on
+
+    year = quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month)
+    days = {as_of, quarter.previous().last_day}
+    days |= {q.last_day for q in year if q < quarter}
+    if linked:
+        days |= {day for q in year if (day := measured_on(q)) is not None}
+        if year[0].first_day <= as_of:
+            days.add(year[0].first_day)
+    return figures.coverage_on_dates(days)
 
 
 def _status_authors(objective: Objective, quarter: Quarter) -> tuple[str, ...]:
@@ -760,30 +786,29 @@ def gather_countermeasures(
     return section
 
 
-def gather_coverage(quarter: Quarter, as_of: date, detail: bool = True) -> CoverageSection | None:
+def gather_coverage(
+    quarter: Quarter, as_of: date, detail: bool = True, known: dict | None = None
+) -> CoverageSection | None:
+    """``known``: coverage already computed by date (``coverage_on_dates``)."""
     figures = _figures("app.coverage.figures")
     if figures is None:
         return None
-    from app.domain.coverage import coverage_as_of, coverage_trend
-
     quarters = [
         q for q in quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month) if q <= quarter
     ]
     previous_end = quarter.previous().last_day
     ends = [q.last_day if q != quarter else as_of for q in quarters]
-    # The facts of every date the report shows are loaded once.
-    systems, staff, responsibilities = figures.load_facts(
-        min(ends + [previous_end]), max(ends + [previous_end])
-    )
-    coverage = coverage_as_of(systems, staff, responsibilities, as_of)
-    before = coverage_as_of(systems, staff, responsibilities, previous_end)
+    known = dict(known or {})
+    missing = [day for day in [*ends, previous_end] if day not in known]
+    if missing:
+        # The facts of every date the section shows are loaded once.
+        known.update(figures.coverage_on_dates(missing))
+    coverage, before = known[as_of], known[previous_end]
     trend = []
     if detail:
         trend = [
-            TrendPoint(q.label, *row[1:])
-            for q, row in zip(
-                quarters, coverage_trend(systems, staff, responsibilities, ends), strict=True
-            )
+            TrendPoint(q.label, c.spof_staff_count, c.spof_system_count, c.uncovered_count)
+            for q, c in zip(quarters, (known[day] for day in ends), strict=True)
         ]
     pipeline = [(status.label, n) for status, n in figures.pipeline_on(as_of).items()]
     # The people covering most systems alone first.
