@@ -55,7 +55,9 @@ def register_query(as_of: date):
     from app.models.user import User
     from app.risk import scores_as_of_query
 
-    query, changes = scores_as_of_query(as_of)
+    # Driven from the score changes: read in the ranking index's order, no sort of the
+    # whole register before the first row comes.
+    query, changes = scores_as_of_query(as_of, from_changes=True)
     return (
         query.with_only_columns(
             Threat.id,

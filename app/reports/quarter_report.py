@@ -599,14 +599,20 @@ def _overdue_lines(threats: ModuleType, as_of: date) -> list[ReviewLine]:
     from app.models.user import User
     from app.risk import scores_as_of_query
 
-    query, changes = scores_as_of_query(as_of)
+    # Read in the ranking's index order (residual, then inherent score) and stop at the cap.
+    query, changes = scores_as_of_query(as_of, from_changes=True)
     query = (
         query.with_only_columns(
             Threat.id, Threat.title, Threat.next_review_on, User.name, changes.c.residual_score
         )
         .outerjoin(User, User.id == Threat.owner_id)
         .where(threats._overdue_where(as_of))
-        .order_by(changes.c.residual_score.desc(), Threat.next_review_on, Threat.id)
+        .order_by(
+            changes.c.residual_score.desc(),
+            changes.c.inherent_score.desc(),
+            Threat.next_review_on,
+            Threat.id,
+        )
         .limit(LIST_CAP)
     )
     return [

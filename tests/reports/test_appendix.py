@@ -145,3 +145,8 @@ def test_a_published_quarter_refuses_an_appendix_it_was_not_frozen_with(demo, cl
     )
     assert response.status_code == 400
     assert "frozen document has no register appendix" in response.get_data(as_text=True)
+
+
+def test_the_same_register_and_date_give_the_same_bytes_with_the_appendix(demo):
+    first = report_document(_objective(), Q2, TODAY, "register").pdf
+    assert report_document(_objective(), Q2, TODAY, "register").pdf == first
