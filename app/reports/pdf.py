@@ -868,7 +868,13 @@ def _coverage_section(report: QuarterReport, cov: CoverageSection | None) -> lis
         parts.append(_p("Nobody is solely responsible for a production system.", "body"))
     parts.append(_heading("Uncovered production systems", 1))
     if cov.uncovered_systems:
-        parts.append(_table(["System"], [[name] for name in cov.uncovered_systems], [FRAME_WIDTH]))
+        parts.append(
+            _table(
+                ["System (most critical first)", "Criticality"],
+                [[name, level] for name, level in cov.uncovered_systems],
+                [FRAME_WIDTH - 90, 90],
+            )
+        )
         parts += _more(
             cov.uncovered_more,
             "uncovered systems",

@@ -239,7 +239,7 @@ class CoverageSection:
     spof_systems: int
     uncovered: int
     sole_responsible: list[tuple[str, tuple[str, ...]]]
-    uncovered_systems: list[str]
+    uncovered_systems: list[tuple[str, str]]  # (name, criticality), most critical first
     trend: list[TrendPoint]
     pipeline: list[tuple[str, int]]
     positions_filled: int
@@ -792,6 +792,24 @@ def gather_countermeasures(
     return section
 
 
+def _most_critical(systems: list) -> list[tuple[str, str]]:
+    """The ``LIST_CAP`` most critical of these systems (by name within a level)."""
+    from app.models.systems import Criticality, System
+
+    rank = {level: i for i, level in enumerate(Criticality)}
+    ids = [s.id for s in systems]
+    found: dict[int, Criticality] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        found.update(
+            db.session.execute(select(System.id, System.criticality).where(System.id.in_(chunk)))
+            .tuples()
+            .all()
+        )
+    ordered = sorted(systems, key=lambda s: (-rank.get(found.get(s.id), -1), s.name, s.id))
+    return [(s.name, found[s.id].label if found.get(s.id) else "-") for s in ordered[:LIST_CAP]]
+
+
 def gather_coverage(
     quarter: Quarter, as_of: date, detail: bool = True, known: dict | None = None
 ) -> CoverageSection | None:
@@ -828,7 +846,7 @@ def gather_coverage(
         sole_responsible=[
             (person.name, tuple(s.name for s in systems)) for person, systems in sole[:LIST_CAP]
         ],
-        uncovered_systems=[s.name for s in coverage.uncovered_systems[:LIST_CAP]],
+        uncovered_systems=_most_critical(coverage.uncovered_systems),
         trend=trend,
         pipeline=pipeline,
         positions_filled=figures.positions_filled(as_of),
