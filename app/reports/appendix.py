@@ -49,15 +49,17 @@ INK = colors.HexColor("#1f2933")
 
 
 def register_query(as_of: date):
-    """Every open threat in the register on ``as_of`` with its scores that day, as plain
-    columns, highest residual score first (the register's ranking order)."""
-    from app.models.threats import Threat, ThreatCategory
+    """Every open threat in the register on ``as_of`` with its scores, treatment and next
+    review in force that day, as plain columns, highest residual score first (the
+    register's ranking order)."""
+    from app.models.threats import Threat, ThreatCategory, ThreatStateChange
     from app.models.user import User
-    from app.risk import scores_as_of_query
+    from app.risk import scores_as_of_query, state_in_force_on
 
     # Driven from the score changes: read in the ranking index's order, no sort of the
     # whole register before the first row comes.
     query, changes = scores_as_of_query(as_of, from_changes=True)
+    state = ThreatStateChange.__table__.alias("appendix_state")
     return (
         query.with_only_columns(
             Threat.id,
@@ -66,9 +68,11 @@ def register_query(as_of: date):
             User.name,
             changes.c.inherent_score,
             changes.c.residual_score,
-            Threat.treatment,
-            Threat.next_review_on,
+            state.c.treatment,
+            state.c.next_review_on,
         )
+        .join(state, state.c.threat_id == Threat.id)
+        .where(*state_in_force_on(as_of, state))
         .outerjoin(ThreatCategory, ThreatCategory.id == Threat.category_id)
         .outerjoin(User, User.id == Threat.owner_id)
         .order_by(
@@ -268,8 +272,8 @@ class RegisterAppendix:
             Paragraph(
                 f"{self.total:,} open threats in the register on {_long_date(self.as_of)}, "
                 "highest residual score first (then inherent score, then the oldest). "
-                "Scores are those in force on that day; category, owner, treatment, "
-                "countermeasures and next review as the register holds them now.",
+                "Scores, treatment and next review are those in force on that day; "
+                "category, owner and countermeasures as the register holds them now.",
                 STYLES["note"],
             ),
             Spacer(1, 4),

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import ModuleType
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.domain.quarters import Quarter, quarters_of_fiscal_year
@@ -572,14 +572,13 @@ def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine] |
     return lines
 
 
-def _treatment_labels(ids: Iterable[int]) -> dict[int, str]:
-    from app.models.threats import Threat
+def _treatment_labels(ids: Iterable[int], as_of: date) -> dict[int, str]:
+    from app.threats.figures import treatments_on
 
-    ids = list(ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(select(Threat.id, Threat.treatment).where(Threat.id.in_(ids)))
-    return {tid: (treatment.label if treatment else "Not decided") for tid, treatment in rows}
+    return {
+        tid: (treatment.label if treatment else "Not decided")
+        for tid, treatment in treatments_on(ids, as_of).items()
+    }
 
 
 def _previous_scores(ids: list[int], as_of: date) -> dict[int, int]:
@@ -594,30 +593,32 @@ def _previous_scores(ids: list[int], as_of: date) -> dict[int, int]:
 
 
 def _overdue_lines(threats: ModuleType, as_of: date) -> list[ReviewLine]:
-    """The overdue reviews with the highest residual score on ``as_of`` first."""
-    from app.models.threats import Threat
+    """The overdue reviews (review date in force on ``as_of`` passed) with the highest
+    residual score on that day first."""
+    from app.models.threats import Threat, ThreatScoreChange, ThreatStateChange
     from app.models.user import User
-    from app.risk import scores_as_of_query
+    from app.risk import in_force_on
 
-    # Read in the ranking's index order (residual, then inherent score) and stop at the cap.
-    query, changes = scores_as_of_query(as_of, from_changes=True)
+    changes = ThreatScoreChange.__table__.alias("in_force")
+    due = ThreatStateChange.next_review_on
     query = (
-        query.with_only_columns(
-            Threat.id, Threat.title, Threat.next_review_on, User.name, changes.c.residual_score
-        )
+        select(Threat.id, Threat.title, due, User.name, changes.c.residual_score)
+        .select_from(ThreatStateChange)
+        .join(Threat, Threat.id == ThreatStateChange.threat_id)
+        .join(changes, changes.c.threat_id == Threat.id)
         .outerjoin(User, User.id == Threat.owner_id)
-        .where(threats._overdue_where(as_of))
+        .where(*threats._overdue_where(as_of), *in_force_on(as_of, changes))
         .order_by(
             changes.c.residual_score.desc(),
             changes.c.inherent_score.desc(),
-            Threat.next_review_on,
+            due,
             Threat.id,
         )
         .limit(LIST_CAP)
     )
     return [
-        ReviewLine(tid, title, due, owner or "No owner", residual)
-        for tid, title, due, owner, residual in db.session.execute(query)
+        ReviewLine(tid, title, review_on, owner or "No owner", residual)
+        for tid, title, review_on, owner, residual in db.session.execute(query)
     ]
 
 
@@ -645,7 +646,7 @@ def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSecti
     ids = [t.id for t in top]
     previous = _previous_scores(ids, previous_end)
     previous_rank = {t.id: i for i, t in enumerate(before, 1)}
-    treatments = _treatment_labels(ids)
+    treatments = _treatment_labels(ids, as_of)
     section.top_threats = [
         ThreatLine(
             rank=rank,
@@ -736,9 +737,7 @@ def gather_countermeasures(
         deployed=[],
         top_treated=[],
         slipped=[],
-        slipped_count=db.session.scalar(
-            select(func.count()).select_from(cms.slipped_query(quarter).subquery())
-        ),
+        slipped_count=cms.slipped_count(quarter),
         previous_to_date=(
             cms.countermeasures_deployed_to_date(previous)
             if previous.fiscal_year == quarter.fiscal_year
@@ -770,7 +769,7 @@ def gather_countermeasures(
     # register's residual scores first.
     rows = db.session.execute(
         select(Countermeasure.id, Countermeasure.title, Countermeasure.deployed_on).where(
-            Countermeasure.deployed_on.between(quarter.first_day, quarter.last_day)
+            cms._deployed_between(quarter.first_day, quarter.last_day)
         )
     ).all()
     reductions = cms.residual_reductions_for([r.id for r in rows])

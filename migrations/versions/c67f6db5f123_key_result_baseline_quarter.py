@@ -3,7 +3,7 @@
 Existing key results keep none (their baseline is the fiscal year's start).
 
 Revision ID: c67f6db5f123
-Revises: 02043349462d
+Revises: bc759ca013b9
 Create Date: 2026-11-29 21:26:46.648238
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c67f6db5f123'
-down_revision = '02043349462d'
+down_revision = 'bc759ca013b9'
 branch_labels = None
 depends_on = None
 
