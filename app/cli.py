@@ -125,7 +125,15 @@ def create_token_command(email: str, name: str, expires_days: int | None) -> Non
 @click.option("--objective", "objective_title", default="Front Line Defenses", show_default=True)
 @click.option("--quarter", "quarter_label", help="e.g. FY20-21 Q2 (default: last complete).")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
-def report_command(objective_title: str, quarter_label: str | None, output: str) -> None:
+@click.option(
+    "--appendix",
+    type=click.Choice(["register"]),
+    default=None,
+    help="register: add every threat in force at the quarter end (A4 landscape).",
+)
+def report_command(
+    objective_title: str, quarter_label: str | None, output: str, appendix: str | None
+) -> None:
     """Write an objective's quarterly report as PDF (the published one if published)."""
     from app import fiscal
     from app.reports.service import (
@@ -141,7 +149,7 @@ def report_command(objective_title: str, quarter_label: str | None, output: str)
         label = quarter_label or fiscal.last_complete_quarter().label
         quarter = parse_report_quarter(label, fiscal.start_month(), today)
         objective = objective_by_title(objective_title, quarter.fiscal_year)
-        document = report_document(objective, quarter, today)
+        document = report_document(objective, quarter, today, appendix)
     except (InputError, ReportNotFoundError) as error:
         raise click.ClickException(str(error)) from None
     with open(output, "wb") as handle:

@@ -128,10 +128,11 @@ def index():
 def download():
     quarter = _quarter_or_400(request.args.get("quarter", "").strip())
     objective = _objective_or_404(request.args.get("objective", "").strip(), quarter)
+    appendix = request.args.get("appendix", "").strip() or None
     try:
-        document = report_document(objective, quarter, fiscal.today())
+        document = report_document(objective, quarter, fiscal.today(), appendix)
     except InputError as error:
-        abort(400, error.errors.get("quarter") or str(error))
+        abort(400, error.errors.get("quarter") or error.errors.get("appendix") or str(error))
     return send_file(
         io.BytesIO(document.pdf),
         mimetype="application/pdf",
