@@ -19,10 +19,11 @@ from app.transfer.service import (
 )
 
 ENTITY = click.Choice(sorted(FORMATS))
+IMPORTABLE = click.Choice(sorted(name for name, fmt in FORMATS.items() if fmt.importable))
 
 
 @click.command("import")
-@click.argument("entity", type=ENTITY)
+@click.argument("entity", type=IMPORTABLE)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--check-only", is_flag=True, help="Check every row, write nothing.")
 def import_command(entity: str, path: Path, check_only: bool) -> None:
