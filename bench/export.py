@@ -65,9 +65,7 @@ class PeakMemory:
 def _app(url: str):
     from app import create_app
 
-    app = create_app(
-        "development", SQLALCHEMY_DATABASE_URI=url, FRONTLINE_TODAY="2021-01-15"
-    )
+    app = create_app("development", SQLALCHEMY_DATABASE_URI=url, FRONTLINE_TODAY="2021-01-15")
     app.config["RATELIMIT_ENABLED"] = False
     app.config["WTF_CSRF_ENABLED"] = False
     return app
@@ -91,9 +89,7 @@ def measure_one(url: str, what: str) -> dict:
                 out = io.StringIO()
                 writer = csv.writer(out)
                 writer.writerow([c.name for c in columns])
-                rows = db.session.execute(
-                    select(*columns).execution_options(yield_per=2000)
-                )
+                rows = db.session.execute(select(*columns).execution_options(yield_per=2000))
                 for n, row in enumerate(rows, 1):
                     writer.writerow(row)
                     if n % 1000 == 0:
@@ -175,7 +171,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--threats", type=int, default=100_000)
     parser.add_argument("--countermeasures", type=int, default=30_000)
-    parser.add_argument("--urls", default="/export/threats.csv,/export/score-history.csv")
+    parser.add_argument(
+        "--urls", default="/export/threats.csv,/export/score-history.csv,/export/threats.xlsx"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -19,6 +19,7 @@ from app.transfer.csv_format import (
     parse_rows,
 )
 from app.transfer.entities import FORMATS, EntityFormat, Lookups
+from app.transfer.xlsx_format import xlsx_file
 
 EXPORT_BATCH = 2000
 
@@ -100,6 +101,12 @@ def export_rows(entity: str, args: Mapping | None = None):
 
 def export_chunks(entity: str, args: Mapping | None = None):
     return csv_chunks(format_for(entity).columns, export_rows(entity, args))
+
+
+def export_xlsx(entity: str, args: Mapping | None = None):
+    """The same rows as the CSV, as an XLSX workbook in a rewound temporary file."""
+    fmt = format_for(entity)
+    return xlsx_file(fmt.columns, export_rows(entity, args), fmt.label)
 
 
 def export_text(entity: str, args: Mapping | None = None) -> str:

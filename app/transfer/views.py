@@ -15,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -27,7 +28,7 @@ from app import fiscal
 from app.extensions import db
 from app.models.user import Role
 from app.security import readable, roles
-from app.transfer import bp
+from app.transfer import bp, service, xlsx_format
 from app.transfer.entities import FORMATS, FilterError
 from app.transfer.service import ImportRefusedError, check_file, export_chunks, import_file
 
@@ -99,6 +100,23 @@ def export(entity: str):
         stream_with_context(itertools.chain([first], chunks)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/export/<entity>.xlsx")
+@readable
+def export_xlsx(entity: str):
+    _format_or_404(entity)
+    try:
+        workbook = service.export_xlsx(entity, request.args)
+    except FilterError as error:
+        abort(400, str(error))
+    return send_file(
+        workbook,
+        mimetype=xlsx_format.MIMETYPE,
+        as_attachment=True,
+        download_name=f"frontline-{entity}-{fiscal.today().isoformat()}.xlsx",
+        max_age=0,
     )
 
 
