@@ -18,6 +18,7 @@ from app import fiscal
 from app.api import schemas as s
 from app.api import writes as w
 from app.api.errors import register_api_errors
+from app.api.paging import conditional, paginate
 from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
 from app.countermeasures import service as cm_service
@@ -68,19 +69,6 @@ def get_or_404(model, object_id: int, *options):
     return found
 
 
-def paginate(query, args) -> dict:
-    page = db.paginate(
-        query, page=args["page"], per_page=args["per_page"], max_per_page=100, error_out=False
-    )
-    return {
-        "items": page.items,
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total or 0,
-        "pages": page.pages,
-    }
-
-
 # ---- threats ------------------------------------------------------------------------
 
 THREAT_LOADS = (
@@ -92,9 +80,16 @@ THREAT_LOADS = (
 )
 
 
-def page_args() -> dict:
-    """The request's query string as the list pages read it (the page is the API's own)."""
-    return {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
+PAGING = ("page", "per_page", "after", "before", "updated_since", "include_archived")
+
+
+def page_args(**everything) -> dict:
+    """The request's query string as the list pages read it (paging is the API's own);
+    with include_archived=1, ``everything`` replaces the page's filter of what is current."""
+    args = {k: v for k, v in request.args.items() if k not in PAGING}
+    if request.args.get("include_archived") == "1":
+        args.update(everything)
+    return args
 
 
 def refused(field: str, message: str):
@@ -113,10 +108,10 @@ class Threats(MethodView):
         query string lists the same threats in the same order here, on the page and in
         its CSV export."""
         try:
-            query = threat_queries.list_query(page_args())
+            query = threat_queries.list_query(page_args(include_archived="1"))
         except ValueError as error:  # the page's 400: an impossible date
             refused("as_of", str(error))
-        return paginate(query.options(*THREAT_LOADS), args)
+        return paginate(query.options(*THREAT_LOADS), args, Threat)
 
     @roles(Role.SECURITY)
     @register.arguments(s.ThreatCreate)
@@ -129,6 +124,7 @@ class Threats(MethodView):
 @register.route("/threats/<int:threat_id>")
 class ThreatDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.ThreatDetailSchema)
     def get(self, threat_id):
         """One threat with its score history."""
@@ -189,7 +185,7 @@ class Countermeasures(MethodView):
         query, _filters, problems = cm_queries.list_query(page_args())
         if problems:  # a value the page ignores (and says so): refused here
             refused("filters", " ".join(problems))
-        return paginate(query.options(*COUNTERMEASURE_LOADS), args)
+        return paginate(query.options(*COUNTERMEASURE_LOADS), args, Countermeasure)
 
     @roles(Role.SECURITY)
     @register.arguments(s.CountermeasureCreate)
@@ -205,6 +201,7 @@ class Countermeasures(MethodView):
 @register.route("/countermeasures/<int:countermeasure_id>")
 class CountermeasureDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.CountermeasureDetailSchema)
     def get(self, countermeasure_id):
         """One countermeasure with its status history."""
@@ -329,11 +326,11 @@ class Systems(MethodView):
 
         The systems page's filters and sort (same names, values and order), coverage as of
         ``date``."""
-        query_args = page_args()
+        query_args = page_args(show="all")
         as_of, error = coverage_queries.as_of_from(query_args)
         if error:
             refused("date", error)
-        return paginate(coverage_queries.systems_list_query(query_args, as_of), args)
+        return paginate(coverage_queries.systems_list_query(query_args, as_of), args, System)
 
     @roles(Role.MANAGER)
     @register.arguments(s.SystemCreate)
@@ -346,6 +343,7 @@ class Systems(MethodView):
 @register.route("/systems/<int:system_id>")
 class SystemDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.SystemSchema)
     def get(self, system_id):
         """One system."""
@@ -371,8 +369,8 @@ class Staff(MethodView):
         """Staff members.
 
         The staff page's filters and sort (same names, values and order), as of today."""
-        query = coverage_queries.staff_list_query(page_args(), fiscal.today())
-        return paginate(query, args)
+        query = coverage_queries.staff_list_query(page_args(status="all"), fiscal.today())
+        return paginate(query, args, StaffMember)
 
     @roles(Role.MANAGER)
     @register.arguments(s.StaffCreate)
@@ -385,6 +383,7 @@ class Staff(MethodView):
 @register.route("/staff/<int:staff_id>")
 class StaffDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.StaffSchema)
     def get(self, staff_id):
         """One staff member."""
@@ -410,7 +409,8 @@ class Responsibilities(MethodView):
     @register.response(200, s.ResponsibilityPage)
     def get(self, args):
         """Who is responsible for which system, and since when."""
-        return paginate(responsibilities_query(args).options(*RESPONSIBILITY_LOADS), args)
+        query = responsibilities_query(args).options(*RESPONSIBILITY_LOADS)
+        return paginate(query, args, Responsibility)
 
     @roles(Role.MANAGER)
     @register.arguments(s.ResponsibilityCreate)
@@ -430,6 +430,7 @@ class Responsibilities(MethodView):
 @register.route("/responsibilities/<int:responsibility_id>")
 class ResponsibilityDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.ResponsibilitySchema)
     def get(self, responsibility_id):
         """One responsibility."""
@@ -469,7 +470,7 @@ class Positions(MethodView):
         for key in ("status", "team"):
             if args.get(key) is not None:
                 query = query.where(getattr(Position, key) == args[key])
-        return paginate(query.order_by(Position.opened_on, Position.id), args)
+        return paginate(query.order_by(Position.opened_on, Position.id), args, Position)
 
     @roles(Role.MANAGER)
     @register.arguments(s.PositionCreate)
@@ -489,6 +490,7 @@ class Positions(MethodView):
 @register.route("/positions/<int:position_id>")
 class PositionDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.PositionSchema)
     def get(self, position_id):
         """One position with its status history."""

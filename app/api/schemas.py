@@ -102,8 +102,55 @@ class FiscalYearLabel(_Label):
 
 
 class PageArgs(ma.Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=1_000_000),
+        metadata={"description": "Numbered paging, in the list's sort (1 to 1,000,000)"},
+    )
+    per_page = fields.Integer(
+        load_default=25,
+        validate=validate.Range(min=1, max=1000),
+        metadata={"description": "Items per page, 1 to 1,000 (default 25)"},
+    )
+    after = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_ID),
+        metadata={
+            "description": "Keyset paging: the items whose id is above this one, in id order "
+            "(start with after=0, then follow the next link). As fast on the last page as on "
+            "the first; rows added meanwhile come at the end, nothing repeats or is skipped. "
+            "Not with page, before or sort."
+        },
+    )
+    before = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Keyset paging backwards: the items whose id is below this one"},
+    )
+    updated_since = fields.DateTime(
+        metadata={
+            "description": "Only what was created or changed at or after this instant "
+            "(ISO 8601; UTC when no offset is given), archived or retired records included "
+            "when include_archived=1. Start the next sync from the synced_at of the first "
+            "page of this one."
+        }
+    )
+    include_archived = fields.String(
+        validate=validate.OneOf(["0", "1"]),
+        metadata={
+            "enum": ["0", "1"],
+            "description": "1: archived threats, retired systems and staff who left are "
+            "listed with the others (a sync sees archivals)",
+        },
+    )
+
+    @ma.validates_schema(pass_original=True)
+    def one_way_of_paging(self, data, original, **kwargs):
+        keyset = [k for k in ("after", "before") if k in data]
+        if len(keyset) == 2:
+            raise ma.ValidationError("Use after or before, not both.", "before")
+        if keyset and "page" in original:
+            raise ma.ValidationError("Use page or after/before, not both.", "page")
+        if keyset and original.get("sort"):
+            raise ma.ValidationError("Keyset paging (after/before) walks in id order.", "sort")
 
 
 # The list endpoints take the list pages' own query string (``app/*/queries.py`` reads it
@@ -531,10 +578,21 @@ def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
         (ma.Schema,),
         {
             "items": fields.List(fields.Nested(item), required=True),
-            "page": fields.Integer(required=True),
+            "page": fields.Integer(
+                allow_none=True, metadata={"description": "null with keyset paging"}
+            ),
             "per_page": fields.Integer(required=True),
             "total": fields.Integer(required=True),
             "pages": fields.Integer(required=True),
+            "next": fields.String(
+                allow_none=True, metadata={"description": "The next page (also in Link)"}
+            ),
+            "prev": fields.String(
+                allow_none=True, metadata={"description": "The previous page (also in Link)"}
+            ),
+            "synced_at": fields.AwareDateTime(
+                metadata={"description": "When this page was read: updated_since of a next sync"}
+            ),
         },
     )
 

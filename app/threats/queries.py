@@ -66,6 +66,8 @@ class Filters:
     sort: str
     cell: tuple[str, int, int] | None
     as_of: date | None
+    # With the register, the archived threats too (the API's include_archived=1).
+    include_archived: bool = False
 
     @property
     def active(self) -> bool:
@@ -111,6 +113,7 @@ def parse_filters(args: Mapping) -> Filters:
         sort=sort,
         cell=cell,
         as_of=as_of,
+        include_archived=args.get("include_archived") == "1",
     )
 
 
@@ -121,7 +124,7 @@ def _filtered(f: Filters, today: date):
         query = query.where(Threat.id.in_(figures.cell_threat_ids(f.as_of or today, kind, li, im)))
     elif f.archived:
         query = query.where(Threat.archived_at.is_not(None))
-    else:
+    elif not f.include_archived:
         query = query.where(Threat.archived_at.is_(None))
     if f.q:
         query = apply_search(query, f.q)
