@@ -15,7 +15,7 @@ import functools
 import math
 from datetime import UTC
 
-from flask import request, url_for
+from flask import jsonify, request, url_for
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -42,11 +42,19 @@ def _since(args, model, query):
     return query.where(model.updated_at >= since.astimezone(UTC).replace(tzinfo=None))
 
 
-def paginate(query, args, model):
+def paginate(query, args, model, items_of=None):
     """The page ``args`` ask for of ``query`` (a SELECT of ``model``, in the list's order):
-    ``(body, 200, headers)`` for flask-smorest."""
+    ``(body, 200, headers)`` for flask-smorest to dump; with ``items_of(ids) -> [dict]`` (a
+    plain-row path for large pages), the page's ids are selected and the JSON answered as
+    is."""
     synced_at = utcnow()
     query = _since(args, model, query)
+    if items_of is not None:
+        query = query.with_only_columns(model.id)
+
+    def key(item):
+        return item if items_of is not None else item.id
+
     per_page = args["per_page"]
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     after, before = args.get("after"), args.get("before")
@@ -69,15 +77,15 @@ def paginate(query, args, model):
             items = list(db.session.scalars(keyset.where(model.id > after).order_by(model.id)))
             more = len(items) > per_page
             items = items[:per_page]
-            next_link = _link(after=items[-1].id) if more else None
-            prev_link = _link(before=items[0].id) if items and after > 0 else None
+            next_link = _link(after=key(items[-1])) if more else None
+            prev_link = _link(before=key(items[0])) if items and after > 0 else None
         else:
             backwards = keyset.where(model.id < before).order_by(model.id.desc())
             items = list(db.session.scalars(backwards))
             more = len(items) > per_page
             items = items[:per_page][::-1]
-            prev_link = _link(before=items[0].id) if more else None
-            next_link = _link(after=items[-1].id) if items else _link(after=0)
+            prev_link = _link(before=key(items[0])) if more else None
+            next_link = _link(after=key(items[-1])) if items else _link(after=0)
         number = None
     links = [
         f'<{url}>; rel="{rel}"' for rel, url in (("next", next_link), ("prev", prev_link)) if url
@@ -92,7 +100,14 @@ def paginate(query, args, model):
         "prev": prev_link,
         "synced_at": synced_at,
     }
-    return body, 200, ({"Link": ", ".join(links)} if links else {})
+    headers = {"Link": ", ".join(links)} if links else {}
+    if items_of is None:
+        return body, 200, headers
+    body["items"] = items_of(items)
+    body["synced_at"] = synced_at.isoformat()
+    response = jsonify(body)
+    response.headers.update(headers)
+    return response
 
 
 def conditional(view):

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
+from app.api import rows
 from app.api import schemas as s
 from app.api import writes as w
 from app.api.errors import register_api_errors
@@ -111,7 +112,7 @@ class Threats(MethodView):
             query = threat_queries.list_query(page_args(include_archived="1"))
         except ValueError as error:  # the page's 400: an impossible date
             refused("as_of", str(error))
-        return paginate(query.options(*THREAT_LOADS), args, Threat)
+        return paginate(query, args, Threat, rows.threat_items)
 
     @roles(Role.SECURITY)
     @register.arguments(s.ThreatCreate)

@@ -14,14 +14,14 @@ def dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def joined(value, *where, order_by, outer, from_=None):
+def joined(value, *where, order_by, outer, from_=None, separator=SEPARATOR):
     """One cell per row: ``value`` of the related rows matching ``where`` (correlated to the
-    outer row), in ``order_by`` order, joined with "; " by the database (string_agg on
+    outer row), in ``order_by`` order, joined with ``separator`` by the database (string_agg on
     PostgreSQL, group_concat on SQLite); NULL when there is none."""
     if not isinstance(value.type, String):
         value = cast(value, String)
     if dialect() == "postgresql":
-        query = select(func.string_agg(value, aggregate_order_by(literal(SEPARATOR), *order_by)))
+        query = select(func.string_agg(value, aggregate_order_by(literal(separator), *order_by)))
         if from_ is not None:
             query = query.select_from(from_)
         return query.where(*where).scalar_subquery()
@@ -31,4 +31,4 @@ def joined(value, *where, order_by, outer, from_=None):
     if from_ is not None:
         inner = inner.select_from(from_)
     inner = inner.subquery()
-    return select(func.group_concat(inner.c.v, SEPARATOR)).scalar_subquery()
+    return select(func.group_concat(inner.c.v, separator)).scalar_subquery()

@@ -162,3 +162,30 @@ def test_detail_reads_carry_an_etag_and_answer_304_while_unchanged(api_get, clie
     system = f.system("Billing")
     db.session.commit()
     assert api_get(f"/api/v1/systems/{system.id}").headers.get("ETag")
+
+
+def test_plain_row_items_equal_what_the_threat_schema_dumps(api_get, users):
+    from app.api.schemas import ThreatSchema
+    from app.models import ThreatCategory, ThreatFeed, Treatment
+
+    web = ThreatCategory(name="Web")
+    feed = ThreatFeed(name="CERT")
+    db.session.add_all([web, feed])
+    t1 = f.threat(
+        "Phishing",
+        category=web,
+        feed=feed,
+        owner=users[Role.SECURITY],
+        treatment=Treatment.ACCEPT,
+        acceptance_approver_id=users[Role.MANAGER].id,
+        next_review_on=datetime(2021, 3, 1).date(),
+        systems=[f.system("Zulu; with a separator"), f.system("Alpha")],
+        tags=[f.tag("web"), f.tag("api")],
+    )
+    t2 = f.threat("Bare", residual=(1, 1))
+    t3 = f.threat("Gone", archived_at=datetime(2020, 12, 1, tzinfo=UTC))
+    db.session.commit()
+    body = api_get("/api/v1/threats?include_archived=1&per_page=1000&after=0").json
+    with_schema = {t.id: ThreatSchema().dump(db.session.get(Threat, t.id)) for t in (t1, t2, t3)}
+    assert {item["id"]: item for item in body["items"]} == with_schema
+    assert body["items"][0]["systems"][0]["name"] == "Alpha"
