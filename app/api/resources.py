@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import abort, request
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +19,7 @@ from app.api import schemas as s
 from app.api import writes as w
 from app.api.errors import register_api_errors
 from app.api.paging import conditional, paginate
+from app.api.strict import Blueprint, refuse_unknown_arguments
 from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
 from app.countermeasures import service as cm_service
@@ -55,6 +55,8 @@ figures = Blueprint(
 
 register_api_errors(register)
 register_api_errors(figures)
+register.before_request(refuse_unknown_arguments)
+figures.before_request(refuse_unknown_arguments)
 
 
 def blueprints() -> list[Blueprint]:

@@ -34,6 +34,15 @@ EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
 
 
+# The date rules of the forms, stated on every field they govern.
+RETIRED_ON = (
+    "The first day out of service (exclusive): in service up to the day before; null: in service"
+)
+LEFT_ON = "The last working day (inclusive): present that day, gone from the next; null: staying"
+SINCE = "The first day held (inclusive)"
+UNTIL = "The last day held (inclusive); null: still held"
+
+
 def _no_nul(value: str) -> bool:
     # PostgreSQL refuses NUL characters in text; refuse them here with a 422 instead.
     if "\x00" in value:
@@ -439,7 +448,7 @@ class SystemSchema(ma.Schema):
     team = fields.String()
     criticality = Choice(Criticality)
     in_production = fields.Boolean()
-    retired_on = fields.Date(allow_none=True)
+    retired_on = fields.Date(allow_none=True, metadata={"description": RETIRED_ON})
     version = fields.Integer(required=True)
 
 
@@ -449,7 +458,7 @@ class StaffSchema(ma.Schema):
     email = fields.String(allow_none=True)
     team = fields.String()
     active = fields.Boolean()
-    left_on = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True, metadata={"description": LEFT_ON})
     user_id = fields.Integer(allow_none=True)
     version = fields.Integer(required=True)
 
@@ -459,8 +468,8 @@ class ResponsibilitySchema(ma.Schema):
     staff_member = fields.Nested(Ref)
     system = fields.Nested(Ref)
     kind = Choice(ResponsibilityKind)
-    since = fields.Date()
-    until = fields.Date(allow_none=True)
+    since = fields.Date(metadata={"description": SINCE})
+    until = fields.Date(allow_none=True, metadata={"description": UNTIL})
     version = fields.Integer(required=True)
 
 
@@ -538,7 +547,13 @@ class CoverageSchema(ma.Schema):
 
 
 class TopThreatSchema(ma.Schema):
-    rank = fields.Integer(required=True)
+    rank = fields.Integer(
+        required=True,
+        metadata={
+            "description": "1 = highest residual score on the date; ties go to the higher "
+            "inherent score, then the threat identified earlier, then the lower id"
+        },
+    )
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     inherent_score = fields.Integer()
@@ -636,7 +651,7 @@ class SystemCreate(_Body):
     team = Text()
     criticality = Choice(Criticality)
     in_production = fields.Boolean()
-    retired_on = Day(allow_none=True)
+    retired_on = Day(allow_none=True, metadata={"description": RETIRED_ON})
 
 
 class SystemUpdate(SystemCreate):
@@ -649,7 +664,7 @@ class StaffCreate(_Body):
     email = Text(allow_none=True)
     team = Text()
     active = fields.Boolean()
-    left_on = Day(allow_none=True)
+    left_on = Day(allow_none=True, metadata={"description": LEFT_ON})
     user_id = Id(allow_none=True, metadata={"description": "The user account of this person"})
 
 
@@ -668,15 +683,15 @@ class ResponsibilityCreate(_Body):
     staff_member_id = Id()
     system_id = Id()
     kind = Choice(ResponsibilityKind)
-    since = Day(allow_none=True)
-    until = Day(allow_none=True)
+    since = Day(allow_none=True, metadata={"description": SINCE + " (default: today)"})
+    until = Day(allow_none=True, metadata={"description": UNTIL})
 
 
 class ResponsibilityUpdate(_Body):
     version = Version()
     kind = Choice(ResponsibilityKind)
-    since = Day(allow_none=True)
-    until = Day(allow_none=True)
+    since = Day(allow_none=True, metadata={"description": SINCE + " (default: today)"})
+    until = Day(allow_none=True, metadata={"description": UNTIL})
     confirm_impact = fields.Boolean(
         metadata={"description": "Save an end date even though it creates a SPOF."}
     )
@@ -745,10 +760,21 @@ class CountermeasureStatusCreate(_Body):
     changed_on = Day(allow_none=True)
 
 
+def Score(axis: str = "likelihood", **kwargs) -> fields.Integer:  # noqa: N802
+    # The document states the configured matrix's bounds (app.api.docs); values outside
+    # them are refused by the register's rules, with the form's message.
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=-MAX_ID, max=MAX_ID),
+        metadata={"description": f"1 to the risk matrix's {axis} size", "x-matrix": axis},
+        **kwargs,
+    )
+
+
 class ResidualScore(_Body):
     threat_id = Id(required=True)
-    likelihood = fields.Integer(required=True, validate=validate.Range(min=-MAX_ID, max=MAX_ID))
-    impact = fields.Integer(required=True, validate=validate.Range(min=-MAX_ID, max=MAX_ID))
+    likelihood = Score(required=True)
+    impact = Score("impact", required=True)
 
 
 class DeploymentCreate(_Body):
@@ -769,14 +795,6 @@ class VerificationCreate(_Body):
     effectiveness = Choice(Effectiveness, allow_none=True)
 
 
-def Score() -> fields.Integer:  # noqa: N802
-    return fields.Integer(
-        strict=True,
-        validate=validate.Range(min=-MAX_ID, max=MAX_ID),
-        metadata={"description": "1 to the size of the risk matrix"},
-    )
-
-
 class ThreatCreate(_Body):
     title = Text(metadata={"description": "Required"})
     description = LongText()
@@ -794,9 +812,9 @@ class ThreatCreate(_Body):
     identified_on = Day(allow_none=True)
     next_review_on = Day(allow_none=True)
     inherent_likelihood = Score()
-    inherent_impact = Score()
+    inherent_impact = Score("impact")
     residual_likelihood = Score()
-    residual_impact = Score()
+    residual_impact = Score("impact")
     scored_on = Day(allow_none=True, metadata={"description": "Date of this assessment"})
     score_note = LongText(metadata={"description": "Why the scores changed"})
     system_ids = fields.List(Id(), validate=validate.Length(max=100))

@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app import fiscal
+from app import fiscal, validation
 from app.domain.scoring import Level
 from app.models.threats import (
     Tag,
@@ -175,3 +175,34 @@ def register_query(f: Filters, today: date | None = None):
 def list_query(args: Mapping):
     """The register's SELECT from a query string (ValueError for an impossible date)."""
     return register_query(parse_filters(args))
+
+
+def _sort_keys(keys) -> set[str]:
+    return {*keys, *(f"-{k}" for k in keys)}
+
+
+def ignored_filters(args: Mapping, max_top: int) -> list[str]:
+    """What the register ignores in this query string (the page says so)."""
+    matrix = risk_matrix()
+
+    def whole(lo: int, hi: int):
+        return lambda text: int_arg({"v": text}, "v", lo, hi) is not None
+
+    return validation.ignored_filters(
+        args,
+        {
+            "status": {s.value for s in ThreatStatus},
+            "level": {lv.value for lv in Level},
+            "sort": _sort_keys(SORTS),
+            "category": whole(1, 10**9),
+            "owner": whole(1, 10**9),
+            "system": whole(1, 10**9),
+            "overdue": {"0", "1"},
+            "decision": {"0", "1"},
+            "archived": {"0", "1"},
+            "kind": set(figures.KINDS),
+            "l": whole(1, matrix.max_likelihood),
+            "i": whole(1, matrix.max_impact),
+            "top": whole(1, max_top),
+        },
+    )
