@@ -42,6 +42,7 @@ from app.models import (
 from app.models.user import Role
 from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
 from app.threats import service as threats_service
 from app.validation import InputError
@@ -595,14 +596,27 @@ class CoverageFigures(MethodView):
 class QuarterFigures(MethodView):
     @readable
     @figures.response(200, s.QuarterSchema)
+    @figures.alt_response(422, response="DEFAULT_ERROR", description="Not started yet")
     def get(self, label):
-        """A quarter's figures: countermeasures deployed, top threats at its start."""
+        """A quarter's figures: countermeasures deployed (in it, and in its fiscal year to
+        its end) against the target and the year's goal, the top threats at its start and
+        what treated them, what slipped. A quarter that has not started is refused (422):
+        it has nothing to measure yet."""
         quarter = fiscal.quarter_or_404(label)
+        today = fiscal.today()
+        if quarter.first_day > today:
+            refused(
+                "label", f"{quarter.label} starts on {quarter.first_day}: nothing to measure yet."
+            )
         matrix = risk_matrix()
-        treated = countermeasure_figures.top_threats_treated(
-            quarter, countermeasure_figures.quarter_target()
-        )
+        target = countermeasure_figures.quarter_target()
+        treated = countermeasure_figures.top_threats_treated(quarter, target)
+        slipped = countermeasure_figures.slipped_countermeasures(quarter)
         return {
+            "state": "over" if quarter.last_day < today else "in_progress",
+            "target": target,
+            "goal": countermeasure_figures.yearly_goal(),
+            "slipped": [{"id": cm.id, "title": cm.title} for cm in slipped],
             "quarter": quarter.label,
             "starts_on": quarter.first_day,
             "ends_on": quarter.last_day,
@@ -624,5 +638,70 @@ class QuarterFigures(MethodView):
                     ],
                 }
                 for entry in treated
+            ],
+        }
+
+
+@figures.route("/heatmap")
+class Heatmap(MethodView):
+    @readable
+    @figures.arguments(s.HeatmapArgs, location="query")
+    @figures.response(200, s.HeatmapSchema)
+    def get(self, args):
+        """The heat map of open threats (inherent or residual) as of a day or the end of an
+        ended quarter, as the heat-map page shows it, with each cell's threats."""
+        kind = args["kind"]
+        today = fiscal.today()
+        quarter = args.get("quarter")
+        if quarter is not None and quarter.last_day > today:
+            refused(
+                "quarter", f"{quarter.label} has not ended yet; choose a past quarter or a date."
+            )
+        as_of = quarter.last_day if quarter is not None else args.get("date") or today
+        cells = threat_figures.heatmap_as_of(as_of, kind)
+        return {
+            "kind": kind,
+            "as_of": as_of,
+            "total": sum(cells.values()),
+            "cells": [
+                {
+                    "likelihood": li,
+                    "impact": im,
+                    "count": count,
+                    # The cell's link on the page: bounded by the matrix, not by the rows.
+                    "threat_ids": (
+                        sorted(
+                            db.session.scalars(threat_figures.cell_threat_ids(as_of, kind, li, im))
+                        )
+                        if count
+                        else []
+                    ),
+                }
+                for (li, im), count in sorted(cells.items())
+            ],
+        }
+
+
+@figures.route("/top-threats")
+class TopThreats(MethodView):
+    @readable
+    @figures.arguments(s.TopArgs, location="query")
+    @figures.response(200, s.TopSchema)
+    def get(self, args):
+        """The register's top N open threats as of a day: the one ranking of the register."""
+        as_of = args.get("date") or fiscal.today()
+        matrix = risk_matrix()
+        return {
+            "as_of": as_of,
+            "threats": [
+                {
+                    "rank": rank,
+                    "id": t.id,
+                    "title": t.title,
+                    "inherent_score": t.inherent_score,
+                    "residual_score": t.residual_score,
+                    "level": level_for(t.residual_score, matrix).value,
+                }
+                for rank, t in enumerate(threat_figures.top_threats(as_of, args["n"]), start=1)
             ],
         }

@@ -585,6 +585,78 @@ class QuarterSchema(ma.Schema):
             "the register stood on its first day, with what was deployed against them"
         },
     )
+    state = fields.String(
+        validate=validate.OneOf(["in_progress", "over"]),
+        metadata={"enum": ["in_progress", "over"], "description": "Running today, or ended"},
+    )
+    target = fields.Integer(metadata={"description": "Countermeasures to deploy per quarter"})
+    goal = fields.Integer(
+        metadata={"description": "Countermeasures to deploy over the fiscal year"}
+    )
+    slipped = fields.List(
+        fields.Nested(ThreatRef),
+        metadata={
+            "description": "Planned for the quarter and not deployed in it (while it runs: "
+            "not deployed yet), by title"
+        },
+    )
+
+
+class HeatCellSchema(ma.Schema):
+    likelihood = fields.Integer(required=True)
+    impact = fields.Integer(required=True)
+    count = fields.Integer(required=True)
+    threat_ids = fields.List(fields.Integer(), metadata={"description": "The cell's threats"})
+
+
+class HeatmapArgs(ma.Schema):
+    kind = fields.String(
+        load_default="residual",
+        validate=validate.OneOf(threat_figures.KINDS),
+        metadata={"enum": list(threat_figures.KINDS), "description": "Default residual"},
+    )
+    quarter = QuarterLabel(
+        metadata={"description": "As of the last day of this ended quarter, e.g. FY20-21 Q2"}
+    )
+    date = Day(metadata={"description": "As of this day (default: today); not with quarter"})
+
+    @ma.validates_schema
+    def one_date(self, data, **kwargs):
+        if "quarter" in data and "date" in data:
+            raise ma.ValidationError("Give a quarter or a date, not both.", "date")
+
+
+class HeatmapSchema(ma.Schema):
+    kind = fields.String(required=True)
+    as_of = fields.Date(required=True)
+    total = fields.Integer(required=True)
+    cells = fields.List(
+        fields.Nested(HeatCellSchema),
+        metadata={"description": "Every cell of the risk matrix, by likelihood then impact"},
+    )
+
+
+class TopArgs(ma.Schema):
+    date = Day(metadata={"description": "As of this day (default: today)"})
+    n = fields.Integer(
+        load_default=5,
+        validate=validate.Range(min=1, max=50),
+        metadata={"description": "How many, 1 to 50 (default 5)"},
+    )
+
+
+class RankedThreatSchema(ma.Schema):
+    rank = TopThreatSchema._declared_fields["rank"]
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    inherent_score = fields.Integer()
+    residual_score = fields.Integer()
+    level = fields.String()
+
+
+class TopSchema(ma.Schema):
+    as_of = fields.Date(required=True)
+    threats = fields.List(fields.Nested(RankedThreatSchema))
 
 
 def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
