@@ -12,12 +12,14 @@ from marshmallow import fields, validate
 from app import fiscal
 from app.countermeasures import queries as cm_queries
 from app.coverage import queries as coverage_queries
+from app.domain.quarters import fiscal_year_label
 from app.domain.scoring import Level, level_for
 from app.models import (
     CountermeasureStatus,
     CountermeasureType,
     Criticality,
     Effectiveness,
+    GoalDirection,
     PositionStatus,
     Rating,
     ResponsibilityKind,
@@ -494,6 +496,7 @@ class KeyResultStatusSchema(ma.Schema):
     text = fields.String()
     value = fields.Float(allow_none=True)
     rating = Choice(Rating, allow_none=True)
+    version = fields.Integer()
 
 
 class KeyResultSchema(ma.Schema):
@@ -506,7 +509,10 @@ class KeyResultSchema(ma.Schema):
     goal_value = fields.Float(allow_none=True)
     goal_unit = fields.String()
     metric = fields.String(allow_none=True)
+    goal_direction = Choice(GoalDirection, allow_none=True)
+    objective_id = fields.Integer()
     statuses = fields.List(fields.Nested(KeyResultStatusSchema))
+    version = fields.Integer()
 
 
 class ObjectiveSchema(ma.Schema):
@@ -515,7 +521,13 @@ class ObjectiveSchema(ma.Schema):
     statement = fields.String()
     department = fields.String()
     target_completion = fields.String()
+    fiscal_year = fields.Function(
+        lambda o: fiscal_year_label(o.fiscal_year, fiscal.start_month()),
+        metadata={"type": "string"},
+    )
+    position = fields.Integer()
     key_results = fields.List(fields.Nested(KeyResultSchema))
+    version = fields.Integer()
 
 
 class OkrYearSchema(ma.Schema):
@@ -896,3 +908,61 @@ class ThreatCreate(_Body):
 class ThreatUpdate(ThreatCreate):
     version = Version()
     title = Text()
+
+
+# ---- OKRs ------------------------------------------------------------------------------
+
+
+class ObjectiveCreate(_Body):
+    title = Text(metadata={"description": "Required, e.g. Front Line Defenses"})
+    statement = LongText()
+    department = Text()
+    fiscal_year = FiscalYearLabel(metadata={"description": "Required, e.g. FY20-21"})
+    target_completion = Text()
+    position = fields.Integer(
+        validate=validate.Range(min=0, max=10_000),
+        metadata={"description": "Place on the page, 0 to 10,000"},
+    )
+
+
+class ObjectiveUpdate(ObjectiveCreate):
+    version = Version()
+
+
+class KeyResultCreate(_Body):
+    code = Text(metadata={"description": "e.g. KR3, unique within the objective"})
+    statement = LongText(metadata={"description": "Required"})
+    baseline_text = LongText()
+    baseline_value = fields.Float(allow_none=True, allow_nan=False)
+    goal_text = LongText()
+    goal_value = fields.Float(allow_none=True, allow_nan=False)
+    goal_unit = Text()
+    goal_direction = Choice(GoalDirection, allow_none=True)
+    metric = Text(
+        allow_none=True,
+        metadata={"description": "A metric the register computes, the quarterly value's source"},
+    )
+    position = fields.Integer(validate=validate.Range(min=0, max=10_000))
+
+
+class KeyResultUpdate(KeyResultCreate):
+    version = Version()
+
+
+class StatusWrite(_Body):
+    quarter = Text(
+        required=True,
+        metadata={
+            "description": "A started quarter of the objective's fiscal year, e.g. FY20-21 Q2"
+        },
+    )
+    text = LongText(metadata={"description": "Required: the cell as the table shows it"})
+    value = fields.Float(allow_none=True, allow_nan=False)
+    rating = Choice(Rating, allow_none=True)
+    version = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={
+            "description": "Rewriting a quarter's status: the version you read (409 if it "
+            "changed since, or if you leave it out)"
+        },
+    )
