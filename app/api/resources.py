@@ -7,7 +7,9 @@ does not grow with the page size.
 
 from __future__ import annotations
 
-from flask import abort, request
+import io
+
+from flask import abort, request, send_file, url_for
 from flask.views import MethodView
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -26,7 +28,7 @@ from app.countermeasures import service as cm_service
 from app.coverage import figures as coverage_figures
 from app.coverage import queries as coverage_queries
 from app.coverage import service as coverage_service
-from app.domain.quarters import fiscal_year_label
+from app.domain.quarters import Quarter, fiscal_year_label
 from app.domain.scoring import level_for
 from app.extensions import db
 from app.models import (
@@ -41,6 +43,7 @@ from app.models import (
 )
 from app.models.user import Role
 from app.okrs import service as okr_service
+from app.reports import service as report_service
 from app.risk import risk_matrix
 from app.security import readable, roles
 from app.threats import figures as threat_figures
@@ -844,4 +847,68 @@ class KeyResultStatuses(MethodView):
                 rating=body.get("rating"),
                 author_id=current_user.id,
             )
+        )
+
+
+# ---- reports --------------------------------------------------------------------------
+
+
+def _report_subject(args) -> tuple[Objective, Quarter]:
+    quarter = report_service.parse_report_quarter(
+        args["quarter"], fiscal.start_month(), fiscal.today()
+    )
+    if args.get("objective") is None:
+        objective = report_service.default_objective(quarter.fiscal_year)
+        if objective is None:
+            abort(404, f"There is no objective for {quarter.fiscal_year_label} to report on.")
+        return objective, quarter
+    try:
+        objective = report_service.objective_for_report(args["objective"])
+    except report_service.ReportNotFoundError as error:
+        abort(404, str(error))
+    report_service.check_quarter_in_year(objective, quarter)
+    return objective, quarter
+
+
+@figures.route("/reports")
+class Reports(MethodView):
+    @readable
+    @figures.arguments(s.ReportArgs, location="query")
+    @figures.response(200, s.ReportSchema)
+    def get(self, args):
+        """A quarter's report: whether it is published, its publications, and its PDF's
+        address (the published copy when there is one, as the reports page downloads)."""
+        objective, quarter = _report_subject(args)
+        publications = report_service.publications_of(objective.id, quarter)
+        return {
+            "objective": {"id": objective.id, "title": objective.title},
+            "quarter": quarter.label,
+            "published": any(p.superseded_by_id is None for p in publications),
+            "pdf": url_for("api_figures.ReportPdf", objective=objective.id, quarter=quarter.label),
+            "publications": publications,
+        }
+
+
+@figures.route("/reports/pdf")
+class ReportPdf(MethodView):
+    @readable
+    @figures.arguments(s.ReportArgs, location="query")
+    @figures.doc(
+        responses={
+            "200": {
+                "description": "The PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+    def get(self, args):
+        """The quarter's PDF report: the published copy when there is one, else built now."""
+        objective, quarter = _report_subject(args)
+        document = report_service.report_document(objective, quarter, fiscal.today())
+        return send_file(
+            io.BytesIO(document.pdf),
+            mimetype="application/pdf",
+            as_attachment=True,
+            download_name=report_service.download_name(objective, quarter),
+            max_age=0,
         )
