@@ -751,6 +751,7 @@ def _key_result_values(key_result: KeyResult) -> dict:
 
 
 @figures.route("/objectives")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
 class Objectives(MethodView):
     @roles(Role.MANAGER)
     @figures.arguments(s.ObjectiveCreate)
@@ -782,6 +783,7 @@ class ObjectiveDetail(MethodView):
 
 
 @figures.route("/objectives/<int:objective_id>/key-results")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
 class ObjectiveKeyResults(MethodView):
     @roles(Role.MANAGER)
     @figures.arguments(s.KeyResultCreate)
@@ -814,6 +816,7 @@ class KeyResultDetail(MethodView):
 
 
 @figures.route("/key-results/<int:key_result_id>/statuses")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
 class KeyResultStatuses(MethodView):
     @roles(Role.MANAGER)
     @figures.arguments(s.StatusWrite)
