@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.export import _app
-from bench.threats import EMAIL, PASSWORD, _database, _drop
+from bench.export import _app, prepare
+from bench.threats import EMAIL, _drop
 
 
 def _timed(client, url: str, headers: dict):
@@ -34,34 +34,21 @@ def _timed(client, url: str, headers: dict):
     return response.json, elapsed
 
 
-def run(engine: str, threats: int, workdir: Path) -> None:
-    from flask_migrate import upgrade
-    from sqlalchemy import select, text
+def run(engine, threats, countermeasures, workdir: Path, keep=None) -> None:
+    from sqlalchemy import select
 
     from app.auth.tokens import create_token
     from app.extensions import db
-    from app.models.audit import set_cli_actor
     from app.models.threats import Threat
-    from app.models.user import Role, User
-    from app.seed.synthetic import fill
+    from app.models.user import User
 
-    url, pg_name = _database(engine, workdir, threats)
+    url, pg_name = prepare(engine, workdir, threats, countermeasures, keep)
     try:
         app = _app(url)
         with app.app_context():
-            upgrade()
-            set_cli_actor(None, "bench")
-            user = User(email=EMAIL, name="Bench Security", role=Role.SECURITY)
-            user.set_password(PASSWORD)
-            db.session.add(user)
-            db.session.commit()
-            started = time.perf_counter()
-            fill(seed=1, users=20, threats=threats)
-            loaded = time.perf_counter() - started
-            db.session.execute(text("ANALYZE"))
+            user = db.session.scalar(select(User).where(User.email == EMAIL))
             _, secret = create_token(user, "bench")
             db.session.commit()
-        print(f"\n== {engine}: {threats:,} threats (seed-synthetic took {loaded:.1f} s) ==")
         client = app.test_client()
         headers = {"Authorization": f"Bearer {secret}"}
         _timed(client, "/api/v1/threats?per_page=10", headers)  # warm up
@@ -123,9 +110,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--threats", type=int, default=100_000)
+    parser.add_argument("--countermeasures", type=int, default=30_000)
+    parser.add_argument("--keep", type=Path, help="a SQLite file to fill once and reuse")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="frontline-bench-") as workdir:
-        run(args.db, args.threats, Path(workdir))
+        run(args.db, args.threats, args.countermeasures, Path(workdir), args.keep)
 
 
 if __name__ == "__main__":

@@ -125,7 +125,9 @@ def _in_fresh_process(url: str, what: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(engine: str, threats: int, countermeasures: int, workdir: Path, urls: list[str]) -> None:
+def prepare(engine: str, workdir: Path, threats: int, countermeasures: int, keep: Path | None):
+    """(url, database to drop): a fresh database filled by ``seed-synthetic``, or the kept
+    SQLite file ``keep`` (filled on first use)."""
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -134,26 +136,37 @@ def run(engine: str, threats: int, countermeasures: int, workdir: Path, urls: li
     from app.models.user import Role, User
     from app.seed.synthetic import fill
 
-    url, pg_name = _database(engine, workdir, threats)
+    if keep is not None:
+        url, pg_name, fresh = f"sqlite:///{keep.resolve()}", None, not keep.exists()
+    else:
+        (url, pg_name), fresh = _database(engine, workdir, threats), True
+    if not fresh:
+        print(f"\n== {engine}: reusing {keep} ==")
+        return url, pg_name
+    app = _app(url)
+    with app.app_context():
+        upgrade()
+        set_cli_actor(None, "bench")
+        user = User(email=EMAIL, name="Bench Security", role=Role.SECURITY)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        started = time.perf_counter()
+        fill(seed=1, users=20, threats=threats, countermeasures=countermeasures)
+        loaded = time.perf_counter() - started
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        db.engine.dispose()
+    print(
+        f"\n== {engine}: {threats:,} threats, {countermeasures:,} countermeasures "
+        f"(seed-synthetic took {loaded:.1f} s) =="
+    )
+    return url, pg_name
+
+
+def run(engine, threats, countermeasures, workdir: Path, urls: list[str], keep=None) -> None:
+    url, pg_name = prepare(engine, workdir, threats, countermeasures, keep)
     try:
-        app = _app(url)
-        with app.app_context():
-            upgrade()
-            set_cli_actor(None, "bench")
-            user = User(email=EMAIL, name="Bench Security", role=Role.SECURITY)
-            user.set_password(PASSWORD)
-            db.session.add(user)
-            db.session.commit()
-            started = time.perf_counter()
-            fill(seed=1, users=20, threats=threats, countermeasures=countermeasures)
-            loaded = time.perf_counter() - started
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-            db.engine.dispose()
-        print(
-            f"\n== {engine}: {threats:,} threats, {countermeasures:,} countermeasures "
-            f"(seed-synthetic took {loaded:.1f} s) =="
-        )
         rows = [_in_fresh_process(url, what) for what in ["baseline", *urls]]
         base = rows[0]["s"]
         print(f"{'export':<40} {'seconds':>8} {'× base':>7} {'MB out':>7} {'RSS +MB':>8}")
@@ -174,6 +187,7 @@ def main() -> None:
     parser.add_argument(
         "--urls", default="/export/threats.csv,/export/score-history.csv,/export/threats.xlsx"
     )
+    parser.add_argument("--keep", type=Path, help="a SQLite file to fill once and reuse")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -181,7 +195,8 @@ def main() -> None:
         print(json.dumps(measure_one(args.url, args.measure)))
         return
     with tempfile.TemporaryDirectory(prefix="frontline-bench-") as workdir:
-        run(args.db, args.threats, args.countermeasures, Path(workdir), args.urls.split(","))
+        urls = args.urls.split(",")
+        run(args.db, args.threats, args.countermeasures, Path(workdir), urls, args.keep)
 
 
 if __name__ == "__main__":

@@ -175,15 +175,25 @@ def parse_rows(
     return rows, errors
 
 
+def _text_cell(value) -> str:
+    return "" if value is None else escape_cell(str(value))
+
+
+def _cell_writer(kind: str):
+    # Numbers, dates, enum labels and quarter labels never start like a formula: only free
+    # text (and names) is escaped.
+    return _text_cell if kind == "text" else text_writer(kind)
+
+
 def csv_chunks(columns: list[Column], rows: Iterable[tuple], every: int = 1000) -> Iterator[str]:
     """The CSV text of plain rows (one value per column, as selected), in pieces of
     ``every`` rows, for streaming a large export."""
-    writers = [text_writer(c.kind) for c in columns]
+    writers = [_cell_writer(c.kind) for c in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.header for c in columns])
     for n, row in enumerate(rows, start=1):
-        writer.writerow([escape_cell(w(v)) for w, v in zip(writers, row, strict=True)])
+        writer.writerow([w(v) for w, v in zip(writers, row, strict=True)])
         if n % every == 0:
             yield buffer.getvalue()
             buffer.seek(0)

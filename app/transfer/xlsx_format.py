@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
-from datetime import date
 from typing import IO
 
 from openpyxl import Workbook
@@ -22,34 +21,27 @@ from app.transfer.cells import text_writer
 from app.transfer.csv_format import Column
 
 MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATE_FORMAT = "yyyy-mm-dd"
 WIDTHS = {"date": 12, "int": 10, "bool": 8, "enum": 16, "quarter": 12}
 
 
 def _text(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if ILLEGAL_CHARACTERS_RE.search(value) else value
 
 
 def _cell_writer(sheet, kind: str):
-    """value -> cell, by the column's kind (None: an empty cell)."""
-    if kind in ("int", "bool"):
+    """value -> what the row holds: plain values (openpyxl types them; a date gets the
+    yyyy-mm-dd format), a cell only for text a spreadsheet would read as a formula."""
+    if kind in ("int", "bool", "date"):
         return lambda v: v
-    if kind == "date":
-
-        def date_cell(v: date | None):
-            if v is None:
-                return None
-            cell = WriteOnlyCell(sheet, value=v)
-            cell.number_format = DATE_FORMAT
-            return cell
-
-        return date_cell
     as_text = text_writer(kind)
 
     def text_cell(v):
         if v is None:
             return None
-        cell = WriteOnlyCell(sheet, value=_text(as_text(v)))
+        text = _text(as_text(v))
+        if not text.startswith("="):
+            return text
+        cell = WriteOnlyCell(sheet, value=text)
         cell.data_type = "s"  # a text cell even when it starts with "=": never a formula
         return cell
 
