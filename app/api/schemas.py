@@ -112,6 +112,12 @@ class FiscalYearLabel(_Label):
 # ---- query strings -----------------------------------------------------------------
 
 
+def _plausible_instant(when) -> bool:
+    if not EARLIEST.year < when.year < LATEST.year:
+        raise ma.ValidationError("Use an instant between the years 1901 and 2998.")
+    return True
+
+
 class PageArgs(ma.Schema):
     page = fields.Integer(
         load_default=1,
@@ -137,12 +143,13 @@ class PageArgs(ma.Schema):
         metadata={"description": "Keyset paging backwards: the items whose id is below this one"},
     )
     updated_since = fields.DateTime(
+        validate=_plausible_instant,
         metadata={
             "description": "Only what was created or changed at or after this instant "
             "(ISO 8601; UTC when no offset is given), archived or retired records included "
             "when include_archived=1. Start the next sync from the synced_at of the first "
             "page of this one."
-        }
+        },
     )
     include_archived = fields.String(
         validate=validate.OneOf(["0", "1"]),

@@ -189,3 +189,9 @@ def test_plain_row_items_equal_what_the_threat_schema_dumps(api_get, users):
     with_schema = {t.id: ThreatSchema().dump(db.session.get(Threat, t.id)) for t in (t1, t2, t3)}
     assert {item["id"]: item for item in body["items"]} == with_schema
     assert body["items"][0]["systems"][0]["name"] == "Alpha"
+
+
+def test_far_off_instants_are_refused_not_a_server_error(api_get):
+    for since in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"):
+        response = api_get("/api/v1/threats", query_string={"updated_since": since})
+        assert response.status_code == 422 and "updated_since" in response.json["errors"]
