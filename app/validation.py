@@ -126,3 +126,17 @@ def saved_or_shown(form):
         outcome.status = 409
     else:
         outcome.saved = True
+
+
+def ignored_filters(args, rules: dict) -> list[str]:
+    """A message for each filter value a list page does not understand and so ignores
+    (``rules``: name -> the accepted values, or a test of the text), for the page to say so
+    instead of silently listing something else."""
+    problems = []
+    for name, rule in rules.items():
+        value = (args.get(name) or "").strip()
+        if not value:
+            continue
+        if not (rule(value) if callable(rule) else value in rule):
+            problems.append(f"“{value[:40]}” is not a value of {name}; that filter was ignored.")
+    return problems

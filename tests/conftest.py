@@ -68,6 +68,8 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Buffered: a streamed body is read inside the request's own context, as a server does.
+        kwargs.setdefault("buffered", True)
         response = contextvars.Context().run(super().open, *args, **kwargs)
         # End the test's own read transaction so it sees what the request committed.
         with contextlib.suppress(RuntimeError):  # a test without an app context

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import Boolean, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import with_expression
 
-from app import fiscal
+from app import fiscal, validation
 from app.extensions import db
 from app.models.systems import (
     Criticality,
@@ -260,4 +260,34 @@ def staff_filtered(args: Mapping) -> bool:
         or args.get("team")
         or args.get("status", "present") != "present"
         or args.get("sole") == "yes"
+    )
+
+
+def _sort_keys(keys) -> set[str]:
+    return {*keys, *(f"-{k}" for k in keys)}
+
+
+def systems_ignored_filters(args: Mapping) -> list[str]:
+    """What the systems list ignores in this query string (the page says so)."""
+    return validation.ignored_filters(
+        args,
+        {
+            "criticality": set(Criticality.__members__),
+            "production": {"yes", "no"},
+            "show": {"current", "retired", "all"},
+            "state": set(STATES),
+            "sort": _sort_keys([*SYSTEM_SORTS, "people"]),
+        },
+    )
+
+
+def staff_ignored_filters(args: Mapping) -> list[str]:
+    """What the staff list ignores in this query string (the page says so)."""
+    return validation.ignored_filters(
+        args,
+        {
+            "status": {"present", "left", "all"},
+            "sole": {"yes"},
+            "sort": _sort_keys([*STAFF_SORTS, "sole"]),
+        },
     )

@@ -190,6 +190,7 @@ def systems():
             state_css=STATE_CSS,
             criticalities=list(Criticality),
             filtered=queries.systems_filtered(request.args),
+            ignored_filters=queries.systems_ignored_filters(request.args),
         ),
         400 if error else 200,
     )
@@ -329,6 +330,7 @@ def staff():
         "coverage/staff.html",
         page=page,
         filtered=queries.staff_filtered(request.args),
+        ignored_filters=queries.staff_ignored_filters(request.args),
         systems_now=systems_now,
         sole_counts=sole_counts,
         teams=_teams(StaffMember),

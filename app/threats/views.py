@@ -113,6 +113,7 @@ def index():
         top=top,
         top_n=top_n,
         needs_decision=service.acceptance_needs_decision,
+        ignored_filters=queries.ignored_filters(request.args, MAX_TOP),
     )
 
 
