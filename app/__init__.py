@@ -149,9 +149,11 @@ def register_template_helpers(app: Flask) -> None:
                 args[key] = value
         return args
 
+    from app.domain.words import plural
     from app.models.audit import readable_value
 
     app.jinja_env.filters["audit_value"] = readable_value
+    app.jinja_env.filters["plural"] = plural
     app.jinja_env.globals.update(
         can=can,
         Role=Role,

@@ -37,7 +37,8 @@ def test_security_logs_scores_rescores_and_archives_a_threat(page, users):
     assert "Edge caching" in linked and "DNS" in linked and "Swift" not in linked
     threat_url = page.url
 
-    page.click("text=Heat map")
+    page.click("[data-testid=threats-menu]")
+    page.click("#main-nav >> text=Heat map")
     page.wait_for_selector("[data-testid=heatmap]")
     assert _cell_count(page, 3, 3) == 1
     assert _cell_count(page, 4, 4) == 0
