@@ -149,11 +149,13 @@ def register_template_helpers(app: Flask) -> None:
                 args[key] = value
         return args
 
+    from app.admin.audit_words import readable_entries
     from app.domain.words import plural
     from app.models.audit import readable_value
 
     app.jinja_env.filters["audit_value"] = readable_value
     app.jinja_env.filters["plural"] = plural
+    app.jinja_env.filters["readable_audit"] = readable_entries
     app.jinja_env.globals.update(
         can=can,
         Role=Role,
