@@ -105,6 +105,8 @@ def index():
         top=top,
         top_n=top_n,
         needs_decision=service.acceptance_needs_decision,
+        # The dashboard's and the report's count: open threats scored on the register today.
+        in_register=sum(figures.heatmap_as_of(today, "residual").values()),
     )
 
 
