@@ -26,6 +26,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_blueprints(app)
     register_security(app)
     register_template_helpers(app)
+    from app.once import register_once
+
+    register_once(app)
     register_commands(app)
     return app
 

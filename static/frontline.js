@@ -154,3 +154,23 @@ document.addEventListener("DOMContentLoaded", function () {
     updateScorePreview(output);
   });
 });
+
+// Back + Save again: a form page that the browser fetches anew on Back gets a fresh one-time
+// token, so the token last sent from this form is put back (app/once.py then refuses to save
+// the same form twice and shows what the first Save made).
+document.addEventListener("submit", function (event) {
+  const token = event.target.querySelector("input[name=_once]");
+  if (token && !event.defaultPrevented) {
+    try { sessionStorage.setItem("once:" + event.target.action, token.value); } catch (e) { /* private mode */ }
+  }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  const navigation = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+  if (!navigation || navigation.type !== "back_forward") return;
+  document.querySelectorAll("form").forEach(function (form) {
+    const token = form.querySelector("input[name=_once]");
+    let sent = null;
+    try { sent = sessionStorage.getItem("once:" + form.action); } catch (e) { /* private mode */ }
+    if (token && sent) token.value = sent;
+  });
+});
