@@ -136,6 +136,7 @@ def main_pages(role) -> list[str]:
         "/positions",
         "/okrs",
         "/reports",
+        "/trend",
         f"/threats/{first(Threat)}",
         f"/countermeasures/{first(Countermeasure)}",
         f"/systems/{first(System)}",
