@@ -78,10 +78,10 @@ def _reference_target(mapper: Mapper, key: str) -> Mapper | None:
 
 def _name(obj: Any) -> str:
     """A record's own name, without looking at other records."""
-    for attribute in ("name", "title", "code", "email"):
+    for attribute in ("name", "title", "code", "email", "statement"):
         value = getattr(obj, attribute, None)
         if isinstance(value, str) and value:
-            return value
+            return value if len(value) <= 80 else value[:79] + "…"
     return kind_label(type(obj).__name__).lower()
 
 
