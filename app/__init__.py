@@ -29,6 +29,9 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_blueprints(app)
     register_security(app)
     register_template_helpers(app)
+    from app.once import register_once
+
+    register_once(app)
     register_commands(app)
     return app
 
@@ -168,9 +171,13 @@ def register_template_helpers(app: Flask) -> None:
                 args[key] = value
         return args
 
+    from app.admin.audit_words import readable_entries
+    from app.domain.words import plural
     from app.models.audit import readable_value
 
     app.jinja_env.filters["audit_value"] = readable_value
+    app.jinja_env.filters["plural"] = plural
+    app.jinja_env.filters["readable_audit"] = readable_entries
     app.jinja_env.globals.update(
         can=can,
         Role=Role,

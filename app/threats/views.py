@@ -114,6 +114,8 @@ def index():
         top_n=top_n,
         needs_decision=service.acceptance_needs_decision,
         ignored_filters=queries.ignored_filters(request.args, MAX_TOP),
+        # The dashboard's and the report's count: open threats scored on the register today.
+        in_register=sum(figures.heatmap_as_of(today, "residual").values()),
     )
 
 
