@@ -10,6 +10,16 @@ from app.models.countermeasures import (
     Effectiveness,
 )
 from app.models.feeds import CandidateStatus, ThreatCandidate
+from app.models.notifications import (
+    DigestSent,
+    FeedFetch,
+    NotificationPreference,
+    NotificationRun,
+    RunLock,
+    SentNotification,
+    Webhook,
+    WebhookDelivery,
+)
 from app.models.okrs import (
     GoalDirection,
     KeyResult,
@@ -44,6 +54,14 @@ from app.models.threats import (
 from app.models.user import Role, User
 
 __all__ = [
+    "DigestSent",
+    "FeedFetch",
+    "NotificationPreference",
+    "NotificationRun",
+    "RunLock",
+    "SentNotification",
+    "Webhook",
+    "WebhookDelivery",
     "ApiToken",
     "AuditEntry",
     "CandidateStatus",

@@ -1,0 +1,88 @@
+"""Sending e-mail over SMTP: one connection per run, configured by the MAIL_* settings."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+
+class MailError(RuntimeError):
+    """The mail server could not be reached or refused the connection."""
+
+
+def mail_settings(config) -> dict:
+    return {
+        "server": config.get("MAIL_SERVER") or "localhost",
+        "port": int(config.get("MAIL_PORT") or 25),
+        "use_tls": bool(config.get("MAIL_USE_TLS")),
+        "username": config.get("MAIL_USERNAME") or "",
+        "password": config.get("MAIL_PASSWORD") or "",
+        "sender": config.get("MAIL_DEFAULT_SENDER") or "frontline@localhost",
+        "timeout": float(config.get("MAIL_TIMEOUT") or 10),
+    }
+
+
+def build_message(
+    sender: str,
+    to_name: str,
+    to_address: str,
+    subject: str,
+    text: str,
+    html: str,
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = formataddr((to_name, to_address))
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+class Mailer:
+    """An open SMTP session; use as a context manager."""
+
+    def __init__(self, settings: dict):
+        self.settings = settings
+        self.smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Mailer:
+        s = self.settings
+        where = f"{s['server']}:{s['port']}"
+        try:
+            self.smtp = smtplib.SMTP(s["server"], s["port"], timeout=s["timeout"])
+            if s["use_tls"]:
+                self.smtp.starttls(context=ssl.create_default_context())
+            if s["username"]:
+                self.smtp.login(s["username"], s["password"])
+        except (TimeoutError, OSError, smtplib.SMTPException) as error:
+            self.close()
+            raise MailError(f"Could not use the mail server at {where}: {error}") from None
+        return self
+
+    def send(self, message: EmailMessage) -> None:
+        assert self.smtp is not None
+        try:
+            self.smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused:
+            raise
+        except (OSError, smtplib.SMTPException) as error:
+            where = f"{self.settings['server']}:{self.settings['port']}"
+            raise MailError(f"The mail server at {where} stopped answering: {error}") from None
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None
+
+    def __exit__(self, *exc) -> None:
+        self.close()
