@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
+import http.server
 import socket
+import threading
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -27,7 +31,7 @@ class Inbox:
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list:
-        return [m for m in self.messages if address in m["X-Envelope-To"]]
+        return [m for m in self.messages if address in m["X-Envelope-To"].split(",")]
 
     def text_of(self, message) -> str:
         return message.get_body(preferencelist=("plain",)).get_content()
@@ -64,3 +68,59 @@ def demo(app):
     db.session.commit()
     yield
     app.config["FRONTLINE_TODAY"] = previous
+
+
+class LocalServer:
+    """An HTTP server on loopback: answers from a queue (then the default), records requests."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.answers: list[tuple[int, dict, bytes]] = []
+        self.default: tuple[int, dict, bytes] = (200, {}, b"ok")
+        self.delay = 0.0
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                server.requests.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "body": self.rfile.read(length) if length else b"",
+                    }
+                )
+                if server.delay:
+                    time.sleep(server.delay)
+                status, headers, body = server.answers.pop(0) if server.answers else server.default
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if status != 304:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if status != 304:
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        self.wfile.write(body)
+
+            do_GET = do_POST = _answer  # noqa: N815 - http.server's method names
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+
+@pytest.fixture
+def http_server():
+    server = LocalServer()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
