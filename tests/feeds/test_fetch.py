@@ -12,7 +12,7 @@ from app.feeds.service import register_feed
 from app.models import AuditEntry, ThreatCandidate
 from app.models.notifications import FeedFetch, NotificationRun
 from app.models.user import Role
-from tests.notifications.conftest import free_port, http_server  # noqa: F401 - fixture
+from tests.notifications.conftest import LocalServer, free_port
 
 BUNDLE = (Path(__file__).parent.parent / "fixtures" / "sample_bundle.json").read_bytes()
 
@@ -22,8 +22,17 @@ def _count(model) -> int:
 
 
 @pytest.fixture
-def feed(http_server):  # noqa: F811
-    feed = register_feed("Example CERT", "stix", http_server.url + "/bundle.json")
+def feed_server():
+    server = LocalServer()
+    server.thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+@pytest.fixture
+def feed(feed_server):
+    feed = register_feed("Example CERT", "stix", feed_server.url + "/bundle.json")
     db.session.commit()
     return feed
 
@@ -33,9 +42,12 @@ def _fetch(runner):
 
 
 def test_candidates_created_once_and_an_unchanged_etag_writes_nothing(
-    app, runner, http_server, feed  # noqa: F811
+    app,
+    runner,
+    feed_server,
+    feed,
 ):
-    http_server.default = (200, {"ETag": '"v1"', "Content-Type": "application/json"}, BUNDLE)
+    feed_server.default = (200, {"ETag": '"v1"', "Content-Type": "application/json"}, BUNDLE)
     result = _fetch(runner)
     assert result.exit_code == 0, result.output
     created = _count(ThreatCandidate)
@@ -44,10 +56,10 @@ def test_candidates_created_once_and_an_unchanged_etag_writes_nothing(
     audit_rows = _count(AuditEntry)
 
     # The second fetch sends the ETag; the server answers 304: nothing is written.
-    http_server.answers = [(304, {"ETag": '"v1"'}, b"")]
+    feed_server.answers = [(304, {"ETag": '"v1"'}, b"")]
     result = _fetch(runner)
     assert result.exit_code == 0, result.output
-    assert http_server.requests[-1]["headers"]["If-None-Match"] == '"v1"'
+    assert feed_server.requests[-1]["headers"]["If-None-Match"] == '"v1"'
     assert "not modified" in result.output
     assert _count(ThreatCandidate) == created
     assert _count(AuditEntry) == audit_rows
@@ -60,12 +72,12 @@ def test_candidates_created_once_and_an_unchanged_etag_writes_nothing(
     assert _count(NotificationRun) == 3
 
 
-def test_last_modified_is_sent_back(app, runner, http_server, feed):  # noqa: F811
+def test_last_modified_is_sent_back(app, runner, feed_server, feed):
     stamp = "Wed, 13 Jan 2021 10:00:00 GMT"
-    http_server.default = (200, {"Last-Modified": stamp}, BUNDLE)
+    feed_server.default = (200, {"Last-Modified": stamp}, BUNDLE)
     assert _fetch(runner).exit_code == 0
     assert _fetch(runner).exit_code == 0
-    assert http_server.requests[-1]["headers"]["If-Modified-Since"] == stamp
+    assert feed_server.requests[-1]["headers"]["If-Modified-Since"] == stamp
 
 
 @pytest.mark.parametrize(
@@ -77,9 +89,15 @@ def test_last_modified_is_sent_back(app, runner, http_server, feed):  # noqa: F8
     ],
 )
 def test_a_bad_answer_is_a_clear_error_on_the_feed_page(
-    app, runner, http_server, feed, client_as, body, message  # noqa: F811
+    app,
+    runner,
+    feed_server,
+    feed,
+    client_as,
+    body,
+    message,
 ):
-    http_server.default = (200, {}, body)
+    feed_server.default = (200, {}, body)
     result = _fetch(runner)
     assert result.exit_code != 0
     assert message in result.output
@@ -88,8 +106,8 @@ def test_a_bad_answer_is_a_clear_error_on_the_feed_page(
     assert message in page.text
 
 
-def test_an_http_error_and_an_unreachable_host(app, runner, http_server, feed):  # noqa: F811
-    http_server.default = (404, {}, b"gone")
+def test_an_http_error_and_an_unreachable_host(app, runner, feed_server, feed):
+    feed_server.default = (404, {}, b"gone")
     result = _fetch(runner)
     assert result.exit_code != 0 and "The feed answered HTTP 404." in result.output
     feed.url = f"http://127.0.0.1:{free_port()}/bundle.json"
@@ -99,10 +117,10 @@ def test_an_http_error_and_an_unreachable_host(app, runner, http_server, feed): 
     assert _count(ThreatCandidate) == 0
 
 
-def test_a_feed_that_times_out(app, runner, http_server, feed):  # noqa: F811
+def test_a_feed_that_times_out(app, runner, feed_server, feed):
     app.config["FEED_TIMEOUT_SECONDS"] = 0.5
-    http_server.delay = 1.5
-    http_server.default = (200, {}, BUNDLE)
+    feed_server.delay = 1.5
+    feed_server.default = (200, {}, BUNDLE)
     try:
         result = _fetch(runner)
     finally:
@@ -114,8 +132,8 @@ def test_a_feed_that_times_out(app, runner, http_server, feed):  # noqa: F811
     assert fetch.outcome == "error"
 
 
-def test_fetch_now_on_the_feed_page(app, http_server, feed, client_as):  # noqa: F811
-    http_server.default = (200, {}, BUNDLE)
+def test_fetch_now_on_the_feed_page(app, feed_server, feed, client_as):
+    feed_server.default = (200, {}, BUNDLE)
     client = client_as(Role.SECURITY)
     response = client.post(f"/feeds/{feed.id}/fetch", follow_redirects=True)
     assert "Fetched:" in response.text
