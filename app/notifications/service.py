@@ -270,40 +270,56 @@ def send_digests(digests: list[Digest], today: date, run_id: int, summary: RunSu
         return
     settings = mail_settings(current_app.config)
     with Mailer(settings) as mailer:
-        for digest in digests:
-            subject, text, html = render_digest(digest, today)
-            unsubscribe = url_for(
-                "notifications.unsubscribe",
-                token=unsubscribe_token(digest.user_id),
-                _external=True,
-            )
-            message = build_message(
-                settings["sender"],
-                digest.name,
-                digest.email,
-                subject,
-                text,
-                html,
-                {
-                    "List-Unsubscribe": f"<{unsubscribe}>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                },
-            )
-            try:
-                mailer.send(message)
-            except smtplib.SMTPRecipientsRefused as error:
-                summary.failures += 1
-                summary.errors.append(f"{digest.email} refused by the mail server: {error}")
-                continue
-            # Recorded as soon as it left: a later failure does not send it again.
-            record_told(f"user:{digest.user_id}", digest.events, digest.replaced, today, run_id)
-            db.session.add(
-                DigestSent(
-                    user_id=digest.user_id, run_id=run_id, sent_on=today, items=len(digest.events)
-                )
-            )
+        try:
+            _send_each(mailer, settings, digests, today, run_id, summary)
+        finally:
+            # What left is recorded even when the server stops answering half-way.
             db.session.commit()
-            summary.digests += 1
+
+
+def _send_each(
+    mailer: Mailer,
+    settings: dict,
+    digests: list[Digest],
+    today: date,
+    run_id: int,
+    summary: RunSummary,
+) -> None:
+    for i, digest in enumerate(digests, 1):
+        subject, text, html = render_digest(digest, today)
+        unsubscribe = url_for(
+            "notifications.unsubscribe",
+            token=unsubscribe_token(digest.user_id),
+            _external=True,
+        )
+        message = build_message(
+            settings["sender"],
+            digest.name,
+            digest.email,
+            subject,
+            text,
+            html,
+            {
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+        try:
+            mailer.send(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            summary.failures += 1
+            summary.errors.append(f"{digest.email} refused by the mail server: {error}")
+            continue
+        # Recorded once it left (committed every 50 and when the loop ends, even on an error).
+        record_told(f"user:{digest.user_id}", digest.events, digest.replaced, today, run_id)
+        db.session.add(
+            DigestSent(
+                user_id=digest.user_id, run_id=run_id, sent_on=today, items=len(digest.events)
+            )
+        )
+        summary.digests += 1
+        if i % 50 == 0:
+            db.session.commit()
 
 
 def notify(today: date, with_webhooks: bool = True) -> RunSummary:
