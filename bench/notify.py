@@ -6,14 +6,16 @@ Run by hand (never from pytest):
     nice .venv/bin/python -m bench.notify --db postgresql  # a private database on 127.0.0.1:5432
 
 A fresh database (migrated, then the synthetic register), an SMTP server on loopback
-(aiosmtpd) that counts the messages per recipient, then: collecting the events alone (the
-baseline, same run), the first full run (every digest sent), and a second run the same
-day (nothing new to send). The run must finish in under 30 s and send one digest per person.
+(aiosmtpd, in its own process) that counts the messages per recipient, then: collecting
+the events alone (the baseline, same run), the first full run (every digest sent), and a
+second run the same day (nothing new to send). The run must finish in under 30 s and send
+one digest per person.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import socket
 import tempfile
 import time
@@ -42,8 +44,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def run(engine: str, threats: int, users: int, workdir: Path) -> bool:
+def _smtp_server(conn, port: int) -> None:
+    # In its own process, as a real mail server would be: not competing for this one's GIL.
     from aiosmtpd.controller import Controller
+
+    inbox = CountingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    conn.send("ready")
+    conn.recv()  # "stop"
+    controller.stop()
+    conn.send(dict(inbox.per_recipient))
+
+
+class SmtpProcess:
+    def __init__(self):
+        self.port = _free_port()
+        self.conn, child = multiprocessing.Pipe()
+        self.process = multiprocessing.Process(target=_smtp_server, args=(child, self.port))
+        self.process.start()
+        self.conn.recv()
+
+    def stop(self) -> Counter:
+        self.conn.send("stop")
+        counts = Counter(self.conn.recv())
+        self.process.join()
+        return counts
+
+
+def run(engine: str, threats: int, users: int, workdir: Path) -> bool:
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
@@ -56,16 +85,15 @@ def run(engine: str, threats: int, users: int, workdir: Path) -> bool:
     from app.seed.synthetic import fill
 
     url, pg_name = _database(engine, workdir, threats)
-    inbox = CountingInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
+    smtp = SmtpProcess()
+    stopped = False
     try:
         app = create_app(
             "development",
             SQLALCHEMY_DATABASE_URI=url,
             FRONTLINE_TODAY=TODAY.isoformat(),
             MAIL_SERVER="127.0.0.1",
-            MAIL_PORT=controller.port,
+            MAIL_PORT=smtp.port,
             MAIL_USE_TLS=False,
         )
         with app.app_context():
@@ -98,13 +126,15 @@ def run(engine: str, threats: int, users: int, workdir: Path) -> bool:
             started = time.perf_counter()
             first = notify(TODAY)
             first_s = time.perf_counter() - started
-            messages = sum(inbox.per_recipient.values())
             digests = db.session.scalar(select(func.count()).select_from(DigestSent))
 
             started = time.perf_counter()
             second = notify(TODAY)
             second_s = time.perf_counter() - started
             db.engine.dispose()
+        per_recipient = smtp.stop()
+        stopped = True
+        messages = sum(per_recipient.values())
         print(f"events: {len(events):,} ({', '.join(f'{k} {n:,}' for k, n in by_kind.items())})")
         print(f"people with something to be told: {len(expected):,}")
         print(f"collect events alone (baseline):  {baseline:6.2f} s")
@@ -112,20 +142,20 @@ def run(engine: str, threats: int, users: int, workdir: Path) -> bool:
         print(f"notify run, second pass same day:  {second_s:6.2f} s  ({second_s / baseline:.1f}x)")
         print(
             f"digests sent (run / recorded / SMTP messages): {first.digests:,} / {digests:,} / "
-            f"{messages:,}; most to one address: {max(inbox.per_recipient.values(), default=0)}"
+            f"{messages:,}; most to one address: {max(per_recipient.values(), default=0)}"
         )
         print(f"second pass sent {second.digests} digest(s)")
         ok = (
             first_s < 30
             and messages == first.digests == digests == len(expected)
-            and max(inbox.per_recipient.values(), default=0) == 1
+            and max(per_recipient.values(), default=0) == 1
             and second.digests == 0
-            and sum(inbox.per_recipient.values()) == messages
         )
         print("PASS" if ok else "FAIL")
         return ok
     finally:
-        controller.stop()
+        if not stopped:
+            smtp.stop()
         _drop(pg_name)
 
 
