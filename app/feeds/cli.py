@@ -23,13 +23,13 @@ def feeds() -> None:
 @feeds.command("fetch")
 @click.option("--feed", "feed_id", type=int, help="Fetch only this feed (its id).")
 def fetch_command(feed_id: int | None) -> None:
-    """Fetch each STIX feed with an http(s) URL; new objects become candidates."""
+    """Fetch each STIX or TAXII feed with an http(s) URL; new objects become candidates."""
     query = select(ThreatFeed).order_by(ThreatFeed.name)
     if feed_id is not None:
         query = query.where(ThreatFeed.id == feed_id)
     targets = [f for f in db.session.scalars(query) if fetchable(f)]
     if feed_id is not None and not targets:
-        raise click.ClickException(f"No STIX feed with an http(s) URL has id {feed_id}.")
+        raise click.ClickException(f"No STIX or TAXII feed with an http(s) URL has id {feed_id}.")
     errors = []
     try:
         with run_lock("feeds"):

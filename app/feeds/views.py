@@ -88,7 +88,7 @@ def detail(feed_id: int, bundle_form=None, status_code=200):
 def fetch_now(feed_id: int):
     feed = _feed_or_404(feed_id)
     if not fetchable(feed):
-        flash("Only STIX feeds with an http:// or https:// URL are fetched.", "danger")
+        flash("Only STIX and TAXII feeds with an http:// or https:// URL are fetched.", "danger")
         return redirect(url_for("feeds.detail", feed_id=feed.id))
     record = fetch_feed(feed)
     if record.outcome == "error":

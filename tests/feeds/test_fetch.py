@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,46 @@ def test_fetch_now_on_the_feed_page(app, feed_server, feed, client_as):
     assert "Fetched:" in response.text
     assert _count(ThreatCandidate) > 0
     assert client_as(Role.VIEWER).post(f"/feeds/{feed.id}/fetch").status_code == 403
+
+
+TAXII = {"Content-Type": "application/taxii+json;version=2.1"}
+COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
+
+
+def test_a_taxii_collection_is_fetched_through_taxii2_client(app, runner, feed_server):
+    base = f"/api1/collections/{COLLECTION}/"
+    info = {"id": COLLECTION, "title": "Example", "can_read": True, "can_write": False}
+    objects = json.loads(BUNDLE)["objects"]
+    envelope = {"more": False, "objects": objects}
+    feed_server.routes = {
+        base: (200, TAXII, json.dumps(info).encode()),
+        base + "objects/": (
+            200,
+            {**TAXII, "X-TAXII-Date-Added-Last": "2021-01-13T10:00:00.000Z"},
+            json.dumps(envelope).encode(),
+        ),
+    }
+    feed = register_feed("Example TAXII", "taxii", feed_server.url + base)
+    db.session.commit()
+    result = _fetch(runner)
+    assert result.exit_code == 0, result.output
+    created = _count(ThreatCandidate)
+    assert created > 0 and f"Example TAXII: {created} new" in result.output
+    # The next fetch asks only for what was added since.
+    assert _fetch(runner).exit_code == 0
+    last = feed_server.requests[-1]
+    assert last["path"].startswith(base + "objects/")
+    assert "added_after=2021-01-13T10%3A00%3A00.000Z" in last["path"]
+    assert _count(ThreatCandidate) == created
+    fetch = db.session.scalar(select(FeedFetch).order_by(FeedFetch.id.desc()))
+    assert fetch.feed_id == feed.id and fetch.outcome == "ok" and fetch.unchanged == created
+
+
+def test_a_taxii_server_that_answers_html_is_a_clear_error(app, runner, feed_server):
+    feed_server.default = (200, {"Content-Type": "text/html"}, b"<html></html>")
+    register_feed("Wrong TAXII", "taxii", feed_server.url + f"/api1/collections/{COLLECTION}/")
+    db.session.commit()
+    result = _fetch(runner)
+    assert result.exit_code != 0
+    assert "The TAXII server's answer is not usable" in result.output
+    assert _count(ThreatCandidate) == 0

@@ -77,6 +77,8 @@ class LocalServer:
         self.requests: list[dict] = []
         self.answers: list[tuple[int, dict, bytes]] = []
         self.default: tuple[int, dict, bytes] = (200, {}, b"ok")
+        # Answers by path (without the query string), before the queue and the default.
+        self.routes: dict[str, tuple[int, dict, bytes]] = {}
         self.delay = 0.0
         server = self
 
@@ -93,7 +95,13 @@ class LocalServer:
                 )
                 if server.delay:
                     time.sleep(server.delay)
-                status, headers, body = server.answers.pop(0) if server.answers else server.default
+                path = self.path.split("?", 1)[0]
+                if path in server.routes:
+                    status, headers, body = server.routes[path]
+                elif server.answers:
+                    status, headers, body = server.answers.pop(0)
+                else:
+                    status, headers, body = server.default
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

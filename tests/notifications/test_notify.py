@@ -215,3 +215,17 @@ def test_the_unsubscribe_link_works_signed_out_for_that_user_only(app, demo, smt
     assert client.get("/reminders/unsubscribe/x").status_code == 404
     # The link opens nothing else: the register still wants a sign-in.
     assert client.get("/threats").status_code == 302
+
+
+def test_the_admin_page_shows_the_last_run_and_its_counts(app, demo, smtp, runner, client):
+    assert _run(runner).exit_code == 0
+    from tests.conftest import sign_in
+
+    assert sign_in(client, "admin@frontline.example").status_code == 302
+    page = client.get("/admin/reminders")
+    assert page.status_code == 200
+    run = db.session.scalar(select(NotificationRun))
+    assert run.status == "ok" and run.digests == len(smtp.messages) and run.events >= 9
+    table = page.text.split('data-testid="runs"', 1)[1].split("</table>", 1)[0]
+    assert f"<td>{run.events}</td><td>{run.digests}</td>" in table
+    assert "2021-01-15" in table
