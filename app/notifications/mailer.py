@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import queue
 import smtplib
 import ssl
+from concurrent.futures import Future, ThreadPoolExecutor
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, make_msgid
 
 
 class MailError(RuntimeError):
@@ -50,8 +52,13 @@ def build_message(
     return message
 
 
+def as_bytes(message: MIMEMultipart) -> bytes:
+    # SMTP wants CRLF line ends; bytes are sent as they are.
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+
+
 class Mailer:
-    """An open SMTP session; use as a context manager."""
+    """An open SMTP session (one thread at a time); use as a context manager."""
 
     def __init__(self, settings: dict):
         self.settings = settings
@@ -71,11 +78,10 @@ class Mailer:
             raise MailError(f"Could not use the mail server at {where}: {error}") from None
         return self
 
-    def send(self, message: MIMEMultipart) -> None:
+    def send(self, to_address: str, data: bytes) -> None:
+        """Send one message (bytes from ``as_bytes``) to one address."""
         assert self.smtp is not None
-        to_address = parseaddr(message["To"])[1]
         try:
-            data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
             self.smtp.sendmail(self.settings["sender"], [to_address], data)
         except smtplib.SMTPRecipientsRefused:
             raise
@@ -90,6 +96,49 @@ class Mailer:
             except (OSError, smtplib.SMTPException):
                 self.smtp.close()
             self.smtp = None
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class MailerPool:
+    """A few SMTP sessions sending from worker threads while the caller builds the next
+    messages: the wait for the server's replies overlaps the work of writing digests."""
+
+    def __init__(self, settings: dict, size: int = 2):
+        self.settings = settings
+        self.size = max(1, size)
+        self.mailers: list[Mailer] = []
+
+    def __enter__(self) -> MailerPool:
+        try:
+            for _ in range(self.size):
+                self.mailers.append(Mailer(self.settings).__enter__())
+        except MailError:
+            self.close()
+            raise
+        self.idle: queue.SimpleQueue[Mailer] = queue.SimpleQueue()
+        for mailer in self.mailers:
+            self.idle.put(mailer)
+        self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="smtp")
+        return self
+
+    def _send(self, to_address: str, data: bytes) -> None:
+        mailer = self.idle.get()
+        try:
+            mailer.send(to_address, data)
+        finally:
+            self.idle.put(mailer)
+
+    def submit(self, to_address: str, data: bytes) -> Future:
+        return self.pool.submit(self._send, to_address, data)
+
+    def close(self) -> None:
+        if hasattr(self, "pool"):
+            self.pool.shutdown(wait=True)
+        for mailer in self.mailers:
+            mailer.close()
+        self.mailers = []
 
     def __exit__(self, *exc) -> None:
         self.close()

@@ -4,13 +4,14 @@ and record what was told so the next pass tells only what is new, changed or a w
 from __future__ import annotations
 
 import smtplib
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app, render_template, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 
 from app.domain.reminders import (
     CADENCES,
@@ -36,7 +37,7 @@ from app.models.setting import get_setting, set_setting
 from app.models.user import User
 from app.notifications.events import collect_events
 from app.notifications.lock import run_lock
-from app.notifications.mailer import Mailer, MailError, build_message, mail_settings
+from app.notifications.mailer import MailerPool, MailError, as_bytes, build_message, mail_settings
 from app.validation import InputError
 
 DAYS_KEY = "reminder_days"
@@ -44,6 +45,9 @@ CANDIDATE_LEVEL_KEY = "reminder_candidate_level"
 DEFAULT_CANDIDATE_LEVEL = "any"
 # A digest lists at most this many items per kind and links to the rest.
 ITEMS_PER_KIND = 50
+# Digests handed to the SMTP threads ahead of their reply; what left is recorded every N.
+IN_FLIGHT = 8
+RECORD_EVERY = 100
 
 
 # ------------------------------------------------------------------------- settings
@@ -198,37 +202,45 @@ def plan_digests(events: list[Event], today: date) -> list[Digest]:
     return digests
 
 
+def forget_told(pairs: list[tuple[str, str]]) -> None:
+    """Drop what these (recipient, event key) pairs were told before, to record it anew."""
+    for start in range(0, len(pairs), 500):
+        db.session.execute(
+            delete(SentNotification).where(
+                tuple_(SentNotification.recipient, SentNotification.event_key).in_(
+                    pairs[start : start + 500]
+                )
+            )
+        )
+
+
+def told_rows(recipient: str, events: list[Event], today: date, run_id: int) -> list[dict]:
+    now = utcnow()
+    return [
+        {
+            "recipient": recipient,
+            "event_key": e.key,
+            "fingerprint": e.fingerprint,
+            "sent_on": today,
+            "sent_at": now,
+            "run_id": run_id,
+        }
+        for e in events
+    ]
+
+
 def record_told(
     recipient: str, events: list[Event], replaced: list[str], today: date, run_id: int
 ) -> None:
     """Remember what ``recipient`` was told (replacing what they were told before)."""
-    keys = replaced
-    for start in range(0, len(keys), 500):
-        db.session.execute(
-            delete(SentNotification).where(
-                tuple_(SentNotification.recipient, SentNotification.event_key).in_(
-                    [(recipient, k) for k in keys[start : start + 500]]
-                )
-            )
-        )
-    now = utcnow()
-    db.session.execute(
-        insert(SentNotification),
-        [
-            {
-                "recipient": recipient,
-                "event_key": e.key,
-                "fingerprint": e.fingerprint,
-                "sent_on": today,
-                "sent_at": now,
-                "run_id": run_id,
-            }
-            for e in events
-        ],
+    forget_told([(recipient, k) for k in replaced])
+    connection = db.session.connection()
+    connection.execute(
+        SentNotification.__table__.insert(), told_rows(recipient, events, today, run_id)
     )
 
 
-def render_digest(digest: Digest, today: date) -> tuple[str, str, str]:
+def render_digest(digest: Digest, today: date, unsubscribe_url: str) -> tuple[str, str, str]:
     groups = [
         (KINDS[kind], items[:ITEMS_PER_KIND], len(items) - ITEMS_PER_KIND)
         for kind, items in group_by_kind(digest.events)
@@ -238,9 +250,7 @@ def render_digest(digest: Digest, today: date) -> tuple[str, str, str]:
         "groups": groups,
         "today": today,
         "preferences_url": url_for("notifications.preferences", _external=True),
-        "unsubscribe_url": url_for(
-            "notifications.unsubscribe", token=unsubscribe_token(digest.user_id), _external=True
-        ),
+        "unsubscribe_url": unsubscribe_url,
     }
     count = len(digest.events)
     subject = f"Frontline reminders for {today.isoformat()}: {count} item{'s' * (count != 1)}"
@@ -265,61 +275,101 @@ def _finish_run(run: NotificationRun, summary: RunSummary) -> None:
     db.session.commit()
 
 
+def _message(digest: Digest, today: date, sender: str) -> bytes:
+    unsubscribe = url_for(
+        "notifications.unsubscribe", token=unsubscribe_token(digest.user_id), _external=True
+    )
+    subject, text, html = render_digest(digest, today, unsubscribe)
+    message = build_message(
+        sender,
+        digest.name,
+        digest.email,
+        subject,
+        text,
+        html,
+        {
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    return as_bytes(message)
+
+
+class _Recorder:
+    """What left is recorded in batches: one insert of everything told per batch."""
+
+    def __init__(self, today: date, run_id: int):
+        self.today, self.run_id = today, run_id
+        self.replaced: list[tuple[str, str]] = []
+        self.told: list[dict] = []
+        self.digests: list[dict] = []
+
+    def add(self, digest: Digest) -> None:
+        recipient = f"user:{digest.user_id}"
+        self.replaced += [(recipient, k) for k in digest.replaced]
+        self.told += told_rows(recipient, digest.events, self.today, self.run_id)
+        self.digests.append(
+            {
+                "user_id": digest.user_id,
+                "run_id": self.run_id,
+                "sent_on": self.today,
+                "sent_at": utcnow(),
+                "items": len(digest.events),
+            }
+        )
+
+    def commit(self) -> None:
+        forget_told(self.replaced)
+        connection = db.session.connection()
+        if self.told:
+            connection.execute(SentNotification.__table__.insert(), self.told)
+        if self.digests:
+            connection.execute(DigestSent.__table__.insert(), self.digests)
+        db.session.commit()
+        self.replaced, self.told, self.digests = [], [], []
+
+
 def send_digests(digests: list[Digest], today: date, run_id: int, summary: RunSummary) -> None:
+    """Send the digests; what left is recorded even if the server stops answering half-way."""
     if not digests:
         return
     settings = mail_settings(current_app.config)
-    with Mailer(settings) as mailer:
-        try:
-            _send_each(mailer, settings, digests, today, run_id, summary)
-        finally:
-            # What left is recorded even when the server stops answering half-way.
-            db.session.commit()
+    recorder = _Recorder(today, run_id)
+    in_flight: deque[tuple[Digest, Future]] = deque()
+    stopped: MailError | None = None
 
-
-def _send_each(
-    mailer: Mailer,
-    settings: dict,
-    digests: list[Digest],
-    today: date,
-    run_id: int,
-    summary: RunSummary,
-) -> None:
-    for i, digest in enumerate(digests, 1):
-        subject, text, html = render_digest(digest, today)
-        unsubscribe = url_for(
-            "notifications.unsubscribe",
-            token=unsubscribe_token(digest.user_id),
-            _external=True,
-        )
-        message = build_message(
-            settings["sender"],
-            digest.name,
-            digest.email,
-            subject,
-            text,
-            html,
-            {
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
-        )
+    def settle(digest: Digest, future: Future) -> None:
+        nonlocal stopped
         try:
-            mailer.send(message)
+            future.result()
         except smtplib.SMTPRecipientsRefused as error:
             summary.failures += 1
             summary.errors.append(f"{digest.email} refused by the mail server: {error}")
-            continue
-        # Recorded once it left (committed every 50 and when the loop ends, even on an error).
-        record_told(f"user:{digest.user_id}", digest.events, digest.replaced, today, run_id)
-        db.session.add(
-            DigestSent(
-                user_id=digest.user_id, run_id=run_id, sent_on=today, items=len(digest.events)
-            )
-        )
+            return
+        except MailError as error:
+            stopped = stopped or error
+            return
+        recorder.add(digest)
         summary.digests += 1
-        if i % 50 == 0:
-            db.session.commit()
+        if len(recorder.digests) >= RECORD_EVERY:
+            recorder.commit()
+
+    with MailerPool(settings, int(current_app.config.get("MAIL_CONNECTIONS", 2))) as pool:
+        try:
+            for digest in digests:
+                if stopped is not None:
+                    break
+                in_flight.append(
+                    (digest, pool.submit(digest.email, _message(digest, today, settings["sender"])))
+                )
+                while in_flight and (len(in_flight) > IN_FLIGHT or in_flight[0][1].done()):
+                    settle(*in_flight.popleft())
+            while in_flight:
+                settle(*in_flight.popleft())
+        finally:
+            recorder.commit()
+    if stopped is not None:
+        raise stopped
 
 
 def notify(today: date, with_webhooks: bool = True) -> RunSummary:
