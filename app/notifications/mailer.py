@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import queue
+import base64
 import smtplib
 import ssl
-from concurrent.futures import Future, ThreadPoolExecutor
+import uuid
 from email.header import Header
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid
 
 
@@ -28,6 +26,21 @@ def mail_settings(config) -> dict:
     }
 
 
+def _header_text(value: str) -> str:
+    # No line breaks inside a header (they would start a new one); non-ASCII as RFC 2047.
+    value = " ".join(value.splitlines())
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _part(content_type: str, text: str) -> bytes:
+    body = base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
+    head = (
+        f'Content-Type: {content_type}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
 def build_message(
     sender: str,
     to_name: str,
@@ -36,29 +49,38 @@ def build_message(
     text: str,
     html: str,
     headers: dict[str, str] | None = None,
-) -> MIMEMultipart:
-    # The compat32 MIME classes: the modern EmailMessage parses every header it is given,
-    # which costs more than the SMTP exchange itself for thousands of digests.
-    message = MIMEMultipart("alternative")
-    message["From"] = sender
-    message["To"] = formataddr((str(Header(to_name, "utf-8")), to_address))
-    message["Subject"] = Header(subject, "utf-8")
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.attach(MIMEText(text, "plain", "utf-8"))
-    message.attach(MIMEText(html, "html", "utf-8"))
-    return message
+) -> bytes:
+    """A multipart/alternative message (plain text and HTML) as bytes with CRLF line ends.
 
-
-def as_bytes(message: MIMEMultipart) -> bytes:
-    # SMTP wants CRLF line ends; bytes are sent as they are.
-    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    Written directly rather than through ``email.message``: for thousands of digests its
+    header folding costs more than the SMTP exchange itself. Headers are plain or RFC 2047.
+    """
+    boundary = f"=_frontline_{uuid.uuid4().hex}"
+    lines = {
+        "From": sender,
+        "To": formataddr((" ".join(to_name.splitlines()), to_address), charset="utf-8"),
+        "Subject": _header_text(subject),
+        "Date": formatdate(localtime=False),
+        "Message-ID": make_msgid(domain=sender.rpartition("@")[2] or "localhost"),
+        "MIME-Version": "1.0",
+        "Content-Type": f'multipart/alternative; boundary="{boundary}"',
+        **{name: _header_text(value) for name, value in (headers or {}).items()},
+    }
+    head = "".join(f"{name}: {value}\r\n" for name, value in lines.items()).encode("ascii")
+    marker = f"--{boundary}\r\n".encode("ascii")
+    return (
+        head
+        + b"\r\n"
+        + marker
+        + _part("text/plain", text)
+        + marker
+        + _part("text/html", html)
+        + f"--{boundary}--\r\n".encode("ascii")
+    )
 
 
 class Mailer:
-    """An open SMTP session (one thread at a time); use as a context manager."""
+    """An open SMTP session; use as a context manager."""
 
     def __init__(self, settings: dict):
         self.settings = settings
@@ -96,49 +118,6 @@ class Mailer:
             except (OSError, smtplib.SMTPException):
                 self.smtp.close()
             self.smtp = None
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-class MailerPool:
-    """A few SMTP sessions sending from worker threads while the caller builds the next
-    messages: the wait for the server's replies overlaps the work of writing digests."""
-
-    def __init__(self, settings: dict, size: int = 2):
-        self.settings = settings
-        self.size = max(1, size)
-        self.mailers: list[Mailer] = []
-
-    def __enter__(self) -> MailerPool:
-        try:
-            for _ in range(self.size):
-                self.mailers.append(Mailer(self.settings).__enter__())
-        except MailError:
-            self.close()
-            raise
-        self.idle: queue.SimpleQueue[Mailer] = queue.SimpleQueue()
-        for mailer in self.mailers:
-            self.idle.put(mailer)
-        self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="smtp")
-        return self
-
-    def _send(self, to_address: str, data: bytes) -> None:
-        mailer = self.idle.get()
-        try:
-            mailer.send(to_address, data)
-        finally:
-            self.idle.put(mailer)
-
-    def submit(self, to_address: str, data: bytes) -> Future:
-        return self.pool.submit(self._send, to_address, data)
-
-    def close(self) -> None:
-        if hasattr(self, "pool"):
-            self.pool.shutdown(wait=True)
-        for mailer in self.mailers:
-            mailer.close()
-        self.mailers = []
 
     def __exit__(self, *exc) -> None:
         self.close()

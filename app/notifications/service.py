@@ -4,8 +4,7 @@ and record what was told so the next pass tells only what is new, changed or a w
 from __future__ import annotations
 
 import smtplib
-from collections import defaultdict, deque
-from concurrent.futures import Future
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,7 +36,7 @@ from app.models.setting import get_setting, set_setting
 from app.models.user import User
 from app.notifications.events import collect_events
 from app.notifications.lock import run_lock
-from app.notifications.mailer import MailerPool, MailError, as_bytes, build_message, mail_settings
+from app.notifications.mailer import Mailer, MailError, build_message, mail_settings
 from app.validation import InputError
 
 DAYS_KEY = "reminder_days"
@@ -45,8 +44,7 @@ CANDIDATE_LEVEL_KEY = "reminder_candidate_level"
 DEFAULT_CANDIDATE_LEVEL = "any"
 # A digest lists at most this many items per kind and links to the rest.
 ITEMS_PER_KIND = 50
-# Digests handed to the SMTP threads ahead of their reply; what left is recorded every N.
-IN_FLIGHT = 8
+# What left is recorded every this many digests (and when the run ends or fails).
 RECORD_EVERY = 100
 
 
@@ -280,7 +278,7 @@ def _message(digest: Digest, today: date, sender: str) -> bytes:
         "notifications.unsubscribe", token=unsubscribe_token(digest.user_id), _external=True
     )
     subject, text, html = render_digest(digest, today, unsubscribe)
-    message = build_message(
+    return build_message(
         sender,
         digest.name,
         digest.email,
@@ -292,7 +290,6 @@ def _message(digest: Digest, today: date, sender: str) -> bytes:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    return as_bytes(message)
 
 
 class _Recorder:
@@ -335,41 +332,21 @@ def send_digests(digests: list[Digest], today: date, run_id: int, summary: RunSu
         return
     settings = mail_settings(current_app.config)
     recorder = _Recorder(today, run_id)
-    in_flight: deque[tuple[Digest, Future]] = deque()
-    stopped: MailError | None = None
-
-    def settle(digest: Digest, future: Future) -> None:
-        nonlocal stopped
-        try:
-            future.result()
-        except smtplib.SMTPRecipientsRefused as error:
-            summary.failures += 1
-            summary.errors.append(f"{digest.email} refused by the mail server: {error}")
-            return
-        except MailError as error:
-            stopped = stopped or error
-            return
-        recorder.add(digest)
-        summary.digests += 1
-        if len(recorder.digests) >= RECORD_EVERY:
-            recorder.commit()
-
-    with MailerPool(settings, int(current_app.config.get("MAIL_CONNECTIONS", 2))) as pool:
+    with Mailer(settings) as mailer:
         try:
             for digest in digests:
-                if stopped is not None:
-                    break
-                in_flight.append(
-                    (digest, pool.submit(digest.email, _message(digest, today, settings["sender"])))
-                )
-                while in_flight and (len(in_flight) > IN_FLIGHT or in_flight[0][1].done()):
-                    settle(*in_flight.popleft())
-            while in_flight:
-                settle(*in_flight.popleft())
+                try:
+                    mailer.send(digest.email, _message(digest, today, settings["sender"]))
+                except smtplib.SMTPRecipientsRefused as error:
+                    summary.failures += 1
+                    summary.errors.append(f"{digest.email} refused by the mail server: {error}")
+                    continue
+                recorder.add(digest)
+                summary.digests += 1
+                if len(recorder.digests) >= RECORD_EVERY:
+                    recorder.commit()
         finally:
             recorder.commit()
-    if stopped is not None:
-        raise stopped
 
 
 def notify(today: date, with_webhooks: bool = True) -> RunSummary:
