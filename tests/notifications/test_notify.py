@@ -229,3 +229,30 @@ def test_the_admin_page_shows_the_last_run_and_its_counts(app, demo, smtp, runne
     table = page.text.split('data-testid="runs"', 1)[1].split("</table>", 1)[0]
     assert f"<td>{run.events}</td><td>{run.digests}</td>" in table
     assert "2021-01-15" in table
+
+
+def test_slipping_countermeasures_go_to_their_owners_near_the_quarter_end(app, demo, smtp, runner):
+    from app.countermeasures.figures import slipped_countermeasures
+    from app.domain.quarters import Quarter
+
+    slipping = [
+        c
+        for c in slipped_countermeasures(Quarter(2020, 3))
+        if c.owner is not None and c.status.name != "RETIRED"
+    ]
+    assert slipping
+    assert _run(runner, "--today", "2021-01-15").exit_code == 0
+    assert "slipping" not in " ".join(smtp.text_of(m) for m in smtp.messages).lower()
+    assert _run(runner, "--today", "2021-03-25").exit_code == 0
+    for cm in slipping:
+        text = smtp.text_of(smtp.to(cm.owner.email)[-1])
+        assert "Countermeasures slipping this quarter" in text
+        assert cm.title in text and f"/countermeasures/{cm.id}" in text
+
+
+def test_a_key_result_without_a_status_goes_to_the_managers(app, demo, smtp, runner):
+    assert _run(runner).exit_code == 0
+    (mail,) = smtp.to("manager@frontline.example")
+    text = smtp.text_of(mail)
+    assert "Key results without a status after their quarter" in text
+    assert "no status for FY20-21 Q2, which ended 2020-12-31" in text
