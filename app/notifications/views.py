@@ -140,10 +140,7 @@ def add_webhook():
             apply_errors_to_form(form, error)
         else:
             db.session.commit()
-            flash(
-                f"Webhook “{hook.name}” added. Its signing secret: {hook.secret}",
-                "success",
-            )
+            flash(f"Webhook “{hook.name}” added; its signing secret is in the table.", "success")
             return redirect(url_for("notifications.admin"))
     return _admin_page(webhook_form=form, status=422)
 
