@@ -256,3 +256,47 @@ def test_a_key_result_without_a_status_goes_to_the_managers(app, demo, smtp, run
     text = smtp.text_of(mail)
     assert "Key results without a status after their quarter" in text
     assert "no status for FY20-21 Q2, which ended 2020-12-31" in text
+
+
+def _indicator(n: int, confidence: int) -> dict:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--00000000-0000-4000-8000-00000000000{n}",
+        "created": "2021-01-10T00:00:00.000Z",
+        "modified": "2021-01-10T00:00:00.000Z",
+        "name": f"Indicator {n} at {confidence}",
+        "confidence": confidence,
+        "pattern": "[domain-name:value = 'bad.example']",
+        "pattern_type": "stix",
+        "valid_from": "2021-01-10T00:00:00Z",
+    }
+
+
+def test_new_feed_candidates_above_the_level_go_to_the_security_team_once(app, users, smtp, runner):
+    import json
+
+    from app.feeds.service import import_bundle, register_feed
+    from app.notifications.service import save_settings
+
+    feed = register_feed("CERT", "stix")
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--00000000-0000-4000-8000-000000000001",
+        "objects": [_indicator(1, 80), _indicator(2, 10)],
+    }
+    import_bundle(feed, json.dumps(bundle).encode())
+    save_settings({}, "medium")
+    db.session.commit()
+    app.config["FRONTLINE_TODAY"] = "2021-01-15"
+    try:
+        assert _run(runner).exit_code == 0
+        (mail,) = smtp.messages
+        assert mail["X-Envelope-To"] == users[Role.SECURITY].email
+        text = smtp.text_of(mail)
+        assert "Indicator 1 at 80" in text and "confidence 80" in text
+        assert "Indicator 2 at 10" not in text
+        assert _run(runner, "--today", "2021-01-29").exit_code == 0
+        assert len(smtp.messages) == 1  # news is told once
+    finally:
+        app.config["FRONTLINE_TODAY"] = None
