@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from app.errors import register_error_handlers
     from app.feeds import bp as feeds_bp
     from app.main import bp as main_bp
+    from app.notifications import bp as notifications_bp
     from app.okrs import bp as okrs_bp
     from app.reports import bp as reports_bp
     from app.threats import bp as threats_bp
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(transfer_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(okrs_bp)
+    app.register_blueprint(notifications_bp)
     register_api(app)
     app.register_blueprint(threats_bp)
     app.register_blueprint(reports_bp)

@@ -15,6 +15,8 @@ from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, User
 
 def register_cli(app: Flask) -> None:
     from app.backup import backup
+    from app.feeds.cli import feeds
+    from app.notifications.cli import notify
     from app.seed import seed_demo_command, seed_synthetic_command
     from app.transfer.cli import export_command, import_command
 
@@ -25,6 +27,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(report_command)
     app.cli.add_command(backup)
+    app.cli.add_command(notify)
+    app.cli.add_command(feeds)
 
 
 @click.group(help="Manage the people who can sign in.")

@@ -59,6 +59,14 @@ class Config:
     FORCE_HTTPS = False
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # Reminders: SMTP for the digests, the address their links point to.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _int_env("MAIL_PORT", 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "frontline@localhost")
+    FRONTLINE_BASE_URL = os.environ.get("FRONTLINE_BASE_URL", "http://localhost:5000")
 
 
 class DevelopmentConfig(Config):

@@ -10,7 +10,15 @@ from flask import current_app
 from app.models.user import Role
 from app.security import is_public_endpoint, required_roles_of
 
-OPEN_ENDPOINTS = {"auth.login", "main.healthz", "static", "bootstrap.static"}
+OPEN_ENDPOINTS = {
+    "auth.login",
+    "main.healthz",
+    "static",
+    "bootstrap.static",
+    # The e-mailed unsubscribe link: its signed token names one user, and the page can only
+    # turn that user's reminders off (tests/notifications/test_notify.py).
+    "notifications.unsubscribe",
+}
 # Walked signed out only: as a role they would end the walking client's session.
 SIGN_OUT_ENDPOINTS = {"auth.logout", "auth.sign_out_everywhere"}
 

@@ -226,6 +226,11 @@ SETTINGS_PAGES = [
         "The confidentiality marking printed on every report.",
     ),
     ("feeds.index", "Threat-intelligence feeds", "Feeds that threats are imported from."),
+    (
+        "notifications.admin",
+        "Reminders",
+        "Days ahead per reminder, webhooks, and the last runs of e-mail and feed fetching.",
+    ),
 ]
 
 

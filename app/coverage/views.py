@@ -34,8 +34,8 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, threat_systems
 from app.models.user import Role, User
-from app.reports.corrections import correction_warning, earliest
 from app.okrs.figures import kr_codes_for_metric
+from app.reports.corrections import correction_warning, earliest
 from app.security import readable, roles
 from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
 

@@ -24,7 +24,7 @@ CANDIDATE_TYPES = (
     "malware",
     "vulnerability",
 )
-FEED_KINDS = {"stix": "STIX 2.1 bundle", "other": "Other"}
+FEED_KINDS = {"stix": "STIX 2.1 bundle", "taxii": "TAXII 2.1 collection", "other": "Other"}
 DESCRIPTION_MAX = 5_000
 
 

@@ -11,6 +11,16 @@ from app.models.countermeasures import (
     Effectiveness,
 )
 from app.models.feeds import CandidateStatus, ThreatCandidate
+from app.models.notifications import (
+    DigestSent,
+    FeedFetch,
+    NotificationPreference,
+    NotificationRun,
+    RunLock,
+    SentNotification,
+    Webhook,
+    WebhookDelivery,
+)
 from app.models.okrs import (
     GoalDirection,
     KeyResult,
@@ -48,6 +58,14 @@ from app.models.threats import (
 from app.models.user import Role, User
 
 __all__ = [
+    "DigestSent",
+    "FeedFetch",
+    "NotificationPreference",
+    "NotificationRun",
+    "RunLock",
+    "SentNotification",
+    "Webhook",
+    "WebhookDelivery",
     "ApiToken",
     "AuditEntry",
     "CandidateStatus",
