@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from marshmallow import ValidationError
-from sqlalchemy import func, insert, select
+from sqlalchemy import Boolean, func, insert, or_, select, type_coerce
 from sqlalchemy.orm import aliased, selectinload
 
 from app import fiscal
@@ -467,11 +467,17 @@ def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
 
 # ---- staff -----------------------------------------------------------------------------
 
+def _still_here():
+    """SQL of StaffMember.active: no leaving date, or one not passed yet."""
+    left_on = StaffMember.left_on
+    return type_coerce(or_(left_on.is_(None), left_on >= fiscal.today()), Boolean)
+
+
 STAFF_COLUMNS = [
     Column("Name", "name", lambda: StaffMember.name, c.text(160), required=True),
     Column("Email", "email", lambda: StaffMember.email, c.optional_text(254)),
     Column("Team", "team", lambda: StaffMember.team, c.text(120)),
-    Column("Active", "active", lambda: StaffMember.active, c.boolean(True), kind="bool"),
+    Column("Active", "active", lambda: _still_here(), c.boolean(True), kind="bool"),
     Column("Left on", "left_on", lambda: StaffMember.left_on, c.day, kind="date"),
 ]
 

@@ -115,8 +115,9 @@ def test_register_changes_also_carry_the_address(client_as):
     assert entry.address == "192.0.2.44"
 
 
-def test_a_nul_byte_in_the_email_is_a_failed_sign_in_not_an_error(app, users):
+def test_a_nul_byte_in_the_email_is_refused_beside_the_field_not_an_error(app, users):
+    # The edge guard refuses it before any account is looked up: no password is tried.
     response = _post_login(app.test_client(), "viewer@test.example\x00", "whatever", "192.0.2.9")
-    assert response.status_code == 200
-    (event,) = _events("sign-in-failed")
-    assert "\x00" not in event.summary and event.new_values["reason"] == "unknown email"
+    assert response.status_code == 400
+    assert "Remove the control character U+0000" in response.text
+    assert _events("sign-in") == [] and _events("sign-in-failed") == []
