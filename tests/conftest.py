@@ -148,6 +148,8 @@ def sign_in(client, email: str, password: str = TEST_PASSWORD, remember: bool = 
 @pytest.fixture
 def client_as(app, users):
     """``client_as(Role.MANAGER)`` gives a test client signed in with that role."""
+    # Ids now: a test may swap the database under the users (the backup drill).
+    user_ids = {role: user.id for role, user in users.items()}
 
     def make(role: Role):
         # A session made the way the sign-in page makes one, minus the password check and
@@ -155,7 +157,7 @@ def client_as(app, users):
         from app.auth.service import start_session
 
         client = app.test_client()
-        user = db.session.get(User, users[role].id)
+        user = db.session.get(User, user_ids[role])
         start_session(user, remember=False, address="127.0.0.1", user_agent="pytest", event=None)
         db.session.commit()
         with client.session_transaction() as session:

@@ -26,6 +26,9 @@ ID_ROUTE = re.compile(r"<int:([^>]+)>")
 # Actions without a text field that would archive, purge or sign out what later requests use.
 ACTIONS_WITHOUT_TEXT = {
     "auth.logout",
+    "auth.sign_out_everywhere",
+    "admin.unlock_user",
+    "admin.revoke_token",
     "auth.revoke_api_token",
     "admin.deactivate_user",
     "threats.archive",

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     IntegerField,
     RadioField,
@@ -11,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.domain.reminders import CADENCES, CONFIDENCE_LEVELS, DEFAULT_DAYS, KINDS, MAX_DAYS
+from app.forms import FlaskForm
 
 
 class CheckboxesField(SelectMultipleField):
