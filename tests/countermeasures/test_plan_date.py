@@ -143,3 +143,15 @@ def test_a_countermeasure_planned_after_a_quarter_ended_is_not_slipped_there(use
     service.create_countermeasure(title="Late", planned_on=date(2021, 1, 10), target_quarter=Q2)
     db.session.commit()
     assert figures.slipped_count(Q2) == 0
+
+
+def test_the_deployment_day_decides_the_quarter_at_its_edges(users):
+    for title, day in (("Last day", date(2020, 12, 31)), ("First day", date(2021, 1, 1))):
+        service.create_countermeasure(
+            title=title, status=CountermeasureStatus.DEPLOYED, deployed_on=day
+        )
+    db.session.commit()
+    assert figures.countermeasures_deployed(Q2) == 1
+    assert figures.countermeasures_deployed(Q3) == 1
+    assert figures.countermeasures_deployed_to_date(Q3) == 2
+    assert figures.countermeasures_deployed_to_date(Quarter(2021, 1, 7)) == 0
