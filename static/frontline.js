@@ -174,3 +174,17 @@ document.addEventListener("DOMContentLoaded", function () {
     if (token && sent) token.value = sent;
   });
 });
+
+// A select marked data-reload-param reloads the page with its value in the query string
+// (the key-result status form loads the chosen quarter's text, value and proposal). Without
+// scripts, the form's "Show this quarter" button does the same on the server.
+document.addEventListener("change", function (event) {
+  const param = event.target.getAttribute("data-reload-param");
+  if (!param) {
+    return;
+  }
+  const url = new URL(window.location.href);
+  url.searchParams.set(param, event.target.value);
+  url.hash = event.target.form ? event.target.form.id : "";
+  window.location.assign(url.toString());
+});

@@ -2,7 +2,8 @@
 
 The deployment date decides the quarter a countermeasure counts in, whatever its later
 status: one retired in Q3 still counts as deployed in the Q2 it was deployed. Nothing here
-touches Flask or the database; ``app.countermeasures.figures`` feeds it rows.
+touches Flask or the database; ``app.countermeasures.figures`` feeds it rows. Counting
+per quarter (deployed, to date, slipped) runs in SQL there, its one home.
 """
 
 from __future__ import annotations
@@ -20,11 +21,9 @@ __all__ = [
     "ScoreEvent",
     "TopThreatTreatment",
     "allowed_next_statuses",
-    "count_deployed_between",
     "deployed_between",
     "fiscal_year_start",
     "residual_reductions",
-    "slipped",
     "top_threats_treated",
 ]
 
@@ -63,23 +62,6 @@ def deployed_between(
 ) -> list[CountermeasureFact]:
     """Countermeasures deployed from ``first`` to ``last`` inclusive, whatever their status now."""
     return [f for f in facts if f.deployed_on is not None and first <= f.deployed_on <= last]
-
-
-def count_deployed_between(facts: Iterable[CountermeasureFact], first: date, last: date) -> int:
-    return len(deployed_between(facts, first, last))
-
-
-def slipped(facts: Iterable[CountermeasureFact], quarter: Quarter) -> list[CountermeasureFact]:
-    """Planned for ``quarter`` and not deployed within it (not yet, later, or dropped).
-
-    One deployed before its target quarter is ahead of plan, not slipped.
-    """
-    return [
-        f
-        for f in facts
-        if f.target_quarter_start == quarter.first_day
-        and (f.deployed_on is None or f.deployed_on > quarter.last_day)
-    ]
 
 
 class RankedThreatLike(Protocol):

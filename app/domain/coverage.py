@@ -32,7 +32,6 @@ __all__ = [
     "departure_impact",
     "percent_of_goal",
     "pipeline_as_of",
-    "position_status_as_of",
     "responsibility_end_impact",
 ]
 
@@ -206,44 +205,16 @@ def coverage_trend(
     responsibilities: Iterable[ResponsibilityFact],
     dates: Iterable[date],
 ) -> list[tuple[date, int, int, int]]:
-    """(date, spof_staff_count, spof_system_count, uncovered_count) for each date, in order."""
+    """(date, spof_staff_count, spof_system_count, uncovered_count) for each date, in order:
+    the coverage of each date, by the one rule (``_coverage``)."""
     systems_by_id = _index_systems(systems)
     staff_by_id = _index_staff(staff)
     rows = list(responsibilities)  # iterated once per date
-    return [(d, *_counts(systems_by_id, staff_by_id, rows, d)) for d in dates]
-
-
-def _counts(
-    systems_by_id: Mapping[int, SystemFact],
-    staff_by_id: Mapping[int, StaffFact],
-    responsibilities: Iterable[ResponsibilityFact],
-    as_of: date,
-) -> tuple[int, int, int]:
-    """(spof staff, spof systems, uncovered) exactly as ``_coverage`` counts them, without
-    building the sorted lists: the trend needs only the figures."""
-    live = {sid for sid, s in systems_by_id.items() if s.counts_on(as_of)}
-    present = {pid for pid, p in staff_by_id.items() if p.counts_on(as_of)}
-    # System -> its one holder, or _SEVERAL once a second person holds it (ints only: no
-    # set per system for the garbage collector to walk).
-    holders: dict[int, int] = {}
-    for r in responsibilities:
-        if (
-            r.since <= as_of
-            and (r.until is None or r.until >= as_of)
-            and r.system_id in live
-            and r.staff_id in present
-        ):
-            held = holders.get(r.system_id)
-            if held is None:
-                holders[r.system_id] = r.staff_id
-            elif held != r.staff_id:
-                holders[r.system_id] = _SEVERAL
-    sole = {pid for pid in holders.values() if pid is not _SEVERAL}
-    spof_systems = sum(1 for pid in holders.values() if pid is not _SEVERAL)
-    return len(sole), spof_systems, len(live) - len(holders)
-
-
-_SEVERAL = object()
+    trend = []
+    for d in dates:
+        c = _coverage(systems_by_id, staff_by_id, rows, d)
+        trend.append((d, c.spof_staff_count, c.spof_system_count, c.uncovered_count))
+    return trend
 
 
 @dataclass(frozen=True)
@@ -368,13 +339,6 @@ def _statuses_as_of(changes: Iterable[PositionStatusChange], as_of: date) -> dic
         if current is None or change.changed_on >= current.changed_on:
             latest[change.position_id] = change
     return {pid: change.status for pid, change in latest.items()}
-
-
-def position_status_as_of(
-    changes: Iterable[PositionStatusChange], position_id: int, as_of: date
-) -> str | None:
-    relevant = (c for c in changes if c.position_id == position_id)
-    return _statuses_as_of(relevant, as_of).get(position_id)
 
 
 def pipeline_as_of(changes: Iterable[PositionStatusChange], as_of: date) -> dict[str, int]:

@@ -4,7 +4,7 @@ Fields stay text where the service decides (numbers, fiscal years, metric names)
 its messages, not a generic one, appear beside the field.
 """
 
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from app.forms import FlaskForm
@@ -66,7 +66,16 @@ class KeyResultForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    quarter = SelectField("Quarter", choices=[], validate_choice=False)
+    quarter = SelectField(
+        "Quarter",
+        choices=[],
+        validate_choice=False,
+        render_kw={"data-reload-param": "quarter"},
+        description="Changing it loads that quarter's status, value and proposal.",
+    )
+    # The quarter whose text the form was filled with: a status is only saved for it.
+    loaded_quarter = HiddenField()
+    load = SubmitField("Show this quarter")
     text = TextAreaField("Status", render_kw={"rows": 3}, description="As it reads in the table.")
     value = StringField("Value", description="A number, for a numeric key result.")
     rating = SelectField(

@@ -304,16 +304,23 @@ def _status_form(kr: KeyResult, rows, form: StatusForm | None = None) -> StatusF
             wanted = None
         if wanted not in quarters:
             wanted = _default_quarter(kr.objective.fiscal_year)
-        cell = rows[0].quarters[quarters.index(wanted)]
-        form.quarter.data = wanted.label
-        if cell.has_status:
-            form.text.data = cell.status_text
-            form.value.data = _number_text(cell.value)
-            form.rating.data = cell.rating.value if cell.rating else ""
-        else:
-            form.text.data = cell.proposed or ""
-            form.value.data = _number_text(cell.computed)
+        _fill_status_form(form, rows, quarters, wanted)
     return form
+
+
+def _fill_status_form(form: StatusForm, rows, quarters: list[Quarter], wanted: Quarter) -> None:
+    """The quarter's written status, else the register's proposal (never another quarter's)."""
+    cell = rows[0].quarters[quarters.index(wanted)]
+    form.quarter.data = wanted.label
+    form.loaded_quarter.data = wanted.label
+    if cell.has_status:
+        form.text.data = cell.status_text
+        form.value.data = _number_text(cell.value)
+        form.rating.data = cell.rating.value if cell.rating else ""
+    else:
+        form.text.data = cell.proposed or ""
+        form.value.data = _number_text(cell.computed)
+        form.rating.data = ""
 
 
 def _status_history(kr: KeyResult) -> list[dict]:
@@ -397,6 +404,25 @@ def key_result(kr_id: int):
 def write_status(kr_id: int):
     found = _key_result_or_404(kr_id)
     form = StatusForm()
+    if form.validate_on_submit() and (
+        form.load.data
+        or (form.loaded_quarter.data and form.quarter.data != form.loaded_quarter.data)
+    ):
+        # The quarter was changed without loading its text (no script, or "Show this
+        # quarter"): show that quarter's status instead of saving the other one's text.
+        try:
+            chosen = fiscal.quarter_or_none(form.quarter.data)
+        except fiscal.QuarterError:
+            chosen = None
+        if not form.load.data:
+            flash(
+                f"Nothing was saved: the form now shows {form.quarter.data}'s status. "
+                "Check it, then save.",
+                "warning",
+            )
+        return redirect(
+            url_for("okrs.key_result", kr_id=kr_id, quarter=chosen.label if chosen else None)
+        )
     if form.validate_on_submit():
         try:
             written = service.write_status(

@@ -485,11 +485,6 @@ def synthetic(context: dict, sizes: dict) -> None:
             status = CountermeasureStatus.RETIRED
             retired_on = history[-1][1] + timedelta(days=rng.randrange(30, 400))
             history.append((status, retired_on))
-        has_target = rng.random() < 0.9
-        if has_target:
-            periods.append(
-                {"countermeasure_id": cm_id, "target_quarter_start": target, "valid_from": planned}
-            )
         cms.append(
             {
                 "id": cm_id,
@@ -499,7 +494,7 @@ def synthetic(context: dict, sizes: dict) -> None:
                 "type": rng.choice(kinds),
                 "status": status,
                 "owner_id": rng.choice(user_ids) if user_ids else None,
-                "target_quarter_start": target if has_target else None,
+                "target_quarter_start": target if rng.random() < 0.9 else None,
                 "deployed_on": deployed_on,
                 "retired_on": retired_on,
                 "evidence": "",
@@ -509,6 +504,10 @@ def synthetic(context: dict, sizes: dict) -> None:
                 "version": 1,
             }
         )
+        if cms[-1]["target_quarter_start"] is not None:
+            periods.append(
+                {"countermeasure_id": cm_id, "target_quarter_start": target, "valid_from": planned}
+            )
         if threat_ids:
             for threat_id in rng.sample(threat_ids, min(len(threat_ids), rng.randint(1, 3))):
                 links.append({"countermeasure_id": cm_id, "threat_id": threat_id})

@@ -467,6 +467,7 @@ def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
 
 # ---- staff -----------------------------------------------------------------------------
 
+
 def _still_here():
     """SQL of StaffMember.active: no leaving date, or one not passed yet."""
     left_on = StaffMember.left_on

@@ -99,9 +99,7 @@ def test_quarter_figures_equal_the_quarter_page(api_get, client_as):
     a, b, c = _register()
     f.countermeasure("MFA", deployed_on=date(2020, 11, 1), threats=[b])
     f.countermeasure("Backups", deployed_on=date(2020, 8, 1), threats=[a])
-    f.countermeasure(
-        "Late", target_quarter_start=date(2020, 10, 1), planned_on=date(2020, 10, 5)
-    )
+    f.countermeasure("Late", target_quarter_start=date(2020, 10, 1), planned_on=date(2020, 10, 5))
     db.session.commit()
     body = api_get("/api/v1/quarters/FY20-21 Q2").json
     page = client_as(Role.VIEWER).get("/quarters/FY20-21 Q2").text

@@ -15,7 +15,6 @@ from app.domain.coverage import (
     departure_impact,
     percent_of_goal,
     pipeline_as_of,
-    position_status_as_of,
     responsibility_end_impact,
 )
 
@@ -314,14 +313,6 @@ class TestPipeline:
         PositionStatusChange(2, "cancelled", date(2024, 2, 15)),
         PositionStatusChange(3, "active_hiring", date(2024, 2, 1)),
     ]
-
-    def test_status_as_of(self):
-        assert position_status_as_of(self.CHANGES, 1, date(2023, 12, 31)) is None
-        assert position_status_as_of(self.CHANGES, 1, date(2024, 1, 1)) == "planned"
-        assert position_status_as_of(self.CHANGES, 1, date(2024, 2, 29)) == "active_hiring"
-        assert position_status_as_of(self.CHANGES, 1, date(2024, 3, 1)) == "filled"
-        assert position_status_as_of(self.CHANGES, 2, date(2024, 12, 1)) == "cancelled"
-        assert position_status_as_of(self.CHANGES, 99, date(2024, 12, 1)) is None
 
     def test_pipeline_as_of(self):
         assert pipeline_as_of(self.CHANGES, date(2023, 12, 31)) == dict.fromkeys(

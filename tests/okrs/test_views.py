@@ -259,3 +259,36 @@ def test_the_year_page_query_count_does_not_grow_with_objectives(app, client_as,
     with count_queries(app) as many:
         assert client.get("/okrs?year=FY20-21").status_code == 200
     assert many["n"] == few["n"], (few, many)
+
+
+def test_changing_the_quarter_loads_its_status_and_never_saves_the_other_ones_text(
+    client_as, objective, figures
+):
+    kr2 = objective.key_results[1]
+    client = client_as(Role.MANAGER)
+    client.post(
+        f"/key-results/{kr2.id}/status",
+        data={"quarter": "FY20-21 Q1", "loaded_quarter": "FY20-21 Q1", "text": "Q1 words"},
+    )
+    page = client.get(f"/key-results/{kr2.id}?quarter=FY20-21 Q1").get_data(as_text=True)
+    assert 'data-reload-param="quarter"' in page and "Q1 words</textarea>" in page
+    before = statuses()
+    # Without a script: the select moved to Q2 but the text is still Q1's. Nothing is saved;
+    # the page comes back with Q2's own status (none yet: the register's proposal).
+    response = client.post(
+        f"/key-results/{kr2.id}/status",
+        data={"quarter": "FY20-21 Q2", "loaded_quarter": "FY20-21 Q1", "text": "Q1 words"},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert statuses() == before
+    assert "Nothing was saved: the form now shows FY20-21 Q2" in html
+    assert 'name="loaded_quarter" type="hidden" value="FY20-21 Q2"' in html
+    assert "Q1 words</textarea>" not in html
+    # "Show this quarter" does the same without a warning.
+    shown = client.post(
+        f"/key-results/{kr2.id}/status",
+        data={"quarter": "FY20-21 Q1", "loaded_quarter": "FY20-21 Q2", "load": "y", "text": ""},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Q1 words</textarea>" in shown and "Nothing was saved" not in shown
