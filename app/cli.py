@@ -14,6 +14,9 @@ from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, User
 
 
 def register_cli(app: Flask) -> None:
+    from app.backup import backup
+    from app.feeds.cli import feeds
+    from app.notifications.cli import notify
     from app.seed import seed_demo_command, seed_synthetic_command
     from app.transfer.cli import export_command, import_command
 
@@ -23,6 +26,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
     app.cli.add_command(report_command)
+    app.cli.add_command(backup)
+    app.cli.add_command(notify)
+    app.cli.add_command(feeds)
 
 
 @click.group(help="Manage the people who can sign in.")
@@ -72,6 +78,22 @@ def list_users() -> None:
     for user in db.session.scalars(select(User).order_by(User.email)):
         status = "active" if user.is_active_account else "deactivated"
         click.echo(f"{user.email:<40} {user.role.value:<9} {status:<12} {user.name}")
+
+
+@users.command("unlock")
+@click.option("--email", required=True)
+def unlock_user(email: str) -> None:
+    """Lift a sign-in lockout (e.g. of the only administrator)."""
+    from app.auth.service import unlock
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No user with email {email}.")
+    if unlock(user):
+        db.session.commit()
+        click.echo(f"{user.email} is unlocked.")
+    else:
+        click.echo(f"{user.email} was not locked.")
 
 
 @users.group("token", help="Personal API tokens.")

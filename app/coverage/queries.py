@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import Boolean, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import with_expression
 
-from app import fiscal
+from app import fiscal, validation
 from app.extensions import db
 from app.models.systems import (
     Criticality,
@@ -119,7 +119,11 @@ def holders_of(system_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, 
 
 
 def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, str]]]:
-    """Systems each of these people is responsible for on ``d``: one query for a page."""
+    """Systems each of these people is responsible for on ``d``: one query for a page.
+
+    Only what they really answer for that day: not systems retired by then, and nothing for
+    someone who has left.
+    """
     ids = list(staff_ids)
     result: dict[int, list[tuple[int, str]]] = {sid: [] for sid in ids}
     if not ids:
@@ -127,7 +131,13 @@ def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, s
     rows = db.session.execute(
         select(Responsibility.staff_member_id, System.id, System.name)
         .join(System, System.id == Responsibility.system_id)
-        .where(Responsibility.staff_member_id.in_(ids), responsibility_counts_on(d))
+        .join(StaffMember, StaffMember.id == Responsibility.staff_member_id)
+        .where(
+            Responsibility.staff_member_id.in_(ids),
+            responsibility_counts_on(d),
+            staff_counts_on(d),
+            or_(System.retired_on.is_(None), System.retired_on > d),
+        )
         .distinct()
         .order_by(System.name)
     )
@@ -260,4 +270,34 @@ def staff_filtered(args: Mapping) -> bool:
         or args.get("team")
         or args.get("status", "present") != "present"
         or args.get("sole") == "yes"
+    )
+
+
+def _sort_keys(keys) -> set[str]:
+    return {*keys, *(f"-{k}" for k in keys)}
+
+
+def systems_ignored_filters(args: Mapping) -> list[str]:
+    """What the systems list ignores in this query string (the page says so)."""
+    return validation.ignored_filters(
+        args,
+        {
+            "criticality": set(Criticality.__members__),
+            "production": {"yes", "no"},
+            "show": {"current", "retired", "all"},
+            "state": set(STATES),
+            "sort": _sort_keys([*SYSTEM_SORTS, "people"]),
+        },
+    )
+
+
+def staff_ignored_filters(args: Mapping) -> list[str]:
+    """What the staff list ignores in this query string (the page says so)."""
+    return validation.ignored_filters(
+        args,
+        {
+            "status": {"present", "left", "all"},
+            "sole": {"yes"},
+            "sort": _sort_keys([*STAFF_SORTS, "sole"]),
+        },
     )

@@ -34,6 +34,7 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, threat_systems
 from app.models.user import Role, User
+from app.okrs.figures import kr_codes_for_metric
 from app.reports.corrections import correction_warning, earliest
 from app.security import readable, roles
 from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
@@ -160,6 +161,8 @@ def coverage():
         hiring=hiring,
         quarter_options=quarter_options,
         limit=LIST_LIMIT,
+        spof_krs=kr_codes_for_metric("spof_staff", fy),
+        positions_krs=kr_codes_for_metric("spof_positions_filled", fy),
     )
 
 
@@ -190,6 +193,7 @@ def systems():
             state_css=STATE_CSS,
             criticalities=list(Criticality),
             filtered=queries.systems_filtered(request.args),
+            ignored_filters=queries.systems_ignored_filters(request.args),
         ),
         400 if error else 200,
     )
@@ -329,6 +333,7 @@ def staff():
         "coverage/staff.html",
         page=page,
         filtered=queries.staff_filtered(request.args),
+        ignored_filters=queries.staff_ignored_filters(request.args),
         systems_now=systems_now,
         sole_counts=sole_counts,
         teams=_teams(StaffMember),

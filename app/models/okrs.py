@@ -44,6 +44,7 @@ class Rating(enum.Enum):
 class Objective(TimestampMixin, db.Model):
     __tablename__ = "objectives"
     __audited__ = True
+    __audit_exclude__ = ("version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -53,6 +54,10 @@ class Objective(TimestampMixin, db.Model):
     fiscal_year: Mapped[int] = mapped_column(index=True)
     target_completion: Mapped[str] = mapped_column(String(40), default="")
     position: Mapped[int] = mapped_column(default=0)
+
+    # Edited through the forms and the API at once: an update names the version it read.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     key_results: Mapped[list[KeyResult]] = relationship(
         back_populates="objective",
@@ -87,6 +92,7 @@ class ObjectiveNarrative(TimestampMixin, db.Model):
 class KeyResult(TimestampMixin, db.Model):
     __tablename__ = "key_results"
     __audited__ = True
+    __audit_exclude__ = ("version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     objective_id: Mapped[int] = mapped_column(
@@ -107,6 +113,10 @@ class KeyResult(TimestampMixin, db.Model):
     metric: Mapped[str | None] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(default=0)
 
+    # Edited through the forms and the API at once: an update names the version it read.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
+
     objective: Mapped[Objective] = relationship(back_populates="key_results")
     statuses: Mapped[list[KeyResultStatus]] = relationship(
         back_populates="key_result",
@@ -121,6 +131,7 @@ class KeyResult(TimestampMixin, db.Model):
 class KeyResultStatus(TimestampMixin, db.Model):
     __tablename__ = "key_result_statuses"
     __audited__ = True
+    __audit_exclude__ = ("version",)
     __table_args__ = (UniqueConstraint("key_result_id", "quarter_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,6 +142,10 @@ class KeyResultStatus(TimestampMixin, db.Model):
     rating: Mapped[Rating | None] = enum_column(Rating)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     written_on: Mapped[date | None] = mapped_column(Date)
+
+    # Edited through the forms and the API at once: an update names the version it read.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     key_result: Mapped[KeyResult] = relationship(back_populates="statuses")
     author = relationship("User")

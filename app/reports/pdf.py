@@ -160,10 +160,21 @@ def _table_style(commands: list) -> TableStyle:
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), SANS), *commands])
 
 
+# Text longer than this cannot be laid out well (a table cell taller than a page, seconds of
+# CPU per cell): it is cut with a visible marker. The forms' limits keep real text below it.
+TEXT_LIMITS = {"cell": 2_000, "cell_small": 2_000, "body": 10_000}
+SHORTENED = " … [shortened here; the full text is in Frontline]"
+
+
+def _clip(text: str, style: str) -> str:
+    limit = TEXT_LIMITS.get(style, 2_000)
+    return text if len(text) <= limit else text[:limit].rstrip() + SHORTENED
+
+
 def _p(text: object, style: str = "cell") -> Paragraph:
     """A paragraph of plain text: escaped (register text is never markup), its line breaks
-    kept, characters DejaVu lacks in the fallback font."""
-    return Paragraph(markup(str(text)), STYLES[style])
+    kept, characters DejaVu lacks in the fallback font, cut when too long for a page."""
+    return Paragraph(markup(_clip(str(text), style)), STYLES[style])
 
 
 def _heading(text: str, level: int = 0) -> Paragraph:

@@ -192,3 +192,25 @@ def settings():
             flash("Report marking saved.", "success")
             return redirect(url_for("reports.settings"))
     return render_template("reports/settings.html", form=form)
+
+
+@bp.route("/trend")
+@readable
+def trend():
+    from app.reports.trend import charts, trend_rows
+
+    today = fiscal.today()
+    years = request.args.get("years", "2")
+    if years not in ("1", "2", "3", "4", "5"):
+        abort(404, "Show the trend over 1 to 5 fiscal years.")
+    current = fiscal.current_quarter().fiscal_year
+    fiscal_years = list(range(current - int(years) + 1, current + 1))
+    rows = trend_rows(fiscal_years, fiscal.start_month(), today)
+    return render_template(
+        "reports/trend.html",
+        rows=rows,
+        charts=charts(rows),
+        years=int(years),
+        fiscal_years=[fiscal_year_label(fy, fiscal.start_month()) for fy in fiscal_years],
+        today=today,
+    )

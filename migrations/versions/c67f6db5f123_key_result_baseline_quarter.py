@@ -3,7 +3,7 @@
 Existing key results keep none (their baseline is the fiscal year's start).
 
 Revision ID: c67f6db5f123
-Revises: bc759ca013b9
+Revises: 4ad796085aff
 Create Date: 2026-11-29 21:26:46.648238
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c67f6db5f123'
-down_revision = 'bc759ca013b9'
+down_revision = '4ad796085aff'
 branch_labels = None
 depends_on = None
 

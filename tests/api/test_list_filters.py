@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from app.api.resources import PAGING
 from app.domain.scoring import Level
 from app.extensions import db
 from app.models import Criticality, ThreatCategory
@@ -157,7 +158,7 @@ def test_list_arguments_are_the_pages_and_bad_values_are_refused(api_get):
     }
     for path, names in expected.items():
         params = {p["name"]: p for p in spec["paths"][path]["get"]["parameters"]}
-        assert set(params) == names | {"page", "per_page"}, path
+        assert set(params) == names | set(PAGING), path
     systems = {p["name"]: p for p in spec["paths"]["/api/v1/systems"]["get"]["parameters"]}
     assert systems["criticality"]["schema"]["enum"] == ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
     assert "-people" in systems["sort"]["schema"]["enum"]

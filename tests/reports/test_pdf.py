@@ -89,18 +89,54 @@ def test_register_text_is_shown_literally_never_as_markup():
     assert "Tags like <font size=40>this</font> & ampersands stay text." in " ".join(pages)
 
 
-def test_a_huge_key_result_wraps_over_pages_without_losing_text():
-    statement = " ".join(f"word{i}" for i in range(3000))
+def test_the_longest_allowed_key_result_texts_wrap_without_losing_text():
+    from app.okrs.service import (
+        BASELINE_MAX,
+        CODE_MAX,
+        GOAL_MAX,
+        NARRATIVE_MAX,
+        STATEMENT_MAX,
+        STATUS_MAX,
+        TITLE_MAX,
+    )
+
+    def words(prefix: str, limit: int) -> str:
+        text = " ".join(f"{prefix}{i}" for i in range(limit))
+        return text[: text.rindex(" ", 0, limit)]
+
+    # The key-result cell is "code: statement Baseline: baseline", as the report builds it.
+    code = "K" * CODE_MAX
+    statement = f"{code}: {words('word', STATEMENT_MAX)} Baseline: {words('base', BASELINE_MAX)}"
+    goal = words("goal", GOAL_MAX)
+    statuses = tuple(KrCell(words(f"q{q}s", STATUS_MAX)) for q in range(1, 5))
     report = deck_report()
-    report.key_results = [
-        KrLine("KR9", f"KR9: {statement}", "Goal", (KrCell("status"),) + (KrCell(),) * 3),
-        *report.key_results,
-    ]
+    report.objective_title = words("title", TITLE_MAX)
+    report.statement = words("objective", STATEMENT_MAX)
+    report.narrative = words("narrative", NARRATIVE_MAX)
+    report.key_results = [KrLine(code, statement, goal, statuses), *report.key_results] * 3
     pages = pages_text(build_report_pdf(report, GENERATED, MARKING))
     text = flat(" ".join(pages))
-    assert "word0 " in text and "word2999" in text
-    assert "Key Results Goal Q1 Q2 Q3 Q4" in flat(" ".join(pages[2:4]))  # header repeated
+    for full in (statement, goal, *(cell.text for cell in statuses)):
+        assert full.split()[-1] in text
+    for full in (report.objective_title, report.statement, report.narrative):
+        assert full.split()[-1] in text
+    assert "shortened here" not in text
+    # The table runs over several pages, its header repeated on each.
+    assert sum("Key Results Goal Q1 Q2 Q3 Q4" in flat(page) for page in pages) >= 2
     assert_cells_in_order(text, [DECK_ROWS[2][4]])
+
+
+def test_a_cell_too_long_for_a_page_is_cut_with_a_marker():
+    # Text written before the limits existed: the report still comes out, quickly.
+    report = deck_report()
+    huge = "A" * 100_000
+    report.key_results = [
+        KrLine("KR9", "KR9: huge", "Goal", (KrCell(huge),) + (KrCell(),) * 3),
+        *report.key_results,
+    ]
+    text = flat(" ".join(pages_text(build_report_pdf(report, GENERATED, MARKING))))
+    assert "[shortened here; the full text is in Frontline]" in text
+    assert "A" * 5_000 not in text.replace(" ", "")
 
 
 def _pdftotext(pdf: bytes) -> str:
