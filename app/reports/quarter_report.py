@@ -595,23 +595,24 @@ def _previous_scores(ids: list[int], as_of: date) -> dict[int, int]:
 def _overdue_lines(threats: ModuleType, as_of: date) -> list[ReviewLine]:
     """The overdue reviews (review date in force on ``as_of`` passed) with the highest
     residual score on that day first."""
-    from app.models.threats import Threat, ThreatScoreChange, ThreatStateChange
+    from app.models.threats import Threat, ThreatStateChange
     from app.models.user import User
-    from app.risk import in_force_on
+    from app.risk import scores_as_of_query, state_in_force_on
 
-    changes = ThreatScoreChange.__table__.alias("in_force")
-    due = ThreatStateChange.next_review_on
+    # Read in the ranking index's order (residual, then inherent score) and stop at the cap.
+    query, changes = scores_as_of_query(as_of, from_changes=True)
+    state = ThreatStateChange.__table__.alias("review_state")
     query = (
-        select(Threat.id, Threat.title, due, User.name, changes.c.residual_score)
-        .select_from(ThreatStateChange)
-        .join(Threat, Threat.id == ThreatStateChange.threat_id)
-        .join(changes, changes.c.threat_id == Threat.id)
+        query.with_only_columns(
+            Threat.id, Threat.title, state.c.next_review_on, User.name, changes.c.residual_score
+        )
+        .join(state, state.c.threat_id == Threat.id)
         .outerjoin(User, User.id == Threat.owner_id)
-        .where(*threats._overdue_where(as_of), *in_force_on(as_of, changes))
+        .where(*state_in_force_on(as_of, state), state.c.next_review_on < as_of)
         .order_by(
             changes.c.residual_score.desc(),
             changes.c.inherent_score.desc(),
-            due,
+            state.c.next_review_on,
             Threat.id,
         )
         .limit(LIST_CAP)

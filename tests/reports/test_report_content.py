@@ -137,3 +137,12 @@ def test_rank_and_residual_changes_are_separate(demo):
     for line in report.risk.top_threats:
         assert line.rank_change.endswith(f"→ #{line.rank}")
         assert line.residual_change.endswith(f"→ {line.residual_score}")
+
+
+def test_overdue_reviews_are_listed_highest_residual_first(demo):
+    for quarter in ("FY20-21 Q1", "FY20-21 Q2"):
+        risk = _report("Front Line Defenses", quarter).risk
+        assert len(risk.overdue) == min(risk.overdue_count, 15)
+        assert all(line.due_on < parse_quarter(quarter).last_day for line in risk.overdue)
+        scores = [line.residual_score for line in risk.overdue]
+        assert scores == sorted(scores, reverse=True)
