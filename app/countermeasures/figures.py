@@ -112,7 +112,7 @@ def _slipped_day(quarter: Quarter):
     return min(quarter.last_day, fiscal.today())
 
 
-def _slipped_where(quarter: Quarter):
+def slipped_where(quarter: Quarter):
     day = _slipped_day(quarter)
     # The target quarter in force on that day (a later re-plan does not rewrite it).
     targeted = select(CountermeasureTargetPeriod.countermeasure_id).where(
@@ -134,7 +134,7 @@ def slipped_query(quarter: Quarter):
     within it: not yet, later, or dropped. One deployed before its target is not slipped."""
     return (
         select(Countermeasure)
-        .where(_slipped_where(quarter))
+        .where(slipped_where(quarter))
         .options(selectinload(Countermeasure.threats), selectinload(Countermeasure.owner))
         .order_by(Countermeasure.title, Countermeasure.id)
     )
@@ -142,7 +142,7 @@ def slipped_query(quarter: Quarter):
 
 def slipped_count(quarter: Quarter) -> int:
     """How many countermeasures slipped in ``quarter`` (``slipped_query``'s rows)."""
-    return db.session.scalar(select(func.count(Countermeasure.id)).where(_slipped_where(quarter)))
+    return db.session.scalar(select(func.count(Countermeasure.id)).where(slipped_where(quarter)))
 
 
 def slipped_countermeasures(quarter: Quarter) -> list[Countermeasure]:

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from app.domain.countermeasures import CountermeasureFact, slipped
 from app.domain.quarters import Quarter
 
 # Kinds of reminder, in the order a digest shows them, with their labels.
@@ -100,14 +99,10 @@ def acceptance_state(expires_on: date | None, today: date, days: int) -> str | N
     return None
 
 
-def is_slipping(fact: CountermeasureFact, current: Quarter, today: date, days: int) -> bool:
-    """Planned for the current quarter and not deployed (the quarter page's "slipped" rule),
-    not dropped, with the quarter's end ``days`` away or nearer."""
-    return (
-        fact.status != "RETIRED"
-        and bool(slipped([fact], current))
-        and today >= current.last_day - timedelta(days=days)
-    )
+def slipping_window(current: Quarter, today: date, days: int) -> bool:
+    """The current quarter's end is ``days`` away or nearer: what it still holds undeployed
+    (the quarter page's "slipped" rule, ``countermeasures.figures.slipped_where``) is slipping."""
+    return current.first_day <= today and today >= current.last_day - timedelta(days=days)
 
 
 def leaving_soon(left_on: date | None, today: date, days: int) -> bool:

@@ -13,23 +13,24 @@ from flask import url_for
 from sqlalchemy import select
 
 from app import fiscal
+from app.countermeasures.figures import slipped_where
 from app.coverage.figures import load_facts
-from app.domain.countermeasures import CountermeasureFact
 from app.domain.coverage import departure_impact
 from app.domain.quarters import quarter_of
 from app.domain.reminders import (
     Event,
     acceptance_state,
     confidence_passes,
-    is_slipping,
     kr_status_missing,
     leaving_soon,
     review_state,
+    slipping_window,
 )
 from app.extensions import db
 from app.models import (
     CandidateStatus,
     Countermeasure,
+    CountermeasureStatus,
     KeyResult,
     KeyResultStatus,
     Objective,
@@ -128,46 +129,30 @@ def acceptance_events(today: date, days: int) -> list[Event]:
 
 def slipping_events(today: date, days: int) -> list[Event]:
     current = quarter_of(today, fiscal.start_month())
+    if not slipping_window(current, today, days):
+        return []
     query = (
-        select(
-            Countermeasure.id,
-            Countermeasure.title,
-            Countermeasure.status,
-            Countermeasure.deployed_on,
-            Countermeasure.target_quarter_start,
-            Countermeasure.owner_id,
-        )
+        select(Countermeasure.id, Countermeasure.title, Countermeasure.owner_id)
         .where(
-            Countermeasure.target_quarter_start == current.first_day,
-            Countermeasure.deployed_on.is_(None),
+            slipped_where(current),
+            Countermeasure.status != CountermeasureStatus.RETIRED,
             Countermeasure.owner_id.is_not(None),
         )
         .order_by(Countermeasure.title, Countermeasure.id)
     )
-    events = []
-    for cm_id, title, status, deployed_on, target, owner_id in _rows(query):
-        fact = CountermeasureFact(
-            id=cm_id,
+    return [
+        Event(
+            key=f"slipping:{cm_id}",
+            kind="slipping",
             title=title,
-            status=status.name,
-            deployed_on=deployed_on,
-            target_quarter_start=target,
+            detail=f"planned for {current.label}, not deployed; the quarter ends "
+            f"{current.last_day.isoformat()}",
+            path=url_for("countermeasures.detail", countermeasure_id=cm_id, _external=True),
+            state=(current.label,),
+            user_ids=frozenset({owner_id}),
         )
-        if not is_slipping(fact, current, today, days):
-            continue
-        events.append(
-            Event(
-                key=f"slipping:{cm_id}",
-                kind="slipping",
-                title=title,
-                detail=f"planned for {current.label}, not deployed; the quarter ends "
-                f"{current.last_day.isoformat()}",
-                path=url_for("countermeasures.detail", countermeasure_id=cm_id, _external=True),
-                state=(current.label,),
-                user_ids=frozenset({owner_id}),
-            )
-        )
-    return events
+        for cm_id, title, owner_id in _rows(query)
+    ]
 
 
 def _team_managers() -> dict[str, set[int]]:

@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 
-from app.domain.countermeasures import CountermeasureFact
 from app.domain.quarters import Quarter
 from app.domain.reminders import (
     DEFAULT_DAYS,
@@ -17,11 +16,11 @@ from app.domain.reminders import (
     days_setting,
     digest_due,
     group_by_kind,
-    is_slipping,
     kr_status_missing,
     leaving_soon,
     review_state,
     should_tell,
+    slipping_window,
 )
 
 TODAY = date(2021, 1, 15)
@@ -51,20 +50,13 @@ def test_acceptance_state(expires_on, expected):
     assert acceptance_state(expires_on, TODAY, 14) == expected
 
 
-def _cm(**kw):
-    values = {"id": 1, "status": "PLANNED", "target_quarter_start": Q3.first_day}
-    return CountermeasureFact(**{**values, **kw})
-
-
-def test_slipping_only_near_the_end_of_its_own_quarter_and_not_deployed():
+def test_slipping_only_near_the_end_of_the_current_quarter():
     assert Q3.first_day == date(2021, 1, 1) and Q3.last_day == date(2021, 3, 31)
     near_end = date(2021, 3, 20)
-    assert is_slipping(_cm(), Q3, near_end, 14)
-    assert not is_slipping(_cm(), Q3, TODAY, 14)  # the quarter has far to go
-    assert is_slipping(_cm(), Q3, TODAY, 90)
-    assert not is_slipping(_cm(deployed_on=date(2021, 3, 1)), Q3, near_end, 14)
-    assert not is_slipping(_cm(status="RETIRED"), Q3, near_end, 14)  # dropped, not slipping
-    assert not is_slipping(_cm(target_quarter_start=date(2021, 4, 1)), Q3, near_end, 14)
+    assert slipping_window(Q3, near_end, 14)
+    assert not slipping_window(Q3, TODAY, 14)  # the quarter has far to go
+    assert slipping_window(Q3, TODAY, 90)
+    assert not slipping_window(Q3, date(2020, 12, 31), 90)  # before it starts
 
 
 def test_leaving_soon_counts_today_and_the_window():
