@@ -38,11 +38,12 @@ from app.models import (
     Threat,
     ThreatCandidate,
     ThreatFeed,
+    ThreatStateChange,
     Treatment,
     User,
 )
 from app.models.user import Role
-from app.risk import register_ids_on
+from app.risk import on_register_on, register_ids_on
 
 
 def _rows(query):
@@ -59,14 +60,18 @@ def _users_with_role(role: Role) -> frozenset[int]:
 
 
 def review_events(today: date, days: int) -> list[Event]:
+    # The next review in force today (a dated state), as the register's overdue list reads it.
+    due = ThreatStateChange.next_review_on
     query = (
-        select(Threat.id, Threat.title, Threat.owner_id, Threat.next_review_on)
+        select(Threat.id, Threat.title, Threat.owner_id, due)
+        .select_from(ThreatStateChange)
+        .join(Threat, Threat.id == ThreatStateChange.threat_id)
         .where(
-            _open_threats(today),
+            *on_register_on(today),
             Threat.owner_id.is_not(None),
-            Threat.next_review_on <= today + timedelta(days=days),
+            due <= today + timedelta(days=days),
         )
-        .order_by(Threat.next_review_on, Threat.id)
+        .order_by(due, Threat.id)
     )
     events = []
     for threat_id, title, owner_id, review_on in _rows(query):
@@ -186,7 +191,7 @@ def departure_events(today: date, days: int) -> list[Event]:
     events = []
     for staff_id, name, team, left_on in leavers:
         # The impact of this departure: the same people, with this one staying on.
-        staying = [s._replace(active=True, left_on=None) if s.id == staff_id else s for s in staff]
+        staying = [s._replace(left_on=None) if s.id == staff_id else s for s in staff]
         impact = departure_impact(systems, staying, responsibilities, staff_id, left_on)
         if not impact.has_impact:
             continue
