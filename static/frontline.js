@@ -27,6 +27,7 @@ function markScrollingTables() {
   });
 }
 document.addEventListener("DOMContentLoaded", markScrollingTables);
+window.addEventListener("load", markScrollingTables);
 window.addEventListener("resize", markScrollingTables);
 
 // A multiple select becomes a list of checkboxes with a filter box: no Ctrl-click, and long
