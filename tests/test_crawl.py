@@ -28,7 +28,12 @@ from tests.conftest import TEST_PASSWORD, sign_in
 MAX_PAGES = 1000
 # Filter and sort links multiply a list into many query strings: a few per path are enough.
 MAX_QUERIES_PER_PATH = 6
-DOWNLOAD_TYPES = ("application/pdf", "text/csv", "application/json")
+DOWNLOAD_TYPES = (
+    "application/pdf",
+    "text/csv",
+    "application/json",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 # Paths not followed: signing out ends the crawl's session; the static files are not pages.
 SKIP_PREFIXES = ("/logout", "/static/")
 
