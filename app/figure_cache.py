@@ -1,7 +1,7 @@
 """Per-process memory of register figures that are costly to compute and rarely change.
 
 A figure of the threat register as of a date (a heat map, a ranking) depends only on the
-threats and their score history. ``register_cached`` keeps such a figure under the key
+threats and their score and state history. ``register_cached`` keeps such a figure under the key
 (function, arguments, database, register fingerprint); the fingerprint is one cheap
 query (counts and maxima read from indexes) that changes whenever a threat or a score
 change is added or removed and whenever a threat is edited (``updated_at``). So the first
@@ -36,7 +36,7 @@ _lock = threading.Lock()
 
 def register_fingerprint() -> tuple:
     """What identifies the register's current content (one query, index reads only)."""
-    from app.models.threats import Threat, ThreatScoreChange
+    from app.models.threats import Threat, ThreatScoreChange, ThreatStateChange
 
     return tuple(
         db.session.execute(
@@ -46,6 +46,8 @@ def register_fingerprint() -> tuple:
                 select(func.max(Threat.updated_at)).scalar_subquery(),
                 select(func.count(ThreatScoreChange.id)).scalar_subquery(),
                 select(func.max(ThreatScoreChange.id)).scalar_subquery(),
+                select(func.count(ThreatStateChange.id)).scalar_subquery(),
+                select(func.max(ThreatStateChange.id)).scalar_subquery(),
             )
         ).one()
     )
@@ -53,7 +55,7 @@ def register_fingerprint() -> tuple:
 
 def coverage_fingerprint() -> tuple:
     """What identifies the systems, staff and responsibilities the coverage figures read."""
-    from app.models.systems import Responsibility, StaffMember, System
+    from app.models.systems import Responsibility, StaffMember, System, SystemProductionChange
 
     parts = []
     for model in (System, StaffMember, Responsibility):
@@ -62,6 +64,11 @@ def coverage_fingerprint() -> tuple:
             select(func.max(model.id)).scalar_subquery(),
             select(func.max(model.updated_at)).scalar_subquery(),
         ]
+    # Production changes have no updated_at: their count and latest id.
+    parts += [
+        select(func.count(SystemProductionChange.id)).scalar_subquery(),
+        select(func.max(SystemProductionChange.id)).scalar_subquery(),
+    ]
     return tuple(db.session.execute(select(*parts)).one())
 
 

@@ -1,7 +1,9 @@
 """Risk settings and register-wide risk queries shared by threats, countermeasures and reports.
 
 ``risk_matrix()`` and ``review_intervals()`` read the admin-editable settings;
-``rescore_threat`` is the one way a threat's scores change (it keeps the history);
+``rescore_threat`` is the one way a threat's scores change (it keeps the history and
+records the review it counts as); ``record_state`` is the one way its status, archival,
+treatment and next review change (dated snapshots, ``ThreatStateChange``);
 ``top_threats_as_of`` ranks the register as it stood on a date.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import and_, func, or_, select, update
 
@@ -19,13 +21,20 @@ from app.domain.scoring import (
     Level,
     RiskMatrix,
     level_for,
+    next_review_date,
     rank_top_threats,
     score,
 )
 from app.extensions import db
 from app.figure_cache import register_cached
 from app.models.setting import get_setting
-from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
+from app.models.threats import (
+    StateChangeKind,
+    Threat,
+    ThreatScoreChange,
+    ThreatStateChange,
+    ThreatStatus,
+)
 
 RISK_MATRIX_KEY = "risk_matrix"
 REVIEW_INTERVALS_KEY = "review_intervals"
@@ -58,8 +67,14 @@ def rescore_threat(
     author_id: int | None,
     countermeasure_id: int | None = None,
     note: str = "",
+    review: bool = True,
+    next_review_on: date | None = None,
 ) -> ThreatScoreChange:
-    """Set a threat's current scores and keep the change in its history (validates ranges)."""
+    """Set a threat's current scores and keep the change in its history (validates ranges).
+
+    A re-score is a review (``review``): it records one, dated ``changed_on``, whose next
+    review date is ``next_review_on`` or the interval of the new residual level from then.
+    """
     matrix = risk_matrix()
     inherent_score = score(*inherent, matrix)
     residual_score = score(*residual, matrix)
@@ -91,7 +106,149 @@ def rescore_threat(
             previous.superseded_on = changed_on
     change.superseded_on = min(later, default=None)
     threat.score_changes.append(change)
+    if review:
+        if next_review_on is None:
+            level = level_for(residual_score, matrix)
+            next_review_on = next_review_date(changed_on, level, review_intervals())
+        record_state(
+            threat,
+            changed_on,
+            StateChangeKind.RESCORE,
+            author_id,
+            note=note or "Re-scored",
+            next_review_on=next_review_on,
+        )
     return change
+
+
+STATE_FIELDS = ("status", "archived", "treatment", "acceptance_expires_on", "next_review_on")
+
+
+def _current_state(threat: Threat) -> dict:
+    return {
+        "status": threat.status or ThreatStatus.IDENTIFIED,
+        "archived": threat.archived_at is not None,
+        "treatment": threat.treatment,
+        "acceptance_expires_on": threat.acceptance_expires_on,
+        "next_review_on": threat.next_review_on,
+    }
+
+
+def state_on(threat: Threat, day: date) -> ThreatStateChange | None:
+    """The state change of ``threat`` in force on ``day`` (None before its first one)."""
+    in_force = None
+    for row in threat.state_changes:
+        if row.changed_on <= day and (row.superseded_on is None or row.superseded_on > day):
+            in_force = row
+    return in_force
+
+
+def last_fact_on(threat: Threat) -> date | None:
+    """The date of the threat's latest dated fact (state or score change), if any."""
+    dates = [c.changed_on for c in threat.score_changes]
+    dates += [c.changed_on for c in threat.state_changes]
+    return max(dates, default=None)
+
+
+def record_state(
+    threat: Threat,
+    on: date,
+    kind: StateChangeKind,
+    author_id: int | None,
+    note: str = "",
+    **changes,
+) -> ThreatStateChange:
+    """Record the threat's state from ``on``: the state then in force with ``changes``.
+
+    ``changes`` names fields of ``STATE_FIELDS``. Validity intervals are kept as for score
+    changes (the latest entry of a day wins; a change dated before later ones lasts until
+    the next). When the new row is the latest, the threat's own columns follow it.
+    """
+    unknown = set(changes) - set(STATE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown state fields: {sorted(unknown)}")
+    rows = list(threat.state_changes)
+    base_row = state_on(threat, on)
+    if base_row is None:
+        values = _current_state(threat)
+    else:
+        values = {name: getattr(base_row, name) for name in STATE_FIELDS}
+    values.update(changes)
+    row = ThreatStateChange(
+        changed_on=on, kind=kind, author_id=author_id, note=note[:500], **values
+    )
+    later = [r.changed_on for r in rows if r.changed_on > on]
+    for previous in rows:
+        if previous.changed_on <= on and (
+            previous.superseded_on is None or previous.superseded_on > on
+        ):
+            previous.superseded_on = on
+    row.superseded_on = min(later, default=None)
+    threat.state_changes.append(row)
+    if row.superseded_on is None:
+        _follow(threat, row)
+    return row
+
+
+def _follow(threat: Threat, row: ThreatStateChange) -> None:
+    """Keep the threat's own columns (the list, sorting, filters) equal to its latest state."""
+    for name in ("status", "treatment", "acceptance_expires_on", "next_review_on"):
+        if getattr(threat, name) != getattr(row, name):
+            setattr(threat, name, getattr(row, name))
+    if row.archived and threat.archived_at is None:
+        threat.archived_at = datetime.combine(row.changed_on, time(), UTC)
+    elif not row.archived and threat.archived_at is not None:
+        threat.archived_at = None
+
+
+def backfill_state_history(threat_ids: Iterable[int] | None = None) -> int:
+    """Give threats without a state history the one their columns imply (bulk writers).
+
+    Dated from the identified date (archival from the archive date): see
+    ``app.domain.threat_history.initial_states``. Returns the number of rows written.
+    """
+    from sqlalchemy import insert
+
+    from app.domain.threat_history import day_of, initial_states
+
+    query = select(
+        Threat.id,
+        Threat.identified_on,
+        Threat.status,
+        Threat.archived_at,
+        Threat.treatment,
+        Threat.acceptance_expires_on,
+        Threat.next_review_on,
+    ).where(~select(ThreatStateChange.id).where(ThreatStateChange.threat_id == Threat.id).exists())
+    chunks = [None]
+    if threat_ids is not None:
+        ids = sorted(set(threat_ids))
+        chunks = [ids[i : i + 500] for i in range(0, len(ids), 500)]
+    written = 0
+    for chunk in chunks:
+        selected = query if chunk is None else query.where(Threat.id.in_(chunk))
+        rows = []
+        for threat in db.session.execute(selected):
+            for state in initial_states(
+                identified_on=threat.identified_on,
+                archived_on=day_of(threat.archived_at),
+            ):
+                rows.append(
+                    {
+                        "threat_id": threat.id,
+                        "kind": StateChangeKind.MIGRATED,
+                        "status": threat.status,
+                        "treatment": threat.treatment,
+                        "acceptance_expires_on": threat.acceptance_expires_on,
+                        "next_review_on": threat.next_review_on,
+                        "note": "",
+                        **state,
+                    }
+                )
+        for start in range(0, len(rows), 1000):
+            db.session.execute(insert(ThreatStateChange), rows[start : start + 1000])
+        written += len(rows)
+    return written
 
 
 def resync_superseded(threat_ids: Iterable[int] | None = None) -> None:
@@ -151,21 +308,58 @@ def in_force_on(as_of: date, changes=None):
     )
 
 
-def in_register_on(as_of: date):
-    """WHERE clauses: the threat was on the register on ``as_of`` (archived later, if at all)."""
-    day_after = datetime.combine(as_of + timedelta(days=1), time(), UTC)
+def state_in_force_on(as_of: date, states=None):
+    """WHERE clauses: this state change was the one in force on ``as_of``."""
+    c = ThreatStateChange.__table__.c if states is None else states.c
     return (
-        Threat.identified_on <= as_of,
-        or_(Threat.archived_at.is_(None), Threat.archived_at >= day_after),
+        c.changed_on <= as_of,
+        or_(c.superseded_on.is_(None), c.superseded_on > as_of),
     )
+
+
+def on_register_on(as_of: date, states=None, include_closed: bool = False):
+    """WHERE clauses on a state change: in force on ``as_of``, not archived, not closed.
+
+    A threat is on the register on a date when the state in force that day says so
+    (it has none before it was identified).
+    """
+    c = ThreatStateChange.__table__.c if states is None else states.c
+    clauses = [c.archived.is_(False), *state_in_force_on(as_of, states)]
+    if not include_closed:
+        clauses.append(c.status != ThreatStatus.CLOSED)
+    return tuple(clauses)
+
+
+def register_ids_on(as_of: date, include_closed: bool = False):
+    """SELECT of the ids of the threats on the register on ``as_of`` (open ones by default).
+
+    Read from ix_threat_state_changes_register alone.
+    """
+    return select(ThreatStateChange.threat_id).where(
+        *on_register_on(as_of, include_closed=include_closed)
+    )
+
+
+def later_facts_exist(as_of: date) -> bool:
+    """True when some score or state change is dated after ``as_of``.
+
+    When none is, the columns kept on each threat are the state and scores in force on
+    ``as_of`` (the common case of "as of today"), and a figure may read them alone.
+    """
+    for column in (ThreatScoreChange.changed_on, ThreatStateChange.changed_on):
+        later = select(column).where(column > as_of).limit(1)
+        if db.session.scalar(later) is not None:
+            return True
+    return False
 
 
 def scores_as_of_query(as_of: date, include_closed: bool = False, from_changes: bool = False):
     """SELECT of every threat in the register on ``as_of`` with its scores on that date,
     and the score-change table it reads them from (for ordering and filtering).
 
-    A threat counts if it was identified by then, not archived by then, and had been
-    scored; its scores are those of the change in force that day
+    A threat counts if the state in force on ``as_of`` has it on the register (not
+    archived, not closed unless ``include_closed``) and it had been scored; its scores
+    are those of the change in force that day
     (``changed_on <= as_of < superseded_on``: the last change on or before the date, the
     latest entry of a day winning).
 
@@ -175,6 +369,7 @@ def scores_as_of_query(as_of: date, include_closed: bool = False, from_changes: 
     Leave it off when the threats are already narrowed down (by id, say).
     """
     changes = ThreatScoreChange.__table__.alias("in_force")
+    states = ThreatStateChange.__table__.alias("state_in_force")
     query = (
         select(
             Threat.id,
@@ -191,10 +386,13 @@ def scores_as_of_query(as_of: date, include_closed: bool = False, from_changes: 
         .join(
             Threat, Threat.id == (changes.c.threat_id + 0 if from_changes else changes.c.threat_id)
         )
-        .where(*in_force_on(as_of, changes), *in_register_on(as_of))
+        .join(states, states.c.threat_id == Threat.id)
+        .where(
+            *in_force_on(as_of, changes),
+            Threat.identified_on <= as_of,
+            *on_register_on(as_of, states, include_closed=include_closed),
+        )
     )
-    if not include_closed:
-        query = query.where(Threat.status != ThreatStatus.CLOSED)
     return query, changes
 
 

@@ -135,8 +135,8 @@ class ThreatDetail(MethodView):
     @conditional
     @register.response(200, s.ThreatDetailSchema)
     def get(self, threat_id):
-        """One threat with its score history."""
-        return get_or_404(Threat, threat_id, *THREAT_LOADS, selectinload(Threat.score_changes))
+        """One threat with its score history and its dated status and review history."""
+        return load_threat(threat_id)
 
     @roles(Role.SECURITY)
     @register.arguments(s.ThreatUpdate)
@@ -151,28 +151,54 @@ class ThreatDetail(MethodView):
 
 
 def load_threat(threat_id: int) -> Threat:
-    return get_or_404(Threat, threat_id, *THREAT_LOADS, selectinload(Threat.score_changes))
+    return get_or_404(
+        Threat,
+        threat_id,
+        *THREAT_LOADS,
+        selectinload(Threat.score_changes),
+        selectinload(Threat.state_changes),
+    )
 
 
 @register.route("/threats/<int:threat_id>/archive")
 @roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
 class ThreatArchive(MethodView):
+    @register.arguments(s.DatedAction, required=False)
     @register.response(200, s.ThreatDetailSchema)
-    def post(self, threat_id):
-        """Take a threat off the register (kept, and restorable)."""
+    def post(self, body, threat_id):
+        """Take a threat off the register (kept, and restorable) from ``on`` (default today)."""
         threat = load_threat(threat_id)
-        threats_service.archive_threat(threat, current_user.id)
+        threats_service.archive_threat(threat, current_user.id, on=(body or {}).get("on"))
         return w.saved(threat)
 
 
 @register.route("/threats/<int:threat_id>/restore")
 @roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
 class ThreatRestore(MethodView):
+    @register.arguments(s.DatedAction, required=False)
     @register.response(200, s.ThreatDetailSchema)
-    def post(self, threat_id):
-        """Put an archived threat back on the register."""
+    def post(self, body, threat_id):
+        """Put an archived threat back on the register from ``on`` (default today)."""
         threat = load_threat(threat_id)
-        threats_service.restore_threat(threat, current_user.id)
+        threats_service.restore_threat(threat, current_user.id, on=(body or {}).get("on"))
+        return w.saved(threat)
+
+
+@register.route("/threats/<int:threat_id>/reviews")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class ThreatReviews(MethodView):
+    @register.arguments(s.ThreatReview)
+    @register.response(200, s.ThreatDetailSchema)
+    def post(self, body, threat_id):
+        """Record a review: when, its outcome and the next review date (a dated fact)."""
+        threat = load_threat(threat_id)
+        threats_service.review_threat(
+            threat,
+            current_user.id,
+            on=body.get("reviewed_on"),
+            outcome=body.get("outcome") or "",
+            next_review_on=body.get("next_review_on"),
+        )
         return w.saved(threat)
 
 

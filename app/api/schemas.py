@@ -410,8 +410,24 @@ class ThreatSchema(ma.Schema):
     version = fields.Integer(required=True)
 
 
+class ThreatStateSchema(ma.Schema):
+    """One dated state of a threat: status, archival, treatment and next review from a day."""
+
+    changed_on = fields.Date()
+    superseded_on = fields.Date(allow_none=True)
+    kind = fields.Function(lambda c: c.kind.value, metadata={"type": "string"})
+    status = Choice(ThreatStatus)
+    archived = fields.Boolean()
+    treatment = Choice(Treatment, allow_none=True)
+    acceptance_expires_on = fields.Date(allow_none=True)
+    next_review_on = fields.Date(allow_none=True)
+    author_id = fields.Integer(allow_none=True)
+    note = fields.String()
+
+
 class ThreatDetailSchema(ThreatSchema):
     score_history = fields.List(fields.Nested(ScoreChangeSchema), attribute="score_changes")
+    state_history = fields.List(fields.Nested(ThreatStateSchema), attribute="state_changes")
 
 
 class StatusChangeSchema(ma.Schema):
@@ -432,6 +448,7 @@ class CountermeasureSchema(ma.Schema):
         allow_none=True,
         metadata={"type": "string", "nullable": True},
     )
+    planned_on = fields.Date()
     deployed_on = fields.Date(allow_none=True)
     deployed_quarter = fields.Function(
         lambda c: fiscal.quarter_of_date(c.deployed_on).label if c.deployed_on else None,
@@ -748,6 +765,10 @@ class SystemCreate(_Body):
 class SystemUpdate(SystemCreate):
     version = Version()
     name = Text()
+    production_changed_on = Day(
+        allow_none=True,
+        metadata={"description": "When in_production changes: the day it took effect (today)"},
+    )
 
 
 class StaffCreate(_Body):
@@ -816,6 +837,12 @@ class PositionStatusCreate(_Body):
         load_default=True,
         metadata={"description": "Make the hire responsible for the position's systems"},
     )
+    confirm_backwards = fields.Boolean(
+        metadata={
+            "description": "Record a step back (a filled position back to planned; otherwise "
+            "422 says what it undoes)"
+        }
+    )
 
 
 class CountermeasureCreate(_Body):
@@ -827,6 +854,13 @@ class CountermeasureCreate(_Body):
     target_quarter = Text(allow_none=True, metadata={"description": "e.g. FY20-21 Q3"})
     evidence = LongText()
     status = Choice(CountermeasureStatus)
+    planned_on = Day(
+        allow_none=True,
+        metadata={
+            "description": "The day it was planned (default today, or the deployment day of "
+            "one recorded as deployed); not in the future"
+        },
+    )
     deployed_on = Day(allow_none=True)
 
 
@@ -915,6 +949,26 @@ class ThreatCreate(_Body):
 class ThreatUpdate(ThreatCreate):
     version = Version()
     title = Text()
+    status_changed_on = Day(
+        allow_none=True,
+        metadata={
+            "description": "The day a change of status, treatment, acceptance or next review "
+            "took effect (default today; not in the future, not before the threat's last "
+            "recorded change)"
+        },
+    )
+
+
+class DatedAction(_Body):
+    on = Day(allow_none=True, metadata={"description": "Effective on (default today)"})
+
+
+class ThreatReview(_Body):
+    reviewed_on = Day(allow_none=True, metadata={"description": "Default today"})
+    outcome = Text()
+    next_review_on = Day(
+        allow_none=True, metadata={"description": "Default: the residual level's interval"}
+    )
 
 
 # ---- OKRs ------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ class CountermeasureForm(FlaskForm):
         description="What shows it works: notes, tickets, links (one per line).",
         render_kw={"rows": 3},
     )
+    planned_on = DateField("Planned on", validators=[Optional()])
     deployed_on = DateField("Deployment date", validators=[Optional()])
     version = HiddenField()
     submit = SubmitField("Save")

@@ -23,7 +23,6 @@ __all__ = [
     "count_deployed_between",
     "deployed_between",
     "fiscal_year_start",
-    "residual_reduction",
     "residual_reductions",
     "slipped",
     "top_threats_treated",
@@ -157,7 +156,3 @@ def residual_reductions(events: Iterable[ScoreEvent]) -> dict[int, int]:
         if first is not None and first.countermeasure_id is not None:
             credit.setdefault(first.countermeasure_id, 0)
     return credit
-
-
-def residual_reduction(events: Iterable[ScoreEvent], countermeasure_id: int) -> int:
-    return residual_reductions(events).get(countermeasure_id, 0)

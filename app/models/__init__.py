@@ -6,6 +6,7 @@ from app.models.countermeasures import (
     Countermeasure,
     CountermeasureStatus,
     CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
     CountermeasureType,
     Effectiveness,
 )
@@ -29,6 +30,7 @@ from app.models.systems import (
     ResponsibilityKind,
     StaffMember,
     System,
+    SystemProductionChange,
 )
 from app.models.threats import (
     Tag,
@@ -38,6 +40,7 @@ from app.models.threats import (
     ThreatScoreChange,
     ThreatSearchTerm,
     ThreatSource,
+    ThreatStateChange,
     ThreatStatus,
     Treatment,
 )
@@ -50,6 +53,7 @@ __all__ = [
     "Countermeasure",
     "CountermeasureStatus",
     "CountermeasureStatusChange",
+    "CountermeasureTargetPeriod",
     "CountermeasureType",
     "Criticality",
     "Effectiveness",
@@ -69,6 +73,7 @@ __all__ = [
     "Setting",
     "StaffMember",
     "System",
+    "SystemProductionChange",
     "Tag",
     "Threat",
     "ThreatCandidate",
@@ -77,6 +82,7 @@ __all__ = [
     "ThreatScoreChange",
     "ThreatSearchTerm",
     "ThreatSource",
+    "ThreatStateChange",
     "ThreatStatus",
     "Treatment",
     "User",

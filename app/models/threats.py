@@ -173,6 +173,11 @@ class Threat(TimestampMixin, db.Model):
         cascade="all, delete-orphan",
         order_by="(ThreatScoreChange.changed_on, ThreatScoreChange.id)",
     )
+    state_changes: Mapped[list[ThreatStateChange]] = relationship(
+        back_populates="threat",
+        cascade="all, delete-orphan",
+        order_by="(ThreatStateChange.changed_on, ThreatStateChange.id)",
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -268,3 +273,97 @@ class ThreatScoreChange(db.Model):
 
     def __str__(self) -> str:
         return f"threat {self.threat_id} scored on {self.changed_on}"
+
+
+class StateChangeKind(enum.Enum):
+    """What brought a threat's state change: each row is a full snapshot of the state."""
+
+    CREATED = "created"
+    STATUS = "status"  # status, treatment or acceptance changed on the edit form
+    ARCHIVED = "archived"
+    RESTORED = "restored"
+    REVIEW = "review"  # a review recorded on its own
+    RESCORE = "rescore"  # a re-score (by hand or by a deployment): counts as a review
+    MIGRATED = "migrated"  # the state the register held when dated history began
+
+    @property
+    def label(self) -> str:
+        return {
+            StateChangeKind.CREATED: "Identified",
+            StateChangeKind.STATUS: "Status or treatment changed",
+            StateChangeKind.ARCHIVED: "Archived",
+            StateChangeKind.RESTORED: "Restored",
+            StateChangeKind.REVIEW: "Reviewed",
+            StateChangeKind.RESCORE: "Reviewed (re-scored)",
+            StateChangeKind.MIGRATED: "State when dated history began",
+        }[self]
+
+    @property
+    def is_review(self) -> bool:
+        return self in (StateChangeKind.REVIEW, StateChangeKind.RESCORE)
+
+
+class ThreatStateChange(db.Model):
+    """A threat's status, archival, treatment and next review in force from ``changed_on``.
+
+    Each row is the whole state (a snapshot), valid from ``changed_on`` until
+    ``superseded_on`` (None: still in force), as score changes are. Every as-of figure
+    reads the row in force on its date; the columns kept on ``Threat`` are the latest row.
+    A review is a row of kind review/rescore: who (author), when, outcome (note), and the
+    next review date it set.
+    """
+
+    __tablename__ = "threat_state_changes"
+    __audited__ = True
+    __audit_exclude__ = ("superseded_on",)
+    __table_args__ = (
+        # The state of given threats on a date: one index lookup per threat.
+        Index(
+            "ix_threat_state_changes_in_force",
+            "threat_id",
+            "changed_on",
+            "superseded_on",
+            "archived",
+            "status",
+            "next_review_on",
+        ),
+        # The threats on the register on a date, answered from the index alone.
+        Index(
+            "ix_threat_state_changes_register",
+            "archived",
+            "changed_on",
+            "superseded_on",
+            "status",
+            "threat_id",
+        ),
+        # Overdue reviews on a date: the open states whose next review had passed.
+        Index(
+            "ix_threat_state_changes_review",
+            "archived",
+            "next_review_on",
+            "changed_on",
+            "superseded_on",
+            "status",
+            "threat_id",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
+    changed_on: Mapped[date] = mapped_column(Date, index=True)
+    # The date the next change replaced this one (None while in force).
+    superseded_on: Mapped[date | None] = mapped_column(Date)
+    kind: Mapped[StateChangeKind] = enum_column(StateChangeKind, default=StateChangeKind.STATUS)
+    status: Mapped[ThreatStatus] = enum_column(ThreatStatus, default=ThreatStatus.IDENTIFIED)
+    archived: Mapped[bool] = mapped_column(default=False)
+    treatment: Mapped[Treatment | None] = enum_column(Treatment)
+    acceptance_expires_on: Mapped[date | None] = mapped_column(Date)
+    next_review_on: Mapped[date | None] = mapped_column(Date)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    threat: Mapped[Threat] = relationship(back_populates="state_changes")
+    author = relationship("User")
+
+    def __str__(self) -> str:
+        return f"threat {self.threat_id} {self.kind.value} on {self.changed_on}"

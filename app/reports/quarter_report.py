@@ -338,14 +338,13 @@ def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine] |
     return lines
 
 
-def _treatment_labels(ids: Iterable[int]) -> dict[int, str]:
-    from app.models.threats import Threat
+def _treatment_labels(ids: Iterable[int], as_of: date) -> dict[int, str]:
+    from app.threats.figures import treatments_on
 
-    ids = list(ids)
-    if not ids:
-        return {}
-    rows = db.session.execute(select(Threat.id, Threat.treatment).where(Threat.id.in_(ids)))
-    return {tid: (treatment.label if treatment else "Not decided") for tid, treatment in rows}
+    return {
+        tid: (treatment.label if treatment else "Not decided")
+        for tid, treatment in treatments_on(ids, as_of).items()
+    }
 
 
 def _previous_scores(ids: list[int], as_of: date) -> dict[int, int]:
@@ -381,7 +380,7 @@ def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSecti
     previous_end = quarter.previous().last_day
     previous = _previous_scores(ids, previous_end)
     previous_rank = {t.id: i for i, t in enumerate(top_threats_as_of(previous_end, TOP_THREATS), 1)}
-    treatments = _treatment_labels(ids)
+    treatments = _treatment_labels(ids, as_of)
     lines = [
         ThreatLine(
             rank=rank,
@@ -409,7 +408,6 @@ def gather_countermeasures(quarter: Quarter, detail: bool = True) -> Countermeas
     cms = _figures("app.countermeasures.figures")
     if cms is None:
         return None
-    from sqlalchemy import func
 
     section = CountermeasureSection(
         deployed_in_quarter=cms.countermeasures_deployed(quarter),
@@ -419,9 +417,7 @@ def gather_countermeasures(quarter: Quarter, detail: bool = True) -> Countermeas
         deployed=[],
         top_treated=[],
         slipped=[],
-        slipped_count=db.session.scalar(
-            select(func.count()).select_from(cms.slipped_query(quarter).subquery())
-        ),
+        slipped_count=cms.slipped_count(quarter),
     )
     if not detail:
         return section

@@ -229,3 +229,26 @@ def dashboard(today: date, start_month: int) -> Dashboard:
         report_quarter=last,
         report_objective=default_objective(last.fiscal_year),
     )
+
+
+def published_reports_differing(on: date) -> list[str]:
+    """The published reports a change effective on ``on`` makes differ from the live figures.
+
+    A published quarter reads the register as of its last day (and its first, for the
+    top threats), so a change dated on or before its last day is a correction of it.
+    Named as "<objective> <quarter> (published <date>)", oldest quarter first.
+    """
+    from app import fiscal
+
+    rows = db.session.execute(
+        select(Objective.title, ReportPublication.quarter_start, ReportPublication.published_at)
+        .join(Objective, Objective.id == ReportPublication.objective_id)
+        .where(ReportPublication.superseded_by_id.is_(None))
+        .order_by(ReportPublication.quarter_start, Objective.title)
+    ).all()
+    names = []
+    for title, quarter_start, published_at in rows:
+        quarter = fiscal.quarter_starting(quarter_start)
+        if on <= quarter.last_day:
+            names.append(f"{title} {quarter.label} (published {published_at.date().isoformat()})")
+    return names

@@ -766,6 +766,7 @@ def synthetic(context: dict, sizes: dict) -> None:
         threat_tags,
     )
     from app.models.user import User
+    from app.risk import backfill_state_history
     from app.seed.synthetic import bulk_insert
     from app.threats.search import terms_of
 
@@ -874,6 +875,8 @@ def synthetic(context: dict, sizes: dict) -> None:
     # Core inserts (one executemany per chunk); the ORM bulk path splits rows by their keys.
     bulk_insert(Threat.__table__, threats, "threats")
     bulk_insert(ThreatScoreChange.__table__, changes, "score changes")
+    # Each threat's state (status, archival, review) as a dated fact from its identified day.
+    backfill_state_history()
     bulk_insert(threat_systems, links, "threat systems")
     bulk_insert(threat_tags, tagged, "threat tags")
     _copy_rows("threat_search_terms", ("term", "threat_id"), terms, "search terms")

@@ -1,63 +1,46 @@
 """Register figures the dashboard, the PDF report and the pages share (one home each).
 
-"As of a date" means the register as it stood that day: threats identified by then
-and not archived by then, with the scores in force that day (from the score history:
-the change with ``changed_on <= date < superseded_on``). Each figure is one query;
-the heat-map cells and the ranking are remembered per process until the register
-changes (``app.figure_cache``).
-Statuses and review dates are not historised: they are taken as they are now.
+"As of a date" means the register as it stood that day: the threats whose state in force
+that day (``ThreatStateChange``: ``changed_on <= date < superseded_on``) is neither
+archived nor closed, with the scores in force that day (from the score history, read the
+same way) and the next review date in force that day. Each figure is one query; the
+heat-map cells and the ranking are remembered per process until the register changes
+(``app.figure_cache``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
-from sqlalchemy import and_, func, select, union_all
-from sqlalchemy.orm import joinedload
+from sqlalchemy import func, select
 
 from app.domain.scoring import Level, level_for
 from app.extensions import db
 from app.figure_cache import register_cached
-from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
+from app.models.threats import Threat, ThreatScoreChange, ThreatStateChange, ThreatStatus
 from app.models.user import User
-from app.risk import (  # noqa: F401 (in_force_on, in_register_on: shared with app.risk)
+from app.risk import (  # noqa: F401 (in_force_on, register_ids_on: shared with app.risk)
     ScoredThreat,
     in_force_on,
-    in_register_on,
+    later_facts_exist,
+    on_register_on,
+    register_ids_on,
     risk_matrix,
     scores_as_of_query,
+    state_in_force_on,
     top_threats_as_of,
 )
 
 KINDS = ("inherent", "residual")
 
 
-def _register_branches(as_of: date, *columns, include_closed: bool = False):
-    """Two SELECTs (never archived; archived after ``as_of``) whose union is the register.
-
-    Split rather than OR-ed so each branch reads a covering index from its first column.
-    """
-    branches = []
-    day_after = datetime.combine(as_of + timedelta(days=1), time(), UTC)
-    for archived in (Threat.archived_at.is_(None), Threat.archived_at >= day_after):
-        query = select(*columns).where(archived, Threat.identified_on <= as_of)
-        if not include_closed:
-            query = query.where(Threat.status != ThreatStatus.CLOSED)
-        branches.append(query)
-    return branches
-
-
-def register_ids_on(as_of: date, include_closed: bool = False):
-    """SELECT of the ids of the threats on the register on ``as_of`` (open ones by default)."""
-    return union_all(*_register_branches(as_of, Threat.id, include_closed=include_closed))
-
-
 def scored_on_query(as_of: date, *columns, include_closed: bool = False):
     """SELECT ``columns`` of the score changes in force on ``as_of`` for threats then open.
 
     Both halves are answered from covering indexes (ix_threat_score_changes_in_force,
-    ix_threats_register), which keeps a quarter-end heat map of 100,000 threats fast.
+    ix_threat_state_changes_register), which keeps a quarter-end heat map of 100,000
+    threats fast.
     """
     return (
         select(*columns)
@@ -69,40 +52,36 @@ def scored_on_query(as_of: date, *columns, include_closed: bool = False):
     )
 
 
-def _current_scores_hold(as_of: date) -> bool:
-    """True when the scores kept on each threat are the ones in force on ``as_of``.
-
-    They are whenever no assessment is dated after ``as_of`` (assessments are recorded
-    in date order, so a threat's current scores are its latest change). Then the cells
-    are counted from the threats table alone, the common case of "as of today".
-    """
-    later = select(ThreatScoreChange.id).where(ThreatScoreChange.changed_on > as_of).limit(1)
-    return db.session.scalar(later) is None
-
-
 @register_cached
 def _cells(as_of: date, kind: str) -> tuple[tuple[int, int, int], ...]:
     """(likelihood, impact, count) of the open threats on ``as_of``; one grouped query.
 
-    Counting a past date reads every change in force (about 0.1 s at 100,000 threats), so
-    the cells are remembered per process until the register changes (``app.figure_cache``).
+    When no fact is dated after ``as_of`` the threats' own columns are the ones in force
+    and the cells are counted from the threats table alone. Counting a past date reads
+    every change in force (about 0.1 s at 100,000 threats), so the cells are remembered
+    per process until the register changes (``app.figure_cache``).
     """
-    if _current_scores_hold(as_of):
+    if not later_facts_exist(as_of):
         if kind == "inherent":
             likelihood, impact = Threat.inherent_likelihood, Threat.inherent_impact
         else:
             likelihood, impact = Threat.residual_likelihood, Threat.residual_impact
-        queries = [
-            branch.group_by(likelihood, impact)
-            for branch in _register_branches(as_of, likelihood, impact, func.count())
-        ]
+        query = (
+            select(likelihood, impact, func.count())
+            .where(
+                Threat.archived_at.is_(None),
+                Threat.identified_on <= as_of,
+                Threat.status != ThreatStatus.CLOSED,
+            )
+            .group_by(likelihood, impact)
+        )
     else:
         likelihood, impact = _axes(kind)
-        queries = [
-            scored_on_query(as_of, likelihood, impact, func.count()).group_by(likelihood, impact)
-        ]
+        query = scored_on_query(as_of, likelihood, impact, func.count()).group_by(
+            likelihood, impact
+        )
     totals: dict[tuple[int, int], int] = {}
-    for row in db.session.execute(union_all(*queries)):
+    for row in db.session.execute(query):
         totals[(row[0], row[1])] = totals.get((row[0], row[1]), 0) + row[2]
     return tuple((li, im, n) for (li, im), n in sorted(totals.items()))
 
@@ -161,22 +140,34 @@ def open_critical_risks(as_of: date) -> int:
 
 
 def _overdue_where(as_of: date):
-    return and_(
-        *in_register_on(as_of),
-        Threat.status != ThreatStatus.CLOSED,
-        Threat.next_review_on < as_of,
+    """WHERE clauses on a state change: in force on ``as_of``, open, its review passed."""
+    return (
+        *on_register_on(as_of),
+        ThreatStateChange.next_review_on < as_of,
     )
 
 
 def overdue_reviews(as_of: date) -> int:
-    """Open threats whose next review date had passed on ``as_of``."""
-    return db.session.scalar(select(func.count()).select_from(Threat).where(_overdue_where(as_of)))
+    """Open threats whose next review date in force on ``as_of`` had passed that day."""
+    return db.session.scalar(
+        select(func.count()).select_from(ThreatStateChange).where(*_overdue_where(as_of))
+    )
+
+
+@dataclass(frozen=True)
+class DueReview:
+    """A threat whose review was overdue on a date, with the review date then in force."""
+
+    id: int
+    title: str
+    residual_score: int
+    next_review_on: date
 
 
 @dataclass
 class OwnerReviews:
     owner: User | None
-    threats: list[Threat] = field(default_factory=list)
+    threats: list[DueReview] = field(default_factory=list)
 
     @property
     def owner_name(self) -> str:
@@ -185,20 +176,35 @@ class OwnerReviews:
 
 def reviews_due(as_of: date, limit: int = 500) -> list[OwnerReviews]:
     """Overdue reviews on ``as_of``, grouped by owner (by name; no owner last), oldest first."""
+    due = ThreatStateChange.next_review_on
     query = (
-        select(Threat)
+        select(Threat.id, Threat.title, Threat.residual_score, due, User)
+        .select_from(ThreatStateChange)
+        .join(Threat, Threat.id == ThreatStateChange.threat_id)
         .outerjoin(User, User.id == Threat.owner_id)
-        .options(joinedload(Threat.owner), joinedload(Threat.category))
-        .where(_overdue_where(as_of))
-        .order_by(User.name.is_(None), User.name, Threat.owner_id, Threat.next_review_on, Threat.id)
+        .where(*_overdue_where(as_of))
+        .order_by(User.name.is_(None), User.name, Threat.owner_id, due, Threat.id)
         .limit(limit)
     )
     groups: list[OwnerReviews] = []
-    for threat in db.session.scalars(query):
-        if not groups or groups[-1].owner is not threat.owner:
-            groups.append(OwnerReviews(owner=threat.owner))
-        groups[-1].threats.append(threat)
+    for threat_id, title, residual, next_review_on, owner in db.session.execute(query):
+        if not groups or groups[-1].owner is not owner:
+            groups.append(OwnerReviews(owner=owner))
+        groups[-1].threats.append(DueReview(threat_id, title, residual, next_review_on))
     return groups
+
+
+def treatments_on(threat_ids, as_of: date) -> dict:
+    """The treatment decision (``Treatment`` or None) in force on ``as_of`` per threat."""
+    ids = list(threat_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(ThreatStateChange.threat_id, ThreatStateChange.treatment).where(
+            ThreatStateChange.threat_id.in_(ids), *state_in_force_on(as_of)
+        )
+    )
+    return dict(rows.all())
 
 
 def top_threats(as_of: date, n: int) -> list[ScoredThreat]:

@@ -56,6 +56,12 @@ class ThreatForm(FlaskForm):
         "Status", choices=[(s.value, s.label) for s in ThreatStatus], default="identified"
     )
     identified_on = DateField("Identified on", validators=[InputRequired("Give a date.")])
+    status_changed_on = DateField(
+        "Status, treatment and review changed on",
+        validators=[Optional()],
+        description="The day a change of status, treatment, acceptance or next review took "
+        "effect (default today); a past date records the change as it happened.",
+    )
     next_review_on = DateField(
         "Next review",
         validators=[Optional()],
@@ -124,7 +130,30 @@ class ThreatForm(FlaskForm):
             "treatment_rationale": self.treatment_rationale.data,
             "acceptance_approver_id": self.acceptance_approver_id.data or None,
             "acceptance_expires_on": self.acceptance_expires_on.data,
+            "status_changed_on": self.status_changed_on.data,
         }
+
+
+class DatedActionForm(FlaskForm):
+    """Archive or restore a threat, effective on a date (default today)."""
+
+    on = DateField("Effective on", validators=[Optional()])
+
+
+class ReviewForm(FlaskForm):
+    """Record a review of a threat: when, its outcome and the next review date."""
+
+    reviewed_on = DateField("Reviewed on", validators=[Optional()])
+    outcome = StringField(
+        "Outcome",
+        validators=[Length(max=NOTE_MAX_LENGTH, message=_too_long("The outcome", NOTE_MAX_LENGTH))],
+    )
+    next_review_on = DateField(
+        "Next review",
+        validators=[Optional()],
+        description="Leave empty to use the review interval of the residual level.",
+    )
+    submit = SubmitField("Record review")
 
 
 class CategoryForm(FlaskForm):

@@ -28,6 +28,9 @@ missing keys keep the threat's current value):
 - ``scored_on`` (date or ISO text; default: identified date on create, today on update;
   not before the last assessment, not in the future)
 - ``score_note`` (str, at most 300 characters: why the scores changed)
+- ``status_changed_on`` (date or ISO text; default today): the day a change of status,
+  treatment, acceptance or next review took effect; not in the future, not before the
+  threat's latest dated fact. Each such change is a dated fact (``ThreatStateChange``).
 - ``system_ids`` (list of int: the affected systems)
 - ``tags`` (list of str, or one comma-separated str; at most 20 tags of 60 characters)
 """
@@ -41,6 +44,7 @@ from sqlalchemy import delete, func, select
 
 from app import fiscal
 from app.domain.scoring import Level, level_for, next_review_date
+from app.domain.threat_history import refusal_for_date
 from app.extensions import db
 from app.models.systems import System
 from app.models.threats import (
@@ -54,7 +58,14 @@ from app.models.threats import (
     Treatment,
 )
 from app.models.user import Role, User
-from app.risk import rescore_threat, review_intervals, risk_matrix
+from app.risk import (
+    StateChangeKind,
+    last_fact_on,
+    record_state,
+    rescore_threat,
+    review_intervals,
+    risk_matrix,
+)
 from app.threats import search
 from app.validation import ConflictError, InputError, check_date_range
 
@@ -365,6 +376,7 @@ def _check(values: dict, threat: Threat | None, refs: References | None = None) 
     clean["score_note"] = _text(
         values.get("score_note"), "score_note", NOTE_MAX_LENGTH, errors, "The note"
     )
+    clean["status_changed_on"] = _date(values.get("status_changed_on"), "status_changed_on", errors)
 
     next_review_on = _date(values.get("next_review_on"), "next_review_on", errors)
     if next_review_on is not None and identified_on is not None and next_review_on < identified_on:
@@ -422,21 +434,26 @@ def _tags_named(names: list[str]) -> list[Tag]:
     return tags
 
 
-def _apply(threat: Threat, clean: dict) -> None:
-    for key in (
+STATE_KEYS = ("status", "treatment", "acceptance_expires_on")
+
+
+def _apply(threat: Threat, clean: dict, state: bool = True) -> None:
+    """Set the threat's plain fields; its state (``STATE_KEYS``) too unless ``state`` is
+    False (an update records the state as a dated fact instead)."""
+    keys = [
         "title",
         "description",
         "category_id",
         "source",
         "feed_id",
         "owner_id",
-        "status",
-        "treatment",
         "treatment_rationale",
         "acceptance_approver_id",
-        "acceptance_expires_on",
         "identified_on",
-    ):
+    ]
+    if state:
+        keys += STATE_KEYS
+    for key in keys:
         if getattr(threat, key) != clean[key]:
             setattr(threat, key, clean[key])
     wanted = clean["system_ids"]
@@ -461,8 +478,12 @@ def create_threat(values: dict, author_id: int | None) -> Threat:
             changed_on=scored_on,
             author_id=author_id,
             note=clean["score_note"] or "First assessment",
+            review=False,
         )
         threat.next_review_on = clean["next_review_on"]
+        record_state(
+            threat, clean["identified_on"], StateChangeKind.CREATED, author_id, note="Identified"
+        )
         db.session.add(threat)
     db.session.flush()
     search.reindex(threat)
@@ -507,27 +528,76 @@ def update_threat(
             errors["scored_on"] = "The assessment cannot be dated before the threat was identified."
         if errors:
             raise InputError(errors)
+    # Status, treatment, acceptance and next review are dated facts: what changes, and when.
+    state_changes = {k: clean[k] for k in STATE_KEYS if clean[k] != getattr(threat, k)}
+    explicit_review = clean["next_review_on"]
+    if explicit_review == threat.next_review_on:
+        explicit_review = None  # left as it was: a re-score moves it by the level's interval
+    status_on = clean["status_changed_on"] or today
+    if not rescored:
+        if explicit_review is not None:
+            state_changes["next_review_on"] = explicit_review
+        elif clean["next_review_on"] is None:
+            state_changes["next_review_on"] = _default_review(status_on, threat.residual_score)
+    elif explicit_review is not None and state_changes:
+        state_changes["next_review_on"] = explicit_review
+        explicit_review = None
+    if state_changes:
+        refusal = refusal_for_date(status_on, today, last_fact_on(threat), "change")
+        if refusal is None and status_on < clean["identified_on"]:
+            refusal = "The change cannot be dated before the threat was identified."
+        if refusal:
+            raise InputError({"status_changed_on": refusal})
     text_changed = (clean["title"], clean["description"]) != (threat.title, threat.description)
+    # Facts are recorded in date order (the earlier one first) so each snapshot is right.
+    events = []
+    if rescored:
+        events.append((scored_on, 0))
+    if state_changes:
+        events.append((status_on, 1))
     # One flush at the end, so one edit is one "update" row in the audit log.
     with db.session.no_autoflush:
-        _apply(threat, clean)
-        if rescored:
-            rescore_threat(
-                threat,
-                inherent=new_scores[:2],
-                residual=new_scores[2:],
-                changed_on=scored_on,
-                author_id=author_id,
-                note=clean["score_note"],
-            )
-        if clean["next_review_on"] is None:
-            threat.next_review_on = _default_review(today, threat.residual_score)
-        elif clean["next_review_on"] != threat.next_review_on:
-            threat.next_review_on = clean["next_review_on"]
+        _apply(threat, clean, state=False)
+        for _on, what in sorted(events):
+            if what == 0:
+                rescore_threat(
+                    threat,
+                    inherent=new_scores[:2],
+                    residual=new_scores[2:],
+                    changed_on=scored_on,
+                    author_id=author_id,
+                    note=clean["score_note"],
+                    next_review_on=explicit_review,
+                )
+            else:
+                record_state(
+                    threat,
+                    status_on,
+                    StateChangeKind.STATUS,
+                    author_id,
+                    note=_describe_state_change(threat, state_changes),
+                    **state_changes,
+                )
     db.session.flush()
     if text_changed:
         search.reindex(threat)
     return threat
+
+
+def _describe_state_change(threat: Threat, changes: dict) -> str:
+    parts = []
+    if "status" in changes:
+        parts.append(f"Status {threat.status.label} → {changes['status'].label}")
+    if "treatment" in changes:
+        old = threat.treatment.label if threat.treatment else "not decided"
+        new = changes["treatment"].label if changes["treatment"] else "not decided"
+        parts.append(f"treatment {old} → {new}")
+    if "acceptance_expires_on" in changes and changes["acceptance_expires_on"]:
+        parts.append(f"acceptance expires {changes['acceptance_expires_on'].isoformat()}")
+    if "next_review_on" in changes and changes["next_review_on"]:
+        parts.append(f"next review {changes['next_review_on'].isoformat()}")
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def _now() -> datetime:
@@ -535,19 +605,74 @@ def _now() -> datetime:
     return datetime.combine(fiscal.today(), datetime.now(UTC).time(), UTC)
 
 
-def archive_threat(threat: Threat, author_id: int | None = None, on: date | None = None) -> Threat:
-    """Take a threat off the register (kept, restorable); ``on`` backdates it (seeding)."""
+def _dated(threat: Threat, on, field: str, what: str) -> date:
+    """The date a change took effect (default today), or InputError {field: why not}."""
+    errors: dict[str, str] = {}
+    day = _date(on, field, errors)
+    if errors:
+        raise InputError(errors)
+    today = fiscal.today()
+    day = day or today
+    refusal = refusal_for_date(day, today, last_fact_on(threat), what)
+    if refusal is None and day < threat.identified_on:
+        refusal = f"The {what} cannot be dated before the threat was identified."
+    if refusal:
+        raise InputError({field: refusal})
+    return day
+
+
+def archive_threat(threat: Threat, author_id: int | None = None, on=None) -> Threat:
+    """Take a threat off the register (kept, restorable) from ``on`` (default today)."""
     if threat.archived_at is not None:
         raise InputError("This threat is already archived.")
-    threat.archived_at = datetime.combine(on, datetime.min.time(), UTC) if on else _now()
+    day = _dated(threat, on, "on", "archiving")
+    today = fiscal.today()
+    threat.archived_at = _now() if day == today else datetime.combine(day, datetime.min.time(), UTC)
+    record_state(threat, day, StateChangeKind.ARCHIVED, author_id, note="Archived", archived=True)
     db.session.flush()
     return threat
 
 
-def restore_threat(threat: Threat, author_id: int | None = None) -> Threat:
+def restore_threat(threat: Threat, author_id: int | None = None, on=None) -> Threat:
+    """Put an archived threat back on the register from ``on`` (default today)."""
     if threat.archived_at is None:
         raise InputError("This threat is not archived.")
-    threat.archived_at = None
+    day = _dated(threat, on, "on", "restoring")
+    record_state(threat, day, StateChangeKind.RESTORED, author_id, note="Restored", archived=False)
+    db.session.flush()
+    return threat
+
+
+def review_threat(
+    threat: Threat,
+    author_id: int | None,
+    *,
+    on=None,
+    outcome: str = "",
+    next_review_on=None,
+) -> Threat:
+    """Record a review: who, when (``on``, default today), its outcome and the next review
+    date (default: the interval of the threat's residual level from the review)."""
+    if threat.archived_at is not None:
+        raise InputError("Restore the threat before reviewing it.")
+    errors: dict[str, str] = {}
+    text = _text(outcome, "outcome", NOTE_MAX_LENGTH, errors, "The outcome")
+    next_day = _date(next_review_on, "next_review_on", errors)
+    if errors:
+        raise InputError(errors)
+    day = _dated(threat, on, "reviewed_on", "review")
+    if next_day is None:
+        next_day = _default_review(day, threat.residual_score)
+    elif next_day <= day:
+        raise InputError({"next_review_on": "The next review must come after this one."})
+    record_state(
+        threat,
+        day,
+        StateChangeKind.REVIEW,
+        author_id,
+        note=text or "Reviewed",
+        next_review_on=next_day,
+    )
     db.session.flush()
     return threat
 
@@ -604,10 +729,6 @@ def save_category(name: str, category: ThreatCategory | None = None) -> ThreatCa
         category.name = clean
     db.session.flush()
     return category
-
-
-def level_of(threat: Threat) -> Level:
-    return level_for(threat.residual_score, risk_matrix())
 
 
 # ---------------------------------------------------------------- risk settings

@@ -22,14 +22,22 @@ from app.models.threats import (
     ThreatCategory,
     ThreatFeed,
     ThreatScoreChange,
+    ThreatStateChange,
     ThreatStatus,
     Treatment,
 )
 from app.models.user import Role, User
+from app.reports.service import published_reports_differing
 from app.risk import review_intervals, risk_matrix
 from app.security import readable, roles
 from app.threats import bp, figures, queries, service
-from app.threats.forms import CategoryForm, RiskSettingsForm, ThreatForm
+from app.threats.forms import (
+    CategoryForm,
+    DatedActionForm,
+    ReviewForm,
+    RiskSettingsForm,
+    ThreatForm,
+)
 from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
 
 PER_PAGE = 25
@@ -123,6 +131,7 @@ def detail(threat_id: int):
             selectinload(Threat.systems),
             selectinload(Threat.tags),
             selectinload(Threat.score_changes).joinedload(ThreatScoreChange.author),
+            selectinload(Threat.state_changes).joinedload(ThreatStateChange.author),
         )
     )
     if threat is None:
@@ -147,10 +156,15 @@ def detail(threat_id: int):
     )
     matrix = risk_matrix()
     today = fiscal.today()
+    review_form = ReviewForm()
+    review_form.reviewed_on.data = today
     return render_template(
         "threats/detail.html",
         threat=threat,
         history=list(reversed(threat.score_changes)),
+        states=list(reversed(threat.state_changes)),
+        review_form=review_form,
+        dated_form=DatedActionForm(),
         countermeasures=countermeasures,
         audit=audit,
         audit_total=audit_total,
@@ -245,6 +259,7 @@ def edit(threat_id: int):
     if request.method == "GET":
         _fill_form(form, threat)
         form.scored_on.data = fiscal.today()
+        form.status_changed_on.data = fiscal.today()
     conflict = None
     if form.validate_on_submit():
         version = form.version.data
@@ -260,6 +275,7 @@ def edit(threat_id: int):
             conflict = getattr(error, "message", None) or ConflictError().message
         else:
             flash("Threat saved.", "success")
+            _warn_published(form.status_changed_on.data, form.scored_on.data)
             return redirect(url_for("threats.detail", threat_id=threat.id))
     status = 409 if conflict else 200
     return (
@@ -270,17 +286,38 @@ def edit(threat_id: int):
     )
 
 
+def _warn_published(*days: date | None) -> None:
+    """Flash which published reports a change dated on the earliest of ``days`` corrects."""
+    dated = [d for d in days if d is not None]
+    if not dated:
+        return
+    named = published_reports_differing(min(dated))
+    if named:
+        flash(
+            "This change is dated inside a published quarter: the live figures now differ "
+            "from the published report of " + "; ".join(named) + ".",
+            "warning",
+        )
+
+
 def _act(threat_id: int, action, done: str, target: str = "detail"):
     threat = db.get_or_404(Threat, threat_id)
     title = threat.title
+    form = DatedActionForm()
+    form.validate()
+    on = form.on.data
+    if form.on.errors:
+        flash("Give the date as YYYY-MM-DD.", "danger")
+        return redirect(url_for("threats.detail", threat_id=threat_id))
     try:
-        action(threat, current_user.id)
+        action(threat, current_user.id, on=on)
         db.session.commit()
     except InputError as error:
         db.session.rollback()
-        flash(str(error), "danger")
+        flash(" ".join(error.errors.values()) or str(error), "danger")
         return redirect(url_for("threats.detail", threat_id=threat_id))
     flash(done.format(title=title), "success")
+    _warn_published(on)
     if target == "index":
         return redirect(url_for("threats.index"))
     return redirect(url_for("threats.detail", threat_id=threat_id))
@@ -301,6 +338,33 @@ def archive(threat_id: int):
 @roles(Role.SECURITY)
 def restore(threat_id: int):
     return _act(threat_id, service.restore_threat, "“{title}” is back on the register.")
+
+
+@bp.route("/threats/<int:threat_id>/review", methods=["POST"])
+@roles(Role.SECURITY)
+def review(threat_id: int):
+    threat = db.get_or_404(Threat, threat_id)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            service.review_threat(
+                threat,
+                current_user.id,
+                on=form.reviewed_on.data,
+                outcome=form.outcome.data,
+                next_review_on=form.next_review_on.data,
+            )
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            flash(" ".join(error.errors.values()) or str(error), "danger")
+        else:
+            flash(f"Review recorded; next review {threat.next_review_on.isoformat()}.", "success")
+            _warn_published(form.reviewed_on.data)
+    else:
+        for name, errors in form.errors.items():
+            flash(f"{getattr(form, name).label.text}: {errors[0]}", "danger")
+    return redirect(url_for("threats.detail", threat_id=threat_id))
 
 
 @bp.route("/threats/<int:threat_id>/purge", methods=["POST"])

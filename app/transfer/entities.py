@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NamedTuple
 
 from marshmallow import ValidationError
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Boolean, func, insert, or_, select, type_coerce
+from sqlalchemy.orm import aliased, selectinload
 
 from app import fiscal
 from app.api import resources
@@ -28,6 +29,7 @@ from app.models import (
     Countermeasure,
     CountermeasureStatus,
     CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
     CountermeasureType,
     Criticality,
     Effectiveness,
@@ -50,7 +52,7 @@ from app.models.audit import AuditEntry, to_json_value
 from app.models.base import utcnow
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
-from app.risk import risk_matrix
+from app.risk import backfill_state_history, risk_matrix
 from app.threats import queries as threat_queries
 from app.threats.search import terms_of
 from app.threats.service import References, check_new_threat
@@ -465,11 +467,18 @@ def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
 
 # ---- staff -----------------------------------------------------------------------------
 
+def _still_here():
+    """``StaffMember.active`` in SQL: no leaving date, or one not passed yet (today)."""
+    return type_coerce(
+        or_(StaffMember.left_on.is_(None), StaffMember.left_on >= fiscal.today()), Boolean
+    )
+
+
 STAFF_COLUMNS = [
     Column("Name", "name", lambda: StaffMember.name, c.text(160), required=True),
     Column("Email", "email", lambda: StaffMember.email, c.optional_text(254)),
     Column("Team", "team", lambda: StaffMember.team, c.text(120)),
-    Column("Active", "active", lambda: StaffMember.active, c.boolean(True), kind="bool"),
+    Column("Active", "active", lambda: _still_here(), c.boolean(True), kind="bool"),
     Column("Left on", "left_on", lambda: StaffMember.left_on, c.day, kind="date"),
 ]
 
@@ -484,7 +493,7 @@ STAFF_FIELD_COLUMNS = {
 
 
 def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
-    """``check_new_staff_member`` for each row (``active`` follows the leaving date)."""
+    """``check_new_staff_member`` for each row (``Active`` "no" without a date: leaving today)."""
     refs = CoverageReferences(lookups)
     return _check_rows(rows, coverage_rules.check_new_staff_member, refs, STAFF_FIELD_COLUMNS)
 
@@ -560,12 +569,12 @@ def write_responsibilities(rows: list[ParsedRow], lookups: Lookups, user_id) -> 
 # ---- threats ---------------------------------------------------------------------------
 
 
-def _score_cell(attr: str, label: str):
+def _score_cell(attr: str, label: str, model=Threat):
     def parse(raw: str, lookups: Lookups) -> int:
         high = lookups.matrix.max_likelihood if "likelihood" in attr else lookups.matrix.max_impact
         return c.whole_number(1, high)(raw)
 
-    return Column(label, attr, lambda: getattr(Threat, attr), parse, required=True, kind="int")
+    return Column(label, attr, lambda: getattr(model, attr), parse, required=True, kind="int")
 
 
 THREAT_COLUMNS = [
@@ -819,6 +828,8 @@ def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
             for threat_id, t in zip(ids, threat_rows, strict=True)
         ],
     )
+    # Their status, treatment and next review: dated facts from the day each was identified.
+    backfill_state_history(ids)
     _insert(
         threat_systems,
         [
@@ -893,6 +904,7 @@ COUNTERMEASURE_COLUMNS = [
         c.quarter_start,
         kind="quarter",
     ),
+    Column("Planned on", "planned_on", lambda: Countermeasure.planned_on, c.day, kind="date"),
     Column("Deployed on", "deployed_on", lambda: Countermeasure.deployed_on, c.day, kind="date"),
     Column("Retired on", "retired_on", lambda: Countermeasure.retired_on, c.day, kind="date"),
     Column("Evidence", "evidence", lambda: Countermeasure.evidence, c.text(20000, strip=False)),
@@ -955,6 +967,7 @@ COUNTERMEASURE_FIELD_COLUMNS = {
     "status": ("status", "Status"),
     "owner_id": ("owner_id", "Owner email"),
     "target_quarter": ("target_quarter_start", "Target quarter"),
+    "planned_on": ("planned_on", "Planned on"),
     "deployed_on": ("deployed_on", "Deployed on"),
     "retired_on": ("retired_on", "Retired on"),
     "evidence": ("evidence", "Evidence"),
@@ -991,6 +1004,7 @@ COUNTERMEASURE_FIELDS = (
     "status",
     "owner_id",
     "target_quarter_start",
+    "planned_on",
     "deployed_on",
     "retired_on",
     "evidence",
@@ -1023,68 +1037,177 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
             {
                 "countermeasure_id": cm_id,
                 "status": v["status"],
-                "changed_on": v["retired_on"] or v["deployed_on"] or clean["created_on"],
+                "changed_on": v["retired_on"] or v["deployed_on"] or v["planned_on"],
                 "user_id": user_id,
             }
-            for cm_id, v, clean in zip(ids, values, cleans, strict=True)
+            for cm_id, v in zip(ids, values, strict=True)
+        ],
+    )
+    # The target quarter in force from the plan date ("slipped" reads it as of a day).
+    _insert(
+        CountermeasureTargetPeriod,
+        [
+            {
+                "countermeasure_id": cm_id,
+                "target_quarter_start": v["target_quarter_start"],
+                "valid_from": v["planned_on"],
+                "user_id": user_id,
+            }
+            for cm_id, v in zip(ids, values, strict=True)
+            if v["target_quarter_start"] is not None
         ],
     )
     return len(ids)
 
 
-# ---- score history (export only) -------------------------------------------------------
+# ---- threat score history (the second threats file) ---------------------------------------
+# One row per assessment, oldest first per threat. Import the threats first (their file
+# holds each threat's current scores), then this file: its rows are added to each threat's
+# history in order, dated "Assessed on"; each is a re-score (and a review) as on the form.
 
-SCORE_HISTORY_COLUMNS = [
-    Column("Threat id", "threat_id", lambda: ThreatScoreChange.threat_id, None, kind="int"),
+THREAT_SCORE_COLUMNS = [
     Column(
         "Threat",
-        "threat",
+        "threat_id",
         lambda: _one(ThreatScoreChange, Threat, Threat.title, ThreatScoreChange.threat_id),
-        None,
+        lambda r, lk: _threat_id(r, lk),
+        True,
     ),
-    Column("Changed on", "changed_on", lambda: ThreatScoreChange.changed_on, None, kind="date"),
     Column(
-        "Superseded on",
-        "superseded_on",
-        lambda: ThreatScoreChange.superseded_on,
-        None,
+        "Assessed on",
+        "changed_on",
+        lambda: ThreatScoreChange.changed_on,
+        c.day,
+        True,
         kind="date",
     ),
-    *[
-        Column(label, attr, (lambda a=attr: getattr(ThreatScoreChange, a)), None, kind="int")
-        for attr, label in (
-            ("inherent_likelihood", "Inherent likelihood"),
-            ("inherent_impact", "Inherent impact"),
-            ("inherent_score", "Inherent score"),
-            ("residual_likelihood", "Residual likelihood"),
-            ("residual_impact", "Residual impact"),
-            ("residual_score", "Residual score"),
-        )
-    ],
-    Column(
-        "Author email",
-        "author",
-        lambda: _email_of(ThreatScoreChange, ThreatScoreChange.author_id),
-        None,
-    ),
-    Column("Note", "note", lambda: ThreatScoreChange.note, None),
+    _score_cell("inherent_likelihood", "Inherent likelihood", ThreatScoreChange),
+    _score_cell("inherent_impact", "Inherent impact", ThreatScoreChange),
+    _score_cell("residual_likelihood", "Residual likelihood", ThreatScoreChange),
+    _score_cell("residual_impact", "Residual impact", ThreatScoreChange),
+    Column("Note", "note", lambda: ThreatScoreChange.note, c.text(300)),
 ]
 
 
-def _score_history(args: Mapping):
-    """Every threat's score changes, oldest first per threat; ``threat=<id>``: one threat's,
-    ``archived=1``: those of archived threats too."""
-    query = select(ThreatScoreChange)
-    threat_id = threat_queries.int_arg(args, "threat")
-    if threat_id is not None:
-        query = query.where(ThreatScoreChange.threat_id == threat_id)
-    if args.get("archived") != "1":
-        query = query.where(
-            ThreatScoreChange.threat_id.in_(select(Threat.id).where(Threat.archived_at.is_(None)))
-        )
-    return query.order_by(
-        ThreatScoreChange.threat_id, ThreatScoreChange.changed_on, ThreatScoreChange.id
+def _threat_id(raw: str, lookups: Lookups) -> int:
+    return _one_of(lookups.threats(), raw.strip(), "threat")
+
+
+def _threat_score_list(args: Mapping):
+    """Every assessment, by threat (title, id) and in date order within each threat."""
+    return (
+        select(ThreatScoreChange)
+        .join(Threat, Threat.id == ThreatScoreChange.threat_id)
+        .order_by(Threat.title, Threat.id, ThreatScoreChange.changed_on, ThreatScoreChange.id)
     )
+
+
+def check_threat_scores(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """Each row: scores the register accepts, dated in order after what the threat holds."""
+    errors = []
+    threat_ids = {r.values["threat_id"] for r in rows if r.values.get("threat_id")}
+    known = {}
+    for chunk in _chunks(sorted(threat_ids)):
+        query = (
+            select(Threat.id, Threat.identified_on, func.max(ThreatScoreChange.changed_on))
+            .outerjoin(ThreatScoreChange, ThreatScoreChange.threat_id == Threat.id)
+            .where(Threat.id.in_(chunk))
+            .group_by(Threat.id, Threat.identified_on)
+        )
+        known.update({tid: (first, last) for tid, first, last in db.session.execute(query)})
+    today = fiscal.today()
+    previous: dict[int, tuple[date, int]] = {}
+    for row in rows:
+        v = row.values
+        tid, day = v.get("threat_id"), v.get("changed_on")
+        if tid is None or day is None or tid not in known:
+            continue
+        identified, last = known[tid]
+        refused_before = len(errors)
+        if day > today:
+            errors.append(CellError(row.line, "Assessed on", "It is in the future."))
+        elif day < identified:
+            errors.append(
+                CellError(
+                    row.line,
+                    "Assessed on",
+                    f"Before the threat was identified ({identified.isoformat()}).",
+                )
+            )
+        elif tid in previous and day < previous[tid][0]:
+            before_day, before_line = previous[tid]
+            errors.append(
+                CellError(
+                    row.line,
+                    "Assessed on",
+                    f"Out of order: before line {before_line}'s assessment of the same threat "
+                    f"({before_day.isoformat()}); list each threat's assessments oldest first.",
+                )
+            )
+        elif tid not in previous and last is not None and day < last:
+            errors.append(
+                CellError(
+                    row.line,
+                    "Assessed on",
+                    f"Out of order: before the threat's last recorded assessment "
+                    f"({last.isoformat()}).",
+                )
+            )
+        if len(errors) == refused_before:  # the next row of the threat follows this one
+            previous[tid] = (day, row.line)
+        axes = [v.get(k) for k in ("inherent_likelihood", "inherent_impact")]
+        axes += [v.get(k) for k in ("residual_likelihood", "residual_impact")]
+        if None not in axes and axes[2] * axes[3] > axes[0] * axes[1]:
+            errors.append(
+                CellError(
+                    row.line,
+                    "Residual impact",
+                    f"The residual score ({axes[2] * axes[3]}) cannot exceed the inherent "
+                    f"score ({axes[0] * axes[1]}).",
+                )
+            )
+    return errors
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    """Add each row to its threat's history, in file order, as the form's re-score does."""
+    from app.domain.scoring import level_for, next_review_date
+    from app.risk import rescore_threat, review_intervals
+
+    intervals = review_intervals()
+    ids = sorted({r.values["threat_id"] for r in rows})
+    threats = {}
+    for chunk in _chunks(ids):
+        threats.update(
+            {
+                t.id: t
+                for t in db.session.scalars(
+                    select(Threat)
+                    .where(Threat.id.in_(chunk))
+                    .options(selectinload(Threat.score_changes), selectinload(Threat.state_changes))
+                )
+            }
+        )
+    for row in rows:
+        v = row.values
+        residual = (v["residual_likelihood"], v["residual_impact"])
+        level = level_for(residual[0] * residual[1], lookups.matrix)
+        rescore_threat(
+            threats[v["threat_id"]],
+            inherent=(v["inherent_likelihood"], v["inherent_impact"]),
+            residual=residual,
+            changed_on=v["changed_on"],
+            author_id=user_id,
+            note=v.get("note") or "Imported from CSV",
+            next_review_on=next_review_date(v["changed_on"], level, intervals),
+        )
+    db.session.flush()
+    return len(rows)
 
 
 FORMATS: dict[str, EntityFormat] = {
@@ -1098,6 +1221,14 @@ FORMATS: dict[str, EntityFormat] = {
             write_threats,
             check_threats,
             everything={"sort": "title"},
+        ),
+        EntityFormat(
+            "threat-scores",
+            "Threat score history",
+            THREAT_SCORE_COLUMNS,
+            _threat_score_list,
+            write_threat_scores,
+            check_threat_scores,
         ),
         EntityFormat(
             "systems",
@@ -1134,7 +1265,6 @@ FORMATS: dict[str, EntityFormat] = {
             check_countermeasures,
             everything={"sort": "title"},
         ),
-        EntityFormat("score-history", "Score history", SCORE_HISTORY_COLUMNS, _score_history),
     )
 }
 

@@ -35,6 +35,7 @@ from app.transfer.service import ImportRefusedError, check_file, export_chunks, 
 # Who may import what: the roles that write those records through the forms.
 IMPORT_ROLES = {
     "threats": (Role.SECURITY,),
+    "threat-scores": (Role.SECURITY,),
     "countermeasures": (Role.SECURITY,),
     "systems": (Role.MANAGER,),
     "staff": (Role.MANAGER,),

@@ -136,7 +136,7 @@ def test_staff_api_lists_what_the_page_lists(client_as, api_get):
     for i in range(27):
         person = f.staff(f"Gone {i:02d}", left_on=date(2020, 12, 31 - i), team=f"Ops {i % 2}")
         names[person.id] = person.name
-    person = f.staff("Inactive", active=False)
+    person = f.staff("Gone early", left_on=date(2020, 6, 1))
     names[person.id] = person.name
     f.staff("Still here")
     db.session.commit()

@@ -116,6 +116,7 @@ def test_okrs_of_a_fiscal_year_with_statuses(api_get):
         "text": "4 deployed",
         "value": None,
         "rating": "on_track",
+        "version": 1,
     }
     assert api_get("/api/v1/okrs?year=2020").status_code == 422
 

@@ -9,7 +9,6 @@ from app.domain.countermeasures import (
     allowed_next_statuses,
     count_deployed_between,
     fiscal_year_start,
-    residual_reduction,
     residual_reductions,
     slipped,
     top_threats_treated,
@@ -111,8 +110,8 @@ def test_residual_reduction_is_previous_residual_minus_the_new_one():
         ),
     ]
     assert residual_reductions(reversed(events)) == {7: 4 + 6, 8: 4}
-    assert residual_reduction(events, 8) == 4
-    assert residual_reduction(events, 99) == 0
+    assert residual_reductions(events).get(8, 0) == 4
+    assert residual_reductions(events).get(99, 0) == 0
 
 
 def test_residual_reduction_same_day_changes_order_by_entry_and_rises_count_negative():

@@ -63,14 +63,19 @@ def history(register):
 
 def _by_hand(as_of: date, include_closed: bool = False) -> list[ScoredThreat]:
     """Replay every history in Python: the last change on or before the date, the latest
-    entry of a day winning; threats identified by then, not archived by then."""
+    entry of a day winning; threats identified by then whose state then was neither
+    archived nor closed."""
     found = []
     for threat in db.session.scalars(select(Threat)):
         if threat.identified_on > as_of:
             continue
-        if threat.archived_at is not None and threat.archived_at.date() <= as_of:
+        states = [s for s in threat.state_changes if s.changed_on <= as_of]
+        if not states:
             continue
-        if threat.status is ThreatStatus.CLOSED and not include_closed:
+        state = max(states, key=lambda s: (s.changed_on, s.id))
+        if state.archived:
+            continue
+        if state.status is ThreatStatus.CLOSED and not include_closed:
             continue
         eligible = [c for c in threat.score_changes if c.changed_on <= as_of]
         if not eligible:
@@ -154,10 +159,18 @@ def test_remembered_figures_follow_every_change_to_the_register(app, history):
         assert figures.heatmap_as_of(day, "residual") == before
     assert counter["n"] == 2  # the matrix setting and the fingerprint, no counting
     threat = db.session.scalar(select(Threat).where(Threat.title == "F"))
-    # A threat edited (status, not scores): the open-threat figures change.
+    # A threat closed today: the figures of 2020-09-30 stay as they were.
     service.update_threat(threat, {"status": "closed", "treatment": "avoid"}, None)
     db.session.commit()
-    assert figures.heatmap_as_of(day, "residual") == _cells_by_hand(day, "residual")
+    assert figures.heatmap_as_of(day, "residual") == before == _cells_by_hand(day, "residual")
+    # Closed as a correction dated before that day: the remembered figure follows.
+    other = db.session.scalar(select(Threat).where(Threat.title == "A"))
+    service.update_threat(
+        other, {"status": "closed", "treatment": "avoid", "status_changed_on": "2020-09-15"}, None
+    )
+    db.session.commit()
+    after = figures.heatmap_as_of(day, "residual")
+    assert after != before and after == _cells_by_hand(day, "residual")
     # A new, backdated threat and a deletion are seen too.
     g = db.session.scalar(select(Threat).where(Threat.title == "G"))
     db.session.delete(g)
@@ -237,7 +250,7 @@ def test_countermeasure_deployment_keeps_the_intervals(history, users):
     b = db.session.scalar(select(Threat).where(Threat.title == "B"))
     security = users[Role.SECURITY].id
     cm = cm_service.create_countermeasure(
-        title="Rate limits", threat_ids=[b.id], created_on=date(2020, 12, 1), user_id=security
+        title="Rate limits", threat_ids=[b.id], planned_on=date(2020, 12, 1), user_id=security
     )
     db.session.commit()
     cm_service.deploy_countermeasure(

@@ -121,7 +121,10 @@ def test_formula_cell_is_escaped_on_export_and_restored_on_import(users):
 
 def _fill_register(users):
     billing, wiki = f.system("Billing", team="Payments"), f.system("Wiki", in_production=False)
-    ada, bob = f.staff("Ada", email="ada@x.example", team="Payments"), f.staff("Bob", active=False)
+    ada, bob = (
+        f.staff("Ada", email="ada@x.example", team="Payments"),
+        f.staff("Bob", left_on=date(2020, 6, 30)),
+    )
     f.responsibility(ada, billing)
     f.responsibility(bob, wiki, since=date(2019, 1, 1), until=date(2020, 6, 30))
     t1 = f.threat(

@@ -45,7 +45,7 @@ def test_related_names_come_sorted_from_the_database(users):
     assert row["Status"] == "Identified"
 
 
-def test_score_history_export_lists_every_change_oldest_first(users, client_as):
+def test_threat_scores_export_lists_every_change_oldest_first(users, client_as):
     t = f.threat("Phishing", inherent=(4, 4), residual=(3, 3))
     db.session.flush()
     rescore_threat(
@@ -56,28 +56,16 @@ def test_score_history_export_lists_every_change_oldest_first(users, client_as):
         author_id=users[Role.SECURITY].id,
         note="MFA deployed",
     )
-    gone = f.threat("Old", archived_at=None)
+    f.threat("Another")
     db.session.commit()
-    response = client_as(Role.VIEWER).get(f"/export/score-history.csv?threat={t.id}")
+    response = client_as(Role.VIEWER).get("/export/threat-scores.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = rows_of(response.text)
-    assert [(r["Changed on"], r["Superseded on"], r["Residual score"]) for r in rows] == [
-        ("2020-08-01", "2020-10-01", "9"),
-        ("2020-10-01", "", "4"),
+    rows = [r for r in rows_of(response.text) if r["Threat"] == "Phishing"]
+    assert [(r["Assessed on"], r["Residual likelihood"], r["Note"]) for r in rows] == [
+        ("2020-08-01", "3", rows[0]["Note"]),
+        ("2020-10-01", "2", "MFA deployed"),
     ]
-    assert rows[1]["Author email"] == users[Role.SECURITY].email
-    assert rows[1]["Note"] == "MFA deployed" and rows[1]["Threat id"] == str(t.id)
-    every = rows_of(client_as(Role.VIEWER).get("/export/score-history.csv").text)
-    assert {r["Threat"] for r in every} == {"Phishing", "Old"}
-    assert gone.id in {int(r["Threat id"]) for r in every}
-
-
-def test_score_history_cannot_be_imported(client_as, runner, tmp_path):
-    assert client_as(Role.SECURITY).get("/import/score-history").status_code == 404
-    path = tmp_path / "history.csv"
-    path.write_text("Threat id\n1\n")
-    result = runner.invoke(args=["import", "score-history", str(path)])
-    assert result.exit_code != 0 and "'score-history' is not one of" in result.output
+    assert {r["Threat"] for r in rows_of(response.text)} == {"Phishing", "Another"}
 
 
 def _queries_for(app, entity: str) -> int:
@@ -95,7 +83,7 @@ def _queries_for(app, entity: str) -> int:
 
 
 def test_export_query_count_does_not_grow_with_rows(app, users):
-    for entity in ("threats", "countermeasures", "responsibilities", "score-history"):
+    for entity in ("threats", "countermeasures", "responsibilities", "threat-scores"):
         assert _queries_for(app, entity) <= 2
     person = f.staff("Ada")
     for i in range(30):
@@ -104,7 +92,7 @@ def test_export_query_count_does_not_grow_with_rows(app, users):
         f.countermeasure(f"Fix {i}", threats=[t], owner=users[Role.SECURITY])
         f.responsibility(person, t.systems[0])
     db.session.commit()
-    for entity in ("threats", "countermeasures", "responsibilities", "score-history", "systems"):
+    for entity in ("threats", "countermeasures", "responsibilities", "threat-scores", "systems"):
         assert _queries_for(app, entity) <= 2, entity
 
 
