@@ -467,6 +467,7 @@ def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
 
 # ---- staff -----------------------------------------------------------------------------
 
+
 def _still_here():
     """``StaffMember.active`` in SQL: no leaving date, or one not passed yet (today)."""
     return type_coerce(
