@@ -93,7 +93,18 @@ def cached_on(fingerprint: Callable[[], tuple]):
                     _entries.popitem(last=False)
             return value
 
+        def remember(answers: dict[tuple, T]) -> None:
+            """Keep answers computed elsewhere, by their arguments (several dates computed
+            from one load of facts)."""
+            prefix = (str(db.engine.url), fingerprint())
+            with _lock:
+                for args, value in answers.items():
+                    _entries[(name, args, *prefix)] = value
+                while len(_entries) > MAX_ENTRIES:
+                    _entries.popitem(last=False)
+
         wrapper.uncached = compute
+        wrapper.remember = remember
         return wrapper
 
     return decorate

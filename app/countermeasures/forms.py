@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.forms import FlaskForm
 from app.models.countermeasures import CountermeasureType, Effectiveness
 
 TYPE_CHOICES = [(t.name, t.label) for t in CountermeasureType]

@@ -136,6 +136,18 @@ def _coverage_on(as_of: date) -> Coverage:
     return coverage_as_of(*load_facts(as_of), as_of)
 
 
+def coverage_on_dates(dates: Iterable[date]) -> dict[date, Coverage]:
+    """Coverage on each of ``dates`` from one load of facts, each then remembered as
+    ``coverage_on`` remembers it (a report reads several dates)."""
+    days = sorted(set(dates))
+    if not days:
+        return {}
+    facts = load_facts(days[0], days[-1])
+    answers = {day: coverage_as_of(*facts, day) for day in days}
+    _coverage_on.remember({(day,): coverage for day, coverage in answers.items()})
+    return answers
+
+
 def coverage_trend_for_dates(dates: Iterable[date]) -> list[tuple[date, int, int, int]]:
     dates = list(dates)
     if not dates:

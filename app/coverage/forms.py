@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from app.forms import FlaskForm
 from app.models.systems import Criticality, PositionStatus, ResponsibilityKind
 from app.validation import InputError, check_date_range
 

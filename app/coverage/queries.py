@@ -119,7 +119,11 @@ def holders_of(system_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, 
 
 
 def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, str]]]:
-    """Systems each of these people is responsible for on ``d``: one query for a page."""
+    """Systems each of these people is responsible for on ``d``: one query for a page.
+
+    Only what they really answer for that day: not systems retired by then, and nothing for
+    someone who has left.
+    """
     ids = list(staff_ids)
     result: dict[int, list[tuple[int, str]]] = {sid: [] for sid in ids}
     if not ids:
@@ -127,7 +131,13 @@ def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, s
     rows = db.session.execute(
         select(Responsibility.staff_member_id, System.id, System.name)
         .join(System, System.id == Responsibility.system_id)
-        .where(Responsibility.staff_member_id.in_(ids), responsibility_counts_on(d))
+        .join(StaffMember, StaffMember.id == Responsibility.staff_member_id)
+        .where(
+            Responsibility.staff_member_id.in_(ids),
+            responsibility_counts_on(d),
+            staff_counts_on(d),
+            or_(System.retired_on.is_(None), System.retired_on > d),
+        )
         .distinct()
         .order_by(System.name)
     )

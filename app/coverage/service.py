@@ -40,6 +40,9 @@ from app.validation import ConflictError, InputError, check_date_range
 
 NAME_MAX = 160
 TEAM_MAX = 120
+DESCRIPTION_MAX = 20_000
+EMAIL_MAX = 254
+NOTES_MAX = 5_000
 
 
 class ConfirmationRequiredError(InputError):
@@ -208,7 +211,9 @@ def check_new_system(values: dict, refs: References | None = None) -> dict:
         clean["name"] = _check_system_name(values.get("name"), None, refs)
     except InputError as refused:
         errors.update(refused.errors)
-    clean["description"] = (values.get("description") or "").strip()
+    clean["description"] = _text(
+        values, "description", "a description", DESCRIPTION_MAX, errors, required=False
+    )
     clean["team"] = _text(values, "team", "a team", TEAM_MAX, errors, required=False)
     clean["criticality"] = _choice(
         Criticality, values.get("criticality"), Criticality.MEDIUM, "criticality", errors
@@ -268,7 +273,9 @@ def update_system(
     earlier day still sees the flag it had then."""
     _check_version(system, version)
     system.name = _check_system_name(name, system.id)
-    system.description = (description or "").strip()
+    system.description = _clean_text(
+        description, "a description", "description", DESCRIPTION_MAX, required=False
+    )
     system.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     system.criticality = criticality
     check_date_range("retired_on", retired_on)
@@ -377,7 +384,7 @@ def check_new_staff_member(values: dict, refs: References | None = None) -> dict
     errors: dict[str, str] = {}
     clean: dict = {
         "name": _text(values, "name", "a name", NAME_MAX, errors),
-        "email": (values.get("email") or "").strip() or None,
+        "email": _text(values, "email", "an email", EMAIL_MAX, errors, required=False) or None,
         "team": _text(values, "team", "a team", TEAM_MAX, errors, required=False),
     }
     active = None if values.get("active") is None else bool(values["active"])
@@ -458,7 +465,7 @@ def update_staff_member(
         if impact.has_impact and not confirm_impact:
             raise ConfirmationRequiredError(impact)
     person.name = name
-    person.email = (email or "").strip() or None
+    person.email = _clean_text(email, "an email", "email", EMAIL_MAX, required=False) or None
     person.team = team
     person.left_on = left_on
     person.user_id = user_id
@@ -668,7 +675,7 @@ def create_position(
         title=title,
         team=_clean_text(team, "a team", "team", TEAM_MAX, required=False),
         opened_on=opened_on,
-        notes=(notes or "").strip(),
+        notes=_clean_text(notes, "notes", "notes", NOTES_MAX, required=False),
         status=status,
         systems=_systems_by_ids(system_ids or []),
     )
@@ -693,7 +700,7 @@ def update_position(
     position.title = _clean_text(title, "a title", "title", 200)
     position.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     position.systems = _systems_by_ids(system_ids)
-    position.notes = (notes or "").strip()
+    position.notes = _clean_text(notes, "notes", "notes", NOTES_MAX, required=False)
     db.session.flush()
     return position
 
@@ -803,9 +810,8 @@ def change_position_status(
         # Reopened: the earlier hire stays in the history, not on the position.
         position.hire = None
         position.filled_on = None
-    change = PositionStatusChange(
-        status=status, changed_on=changed_on, user_id=user_id, note=(note or "").strip()
-    )
+    note = _clean_text(note, "a note", "note", NOTES_MAX, required=False)
+    change = PositionStatusChange(status=status, changed_on=changed_on, user_id=user_id, note=note)
     position.status_changes.append(change)
     position.status = status
     db.session.flush()

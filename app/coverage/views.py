@@ -34,6 +34,7 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, threat_systems
 from app.models.user import Role, User
+from app.okrs.figures import kr_codes_for_metric
 from app.reports.corrections import correction_warning, earliest
 from app.security import readable, roles
 from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
@@ -160,6 +161,8 @@ def coverage():
         hiring=hiring,
         quarter_options=quarter_options,
         limit=LIST_LIMIT,
+        spof_krs=kr_codes_for_metric("spof_staff", fy),
+        positions_krs=kr_codes_for_metric("spof_positions_filled", fy),
     )
 
 

@@ -11,6 +11,16 @@ from app.models.countermeasures import (
     Effectiveness,
 )
 from app.models.feeds import CandidateStatus, ThreatCandidate
+from app.models.notifications import (
+    DigestSent,
+    FeedFetch,
+    NotificationPreference,
+    NotificationRun,
+    RunLock,
+    SentNotification,
+    Webhook,
+    WebhookDelivery,
+)
 from app.models.okrs import (
     GoalDirection,
     KeyResult,
@@ -21,6 +31,7 @@ from app.models.okrs import (
 )
 from app.models.reports import ReportPublication
 from app.models.setting import Setting
+from app.models.sign_in_session import SignInSession
 from app.models.systems import (
     Criticality,
     Position,
@@ -47,6 +58,14 @@ from app.models.threats import (
 from app.models.user import Role, User
 
 __all__ = [
+    "DigestSent",
+    "FeedFetch",
+    "NotificationPreference",
+    "NotificationRun",
+    "RunLock",
+    "SentNotification",
+    "Webhook",
+    "WebhookDelivery",
     "ApiToken",
     "AuditEntry",
     "CandidateStatus",
@@ -71,6 +90,7 @@ __all__ = [
     "ResponsibilityKind",
     "Role",
     "Setting",
+    "SignInSession",
     "StaffMember",
     "System",
     "SystemProductionChange",

@@ -106,6 +106,9 @@ class KeyResult(TimestampMixin, db.Model):
     goal_value: Mapped[float | None] = mapped_column(Float)
     goal_unit: Mapped[str] = mapped_column(String(40), default="")
     goal_direction: Mapped[GoalDirection | None] = enum_column(GoalDirection)
+    # First day of the quarter at whose end the baseline stands (None: the fiscal year's
+    # start): a per-quarter share of the goal applies only to the quarters after it.
+    baseline_quarter_start: Mapped[date | None] = mapped_column(Date)
     # Name of a register metric (app.domain.metrics) that computes this KR's value.
     metric: Mapped[str | None] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(default=0)

@@ -7,6 +7,7 @@ import functools
 from datetime import date
 
 from app import fiscal
+from app.validation import control_character_message
 
 LIST_SEPARATOR = ";"
 TRUE_WORDS = {"yes", "y", "true", "1"}
@@ -22,8 +23,9 @@ def text(max_length: int, strip: bool = True):
         value = raw.strip() if strip else raw
         if len(value) > max_length:
             raise ValueError(f"At most {max_length} characters ({len(value)} given).")
-        if "\x00" in value:
-            raise ValueError("Contains a NUL character.")
+        refused = control_character_message(value)
+        if refused:
+            raise ValueError(refused)
         return value
 
     return parse

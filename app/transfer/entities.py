@@ -469,10 +469,9 @@ def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
 
 
 def _still_here():
-    """``StaffMember.active`` in SQL: no leaving date, or one not passed yet (today)."""
-    return type_coerce(
-        or_(StaffMember.left_on.is_(None), StaffMember.left_on >= fiscal.today()), Boolean
-    )
+    """SQL of StaffMember.active: no leaving date, or one not passed yet."""
+    left_on = StaffMember.left_on
+    return type_coerce(or_(left_on.is_(None), left_on >= fiscal.today()), Boolean)
 
 
 STAFF_COLUMNS = [
@@ -1067,25 +1066,53 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
 # history in order, dated "Assessed on"; each is a re-score (and a review) as on the form.
 
 THREAT_SCORE_COLUMNS = [
+    Column("Threat id", "threat_ref", lambda: ThreatScoreChange.threat_id, None, kind="int"),
     Column(
         "Threat",
         "threat_id",
         lambda: _one(ThreatScoreChange, Threat, Threat.title, ThreatScoreChange.threat_id),
         lambda r, lk: _threat_id(r, lk),
-        True,
+        required=True,
     ),
     Column(
         "Assessed on",
         "changed_on",
         lambda: ThreatScoreChange.changed_on,
         c.day,
-        True,
+        required=True,
+        kind="date",
+    ),
+    Column(
+        "Superseded on",
+        "superseded_on",
+        lambda: ThreatScoreChange.superseded_on,
+        None,
         kind="date",
     ),
     _score_cell("inherent_likelihood", "Inherent likelihood", ThreatScoreChange),
     _score_cell("inherent_impact", "Inherent impact", ThreatScoreChange),
+    Column(
+        "Inherent score",
+        "inherent_score",
+        lambda: ThreatScoreChange.inherent_score,
+        None,
+        kind="int",
+    ),
     _score_cell("residual_likelihood", "Residual likelihood", ThreatScoreChange),
     _score_cell("residual_impact", "Residual impact", ThreatScoreChange),
+    Column(
+        "Residual score",
+        "residual_score",
+        lambda: ThreatScoreChange.residual_score,
+        None,
+        kind="int",
+    ),
+    Column(
+        "Author email",
+        "author",
+        lambda: _email_of(ThreatScoreChange, ThreatScoreChange.author_id),
+        None,
+    ),
     Column("Note", "note", lambda: ThreatScoreChange.note, c.text(300)),
 ]
 
@@ -1095,11 +1122,18 @@ def _threat_id(raw: str, lookups: Lookups) -> int:
 
 
 def _threat_score_list(args: Mapping):
-    """Every assessment, by threat (title, id) and in date order within each threat."""
-    return (
-        select(ThreatScoreChange)
-        .join(Threat, Threat.id == ThreatScoreChange.threat_id)
-        .order_by(Threat.title, Threat.id, ThreatScoreChange.changed_on, ThreatScoreChange.id)
+    """Every threat's assessments, oldest first per threat; ``threat=<id>``: one threat's,
+    ``archived=1``: those of archived threats too."""
+    query = select(ThreatScoreChange)
+    threat_id = threat_queries.int_arg(args, "threat")
+    if threat_id is not None:
+        query = query.where(ThreatScoreChange.threat_id == threat_id)
+    if args.get("archived") != "1":
+        query = query.where(
+            ThreatScoreChange.threat_id.in_(select(Threat.id).where(Threat.archived_at.is_(None)))
+        )
+    return query.order_by(
+        ThreatScoreChange.threat_id, ThreatScoreChange.changed_on, ThreatScoreChange.id
     )
 
 
@@ -1230,6 +1264,7 @@ FORMATS: dict[str, EntityFormat] = {
             _threat_score_list,
             write_threat_scores,
             check_threat_scores,
+            everything={"archived": "1"},
         ),
         EntityFormat(
             "systems",

@@ -20,12 +20,12 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SubmitField
 
 from app import fiscal
 from app.extensions import db
+from app.forms import FlaskForm
 from app.models.user import Role
 from app.security import readable, roles
 from app.transfer import bp, service, xlsx_format

@@ -2,7 +2,7 @@
 carry a version (existing rows start at 1), so an update names the version it read.
 
 Revision ID: 3d6bf5f73399
-Revises: bc759ca013b9
+Revises: c67f6db5f123
 Create Date: 2026-11-29 22:01:57.873059
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3d6bf5f73399'
-down_revision = 'bc759ca013b9'
+down_revision = 'c67f6db5f123'
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from app import fiscal
+from app.countermeasures.service import _set_target
 from app.extensions import db
 from app.models import (
     Countermeasure,
@@ -48,6 +50,7 @@ def responsibility(person, sys, since=date(2020, 1, 1), until=None):
 
 
 def countermeasure(title="MFA", deployed_on=None, threats=(), **kw):
+    target = kw.pop("target_quarter_start", None)
     c = Countermeasure(
         title=title,
         deployed_on=deployed_on,
@@ -55,6 +58,9 @@ def countermeasure(title="MFA", deployed_on=None, threats=(), **kw):
         threats=list(threats),
         **kw,
     )
+    if target is not None:
+        # The target is a dated fact, in force from the day it was planned.
+        _set_target(c, target, kw.get("planned_on") or fiscal.today(), None)
     db.session.add(c)
     db.session.flush()
     return c

@@ -45,7 +45,7 @@ def test_related_names_come_sorted_from_the_database(users):
     assert row["Status"] == "Identified"
 
 
-def test_threat_scores_export_lists_every_change_oldest_first(users, client_as):
+def test_score_history_export_lists_every_change_oldest_first(users, client_as):
     t = f.threat("Phishing", inherent=(4, 4), residual=(3, 3))
     db.session.flush()
     rescore_threat(
@@ -56,16 +56,20 @@ def test_threat_scores_export_lists_every_change_oldest_first(users, client_as):
         author_id=users[Role.SECURITY].id,
         note="MFA deployed",
     )
-    f.threat("Another")
+    gone = f.threat("Old", archived_at=None)
     db.session.commit()
-    response = client_as(Role.VIEWER).get("/export/threat-scores.csv")
+    response = client_as(Role.VIEWER).get(f"/export/threat-scores.csv?threat={t.id}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = [r for r in rows_of(response.text) if r["Threat"] == "Phishing"]
-    assert [(r["Assessed on"], r["Residual likelihood"], r["Note"]) for r in rows] == [
-        ("2020-08-01", "3", rows[0]["Note"]),
-        ("2020-10-01", "2", "MFA deployed"),
+    rows = rows_of(response.text)
+    assert [(r["Assessed on"], r["Superseded on"], r["Residual score"]) for r in rows] == [
+        ("2020-08-01", "2020-10-01", "9"),
+        ("2020-10-01", "", "4"),
     ]
-    assert {r["Threat"] for r in rows_of(response.text)} == {"Phishing", "Another"}
+    assert rows[1]["Author email"] == users[Role.SECURITY].email
+    assert rows[1]["Note"] == "MFA deployed" and rows[1]["Threat id"] == str(t.id)
+    every = rows_of(client_as(Role.VIEWER).get("/export/threat-scores.csv").text)
+    assert {r["Threat"] for r in every} == {"Phishing", "Old"}
+    assert gone.id in {int(r["Threat id"]) for r in every}
 
 
 def _queries_for(app, entity: str) -> int:
