@@ -185,7 +185,7 @@ def main() -> None:
     parser.add_argument("--threats", type=int, default=100_000)
     parser.add_argument("--countermeasures", type=int, default=30_000)
     parser.add_argument(
-        "--urls", default="/export/threats.csv,/export/score-history.csv,/export/threats.xlsx"
+        "--urls", default="/export/threats.csv,/export/threat-scores.csv,/export/threats.xlsx"
     )
     parser.add_argument("--keep", type=Path, help="a SQLite file to fill once and reuse")
     parser.add_argument("--measure", help=argparse.SUPPRESS)

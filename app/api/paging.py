@@ -56,8 +56,12 @@ def paginate(query, args, model, items_of=None):
         return item if items_of is not None else item.id
 
     per_page = args["per_page"]
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     after, before = args.get("after"), args.get("before")
+    total = None
+    if before is None and not after:
+        # Counted on numbered pages and on a walk's first page; a keyset page after that
+        # reads only its own rows.
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     if after is None and before is None:
         page = db.paginate(
             query,
@@ -69,7 +73,7 @@ def paginate(query, args, model, items_of=None):
         )
         items = page.items
         number = page.page
-        next_link = _link(page=number + 1) if number * per_page < total else None
+        next_link = _link(page=number + 1) if number * per_page < (total or 0) else None
         prev_link = _link(page=number - 1) if number > 1 else None
     else:
         keyset = query.order_by(None).limit(per_page + 1)
@@ -95,7 +99,7 @@ def paginate(query, args, model, items_of=None):
         "page": number,
         "per_page": per_page,
         "total": total,
-        "pages": math.ceil(total / per_page) if total else 0,
+        "pages": None if total is None else math.ceil(total / per_page),
         "next": next_link,
         "prev": prev_link,
         "synced_at": synced_at,

@@ -7,7 +7,9 @@ document of the answer, and a test keeps each item equal to what the schema dump
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import functools
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from app.domain.scoring import level_for
@@ -15,7 +17,7 @@ from app.extensions import db
 from app.models import System, Tag, Threat, ThreatCategory, ThreatFeed, User
 from app.models.threats import threat_systems, threat_tags
 from app.risk import risk_matrix
-from app.transfer.sql import joined
+from app.transfer.sql import dialect, joined
 
 UNIT = "\x1f"  # between the names of one cell: a character no name contains
 
@@ -49,12 +51,12 @@ def _day(value):
     return value.isoformat() if value is not None else None
 
 
-def threat_items(ids: list[int]) -> list[dict]:
-    """The ``ThreatSchema`` items of these threats, in the order of ``ids``."""
-    if not ids:
-        return []
+@functools.cache
+def _threat_rows_query(dialect: str):
+    """Built once per database kind (the related names are gathered per dialect); the ids
+    are bound at execution, so the statement is compiled once too."""
     t = Threat
-    query = select(
+    return select(
         t.id,
         t.title,
         t.description,
@@ -83,11 +85,18 @@ def threat_items(ids: list[int]) -> list[dict]:
         _listed(Tag.name, threat_tags, threat_tags.c.tag_id, Tag, Tag.name),
         t.archived_at,
         t.version,
-    ).where(t.id.in_(ids))
+    ).where(t.id.in_(bindparam("ids", expanding=True)))
+
+
+def threat_items(ids: list[int]) -> list[dict]:
+    """The ``ThreatSchema`` items of these threats, in the order of ``ids``."""
+    if not ids:
+        return []
+    query = _threat_rows_query(dialect())
     matrix = risk_matrix()
     levels: dict[int, str] = {}
     items = {}
-    for row in db.session.execute(query):
+    for row in db.session.execute(query, {"ids": ids}):
         (id_, title, description, category, category_id, source, feed, feed_id, owner,
          owner_id, status, treatment, rationale, approver_id, expires_on, identified_on,
          review_on, il, ii, iscore, rl, ri, rscore, system_ids, system_names, tags,

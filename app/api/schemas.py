@@ -705,8 +705,11 @@ def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
                 allow_none=True, metadata={"description": "null with keyset paging"}
             ),
             "per_page": fields.Integer(required=True),
-            "total": fields.Integer(required=True),
-            "pages": fields.Integer(required=True),
+            "total": fields.Integer(
+                allow_none=True,
+                metadata={"description": "null on keyset pages after the first (after > 0)"},
+            ),
+            "pages": fields.Integer(allow_none=True),
             "next": fields.String(
                 allow_none=True, metadata={"description": "The next page (also in Link)"}
             ),

@@ -24,7 +24,8 @@ class Blueprint(SmorestBlueprint):
 
 
 def _reads_query(view, method: str) -> bool:
-    handler = getattr(getattr(view, "view_class", None), method.lower(), None) or view
+    method = "get" if method == "HEAD" else method.lower()  # HEAD runs the GET handler
+    handler = getattr(getattr(view, "view_class", None), method, None) or view
     parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
     return any(p.get("in") == "query" for p in parameters)
 

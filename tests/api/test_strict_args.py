@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
+from app.models.user import Role
 from tests.api import factories as f
 
 
@@ -59,3 +60,9 @@ def test_document_states_score_bounds_enums_and_date_rules(api_get):
         "closed",
     ]
     assert params["per_page"]["schema"]["maximum"] == 1000
+
+
+def test_head_reads_like_get(api_get, client, token_of):
+    headers = {"Authorization": f"Bearer {token_of(Role.VIEWER)}"}
+    assert client.head("/api/v1/threats?status=identified", headers=headers).status_code == 200
+    assert client.head("/api/v1/threats?bogus=1", headers=headers).status_code == 422
