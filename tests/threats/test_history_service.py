@@ -222,3 +222,14 @@ def test_the_threat_page_shows_the_status_and_review_history(register, users, cl
         f"/threats/{threat.id}/review", data={"reviewed_on": "2020-10-01"}, follow_redirects=True
     )
     assert "before the threat&#39;s last recorded change" in response.get_data(as_text=True)
+
+
+def test_the_identified_date_cannot_move_after_the_first_assessment(register, users):
+    threat = register.threat(identified_on=date(2020, 7, 15))
+    with pytest.raises(InputError) as refused:
+        service.update_threat(threat, {"identified_on": "2020-08-01"}, None)
+    assert "first assessed on 2020-07-15" in refused.value.errors["identified_on"]
+    db.session.rollback()
+    service.update_threat(threat, {"identified_on": "2020-07-01"}, None)
+    db.session.commit()
+    assert threat.identified_on == date(2020, 7, 1)
