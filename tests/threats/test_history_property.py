@@ -5,7 +5,8 @@ Hypothesis builds a small register and a random sequence of dated operations (cr
 re-score, close, archive, restore, accept with an expiry, review). After each operation
 that the rules accept, every threat figure as of each checked day before its date (heat
 maps, levels, top N, overdue reviews and their list, open critical, the quarter's risk
-section of the PDF, the threat-linked OKR metrics, the quarter's top threats treated) must equal what it was just before.
+section of the PDF, the threat-linked OKR metrics, the quarter's top threats treated)
+must equal what it was just before.
 """
 
 from __future__ import annotations
