@@ -386,13 +386,24 @@ def scores_as_of_query(as_of: date, include_closed: bool = False, from_changes: 
         .join(
             Threat, Threat.id == (changes.c.threat_id + 0 if from_changes else changes.c.threat_id)
         )
-        .join(states, states.c.threat_id == Threat.id)
-        .where(
-            *in_force_on(as_of, changes),
-            Threat.identified_on <= as_of,
-            *on_register_on(as_of, states, include_closed=include_closed),
-        )
+        .where(*in_force_on(as_of, changes), Threat.identified_on <= as_of)
     )
+    # The threat's state that day, looked up per threat (a correlated subquery, which the
+    # planners run as an index lookup per row rather than hashing every state).
+    status = (
+        select(states.c.status)
+        .where(
+            states.c.threat_id == Threat.id,
+            *state_in_force_on(as_of, states),
+            states.c.archived.is_(False),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    if include_closed:
+        query = query.where(status.is_not(None))
+    else:
+        query = query.where(status != ThreatStatus.CLOSED)  # NULL (not on register) fails too
     return query, changes
 
 
