@@ -22,11 +22,20 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 # `make run DEMO_TODAY=` runs on the real date instead.
 DEMO_TODAY ?= 2021-01-15
 
+# `make run PORT=5055 HOST=0.0.0.0`: 5000 is taken by AirPlay on macOS.
+PORT ?= 5000
+HOST ?= 127.0.0.1
+
+# The "Serving on" line is printed once the server answers its health check, not before.
 run: $(VENV)/.deps
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi seed-demo --if-empty
-	@echo "Serving Frontline on http://127.0.0.1:5000 (Ctrl-C to stop)"
-	FRONTLINE_TODAY=$(DEMO_TODAY) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+	@FRONTLINE_TODAY=$(DEMO_TODAY) $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT) & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null' INT TERM EXIT; \
+	if $(BIN)/python scripts/wait_for_server.py "$(HOST)" "$(PORT)" $$pid; then \
+		echo "Serving Frontline on http://$(HOST):$(PORT) (Ctrl-C to stop)"; \
+	fi; \
+	wait $$pid
 
 # Chromium for the browser tests, from Debian's packages when we may install them.
 browser-deps:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -19,6 +21,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     )
     app.config.from_object(config_for(config_name))
     app.config.update(overrides)
+    register_proxies(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
     register_extensions(app)
@@ -26,8 +29,24 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     register_blueprints(app)
     register_security(app)
     register_template_helpers(app)
+    from app.once import register_once
+
+    register_once(app)
     register_commands(app)
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host from TRUSTED_PROXIES proxies (0: from none).
+
+    Behind the documented TLS proxy the client address is then the real one, for the
+    per-address limits and the audit log; with no proxy trusted a client cannot forge it.
+    """
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:
@@ -43,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=app.config["REMEMBER_ME_DAYS"])
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],
@@ -98,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from app.errors import register_error_handlers
     from app.feeds import bp as feeds_bp
     from app.main import bp as main_bp
+    from app.notifications import bp as notifications_bp
     from app.okrs import bp as okrs_bp
     from app.reports import bp as reports_bp
     from app.threats import bp as threats_bp
@@ -111,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(transfer_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(okrs_bp)
+    app.register_blueprint(notifications_bp)
     register_api(app)
     app.register_blueprint(threats_bp)
     app.register_blueprint(reports_bp)
@@ -119,10 +141,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     from app.auth.session import load_user
+    from app.edge import register_edge
     from app.security import enforce_roles
 
     login_manager.user_loader(load_user)
     app.before_request(enforce_roles)
+    register_edge(app)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -149,9 +173,13 @@ def register_template_helpers(app: Flask) -> None:
                 args[key] = value
         return args
 
+    from app.admin.audit_words import readable_entries
+    from app.domain.words import plural
     from app.models.audit import readable_value
 
     app.jinja_env.filters["audit_value"] = readable_value
+    app.jinja_env.filters["plural"] = plural
+    app.jinja_env.filters["readable_audit"] = readable_entries
     app.jinja_env.globals.update(
         can=can,
         Role=Role,

@@ -14,6 +14,9 @@ from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, User
 
 
 def register_cli(app: Flask) -> None:
+    from app.backup import backup
+    from app.feeds.cli import feeds
+    from app.notifications.cli import notify
     from app.seed import seed_demo_command, seed_synthetic_command
     from app.transfer.cli import export_command, import_command
 
@@ -23,6 +26,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(export_command)
     app.cli.add_command(report_command)
+    app.cli.add_command(backup)
+    app.cli.add_command(notify)
+    app.cli.add_command(feeds)
 
 
 @click.group(help="Manage the people who can sign in.")
@@ -74,6 +80,22 @@ def list_users() -> None:
         click.echo(f"{user.email:<40} {user.role.value:<9} {status:<12} {user.name}")
 
 
+@users.command("unlock")
+@click.option("--email", required=True)
+def unlock_user(email: str) -> None:
+    """Lift a sign-in lockout (e.g. of the only administrator)."""
+    from app.auth.service import unlock
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No user with email {email}.")
+    if unlock(user):
+        db.session.commit()
+        click.echo(f"{user.email} is unlocked.")
+    else:
+        click.echo(f"{user.email} was not locked.")
+
+
 @users.group("token", help="Personal API tokens.")
 def token() -> None:
     pass
@@ -107,7 +129,15 @@ def create_token_command(email: str, name: str, expires_days: int | None) -> Non
 @click.option("--objective", "objective_title", default="Front Line Defenses", show_default=True)
 @click.option("--quarter", "quarter_label", help="e.g. FY20-21 Q2 (default: last complete).")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
-def report_command(objective_title: str, quarter_label: str | None, output: str) -> None:
+@click.option(
+    "--appendix",
+    type=click.Choice(["register"]),
+    default=None,
+    help="register: add every threat in force at the quarter end (A4 landscape).",
+)
+def report_command(
+    objective_title: str, quarter_label: str | None, output: str, appendix: str | None
+) -> None:
     """Write an objective's quarterly report as PDF (the published one if published)."""
     from app import fiscal
     from app.reports.service import (
@@ -123,7 +153,7 @@ def report_command(objective_title: str, quarter_label: str | None, output: str)
         label = quarter_label or fiscal.last_complete_quarter().label
         quarter = parse_report_quarter(label, fiscal.start_month(), today)
         objective = objective_by_title(objective_title, quarter.fiscal_year)
-        document = report_document(objective, quarter, today)
+        document = report_document(objective, quarter, today, appendix)
     except (InputError, ReportNotFoundError) as error:
         raise click.ClickException(str(error)) from None
     with open(output, "wb") as handle:

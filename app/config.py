@@ -43,18 +43,42 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    # Failed API token authentications allowed per client address.
+    TOKEN_FAILURE_LIMIT = os.environ.get("TOKEN_FAILURE_LIMIT", "20 per minute")
+    # Failed sign-ins in a row (from any address) that lock an account, for
+    # LOCKOUT_SECONDS at first, doubling with each further failure up to LOCKOUT_MAX_SECONDS.
+    LOCKOUT_THRESHOLD = _int_env("LOCKOUT_THRESHOLD", 10)
+    LOCKOUT_SECONDS = _int_env("LOCKOUT_SECONDS", 60)
+    LOCKOUT_MAX_SECONDS = _int_env("LOCKOUT_MAX_SECONDS", 3600)
+    # A session unused this long ends (sign-ins without "keep me signed in").
+    SESSION_IDLE_MINUTES = _int_env("SESSION_IDLE_MINUTES", 8 * 60)
+    # "Keep me signed in" lasts this long from sign-in; no session lives longer.
+    REMEMBER_ME_DAYS = _int_env("REMEMBER_ME_DAYS", 30)
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (0: none).
+    TRUSTED_PROXIES = _int_env("TRUSTED_PROXIES", 0)
     FORCE_HTTPS = False
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # Reminders: SMTP for the digests, the address their links point to.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _int_env("MAIL_PORT", 25)
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "frontline@localhost")
+    FRONTLINE_BASE_URL = os.environ.get("FRONTLINE_BASE_URL", "http://localhost:5000")
 
 
 class DevelopmentConfig(Config):
+    FRONTLINE_ENV = "development"
+
     @property
     def SECRET_KEY(self) -> str:  # noqa: N802 - Flask reads the upper-case name
         return os.environ.get("SECRET_KEY") or _development_secret_key()
 
 
 class ProductionConfig(Config):
+    FRONTLINE_ENV = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     FORCE_HTTPS = os.environ.get("FORCE_HTTPS", "1") == "1"
@@ -68,11 +92,13 @@ class ProductionConfig(Config):
 
 
 class TestConfig(Config):
+    FRONTLINE_ENV = "testing"
     TESTING = True
     SECRET_KEY = "test-secret-key"
     WTF_CSRF_ENABLED = False
     # Limiter on, with a limit tests reach only when they lower it on purpose.
     LOGIN_RATE_LIMIT = "100000 per minute"
+    TOKEN_FAILURE_LIMIT = "100000 per minute"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from flask import Flask, jsonify, make_response, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden, HTTPException
 
 from app.extensions import db
 
@@ -20,6 +23,12 @@ TITLES = {
 }
 
 
+# Seconds a client is told to wait when a 429 carries no better figure.
+DEFAULT_RETRY_AFTER = 60
+
+FORBIDDEN_API = "your role may not do this; ask an administrator if your work needs it"
+
+
 def _answer(code: int, message: str):
     if request.path.startswith("/api/"):
         response = jsonify(error=message, status=code)
@@ -29,11 +38,51 @@ def _answer(code: int, message: str):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def _retry_after(error: HTTPException) -> int:
+    from app.extensions import limiter
+
+    given = getattr(error, "retry_after", None)
+    if isinstance(given, int | float):
+        return max(1, math.ceil(given))
+    current = limiter.current_limit if limiter.enabled else None
+    if current is not None:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    return DEFAULT_RETRY_AFTER
+
+
+def _forbidden(error: HTTPException):
+    # abort(403, "...") keeps its own words; the bare abort(403) gets ours.
+    own_words = error.description != Forbidden.description
+    if request.path.startswith("/api/"):
+        return _answer(403, error.description if own_words else FORBIDDEN_API)
+    return render_template("errors/403.html", message=error.description if own_words else None), 403
+
+
+def _too_many_requests(error: HTTPException):
+    wait = _retry_after(error)
+    if request.path.startswith("/api/"):
+        response = _answer(429, f"too many requests; try again in {wait} seconds")
+    else:
+        response = make_response(render_template("errors/429.html", wait=wait), 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def _retry_after_on_every_429(response):
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(DEFAULT_RETRY_AFTER)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if error.code in (301, 302, 303, 307, 308):
             return error
+        if error.code == 403:
+            return _forbidden(error)
+        if error.code == 429:
+            return _too_many_requests(error)
         answer = _answer(error.code or 500, error.description or TITLES.get(error.code, ""))
         if getattr(error, "valid_methods", None):
             # A 405 names the methods that are allowed (RFC 9110).
@@ -41,6 +90,8 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(error.valid_methods)
             return response
         return answer
+
+    app.after_request(_retry_after_on_every_429)
 
     @app.errorhandler(500)
     def server_error(error):

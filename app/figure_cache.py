@@ -55,7 +55,7 @@ def register_fingerprint() -> tuple:
 
 def coverage_fingerprint() -> tuple:
     """What identifies the systems, staff and responsibilities the coverage figures read."""
-    from app.models.systems import Responsibility, StaffMember, System
+    from app.models.systems import Responsibility, StaffMember, System, SystemProductionChange
 
     parts = []
     for model in (System, StaffMember, Responsibility):
@@ -64,6 +64,11 @@ def coverage_fingerprint() -> tuple:
             select(func.max(model.id)).scalar_subquery(),
             select(func.max(model.updated_at)).scalar_subquery(),
         ]
+    # Production changes have no updated_at: their count and latest id.
+    parts += [
+        select(func.count(SystemProductionChange.id)).scalar_subquery(),
+        select(func.max(SystemProductionChange.id)).scalar_subquery(),
+    ]
     return tuple(db.session.execute(select(*parts)).one())
 
 
@@ -88,7 +93,18 @@ def cached_on(fingerprint: Callable[[], tuple]):
                     _entries.popitem(last=False)
             return value
 
+        def remember(answers: dict[tuple, T]) -> None:
+            """Keep answers computed elsewhere, by their arguments (several dates computed
+            from one load of facts)."""
+            prefix = (str(db.engine.url), fingerprint())
+            with _lock:
+                for args, value in answers.items():
+                    _entries[(name, args, *prefix)] = value
+                while len(_entries) > MAX_ENTRIES:
+                    _entries.popitem(last=False)
+
         wrapper.uncached = compute
+        wrapper.remember = remember
         return wrapper
 
     return decorate

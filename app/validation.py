@@ -7,6 +7,8 @@ answers 422 with them as JSON, and an import names the line and column.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -15,9 +17,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 
-# The largest id a database column holds (SQLite and PostgreSQL BIGINT): a larger number in a
-# URL or a query string names nothing, and would overflow the driver if it reached a query.
-MAX_ID = 2**63 - 1
+# The largest id every database column holds (ids are 32-bit INTEGER on PostgreSQL): a larger
+# number in a URL or a query string names nothing, and would fail the query if it reached one.
+MAX_ID = 2**31 - 1
 
 
 def id_or_none(text: str | None) -> int | None:
@@ -26,6 +28,33 @@ def id_or_none(text: str | None) -> int | None:
     if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
         return None
     return int(value)
+
+
+# Line breaks and tabs belong in multi-line text; no other control character (Unicode Cc:
+# C0, DEL, C1) belongs anywhere: PostgreSQL refuses NUL outright, and the others are invisible
+# on a page or in a PDF. A lone surrogate (from JSON) cannot be encoded to be stored either.
+_REFUSED_IN_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSED_IN_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_NAMES = {"\x00": "NUL", "\t": "tab", "\r": "carriage return", "\n": "line feed"}
+
+
+def control_character_message(text: str, *, multiline: bool = True) -> str | None:
+    """Why ``text`` is refused (its first control character or lone surrogate), or None."""
+    found = (_REFUSED_IN_MULTILINE if multiline else _REFUSED_IN_ONE_LINE).search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if "\ud800" <= char <= "\udfff":
+        return "Remove the broken character (a lone UTF-16 surrogate): it cannot be stored."
+    name = _CONTROL_NAMES.get(char) or unicodedata.name(char, "control character")
+    return f"Remove the control character U+{ord(char):04X} ({name}): it cannot be stored or shown."
+
+
+def check_characters(field: str, text: str | None, *, multiline: bool = True) -> None:
+    """Raise InputError for a control character in ``text`` (for raw request values)."""
+    message = control_character_message(text or "", multiline=multiline)
+    if message:
+        raise InputError({field: message})
 
 
 # Business dates stay well inside the calendar: quarter and trend arithmetic steps a year or
@@ -97,3 +126,17 @@ def saved_or_shown(form):
         outcome.status = 409
     else:
         outcome.saved = True
+
+
+def ignored_filters(args, rules: dict) -> list[str]:
+    """A message for each filter value a list page does not understand and so ignores
+    (``rules``: name -> the accepted values, or a test of the text), for the page to say so
+    instead of silently listing something else."""
+    problems = []
+    for name, rule in rules.items():
+        value = (args.get(name) or "").strip()
+        if not value:
+            continue
+        if not (rule(value) if callable(rule) else value in rule):
+            problems.append(f"“{value[:40]}” is not a value of {name}; that filter was ignored.")
+    return problems

@@ -24,7 +24,7 @@ from app.transfer.service import import_file  # noqa: E402
 def build_csv(rows: int, systems: list[str]) -> bytes:
     rng = random.Random(8)
     statuses = ["Identified", "Assessed", "In treatment", "Monitoring"]
-    lines = [",".join(c.header for c in THREAT_COLUMNS)]
+    lines = [",".join(c.header for c in THREAT_COLUMNS if c.imported)]
     for i in range(rows):
         chosen = "; ".join(sorted(rng.sample(systems, 2)))
         # The register's rules hold: residual never above inherent.

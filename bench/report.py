@@ -1,143 +1,228 @@
-"""Benchmark: the quarterly report on a large synthetic register.
+"""Benchmark: the quarterly report and its full-register appendix, at size and on the demo.
 
-    .venv/bin/python bench/report.py [--fresh] [--quarter "FY20-21 Q2"]
+    .venv/bin/python -m bench.report [--db postgresql] [--fresh] [--quarter "FY20-21 Q2"]
 
-Uses its own instance directory (bench/results/instance-report, SQLite) unless
-FRONTLINE_INSTANCE or DATABASE_URL say otherwise. With --fresh it migrates and fills
-the database with ``seed-synthetic`` at the issue's size (100,000 threats, 30,000
-countermeasures, 5,000 systems, 20,000 responsibilities), adds the Front Line Defenses
-objective if the synthetic data has none, then runs the report command under
-``/usr/bin/time -v`` and prints wall time, peak memory, pages and size.
-Targets: under 5 s and under 400 MB.
+Three databases, each in its own instance directory under bench/results (SQLite) or its
+own PostgreSQL database (``--db postgresql``): the demo, a 1,000-threat register and the
+issue's size (100,000 threats, 30,000 countermeasures, 5,000 systems, 20,000
+responsibilities). ``--fresh`` (re)builds them with ``seed-demo`` / ``seed-synthetic``.
+
+Every measurement runs in a new process (``--worker``) so that no figure cache carries
+over; the process start (interpreter, imports, ``create_app``) is timed apart from the
+report itself (gathering, then laying out), and the peak memory is the worker's maximum
+resident set. The 100,000-threat report is compared with the demo report measured in the
+same run; the appendix is timed at 1,000 to 100,000 rows of the large register to give
+the time per 1,000 rows.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import json
 import os
 import re
 import subprocess
 import sys
-import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
 FLASK = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi"]
-SIZES = {
+LARGE = {
     "--threats": 100_000,
     "--countermeasures": 30_000,
     "--systems": 5_000,
     "--staff": 2_000,
     "--responsibilities": 20_000,
 }
+SMALL = {"--threats": 1_000, "--countermeasures": 300}
+CURVE = (1_000, 10_000, 25_000, 50_000, 100_000)
 
 
-def _env() -> dict:
+def _env(name: str, engine: str) -> dict:
     env = dict(os.environ)
-    env.setdefault("FRONTLINE_INSTANCE", str(ROOT / "bench" / "results" / "instance-report"))
-    env.setdefault("FRONTLINE_TODAY", "2021-01-15")
+    env["FRONTLINE_INSTANCE"] = str(ROOT / "bench" / "results" / f"instance-report-{name}")
+    env["FRONTLINE_TODAY"] = "2021-01-15"
+    if engine == "postgresql":
+        env["DATABASE_URL"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/bench_report_{name}"
+    else:
+        env.pop("DATABASE_URL", None)
+    Path(env["FRONTLINE_INSTANCE"]).mkdir(parents=True, exist_ok=True)
     return env
 
 
 def _flask(*args: str, env: dict) -> None:
-    subprocess.run([*FLASK, *args], cwd=ROOT, env=env, check=True)
+    subprocess.run([*FLASK, *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def fill(env: dict) -> None:
-    database = Path(env["FRONTLINE_INSTANCE"]) / "frontline.db"
-    if "DATABASE_URL" not in env and database.exists():
-        database.unlink()
+def fill(name: str, env: dict, sizes: dict | None) -> None:
+    if "DATABASE_URL" in env:
+        database = env["DATABASE_URL"].rsplit("/", 1)[1]
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", database])
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(env["FRONTLINE_INSTANCE"], f"frontline.db{suffix}").unlink(missing_ok=True)
     _flask("db", "upgrade", env=env)
-    supported = subprocess.run(
-        [*FLASK, "seed-synthetic", "--help"], cwd=ROOT, env=env, capture_output=True, text=True
-    ).stdout
-    options = []
-    for option, size in SIZES.items():
-        if option in supported:
-            options += [option, str(size)]
-        else:
-            print(f"!!! seed-synthetic has no {option} option: that part of the data is missing")
-    _flask("seed-synthetic", *options, env=env)
+    if sizes is None:
+        _flask("seed-demo", env=env)
+    else:
+        options = [str(part) for pair in sizes.items() for part in pair]
+        _flask("seed-synthetic", "--seed", "1", *options, env=env)
 
 
-def ensure_objective(env: dict, quarter: str) -> None:
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
+def ensure_objective(quarter: str) -> None:
+    """The synthetic data has no OKRs: add Front Line Defenses with the demo's linked KRs."""
+    from datetime import date
+
     from sqlalchemy import select
 
-    from app import create_app
     from app.domain.quarters import parse_quarter
     from app.extensions import db
     from app.models.okrs import KeyResult, Objective
 
+    fy = parse_quarter(quarter).fiscal_year
+    found = db.session.scalar(
+        select(Objective.id).where(
+            Objective.title == "Front Line Defenses", Objective.fiscal_year == fy
+        )
+    )
+    if found is not None:
+        return
+    objective = Objective(title="Front Line Defenses", statement="Benchmark", fiscal_year=fy)
+    objective.key_results += [
+        KeyResult(code="KR1", statement="Second EU data center", goal_text="Two"),
+        KeyResult(
+            code="KR2",
+            statement="SPOF positions",
+            goal_value=4,
+            metric="spof_positions_filled",
+        ),
+        KeyResult(
+            code="KR3",
+            statement="Countermeasures",
+            goal_value=6,
+            metric="countermeasures_deployed_to_date",
+            baseline_quarter_start=date(fy, 7, 1),
+        ),
+    ]
+    db.session.add(objective)
+    db.session.commit()
+
+
+def worker(quarter: str, appendix: int | None) -> None:
+    """One measurement in this process: JSON on stdout."""
+    import resource
+
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    sys.path.insert(0, str(ROOT))
+    from app import create_app, fiscal
+    from app.domain.quarters import parse_quarter
+    from app.reports.appendix import register_appendix
+    from app.reports.pdf import build_report_pdf
+    from app.reports.quarter_report import gather_quarter_report
+    from app.reports.service import objective_by_title
+
     app = create_app()
     with app.app_context():
-        fy = parse_quarter(quarter).fiscal_year
-        found = db.session.scalar(
-            select(Objective.id).where(
-                Objective.title == "Front Line Defenses", Objective.fiscal_year == fy
-            )
+        ensure_objective(quarter)
+        ready = time.perf_counter()
+        cpu_ready = time.process_time()
+        today = fiscal.today()
+        q = parse_quarter(quarter)
+        objective = objective_by_title("Front Line Defenses", q.fiscal_year)
+        report = gather_quarter_report(objective, q, today)
+        gathered = time.perf_counter()
+        extra = register_appendix(report.as_of, appendix) if appendix else None
+        pdf = build_report_pdf(report, today, "Internal", appendix=extra)
+        built = time.perf_counter()
+        cpu_built = time.process_time()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "start_s": ready - started,
+                "gather_s": gathered - ready,
+                "layout_s": built - gathered,
+                "report_s": built - ready,
+                "report_cpu_s": cpu_built - cpu_ready,
+                "start_cpu_s": cpu_ready - cpu_started,
+                "peak_mb": peak,
+                "pages": len(re.findall(rb"/Type /Page[^s]", pdf)),
+                "kb": len(pdf) / 1024,
+                "rows": extra.total if extra else 0,
+            }
         )
-        if found is None:
-            objective = Objective(
-                title="Front Line Defenses", statement="Benchmark", fiscal_year=fy
-            )
-            for n, metric in enumerate(
-                (None, "spof_positions_filled", "countermeasures_deployed_to_date")
-            ):
-                objective.key_results.append(
-                    KeyResult(code=f"KR{n + 1}", statement=f"Key result {n + 1}", metric=metric)
-                )
-            db.session.add(objective)
-            db.session.commit()
+    )
 
 
-def run_report(env: dict, quarter: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        output = Path(tmp) / "report.pdf"
-        result = subprocess.run(
-            [
-                "/usr/bin/time",
-                "-v",
-                *FLASK,
-                "report",
-                "--objective",
-                "Front Line Defenses",
-                "--quarter",
-                quarter,
-                "--output",
-                str(output),
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise SystemExit(result.stdout + result.stderr)
-        wall = re.search(r"Elapsed \(wall clock\) time.*: (.+)", result.stderr).group(1)
-        peak_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)[1])
-        import pypdf
+def measure(env: dict, quarter: str, appendix: int | None = None) -> dict:
+    args = [PYTHON, "-m", "bench.report", "--worker", "--quarter", quarter]
+    if appendix:
+        args += ["--appendix-rows", str(appendix)]
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(result.stderr)
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
-        data = output.read_bytes()
-        pages = len(pypdf.PdfReader(io.BytesIO(data)).pages)
-        print(result.stdout.strip())
-        print(f"wall time {wall}  peak memory {peak_kb / 1024:.0f} MB  ")
-        print(f"{pages} pages, {len(data) / 1024:.0f} KB")
+
+def _line(label: str, m: dict) -> str:
+    return (
+        f"| {label} | {m['report_s']:.2f} | {m['report_cpu_s']:.2f} | {m['gather_s']:.2f} | "
+        f"{m['layout_s']:.2f} | {m['start_s']:.2f} | {m['peak_mb']:.0f} | {m['pages']:,} |"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fresh", action="store_true", help="rebuild the synthetic database")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--quarter", default="FY20-21 Q2")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--appendix-rows", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--skip-curve", action="store_true")
     args = parser.parse_args()
-    env = _env()
-    Path(env["FRONTLINE_INSTANCE"]).mkdir(parents=True, exist_ok=True)
+    if args.worker:
+        worker(args.quarter, args.appendix_rows)
+        return
+    envs = {name: _env(name, args.db) for name in ("demo", "small", "large")}
     if args.fresh:
-        fill(env)
-    ensure_objective(env, args.quarter)
-    run_report(env, args.quarter)
+        fill("demo", envs["demo"], None)
+        fill("small", envs["small"], SMALL)
+        fill("large", envs["large"], LARGE)
+    print(f"engine {args.db}, {args.quarter}; seconds, MB; each a new process")
+    print("| report | total s | CPU s | gather s | layout s | process start s | peak MB | pages |")
+    print("|---|---|---|---|---|---|---|---|")
+    demo = measure(envs["demo"], args.quarter)
+    print(_line("demo", demo))
+    large = measure(envs["large"], args.quarter)
+    print(_line("100,000 threats", large))
+    print(
+        f"ratio 100,000 / demo: {large['report_s'] / demo['report_s']:.2f} wall, "
+        f"{large['report_cpu_s'] / demo['report_cpu_s']:.2f} CPU"
+    )
+    small = measure(envs["small"], args.quarter, appendix=1_000_000)
+    print(_line(f"1,000-threat register + appendix ({small['rows']:,} rows)", small))
+    full = measure(envs["large"], args.quarter, appendix=1_000_000)
+    print(_line(f"100,000 threats + appendix ({full['rows']:,} rows)", full))
+    if args.skip_curve:
+        return
+    print(
+        "\n| appendix rows | report + appendix s | appendix s | s per 1,000 rows "
+        "| appendix CPU s per 1,000 rows | peak MB |"
+    )
+    print("|---|---|---|---|---|---|")
+    for rows in CURVE:
+        m = full if rows >= full["rows"] else measure(envs["large"], args.quarter, rows)
+        extra = m["report_s"] - large["report_s"]
+        extra_cpu = m["report_cpu_s"] - large["report_cpu_s"]
+        per = 1000 / max(1, m["rows"])
+        print(
+            f"| {m['rows']:,} | {m['report_s']:.2f} | {extra:.2f} | {extra * per:.3f} | "
+            f"{extra_cpu * per:.3f} | {m['peak_mb']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

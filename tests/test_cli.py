@@ -63,7 +63,9 @@ def test_users_create_refuses_short_password_and_bad_role(runner):
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_seed_demo_loads_once_and_refuses_without_force(runner):
+def test_seed_demo_loads_once_and_refuses_without_force(app, runner, monkeypatch):
+    monkeypatch.setitem(app.config, "FRONTLINE_ENV", "development")
+    credentials_file().unlink(missing_ok=True)
     first = runner.invoke(args=["seed-demo"])
     assert first.exit_code == 0, first.output
     assert "admin@frontline.example" in first.output
@@ -79,3 +81,33 @@ def test_seed_demo_loads_once_and_refuses_without_force(runner):
     assert forced.exit_code == 0, forced.output
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(User)) == count
+
+
+def test_seed_demo_force_in_production_needs_the_explicit_flag(app, runner, monkeypatch):
+    monkeypatch.setitem(app.config, "FRONTLINE_ENV", "production")
+    credentials_file().unlink(missing_ok=True)
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert not credentials_file().exists()  # passwords are written to a file in development only
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    admin.name = "Changed in production"
+    db.session.commit()
+    refused = runner.invoke(args=["seed-demo", "--force"])
+    assert refused.exit_code != 0
+    assert "--yes-delete-everything" in refused.output
+    db.session.expire_all()
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(User).where(User.name == "Changed in production")
+        )
+        == 1
+    )
+    confirmed = runner.invoke(args=["seed-demo", "--force", "--yes-delete-everything"])
+    assert confirmed.exit_code == 0, confirmed.output
+    db.session.expire_all()
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(User).where(User.name == "Changed in production")
+        )
+        == 0
+    )
+    assert not credentials_file().exists()

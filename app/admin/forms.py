@@ -1,7 +1,7 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from app.forms import FlaskForm
 from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role
 
 ROLE_CHOICES = [(role.value, role.label) for role in Role]
@@ -42,5 +42,7 @@ class AuditFilterForm(FlaskForm):
 
     user = SelectField("User", choices=[], validate_choice=False)
     entity = SelectField("Entity", choices=[], validate_choice=False)
+    action = SelectField("Action", choices=[], validate_choice=False)
+    address = StringField("Address", validators=[Optional(), Length(max=64)])
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])

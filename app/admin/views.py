@@ -4,12 +4,19 @@ from datetime import UTC, datetime, time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from app.admin import bp
 from app.admin.forms import AuditFilterForm, UserForm
+from app.auth import service as auth_service
+from app.auth.events import EVENTS as AUTH_EVENTS
+from app.auth.session import sign_in_here
+from app.auth.tokens import revoke_token as revoke_api_token
 from app.extensions import db
+from app.models.api_token import ApiToken
 from app.models.audit import AuditEntry
+from app.models.base import utcnow
 from app.models.user import Role, User, normalise_email
 from app.security import roles
 from app.validation import id_or_none
@@ -19,7 +26,9 @@ from app.validation import id_or_none
 @roles(Role.ADMIN)
 def users():
     page = db.paginate(select(User).order_by(User.name), per_page=50, error_out=False)
-    return render_template("admin/users.html", page=page)
+    now = utcnow()
+    locked = {user.id for user in page.items if auth_service.is_locked(user, now)}
+    return render_template("admin/users.html", page=page, locked=locked)
 
 
 def _email_taken(email: str, user_id: int | None) -> bool:
@@ -74,13 +83,18 @@ def edit_user(user_id: int):
             was_active = user.is_active_account
             user.email = email
             user.name = form.name.data.strip()
-            user.role = new_role
-            user.is_active_account = form.is_active_account.data
+            auth_service.change_role(user, new_role)
+            if was_active and not form.is_active_account.data:
+                auth_service.deactivate(user)
+            else:
+                user.is_active_account = form.is_active_account.data
             if form.password.data:
-                user.set_password(form.password.data)
-            elif was_active and not user.is_active_account:
-                user.session_version += 1
-            db.session.commit()
+                auth_service.change_password(user, form.password.data, reset=True)
+            if form.password.data and user.id == current_user.id:
+                # Resetting one's own password ended this session too: keep this one.
+                sign_in_here(user, remember=False, event=None)
+            else:
+                db.session.commit()
             flash(f"User {user.email} saved.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
@@ -92,11 +106,64 @@ def deactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
     if user.id == current_user.id:
         abort(400, "You cannot deactivate your own account.")
-    user.is_active_account = False
-    user.session_version += 1  # ends the sessions the user already has
-    db.session.commit()
-    flash(f"{user.email} can no longer sign in.", "success")
+    if user.is_active_account:
+        auth_service.deactivate(user)  # ends their sessions, revokes their API tokens
+        db.session.commit()
+    flash(f"{user.email} can no longer sign in; their API tokens are revoked.", "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@roles(Role.ADMIN)
+def unlock_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if auth_service.unlock(user):
+        db.session.commit()
+        flash(f"{user.email} is unlocked and may sign in again.", "success")
+    else:
+        flash(f"{user.email} was not locked.", "info")
+    return redirect(url_for("admin.users"))
+
+
+TOKEN_STATES = [("active", "Active"), ("all", "All")]
+
+
+@bp.route("/tokens")
+@roles(Role.ADMIN)
+def tokens():
+    """Every user's API tokens: name, created, last used, expiry; revoke any."""
+    now = utcnow()
+    state = request.args.get("state", "active")
+    query = (
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    if state != "all":
+        state = "active"
+        query = query.where(
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+    user_id = id_or_none(request.args.get("user", ""))
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    page = db.paginate(query, per_page=50, error_out=False)
+    return render_template(
+        "admin/tokens.html", page=page, now=now, state=state, states=TOKEN_STATES
+    )
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles(Role.ADMIN)
+def revoke_token(token_id: int):
+    token = db.get_or_404(ApiToken, token_id)
+    if revoke_api_token(token, f"revoked by administrator {current_user.email}"):
+        db.session.commit()
+        flash(f"Token “{token.name}” of {token.user.email} revoked.", "success")
+    else:
+        flash(f"Token “{token.name}” was already revoked.", "info")
+    return redirect(url_for("admin.tokens", **request.args))
 
 
 @bp.route("/audit")
@@ -109,12 +176,18 @@ def audit_log():
     ).all()
     form.user.choices = [("", "Anyone")] + [(str(u.id), u.name) for u in users]
     form.entity.choices = [("", "Everything")] + [(e, e) for e in entities]
+    form.action.choices = [("", "Any"), ("create", "create"), ("update", "update")]
+    form.action.choices += [("delete", "delete")] + list(AUTH_EVENTS.items())
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     if form.validate():
         if form.user.data and id_or_none(form.user.data) is not None:
             query = query.where(AuditEntry.user_id == int(form.user.data))
         if form.entity.data:
             query = query.where(AuditEntry.entity_type == form.entity.data)
+        if form.action.data:
+            query = query.where(AuditEntry.action == form.action.data[:16])
+        if form.address.data and form.address.data.strip():
+            query = query.where(AuditEntry.address == form.address.data.strip())
         if form.start.data:
             query = query.where(AuditEntry.at >= datetime.combine(form.start.data, time(), UTC))
         if form.end.data:
@@ -153,6 +226,11 @@ SETTINGS_PAGES = [
         "The confidentiality marking printed on every report.",
     ),
     ("feeds.index", "Threat-intelligence feeds", "Feeds that threats are imported from."),
+    (
+        "notifications.admin",
+        "Reminders",
+        "Days ahead per reminder, webhooks, and the last runs of e-mail and feed fetching.",
+    ),
 ]
 
 

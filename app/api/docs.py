@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import copy
+
 from flask import jsonify, render_template
 
 from app.api import API_PREFIX, bp, current_api
+from app.risk import risk_matrix
 from app.security import readable
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
+def _bound_scores(node, matrix) -> None:
+    """Score fields state the configured risk matrix's bounds (it is a setting)."""
+    if isinstance(node, dict):
+        axis = node.get("x-matrix")
+        if axis:
+            high = matrix.max_likelihood if axis == "likelihood" else matrix.max_impact
+            node.update(minimum=1, maximum=high)
+            node["description"] = f"1 to {high} (the risk matrix's {axis} size)"
+        for value in node.values():
+            _bound_scores(value, matrix)
+    elif isinstance(node, list):
+        for value in node:
+            _bound_scores(value, matrix)
+
+
+def document() -> dict:
+    spec = copy.deepcopy(current_api().spec.to_dict())
+    _bound_scores(spec, risk_matrix())
+    return spec
+
+
 @bp.route(API_PREFIX + "/openapi.json")
 @readable
 def openapi_json():
-    return jsonify(current_api().spec.to_dict())
+    return jsonify(document())
 
 
 def _schema_text(schema: dict | None) -> str:
@@ -104,7 +128,7 @@ def _schemas(spec: dict) -> list[dict]:
 @bp.route("/api/docs")
 @readable
 def docs():
-    spec = current_api().spec.to_dict()
+    spec = document()
     return render_template(
         "api/docs.html",
         spec=spec,

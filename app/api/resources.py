@@ -7,24 +7,28 @@ does not grow with the page size.
 
 from __future__ import annotations
 
-from flask import abort, request
+import io
+
+from flask import abort, request, send_file, url_for
 from flask.views import MethodView
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
+from app.api import rows
 from app.api import schemas as s
 from app.api import writes as w
 from app.api.errors import register_api_errors
+from app.api.paging import conditional, paginate
+from app.api.strict import Blueprint, refuse_unknown_arguments
 from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
 from app.countermeasures import service as cm_service
 from app.coverage import figures as coverage_figures
 from app.coverage import queries as coverage_queries
 from app.coverage import service as coverage_service
-from app.domain.quarters import fiscal_year_label
+from app.domain.quarters import Quarter, fiscal_year_label
 from app.domain.scoring import level_for
 from app.extensions import db
 from app.models import (
@@ -38,11 +42,14 @@ from app.models import (
     Threat,
 )
 from app.models.user import Role
+from app.okrs import service as okr_service
+from app.reports import service as report_service
 from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
 from app.threats import service as threats_service
-from app.validation import InputError
+from app.validation import ConflictError, InputError
 
 register = Blueprint(
     "api_register", __name__, url_prefix="", description="Threats, countermeasures, systems, staff"
@@ -53,6 +60,8 @@ figures = Blueprint(
 
 register_api_errors(register)
 register_api_errors(figures)
+register.before_request(refuse_unknown_arguments)
+figures.before_request(refuse_unknown_arguments)
 
 
 def blueprints() -> list[Blueprint]:
@@ -68,19 +77,6 @@ def get_or_404(model, object_id: int, *options):
     return found
 
 
-def paginate(query, args) -> dict:
-    page = db.paginate(
-        query, page=args["page"], per_page=args["per_page"], max_per_page=100, error_out=False
-    )
-    return {
-        "items": page.items,
-        "page": page.page,
-        "per_page": page.per_page,
-        "total": page.total or 0,
-        "pages": page.pages,
-    }
-
-
 # ---- threats ------------------------------------------------------------------------
 
 THREAT_LOADS = (
@@ -92,9 +88,16 @@ THREAT_LOADS = (
 )
 
 
-def page_args() -> dict:
-    """The request's query string as the list pages read it (the page is the API's own)."""
-    return {k: v for k, v in request.args.items() if k not in ("page", "per_page")}
+PAGING = ("page", "per_page", "after", "before", "updated_since", "include_archived")
+
+
+def page_args(**everything) -> dict:
+    """The request's query string as the list pages read it (paging is the API's own);
+    with include_archived=1, ``everything`` replaces the page's filter of what is current."""
+    args = {k: v for k, v in request.args.items() if k not in PAGING}
+    if request.args.get("include_archived") == "1":
+        args.update(everything)
+    return args
 
 
 def refused(field: str, message: str):
@@ -113,10 +116,10 @@ class Threats(MethodView):
         query string lists the same threats in the same order here, on the page and in
         its CSV export."""
         try:
-            query = threat_queries.list_query(page_args())
+            query = threat_queries.list_query(page_args(include_archived="1"))
         except ValueError as error:  # the page's 400: an impossible date
             refused("as_of", str(error))
-        return paginate(query.options(*THREAT_LOADS), args)
+        return paginate(query, args, Threat, rows.threat_items)
 
     @roles(Role.SECURITY)
     @register.arguments(s.ThreatCreate)
@@ -129,6 +132,7 @@ class Threats(MethodView):
 @register.route("/threats/<int:threat_id>")
 class ThreatDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.ThreatDetailSchema)
     def get(self, threat_id):
         """One threat with its score history and its dated status and review history."""
@@ -215,7 +219,7 @@ class Countermeasures(MethodView):
         query, _filters, problems = cm_queries.list_query(page_args())
         if problems:  # a value the page ignores (and says so): refused here
             refused("filters", " ".join(problems))
-        return paginate(query.options(*COUNTERMEASURE_LOADS), args)
+        return paginate(query.options(*COUNTERMEASURE_LOADS), args, Countermeasure)
 
     @roles(Role.SECURITY)
     @register.arguments(s.CountermeasureCreate)
@@ -231,6 +235,7 @@ class Countermeasures(MethodView):
 @register.route("/countermeasures/<int:countermeasure_id>")
 class CountermeasureDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.CountermeasureDetailSchema)
     def get(self, countermeasure_id):
         """One countermeasure with its status history."""
@@ -355,11 +360,11 @@ class Systems(MethodView):
 
         The systems page's filters and sort (same names, values and order), coverage as of
         ``date``."""
-        query_args = page_args()
+        query_args = page_args(show="all")
         as_of, error = coverage_queries.as_of_from(query_args)
         if error:
             refused("date", error)
-        return paginate(coverage_queries.systems_list_query(query_args, as_of), args)
+        return paginate(coverage_queries.systems_list_query(query_args, as_of), args, System)
 
     @roles(Role.MANAGER)
     @register.arguments(s.SystemCreate)
@@ -372,6 +377,7 @@ class Systems(MethodView):
 @register.route("/systems/<int:system_id>")
 class SystemDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.SystemSchema)
     def get(self, system_id):
         """One system."""
@@ -397,8 +403,8 @@ class Staff(MethodView):
         """Staff members.
 
         The staff page's filters and sort (same names, values and order), as of today."""
-        query = coverage_queries.staff_list_query(page_args(), fiscal.today())
-        return paginate(query, args)
+        query = coverage_queries.staff_list_query(page_args(status="all"), fiscal.today())
+        return paginate(query, args, StaffMember)
 
     @roles(Role.MANAGER)
     @register.arguments(s.StaffCreate)
@@ -411,6 +417,7 @@ class Staff(MethodView):
 @register.route("/staff/<int:staff_id>")
 class StaffDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.StaffSchema)
     def get(self, staff_id):
         """One staff member."""
@@ -436,7 +443,8 @@ class Responsibilities(MethodView):
     @register.response(200, s.ResponsibilityPage)
     def get(self, args):
         """Who is responsible for which system, and since when."""
-        return paginate(responsibilities_query(args).options(*RESPONSIBILITY_LOADS), args)
+        query = responsibilities_query(args).options(*RESPONSIBILITY_LOADS)
+        return paginate(query, args, Responsibility)
 
     @roles(Role.MANAGER)
     @register.arguments(s.ResponsibilityCreate)
@@ -456,6 +464,7 @@ class Responsibilities(MethodView):
 @register.route("/responsibilities/<int:responsibility_id>")
 class ResponsibilityDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.ResponsibilitySchema)
     def get(self, responsibility_id):
         """One responsibility."""
@@ -495,7 +504,7 @@ class Positions(MethodView):
         for key in ("status", "team"):
             if args.get(key) is not None:
                 query = query.where(getattr(Position, key) == args[key])
-        return paginate(query.order_by(Position.opened_on, Position.id), args)
+        return paginate(query.order_by(Position.opened_on, Position.id), args, Position)
 
     @roles(Role.MANAGER)
     @register.arguments(s.PositionCreate)
@@ -515,6 +524,7 @@ class Positions(MethodView):
 @register.route("/positions/<int:position_id>")
 class PositionDetail(MethodView):
     @readable
+    @conditional
     @register.response(200, s.PositionSchema)
     def get(self, position_id):
         """One position with its status history."""
@@ -616,14 +626,27 @@ class CoverageFigures(MethodView):
 class QuarterFigures(MethodView):
     @readable
     @figures.response(200, s.QuarterSchema)
+    @figures.alt_response(422, response="DEFAULT_ERROR", description="Not started yet")
     def get(self, label):
-        """A quarter's figures: countermeasures deployed, top threats at its start."""
+        """A quarter's figures: countermeasures deployed (in it, and in its fiscal year to
+        its end) against the target and the year's goal, the top threats at its start and
+        what treated them, what slipped. A quarter that has not started is refused (422):
+        it has nothing to measure yet."""
         quarter = fiscal.quarter_or_404(label)
+        today = fiscal.today()
+        if quarter.first_day > today:
+            refused(
+                "label", f"{quarter.label} starts on {quarter.first_day}: nothing to measure yet."
+            )
         matrix = risk_matrix()
-        treated = countermeasure_figures.top_threats_treated(
-            quarter, countermeasure_figures.quarter_target()
-        )
+        target = countermeasure_figures.quarter_target()
+        treated = countermeasure_figures.top_threats_treated(quarter, target)
+        slipped = countermeasure_figures.slipped_countermeasures(quarter)
         return {
+            "state": "over" if quarter.last_day < today else "in_progress",
+            "target": target,
+            "goal": countermeasure_figures.yearly_goal(),
+            "slipped": [{"id": cm.id, "title": cm.title} for cm in slipped],
             "quarter": quarter.label,
             "starts_on": quarter.first_day,
             "ends_on": quarter.last_day,
@@ -647,3 +670,274 @@ class QuarterFigures(MethodView):
                 for entry in treated
             ],
         }
+
+
+@figures.route("/heatmap")
+class Heatmap(MethodView):
+    @readable
+    @figures.arguments(s.HeatmapArgs, location="query")
+    @figures.response(200, s.HeatmapSchema)
+    def get(self, args):
+        """The heat map of open threats (inherent or residual) as of a day or the end of an
+        ended quarter, as the heat-map page shows it, with each cell's threats."""
+        kind = args["kind"]
+        today = fiscal.today()
+        quarter = args.get("quarter")
+        if quarter is not None and quarter.last_day > today:
+            refused(
+                "quarter", f"{quarter.label} has not ended yet; choose a past quarter or a date."
+            )
+        as_of = quarter.last_day if quarter is not None else args.get("date") or today
+        cells = threat_figures.heatmap_as_of(as_of, kind)
+        return {
+            "kind": kind,
+            "as_of": as_of,
+            "total": sum(cells.values()),
+            "cells": [
+                {
+                    "likelihood": li,
+                    "impact": im,
+                    "count": count,
+                    # The cell's link on the page: bounded by the matrix, not by the rows.
+                    "threat_ids": (
+                        sorted(
+                            db.session.scalars(threat_figures.cell_threat_ids(as_of, kind, li, im))
+                        )
+                        if count
+                        else []
+                    ),
+                }
+                for (li, im), count in sorted(cells.items())
+            ],
+        }
+
+
+@figures.route("/top-threats")
+class TopThreats(MethodView):
+    @readable
+    @figures.arguments(s.TopArgs, location="query")
+    @figures.response(200, s.TopSchema)
+    def get(self, args):
+        """The register's top N open threats as of a day: the one ranking of the register."""
+        as_of = args.get("date") or fiscal.today()
+        matrix = risk_matrix()
+        return {
+            "as_of": as_of,
+            "threats": [
+                {
+                    "rank": rank,
+                    "id": t.id,
+                    "title": t.title,
+                    "inherent_score": t.inherent_score,
+                    "residual_score": t.residual_score,
+                    "level": level_for(t.residual_score, matrix).value,
+                }
+                for rank, t in enumerate(threat_figures.top_threats(as_of, args["n"]), start=1)
+            ],
+        }
+
+
+# ---- OKRs: written through the same service as the forms ---------------------------
+
+OKR_LOADS = (selectinload(Objective.key_results).selectinload(KeyResult.statuses),)
+
+
+def _same_version(obj, version: int | None) -> None:
+    if version is None or version != obj.version:
+        raise ConflictError(
+            f"{obj} changed since you read it (version {obj.version}); read it again, "
+            "then make your change."
+        )
+
+
+def _objective_values(objective: Objective) -> dict:
+    return {
+        "title": objective.title,
+        "statement": objective.statement,
+        "department": objective.department,
+        "fiscal_year": objective.fiscal_year,
+        "target_completion": objective.target_completion,
+        "position": objective.position,
+    }
+
+
+def _key_result_values(key_result: KeyResult) -> dict:
+    return {
+        "code": key_result.code,
+        "statement": key_result.statement,
+        "baseline_text": key_result.baseline_text,
+        "baseline_value": key_result.baseline_value,
+        "goal_text": key_result.goal_text,
+        "goal_value": key_result.goal_value,
+        "goal_unit": key_result.goal_unit,
+        "goal_direction": key_result.goal_direction,
+        "metric": key_result.metric,
+        "position": key_result.position,
+    }
+
+
+@figures.route("/objectives")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
+class Objectives(MethodView):
+    @roles(Role.MANAGER)
+    @figures.arguments(s.ObjectiveCreate)
+    @figures.response(201, s.ObjectiveSchema)
+    def post(self, body):
+        """Add an objective: managers and admins (the objectives page's rules)."""
+        return w.saved(okr_service.create_objective(**body))
+
+
+@figures.route("/objectives/<int:objective_id>")
+class ObjectiveDetail(MethodView):
+    @readable
+    @conditional
+    @figures.response(200, s.ObjectiveSchema)
+    def get(self, objective_id):
+        """One objective with its key results and their quarterly statuses."""
+        return get_or_404(Objective, objective_id, *OKR_LOADS)
+
+    @roles(Role.MANAGER)
+    @figures.arguments(s.ObjectiveUpdate)
+    @figures.response(200, s.ObjectiveSchema)
+    @figures.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, objective_id):
+        """Change an objective (send the version you read)."""
+        objective = get_or_404(Objective, objective_id, *OKR_LOADS)
+        _same_version(objective, body.get("version"))
+        values = w.merged(_objective_values(objective), body)
+        return w.saved(okr_service.update_objective(objective, **values))
+
+
+@figures.route("/objectives/<int:objective_id>/key-results")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
+class ObjectiveKeyResults(MethodView):
+    @roles(Role.MANAGER)
+    @figures.arguments(s.KeyResultCreate)
+    @figures.response(201, s.KeyResultSchema)
+    def post(self, body, objective_id):
+        """Add a key result to an objective: managers and admins."""
+        objective = get_or_404(Objective, objective_id, *OKR_LOADS)
+        return w.saved(okr_service.create_key_result(objective, **body))
+
+
+@figures.route("/key-results/<int:key_result_id>")
+class KeyResultDetail(MethodView):
+    @readable
+    @conditional
+    @figures.response(200, s.KeyResultSchema)
+    def get(self, key_result_id):
+        """One key result with its quarterly statuses."""
+        return get_or_404(KeyResult, key_result_id, selectinload(KeyResult.statuses))
+
+    @roles(Role.MANAGER)
+    @figures.arguments(s.KeyResultUpdate)
+    @figures.response(200, s.KeyResultSchema)
+    @figures.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, key_result_id):
+        """Change a key result (send the version you read)."""
+        key_result = get_or_404(KeyResult, key_result_id, selectinload(KeyResult.statuses))
+        _same_version(key_result, body.get("version"))
+        values = w.merged(_key_result_values(key_result), body)
+        return w.saved(okr_service.update_key_result(key_result, **values))
+
+
+@figures.route("/key-results/<int:key_result_id>/statuses")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
+class KeyResultStatuses(MethodView):
+    @roles(Role.MANAGER)
+    @figures.arguments(s.StatusWrite)
+    @figures.response(200, s.KeyResultStatusSchema)
+    @figures.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def post(self, body, key_result_id):
+        """Write a quarter's status (text, value, rating) as the key result's form does;
+        rewriting an existing one needs the version you read."""
+        key_result = get_or_404(KeyResult, key_result_id, selectinload(KeyResult.statuses))
+        version = body.pop("version", None)
+        try:
+            quarter = fiscal.parse_quarter(body["quarter"], fiscal.start_month())
+        except ValueError:
+            quarter = None  # the service names what is wrong with it
+        existing = next(
+            (
+                x
+                for x in key_result.statuses
+                if quarter is not None and x.quarter_start == quarter.first_day
+            ),
+            None,
+        )
+        if existing is not None:
+            _same_version(existing, version)
+        return w.saved(
+            okr_service.write_status(
+                key_result,
+                quarter=body["quarter"],
+                text=body.get("text", ""),
+                value=body.get("value"),
+                rating=body.get("rating"),
+                author_id=current_user.id,
+            )
+        )
+
+
+# ---- reports --------------------------------------------------------------------------
+
+
+def _report_subject(args) -> tuple[Objective, Quarter]:
+    quarter = report_service.parse_report_quarter(
+        args["quarter"], fiscal.start_month(), fiscal.today()
+    )
+    if args.get("objective") is None:
+        objective = report_service.default_objective(quarter.fiscal_year)
+        if objective is None:
+            abort(404, f"There is no objective for {quarter.fiscal_year_label} to report on.")
+        return objective, quarter
+    try:
+        objective = report_service.objective_for_report(args["objective"])
+    except report_service.ReportNotFoundError as error:
+        abort(404, str(error))
+    report_service.check_quarter_in_year(objective, quarter)
+    return objective, quarter
+
+
+@figures.route("/reports")
+class Reports(MethodView):
+    @readable
+    @figures.arguments(s.ReportArgs, location="query")
+    @figures.response(200, s.ReportSchema)
+    def get(self, args):
+        """A quarter's report: whether it is published, its publications, and its PDF's
+        address (the published copy when there is one, as the reports page downloads)."""
+        objective, quarter = _report_subject(args)
+        publications = report_service.publications_of(objective.id, quarter)
+        return {
+            "objective": {"id": objective.id, "title": objective.title},
+            "quarter": quarter.label,
+            "published": any(p.superseded_by_id is None for p in publications),
+            "pdf": url_for("api_figures.ReportPdf", objective=objective.id, quarter=quarter.label),
+            "publications": publications,
+        }
+
+
+@figures.route("/reports/pdf")
+class ReportPdf(MethodView):
+    @readable
+    @figures.arguments(s.ReportArgs, location="query")
+    @figures.doc(
+        responses={
+            "200": {
+                "description": "The PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    )
+    def get(self, args):
+        """The quarter's PDF report: the published copy when there is one, else built now."""
+        objective, quarter = _report_subject(args)
+        document = report_service.report_document(objective, quarter, fiscal.today())
+        return send_file(
+            io.BytesIO(document.pdf),
+            mimetype="application/pdf",
+            as_attachment=True,
+            download_name=report_service.download_name(objective, quarter),
+            max_age=0,
+        )

@@ -12,12 +12,14 @@ from marshmallow import fields, validate
 from app import fiscal
 from app.countermeasures import queries as cm_queries
 from app.coverage import queries as coverage_queries
+from app.domain.quarters import fiscal_year_label
 from app.domain.scoring import Level, level_for
 from app.models import (
     CountermeasureStatus,
     CountermeasureType,
     Criticality,
     Effectiveness,
+    GoalDirection,
     PositionStatus,
     Rating,
     ResponsibilityKind,
@@ -32,6 +34,15 @@ from app.threats import queries as threat_queries
 MAX_ID = 2**31 - 1
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
+
+
+# The date rules of the forms, stated on every field they govern.
+RETIRED_ON = (
+    "The first day out of service (exclusive): in service up to the day before; null: in service"
+)
+LEFT_ON = "The last working day (inclusive): present that day, gone from the next; null: staying"
+SINCE = "The first day held (inclusive)"
+UNTIL = "The last day held (inclusive); null: still held"
 
 
 def _no_nul(value: str) -> bool:
@@ -101,9 +112,63 @@ class FiscalYearLabel(_Label):
 # ---- query strings -----------------------------------------------------------------
 
 
+def _plausible_instant(when) -> bool:
+    if not EARLIEST.year < when.year < LATEST.year:
+        raise ma.ValidationError("Use an instant between the years 1901 and 2998.")
+    return True
+
+
 class PageArgs(ma.Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=1_000_000),
+        metadata={"description": "Numbered paging, in the list's sort (1 to 1,000,000)"},
+    )
+    per_page = fields.Integer(
+        load_default=25,
+        validate=validate.Range(min=1, max=1000),
+        metadata={"description": "Items per page, 1 to 1,000 (default 25)"},
+    )
+    after = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_ID),
+        metadata={
+            "description": "Keyset paging: the items whose id is above this one, in id order "
+            "(start with after=0, then follow the next link). As fast on the last page as on "
+            "the first; rows added meanwhile come at the end, nothing repeats or is skipped. "
+            "Not with page, before or sort."
+        },
+    )
+    before = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "Keyset paging backwards: the items whose id is below this one"},
+    )
+    updated_since = fields.DateTime(
+        validate=_plausible_instant,
+        metadata={
+            "description": "Only what was created or changed at or after this instant "
+            "(ISO 8601; UTC when no offset is given), archived or retired records included "
+            "when include_archived=1. Start the next sync from the synced_at of the first "
+            "page of this one."
+        },
+    )
+    include_archived = fields.String(
+        validate=validate.OneOf(["0", "1"]),
+        metadata={
+            "enum": ["0", "1"],
+            "description": "1: archived threats, retired systems and staff who left are "
+            "listed with the others (a sync sees archivals)",
+        },
+    )
+
+    @ma.validates_schema(pass_original=True)
+    def one_way_of_paging(self, data, original, **kwargs):
+        keyset = [k for k in ("after", "before") if k in data]
+        if len(keyset) == 2:
+            raise ma.ValidationError("Use after or before, not both.", "before")
+        if keyset and "page" in original:
+            raise ma.ValidationError("Use page or after/before, not both.", "page")
+        if keyset and original.get("sort"):
+            raise ma.ValidationError("Keyset paging (after/before) walks in id order.", "sort")
 
 
 # The list endpoints take the list pages' own query string (``app/*/queries.py`` reads it
@@ -383,6 +448,7 @@ class CountermeasureSchema(ma.Schema):
         allow_none=True,
         metadata={"type": "string", "nullable": True},
     )
+    planned_on = fields.Date()
     deployed_on = fields.Date(allow_none=True)
     deployed_quarter = fields.Function(
         lambda c: fiscal.quarter_of_date(c.deployed_on).label if c.deployed_on else None,
@@ -408,7 +474,7 @@ class SystemSchema(ma.Schema):
     team = fields.String()
     criticality = Choice(Criticality)
     in_production = fields.Boolean()
-    retired_on = fields.Date(allow_none=True)
+    retired_on = fields.Date(allow_none=True, metadata={"description": RETIRED_ON})
     version = fields.Integer(required=True)
 
 
@@ -418,7 +484,7 @@ class StaffSchema(ma.Schema):
     email = fields.String(allow_none=True)
     team = fields.String()
     active = fields.Boolean()
-    left_on = fields.Date(allow_none=True)
+    left_on = fields.Date(allow_none=True, metadata={"description": LEFT_ON})
     user_id = fields.Integer(allow_none=True)
     version = fields.Integer(required=True)
 
@@ -428,8 +494,8 @@ class ResponsibilitySchema(ma.Schema):
     staff_member = fields.Nested(Ref)
     system = fields.Nested(Ref)
     kind = Choice(ResponsibilityKind)
-    since = fields.Date()
-    until = fields.Date(allow_none=True)
+    since = fields.Date(metadata={"description": SINCE})
+    until = fields.Date(allow_none=True, metadata={"description": UNTIL})
     version = fields.Integer(required=True)
 
 
@@ -454,6 +520,7 @@ class KeyResultStatusSchema(ma.Schema):
     text = fields.String()
     value = fields.Float(allow_none=True)
     rating = Choice(Rating, allow_none=True)
+    version = fields.Integer()
 
 
 class KeyResultSchema(ma.Schema):
@@ -466,7 +533,10 @@ class KeyResultSchema(ma.Schema):
     goal_value = fields.Float(allow_none=True)
     goal_unit = fields.String()
     metric = fields.String(allow_none=True)
+    goal_direction = Choice(GoalDirection, allow_none=True)
+    objective_id = fields.Integer()
     statuses = fields.List(fields.Nested(KeyResultStatusSchema))
+    version = fields.Integer()
 
 
 class ObjectiveSchema(ma.Schema):
@@ -475,7 +545,13 @@ class ObjectiveSchema(ma.Schema):
     statement = fields.String()
     department = fields.String()
     target_completion = fields.String()
+    fiscal_year = fields.Function(
+        lambda o: fiscal_year_label(o.fiscal_year, fiscal.start_month()),
+        metadata={"type": "string"},
+    )
+    position = fields.Integer()
     key_results = fields.List(fields.Nested(KeyResultSchema))
+    version = fields.Integer()
 
 
 class OkrYearSchema(ma.Schema):
@@ -507,7 +583,13 @@ class CoverageSchema(ma.Schema):
 
 
 class TopThreatSchema(ma.Schema):
-    rank = fields.Integer(required=True)
+    rank = fields.Integer(
+        required=True,
+        metadata={
+            "description": "1 = highest residual score on the date; ties go to the higher "
+            "inherent score, then the threat identified earlier, then the lower id"
+        },
+    )
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     inherent_score = fields.Integer()
@@ -539,6 +621,78 @@ class QuarterSchema(ma.Schema):
             "the register stood on its first day, with what was deployed against them"
         },
     )
+    state = fields.String(
+        validate=validate.OneOf(["in_progress", "over"]),
+        metadata={"enum": ["in_progress", "over"], "description": "Running today, or ended"},
+    )
+    target = fields.Integer(metadata={"description": "Countermeasures to deploy per quarter"})
+    goal = fields.Integer(
+        metadata={"description": "Countermeasures to deploy over the fiscal year"}
+    )
+    slipped = fields.List(
+        fields.Nested(ThreatRef),
+        metadata={
+            "description": "Planned for the quarter and not deployed in it (while it runs: "
+            "not deployed yet), by title"
+        },
+    )
+
+
+class HeatCellSchema(ma.Schema):
+    likelihood = fields.Integer(required=True)
+    impact = fields.Integer(required=True)
+    count = fields.Integer(required=True)
+    threat_ids = fields.List(fields.Integer(), metadata={"description": "The cell's threats"})
+
+
+class HeatmapArgs(ma.Schema):
+    kind = fields.String(
+        load_default="residual",
+        validate=validate.OneOf(threat_figures.KINDS),
+        metadata={"enum": list(threat_figures.KINDS), "description": "Default residual"},
+    )
+    quarter = QuarterLabel(
+        metadata={"description": "As of the last day of this ended quarter, e.g. FY20-21 Q2"}
+    )
+    date = Day(metadata={"description": "As of this day (default: today); not with quarter"})
+
+    @ma.validates_schema
+    def one_date(self, data, **kwargs):
+        if "quarter" in data and "date" in data:
+            raise ma.ValidationError("Give a quarter or a date, not both.", "date")
+
+
+class HeatmapSchema(ma.Schema):
+    kind = fields.String(required=True)
+    as_of = fields.Date(required=True)
+    total = fields.Integer(required=True)
+    cells = fields.List(
+        fields.Nested(HeatCellSchema),
+        metadata={"description": "Every cell of the risk matrix, by likelihood then impact"},
+    )
+
+
+class TopArgs(ma.Schema):
+    date = Day(metadata={"description": "As of this day (default: today)"})
+    n = fields.Integer(
+        load_default=5,
+        validate=validate.Range(min=1, max=50),
+        metadata={"description": "How many, 1 to 50 (default 5)"},
+    )
+
+
+class RankedThreatSchema(ma.Schema):
+    rank = TopThreatSchema._declared_fields["rank"]
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    inherent_score = fields.Integer()
+    residual_score = fields.Integer()
+    level = fields.String()
+
+
+class TopSchema(ma.Schema):
+    as_of = fields.Date(required=True)
+    threats = fields.List(fields.Nested(RankedThreatSchema))
 
 
 def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
@@ -547,10 +701,21 @@ def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
         (ma.Schema,),
         {
             "items": fields.List(fields.Nested(item), required=True),
-            "page": fields.Integer(required=True),
+            "page": fields.Integer(
+                allow_none=True, metadata={"description": "null with keyset paging"}
+            ),
             "per_page": fields.Integer(required=True),
             "total": fields.Integer(required=True),
             "pages": fields.Integer(required=True),
+            "next": fields.String(
+                allow_none=True, metadata={"description": "The next page (also in Link)"}
+            ),
+            "prev": fields.String(
+                allow_none=True, metadata={"description": "The previous page (also in Link)"}
+            ),
+            "synced_at": fields.AwareDateTime(
+                metadata={"description": "When this page was read: updated_since of a next sync"}
+            ),
         },
     )
 
@@ -594,12 +759,16 @@ class SystemCreate(_Body):
     team = Text()
     criticality = Choice(Criticality)
     in_production = fields.Boolean()
-    retired_on = Day(allow_none=True)
+    retired_on = Day(allow_none=True, metadata={"description": RETIRED_ON})
 
 
 class SystemUpdate(SystemCreate):
     version = Version()
     name = Text()
+    production_changed_on = Day(
+        allow_none=True,
+        metadata={"description": "When in_production changes: the day it took effect (today)"},
+    )
 
 
 class StaffCreate(_Body):
@@ -607,7 +776,7 @@ class StaffCreate(_Body):
     email = Text(allow_none=True)
     team = Text()
     active = fields.Boolean()
-    left_on = Day(allow_none=True)
+    left_on = Day(allow_none=True, metadata={"description": LEFT_ON})
     user_id = Id(allow_none=True, metadata={"description": "The user account of this person"})
 
 
@@ -626,15 +795,15 @@ class ResponsibilityCreate(_Body):
     staff_member_id = Id()
     system_id = Id()
     kind = Choice(ResponsibilityKind)
-    since = Day(allow_none=True)
-    until = Day(allow_none=True)
+    since = Day(allow_none=True, metadata={"description": SINCE + " (default: today)"})
+    until = Day(allow_none=True, metadata={"description": UNTIL})
 
 
 class ResponsibilityUpdate(_Body):
     version = Version()
     kind = Choice(ResponsibilityKind)
-    since = Day(allow_none=True)
-    until = Day(allow_none=True)
+    since = Day(allow_none=True, metadata={"description": SINCE + " (default: today)"})
+    until = Day(allow_none=True, metadata={"description": UNTIL})
     confirm_impact = fields.Boolean(
         metadata={"description": "Save an end date even though it creates a SPOF."}
     )
@@ -668,6 +837,12 @@ class PositionStatusCreate(_Body):
         load_default=True,
         metadata={"description": "Make the hire responsible for the position's systems"},
     )
+    confirm_backwards = fields.Boolean(
+        metadata={
+            "description": "Record a step back (a filled position back to planned; otherwise "
+            "422 says what it undoes)"
+        }
+    )
 
 
 class CountermeasureCreate(_Body):
@@ -679,6 +854,13 @@ class CountermeasureCreate(_Body):
     target_quarter = Text(allow_none=True, metadata={"description": "e.g. FY20-21 Q3"})
     evidence = LongText()
     status = Choice(CountermeasureStatus)
+    planned_on = Day(
+        allow_none=True,
+        metadata={
+            "description": "The day it was planned (default today, or the deployment day of "
+            "one recorded as deployed); not in the future"
+        },
+    )
     deployed_on = Day(allow_none=True)
 
 
@@ -703,10 +885,21 @@ class CountermeasureStatusCreate(_Body):
     changed_on = Day(allow_none=True)
 
 
+def Score(axis: str = "likelihood", **kwargs) -> fields.Integer:  # noqa: N802
+    # The document states the configured matrix's bounds (app.api.docs); values outside
+    # them are refused by the register's rules, with the form's message.
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=-MAX_ID, max=MAX_ID),
+        metadata={"description": f"1 to the risk matrix's {axis} size", "x-matrix": axis},
+        **kwargs,
+    )
+
+
 class ResidualScore(_Body):
     threat_id = Id(required=True)
-    likelihood = fields.Integer(required=True, validate=validate.Range(min=-MAX_ID, max=MAX_ID))
-    impact = fields.Integer(required=True, validate=validate.Range(min=-MAX_ID, max=MAX_ID))
+    likelihood = Score(required=True)
+    impact = Score("impact", required=True)
 
 
 class DeploymentCreate(_Body):
@@ -727,14 +920,6 @@ class VerificationCreate(_Body):
     effectiveness = Choice(Effectiveness, allow_none=True)
 
 
-def Score() -> fields.Integer:  # noqa: N802
-    return fields.Integer(
-        strict=True,
-        validate=validate.Range(min=-MAX_ID, max=MAX_ID),
-        metadata={"description": "1 to the size of the risk matrix"},
-    )
-
-
 class ThreatCreate(_Body):
     title = Text(metadata={"description": "Required"})
     description = LongText()
@@ -752,9 +937,9 @@ class ThreatCreate(_Body):
     identified_on = Day(allow_none=True)
     next_review_on = Day(allow_none=True)
     inherent_likelihood = Score()
-    inherent_impact = Score()
+    inherent_impact = Score("impact")
     residual_likelihood = Score()
-    residual_impact = Score()
+    residual_impact = Score("impact")
     scored_on = Day(allow_none=True, metadata={"description": "Date of this assessment"})
     score_note = LongText(metadata={"description": "Why the scores changed"})
     system_ids = fields.List(Id(), validate=validate.Length(max=100))
@@ -783,4 +968,99 @@ class ThreatReview(_Body):
     outcome = Text()
     next_review_on = Day(
         allow_none=True, metadata={"description": "Default: the residual level's interval"}
+    )
+
+
+# ---- OKRs ------------------------------------------------------------------------------
+
+
+class ObjectiveCreate(_Body):
+    title = Text(metadata={"description": "Required, e.g. Front Line Defenses"})
+    statement = LongText()
+    department = Text()
+    fiscal_year = FiscalYearLabel(metadata={"description": "Required, e.g. FY20-21"})
+    target_completion = Text()
+    position = fields.Integer(
+        validate=validate.Range(min=0, max=10_000),
+        metadata={"description": "Place on the page, 0 to 10,000"},
+    )
+
+
+class ObjectiveUpdate(ObjectiveCreate):
+    version = Version()
+
+
+class KeyResultCreate(_Body):
+    code = Text(metadata={"description": "e.g. KR3, unique within the objective"})
+    statement = LongText(metadata={"description": "Required"})
+    baseline_text = LongText()
+    baseline_value = fields.Float(allow_none=True, allow_nan=False)
+    goal_text = LongText()
+    goal_value = fields.Float(allow_none=True, allow_nan=False)
+    goal_unit = Text()
+    goal_direction = Choice(GoalDirection, allow_none=True)
+    metric = Text(
+        allow_none=True,
+        metadata={"description": "A metric the register computes, the quarterly value's source"},
+    )
+    position = fields.Integer(validate=validate.Range(min=0, max=10_000))
+
+
+class KeyResultUpdate(KeyResultCreate):
+    version = Version()
+
+
+class StatusWrite(_Body):
+    quarter = Text(
+        required=True,
+        metadata={
+            "description": "A started quarter of the objective's fiscal year, e.g. FY20-21 Q2"
+        },
+    )
+    text = LongText(metadata={"description": "Required: the cell as the table shows it"})
+    value = fields.Float(allow_none=True, allow_nan=False)
+    rating = Choice(Rating, allow_none=True)
+    version = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={
+            "description": "Rewriting a quarter's status: the version you read (409 if it "
+            "changed since, or if you leave it out)"
+        },
+    )
+
+
+# ---- reports ---------------------------------------------------------------------------
+
+
+class ReportArgs(ma.Schema):
+    objective = Id(
+        metadata={"description": "Objective id (default: the fiscal year's main objective)"}
+    )
+    quarter = Text(
+        required=True,
+        metadata={"description": "A started quarter, e.g. FY20-21 Q2"},
+    )
+
+
+class PublicationSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    published_at = fields.AwareDateTime()
+    published_by_id = fields.Integer(allow_none=True)
+    generated_on = fields.Date()
+    reason = fields.String()
+    current = fields.Function(
+        lambda p: p.superseded_by_id is None,
+        metadata={"type": "boolean", "description": "The copy a download answers"},
+    )
+
+
+class ReportSchema(ma.Schema):
+    objective = fields.Nested(ThreatRef)
+    quarter = fields.String(required=True)
+    published = fields.Boolean(
+        metadata={"description": "A published copy exists: the PDF is that frozen copy"}
+    )
+    pdf = fields.String(metadata={"description": "Where to GET the PDF (application/pdf)"})
+    publications = fields.List(
+        fields.Nested(PublicationSchema), metadata={"description": "Newest first"}
     )

@@ -41,7 +41,8 @@ def staff_values(person: StaffMember) -> dict:
         "name": person.name,
         "email": person.email,
         "team": person.team,
-        "active": person.active,
+        # Not merged: ``active`` only says something when sent ("false": leaving today).
+        "active": None,
         "left_on": person.left_on,
         "user_id": person.user_id,
     }

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, SubmitField
 from wtforms.validators import (
     DataRequired,
@@ -9,6 +8,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.forms import FlaskForm
 from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from app.auth import events
 from app.extensions import db
 from app.models.api_token import TOKEN_PREFIX, ApiToken, _aware, hash_token
 from app.models.base import utcnow
@@ -45,12 +46,39 @@ def create_token(user: User, name: str, expires_days: int | None = None) -> tupl
     )
     db.session.add(token)
     db.session.flush()
+    expiry = f"expires {token.expires_at:%Y-%m-%d}" if token.expires_at else "never expires"
+    events.record(
+        "token-create",
+        user,
+        f"API token “{name}” ({token.hint}…) created for {user.email}, {expiry}",
+        details={"token": token.id, "name": name, "expires_at": token.expires_at},
+    )
     return token, secret
 
 
-def revoke_token(token: ApiToken) -> None:
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
+def revoke_token(token: ApiToken, reason: str = "revoked") -> bool:
+    """Revoke one token; False when it was revoked already."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    user = db.session.get(User, token.user_id)
+    events.record(
+        "token-revoke",
+        user,
+        f"API token “{token.name}” ({token.hint}…) of {user.email if user else '?'}: {reason}",
+        details={"token": token.id, "name": token.name, "reason": reason},
+    )
+    return True
+
+
+def revoke_tokens_of(user: User, reason: str) -> int:
+    """Revoke every token of ``user`` not revoked yet (expired ones too: they stay dead)."""
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        revoke_token(token, reason)
+    return len(tokens)
 
 
 def user_for_token(secret: str, now: datetime | None = None) -> tuple[User, ApiToken]:
@@ -68,7 +96,15 @@ def user_for_token(secret: str, now: datetime | None = None) -> tuple[User, ApiT
     if user is None or not user.is_active_account:
         raise TokenRefusedError("the account of this API token is deactivated")
     if token.last_used_at is None or _aware(token.last_used_at) < now - LAST_USED_RESOLUTION:
-        # A plain UPDATE: no audit row and no version bump for a usage timestamp.
+        # A plain UPDATE, at most once a minute: reads do not turn into writes.
+        if token.last_used_at is None:
+            events.record(
+                "token-first-use",
+                user,
+                f"API token “{token.name}” ({token.hint}…) of {user.email} used for the first time",
+                details={"token": token.id, "name": token.name},
+                actor=(user.id, user.email),
+            )
         db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         db.session.commit()
     return user, token

@@ -19,7 +19,11 @@ from app.domain.countermeasures import (
 from app.domain.countermeasures import top_threats_treated as _rank_treated
 from app.domain.quarters import Quarter
 from app.extensions import db
-from app.models.countermeasures import Countermeasure, countermeasure_threats
+from app.models.countermeasures import (
+    Countermeasure,
+    CountermeasureTargetPeriod,
+    countermeasure_threats,
+)
 from app.models.setting import get_setting
 from app.models.threats import ThreatScoreChange
 from app.risk import top_threats_as_of
@@ -38,6 +42,7 @@ __all__ = [
     "quarter_target",
     "residual_reduction",
     "residual_reductions_for",
+    "slipped_count",
     "slipped_countermeasures",
     "slipped_query",
     "top_threats_treated",
@@ -100,19 +105,44 @@ def deployed_in_quarter(quarter: Quarter) -> list[Countermeasure]:
     return list(db.session.scalars(deployed_in_quarter_query(quarter)))
 
 
+def _slipped_day(quarter: Quarter):
+    """The day "slipped" is read on: the quarter's end, or today while it runs."""
+    from app import fiscal
+
+    return min(quarter.last_day, fiscal.today())
+
+
+def _slipped_where(quarter: Quarter):
+    day = _slipped_day(quarter)
+    # The target quarter in force on that day (a later re-plan does not rewrite it).
+    targeted = select(CountermeasureTargetPeriod.countermeasure_id).where(
+        CountermeasureTargetPeriod.target_quarter_start == quarter.first_day,
+        CountermeasureTargetPeriod.valid_from <= day,
+        or_(
+            CountermeasureTargetPeriod.valid_until.is_(None),
+            CountermeasureTargetPeriod.valid_until > day,
+        ),
+    )
+    return and_(
+        Countermeasure.id.in_(targeted),
+        or_(Countermeasure.deployed_on.is_(None), Countermeasure.deployed_on > quarter.last_day),
+    )
+
+
 def slipped_query(quarter: Quarter):
+    """Planned for ``quarter`` on its last day (today while it runs) and not deployed
+    within it: not yet, later, or dropped. One deployed before its target is not slipped."""
     return (
         select(Countermeasure)
-        .where(
-            Countermeasure.target_quarter_start == quarter.first_day,
-            or_(
-                Countermeasure.deployed_on.is_(None),
-                Countermeasure.deployed_on > quarter.last_day,
-            ),
-        )
+        .where(_slipped_where(quarter))
         .options(selectinload(Countermeasure.threats), selectinload(Countermeasure.owner))
         .order_by(Countermeasure.title, Countermeasure.id)
     )
+
+
+def slipped_count(quarter: Quarter) -> int:
+    """How many countermeasures slipped in ``quarter`` (``slipped_query``'s rows)."""
+    return db.session.scalar(select(func.count(Countermeasure.id)).where(_slipped_where(quarter)))
 
 
 def slipped_countermeasures(quarter: Quarter) -> list[Countermeasure]:

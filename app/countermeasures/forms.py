@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.forms import FlaskForm
 from app.models.countermeasures import CountermeasureType, Effectiveness
 
 TYPE_CHOICES = [(t.name, t.label) for t in CountermeasureType]
@@ -43,6 +43,7 @@ class CountermeasureForm(FlaskForm):
         description="What shows it works: notes, tickets, links (one per line).",
         render_kw={"rows": 3},
     )
+    planned_on = DateField("Planned on", validators=[Optional()])
     deployed_on = DateField("Deployment date", validators=[Optional()])
     version = HiddenField()
     submit = SubmitField("Save")

@@ -20,6 +20,7 @@ from app.models.countermeasures import (
     Countermeasure,
     CountermeasureStatus,
     CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
     CountermeasureType,
     Effectiveness,
 )
@@ -181,6 +182,30 @@ def _last_status_change_on(countermeasure: Countermeasure) -> date | None:
     return max(dates) if dates else None
 
 
+def _set_target(countermeasure: Countermeasure, start: date | None, on: date, user_id) -> None:
+    """The target quarter from ``on``: the period in force ends there, a new one begins.
+
+    "Slipped" reads the target in force on a quarter's end, so changing it today leaves
+    the quarters already ended as they were."""
+    if countermeasure.target_quarter_start == start and (
+        start is None or countermeasure.target_periods
+    ):
+        return
+    countermeasure.target_quarter_start = start
+    current = next((p for p in countermeasure.target_periods if p.valid_until is None), None)
+    if current is not None and current.valid_from >= on:
+        # Changed again the same day: that day's period takes the new target.
+        current.target_quarter_start = start
+        return
+    if current is not None:
+        current.valid_until = on
+    countermeasure.target_periods.append(
+        CountermeasureTargetPeriod(
+            target_quarter_start=start, valid_from=on, valid_until=None, user_id=user_id
+        )
+    )
+
+
 # --- create and edit ------------------------------------------------------------------
 
 
@@ -202,10 +227,12 @@ def _check_new(values: dict, refs: References, errors: dict) -> dict:
     clean["target_quarter_start"] = quarter.first_day if quarter else None
     clean["threats"] = _threats(values.get("threat_ids") or (), errors, refs=refs)
     clean["threat_ids"] = [t.id for t in clean["threats"]]
-    created_on = values.get("created_on") or refs.today
-    _not_future(created_on, "created_on", errors, "date", refs.today)
-    clean["created_on"] = created_on
     deployed_on = values.get("deployed_on")
+    # Recording an existing control: planned, at the latest, the day it was deployed.
+    default_plan = min(deployed_on, refs.today) if isinstance(deployed_on, date) else refs.today
+    planned_on = values.get("planned_on") or default_plan
+    _not_future(planned_on, "planned_on", errors, "plan date", refs.today)
+    clean["planned_on"] = planned_on
     if status == CountermeasureStatus.DEPLOYED and deployed_on is None:
         errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
     elif deployed_on is not None and status in (
@@ -213,6 +240,16 @@ def _check_new(values: dict, refs: References, errors: dict) -> dict:
         CountermeasureStatus.IN_PROGRESS,
     ):
         errors["deployed_on"] = "Only a deployed (or retired) countermeasure has a deployment date."
+    elif (
+        deployed_on is not None
+        and "planned_on" not in errors
+        and isinstance(deployed_on, date)
+        and deployed_on < planned_on
+    ):
+        errors["deployed_on"] = (
+            f"It was planned on {planned_on.isoformat()}; it cannot have been deployed before "
+            "that. Give the earlier plan date."
+        )
     _not_future(deployed_on, "deployed_on", errors, "deployment date", refs.today)
     clean["deployed_on"] = deployed_on
     return clean
@@ -249,6 +286,15 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
         _not_future(retired_on, "retired_on", errors, "retirement date", refs.today)
         if "retired_on" not in errors and deployed_on and retired_on and retired_on < deployed_on:
             errors["retired_on"] = "It cannot be retired before it was deployed."
+        elif "retired_on" not in errors and retired_on and retired_on < clean["planned_on"]:
+            if values.get("planned_on"):
+                errors["retired_on"] = (
+                    f"It was planned on {clean['planned_on'].isoformat()}; it cannot have been "
+                    "retired before that."
+                )
+            else:
+                # Dropped before it was ever deployed: planned, at the latest, that day.
+                clean["planned_on"] = retired_on
     clean["retired_on"] = retired_on
     verified_on = values.get("verified_on")
     effectiveness = _enum(
@@ -285,14 +331,17 @@ def create_countermeasure(
     target_quarter=None,
     evidence: str = "",
     status=CountermeasureStatus.PLANNED,
-    created_on: date | None = None,
+    planned_on: date | None = None,
     deployed_on: date | None = None,
     user_id: int | None = None,
 ) -> Countermeasure:
-    """Create a countermeasure; its first status change is dated ``created_on`` (today).
+    """Create a countermeasure planned on ``planned_on`` (default today, or the deployment
+    day of one recorded as deployed; never in the future): its first status change and its
+    target quarter are dated from that day, so no figure as of an earlier day counts it.
 
-    Recording one that is already deployed needs its deployment date (not in the future);
-    the threats' scores are then not touched (use ``deploy_countermeasure`` for that).
+    Recording one that is already deployed needs its deployment date (not in the future,
+    not before the plan date); the threats' scores are then not touched (use
+    ``deploy_countermeasure`` for that).
     """
     clean = check_new_countermeasure(
         {
@@ -304,7 +353,7 @@ def create_countermeasure(
             "target_quarter": target_quarter,
             "evidence": evidence,
             "status": status,
-            "created_on": created_on,
+            "planned_on": planned_on,
             "deployed_on": deployed_on,
         }
     )
@@ -313,16 +362,17 @@ def create_countermeasure(
         description=clean["description"],
         type=clean["type"],
         owner_id=clean["owner_id"],
-        target_quarter_start=clean["target_quarter_start"],
         evidence=clean["evidence"],
         deployed_on=clean["deployed_on"],
+        planned_on=clean["planned_on"],
     )
     countermeasure.threats = clean["threats"]
+    _set_target(countermeasure, clean["target_quarter_start"], clean["planned_on"], user_id)
     status = clean["status"]
     _record_status(
         countermeasure,
         status,
-        clean["deployed_on"] if status == CountermeasureStatus.DEPLOYED else clean["created_on"],
+        clean["deployed_on"] if status == CountermeasureStatus.DEPLOYED else clean["planned_on"],
         user_id,
     )
     db.session.add(countermeasure)
@@ -342,8 +392,11 @@ def update_countermeasure(
     evidence: str = "",
     deployed_on=_UNSET,
     expected_version=None,
+    user_id: int | None = None,
 ) -> Countermeasure:
     """Edit the countermeasure's description, links and plan. Status moves elsewhere.
+
+    A new target quarter takes effect today (the one in force before stays in the history).
 
     ``deployed_on`` corrects the deployment date of a deployed or retired one: it stays
     required for a deployed countermeasure and may not be in the future.
@@ -369,13 +422,18 @@ def update_countermeasure(
             and deployed_on > countermeasure.retired_on
         ):
             errors["deployed_on"] = "The deployment date cannot be after the retirement date."
+        elif deployed_on is not None and deployed_on < countermeasure.planned_on:
+            errors["deployed_on"] = (
+                f"It was planned on {countermeasure.planned_on.isoformat()}; the deployment "
+                "date cannot be before that."
+            )
     if errors:
         raise InputError(errors)
     countermeasure.title = title
     countermeasure.description = description
     countermeasure.type = kind
     countermeasure.owner_id = owner_id
-    countermeasure.target_quarter_start = quarter.first_day if quarter else None
+    _set_target(countermeasure, quarter.first_day if quarter else None, fiscal.today(), user_id)
     countermeasure.evidence = evidence
     if {t.id for t in threats} != {t.id for t in countermeasure.threats}:
         countermeasure.threats = threats
@@ -468,7 +526,12 @@ def deploy_countermeasure(
     else:
         _not_future(deployed_on, "deployed_on", errors, "deployment date")
         last = _last_status_change_on(countermeasure)
-        if "deployed_on" not in errors and last is not None and deployed_on < last:
+        if "deployed_on" not in errors and deployed_on < countermeasure.planned_on:
+            errors["deployed_on"] = (
+                f"It was planned on {countermeasure.planned_on.isoformat()}; it cannot have "
+                "been deployed before that."
+            )
+        elif "deployed_on" not in errors and last is not None and deployed_on < last:
             errors["deployed_on"] = (
                 f"Its status last changed on {last.isoformat()}; it cannot have been "
                 "deployed before that."

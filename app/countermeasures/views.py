@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,6 +33,7 @@ from app.models.countermeasures import (
 )
 from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
 from app.models.user import Role, User
+from app.reports.corrections import correction_warning, earliest
 from app.risk import risk_matrix
 from app.security import readable, roles
 from app.validation import (
@@ -235,6 +236,7 @@ def new():
     if request.method == "GET":
         form.owner_id.data = str(current_user.id)
         form.target_quarter.data = fiscal.current_quarter().label
+        form.planned_on.data = fiscal.today()
         preset = _int_arg("threat")
         if preset is not None:
             form.threat_ids.data = [preset]
@@ -242,10 +244,17 @@ def new():
                 form.other_threats.data = str(preset)
                 form.threat_ids.data = []
     if form.validate_on_submit():
+        values = _form_values(form)
+        values["planned_on"] = form.planned_on.data
+        if form.deployed_on.data is not None:
+            # An existing control, recorded as deployed on that day.
+            values["status"] = CountermeasureStatus.DEPLOYED
+            values["deployed_on"] = form.deployed_on.data
         with saved_or_shown(form) as outcome:
-            countermeasure = create_countermeasure(**_form_values(form), user_id=current_user.id)
+            countermeasure = create_countermeasure(**values, user_id=current_user.id)
         if outcome.saved:
             flash(f"Countermeasure “{countermeasure.title}” planned.", "success")
+            _warn_if_published(countermeasure.planned_on)
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure.id))
     return render_template("countermeasures/form.html", form=form, cm=None)
 
@@ -270,10 +279,16 @@ def edit(countermeasure_id: int):
         form.version.data = countermeasure.version
     if form.validate_on_submit():
         values = _form_values(form)
+        deployed_before = countermeasure.deployed_on
         if countermeasure.deployed_on is not None:
             values["deployed_on"] = form.deployed_on.data
         try:
-            update_countermeasure(countermeasure, **values, expected_version=form.version.data)
+            update_countermeasure(
+                countermeasure,
+                **values,
+                expected_version=form.version.data,
+                user_id=current_user.id,
+            )
             db.session.commit()
         except InputError as error:
             db.session.rollback()
@@ -286,8 +301,16 @@ def edit(countermeasure_id: int):
             ), 409
         else:
             flash("Countermeasure saved.", "success")
+            if countermeasure.deployed_on != deployed_before:
+                _warn_if_published(earliest(deployed_before, countermeasure.deployed_on))
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure.id))
     return render_template("countermeasures/form.html", form=form, cm=countermeasure)
+
+
+def _warn_if_published(day) -> None:
+    message = correction_warning(day)
+    if message:
+        flash(message, "warning")
 
 
 @bp.route("/countermeasures/<int:countermeasure_id>/status", methods=["POST"])
@@ -314,6 +337,7 @@ def status(countermeasure_id: int):
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
         else:
             flash(f"Status changed to {countermeasure.status.label.lower()}.", "success")
+            _warn_if_published(form.changed_on.data)
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
     return _render_detail(_load(countermeasure_id), form, 422)
 
@@ -371,6 +395,7 @@ def deploy(countermeasure_id: int):
                 f"it counts in {quarter.label}.",
                 "success",
             )
+            _warn_if_published(countermeasure.deployed_on)
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
     return render_template(
         "countermeasures/deploy.html",
@@ -459,9 +484,7 @@ def quarter(label: str):
         figures.deployed_in_quarter_query(quarter), per_page=PER_PAGE, error_out=False
     )
     reductions = figures.residual_reductions_for(cm.id for cm in deployed_page.items)
-    slipped_total = db.session.scalar(
-        select(func.count()).select_from(figures.slipped_query(quarter).order_by(None).subquery())
-    )
+    slipped_total = figures.slipped_count(quarter)
     slipped = db.session.scalars(figures.slipped_query(quarter).limit(PER_PAGE)).all()
     today = fiscal.today()
     return render_template(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import and_, or_, select
 
@@ -34,6 +36,7 @@ from app.models.systems import (
     Responsibility,
     StaffMember,
     System,
+    SystemProductionChange,
 )
 
 SPOF_POSITIONS_GOAL_KEY = "spof_positions_goal"
@@ -48,18 +51,44 @@ def _rows(query):
 
 
 def _system_facts(first: date) -> list[SystemFact]:
-    # Only production systems not retired before the window can count on any of its days.
+    # Only systems in production at some point and not retired before the window can count
+    # on any of its days; their production changes come in the same query (outer join).
     rows = _rows(
-        select(System.id, System.name, System.in_production, System.retired_on).where(
-            System.in_production.is_(True),
-            or_(System.retired_on.is_(None), System.retired_on > first),
+        select(
+            System.id,
+            System.name,
+            System.in_production,
+            System.retired_on,
+            SystemProductionChange.changed_on,
+            SystemProductionChange.in_production,
         )
+        .outerjoin(SystemProductionChange, SystemProductionChange.system_id == System.id)
+        .where(_may_count_from(first))
+        .order_by(System.id, SystemProductionChange.changed_on, SystemProductionChange.id)
     )
-    return [SystemFact._make(r) for r in rows]
+    facts = []
+    for _, group in groupby(rows, key=itemgetter(0)):
+        group = list(group)
+        sid, name, flag, retired_on = group[0][:4]
+        changes = tuple((r[4], r[5]) for r in group if r[4] is not None)
+        facts.append(SystemFact(sid, name, flag, retired_on, changes))
+    return facts
+
+
+def _may_count_from(first: date):
+    """Systems that can count on ``first`` or later: not retired by then, and in
+    production now or with a recorded production change."""
+    return and_(
+        or_(
+            System.in_production.is_(True),
+            System.id.in_(select(SystemProductionChange.system_id)),
+        ),
+        or_(System.retired_on.is_(None), System.retired_on > first),
+    )
 
 
 def _staff_facts() -> list[StaffFact]:
-    rows = _rows(select(StaffMember.id, StaffMember.name, StaffMember.active, StaffMember.left_on))
+    rows = _rows(select(StaffMember.id, StaffMember.name, StaffMember.left_on))
     return [StaffFact._make(r) for r in rows]
 
 
@@ -76,18 +105,10 @@ def responsibility_facts(
         Responsibility.since <= last,
         or_(Responsibility.until.is_(None), Responsibility.until >= first),
         # Only rows that can count: for a production system, held by someone present then.
-        Responsibility.system_id.in_(
-            select(System.id).where(
-                System.in_production.is_(True),
-                or_(System.retired_on.is_(None), System.retired_on > first),
-            )
-        ),
+        Responsibility.system_id.in_(select(System.id).where(_may_count_from(first))),
         Responsibility.staff_member_id.in_(
             select(StaffMember.id).where(
-                or_(
-                    and_(StaffMember.left_on.is_(None), StaffMember.active.is_(True)),
-                    StaffMember.left_on >= first,
-                )
+                or_(StaffMember.left_on.is_(None), StaffMember.left_on >= first)
             )
         ),
     )
@@ -113,6 +134,18 @@ def coverage_on(as_of: date) -> Coverage:
 @coverage_cached
 def _coverage_on(as_of: date) -> Coverage:
     return coverage_as_of(*load_facts(as_of), as_of)
+
+
+def coverage_on_dates(dates: Iterable[date]) -> dict[date, Coverage]:
+    """Coverage on each of ``dates`` from one load of facts, each then remembered as
+    ``coverage_on`` remembers it (a report reads several dates)."""
+    days = sorted(set(dates))
+    if not days:
+        return {}
+    facts = load_facts(days[0], days[-1])
+    answers = {day: coverage_as_of(*facts, day) for day in days}
+    _coverage_on.remember({(day,): coverage for day, coverage in answers.items()})
+    return answers
 
 
 def coverage_trend_for_dates(dates: Iterable[date]) -> list[tuple[date, int, int, int]]:

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from app.forms import FlaskForm
 from app.models.systems import Criticality, PositionStatus, ResponsibilityKind
 from app.validation import InputError, check_date_range
 
@@ -56,6 +56,12 @@ class SystemForm(FlaskForm):
     team = StringField("Team", validators=[Length(max=120)])
     criticality = SelectField("Criticality", choices=CRITICALITY_CHOICES, default="MEDIUM")
     in_production = BooleanField("In production", default=True)
+    production_changed_on = IsoDateField(
+        "Production flag changed on",
+        validators=[Optional()],
+        description="When you tick or untick “In production”: the day it took effect "
+        "(default today). Coverage before that day keeps the flag it had.",
+    )
     retired_on = IsoDateField(
         "Retired on",
         validators=[Optional()],
@@ -77,11 +83,17 @@ class StaffForm(FlaskForm):
         ],
     )
     team = StringField("Team", validators=[Length(max=120)])
-    active = BooleanField("Active", default=True)
+    active = BooleanField(
+        "Active",
+        default=True,
+        description="Unticking Active records that the person is gone from today (yesterday "
+        "becomes their last working day), with the same impact check as a leaving date.",
+    )
     left_on = IsoDateField(
         "Left on (last working day)",
         validators=[Optional()],
-        description="From the next day the person no longer counts for coverage.",
+        description="From the next day the person no longer counts for coverage; the days "
+        "before still count them. To record someone as active again, clear this date.",
     )
     user_id = SelectField("User account", coerce=optional_int, choices=[], validate_choice=False)
     confirm_impact = BooleanField(
@@ -125,7 +137,12 @@ class PositionForm(FlaskForm):
 
 class PositionStatusForm(FlaskForm):
     version = HiddenField()
-    status = SelectField("New status", choices=STATUS_CHOICES)
+    status = SelectField(
+        "New status",
+        choices=STATUS_CHOICES,
+        validators=[DataRequired("Choose the new status.")],
+        description="The next step is offered first; a step back asks for a confirmation.",
+    )
     changed_on = IsoDateField("Date of the change", validators=[Optional()])
     hire_id = SelectField("Hire", coerce=optional_int, choices=[], validate_choice=False)
     new_hire_name = StringField("…or a new staff member", validators=[Length(max=160)])
@@ -133,6 +150,7 @@ class PositionStatusForm(FlaskForm):
         "Make the hire responsible for the position's systems from this date", default=True
     )
     note = StringField("Note", validators=[Length(max=500)])
+    confirm_backwards = BooleanField("Yes, move the position back")
     submit = SubmitField("Record the change")
 
 

@@ -2,7 +2,7 @@
 
 The same rules as ``app.domain.coverage`` (tested to agree on the demo data): a production
 system not retired on the day counts; a staff member counts until their leaving date
-(inclusive), or while active when no date is recorded; a responsibility counts from
+(inclusive); a responsibility counts from
 ``since`` to ``until`` inclusive.
 """
 
@@ -11,23 +11,48 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import Boolean, and_, case, distinct, func, or_, select
+from sqlalchemy.orm import with_expression
 
-from app import fiscal
+from app import fiscal, validation
 from app.extensions import db
-from app.models.systems import Criticality, Responsibility, StaffMember, System
+from app.models.systems import (
+    Criticality,
+    Responsibility,
+    StaffMember,
+    System,
+    SystemProductionChange,
+)
+
+
+def in_production_on(d: date):
+    """``SystemFact.in_production_on`` in SQL: the flag before the first change after ``d``
+    (the opposite of that change), else the flag now."""
+    first_later = (
+        select(~SystemProductionChange.in_production)
+        .where(SystemProductionChange.system_id == System.id, SystemProductionChange.changed_on > d)
+        .order_by(SystemProductionChange.changed_on, SystemProductionChange.id)
+        .limit(1)
+        .correlate(System)
+        .scalar_subquery()
+    )
+    return func.coalesce(first_later, System.in_production, type_=Boolean)
 
 
 def system_counts_on(d: date):
+    """``SystemFact.counts_on`` in SQL."""
     return and_(
-        System.in_production.is_(True), or_(System.retired_on.is_(None), System.retired_on > d)
+        or_(System.retired_on.is_(None), System.retired_on > d), in_production_on(d).is_(True)
     )
+
+
+def counted_on(d: date):
+    """Load option: ``System.counted`` says whether each loaded system counts on ``d``."""
+    return with_expression(System.counted, system_counts_on(d))
 
 
 def staff_counts_on(d: date):
-    return or_(
-        and_(StaffMember.left_on.is_(None), StaffMember.active.is_(True)), StaffMember.left_on >= d
-    )
+    return or_(StaffMember.left_on.is_(None), StaffMember.left_on >= d)
 
 
 def responsibility_counts_on(d: date):
@@ -94,7 +119,11 @@ def holders_of(system_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, 
 
 
 def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, str]]]:
-    """Systems each of these people is responsible for on ``d``: one query for a page."""
+    """Systems each of these people is responsible for on ``d``: one query for a page.
+
+    Only what they really answer for that day: not systems retired by then, and nothing for
+    someone who has left.
+    """
     ids = list(staff_ids)
     result: dict[int, list[tuple[int, str]]] = {sid: [] for sid in ids}
     if not ids:
@@ -102,7 +131,13 @@ def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, s
     rows = db.session.execute(
         select(Responsibility.staff_member_id, System.id, System.name)
         .join(System, System.id == Responsibility.system_id)
-        .where(Responsibility.staff_member_id.in_(ids), responsibility_counts_on(d))
+        .join(StaffMember, StaffMember.id == Responsibility.staff_member_id)
+        .where(
+            Responsibility.staff_member_id.in_(ids),
+            responsibility_counts_on(d),
+            staff_counts_on(d),
+            or_(System.retired_on.is_(None), System.retired_on > d),
+        )
         .distinct()
         .order_by(System.name)
     )
@@ -111,9 +146,10 @@ def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, s
     return result
 
 
-def state_for(system: System, holders: int, d: date) -> str | None:
-    """Coverage state of a system with this many holders on ``d`` (None: not counted)."""
-    if not system.in_production or (system.retired_on is not None and system.retired_on <= d):
+def state_for(system: System, holders: int) -> str | None:
+    """Coverage state of a system loaded with ``counted_on(d)`` with this many holders on
+    that day (None: not counted)."""
+    if not system.counted:
         return None
     if holders == 0:
         return "uncovered"
@@ -149,7 +185,7 @@ def as_of_from(args: Mapping) -> tuple[date, str | None]:
 
 def systems_list_query(args: Mapping, as_of: date):
     """SELECT the systems the list shows with these filters, in its order (no page)."""
-    query = select(System)
+    query = select(System).options(counted_on(as_of))
     q = args.get("q", "").strip()
     if q:
         like = f"%{q}%"
@@ -199,13 +235,7 @@ def staff_list_query(args: Mapping, today: date):
     if status == "present":
         query = query.where(present)
     elif status == "left":
-        # Not ``not_(present)``: NULL-safe, so someone inactive with no leaving date is listed.
-        query = query.where(
-            or_(
-                and_(StaffMember.left_on.is_(None), StaffMember.active.is_(False)),
-                StaffMember.left_on < today,
-            )
-        )
+        query = query.where(StaffMember.left_on < today)
     sort = args.get("sort", "name")
     key = sort.lstrip("-")
     sole = None
@@ -240,4 +270,34 @@ def staff_filtered(args: Mapping) -> bool:
         or args.get("team")
         or args.get("status", "present") != "present"
         or args.get("sole") == "yes"
+    )
+
+
+def _sort_keys(keys) -> set[str]:
+    return {*keys, *(f"-{k}" for k in keys)}
+
+
+def systems_ignored_filters(args: Mapping) -> list[str]:
+    """What the systems list ignores in this query string (the page says so)."""
+    return validation.ignored_filters(
+        args,
+        {
+            "criticality": set(Criticality.__members__),
+            "production": {"yes", "no"},
+            "show": {"current", "retired", "all"},
+            "state": set(STATES),
+            "sort": _sort_keys([*SYSTEM_SORTS, "people"]),
+        },
+    )
+
+
+def staff_ignored_filters(args: Mapping) -> list[str]:
+    """What the staff list ignores in this query string (the page says so)."""
+    return validation.ignored_filters(
+        args,
+        {
+            "status": {"present", "left", "all"},
+            "sole": {"yes"},
+            "sort": _sort_keys([*STAFF_SORTS, "sole"]),
+        },
     )

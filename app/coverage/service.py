@@ -32,6 +32,7 @@ from app.models.systems import (
     ResponsibilityKind,
     StaffMember,
     System,
+    SystemProductionChange,
 )
 from app.models.threats import Threat, ThreatStatus
 from app.models.user import User
@@ -39,6 +40,9 @@ from app.validation import ConflictError, InputError, check_date_range
 
 NAME_MAX = 160
 TEAM_MAX = 120
+DESCRIPTION_MAX = 20_000
+EMAIL_MAX = 254
+NOTES_MAX = 5_000
 
 
 class ConfirmationRequiredError(InputError):
@@ -207,7 +211,9 @@ def check_new_system(values: dict, refs: References | None = None) -> dict:
         clean["name"] = _check_system_name(values.get("name"), None, refs)
     except InputError as refused:
         errors.update(refused.errors)
-    clean["description"] = (values.get("description") or "").strip()
+    clean["description"] = _text(
+        values, "description", "a description", DESCRIPTION_MAX, errors, required=False
+    )
     clean["team"] = _text(values, "team", "a team", TEAM_MAX, errors, required=False)
     clean["criticality"] = _choice(
         Criticality, values.get("criticality"), Criticality.MEDIUM, "criticality", errors
@@ -259,17 +265,52 @@ def update_system(
     criticality: Criticality,
     in_production: bool,
     retired_on: date | None,
+    production_changed_on: date | None = None,
+    user_id: int | None = None,
 ) -> System:
+    """A change of the production flag is dated ``production_changed_on`` (default today;
+    not in the future, not before the system's last production change): coverage as of an
+    earlier day still sees the flag it had then."""
     _check_version(system, version)
     system.name = _check_system_name(name, system.id)
-    system.description = (description or "").strip()
+    system.description = _clean_text(
+        description, "a description", "description", DESCRIPTION_MAX, required=False
+    )
     system.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     system.criticality = criticality
-    system.in_production = in_production
     check_date_range("retired_on", retired_on)
+    if bool(in_production) != system.in_production:
+        _record_production_change(system, bool(in_production), production_changed_on, user_id)
     system.retired_on = retired_on
     db.session.flush()
     return system
+
+
+def _record_production_change(
+    system: System, in_production: bool, changed_on: date | None, user_id: int | None
+) -> None:
+    today = _today()
+    changed_on = changed_on or today
+    check_date_range("production_changed_on", changed_on)
+    if changed_on > today:
+        raise InputError(
+            {
+                "production_changed_on": "The date of the change cannot be in the future "
+                f"(today is {today.isoformat()})."
+            }
+        )
+    last = max((c.changed_on for c in system.production_changes), default=None)
+    if last is not None and changed_on < last:
+        raise InputError(
+            {
+                "production_changed_on": f"Its production flag last changed on "
+                f"{last.isoformat()}; a new change cannot be dated before it."
+            }
+        )
+    system.production_changes.append(
+        SystemProductionChange(in_production=in_production, changed_on=changed_on, user_id=user_id)
+    )
+    system.in_production = in_production
 
 
 # Staff members.
@@ -289,28 +330,65 @@ def _check_user_link(
     return user_id
 
 
-def _active(active: bool, left_on: date | None, today: date) -> bool:
-    """Someone whose leaving date has passed is no longer active."""
-    return active if left_on is None else active and left_on >= today
+def leaving_date(active: bool | None, left_on: date | None, today: date) -> date | None:
+    """The leaving date to record: "not active" without a date means gone from today, so
+    yesterday was the last working day (the change takes effect today, as a leaving date
+    of yesterday would).
+
+    There is no "inactive" without a date: every figure as of a past day must still count
+    the person on the days they were there.
+    """
+    if active is False and left_on is None:
+        return today - timedelta(days=1)
+    return left_on
+
+
+def _check_leaving_date(
+    active: bool | None, left_on: date | None, today: date, errors: dict
+) -> date | None:
+    try:
+        check_date_range("left_on", left_on)
+    except InputError as refused:
+        errors.update(refused.errors)
+        return None
+    # A leaving date wins over a ticked box: to record someone as back, clear the date.
+    return leaving_date(active, left_on, today)
+
+
+def _check_not_before_responsibilities(person: StaffMember, left_on: date | None) -> None:
+    """A leaving date before a responsibility's start would leave that period with nobody."""
+    if left_on is None:
+        return
+    row = db.session.execute(
+        select(Responsibility.since, System.name)
+        .join(System, System.id == Responsibility.system_id)
+        .where(Responsibility.staff_member_id == person.id, Responsibility.since > left_on)
+        .order_by(Responsibility.since.desc())
+        .limit(1)
+    ).first()
+    if row is not None:
+        raise InputError(
+            {
+                "left_on": f"{person.name} is responsible for {row.name} from "
+                f"{row.since.isoformat()}: the leaving date cannot be before that. End or "
+                "correct that responsibility first."
+            }
+        )
 
 
 def check_new_staff_member(values: dict, refs: References | None = None) -> dict:
     """Every rule ``create_staff_member`` applies, without writing: the clean values
-    (``active`` derived from the leaving date) or InputError. The CSV import calls it."""
+    (``active`` False without a date: gone from today) or InputError. The CSV import
+    calls it."""
     refs = refs or References()
     errors: dict[str, str] = {}
     clean: dict = {
         "name": _text(values, "name", "a name", NAME_MAX, errors),
-        "email": (values.get("email") or "").strip() or None,
+        "email": _text(values, "email", "an email", EMAIL_MAX, errors, required=False) or None,
         "team": _text(values, "team", "a team", TEAM_MAX, errors, required=False),
     }
-    active = True if values.get("active") is None else bool(values["active"])
-    clean["left_on"] = values.get("left_on")
-    try:
-        check_date_range("left_on", clean["left_on"])
-    except InputError as refused:
-        errors.update(refused.errors)
-    clean["active"] = _active(active, clean["left_on"], refs.today)
+    active = None if values.get("active") is None else bool(values["active"])
+    clean["left_on"] = _check_leaving_date(active, values.get("left_on"), refs.today, errors)
     try:
         clean["user_id"] = _check_user_link(values.get("user_id"), None, refs)
     except InputError as refused:
@@ -325,7 +403,7 @@ def create_staff_member(
     name: str,
     email: str | None = None,
     team: str = "",
-    active: bool = True,
+    active: bool | None = None,
     left_on: date | None = None,
     user_id: int | None = None,
 ) -> StaffMember:
@@ -365,26 +443,31 @@ def update_staff_member(
     name: str,
     email: str | None,
     team: str,
-    active: bool,
+    active: bool | None,
     left_on: date | None,
     user_id: int | None,
     confirm_impact: bool = False,
 ) -> StaffMember:
+    """Unticking Active (``active=False`` without a date) records leaving today, through the
+    same departure-impact check and confirmation as a leaving date."""
     _check_version(person, version)
     name = _clean_text(name, "a name", "name", NAME_MAX)
     team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     user_id = _check_user_link(user_id, person.id)
+    errors: dict[str, str] = {}
+    left_on = _check_leaving_date(active, left_on, _today(), errors)
+    if errors:
+        raise InputError(errors)
+    _check_not_before_responsibilities(person, left_on)
     # Only a new or earlier leaving date can take coverage away.
-    check_date_range("left_on", left_on)
     if left_on is not None and (person.left_on is None or left_on < person.left_on):
         impact = departure_preview(person, left_on)
         if impact.has_impact and not confirm_impact:
             raise ConfirmationRequiredError(impact)
     person.name = name
-    person.email = (email or "").strip() or None
+    person.email = _clean_text(email, "an email", "email", EMAIL_MAX, required=False) or None
     person.team = team
     person.left_on = left_on
-    person.active = _active(active, left_on, _today())
     person.user_id = user_id
     db.session.flush()
     return person
@@ -592,7 +675,7 @@ def create_position(
         title=title,
         team=_clean_text(team, "a team", "team", TEAM_MAX, required=False),
         opened_on=opened_on,
-        notes=(notes or "").strip(),
+        notes=_clean_text(notes, "notes", "notes", NOTES_MAX, required=False),
         status=status,
         systems=_systems_by_ids(system_ids or []),
     )
@@ -617,9 +700,35 @@ def update_position(
     position.title = _clean_text(title, "a title", "title", 200)
     position.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
     position.systems = _systems_by_ids(system_ids)
-    position.notes = (notes or "").strip()
+    position.notes = _clean_text(notes, "notes", "notes", NOTES_MAX, required=False)
     db.session.flush()
     return position
+
+
+PIPELINE_ORDER = (
+    PositionStatus.PLANNED,
+    PositionStatus.ACTIVE_HIRING,
+    PositionStatus.FINAL_STAGES,
+    PositionStatus.FILLED,
+)
+
+
+def next_position_status(status: PositionStatus) -> PositionStatus | None:
+    """The next step of the pipeline, the status a form offers first (None after filled
+    or cancelled: nothing follows, and a form must not offer a step back by default)."""
+    if status in PIPELINE_ORDER[:-1]:
+        return PIPELINE_ORDER[PIPELINE_ORDER.index(status) + 1]
+    return None
+
+
+def moves_backwards(current: PositionStatus, new: PositionStatus) -> bool:
+    """Back down the pipeline (a filled position back to planned), or reopening a
+    cancelled one: both undo what the figures counted, so they need a confirmation."""
+    if current == PositionStatus.CANCELLED:
+        return new != PositionStatus.CANCELLED
+    if new == PositionStatus.CANCELLED:
+        return False
+    return PIPELINE_ORDER.index(new) < PIPELINE_ORDER.index(current)
 
 
 def change_position_status(
@@ -633,14 +742,40 @@ def change_position_status(
     hire_id: int | None = None,
     new_hire_name: str = "",
     add_responsibilities: bool = True,
+    confirm_backwards: bool = False,
 ) -> PositionStatusChange:
-    """Record a dated status change; filling needs a hire and may hand them the systems."""
+    """Record a dated status change; filling needs a hire and may hand them the systems.
+
+    A step back (a filled position back to planned) needs ``confirm_backwards``; the date
+    is not in the future and not before the position's last change."""
     _check_version(position, version)
     if changed_on is None:
         raise InputError({"changed_on": "Enter the date of the change."})
     check_date_range("changed_on", changed_on)
+    today = _today()
+    if changed_on > today:
+        raise InputError(
+            {
+                "changed_on": "The date of the change cannot be in the future "
+                f"(today is {today.isoformat()})."
+            }
+        )
     if status == position.status:
         raise InputError({"status": f"The position is already {status.label.lower()}."})
+    if moves_backwards(position.status, status) and not confirm_backwards:
+        raise InputError(
+            {
+                "confirm_backwards": f"This moves the position back from "
+                f"{position.status.label.lower()} to {status.label.lower()}"
+                + (
+                    f" (the hire, {position.hire.name}, stays in its history)"
+                    if position.status == PositionStatus.FILLED and position.hire
+                    else ""
+                )
+                + ": the hiring figures from that day count it as "
+                f"{status.label.lower()}. Tick the confirmation box to record it."
+            }
+        )
     latest = max((c.changed_on for c in position.status_changes), default=position.opened_on)
     if changed_on < latest:
         raise InputError(
@@ -675,9 +810,8 @@ def change_position_status(
         # Reopened: the earlier hire stays in the history, not on the position.
         position.hire = None
         position.filled_on = None
-    change = PositionStatusChange(
-        status=status, changed_on=changed_on, user_id=user_id, note=(note or "").strip()
-    )
+    note = _clean_text(note, "a note", "note", NOTES_MAX, required=False)
+    change = PositionStatusChange(status=status, changed_on=changed_on, user_id=user_id, note=note)
     position.status_changes.append(change)
     position.status = status
     db.session.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -34,6 +34,8 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, threat_systems
 from app.models.user import Role, User
+from app.okrs.figures import kr_codes_for_metric
+from app.reports.corrections import correction_warning, earliest
 from app.security import readable, roles
 from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
 
@@ -76,6 +78,17 @@ def _version(form) -> int | None:
 def _conflict(form, message: str) -> None:
     db.session.rollback()
     form.form_errors.append(message)
+
+
+def _warn_if_published(day) -> None:
+    """After saving: name the published reports a change effective on ``day`` makes differ."""
+    message = correction_warning(day)
+    if message:
+        flash(message, "warning")
+
+
+def _day_after(day):
+    return day + timedelta(days=1) if day else None
 
 
 def _teams(model) -> list[str]:
@@ -148,6 +161,8 @@ def coverage():
         hiring=hiring,
         quarter_options=quarter_options,
         limit=LIST_LIMIT,
+        spof_krs=kr_codes_for_metric("spof_staff", fy),
+        positions_krs=kr_codes_for_metric("spof_positions_filled", fy),
     )
 
 
@@ -162,7 +177,7 @@ def systems():
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     people = queries.holders_of((s.id for s in page.items), as_of)
     rows = [
-        (system, people[system.id], queries.state_for(system, len(people[system.id]), as_of))
+        (system, people[system.id], queries.state_for(system, len(people[system.id])))
         for system in page.items
     ]
     return (
@@ -178,6 +193,7 @@ def systems():
             state_css=STATE_CSS,
             criticalities=list(Criticality),
             filtered=queries.systems_filtered(request.args),
+            ignored_filters=queries.systems_ignored_filters(request.args),
         ),
         400 if error else 200,
     )
@@ -186,8 +202,12 @@ def systems():
 @bp.route("/systems/<int:system_id>")
 @readable
 def system_detail(system_id: int):
-    system = db.get_or_404(System, system_id)
     today = fiscal.today()
+    system = db.session.scalar(
+        select(System).where(System.id == system_id).options(queries.counted_on(today))
+    )
+    if system is None:
+        abort(404)
     responsibilities = db.session.scalars(
         select(Responsibility)
         .where(Responsibility.system_id == system.id)
@@ -211,7 +231,7 @@ def system_detail(system_id: int):
         system=system,
         responsibilities=responsibilities,
         holders=holders,
-        state=queries.state_for(system, len(holders), today),
+        state=queries.state_for(system, len(holders)),
         positions=positions,
         threats=threats,
         history=_history("System", system.id),
@@ -229,6 +249,14 @@ def _system_values(form) -> dict:
         "criticality": Criticality[form.criticality.data],
         "in_production": form.in_production.data,
         "retired_on": form.retired_on.data,
+    }
+
+
+def _system_update_values(form) -> dict:
+    return {
+        **_system_values(form),
+        "production_changed_on": form.production_changed_on.data,
+        "user_id": current_user.id,
     }
 
 
@@ -259,11 +287,18 @@ def edit_system(system_id: int):
         form = SystemForm()
     status = 200
     if form.validate_on_submit():
+        before = (system.in_production, system.retired_on)
         with saved_or_shown(form) as outcome:
-            service.update_system(system, version=_version(form), **_system_values(form))
+            service.update_system(system, version=_version(form), **_system_update_values(form))
         status = outcome.status
         if outcome.saved:
             flash(f"System {system.name} saved.", "success")
+            changed = []
+            if system.in_production != before[0]:
+                changed.append(system.production_changes[-1].changed_on)
+            if system.retired_on != before[1]:
+                changed += [before[1], system.retired_on]
+            _warn_if_published(earliest(*changed))
             return redirect(url_for("coverage.system_detail", system_id=system.id))
     return (
         render_template(
@@ -298,6 +333,7 @@ def staff():
         "coverage/staff.html",
         page=page,
         filtered=queries.staff_filtered(request.args),
+        ignored_filters=queries.staff_ignored_filters(request.args),
         systems_now=systems_now,
         sole_counts=sole_counts,
         teams=_teams(StaffMember),
@@ -313,15 +349,15 @@ def staff_detail(staff_id: int):
     responsibilities = db.session.scalars(
         select(Responsibility)
         .where(Responsibility.staff_member_id == person.id)
-        .options(selectinload(Responsibility.system))
+        .options(selectinload(Responsibility.system).options(queries.counted_on(today)))
         .order_by(Responsibility.since.desc(), Responsibility.id.desc())
     ).all()
     holders = queries.holders_of({r.system_id for r in responsibilities}, today)
     states = {
-        r.system_id: queries.state_for(r.system, len(holders[r.system_id]), today)
+        r.system_id: queries.state_for(r.system, len(holders[r.system_id]))
         for r in responsibilities
     }
-    present = person.left_on >= today if person.left_on else person.active
+    present = person.left_on is None or person.left_on >= today
     preview = service.departure_preview(person, today) if present else None
     positions = db.session.scalars(select(Position).where(Position.hire_id == person.id)).all()
     return render_template(
@@ -392,6 +428,7 @@ def edit_staff(staff_id: int):
             else:
                 form.left_on.errors.append("Enter a leaving date to see its impact.")
         else:
+            left_before = person.left_on
             try:
                 service.update_staff_member(
                     person,
@@ -413,6 +450,10 @@ def edit_staff(staff_id: int):
                 status = 409
             else:
                 flash(f"{person.name} saved.", "success")
+                if person.left_on != left_before:
+                    _warn_if_published(
+                        earliest(_day_after(left_before), _day_after(person.left_on))
+                    )
                 return redirect(url_for("coverage.staff_detail", staff_id=person.id))
     person = db.session.get(StaffMember, staff_id)
     return (
@@ -456,6 +497,7 @@ def new_responsibility():
                 f"{responsibility.system.name} from {responsibility.since.isoformat()}.",
                 "success",
             )
+            _warn_if_published(responsibility.since)
             return redirect(_back_to(responsibility))
     return render_template("coverage/responsibility_form.html", form=form, responsibility=None)
 
@@ -479,6 +521,7 @@ def edit_responsibility(responsibility_id: int):
     impact = None
     status = 200
     if form.validate_on_submit():
+        before = (responsibility.since, responsibility.until)
         try:
             service.update_responsibility(
                 responsibility,
@@ -502,6 +545,12 @@ def edit_responsibility(responsibility_id: int):
             status = 409
         else:
             flash("Responsibility saved.", "success")
+            changed = []
+            if responsibility.since != before[0]:
+                changed += [before[0], responsibility.since]
+            if responsibility.until != before[1]:
+                changed += [_day_after(before[1]), _day_after(responsibility.until)]
+            _warn_if_published(earliest(*changed))
             return redirect(_back_to(responsibility))
     responsibility = db.session.get(Responsibility, responsibility_id)
     return (
@@ -590,23 +639,18 @@ def _user_names(position: Position) -> dict[int, str]:
 def _status_form(position: Position, formdata=None) -> PositionStatusForm:
     form = PositionStatusForm(formdata=formdata) if formdata is not None else PositionStatusForm()
     form.hire_id.choices = _staff_choices("— choose the hire —")
+    # The current status is no change; after filled or cancelled nothing follows, so the
+    # form offers no default rather than a step back.
+    following = service.next_position_status(position.status)
+    others = [(s.name, s.label) for s in PositionStatus if s != position.status]
+    if following is None:
+        others = [("", "— choose the new status —"), *others]
+    form.status.choices = others
     if formdata is None:
         form.version.data = position.version
         form.changed_on.data = fiscal.today()
-        form.status.data = _next_status(position.status).name
+        form.status.data = following.name if following else ""
     return form
-
-
-def _next_status(status: PositionStatus) -> PositionStatus:
-    order = [
-        PositionStatus.PLANNED,
-        PositionStatus.ACTIVE_HIRING,
-        PositionStatus.FINAL_STAGES,
-        PositionStatus.FILLED,
-    ]
-    if status in order[:-1]:
-        return order[order.index(status) + 1]
-    return PositionStatus.PLANNED
 
 
 @bp.route("/positions/<int:position_id>/status", methods=["POST"])
@@ -627,6 +671,7 @@ def change_status(position_id: int):
                 hire_id=form.hire_id.data,
                 new_hire_name=form.new_hire_name.data,
                 add_responsibilities=form.add_responsibilities.data,
+                confirm_backwards=form.confirm_backwards.data,
             )
             db.session.commit()
         except InputError as error:
@@ -641,6 +686,7 @@ def change_status(position_id: int):
             if change.status == PositionStatus.FILLED and position.hire:
                 message += f" Hire: {position.hire.name}."
             flash(message, "success")
+            _warn_if_published(change.changed_on)
             return redirect(url_for("coverage.position_detail", position_id=position.id))
     else:
         status = 400
@@ -682,6 +728,7 @@ def new_position():
             )
         if outcome.saved:
             flash(f"Position {position.title} opened.", "success")
+            _warn_if_published(position.opened_on)
             return redirect(url_for("coverage.position_detail", position_id=position.id))
     return render_template(
         "coverage/position_form.html", form=form, position=None, teams=_teams(StaffMember)

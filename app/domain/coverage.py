@@ -46,24 +46,33 @@ class CoverageError(ValueError):
 class SystemFact(NamedTuple):
     id: int
     name: str
+    # The production flag now; ``production_changes`` says since when.
     in_production: bool
+    # First day it no longer counts.
     retired_on: date | None = None
+    # (day, in_production) changes in date order; before the first one the flag was the
+    # opposite of it, with none the flag held all along.
+    production_changes: tuple[tuple[date, bool], ...] = ()
+
+    def in_production_on(self, d: date) -> bool:
+        for day, flag in self.production_changes:
+            if day > d:
+                return not flag
+        return self.in_production
 
     def counts_on(self, d: date) -> bool:
-        return self.in_production and (self.retired_on is None or self.retired_on > d)
+        """A production system not retired on ``d`` counts for coverage that day."""
+        return (self.retired_on is None or self.retired_on > d) and self.in_production_on(d)
 
 
 class StaffFact(NamedTuple):
     id: int
     name: str
-    active: bool = True
-    # Last working day, inclusive.
+    # Last working day, inclusive; None while the person stays.
     left_on: date | None = None
 
     def counts_on(self, d: date) -> bool:
-        if self.left_on is None:
-            return self.active
-        return self.left_on >= d
+        return self.left_on is None or self.left_on >= d
 
 
 class ResponsibilityFact(NamedTuple):
@@ -281,9 +290,7 @@ def departure_impact(
     before = _coverage(systems_by_id, staff_by_id, rows, day_after)
 
     person = staff_by_id[staff_id]
-    # Inactive with no leaving date already never counts; giving them one would revive them.
-    if person.active or person.left_on is not None:
-        person = person._replace(left_on=_earlier(person.left_on, left_on))
+    person = person._replace(left_on=_earlier(person.left_on, left_on))
     after = _coverage(systems_by_id, {**staff_by_id, staff_id: person}, rows, day_after)
     return _diff(before, after)
 

@@ -1,9 +1,9 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from app.feeds.service import FEED_KINDS
+from app.forms import FlaskForm
 
 
 class FeedForm(FlaskForm):

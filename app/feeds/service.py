@@ -24,7 +24,8 @@ CANDIDATE_TYPES = (
     "malware",
     "vulnerability",
 )
-FEED_KINDS = {"stix": "STIX 2.1 bundle", "other": "Other"}
+FEED_KINDS = {"stix": "STIX 2.1 bundle", "taxii": "TAXII 2.1 collection", "other": "Other"}
+DESCRIPTION_MAX = 5_000
 
 
 def register_feed(name: str, kind: str, url: str = "", description: str = "") -> ThreatFeed:
@@ -42,9 +43,12 @@ def register_feed(name: str, kind: str, url: str = "", description: str = "") ->
         errors["kind"] = f"Choose one of: {', '.join(FEED_KINDS.values())}."
     if len(url) > 500:
         errors["url"] = "Use at most 500 characters."
+    description = (description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        errors["description"] = f"Use at most {DESCRIPTION_MAX:,} characters."
     if errors:
         raise InputError(errors)
-    feed = ThreatFeed(name=name, kind=kind, url=url, description=(description or "").strip())
+    feed = ThreatFeed(name=name, kind=kind, url=url, description=description)
     db.session.add(feed)
     db.session.flush()
     return feed

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app import fiscal
 from app.extensions import db
 from app.feeds import bp
+from app.feeds.fetch import fetch_feed, fetchable, last_fetch
 from app.feeds.forms import AcceptForm, BundleForm, FeedForm
 from app.feeds.service import (
     accept_candidate,
@@ -77,7 +78,26 @@ def detail(feed_id: int, bundle_form=None, status_code=200):
         accept_form=AcceptForm(formdata=None),
         matrix=risk_matrix(),
         statuses=list(CandidateStatus),
+        fetch=last_fetch(feed.id),
+        can_fetch=fetchable(feed),
     ), status_code
+
+
+@bp.route("/feeds/<int:feed_id>/fetch", methods=["POST"])
+@roles(Role.SECURITY)
+def fetch_now(feed_id: int):
+    feed = _feed_or_404(feed_id)
+    if not fetchable(feed):
+        flash("Only STIX and TAXII feeds with an http:// or https:// URL are fetched.", "danger")
+        return redirect(url_for("feeds.detail", feed_id=feed.id))
+    record = fetch_feed(feed)
+    if record.outcome == "error":
+        flash(f"The fetch failed: {record.error}", "danger")
+    elif record.outcome == "not_modified":
+        flash("The feed has not changed since the last fetch.", "info")
+    else:
+        flash(f"Fetched: {record.new} new candidate(s), {record.updated} updated.", "success")
+    return redirect(url_for("feeds.detail", feed_id=feed_id))
 
 
 @bp.route("/feeds/<int:feed_id>/import", methods=["POST"])

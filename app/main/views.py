@@ -14,9 +14,16 @@ from app.security import public, readable
 def dashboard():
     from app import fiscal
     from app.reports.service import dashboard as dashboard_figures
+    from app.reports.trend import charts, trend_rows
 
+    today = fiscal.today()
+    year = fiscal.current_quarter().fiscal_year
+    # The trend panel: this fiscal year and the last, the trend page's own figures.
+    trend = charts(trend_rows([year - 1, year], fiscal.start_month(), today))
     return render_template(
-        "main/dashboard.html", board=dashboard_figures(fiscal.today(), fiscal.start_month())
+        "main/dashboard.html",
+        board=dashboard_figures(today, fiscal.start_month()),
+        trend=trend,
     )
 
 

@@ -6,10 +6,21 @@ from app.models.countermeasures import (
     Countermeasure,
     CountermeasureStatus,
     CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
     CountermeasureType,
     Effectiveness,
 )
 from app.models.feeds import CandidateStatus, ThreatCandidate
+from app.models.notifications import (
+    DigestSent,
+    FeedFetch,
+    NotificationPreference,
+    NotificationRun,
+    RunLock,
+    SentNotification,
+    Webhook,
+    WebhookDelivery,
+)
 from app.models.okrs import (
     GoalDirection,
     KeyResult,
@@ -20,6 +31,7 @@ from app.models.okrs import (
 )
 from app.models.reports import ReportPublication
 from app.models.setting import Setting
+from app.models.sign_in_session import SignInSession
 from app.models.systems import (
     Criticality,
     Position,
@@ -29,6 +41,7 @@ from app.models.systems import (
     ResponsibilityKind,
     StaffMember,
     System,
+    SystemProductionChange,
 )
 from app.models.threats import (
     Tag,
@@ -45,12 +58,21 @@ from app.models.threats import (
 from app.models.user import Role, User
 
 __all__ = [
+    "DigestSent",
+    "FeedFetch",
+    "NotificationPreference",
+    "NotificationRun",
+    "RunLock",
+    "SentNotification",
+    "Webhook",
+    "WebhookDelivery",
     "ApiToken",
     "AuditEntry",
     "CandidateStatus",
     "Countermeasure",
     "CountermeasureStatus",
     "CountermeasureStatusChange",
+    "CountermeasureTargetPeriod",
     "CountermeasureType",
     "Criticality",
     "Effectiveness",
@@ -68,8 +90,10 @@ __all__ = [
     "ResponsibilityKind",
     "Role",
     "Setting",
+    "SignInSession",
     "StaffMember",
     "System",
+    "SystemProductionChange",
     "Tag",
     "Threat",
     "ThreatCandidate",

@@ -20,8 +20,7 @@ def hash_token(secret: str) -> str:
 
 class ApiToken(db.Model):
     __tablename__ = "api_tokens"
-    __audited__ = True
-    __audit_exclude__ = ("token_hash", "last_used_at")
+    # Creation, first use and revocation are authentication events (app/auth/events.py).
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -36,6 +36,8 @@ class AuditEntry(db.Model):
     summary: Mapped[str | None] = mapped_column(String(300))
     old_values: Mapped[dict | None] = mapped_column(JSON)
     new_values: Mapped[dict | None] = mapped_column(JSON)
+    # The client address of the request that made the change (behind TRUSTED_PROXIES).
+    address: Mapped[str | None] = mapped_column(String(64))
 
     user = relationship("User", lazy="joined")
 
@@ -54,6 +56,18 @@ def to_json_value(value: Any) -> Any:
     if hasattr(value, "__table__"):
         return _entity_id(value)
     return value
+
+
+def request_address() -> str | None:
+    from flask import has_request_context, request
+
+    if has_request_context():
+        return (request.remote_addr or "")[:64] or None
+    return None
+
+
+def current_actor() -> tuple[int | None, str]:
+    return _actor()
 
 
 def _actor() -> tuple[int | None, str]:
@@ -124,6 +138,7 @@ def _changes(obj: Any, action: str) -> tuple[dict | None, dict | None]:
 def _write_audit_entries(session: Session, flush_context: Any) -> None:
     rows = []
     user_id, actor = None, None
+    address = request_address()
     for action, objects in (
         ("create", session.new),
         ("update", session.dirty),
@@ -150,6 +165,7 @@ def _write_audit_entries(session: Session, flush_context: Any) -> None:
                     "summary": str(obj)[:300],
                     "old_values": old,
                     "new_values": new,
+                    "address": address,
                 }
             )
     if rows:

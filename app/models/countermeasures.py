@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import Column, Date, ForeignKey, String, Table, Text
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -43,6 +43,15 @@ class Effectiveness(enum.Enum):
         return {"yes": "Effective", "partly": "Partly effective", "no": "Not effective"}[self.value]
 
 
+def _default_plan_day(context) -> date:
+    """Today, or the deployment day of one recorded as deployed (rows written directly)."""
+    from app import fiscal
+
+    deployed_on = context.get_current_parameters().get("deployed_on")
+    today = fiscal.today()
+    return min(deployed_on, today) if deployed_on else today
+
+
 countermeasure_threats = Table(
     "countermeasure_threats",
     db.metadata,
@@ -71,7 +80,10 @@ class Countermeasure(TimestampMixin, db.Model):
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    # First day of the fiscal quarter it is planned for: a quarter stored as a date.
+    # The day it was planned (recorded): it counts in no figure as of an earlier day.
+    planned_on: Mapped[date] = mapped_column(Date, index=True, default=_default_plan_day)
+    # First day of the fiscal quarter it is planned for now: a quarter stored as a date.
+    # Its history (what "slipped" reads) is in ``target_changes``.
     target_quarter_start: Mapped[date | None] = mapped_column(Date, index=True)
     deployed_on: Mapped[date | None] = mapped_column(Date, index=True)
     retired_on: Mapped[date | None] = mapped_column(Date)
@@ -88,6 +100,11 @@ class Countermeasure(TimestampMixin, db.Model):
         back_populates="countermeasure",
         cascade="all, delete-orphan",
         order_by="(CountermeasureStatusChange.changed_on, CountermeasureStatusChange.id)",
+    )
+    target_periods: Mapped[list[CountermeasureTargetPeriod]] = relationship(
+        back_populates="countermeasure",
+        cascade="all, delete-orphan",
+        order_by="(CountermeasureTargetPeriod.valid_from, CountermeasureTargetPeriod.id)",
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -112,3 +129,31 @@ class CountermeasureStatusChange(db.Model):
 
     def __str__(self) -> str:
         return f"countermeasure {self.countermeasure_id} {self.status.value} on {self.changed_on}"
+
+
+class CountermeasureTargetPeriod(db.Model):
+    """The target quarter in force from ``valid_from`` until the day before ``valid_until``
+    (None: still in force). "Slipped in a quarter" reads the target in force on its end."""
+
+    __tablename__ = "countermeasure_target_periods"
+    __audited__ = True
+    __table_args__ = (
+        Index("ix_countermeasure_target_periods_target", "target_quarter_start", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    countermeasure_id: Mapped[int] = mapped_column(
+        ForeignKey("countermeasures.id", ondelete="CASCADE"), index=True
+    )
+    target_quarter_start: Mapped[date | None] = mapped_column(Date)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    countermeasure: Mapped[Countermeasure] = relationship(back_populates="target_periods")
+
+    def __str__(self) -> str:
+        return (
+            f"countermeasure {self.countermeasure_id} target {self.target_quarter_start} "
+            f"from {self.valid_from}"
+        )

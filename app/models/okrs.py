@@ -44,6 +44,7 @@ class Rating(enum.Enum):
 class Objective(TimestampMixin, db.Model):
     __tablename__ = "objectives"
     __audited__ = True
+    __audit_exclude__ = ("version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -53,6 +54,10 @@ class Objective(TimestampMixin, db.Model):
     fiscal_year: Mapped[int] = mapped_column(index=True)
     target_completion: Mapped[str] = mapped_column(String(40), default="")
     position: Mapped[int] = mapped_column(default=0)
+
+    # Edited through the forms and the API at once: an update names the version it read.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     key_results: Mapped[list[KeyResult]] = relationship(
         back_populates="objective",
@@ -87,6 +92,7 @@ class ObjectiveNarrative(TimestampMixin, db.Model):
 class KeyResult(TimestampMixin, db.Model):
     __tablename__ = "key_results"
     __audited__ = True
+    __audit_exclude__ = ("version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     objective_id: Mapped[int] = mapped_column(
@@ -100,9 +106,16 @@ class KeyResult(TimestampMixin, db.Model):
     goal_value: Mapped[float | None] = mapped_column(Float)
     goal_unit: Mapped[str] = mapped_column(String(40), default="")
     goal_direction: Mapped[GoalDirection | None] = enum_column(GoalDirection)
+    # First day of the quarter at whose end the baseline stands (None: the fiscal year's
+    # start): a per-quarter share of the goal applies only to the quarters after it.
+    baseline_quarter_start: Mapped[date | None] = mapped_column(Date)
     # Name of a register metric (app.domain.metrics) that computes this KR's value.
     metric: Mapped[str | None] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(default=0)
+
+    # Edited through the forms and the API at once: an update names the version it read.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     objective: Mapped[Objective] = relationship(back_populates="key_results")
     statuses: Mapped[list[KeyResultStatus]] = relationship(
@@ -118,6 +131,7 @@ class KeyResult(TimestampMixin, db.Model):
 class KeyResultStatus(TimestampMixin, db.Model):
     __tablename__ = "key_result_statuses"
     __audited__ = True
+    __audit_exclude__ = ("version",)
     __table_args__ = (UniqueConstraint("key_result_id", "quarter_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +142,10 @@ class KeyResultStatus(TimestampMixin, db.Model):
     rating: Mapped[Rating | None] = enum_column(Rating)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     written_on: Mapped[date | None] = mapped_column(Date)
+
+    # Edited through the forms and the API at once: an update names the version it read.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     key_result: Mapped[KeyResult] = relationship(back_populates="statuses")
     author = relationship("User")

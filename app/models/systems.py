@@ -6,7 +6,7 @@ import enum
 from datetime import date
 
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.extensions import db
 from app.models.base import TimestampMixin, enum_column
@@ -73,11 +73,41 @@ class System(TimestampMixin, db.Model):
     responsibilities: Mapped[list[Responsibility]] = relationship(
         back_populates="system", cascade="all, delete-orphan"
     )
+    production_changes: Mapped[list[SystemProductionChange]] = relationship(
+        back_populates="system",
+        cascade="all, delete-orphan",
+        order_by="(SystemProductionChange.changed_on, SystemProductionChange.id)",
+    )
+
+    # Whether it counts for coverage on a day, when loaded with
+    # ``app.coverage.queries.counted_on(day)``.
+    counted: Mapped[bool | None] = query_expression()
 
     __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return self.name
+
+
+class SystemProductionChange(db.Model):
+    """The day a system went into or out of production. Before its first change a system
+    had the opposite flag; with no change, ``System.in_production`` held all along."""
+
+    __tablename__ = "system_production_changes"
+    __audited__ = True
+    __table_args__ = (Index("ix_system_production_changes_system_day", "system_id", "changed_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"))
+    changed_on: Mapped[date] = mapped_column(Date)
+    in_production: Mapped[bool] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    system: Mapped[System] = relationship(back_populates="production_changes")
+
+    def __str__(self) -> str:
+        state = "in production" if self.in_production else "out of production"
+        return f"system {self.system_id} {state} from {self.changed_on}"
 
 
 class StaffMember(TimestampMixin, db.Model):
@@ -89,8 +119,10 @@ class StaffMember(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(160), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     team: Mapped[str] = mapped_column(String(120), default="", index=True)
-    active: Mapped[bool] = mapped_column(default=True, index=True)
-    left_on: Mapped[date | None] = mapped_column(Date)
+    # Last working day, inclusive. Leaving is always a date: there is no "inactive" without
+    # one (unticking Active records the day it was unticked), so every figure can be
+    # re-derived as of any day.
+    left_on: Mapped[date | None] = mapped_column(Date, index=True)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), unique=True
     )
@@ -102,6 +134,13 @@ class StaffMember(TimestampMixin, db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def active(self) -> bool:
+        """Still here today (no leaving date, or one not passed yet)."""
+        from app import fiscal
+
+        return self.left_on is None or self.left_on >= fiscal.today()
 
     def __str__(self) -> str:
         return self.name

@@ -45,7 +45,14 @@ PASSWORD_MAX_LENGTH = 256
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
     __audited__ = True
-    __audit_exclude__ = ("password_hash", "session_version", "last_login_at")
+    # Sign-in bookkeeping is written as authentication events (app/auth/events.py) instead.
+    __audit_exclude__ = (
+        "password_hash",
+        "session_version",
+        "last_login_at",
+        "failed_sign_ins",
+        "locked_until",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
@@ -56,6 +63,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped to end every existing session (deactivation, password change).
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Failed sign-ins in a row, from any address; at the threshold the account locks.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
@@ -67,8 +77,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:
         return self.is_active_account
 
+    # The sign-in session this object was loaded for (see app/auth/session.py); not stored.
+    session_key = None  # str once loaded or signed in
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # What Flask-Login keeps in the session and the remember-me cookie: the user, the
+        # session generation (bumped to end every session) and this sign-in's own key.
+        return f"{self.id}:{self.session_version}:{self.session_key or ''}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -78,6 +78,8 @@ class KrRow:
     baseline_computed_text: str | None = None
     progress: int | None = None  # percent of the way to the numeric goal
     progress_value: float | None = None  # the value the progress is measured on
+    baseline_value: float | None = None  # the KR's numeric baseline, if it has one
+    decreasing: bool = False  # the goal is to bring the value down to it
 
     @property
     def key_result_text(self) -> str:
@@ -91,9 +93,20 @@ class KrRow:
     def progress_label(self) -> str:
         if self.progress is None:
             return ""
+        # Said as the KR measures it: a percent only where it reads as "value of goal"
+        # (counting up from nothing); from a baseline, the baseline is named instead, so
+        # "1 of 2 EU data centers" is not followed by a puzzling "(0%)".
         goal = format_number(self.goal_value)
+        value = format_number(self.progress_value)
         unit = f" {self.goal_unit}" if self.goal_unit else ""
-        return f"{format_number(self.progress_value)} of {goal}{unit} ({self.progress}%)"
+        if self.decreasing:
+            baseline = format_number(self.baseline_value)
+            return f"{value}{unit}, down from {baseline} towards {goal}"
+        if self.baseline_value:
+            return (
+                f"{value} of {goal}{unit}, from a baseline of {format_number(self.baseline_value)}"
+            )
+        return f"{value} of {goal}{unit} ({self.progress}%)"
 
 
 def _computed_text(metric, value: float, kr: KeyResult, related_value) -> str:
@@ -160,6 +173,8 @@ def _row(kr: KeyResult, quarters: list[Quarter]) -> KrRow:
         except MetricUnavailableError:
             row.baseline_computed = row.baseline_computed_text = None
     row.progress_value = latest_computed if latest_computed is not None else latest_written
+    row.baseline_value = kr.baseline_value
+    row.decreasing = kr.goal_direction == GoalDirection.DECREASE
     row.progress = progress_percent(
         row.progress_value,
         kr.goal_value,
@@ -210,3 +225,17 @@ def narrative_text(objective: Objective, quarter: Quarter) -> str:
         if narrative.quarter_start == quarter.first_day:
             return narrative.text
     return ""
+
+
+def kr_codes_for_metric(metric: str, fiscal_year: int) -> list[str]:
+    """The codes of the fiscal year's key results measured by ``metric`` ("KR2"), so a page
+    labels a figure by the KR that uses it instead of a number written into the template."""
+    from app.models.okrs import KeyResult, Objective
+
+    rows = db.session.scalars(
+        select(KeyResult.code)
+        .join(Objective, KeyResult.objective_id == Objective.id)
+        .where(Objective.fiscal_year == fiscal_year, KeyResult.metric == metric)
+        .order_by(KeyResult.code)
+    )
+    return [code for code in rows if code]

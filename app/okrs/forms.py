@@ -4,10 +4,10 @@ Fields stay text where the service decides (numbers, fiscal years, metric names)
 its messages, not a generic one, appear beside the field.
 """
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
+from app.forms import FlaskForm
 from app.metrics import metric_choices
 from app.models.okrs import GoalDirection, Rating
 

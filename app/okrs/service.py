@@ -49,6 +49,13 @@ CODE_MAX = 16
 UNIT_MAX = 40
 TARGET_MAX = 40
 DEPARTMENT_MAX = 120
+# Free text that the tables and the quarterly PDF show: long enough for a paragraph, short
+# enough that a cell still fits on a page.
+STATEMENT_MAX = 1_000
+BASELINE_MAX = 500
+GOAL_MAX = 500
+NARRATIVE_MAX = 4_000
+STATUS_MAX = 500
 
 
 class _Errors(dict):
@@ -145,9 +152,11 @@ def _objective_values(values: dict[str, Any], errors: _Errors) -> dict[str, Any]
     except (TypeError, ValueError):
         errors["position"] = "Enter a whole number (the objective's place on the page)."
         position = 0
+    statement = _text(values.get("statement"))
+    _length(statement, "statement", STATEMENT_MAX, errors)
     return {
         "title": title,
-        "statement": _text(values.get("statement")),
+        "statement": statement,
         "department": department,
         "fiscal_year": _fiscal_year(values.get("fiscal_year"), errors),
         "target_completion": target,
@@ -222,9 +231,10 @@ def set_narrative(objective: Objective, quarter: Quarter | str, text: str) -> No
     """The paragraph under the objective for a quarter; empty text removes it."""
     errors = _Errors()
     found = _quarter_of_objective(quarter, objective, errors)
+    body = _text(text)
+    _length(body, "text", NARRATIVE_MAX, errors)
     errors.raise_if_any()
     assert found is not None
-    body = _text(text)
     existing = next((n for n in objective.narratives if n.quarter_start == found.first_day), None)
     if existing is None and body:
         objective.narratives.append(ObjectiveNarrative(quarter_start=found.first_day, text=body))
@@ -257,6 +267,11 @@ def _key_result_values(
     statement = _text(values.get("statement"))
     if not statement:
         errors["statement"] = "Write the key result, e.g. what is reduced, from what, to what."
+    _length(statement, "statement", STATEMENT_MAX, errors)
+    baseline_text = _text(values.get("baseline_text"))
+    _length(baseline_text, "baseline_text", BASELINE_MAX, errors)
+    goal_text = _text(values.get("goal_text"))
+    _length(goal_text, "goal_text", GOAL_MAX, errors)
     unit = _text(values.get("goal_unit"))
     _length(unit, "goal_unit", UNIT_MAX, errors)
     metric = _text(values.get("metric")) or None
@@ -294,9 +309,9 @@ def _key_result_values(
     return {
         "code": code,
         "statement": statement,
-        "baseline_text": _text(values.get("baseline_text")),
+        "baseline_text": baseline_text,
         "baseline_value": baseline_value,
-        "goal_text": _text(values.get("goal_text")),
+        "goal_text": goal_text,
         "goal_value": goal_value,
         "goal_unit": unit,
         "goal_direction": direction,
@@ -354,6 +369,7 @@ def write_status(
     body = _text(text)
     if not body:
         errors["text"] = "Write the status as it should read in the table."
+    _length(body, "text", STATUS_MAX, errors)
     if is_numeric(key_result):
         unit = key_result.goal_unit or "the goal's unit"
         name = key_result.code or "this key result"

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from app.forms import FlaskForm
 from app.reports.service import REASON_MAX_LENGTH
 
 

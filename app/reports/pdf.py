@@ -4,30 +4,40 @@
 the document's bytes. It computes nothing the dashboard would compute differently. The
 output is reproducible: ReportLab's invariant mode plus a creation date taken from
 ``generated_on`` give the same bytes for the same report and date.
+
+Text is printed in embedded TrueType fonts (``app.reports.typefaces``) so any script
+reads back; every section heading is a bookmark in the PDF outline; "Page n of m" draws
+the page count from one form filled in once the last page is known, so no page state is
+kept or replayed.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
-from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import Drawing, Group, Rect, String
+from reportlab.graphics.shapes import STATE_DEFAULTS, Drawing, Group, Rect, String
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
     CondPageBreak,
+    Flowable,
+    Frame,
     KeepTogether,
+    NextPageTemplate,
     PageBreak,
+    PageTemplate,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -36,16 +46,23 @@ from reportlab.platypus import (
 from app.domain.scoring import Level
 from app.models.okrs import Rating
 from app.reports.quarter_report import (
+    COUNTERMEASURES,
+    COVERAGE,
+    HIRING,
+    RISK,
     CountermeasureSection,
     CoverageSection,
     HeatMap,
     QuarterReport,
     RiskSection,
+    count,
 )
+from app.reports.typefaces import SANS, SANS_BOLD, draw_text, font_for, markup, register_fonts
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN = 18 * mm
+MARGIN = 15 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN
+LANDSCAPE_WIDTH = PAGE_HEIGHT - 2 * MARGIN
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#616e7c")
@@ -57,6 +74,13 @@ RATING_COLOURS = {
     Rating.AT_RISK: colors.HexColor("#ffeeba"),
     Rating.OFF_TRACK: colors.HexColor("#f8d0d4"),
     Rating.DONE: colors.HexColor("#cfe2ff"),
+}
+# The rating as a coloured word on the cover (dark enough to read on white).
+RATING_INK = {
+    Rating.ON_TRACK: "#1e7b3a",
+    Rating.AT_RISK: "#9a6700",
+    Rating.OFF_TRACK: "#b42318",
+    Rating.DONE: "#1d4ed8",
 }
 LEVEL_COLOURS = {
     Level.LOW: colors.HexColor("#a8dab5"),
@@ -72,52 +96,92 @@ SERIES_COLOURS = (
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=base["BodyText"], fontSize=9.5, leading=13, textColor=INK)
+    register_fonts()
+    body = ParagraphStyle(
+        "body", fontName=SANS, fontSize=9.5, leading=13, textColor=INK, spaceBefore=0
+    )
+    heading = ParagraphStyle(
+        "heading", parent=body, fontName=SANS_BOLD, keepWithNext=1, spaceAfter=4
+    )
     return {
         "title": ParagraphStyle(
-            "title", parent=base["Title"], fontSize=26, leading=32, textColor=INK, spaceAfter=6
+            "title",
+            parent=heading,
+            fontSize=24,
+            leading=30,
+            alignment=TA_CENTER,
+            spaceAfter=6,
+            keepWithNext=0,
         ),
         "subtitle": ParagraphStyle(
-            "subtitle", parent=body, fontSize=15, leading=20, alignment=TA_CENTER, spaceAfter=4
+            "subtitle", parent=body, fontSize=14, leading=19, alignment=TA_CENTER, spaceAfter=4
         ),
         "centre": ParagraphStyle("centre", parent=body, alignment=TA_CENTER, textColor=MUTED),
         "marking": ParagraphStyle(
             "marking",
             parent=body,
-            fontName="Helvetica-Bold",
+            fontName=SANS_BOLD,
             alignment=TA_CENTER,
             textColor=colors.HexColor("#9b1c1c"),
         ),
-        "h1": ParagraphStyle(
-            "h1", parent=base["Heading1"], fontSize=16, leading=20, textColor=INK, spaceBefore=4
+        "h1": ParagraphStyle("h1", parent=heading, fontSize=15, leading=19, spaceBefore=6),
+        "h2": ParagraphStyle("h2", parent=heading, fontSize=11.5, leading=15, spaceBefore=9),
+        "body": ParagraphStyle("body_spaced", parent=body, spaceAfter=3),
+        "note": ParagraphStyle("note", parent=body, fontSize=7.5, leading=9.5, textColor=MUTED),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=8, leading=10),
+        "kr": ParagraphStyle("kr", parent=body, fontSize=7.5, leading=9.5),
+        "cell_bold": ParagraphStyle(
+            "cell_bold", parent=body, fontName=SANS_BOLD, fontSize=8, leading=10
         ),
-        "h2": ParagraphStyle(
-            "h2", parent=base["Heading2"], fontSize=12, leading=15, textColor=INK, spaceBefore=8
-        ),
-        "body": body,
-        "note": ParagraphStyle("note", parent=body, fontSize=8, leading=10, textColor=MUTED),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=8, leading=10, spaceAfter=0),
         "cell_small": ParagraphStyle(
             "cell_small", parent=body, fontSize=7, leading=9, textColor=MUTED
         ),
         "head": ParagraphStyle(
             "head",
             parent=body,
-            fontName="Helvetica-Bold",
+            fontName=SANS_BOLD,
             fontSize=8,
             leading=10,
             textColor=colors.white,
+        ),
+        "figure": ParagraphStyle(
+            "figure", parent=body, fontName=SANS_BOLD, fontSize=16, leading=19
         ),
     }
 
 
 STYLES = _styles()
+# Charts start from ReportLab's default font (Times-Roman, not embedded) unless told.
+STATE_DEFAULTS["fontName"] = SANS
+
+
+def _table_style(commands: list) -> TableStyle:
+    """Table commands, with the embedded font for any plain-string cell."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), SANS), *commands])
+
+
+# Text longer than this cannot be laid out well (a table cell taller than a page, seconds of
+# CPU per cell): it is cut with a visible marker. The forms' limits keep real text below it.
+TEXT_LIMITS = {"cell": 2_000, "cell_small": 2_000, "body": 10_000}
+SHORTENED = " … [shortened here; the full text is in Frontline]"
+
+
+def _clip(text: str, style: str) -> str:
+    limit = TEXT_LIMITS.get(style, 2_000)
+    return text if len(text) <= limit else text[:limit].rstrip() + SHORTENED
 
 
 def _p(text: object, style: str = "cell") -> Paragraph:
-    """A paragraph of plain text (escaped: register text is never markup)."""
-    return Paragraph(escape(str(text)), STYLES[style])
+    """A paragraph of plain text: escaped (register text is never markup), its line breaks
+    kept, characters DejaVu lacks in the fallback font, cut when too long for a page."""
+    return Paragraph(markup(_clip(str(text), style)), STYLES[style])
+
+
+def _heading(text: str, level: int = 0) -> Paragraph:
+    """A section heading, kept with what follows and listed in the PDF outline."""
+    paragraph = _p(text, "h1" if level == 0 else "h2")
+    paragraph.outline = (text, level)
+    return paragraph
 
 
 def _long_date(d: date) -> str:
@@ -128,11 +192,11 @@ def _table(
     header: list[str], rows: list[list], widths: list[float], extra: list | None = None
 ) -> Table:
     data = [[_p(h, "head") for h in header]] + [
-        [cell if isinstance(cell, Paragraph) else _p(cell) for cell in row] for row in rows
+        [cell if isinstance(cell, (Flowable, list)) else _p(cell) for cell in row] for row in rows
     ]
     table = Table(data, colWidths=widths, repeatRows=1, splitInRow=1, hAlign="LEFT")
     table.setStyle(
-        TableStyle(
+        _table_style(
             [
                 ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
                 ("GRID", (0, 0), (-1, -1), 0.4, RULE),
@@ -148,14 +212,15 @@ def _table(
     return table
 
 
-def _more(count: int, what: str) -> list:
-    if count <= 0:
+def _more(more: int, what: str, where: str) -> list:
+    """ "… and 1,234 more overdue reviews: <where the rest is>." """
+    if more <= 0:
         return []
-    return [Spacer(1, 2), _p(f"… and {count} more {what}.", "note")]
+    return [Spacer(1, 2), _p(f"… and {count(more)} more {what}: {where}.", "note")]
 
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+    return f"{count(n)} {singular if n == 1 else (plural or singular + 's')}"
 
 
 def _unavailable(what: str) -> Paragraph:
@@ -167,6 +232,7 @@ def _unavailable(what: str) -> Paragraph:
 
 def _fit(text: str, font: str, size: float, width: float, minimum: float = 4.5):
     """Shrink ``text`` to ``width`` (down to ``minimum`` points), then shorten it."""
+    font = font_for(text, font)
     while size > minimum and stringWidth(text, font, size) > width:
         size -= 0.25
     if stringWidth(text, font, size) > width:
@@ -190,13 +256,13 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
     grid_bottom = axis_title + bottom_labels
     height = grid_bottom + rows * cell_h + top
     d = Drawing(width, height)
-    title_text, title_size = _fit(title, "Helvetica-Bold", 8.5, width)
+    title_text, title_size = _fit(title, SANS_BOLD, 8.5, width)
     d.add(
         String(
             width / 2,
             height - 10,
             title_text,
-            fontName="Helvetica-Bold",
+            fontName=SANS_BOLD,
             fontSize=title_size,
             textAnchor="middle",
             fillColor=INK,
@@ -204,15 +270,13 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
     )
     for likelihood in range(1, rows + 1):
         y = grid_bottom + (likelihood - 1) * cell_h
-        label, size = _fit(
-            matrix.likelihood_labels[likelihood - 1], "Helvetica", 6, row_label_width - 3
-        )
+        label, size = _fit(matrix.likelihood_labels[likelihood - 1], SANS, 6, row_label_width - 3)
         d.add(
             String(
                 grid_left - 3,
                 y + cell_h / 2 - size / 3,
                 label,
-                fontName="Helvetica",
+                fontName=font_for(label, SANS),
                 fontSize=size,
                 textAnchor="end",
                 fillColor=INK,
@@ -232,13 +296,13 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
                     strokeWidth=1,
                 )
             )
-            text, size = _fit(str(count), "Helvetica-Bold", 8, cell_w - 2)
+            text, size = _fit(f"{count:,}", SANS_BOLD, 8, cell_w - 2)
             d.add(
                 String(
                     x + cell_w / 2,
                     y + cell_h / 2 - size / 3,
                     text,
-                    fontName="Helvetica-Bold" if count else "Helvetica",
+                    fontName=SANS_BOLD if count else SANS,
                     fontSize=size,
                     textAnchor="middle",
                     fillColor=INK if count else MUTED,
@@ -246,13 +310,13 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
             )
     for impact in range(1, cols + 1):
         x = grid_left + (impact - 1) * cell_w
-        label, size = _fit(matrix.impact_labels[impact - 1], "Helvetica", 6, cell_w - 2)
+        label, size = _fit(matrix.impact_labels[impact - 1], SANS, 6, cell_w - 2)
         d.add(
             String(
                 x + cell_w / 2,
                 grid_bottom - 8,
                 label,
-                fontName="Helvetica",
+                fontName=font_for(label, SANS),
                 fontSize=size,
                 textAnchor="middle",
                 fillColor=INK,
@@ -263,7 +327,7 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
             grid_left + cols * cell_w / 2,
             2,
             "Impact",
-            fontName="Helvetica-Bold",
+            fontName=SANS_BOLD,
             fontSize=7.5,
             textAnchor="middle",
             fillColor=INK,
@@ -273,7 +337,7 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
         0,
         0,
         "Likelihood",
-        fontName="Helvetica-Bold",
+        fontName=SANS_BOLD,
         fontSize=7.5,
         textAnchor="middle",
         fillColor=INK,
@@ -298,23 +362,23 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
         [p.uncovered for p in section.trend],
     ]
     chart.categoryAxis.categoryNames = [p.quarter for p in section.trend]
-    chart.categoryAxis.labels.fontName = "Helvetica"
+    chart.categoryAxis.labels.fontName = SANS
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
     peak = max([max(series) for series in chart.data if series] + [1])
     step = max(1, -(-peak // 5))
     chart.valueAxis.valueMax = step * (-(-peak // step)) + step
     chart.valueAxis.valueStep = step
-    chart.valueAxis.labels.fontName = "Helvetica"
+    chart.valueAxis.labels.fontName = SANS
     chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.labelTextFormat = "%d"
+    chart.valueAxis.labelTextFormat = lambda value: f"{int(value):,}"
     chart.barSpacing = 1
     chart.groupSpacing = 8
     for i, colour in enumerate(SERIES_COLOURS):
         chart.bars[i].fillColor = colour
         chart.bars[i].strokeColor = None
-    chart.barLabelFormat = "%d"
-    chart.barLabels.fontName = "Helvetica"
+    chart.barLabelFormat = lambda value: f"{int(value):,}"
+    chart.barLabels.fontName = SANS
     chart.barLabels.fontSize = 6
     chart.barLabels.nudge = 5
     d.add(chart)
@@ -323,7 +387,7 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
             chart.x + chart.width / 2,
             4,
             "Quarter end",
-            fontName="Helvetica-Bold",
+            fontName=SANS_BOLD,
             fontSize=7.5,
             textAnchor="middle",
             fillColor=INK,
@@ -334,7 +398,7 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
             0,
             0,
             "Count",
-            fontName="Helvetica-Bold",
+            fontName=SANS_BOLD,
             fontSize=7.5,
             textAnchor="middle",
             fillColor=INK,
@@ -345,7 +409,7 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
     d.add(y_title)
     legend = Legend()
     legend.x, legend.y = chart.x + chart.width + 15, chart.y + chart.height - 5
-    legend.fontName = "Helvetica"
+    legend.fontName = SANS
     legend.fontSize = 7
     legend.alignment = "right"
     legend.colorNamePairs = list(
@@ -362,56 +426,145 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
 # ---------------------------------------------------------------- sections
 
 
-def _title_page(report: QuarterReport, generated_on: date, marking: str) -> list:
-    parts = [
-        Spacer(1, 55 * mm),
-        Paragraph(escape(report.objective_title), STYLES["title"]),
-        Paragraph(escape(f"Quarterly report — {report.quarter.label}"), STYLES["subtitle"]),
+@dataclass(frozen=True)
+class SignOff:
+    """Who stands behind the document: the cover's sign-off block."""
+
+    prepared_by: str = ""
+    reviewed_by: str = ""
+    published_on: date | None = None
+
+
+def _rating_word(rating: Rating | None) -> Paragraph:
+    if rating is None:
+        return _p("Not rated", "cell_small")
+    return Paragraph(
+        f'<font color="{RATING_INK[rating]}"><b>{markup(rating.label)}</b></font>',
+        STYLES["cell"],
+    )
+
+
+def _cover(report: QuarterReport, generated_on: date, marking: str, signoff: SignOff) -> list:
+    quarter = report.quarter
+    parts: list = [
+        Spacer(1, 8 * mm),
+        Paragraph(markup(report.objective_title), STYLES["title"]),
+        _p(f"Quarterly report — {quarter.label}", "subtitle"),
     ]
     if report.department:
         parts.append(_p(report.department, "centre"))
-    parts += [
-        Spacer(1, 10 * mm),
-        _p(f"Figures as of {_long_date(report.as_of)}", "centre"),
-        _p(f"Generated on {_long_date(generated_on)}", "centre"),
-    ]
+    parts.append(
+        _p(
+            f"Figures as of {_long_date(report.as_of)} · generated on {_long_date(generated_on)}",
+            "centre",
+        )
+    )
     if report.in_progress:
         parts.append(
             _p(
-                f"{report.quarter.label} is still in progress: figures may change "
-                f"until {_long_date(report.quarter.last_day)}.",
+                f"{quarter.label} is still in progress: figures may change "
+                f"until {_long_date(quarter.last_day)}.",
                 "centre",
             )
         )
     if marking:
-        parts += [Spacer(1, 20 * mm), _p(marking, "marking")]
+        parts += [Spacer(1, 2 * mm), _p(marking, "marking")]
+    parts += [Spacer(1, 5 * mm), _heading("Executive summary")]
+    index = quarter.number - 1
+    if report.key_results:
+        rows = [
+            [
+                _p(kr.code or "-", "cell_bold"),
+                _p(kr.goal or "-"),
+                _p(kr.cells[index].text),
+                _rating_word(kr.cells[index].rating),
+            ]
+            for kr in report.key_results
+        ]
+        parts.append(
+            _table(
+                ["Key result", "Goal", f"{quarter.label} status", "Rating"],
+                rows,
+                [60, 150, FRAME_WIDTH - 60 - 150 - 70, 70],
+            )
+        )
+    headlines = report.headlines()
+    if headlines:
+        width = FRAME_WIDTH / len(headlines)
+        cells = [
+            [_p(count(h.value), "figure"), _p(h.label, "cell"), _p(h.change, "cell_small")]
+            for h in headlines
+        ]
+        boxes = Table([cells], colWidths=[width] * len(headlines), hAlign="LEFT")
+        boxes.setStyle(
+            _table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("BOX", (0, 0), (-1, -1), 0.4, RULE),
+                    ("INNERGRID", (0, 0), (-1, -1), 0.4, RULE),
+                    ("TOPPADDING", (0, 0), (-1, -1), 5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                ]
+            )
+        )
+        parts += [Spacer(1, 4 * mm), boxes]
+    changes = report.changes()
+    if changes:
+        parts += [
+            Spacer(1, 3 * mm),
+            _p(f"What changed since {quarter.previous().label}", "cell_bold"),
+        ]
+        parts += [_p(f"• {line}", "cell") for line in changes]
+    published = (
+        _long_date(signoff.published_on) if signoff.published_on else "draft — not published"
+    )
+    prepared = signoff.prepared_by or ", ".join(report.prepared_by) or "-"
+    sign = Table(
+        [
+            [_p("Prepared by", "cell_small"), _p(prepared)],
+            [_p("Reviewed by", "cell_small"), _p(signoff.reviewed_by or "-")],
+            [_p("Published on", "cell_small"), _p(published, "cell_bold")],
+        ],
+        colWidths=[80, FRAME_WIDTH - 80],
+        hAlign="LEFT",
+    )
+    sign.setStyle(
+        _table_style(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.4, RULE),
+                ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    parts += [Spacer(1, 5 * mm), KeepTogether([_p("Sign-off", "cell_bold"), sign])]
     parts.append(PageBreak())
     return parts
 
 
 def _objective_section(report: QuarterReport) -> list:
-    parts = [Paragraph("Objective", STYLES["h1"])]
+    parts = [_heading("Objective")]
     parts.append(_p(report.statement or "No objective statement has been written.", "body"))
-    parts.append(Paragraph(escape(f"Progress in {report.quarter.label}"), STYLES["h2"]))
-    paragraphs = [p.strip() for p in report.narrative.split("\n") if p.strip()]
+    parts.append(_heading(f"Progress in {report.quarter.label}", 1))
+    paragraphs = [p.strip() for p in report.narrative.split("\n\n") if p.strip()]
     if not paragraphs:
         paragraphs = ["No narrative has been written for this quarter."]
     for text in paragraphs:
-        parts += [_p(text, "body"), Spacer(1, 3)]
+        parts.append(_p(text, "body"))
     return parts
 
 
 def kr_table(report: QuarterReport) -> Table:
     """The deck's layout: Key Results | Goal | Q1 | Q2 | Q3 | Q4; rating as cell colour."""
     # Wide enough that a word such as "countermeasures" never breaks inside a status.
-    quarter_width, goal_width = 70, 78
+    quarter_width, goal_width = 76, 76
     widths = [FRAME_WIDTH - goal_width - 4 * quarter_width, goal_width] + [quarter_width] * 4
     rows = []
     extra = []
     for r, kr in enumerate(report.key_results or [], start=1):
-        row = [_p(kr.title), _p(kr.goal or "-")]
+        row = [_p(kr.title, "kr"), _p(kr.goal or "-", "kr")]
         for c, cell in enumerate(kr.cells, start=2):
-            content = [_p(cell.text or "-")]
+            content = [_p(cell.text or "-", "kr")]
             if kr.linked and cell.value_text:
                 content.append(_p(f"Register: {cell.value_text}", "cell_small"))
             row.append(content)
@@ -419,23 +572,7 @@ def kr_table(report: QuarterReport) -> Table:
                 extra.append(("BACKGROUND", (c, r), (c, r), RATING_COLOURS[cell.rating]))
         rows.append(row)
     header = ["Key Results", "Goal", *report.quarter_labels]
-    data = [[_p(h, "head") for h in header]] + rows
-    table = Table(data, colWidths=widths, repeatRows=1, splitInRow=1, hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
-                ("GRID", (0, 0), (-1, -1), 0.4, RULE),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-                ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-                *extra,
-            ]
-        )
-    )
-    return table
+    return _table(header, rows, widths, extra)
 
 
 def _rating_legend() -> Table:
@@ -448,15 +585,15 @@ def _rating_legend() -> Table:
             ("BACKGROUND", (column, 0), (column, 0), colour),
             ("BOX", (column, 0), (column, 0), 0.4, RULE),
         ]
-    legend = Table([row], colWidths=[34] + [10, 52] * len(RATING_COLOURS), hAlign="LEFT")
-    legend.setStyle(TableStyle(style))
+    legend = Table([row], colWidths=[40] + [10, 52] * len(RATING_COLOURS), hAlign="LEFT")
+    legend.setStyle(_table_style(style))
     return legend
 
 
 def _key_results_section(report: QuarterReport) -> list:
     parts = [
         CondPageBreak(60 * mm),
-        Paragraph(escape(f"Key results — {report.quarter.fiscal_year_label}"), STYLES["h1"]),
+        _heading(f"Key results — {report.quarter.fiscal_year_label}"),
     ]
     if report.key_results is None:
         return parts + [_unavailable("key-result")]
@@ -473,11 +610,19 @@ def _key_results_section(report: QuarterReport) -> list:
             "note",
         ),
     ]
+    if not (report.areas & {RISK, COUNTERMEASURES, COVERAGE, HIRING}):
+        parts.append(
+            _p(
+                "No key result of this objective is linked to a register figure, so this "
+                "report holds no register section.",
+                "note",
+            )
+        )
     return parts
 
 
 def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
-    parts = [PageBreak(), Paragraph("Risk", STYLES["h1"])]
+    parts = [CondPageBreak(120 * mm), _heading("Risk")]
     if risk is None:
         return parts + [_unavailable("risk")]
     as_of = _long_date(report.as_of)
@@ -500,7 +645,7 @@ def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
         colWidths=[FRAME_WIDTH / 2] * 2,
         hAlign="LEFT",
     )
-    maps.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    maps.setStyle(_table_style([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     legend = "   ".join(
         f"{level.label} {lo}-{hi}"
         for level in risk.residual.matrix.levels
@@ -515,9 +660,7 @@ def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
             "note",
         ),
     ]
-    parts.append(
-        Paragraph(escape(f"Top {len(risk.top_threats)} threats by residual score"), STYLES["h2"])
-    )
+    parts.append(_heading(f"Top {len(risk.top_threats)} threats by residual score", 1))
     if risk.top_threats:
         previous = report.quarter.previous().label
         rows = [
@@ -527,166 +670,258 @@ def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
                 str(t.inherent_score),
                 str(t.residual_score),
                 t.level.label,
-                t.movement
-                + (f" (was #{t.previous_rank})" if t.previous_rank not in (None, t.rank) else ""),
+                t.rank_change,
+                t.residual_change,
                 t.treatment,
             ]
             for t in risk.top_threats
         ]
+        fixed = [22, 48, 48, 44, 66, 66, 58]
         parts.append(
             _table(
-                ["#", "Threat", "Inherent", "Residual", "Level", f"Since {previous}", "Treatment"],
+                [
+                    "#",
+                    "Threat",
+                    "Inherent",
+                    "Residual",
+                    "Level",
+                    f"Rank {previous} → now",
+                    f"Residual {previous} → now",
+                    "Treatment",
+                ],
                 rows,
-                [18, FRAME_WIDTH - 18 - 42 - 42 - 44 - 82 - 62, 42, 42, 44, 82, 62],
+                [fixed[0], FRAME_WIDTH - sum(fixed), *fixed[1:]],
             )
         )
     else:
         parts.append(_p("No open threats were scored on that date.", "body"))
-    parts.append(Paragraph("Reviews overdue", STYLES["h2"]))
+    parts.append(_heading("Reviews overdue", 1))
     if risk.overdue:
         rows = [
-            [r.title, r.due_on.isoformat() if r.due_on else "-", r.owner or "-"]
+            [
+                r.title,
+                "-" if r.residual_score is None else str(r.residual_score),
+                r.due_on.isoformat() if r.due_on else "-",
+                r.owner or "-",
+            ]
             for r in risk.overdue
         ]
         parts.append(
-            _table(["Threat", "Review was due", "Owner"], rows, [FRAME_WIDTH - 190, 70, 120])
+            _table(
+                ["Threat (highest residual first)", "Residual", "Review was due", "Owner"],
+                rows,
+                [FRAME_WIDTH - 240, 50, 70, 120],
+            )
         )
-        parts += _more(risk.overdue_more, "overdue reviews")
+        parts += _more(
+            risk.overdue_more,
+            "overdue reviews",
+            "all of them are on the register's Reviews page (/threats/reviews) and in the "
+            "full-register appendix",
+        )
     else:
         parts.append(_p("No threat review was overdue.", "body"))
     return parts
 
 
+def _treatment_rows(cm: CountermeasureSection) -> tuple[list[list], list]:
+    """One block per top threat: start, each recorded change, end (start + changes = end)."""
+    rows: list[list] = []
+    style: list = []
+    for t in cm.top_treated:
+        first = len(rows) + 1
+        rows.append(
+            [
+                f"#{t.rank} {t.title}",
+                "start",
+                "",
+                str(t.residual_score),
+                "residual score at the quarter's start",
+            ]
+        )
+        for step in t.steps:
+            if step.countermeasure:
+                what = f"Deployed: {step.countermeasure} (credited {count(-step.change)})"
+            else:
+                what = "Re-scored by hand" + (f": {step.note}" if step.note else " (no note)")
+            rows.append(["", step.on.isoformat(), f"{step.change:+d}", str(step.after), what])
+        total = (t.end_residual or 0) - t.residual_score
+        treated = ", ".join(t.treated_by) or "no countermeasure deployed against it in the quarter"
+        rows.append(["", "end", f"{total:+d}", str(t.end_residual), f"Treated by: {treated}"])
+        style += [
+            ("SPAN", (0, first), (0, len(rows))),
+            ("LINEABOVE", (0, first), (-1, first), 0.8, INK),
+        ]
+    return rows, style
+
+
 def _countermeasures_section(report: QuarterReport, cm: CountermeasureSection | None) -> list:
-    parts = [CondPageBreak(80 * mm), Paragraph("Countermeasures", STYLES["h1"])]
+    parts = [CondPageBreak(80 * mm), _heading("Countermeasures")]
     if cm is None:
         return parts + [_unavailable("countermeasure")]
     q = report.quarter
+    source = f" ({cm.target_source})" if cm.target_source else ""
+    if cm.quarter_target is None:
+        against = f"no target: the programme's first target quarter comes later{source}"
+    else:
+        against = f"target {count(cm.quarter_target)}{source}"
     parts.append(
         _table(
             ["Figure", "Value", "Against"],
             [
-                [
-                    f"Deployed in {q.label}",
-                    str(cm.deployed_in_quarter),
-                    f"target {cm.quarter_target}",
-                ],
+                [f"Deployed in {q.label}", count(cm.deployed_in_quarter), against],
                 [
                     f"Deployed to date in {q.fiscal_year_label}",
-                    str(cm.deployed_to_date),
-                    f"yearly goal {cm.yearly_goal}",
+                    count(cm.deployed_to_date),
+                    f"yearly goal {count(cm.yearly_goal)}{source}",
                 ],
-                [f"Planned for {q.label} and not deployed", str(cm.slipped_count), ""],
+                [f"Planned for {q.label} and not deployed", count(cm.slipped_count), ""],
             ],
-            [FRAME_WIDTH - 200, 60, 140],
+            [FRAME_WIDTH - 250, 60, 190],
         )
     )
-    parts.append(Paragraph(escape(f"Deployed in {q.label}"), STYLES["h2"]))
+    parts.append(_heading(f"Top threats at the start of {q.label} and their treatment", 1))
+    if cm.top_treated:
+        rows, style = _treatment_rows(cm)
+        parts.append(
+            _table(
+                ["Threat", "Date", "Change", "Residual", "Recorded as"],
+                rows,
+                [130, 58, 46, 50, FRAME_WIDTH - 284],
+                style,
+            )
+        )
+        parts.append(
+            _p(
+                "Each block starts from the residual score in force on the quarter's first day; "
+                "every recorded change follows, so the start plus the changes gives the end.",
+                "note",
+            )
+        )
+    else:
+        parts.append(_p("No open threats were scored at the start of the quarter.", "body"))
+    parts.append(_heading(f"Deployed in {q.label}", 1))
     if cm.deployed:
         rows = [
             [
                 c.title,
                 c.deployed_on.isoformat() if c.deployed_on else "-",
                 ", ".join(c.top_threats) or "-",
-                "-" if c.reduction is None else str(c.reduction),
+                "-" if c.reduction is None else count(c.reduction),
             ]
             for c in cm.deployed
         ]
         parts.append(
             _table(
-                ["Countermeasure", "Deployed on", "Top threats it treats", "Residual reduction"],
+                [
+                    "Countermeasure (largest reduction first)",
+                    "Deployed on",
+                    "Top threats it treats",
+                    "Residual reduction",
+                ],
                 rows,
                 [FRAME_WIDTH - 70 - 170 - 60, 70, 170, 60],
             )
         )
-        parts += _more(cm.deployed_more, "countermeasures deployed")
+        parts += _more(
+            cm.deployed_more,
+            "countermeasures deployed",
+            f"the quarter's page (/quarters/{q.slug}) lists every one",
+        )
     else:
         parts.append(_p("No countermeasure was deployed in the quarter.", "body"))
-    parts.append(
-        Paragraph(
-            escape(f"Top threats at the start of {q.label} and their treatment"), STYLES["h2"]
-        )
-    )
-    if cm.top_treated:
-        rows = [
-            [
-                t.title,
-                str(t.residual_score),
-                ", ".join(t.treated_by) or "Not treated in the quarter",
-            ]
-            for t in cm.top_treated
-        ]
-        parts.append(
-            _table(
-                ["Threat", "Residual", "Countermeasures deployed in the quarter"],
-                rows,
-                [FRAME_WIDTH - 50 - 200, 50, 200],
-            )
-        )
-    else:
-        parts.append(_p("No open threats were scored at the start of the quarter.", "body"))
-    parts.append(Paragraph("Slipped", STYLES["h2"]))
+    parts.append(_heading("Slipped", 1))
     if cm.slipped:
         rows = [[c.title] for c in cm.slipped]
         parts.append(_table([f"Planned for {q.label}, not deployed"], rows, [FRAME_WIDTH]))
-        parts += _more(cm.slipped_more, "slipped countermeasures")
+        parts += _more(
+            cm.slipped_more,
+            "slipped countermeasures",
+            f"the quarter's page (/quarters/{q.slug}) lists every one",
+        )
     else:
         parts.append(_p("Nothing planned for the quarter slipped.", "body"))
     return parts
 
 
 def _coverage_section(report: QuarterReport, cov: CoverageSection | None) -> list:
-    parts = [PageBreak(), Paragraph("SPOF coverage", STYLES["h1"])]
+    parts = [CondPageBreak(100 * mm), _heading("SPOF coverage")]
     if cov is None:
         return parts + [_unavailable("coverage")]
     as_of = _long_date(report.as_of)
-    goal = f" of {cov.positions_goal}" if cov.positions_goal else ""
-    parts.append(
-        _table(
-            ["Figure", f"On {as_of}"],
-            [
-                ["Staff solely responsible for a production system", str(cov.spof_staff)],
-                ["Production systems with a single person (SPOF)", str(cov.spof_systems)],
-                ["Production systems with nobody responsible", str(cov.uncovered)],
-                [f"SPOF positions filled{goal}", str(cov.positions_filled)],
-                ["SPOF positions in active hiring", str(cov.positions_active_hiring)],
-                ["SPOF positions in final stages", str(cov.positions_final_stages)],
-            ],
-            [FRAME_WIDTH - 120, 120],
-        )
-    )
-    parts.append(Paragraph(escape(f"Trend over {report.quarter.fiscal_year_label}"), STYLES["h2"]))
+    rows = [
+        ["Staff solely responsible for a production system", count(cov.spof_staff)],
+        ["Production systems with a single person (SPOF)", count(cov.spof_systems)],
+        ["Production systems with nobody responsible", count(cov.uncovered)],
+    ]
+    parts.append(_table(["Figure", f"On {as_of}"], rows, [FRAME_WIDTH - 120, 120]))
+    parts.append(_heading(f"Trend over {report.quarter.fiscal_year_label}", 1))
     if cov.trend:
         parts.append(trend_drawing(cov))
     else:
         parts.append(_p("No quarter of the fiscal year has ended yet.", "body"))
-    parts.append(Paragraph("Staff solely responsible", STYLES["h2"]))
+    parts.append(_heading("Staff solely responsible", 1))
     if cov.sole_responsible:
         rows = [[name, ", ".join(systems)] for name, systems in cov.sole_responsible]
         parts.append(
             _table(
-                ["Staff member", "Production systems only they cover"],
+                ["Staff member (most systems first)", "Production systems only they cover"],
                 rows,
                 [150, FRAME_WIDTH - 150],
             )
         )
-        parts += _more(cov.sole_more, "staff members")
+        parts += _more(
+            cov.sole_more,
+            "staff members",
+            f"the coverage page (/coverage?date={report.as_of.isoformat()}) lists everyone",
+        )
     else:
         parts.append(_p("Nobody is solely responsible for a production system.", "body"))
-    parts.append(Paragraph("Uncovered production systems", STYLES["h2"]))
+    parts.append(_heading("Uncovered production systems", 1))
     if cov.uncovered_systems:
-        parts.append(_table(["System"], [[name] for name in cov.uncovered_systems], [FRAME_WIDTH]))
-        parts += _more(cov.uncovered_more, "uncovered systems")
+        parts.append(
+            _table(
+                ["System (most critical first)", "Criticality"],
+                [[name, level] for name, level in cov.uncovered_systems],
+                [FRAME_WIDTH - 90, 90],
+            )
+        )
+        parts += _more(
+            cov.uncovered_more,
+            "uncovered systems",
+            f"the coverage page (/coverage?date={report.as_of.isoformat()}) lists them all",
+        )
     else:
         parts.append(_p("Every production system has someone responsible.", "body"))
-    parts.append(Paragraph("Hiring pipeline", STYLES["h2"]))
+    return parts
+
+
+def _hiring_section(report: QuarterReport, cov: CoverageSection | None) -> list:
+    parts = [CondPageBreak(60 * mm), _heading("SPOF hiring")]
+    if cov is None:
+        return parts + [_unavailable("hiring")]
+    as_of = _long_date(report.as_of)
+    filled = count(cov.positions_filled)
+    if cov.positions_goal:
+        share = round(100 * cov.positions_filled / cov.positions_goal)
+        filled = f"{filled} of {count(cov.positions_goal)} positions filled ({share}%)"
     parts.append(
-        KeepTogether(
-            _table(
-                ["Status", "Positions"],
-                [[label, str(count)] for label, count in cov.pipeline],
-                [150, 70],
-            )
+        _table(
+            ["Figure", f"On {as_of}"],
+            [
+                ["SPOF positions filled", filled],
+                ["SPOF positions in active hiring", count(cov.positions_active_hiring)],
+                ["SPOF positions in final stages", count(cov.positions_final_stages)],
+            ],
+            [FRAME_WIDTH - 180, 180],
+        )
+    )
+    parts.append(_heading("Hiring pipeline", 1))
+    parts.append(
+        _table(
+            ["Status", "Positions"],
+            [[label, count(n)] for label, n in cov.pipeline],
+            [150, 70],
         )
     )
     return parts
@@ -694,60 +929,122 @@ def _coverage_section(report: QuarterReport, cov: CoverageSection | None) -> lis
 
 # ---------------------------------------------------------------- document
 
+PAGE_COUNT_FORM = "page_count"
 
-def _page_canvas(report: QuarterReport, generated_on: date, marking: str):
-    """A canvas class that draws header and footer with "Page n of m" once all pages exist."""
-    header_left = f"{report.objective_title} — {report.quarter.label}"
-    footer_left = f"Frontline · generated on {generated_on.isoformat()}"
-    stamp = generated_on.strftime("D:%Y%m%d000000+00'00'")
 
-    class ReportCanvas(Canvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict] = []
+class ReportCanvas(Canvas):
+    """A canvas whose initial font is embedded, and whose "of m" is one form XObject that
+    every page refers to and that is drawn once the last page is known."""
+
+    def __init__(self, *args, stamp: str = "", **kwargs):
+        kwargs["initialFontName"] = kwargs.get("initialFontName") or SANS
+        super().__init__(*args, **kwargs)
+        if stamp:
             self.setDateFormatter(lambda *_: stamp)
 
-        def showPage(self):  # noqa: N802 - ReportLab API name
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self):
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self._decorate(number, total)
-                Canvas.showPage(self)
-            Canvas.save(self)
-
-        def _decorate(self, number: int, total: int) -> None:
-            self.saveState()
-            self.setStrokeColor(RULE)
-            self.setLineWidth(0.5)
-            top = PAGE_HEIGHT - 12 * mm
-            self.line(MARGIN, top - 2, PAGE_WIDTH - MARGIN, top - 2)
-            self.line(MARGIN, 13 * mm, PAGE_WIDTH - MARGIN, 13 * mm)
-            self.setFillColor(MUTED)
-            self.setFont("Helvetica", 7.5)
-            half = FRAME_WIDTH / 2 - 6
-            text, size = _fit(header_left, "Helvetica", 7.5, half)
-            self.setFont("Helvetica", size)
-            self.drawString(MARGIN, top + 2, text)
-            text, size = _fit(marking, "Helvetica-Bold", 7.5, half)
-            self.setFont("Helvetica-Bold", size)
-            self.drawRightString(PAGE_WIDTH - MARGIN, top + 2, text)
-            self.setFont("Helvetica", 7.5)
-            self.drawString(MARGIN, 9 * mm, footer_left)
-            self.drawRightString(PAGE_WIDTH - MARGIN, 9 * mm, f"Page {number} of {total}")
-            self.restoreState()
-
-    return ReportCanvas
+    def save(self):
+        self.beginForm(PAGE_COUNT_FORM)
+        self.setFillColor(MUTED)
+        self.setFont(SANS, 7.5)
+        self.drawString(0, 0, str(self.getPageNumber() - 1))
+        self.endForm()
+        super().save()
 
 
-def build_report_pdf(report: QuarterReport, generated_on: date, marking: str) -> bytes:
-    """The quarter's report as PDF bytes; same report and date give the same bytes."""
+class ReportDocument(BaseDocTemplate):
+    """Portrait pages for the report, landscape pages for the register appendix; every
+    heading marked with ``outline`` becomes a bookmark. ``more`` tops up the story while
+    it is laid out (the appendix streams in chunks instead of being built up front)."""
+
+    def __init__(self, *args, decorate, more: Iterable | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._more = iter(more) if more is not None else None
+        self._bookmarks = 0
+        portrait = Frame(
+            MARGIN, 18 * mm, FRAME_WIDTH, PAGE_HEIGHT - 38 * mm, id="portrait", showBoundary=0
+        )
+        wide = Frame(
+            MARGIN, 18 * mm, LANDSCAPE_WIDTH, PAGE_WIDTH - 38 * mm, id="landscape", showBoundary=0
+        )
+        self.addPageTemplates(
+            [
+                PageTemplate("portrait", [portrait], onPage=decorate, pagesize=A4),
+                PageTemplate("landscape", [wide], onPage=decorate, pagesize=landscape(A4)),
+            ]
+        )
+
+    def build(self, flowables, *args, **kwargs):
+        self._story = flowables
+        super().build(flowables, *args, **kwargs)
+
+    def handle_flowable(self, flowables):
+        # Only the story is topped up (ReportLab also passes its own lists through here).
+        if self._more is not None and flowables is self._story and len(flowables) < 2:
+            chunk = next(self._more, None)
+            if chunk is None:
+                self._more = None
+            else:
+                flowables.extend(chunk)
+        super().handle_flowable(flowables)
+
+    def afterFlowable(self, flowable):  # noqa: N802 - ReportLab API name
+        outline = getattr(flowable, "outline", None)
+        if outline is None:
+            return
+        title, level = outline
+        self._bookmarks += 1
+        key = f"section-{self._bookmarks}"
+        self.canv.bookmarkPage(key)
+        self.canv.addOutlineEntry(title, key, level=level, closed=False)
+
+
+def _decorator(report: QuarterReport, generated_on: date, marking: str):
+    header_left = f"{report.objective_title} — {report.quarter.label}"
+    footer_left = f"Frontline · generated on {generated_on.isoformat()}"
+
+    def decorate(canvas: Canvas, doc) -> None:
+        width, height = canvas._pagesize
+        canvas.saveState()
+        canvas.setStrokeColor(RULE)
+        canvas.setLineWidth(0.5)
+        top = height - 12 * mm
+        canvas.line(MARGIN, top - 2, width - MARGIN, top - 2)
+        canvas.line(MARGIN, 13 * mm, width - MARGIN, 13 * mm)
+        canvas.setFillColor(MUTED)
+        half = (width - 2 * MARGIN) / 2 - 6
+        text, size = _fit(header_left, SANS, 7.5, half)
+        draw_text(canvas, MARGIN, top + 2, text, SANS, size)
+        text, size = _fit(marking, SANS_BOLD, 7.5, half)
+        draw_text(canvas, width - MARGIN, top + 2, text, SANS_BOLD, size, anchor="end")
+        draw_text(canvas, MARGIN, 9 * mm, footer_left, SANS, 7.5)
+        label = f"Page {canvas.getPageNumber()} of "
+        x = width - MARGIN - stringWidth("Page 99999 of 99999", SANS, 7.5)
+        draw_text(canvas, x, 9 * mm, label, SANS, 7.5)
+        canvas.translate(x + stringWidth(label, SANS, 7.5), 9 * mm)
+        canvas.doForm(PAGE_COUNT_FORM)
+        canvas.restoreState()
+
+    return decorate
+
+
+def build_report_pdf(
+    report: QuarterReport,
+    generated_on: date,
+    marking: str,
+    signoff: SignOff | None = None,
+    appendix=None,
+) -> bytes:
+    """The quarter's report as PDF bytes; same report and date give the same bytes.
+
+    ``appendix``: an ``app.reports.appendix.RegisterAppendix`` to add the full register
+    on landscape pages after the report."""
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+    stamp = generated_on.strftime("D:%Y%m%d000000+00'00'")
+    more = appendix.flowables() if appendix is not None else None
+    doc = ReportDocument(
         buffer,
+        decorate=_decorator(report, generated_on, marking),
+        more=more,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
@@ -759,11 +1056,18 @@ def build_report_pdf(report: QuarterReport, generated_on: date, marking: str) ->
         creator="Frontline",
         invariant=1,
     )
-    story = _title_page(report, generated_on, marking)
+    story = _cover(report, generated_on, marking, signoff or SignOff())
     story += _objective_section(report)
     story += _key_results_section(report)
-    story += _risk_section(report, report.risk)
-    story += _countermeasures_section(report, report.countermeasures)
-    story += _coverage_section(report, report.coverage)
-    doc.build(story, canvasmaker=_page_canvas(report, generated_on, marking))
+    if report.shows(RISK):
+        story += _risk_section(report, report.risk)
+    if report.shows(COUNTERMEASURES):
+        story += _countermeasures_section(report, report.countermeasures)
+    if report.shows(COVERAGE):
+        story += _coverage_section(report, report.coverage)
+    if report.shows(HIRING):
+        story += _hiring_section(report, report.coverage)
+    if appendix is not None:
+        story += [NextPageTemplate("landscape"), PageBreak()]
+    doc.build(story, canvasmaker=lambda *a, **k: ReportCanvas(*a, stamp=stamp, **k))
     return buffer.getvalue()

@@ -1,12 +1,14 @@
-"""The quarter's Front Line Defenses report as plain values, gathered from the register.
+"""An objective's quarterly report as plain values, gathered from the register.
 
 ``gather_quarter_report`` asks each area's figure functions (the same ones the area's
 pages, the OKR table and the dashboard use) and returns a ``QuarterReport`` of plain
 dataclasses. The PDF builder and the dashboard only lay these values out; neither
 computes a figure of its own.
 
-Long lists are capped (``LIST_CAP`` rows and "and N more") so the report stays readable
-at any size of register.
+An objective's report holds the register areas its key results are linked to (through
+each key result's metric, ``METRIC_AREAS``) and nothing else. Long lists are capped
+(``LIST_CAP`` rows, ordered by impact, and "and N more") so the report stays readable at
+any size of register; the full register is an appendix (``app.reports.appendix``).
 """
 
 from __future__ import annotations
@@ -22,11 +24,49 @@ from sqlalchemy.orm import selectinload
 
 from app.domain.quarters import Quarter, quarters_of_fiscal_year
 from app.domain.scoring import Level, RiskMatrix, level_for
+from app.domain.targets import quarter_target as _kr_quarter_target
 from app.extensions import db
 from app.models.okrs import KeyResult, KeyResultStatus, Objective, ObjectiveNarrative, Rating
 
 TOP_THREATS = 10
 LIST_CAP = 15
+
+RISK = "risk"
+COUNTERMEASURES = "countermeasures"
+COVERAGE = "coverage"
+HIRING = "hiring"
+ALL_AREAS = frozenset({RISK, COUNTERMEASURES, COVERAGE, HIRING})
+
+# The register areas a key result's metric draws on. Countermeasures treat the top
+# threats, so a countermeasure key result brings the risk section with it; SPOF positions
+# are opened to remove SPOFs, so a hiring key result brings the coverage section.
+METRIC_AREAS: dict[str, frozenset[str]] = {
+    "spof_staff": frozenset({COVERAGE}),
+    "uncovered_systems": frozenset({COVERAGE}),
+    "spof_positions_filled": frozenset({HIRING, COVERAGE}),
+    "spof_positions_active_hiring": frozenset({HIRING, COVERAGE}),
+    "countermeasures_deployed": frozenset({COUNTERMEASURES, RISK}),
+    "countermeasures_deployed_to_date": frozenset({COUNTERMEASURES, RISK}),
+    "top_threats_treated": frozenset({COUNTERMEASURES, RISK}),
+    "open_critical_risks": frozenset({RISK}),
+    "overdue_reviews": frozenset({RISK}),
+}
+COUNTERMEASURE_METRICS = ("countermeasures_deployed_to_date", "countermeasures_deployed")
+
+
+def areas_of(objective: Objective | None) -> frozenset[str]:
+    """The register areas an objective's key results are linked to (all without one)."""
+    if objective is None:
+        return ALL_AREAS
+    found: set[str] = set()
+    for kr in objective.key_results:
+        found |= METRIC_AREAS.get(kr.metric or "", frozenset())
+    return frozenset(found)
+
+
+def count(n: int | None) -> str:
+    """A whole number as the report prints it: thousands separated ("12,345")."""
+    return "-" if n is None else f"{n:,}"
 
 
 # ---------------------------------------------------------------- plain report values
@@ -50,6 +90,7 @@ class KrLine:
     goal: str
     cells: tuple[KrCell, ...]  # Q1..Q4 of the fiscal year
     linked: bool = False
+    metric_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,20 +119,22 @@ class ThreatLine:
     residual_score: int
     level: Level
     treatment: str
-    # Residual score and rank at the previous quarter end (None: not in the register then).
+    # Residual score and rank at the previous quarter end (None: not in the register, or
+    # not in the top then).
     previous_residual: int | None = None
     previous_rank: int | None = None
 
     @property
-    def movement(self) -> str:
-        if self.previous_residual is None:
-            return "new"
-        delta = self.residual_score - self.previous_residual
-        if delta > 0:
-            return f"up {delta}"
-        if delta < 0:
-            return f"down {-delta}"
-        return "unchanged"
+    def rank_change(self) -> str:
+        """ "#3 → #1", or "new → #4" for a threat that was not in the top then."""
+        then = f"#{self.previous_rank}" if self.previous_rank is not None else "not in top"
+        return f"{then} → #{self.rank}"
+
+    @property
+    def residual_change(self) -> str:
+        """ "16 → 12", or "new → 12" for a threat not scored at the previous quarter end."""
+        then = str(self.previous_residual) if self.previous_residual is not None else "new"
+        return f"{then} → {self.residual_score}"
 
 
 @dataclass(frozen=True)
@@ -100,6 +143,7 @@ class ReviewLine:
     title: str
     due_on: date | None
     owner: str
+    residual_score: int | None = None
 
 
 @dataclass
@@ -111,6 +155,9 @@ class RiskSection:
     overdue_count: int
     overdue: list[ReviewLine] = field(default_factory=list)
     level_counts: dict[Level, int] = field(default_factory=dict)
+    previous_open_critical: int | None = None
+    entered_top: list[str] = field(default_factory=list)
+    left_top: list[str] = field(default_factory=list)
 
     @property
     def overdue_more(self) -> int:
@@ -128,22 +175,46 @@ class CountermeasureLine:
 
 
 @dataclass(frozen=True)
+class ScoreStep:
+    """One recorded change of a threat's residual score inside the quarter."""
+
+    on: date
+    before: int | None
+    after: int
+    countermeasure: str = ""  # the deployment it is credited to, if any
+    note: str = ""
+
+    @property
+    def change(self) -> int:
+        return self.after - (self.before if self.before is not None else self.after)
+
+
+@dataclass(frozen=True)
 class TopThreatTreatment:
+    """A top threat at the quarter's start: residual then and at the end, and every
+    recorded change between, so that start + the changes = end."""
+
     title: str
-    residual_score: int
+    residual_score: int  # at the quarter's start
     treated_by: tuple[str, ...]
+    rank: int = 0
+    end_residual: int | None = None
+    steps: tuple[ScoreStep, ...] = ()
 
 
 @dataclass
 class CountermeasureSection:
     deployed_in_quarter: int
     deployed_to_date: int
-    quarter_target: int
+    # The quarter's share of the yearly goal; None before the key result's programme starts.
+    quarter_target: int | None
     yearly_goal: int
     deployed: list[CountermeasureLine]
     top_treated: list[TopThreatTreatment]
     slipped: list[CountermeasureLine]
     slipped_count: int
+    previous_to_date: int | None = None
+    target_source: str = ""  # "KR3" when the target comes from a key result
 
     @property
     def deployed_more(self) -> int:
@@ -168,13 +239,17 @@ class CoverageSection:
     spof_systems: int
     uncovered: int
     sole_responsible: list[tuple[str, tuple[str, ...]]]
-    uncovered_systems: list[str]
+    uncovered_systems: list[tuple[str, str]]  # (name, criticality), most critical first
     trend: list[TrendPoint]
     pipeline: list[tuple[str, int]]
     positions_filled: int
     positions_active_hiring: int
     positions_final_stages: int
     positions_goal: int
+    previous_spof_staff: int | None = None
+    previous_positions_filled: int | None = None
+    became_spof: list[str] = field(default_factory=list)
+    became_uncovered: list[str] = field(default_factory=list)
 
     @property
     def sole_more(self) -> int:
@@ -183,6 +258,25 @@ class CoverageSection:
     @property
     def uncovered_more(self) -> int:
         return max(0, self.uncovered - len(self.uncovered_systems))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A cover-page number with its value at the previous quarter end."""
+
+    label: str
+    value: int
+    previous: int | None
+    previous_label: str
+
+    @property
+    def change(self) -> str:
+        if self.previous is None:
+            return f"not measured at {self.previous_label}"
+        delta = self.value - self.previous
+        if delta == 0:
+            return f"unchanged since {self.previous_label}"
+        return f"{delta:+,} since {self.previous_label} ({count(self.previous)})"
 
 
 @dataclass
@@ -199,10 +293,93 @@ class QuarterReport:
     risk: RiskSection | None = None
     countermeasures: CountermeasureSection | None = None
     coverage: CoverageSection | None = None
+    areas: frozenset[str] = ALL_AREAS
+    prepared_by: tuple[str, ...] = ()
 
     @property
     def quarter_labels(self) -> list[str]:
         return [f"Q{q.number}" for q in quarters_of_fiscal_year(self.quarter.fiscal_year)]
+
+    def shows(self, area: str) -> bool:
+        return area in self.areas
+
+    def headlines(self) -> list[Headline]:
+        """Up to three numbers for the cover, each with its change since last quarter."""
+        previous = self.quarter.previous().label
+        found: list[Headline] = []
+        cov, cm, risk = self.coverage, self.countermeasures, self.risk
+        if self.shows(HIRING) and cov is not None:
+            found.append(
+                Headline(
+                    f"SPOF positions filled (goal {count(cov.positions_goal)})",
+                    cov.positions_filled,
+                    cov.previous_positions_filled,
+                    previous,
+                )
+            )
+        if self.shows(COUNTERMEASURES) and cm is not None:
+            found.append(
+                Headline(
+                    f"Countermeasures deployed in {self.quarter.fiscal_year_label} "
+                    f"(goal {count(cm.yearly_goal)})",
+                    cm.deployed_to_date,
+                    cm.previous_to_date,
+                    previous,
+                )
+            )
+        if self.shows(COVERAGE) and cov is not None:
+            found.append(
+                Headline(
+                    "Staff solely responsible for a production system",
+                    cov.spof_staff,
+                    cov.previous_spof_staff,
+                    previous,
+                )
+            )
+        if self.shows(RISK) and risk is not None:
+            found.append(
+                Headline(
+                    "Open critical risks", risk.open_critical, risk.previous_open_critical, previous
+                )
+            )
+        return found[:3]
+
+    def changes(self) -> list[str]:
+        """What changed since the previous quarter end, in a sentence each."""
+        lines: list[str] = []
+        risk, cov = self.risk, self.coverage
+        if self.shows(RISK) and risk is not None:
+            if risk.entered_top:
+                lines.append(f"Entered the top {TOP_THREATS}: {_names(risk.entered_top)}.")
+            if risk.left_top:
+                lines.append(f"Left the top {TOP_THREATS}: {_names(risk.left_top)}.")
+            if risk.previous_open_critical is not None:
+                delta = risk.open_critical - risk.previous_open_critical
+                if delta > 0:
+                    lines.append(f"{count(delta)} more open critical risk(s) than last quarter.")
+                elif delta < 0:
+                    lines.append(f"{count(-delta)} fewer open critical risk(s) than last quarter.")
+        if self.shows(COUNTERMEASURES) and self.countermeasures is not None:
+            cm = self.countermeasures
+            target = (
+                f" against a target of {count(cm.quarter_target)}"
+                if cm.quarter_target is not None
+                else ""
+            )
+            lines.append(
+                f"{count(cm.deployed_in_quarter)} countermeasure(s) deployed in "
+                f"{self.quarter.label}{target}."
+            )
+        if self.shows(HIRING) and cov is not None and cov.previous_positions_filled is not None:
+            filled = cov.positions_filled - cov.previous_positions_filled
+            if filled:
+                lines.append(f"{count(filled)} SPOF position(s) filled in {self.quarter.label}.")
+        if self.shows(COVERAGE) and cov is not None:
+            if cov.became_spof:
+                lines.append(f"Became a single point of failure: {_names(cov.became_spof)}.")
+            if cov.became_uncovered:
+                lines.append(f"Left with nobody responsible: {_names(cov.became_uncovered)}.")
+        return lines
 
     def headline(self) -> dict[str, str | int | None]:
         """The figures a publication freezes, by a label a reader understands."""
@@ -236,6 +413,11 @@ class QuarterReport:
         return figures
 
 
+def _names(names: list[str], cap: int = 5) -> str:
+    shown = ", ".join(names[:cap])
+    return shown + (f" and {count(len(names) - cap)} more" if len(names) > cap else "")
+
+
 def headline_differences(
     published: dict[str, object], live: dict[str, object]
 ) -> list[tuple[str, object, object]]:
@@ -267,11 +449,16 @@ def report_as_of(quarter: Quarter, today: date) -> date:
 
 
 def gather_quarter_report(
-    objective: Objective | None, quarter: Quarter, today: date, detail: bool = True
+    objective: Objective | None,
+    quarter: Quarter,
+    today: date,
+    detail: bool = True,
+    areas: frozenset[str] | None = None,
 ) -> QuarterReport:
     """The report of ``objective`` for ``quarter``; ``detail=False`` keeps only the
-    headline figures (the dashboard), computed by the very same functions. Without an
-    objective the register's figures are still gathered (no key results)."""
+    headline figures (the dashboard), computed by the very same functions. ``areas``: the
+    register areas to gather (default: those the objective's key results are linked to;
+    every area without an objective)."""
     as_of = report_as_of(quarter, today)
     narrative = None
     if objective is not None:
@@ -281,7 +468,11 @@ def gather_quarter_report(
                 ObjectiveNarrative.quarter_start == quarter.first_day,
             )
         )
-    return QuarterReport(
+    if areas is None:
+        areas = areas_of(objective)
+    coverage = _coverage_for_every_date(objective, quarter, as_of, areas)
+    key_results = gather_key_results(objective, quarter) if objective else []
+    report = QuarterReport(
         objective_id=objective.id if objective else 0,
         objective_title=objective.title if objective else "",
         statement=(objective.statement or "") if objective else "",
@@ -290,11 +481,53 @@ def gather_quarter_report(
         quarter=quarter,
         as_of=as_of,
         in_progress=as_of < quarter.last_day,
-        key_results=gather_key_results(objective, quarter) if objective else [],
-        risk=gather_risk(quarter, as_of, detail),
-        countermeasures=gather_countermeasures(quarter, detail),
-        coverage=gather_coverage(quarter, as_of, detail),
+        key_results=key_results,
+        areas=areas,
+        prepared_by=_status_authors(objective, quarter) if objective else (),
     )
+    if RISK in areas:
+        report.risk = gather_risk(quarter, as_of, detail)
+    if COUNTERMEASURES in areas:
+        report.countermeasures = gather_countermeasures(quarter, detail, objective, as_of)
+    if COVERAGE in areas or HIRING in areas:
+        report.coverage = gather_coverage(quarter, as_of, detail, coverage)
+    return report
+
+
+def _coverage_for_every_date(
+    objective: Objective | None, quarter: Quarter, as_of: date, areas: frozenset[str]
+) -> dict:
+    """Coverage on every date the report reads (its sections, and the key-result table's
+    quarter ends and baseline), from one load of facts; the key-result figures then find
+    them remembered."""
+    figures = _figures("app.coverage.figures")
+    linked = objective is not None and any(
+        METRIC_AREAS.get(kr.metric or "", frozenset()) & {COVERAGE, HIRING}
+        for kr in objective.key_results
+    )
+    if figures is None or not (linked or areas & {COVERAGE, HIRING}):
+        return {}
+    from app.metrics import measured_on
+
+    year = quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month)
+    days = {as_of, quarter.previous().last_day}
+    days |= {q.last_day for q in year if q < quarter}
+    if linked:
+        days |= {day for q in year if (day := measured_on(q)) is not None}
+        if year[0].first_day <= as_of:
+            days.add(year[0].first_day)
+    return figures.coverage_on_dates(days)
+
+
+def _status_authors(objective: Objective, quarter: Quarter) -> tuple[str, ...]:
+    """Who wrote the quarter's key-result statuses (the report's preparers)."""
+    names = {
+        status.author.name
+        for kr in objective.key_results
+        for status in kr.statuses
+        if status.quarter_start == quarter.first_day and status.author is not None
+    }
+    return tuple(sorted(names))
 
 
 def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine] | None:
@@ -333,6 +566,7 @@ def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine] |
                 goal=row.goal_text,
                 cells=cells,
                 linked=bool(row.metric),
+                metric_label=row.metric_label or "",
             )
         )
     return lines
@@ -358,6 +592,36 @@ def _previous_scores(ids: list[int], as_of: date) -> dict[int, int]:
     return {row.id: row.residual_score for row in db.session.execute(query)}
 
 
+def _overdue_lines(threats: ModuleType, as_of: date) -> list[ReviewLine]:
+    """The overdue reviews (review date in force on ``as_of`` passed) with the highest
+    residual score on that day first."""
+    from app.models.threats import Threat, ThreatScoreChange, ThreatStateChange
+    from app.models.user import User
+    from app.risk import in_force_on
+
+    changes = ThreatScoreChange.__table__.alias("in_force")
+    due = ThreatStateChange.next_review_on
+    query = (
+        select(Threat.id, Threat.title, due, User.name, changes.c.residual_score)
+        .select_from(ThreatStateChange)
+        .join(Threat, Threat.id == ThreatStateChange.threat_id)
+        .join(changes, changes.c.threat_id == Threat.id)
+        .outerjoin(User, User.id == Threat.owner_id)
+        .where(*threats._overdue_where(as_of), *in_force_on(as_of, changes))
+        .order_by(
+            changes.c.residual_score.desc(),
+            changes.c.inherent_score.desc(),
+            due,
+            Threat.id,
+        )
+        .limit(LIST_CAP)
+    )
+    return [
+        ReviewLine(tid, title, review_on, owner or "No owner", residual)
+        for tid, title, review_on, owner, residual in db.session.execute(query)
+    ]
+
+
 def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSection | None:
     threats = _figures("app.threats.figures")
     if threats is None:
@@ -365,6 +629,7 @@ def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSecti
     from app.risk import risk_matrix, top_threats_as_of
 
     matrix = risk_matrix()
+    previous_end = quarter.previous().last_day
     section = RiskSection(
         inherent=HeatMap("inherent", threats.heatmap_as_of(as_of, "inherent"), matrix),
         residual=HeatMap("residual", threats.heatmap_as_of(as_of, "residual"), matrix),
@@ -375,13 +640,14 @@ def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSecti
     )
     if not detail:
         return section
+    section.previous_open_critical = threats.open_critical_risks(previous_end)
     top = top_threats_as_of(as_of, TOP_THREATS)
+    before = top_threats_as_of(previous_end, TOP_THREATS)
     ids = [t.id for t in top]
-    previous_end = quarter.previous().last_day
     previous = _previous_scores(ids, previous_end)
-    previous_rank = {t.id: i for i, t in enumerate(top_threats_as_of(previous_end, TOP_THREATS), 1)}
+    previous_rank = {t.id: i for i, t in enumerate(before, 1)}
     treatments = _treatment_labels(ids, as_of)
-    lines = [
+    section.top_threats = [
         ThreatLine(
             rank=rank,
             id=t.id,
@@ -395,57 +661,128 @@ def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSecti
         )
         for rank, t in enumerate(top, 1)
     ]
-    section.overdue = [
-        ReviewLine(threat.id, threat.title, threat.next_review_on, group.owner_name)
-        for group in threats.reviews_due(as_of, limit=LIST_CAP)
-        for threat in group.threats
-    ]
-    section.top_threats = lines
+    now_ids = set(ids)
+    section.entered_top = [t.title for t in top if t.id not in previous_rank]
+    section.left_top = [t.title for t in before if t.id not in now_ids]
+    section.overdue = _overdue_lines(threats, as_of)
     return section
 
 
-def gather_countermeasures(quarter: Quarter, detail: bool = True) -> CountermeasureSection | None:
+def score_steps(
+    threat_ids: list[int], first_day: date, as_of: date
+) -> dict[int, tuple[int | None, list[ScoreStep]]]:
+    """For each threat: its residual score in force on ``first_day`` and every recorded
+    change after it up to ``as_of`` (deployments with their countermeasure, manual
+    re-scores with their note), in the order the as-of figures apply them."""
+    from app.models.countermeasures import Countermeasure
+    from app.models.threats import ThreatScoreChange as C
+
+    if not threat_ids:
+        return {}
+    rows = db.session.execute(
+        select(C.threat_id, C.changed_on, C.residual_score, Countermeasure.title, C.note)
+        .outerjoin(Countermeasure, Countermeasure.id == C.countermeasure_id)
+        .where(C.threat_id.in_(threat_ids), C.changed_on <= as_of)
+        .order_by(C.threat_id, C.changed_on, C.id)
+    )
+    found: dict[int, tuple[int | None, list[ScoreStep]]] = {t: (None, []) for t in threat_ids}
+    for threat_id, changed_on, residual, countermeasure, note in rows:
+        start, steps = found[threat_id]
+        if changed_on <= first_day:
+            found[threat_id] = (residual, steps)
+            continue
+        before = steps[-1].after if steps else start
+        steps.append(ScoreStep(changed_on, before, residual, countermeasure or "", note or ""))
+    return found
+
+
+def _kr_target(
+    objective: Objective | None, quarter: Quarter
+) -> tuple[int | None, int | None, str] | None:
+    """(quarter target, yearly goal, KR code) from the objective's countermeasure key result
+    with a numeric goal, or None when it has none."""
+    if objective is None:
+        return None
+    for kr in objective.key_results:
+        if kr.metric in COUNTERMEASURE_METRICS and kr.goal_value:
+            quarters = quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month)
+            target = _kr_quarter_target(kr.goal_value, quarters, kr.baseline_quarter_start, quarter)
+            return target, int(kr.goal_value), kr.code or "the key result"
+    return None
+
+
+def gather_countermeasures(
+    quarter: Quarter,
+    detail: bool = True,
+    objective: Objective | None = None,
+    as_of: date | None = None,
+) -> CountermeasureSection | None:
     cms = _figures("app.countermeasures.figures")
     if cms is None:
         return None
-    from sqlalchemy import func
+    from app.models.countermeasures import Countermeasure
 
+    as_of = as_of or quarter.last_day
+    from_kr = _kr_target(objective, quarter)
+    if from_kr is not None:
+        quarter_target, yearly_goal, source = from_kr
+    else:
+        quarter_target, yearly_goal, source = cms.quarter_target(), cms.yearly_goal(), ""
+    previous = quarter.previous()
     section = CountermeasureSection(
         deployed_in_quarter=cms.countermeasures_deployed(quarter),
         deployed_to_date=cms.countermeasures_deployed_to_date(quarter),
-        quarter_target=cms.quarter_target(),
-        yearly_goal=cms.yearly_goal(),
+        quarter_target=quarter_target,
+        yearly_goal=yearly_goal,
         deployed=[],
         top_treated=[],
         slipped=[],
-        slipped_count=db.session.scalar(
-            select(func.count()).select_from(cms.slipped_query(quarter).subquery())
+        slipped_count=cms.slipped_count(quarter),
+        previous_to_date=(
+            cms.countermeasures_deployed_to_date(previous)
+            if previous.fiscal_year == quarter.fiscal_year
+            else 0
         ),
+        target_source=source,
     )
     if not detail:
         return section
     top_by_cm: dict[int, list[str]] = {}
-    for entry in cms.top_threats_treated(quarter, section.quarter_target):
+    treated = cms.top_threats_treated(quarter, cms.quarter_target())
+    steps = score_steps([e.threat.id for e in treated], quarter.first_day, as_of)
+    for entry in treated:
+        start, changes = steps.get(entry.threat.id, (None, []))
+        start = entry.threat.residual_score if start is None else start
         section.top_treated.append(
             TopThreatTreatment(
                 title=entry.threat.title,
-                residual_score=entry.threat.residual_score,
+                residual_score=start,
                 treated_by=tuple(c.title for c in entry.countermeasures),
+                rank=entry.rank,
+                end_residual=changes[-1].after if changes else start,
+                steps=tuple(changes),
             )
         )
         for c in entry.countermeasures:
             top_by_cm.setdefault(c.id, []).append(entry.threat.title)
-    deployed = list(db.session.scalars(cms.deployed_in_quarter_query(quarter).limit(LIST_CAP)))
-    reductions = cms.residual_reductions_for([c.id for c in deployed])
+    # Every deployment of the quarter as plain rows, the ones that took most off the
+    # register's residual scores first.
+    rows = db.session.execute(
+        select(Countermeasure.id, Countermeasure.title, Countermeasure.deployed_on).where(
+            cms._deployed_between(quarter.first_day, quarter.last_day)
+        )
+    ).all()
+    reductions = cms.residual_reductions_for([r.id for r in rows])
+    rows.sort(key=lambda r: (-reductions.get(r.id, 0), r.deployed_on, r.id))
     section.deployed = [
         CountermeasureLine(
-            id=c.id,
-            title=c.title,
-            deployed_on=c.deployed_on,
-            top_threats=tuple(top_by_cm.get(c.id, ())),
-            reduction=reductions.get(c.id, 0),
+            id=r.id,
+            title=r.title,
+            deployed_on=r.deployed_on,
+            top_threats=tuple(top_by_cm.get(r.id, ())),
+            reduction=reductions.get(r.id, 0),
         )
-        for c in deployed
+        for r in rows[:LIST_CAP]
     ]
     section.slipped = [
         CountermeasureLine(id=c.id, title=c.title, deployed_on=c.deployed_on)
@@ -454,34 +791,71 @@ def gather_countermeasures(quarter: Quarter, detail: bool = True) -> Countermeas
     return section
 
 
-def gather_coverage(quarter: Quarter, as_of: date, detail: bool = True) -> CoverageSection | None:
+def _most_critical(systems: list) -> list[tuple[str, str]]:
+    """The ``LIST_CAP`` most critical of these systems (by name within a level)."""
+    from app.models.systems import Criticality, System
+
+    rank = {level: i for i, level in enumerate(Criticality)}
+    ids = [s.id for s in systems]
+    found: dict[int, Criticality] = {}
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        found.update(
+            db.session.execute(select(System.id, System.criticality).where(System.id.in_(chunk)))
+            .tuples()
+            .all()
+        )
+    ordered = sorted(systems, key=lambda s: (-rank.get(found.get(s.id), -1), s.name, s.id))
+    return [(s.name, found[s.id].label if found.get(s.id) else "-") for s in ordered[:LIST_CAP]]
+
+
+def gather_coverage(
+    quarter: Quarter, as_of: date, detail: bool = True, known: dict | None = None
+) -> CoverageSection | None:
+    """``known``: coverage already computed by date (``coverage_on_dates``)."""
     figures = _figures("app.coverage.figures")
     if figures is None:
         return None
-    coverage = figures.coverage_on(as_of)
+    quarters = [
+        q for q in quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month) if q <= quarter
+    ]
+    previous_end = quarter.previous().last_day
+    ends = [q.last_day if q != quarter else as_of for q in quarters]
+    known = dict(known or {})
+    missing = [day for day in [*ends, previous_end] if day not in known]
+    if missing:
+        # The facts of every date the section shows are loaded once.
+        known.update(figures.coverage_on_dates(missing))
+    coverage, before = known[as_of], known[previous_end]
     trend = []
     if detail:
         trend = [
-            TrendPoint(q.label, staff, systems, uncovered)
-            for q, staff, systems, uncovered in figures.coverage_trend_for_fiscal_year(
-                quarter.fiscal_year
-            )
-            if q <= quarter
+            TrendPoint(q.label, c.spof_staff_count, c.spof_system_count, c.uncovered_count)
+            for q, c in zip(quarters, (known[day] for day in ends), strict=True)
         ]
-    pipeline = [(status.label, count) for status, count in figures.pipeline_on(as_of).items()]
+    pipeline = [(status.label, n) for status, n in figures.pipeline_on(as_of).items()]
+    # The people covering most systems alone first.
+    sole = sorted(coverage.sole_responsible, key=lambda pair: (-len(pair[1]), pair[0].name))
+    spof_before = {s.id for s in before.spof_systems}
+    uncovered_before = {s.id for s in before.uncovered_systems}
     return CoverageSection(
         spof_staff=coverage.spof_staff_count,
         spof_systems=coverage.spof_system_count,
         uncovered=coverage.uncovered_count,
         sole_responsible=[
-            (person.name, tuple(s.name for s in systems))
-            for person, systems in coverage.sole_responsible[:LIST_CAP]
+            (person.name, tuple(s.name for s in systems)) for person, systems in sole[:LIST_CAP]
         ],
-        uncovered_systems=[s.name for s in coverage.uncovered_systems[:LIST_CAP]],
+        uncovered_systems=_most_critical(coverage.uncovered_systems),
         trend=trend,
         pipeline=pipeline,
         positions_filled=figures.positions_filled(as_of),
         positions_active_hiring=figures.positions_in_active_hiring(as_of),
         positions_final_stages=figures.positions_in_final_stages(as_of),
         positions_goal=figures.spof_positions_goal(),
+        previous_spof_staff=before.spof_staff_count,
+        previous_positions_filled=figures.positions_filled(previous_end),
+        became_spof=[s.name for s in coverage.spof_systems if s.id not in spof_before],
+        became_uncovered=[
+            s.name for s in coverage.uncovered_systems if s.id not in uncovered_before
+        ],
     )

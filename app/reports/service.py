@@ -12,8 +12,10 @@ from app.extensions import db
 from app.models.okrs import Objective
 from app.models.reports import ReportPublication
 from app.models.setting import get_setting, set_setting
-from app.reports.pdf import build_report_pdf
-from app.reports.quarter_report import QuarterReport, gather_quarter_report
+from app.models.user import User
+from app.reports.appendix import register_appendix
+from app.reports.pdf import SignOff, build_report_pdf
+from app.reports.quarter_report import ALL_AREAS, QuarterReport, gather_quarter_report
 from app.validation import InputError, id_or_none
 
 REPORT_MARKING_KEY = "report_marking"
@@ -144,14 +146,32 @@ class ReportDocument:
         return self.publication is not None
 
 
-def report_document(objective: Objective, quarter: Quarter, today: date) -> ReportDocument:
-    """The published document of the quarter if there is one, else one built now."""
+APPENDICES = ("register",)
+
+
+def report_document(
+    objective: Objective, quarter: Quarter, today: date, appendix: str | None = None
+) -> ReportDocument:
+    """The published document of the quarter if there is one, else one built now.
+
+    ``appendix="register"`` adds every threat in force at the quarter end (a document built
+    now: a publication is frozen without it)."""
     check_quarter_in_year(objective, quarter)
+    if appendix and appendix not in APPENDICES:
+        raise InputError({"appendix": f'Unknown appendix "{appendix}": use "register".'})
     publication = current_publication(objective.id, quarter)
     if publication is not None:
+        if appendix:
+            raise InputError(
+                {
+                    "appendix": f"{objective.title} {quarter.label} is published; its frozen "
+                    "document has no register appendix."
+                }
+            )
         return ReportDocument(publication.pdf, publication)
     report = gather_quarter_report(objective, quarter, today)
-    return ReportDocument(build_report_pdf(report, today, report_marking()), None)
+    extra = register_appendix(report.as_of) if appendix == "register" else None
+    return ReportDocument(build_report_pdf(report, today, report_marking(), appendix=extra), None)
 
 
 def download_name(objective: Objective, quarter: Quarter) -> str:
@@ -189,12 +209,17 @@ def publish_report(
             {"reason": "This quarter is already published: say why it is published again."}
         )
     report = gather_quarter_report(objective, quarter, today)
+    publisher = db.session.get(User, user_id) if user_id is not None else None
+    signoff = SignOff(
+        reviewed_by=publisher.name if publisher is not None else "command line",
+        published_on=today,
+    )
     publication = ReportPublication(
         objective_id=objective.id,
         quarter_start=quarter.first_day,
         published_by_id=user_id,
         generated_on=today,
-        pdf=build_report_pdf(report, today, report_marking()),
+        pdf=build_report_pdf(report, today, report_marking(), signoff),
         figures=report.headline(),
         reason=reason,
         supersedes_id=previous.id if previous is not None else None,
@@ -224,7 +249,7 @@ def dashboard(today: date, start_month: int) -> Dashboard:
     objective = default_objective(quarter.fiscal_year)
     last = quarter.previous()
     return Dashboard(
-        report=gather_quarter_report(objective, quarter, today, detail=False),
+        report=gather_quarter_report(objective, quarter, today, detail=False, areas=ALL_AREAS),
         objective=objective,
         report_quarter=last,
         report_objective=default_objective(last.fiscal_year),

@@ -128,10 +128,11 @@ def index():
 def download():
     quarter = _quarter_or_400(request.args.get("quarter", "").strip())
     objective = _objective_or_404(request.args.get("objective", "").strip(), quarter)
+    appendix = request.args.get("appendix", "").strip() or None
     try:
-        document = report_document(objective, quarter, fiscal.today())
+        document = report_document(objective, quarter, fiscal.today(), appendix)
     except InputError as error:
-        abort(400, error.errors.get("quarter") or str(error))
+        abort(400, error.errors.get("quarter") or error.errors.get("appendix") or str(error))
     return send_file(
         io.BytesIO(document.pdf),
         mimetype="application/pdf",
@@ -191,3 +192,25 @@ def settings():
             flash("Report marking saved.", "success")
             return redirect(url_for("reports.settings"))
     return render_template("reports/settings.html", form=form)
+
+
+@bp.route("/trend")
+@readable
+def trend():
+    from app.reports.trend import charts, trend_rows
+
+    today = fiscal.today()
+    years = request.args.get("years", "2")
+    if years not in ("1", "2", "3", "4", "5"):
+        abort(404, "Show the trend over 1 to 5 fiscal years.")
+    current = fiscal.current_quarter().fiscal_year
+    fiscal_years = list(range(current - int(years) + 1, current + 1))
+    rows = trend_rows(fiscal_years, fiscal.start_month(), today)
+    return render_template(
+        "reports/trend.html",
+        rows=rows,
+        charts=charts(rows),
+        years=int(years),
+        fiscal_years=[fiscal_year_label(fy, fiscal.start_month()) for fy in fiscal_years],
+        today=today,
+    )

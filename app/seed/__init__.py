@@ -59,8 +59,14 @@ def load_demo() -> dict:
 @click.command("seed-demo")
 @click.option("--force", is_flag=True, help="Empty the database first, then load the demo.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when data is there.")
-def seed_demo_command(force: bool, if_empty: bool) -> None:
+@click.option(
+    "--yes-delete-everything",
+    is_flag=True,
+    help="In production, confirm that --force may delete every user, record and audit row.",
+)
+def seed_demo_command(force: bool, if_empty: bool, yes_delete_everything: bool) -> None:
     """Load the demo data (FY20-21, as in the quarterly review deck)."""
+    production = current_app.config.get("FRONTLINE_ENV") == "production"
     if not database_is_empty():
         if if_empty and not force:
             path = credentials_file()
@@ -72,16 +78,25 @@ def seed_demo_command(force: bool, if_empty: bool) -> None:
                 "The database already holds data; the demo is only loaded into an empty one. "
                 "Use --force to empty it first (everything in it is deleted)."
             )
+        if production and not yes_delete_everything:
+            raise click.ClickException(
+                "This is a production database (FRONTLINE_ENV=production): --force would delete "
+                "every user, record and the audit log. Take a backup first "
+                "(flask --app wsgi backup create FILE), then add --yes-delete-everything."
+            )
         empty_database()
     context = load_demo()
     lines = [f"{email:<32} {password}" for email, password in context["passwords"].items()]
+    click.echo("Demo data loaded. Sign in at http://127.0.0.1:5000 with:")
+    for line in lines:
+        click.echo(f"  {line}")
+    if current_app.config.get("FRONTLINE_ENV") != "development":
+        # Passwords on disk are a convenience of a developer's machine only.
+        return
     path = credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("Frontline demo sign-ins (email, password)\n" + "\n".join(lines) + "\n")
     path.chmod(0o600)
-    click.echo("Demo data loaded. Sign in at http://127.0.0.1:5000 with:")
-    for line in lines:
-        click.echo(f"  {line}")
     click.echo(f"(also kept in {path})")
 
 

@@ -25,6 +25,7 @@ from app.models.countermeasures import (
     Countermeasure,
     CountermeasureStatus,
     CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
     CountermeasureType,
     Effectiveness,
     countermeasure_threats,
@@ -317,7 +318,7 @@ def load(context: dict) -> None:
             threat_ids=[threat.id, *extra],
             owner_id=owner.id,
             target_quarter=context_quarter(target),
-            created_on=planned_on,
+            planned_on=planned_on,
             user_id=security.id,
         )
         db.session.flush()
@@ -398,7 +399,7 @@ def load(context: dict) -> None:
         owner_id=security.id,
         status=CountermeasureStatus.DEPLOYED,
         deployed_on=date(2019, 11, 14),
-        created_on=date(2019, 11, 14),
+        planned_on=date(2019, 11, 14),
         user_id=security.id,
         evidence="Deployed before the register existed.",
     )
@@ -460,7 +461,7 @@ def synthetic(context: dict, sizes: dict) -> None:
         "backups",
     ]
     kinds = list(CountermeasureType)
-    cms, links, changes, credited = [], [], [], []
+    cms, links, changes, credited, periods = [], [], [], [], []
     for offset in range(count):
         cm_id = first_id + offset
         planned = start + timedelta(days=rng.randrange(span))
@@ -484,15 +485,21 @@ def synthetic(context: dict, sizes: dict) -> None:
             status = CountermeasureStatus.RETIRED
             retired_on = history[-1][1] + timedelta(days=rng.randrange(30, 400))
             history.append((status, retired_on))
+        has_target = rng.random() < 0.9
+        if has_target:
+            periods.append(
+                {"countermeasure_id": cm_id, "target_quarter_start": target, "valid_from": planned}
+            )
         cms.append(
             {
                 "id": cm_id,
+                "planned_on": planned,
                 "title": f"{rng.choice(verbs)} {rng.choice(objects)} #{cm_id}",
                 "description": "Synthetic countermeasure.",
                 "type": rng.choice(kinds),
                 "status": status,
                 "owner_id": rng.choice(user_ids) if user_ids else None,
-                "target_quarter_start": target if rng.random() < 0.9 else None,
+                "target_quarter_start": target if has_target else None,
                 "deployed_on": deployed_on,
                 "retired_on": retired_on,
                 "evidence": "",
@@ -513,6 +520,7 @@ def synthetic(context: dict, sizes: dict) -> None:
     bulk_insert(Countermeasure, cms, "countermeasures")
     bulk_insert(countermeasure_threats, links, "cm threat links")
     bulk_insert(CountermeasureStatusChange, changes, "cm status changes")
+    bulk_insert(CountermeasureTargetPeriod, periods, "cm target periods")
     # Deployments credited in the threats' score history (at the threat's current scores,
     # so the register's current columns stay what its history says).
     columns = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")

@@ -253,9 +253,7 @@ def load(context: dict) -> None:
 
     staff: dict[str, StaffMember] = {}
     for name, team, left_on in STAFF:
-        staff[name] = StaffMember(
-            name=name, team=team, email=_email(name), active=left_on is None, left_on=left_on
-        )
+        staff[name] = StaffMember(name=name, team=team, email=_email(name), left_on=left_on)
     if security_user is not None:
         # The security demo user is a staff member too: the threats they own show up in
         # the departure impact on their page.
@@ -407,7 +405,6 @@ def synthetic(context: dict, sizes: dict) -> None:
                 "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)} {first_staff + i + 1}",
                 "email": f"staff{first_staff + i + 1}@synthetic.example",
                 "team": rng.choice(TEAMS),
-                "active": not left,
                 "left_on": left_on,
                 **stamp,
             }

@@ -246,6 +246,8 @@ OBJECTIVES: list[dict] = [
                 "goal_unit": "countermeasures",
                 "goal_direction": "increase",
                 "metric": "countermeasures_deployed_to_date",
+                # The programme is set up in Q1; two countermeasures a quarter thereafter.
+                "baseline_quarter": 1,
                 "q1": ("Completed Q1 items", None, ON),
                 "q2": ("4 countermeasures deployed", 4, ON),
             },
@@ -513,6 +515,10 @@ def load(context: dict) -> None:
             key_result = service.create_key_result(
                 objective, **{k: kr_spec[k] for k in KEY_RESULT_FIELDS if k in kr_spec}
             )
+            if kr_spec.get("baseline_quarter"):
+                key_result.baseline_quarter_start = (q1, q2)[
+                    kr_spec["baseline_quarter"] - 1
+                ].first_day
             for quarter, written_on, status in (
                 (q1, Q1_WRITTEN, kr_spec["q1"]),
                 (q2, Q2_WRITTEN, kr_spec["q2"]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.scoring import Level
+from app.forms import FlaskForm
 from app.models.threats import ThreatSource, ThreatStatus, Treatment
 from app.threats.service import (
     DESCRIPTION_MAX_LENGTH,

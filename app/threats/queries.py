@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app import fiscal
+from app import fiscal, validation
 from app.domain.scoring import Level
 from app.models.threats import (
     Tag,
@@ -66,6 +66,8 @@ class Filters:
     sort: str
     cell: tuple[str, int, int] | None
     as_of: date | None
+    # With the register, the archived threats too (the API's include_archived=1).
+    include_archived: bool = False
 
     @property
     def active(self) -> bool:
@@ -111,6 +113,7 @@ def parse_filters(args: Mapping) -> Filters:
         sort=sort,
         cell=cell,
         as_of=as_of,
+        include_archived=args.get("include_archived") == "1",
     )
 
 
@@ -121,7 +124,7 @@ def _filtered(f: Filters, today: date):
         query = query.where(Threat.id.in_(figures.cell_threat_ids(f.as_of or today, kind, li, im)))
     elif f.archived:
         query = query.where(Threat.archived_at.is_not(None))
-    else:
+    elif not f.include_archived:
         query = query.where(Threat.archived_at.is_(None))
     if f.q:
         query = apply_search(query, f.q)
@@ -172,3 +175,34 @@ def register_query(f: Filters, today: date | None = None):
 def list_query(args: Mapping):
     """The register's SELECT from a query string (ValueError for an impossible date)."""
     return register_query(parse_filters(args))
+
+
+def _sort_keys(keys) -> set[str]:
+    return {*keys, *(f"-{k}" for k in keys)}
+
+
+def ignored_filters(args: Mapping, max_top: int) -> list[str]:
+    """What the register ignores in this query string (the page says so)."""
+    matrix = risk_matrix()
+
+    def whole(lo: int, hi: int):
+        return lambda text: int_arg({"v": text}, "v", lo, hi) is not None
+
+    return validation.ignored_filters(
+        args,
+        {
+            "status": {s.value for s in ThreatStatus},
+            "level": {lv.value for lv in Level},
+            "sort": _sort_keys(SORTS),
+            "category": whole(1, 10**9),
+            "owner": whole(1, 10**9),
+            "system": whole(1, 10**9),
+            "overdue": {"0", "1"},
+            "decision": {"0", "1"},
+            "archived": {"0", "1"},
+            "kind": set(figures.KINDS),
+            "l": whole(1, matrix.max_likelihood),
+            "i": whole(1, matrix.max_impact),
+            "top": whole(1, max_top),
+        },
+    )

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import fiscal
+from app import fiscal, validation
 from app.domain.scoring import Level, level_for
 from app.extensions import db
 from app.models.audit import AuditEntry
@@ -113,6 +113,9 @@ def index():
         top=top,
         top_n=top_n,
         needs_decision=service.acceptance_needs_decision,
+        ignored_filters=queries.ignored_filters(request.args, MAX_TOP),
+        # The dashboard's and the report's count: open threats scored on the register today.
+        in_register=sum(figures.heatmap_as_of(today, "residual").values()),
     )
 
 
@@ -476,6 +479,8 @@ def edit_category(category_id: int):
     action = request.form.get("action")
     if action == "rename":
         try:
+            # A raw form field (no form class here): refuse a NUL before it reaches a query.
+            validation.check_characters("name", request.form.get("name", ""), multiline=False)
             service.save_category(request.form.get("name", ""), category)
             db.session.commit()
         except InputError as error:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import enum
+import functools
 from datetime import date
 
 from app import fiscal
+from app.validation import control_character_message
 
 LIST_SEPARATOR = ";"
 TRUE_WORDS = {"yes", "y", "true", "1"}
@@ -21,8 +23,9 @@ def text(max_length: int, strip: bool = True):
         value = raw.strip() if strip else raw
         if len(value) > max_length:
             raise ValueError(f"At most {max_length} characters ({len(value)} given).")
-        if "\x00" in value:
-            raise ValueError("Contains a NUL character.")
+        refused = control_character_message(value)
+        if refused:
+            raise ValueError(refused)
         return value
 
     return parse
@@ -130,3 +133,28 @@ def quarter_start(raw: str, lookups=None) -> date | None:
     if not text_value:
         return None
     return fiscal.quarter_or_none(text_value).first_day  # QuarterError is a ValueError
+
+
+@functools.lru_cache(maxsize=512)
+def _quarter_label(first_day: date) -> str:
+    return fiscal.quarter_starting(first_day).label
+
+
+def _or_empty(write):
+    return lambda value: "" if value is None else write(value)
+
+
+# How a plain value of each kind of column is written as text (CSV, and the text cells of
+# an XLSX): the same words as the forms (enum labels, yes/no, ISO dates, quarter labels).
+WRITERS = {
+    "text": _or_empty(str),
+    "int": _or_empty(str),
+    "enum": _or_empty(lambda v: v.label),
+    "bool": _or_empty(lambda v: "yes" if v else "no"),
+    "date": _or_empty(date.isoformat),
+    "quarter": _or_empty(_quarter_label),
+}
+
+
+def text_writer(kind: str):
+    return WRITERS[kind]

@@ -17,12 +17,14 @@ from app.transfer.service import (
     format_for,
     import_file,
 )
+from app.transfer.xlsx_format import write_xlsx
 
 ENTITY = click.Choice(sorted(FORMATS))
+IMPORTABLE = click.Choice(sorted(name for name, fmt in FORMATS.items() if fmt.importable))
 
 
 @click.command("import")
-@click.argument("entity", type=ENTITY)
+@click.argument("entity", type=IMPORTABLE)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--check-only", is_flag=True, help="Check every row, write nothing.")
 def import_command(entity: str, path: Path, check_only: bool) -> None:
@@ -79,12 +81,26 @@ def _filters(ctx, param, values: tuple[str, ...]) -> dict | None:
     "repeatable. Without any: every record.",
 )
 def export_command(entity: str, path: Path, filters: dict | None) -> None:
-    """Export every record of a kind (or what its list shows with --filter) to a CSV file."""
+    """Export every record of a kind (or what its list shows with --filter) to a CSV file,
+    or an XLSX workbook when the file name ends in .xlsx."""
     fmt = format_for(entity)
     try:
         total = count_rows(fmt, filters)
     except FilterError as error:
         raise click.BadParameter(str(error), param_hint="--filter") from None
+    if path.suffix.lower() == ".xlsx":
+        with click.progressbar(length=total, label=f"Exporting {entity:<15}") as bar:
+
+            def counted(rows):
+                for n, row in enumerate(rows, start=1):
+                    yield row
+                    if n % 1000 == 0:
+                        bar.update(1000)
+
+            with path.open("wb") as out:
+                write_xlsx(fmt.columns, counted(export_rows(entity, filters)), fmt.label, out)
+        click.echo(f"Exported {total} {fmt.label.lower()} to {path}.")
+        return
     written = 0
     with (
         path.open("w", encoding="utf-8", newline="") as out,

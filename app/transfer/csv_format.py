@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.transfer.cells import text_writer
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE = "'"
 
@@ -61,19 +63,27 @@ class FileRefusedError(ValueError):
 
 @dataclass
 class Column:
-    """One column of an entity's CSV: its header, how a value is written and read back.
+    """One column of an entity's export and import: its header, where its value comes
+    from, how it is written and read back.
 
-    ``render(obj) -> str`` writes the cell; ``parse(text, lookups) -> value`` reads it,
-    raising ValueError with a message for the user. ``key`` is the name of the value in
-    the row dict handed to the entity's writer.
+    ``value()`` is the SQL expression of the cell (the export selects plain rows, one
+    expression per column); ``kind`` says how the value is written (``cells.WRITERS``);
+    ``parse(text, lookups) -> value`` reads it, raising ValueError with a message for the
+    user. ``key`` is the name of the value in the row dict handed to the entity's writer.
+    A column without ``parse`` is exported only: an import accepts and ignores it.
     """
 
     header: str
     key: str
-    render: Callable[[Any], str]
-    parse: Callable[[str, Any], Any]
+    value: Callable[[], Any]
+    parse: Callable[[str, Any], Any] | None
     required: bool = False
     help: str = ""
+    kind: str = "text"
+
+    @property
+    def imported(self) -> bool:
+        return self.parse is not None
 
 
 @dataclass
@@ -110,7 +120,9 @@ def read_cells(text: str, columns: list[Column]) -> Iterator[tuple[int, dict[str
     header = [h.strip() for h in header]
     wanted = [c.header for c in columns]
     errors = [
-        CellError(1, name, f"Missing column “{name}”.") for name in wanted if name not in header
+        CellError(1, c.header, f"Missing column “{c.header}”.")
+        for c in columns
+        if c.imported and c.header not in header
     ]
     errors += [
         CellError(1, name, f"Unknown column “{name}”; expected: {', '.join(wanted)}.")
@@ -147,6 +159,8 @@ def parse_rows(
             continue
         row = ParsedRow(line)
         for column in columns:
+            if not column.imported:
+                continue
             raw = cells[column.header]
             if column.required and not raw.strip():
                 errors.append(CellError(line, column.header, "Required; the cell is empty."))
@@ -161,13 +175,25 @@ def parse_rows(
     return rows, errors
 
 
-def csv_chunks(columns: list[Column], objects: Iterable[Any], every: int = 500) -> Iterator[str]:
-    """The CSV text in pieces of ``every`` rows, for streaming a large export."""
+def _text_cell(value) -> str:
+    return "" if value is None else escape_cell(str(value))
+
+
+def _cell_writer(kind: str):
+    # Numbers, dates, enum labels and quarter labels never start like a formula: only free
+    # text (and names) is escaped.
+    return _text_cell if kind == "text" else text_writer(kind)
+
+
+def csv_chunks(columns: list[Column], rows: Iterable[tuple], every: int = 1000) -> Iterator[str]:
+    """The CSV text of plain rows (one value per column, as selected), in pieces of
+    ``every`` rows, for streaming a large export."""
+    writers = [_cell_writer(c.kind) for c in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([c.header for c in columns])
-    for n, obj in enumerate(objects, start=1):
-        writer.writerow([escape_cell(c.render(obj)) for c in columns])
+    for n, row in enumerate(rows, start=1):
+        writer.writerow([w(v) for w, v in zip(writers, row, strict=True)])
         if n % every == 0:
             yield buffer.getvalue()
             buffer.seek(0)

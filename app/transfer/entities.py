@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from marshmallow import ValidationError
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app import fiscal
 from app.api import resources
@@ -29,6 +29,7 @@ from app.models import (
     Countermeasure,
     CountermeasureStatus,
     CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
     CountermeasureType,
     Criticality,
     Effectiveness,
@@ -58,6 +59,7 @@ from app.threats.search import terms_of
 from app.threats.service import References, check_new_threat
 from app.transfer import cells as c
 from app.transfer.csv_format import CellError, Column, ParsedRow
+from app.transfer.sql import joined
 from app.validation import InputError
 
 CHUNK = 5000
@@ -211,8 +213,20 @@ def _threat_ids(raw: str, lookups: Lookups) -> list[int]:
     return [_one_of(lookups.threats(), title, "threat") for title in c.names_list(raw)]
 
 
-def _email(user) -> str:
-    return user.email if user else ""
+def _one(outer, model, value, key):
+    """The related row's ``value`` (its id in ``key``), as a correlated scalar subquery; an
+    alias, so the outer query may join the same table itself (e.g. to sort by owner)."""
+    related = aliased(model)
+    return (
+        select(getattr(related, value.key))
+        .where(related.id == key)
+        .correlate(outer)
+        .scalar_subquery()
+    )
+
+
+def _email_of(outer, key):
+    return _one(outer, User, User.email, key)
 
 
 def _rule_errors(row: ParsedRow, refused: InputError, columns: dict) -> list[CellError]:
@@ -238,17 +252,24 @@ class EntityFormat:
     # The list page's own query (filters and sort from a query string, no page): the export
     # writes exactly the rows the page lists, in its order.
     list_query: Callable[[Mapping], Any]
-    loads: tuple = ()
     write: Any = None
     check: Any = None
     # The query string of "every record" (the command line's export, the round trip): the
     # list's filters that show everything, sorted so that a re-import keeps the order.
     everything: dict = field(default_factory=dict)
 
+    @property
+    def importable(self) -> bool:
+        return self.write is not None
+
     def export_query(self, args: Mapping | None = None):
-        """The list's SELECT for this query string (``None``: every record), with the
-        relations the columns read; raises FilterError where the list answers 400."""
-        return self.list_query(self.everything if args is None else args).options(*self.loads)
+        """The list's SELECT for this query string (``None``: every record) as plain rows,
+        one value per column, related names gathered in SQL; raises FilterError where the
+        list answers 400."""
+        query = self.list_query(self.everything if args is None else args)
+        return query.with_only_columns(
+            *[column.value() for column in self.columns], maintain_column_froms=True
+        )
 
 
 def _threat_list(args: Mapping):
@@ -313,19 +334,24 @@ def _insert(table, rows: list[dict]) -> None:
 # ---- systems ---------------------------------------------------------------------------
 
 SYSTEM_COLUMNS = [
-    Column("Name", "name", lambda s: s.name, c.text(160), required=True),
-    Column("Description", "description", lambda s: s.description, c.text(20000, strip=False)),
-    Column("Team", "team", lambda s: s.team, c.text(120)),
+    Column("Name", "name", lambda: System.name, c.text(160), required=True),
+    Column("Description", "description", lambda: System.description, c.text(20000, strip=False)),
+    Column("Team", "team", lambda: System.team, c.text(120)),
     Column(
         "Criticality",
         "criticality",
-        lambda s: c.render_enum(s.criticality),
+        lambda: System.criticality,
         c.enum_of(Criticality, Criticality.MEDIUM),
+        kind="enum",
     ),
     Column(
-        "In production", "in_production", lambda s: c.render_bool(s.in_production), c.boolean(True)
+        "In production",
+        "in_production",
+        lambda: System.in_production,
+        c.boolean(True),
+        kind="bool",
     ),
-    Column("Retired on", "retired_on", lambda s: c.render_date(s.retired_on), c.day),
+    Column("Retired on", "retired_on", lambda: System.retired_on, c.day, kind="date"),
 ]
 
 
@@ -443,11 +469,11 @@ def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
 # ---- staff -----------------------------------------------------------------------------
 
 STAFF_COLUMNS = [
-    Column("Name", "name", lambda p: p.name, c.text(160), required=True),
-    Column("Email", "email", lambda p: p.email or "", c.optional_text(254)),
-    Column("Team", "team", lambda p: p.team, c.text(120)),
-    Column("Active", "active", lambda p: c.render_bool(p.active), c.boolean(True)),
-    Column("Left on", "left_on", lambda p: c.render_date(p.left_on), c.day),
+    Column("Name", "name", lambda: StaffMember.name, c.text(160), required=True),
+    Column("Email", "email", lambda: StaffMember.email, c.optional_text(254)),
+    Column("Team", "team", lambda: StaffMember.team, c.text(120)),
+    Column("Active", "active", lambda: StaffMember.active, c.boolean(True), kind="bool"),
+    Column("Left on", "left_on", lambda: StaffMember.left_on, c.day, kind="date"),
 ]
 
 
@@ -461,7 +487,7 @@ STAFF_FIELD_COLUMNS = {
 
 
 def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
-    """``check_new_staff_member`` for each row (``active`` follows the leaving date)."""
+    """``check_new_staff_member`` for each row (``Active`` "no" without a date: leaving today)."""
     refs = CoverageReferences(lookups)
     return _check_rows(rows, coverage_rules.check_new_staff_member, refs, STAFF_FIELD_COLUMNS)
 
@@ -475,16 +501,29 @@ def write_staff(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
 # ---- responsibilities ------------------------------------------------------------------
 
 RESPONSIBILITY_COLUMNS = [
-    Column("Staff member", "staff_member_id", lambda r: r.staff_member.name, _staff_id, True),
-    Column("System", "system_id", lambda r: r.system.name, _system_id, required=True),
+    Column(
+        "Staff member",
+        "staff_member_id",
+        lambda: _one(Responsibility, StaffMember, StaffMember.name, Responsibility.staff_member_id),
+        _staff_id,
+        True,
+    ),
+    Column(
+        "System",
+        "system_id",
+        lambda: _one(Responsibility, System, System.name, Responsibility.system_id),
+        _system_id,
+        required=True,
+    ),
     Column(
         "Kind",
         "kind",
-        lambda r: c.render_enum(r.kind),
+        lambda: Responsibility.kind,
         c.enum_of(ResponsibilityKind, ResponsibilityKind.PRIMARY),
+        kind="enum",
     ),
-    Column("Since", "since", lambda r: c.render_date(r.since), c.day, required=True),
-    Column("Until", "until", lambda r: c.render_date(r.until), c.day),
+    Column("Since", "since", lambda: Responsibility.since, c.day, required=True, kind="date"),
+    Column("Until", "until", lambda: Responsibility.until, c.day, kind="date"),
 ]
 
 
@@ -524,67 +563,122 @@ def write_responsibilities(rows: list[ParsedRow], lookups: Lookups, user_id) -> 
 # ---- threats ---------------------------------------------------------------------------
 
 
-def _score_cell(attr: str, label: str):
+def _score_cell(attr: str, label: str, model=Threat):
     def parse(raw: str, lookups: Lookups) -> int:
         high = lookups.matrix.max_likelihood if "likelihood" in attr else lookups.matrix.max_impact
         return c.whole_number(1, high)(raw)
 
-    return Column(label, attr, lambda t: str(getattr(t, attr)), parse, required=True)
+    return Column(label, attr, lambda: getattr(model, attr), parse, required=True, kind="int")
 
 
 THREAT_COLUMNS = [
-    Column("Title", "title", lambda t: t.title, c.text(200), required=True),
-    Column("Description", "description", lambda t: t.description, c.text(20000, strip=False)),
-    Column("Category", "category", lambda t: t.category.name if t.category else "", c.text(120)),
+    Column("Title", "title", lambda: Threat.title, c.text(200), required=True),
+    Column("Description", "description", lambda: Threat.description, c.text(20000, strip=False)),
+    Column(
+        "Category",
+        "category",
+        lambda: _one(Threat, ThreatCategory, ThreatCategory.name, Threat.category_id),
+        c.text(120),
+    ),
     Column(
         "Source",
         "source",
-        lambda t: c.render_enum(t.source),
+        lambda: Threat.source,
         c.enum_of(ThreatSource, ThreatSource.INTERNAL),
+        kind="enum",
     ),
-    Column("Feed", "feed", lambda t: t.feed.name if t.feed else "", c.text(160)),
-    Column("Owner email", "owner_id", lambda t: _email(t.owner), _user_email),
+    Column(
+        "Feed",
+        "feed",
+        lambda: _one(Threat, ThreatFeed, ThreatFeed.name, Threat.feed_id),
+        c.text(160),
+    ),
+    Column("Owner email", "owner_id", lambda: _email_of(Threat, Threat.owner_id), _user_email),
     Column(
         "Status",
         "status",
-        lambda t: c.render_enum(t.status),
+        lambda: Threat.status,
         c.enum_of(ThreatStatus, ThreatStatus.IDENTIFIED),
+        kind="enum",
     ),
-    Column("Treatment", "treatment", lambda t: c.render_enum(t.treatment), c.enum_of(Treatment)),
+    Column("Treatment", "treatment", lambda: Threat.treatment, c.enum_of(Treatment), kind="enum"),
     Column(
         "Treatment rationale",
         "treatment_rationale",
-        lambda t: t.treatment_rationale,
+        lambda: Threat.treatment_rationale,
         c.text(20000, strip=False),
     ),
-    Column("Identified on", "identified_on", lambda t: c.render_date(t.identified_on), c.day, True),
-    Column("Next review on", "next_review_on", lambda t: c.render_date(t.next_review_on), c.day),
+    Column(
+        "Identified on", "identified_on", lambda: Threat.identified_on, c.day, True, kind="date"
+    ),
+    Column("Next review on", "next_review_on", lambda: Threat.next_review_on, c.day, kind="date"),
     _score_cell("inherent_likelihood", "Inherent likelihood"),
     _score_cell("inherent_impact", "Inherent impact"),
     _score_cell("residual_likelihood", "Residual likelihood"),
     _score_cell("residual_impact", "Residual impact"),
     Column(
-        "Systems", "system_ids", lambda t: c.render_list(s.name for s in t.systems), _system_ids
+        "Systems",
+        "system_ids",
+        lambda: joined(
+            System.name,
+            threat_systems.c.threat_id == Threat.id,
+            System.id == threat_systems.c.system_id,
+            order_by=[System.name],
+            outer=Threat,
+        ),
+        _system_ids,
     ),
     Column(
         "Tags",
         "tags",
-        lambda t: c.render_list(x.name for x in t.tags),
+        lambda: joined(
+            Tag.name,
+            threat_tags.c.threat_id == Threat.id,
+            Tag.id == threat_tags.c.tag_id,
+            order_by=[Tag.name],
+            outer=Threat,
+        ),
         lambda r, _: c.names_list(r),
     ),
     Column(
         "Acceptance approver email",
         "acceptance_approver_id",
-        lambda t: _email(t.acceptance_approver),
+        lambda: _email_of(Threat, Threat.acceptance_approver_id),
         _user_email,
     ),
     Column(
         "Acceptance expires on",
         "acceptance_expires_on",
-        lambda t: c.render_date(t.acceptance_expires_on),
+        lambda: Threat.acceptance_expires_on,
         c.day,
+        kind="date",
+    ),
+    # Exported only (an import links threats from the countermeasures' file).
+    Column(
+        "Countermeasure ids",
+        "countermeasure_ids",
+        lambda: _threat_countermeasures(Countermeasure.id),
+        None,
+    ),
+    Column(
+        "Countermeasures",
+        "countermeasures",
+        lambda: _threat_countermeasures(Countermeasure.title),
+        None,
     ),
 ]
+
+
+def _threat_countermeasures(value):
+    """A threat's countermeasures (ids or titles, the same order for both columns)."""
+    return joined(
+        value,
+        countermeasure_threats.c.threat_id == Threat.id,
+        Countermeasure.id == countermeasure_threats.c.countermeasure_id,
+        order_by=[Countermeasure.title, Countermeasure.id],
+        outer=Threat,
+    )
+
 
 # Where the threat register's rules (app.threats.service) name a field, the file has a column.
 THREAT_FIELD_COLUMNS = {
@@ -770,39 +864,63 @@ def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
 # ---- countermeasures -------------------------------------------------------------------
 
 COUNTERMEASURE_COLUMNS = [
-    Column("Title", "title", lambda m: m.title, c.text(200), required=True),
-    Column("Description", "description", lambda m: m.description, c.text(20000, strip=False)),
+    Column("Title", "title", lambda: Countermeasure.title, c.text(200), required=True),
+    Column(
+        "Description",
+        "description",
+        lambda: Countermeasure.description,
+        c.text(20000, strip=False),
+    ),
     Column(
         "Type",
         "type",
-        lambda m: c.render_enum(m.type),
+        lambda: Countermeasure.type,
         c.enum_of(CountermeasureType, CountermeasureType.PREVENTIVE),
+        kind="enum",
     ),
     Column(
         "Status",
         "status",
-        lambda m: c.render_enum(m.status),
+        lambda: Countermeasure.status,
         c.enum_of(CountermeasureStatus, CountermeasureStatus.PLANNED),
+        kind="enum",
     ),
-    Column("Owner email", "owner_id", lambda m: _email(m.owner), _user_email),
+    Column(
+        "Owner email",
+        "owner_id",
+        lambda: _email_of(Countermeasure, Countermeasure.owner_id),
+        _user_email,
+    ),
     Column(
         "Target quarter",
         "target_quarter_start",
-        lambda m: c.render_quarter(m.target_quarter_start),
+        lambda: Countermeasure.target_quarter_start,
         c.quarter_start,
+        kind="quarter",
     ),
-    Column("Deployed on", "deployed_on", lambda m: c.render_date(m.deployed_on), c.day),
-    Column("Retired on", "retired_on", lambda m: c.render_date(m.retired_on), c.day),
-    Column("Evidence", "evidence", lambda m: m.evidence, c.text(20000, strip=False)),
-    Column("Verified on", "verified_on", lambda m: c.render_date(m.verified_on), c.day),
+    Column("Planned on", "planned_on", lambda: Countermeasure.planned_on, c.day, kind="date"),
+    Column("Deployed on", "deployed_on", lambda: Countermeasure.deployed_on, c.day, kind="date"),
+    Column("Retired on", "retired_on", lambda: Countermeasure.retired_on, c.day, kind="date"),
+    Column("Evidence", "evidence", lambda: Countermeasure.evidence, c.text(20000, strip=False)),
+    Column("Verified on", "verified_on", lambda: Countermeasure.verified_on, c.day, kind="date"),
     Column(
         "Effectiveness",
         "effectiveness",
-        lambda m: c.render_enum(m.effectiveness),
+        lambda: Countermeasure.effectiveness,
         c.enum_of(Effectiveness),
+        kind="enum",
     ),
     Column(
-        "Threats", "threat_ids", lambda m: c.render_list(t.title for t in m.threats), _threat_ids
+        "Threats",
+        "threat_ids",
+        lambda: joined(
+            Threat.title,
+            countermeasure_threats.c.countermeasure_id == Countermeasure.id,
+            Threat.id == countermeasure_threats.c.threat_id,
+            order_by=[Threat.title],
+            outer=Countermeasure,
+        ),
+        _threat_ids,
     ),
 ]
 
@@ -843,6 +961,7 @@ COUNTERMEASURE_FIELD_COLUMNS = {
     "status": ("status", "Status"),
     "owner_id": ("owner_id", "Owner email"),
     "target_quarter": ("target_quarter_start", "Target quarter"),
+    "planned_on": ("planned_on", "Planned on"),
     "deployed_on": ("deployed_on", "Deployed on"),
     "retired_on": ("retired_on", "Retired on"),
     "evidence": ("evidence", "Evidence"),
@@ -879,6 +998,7 @@ COUNTERMEASURE_FIELDS = (
     "status",
     "owner_id",
     "target_quarter_start",
+    "planned_on",
     "deployed_on",
     "retired_on",
     "evidence",
@@ -911,10 +1031,24 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
             {
                 "countermeasure_id": cm_id,
                 "status": v["status"],
-                "changed_on": v["retired_on"] or v["deployed_on"] or clean["created_on"],
+                "changed_on": v["retired_on"] or v["deployed_on"] or v["planned_on"],
                 "user_id": user_id,
             }
-            for cm_id, v, clean in zip(ids, values, cleans, strict=True)
+            for cm_id, v in zip(ids, values, strict=True)
+        ],
+    )
+    # The target quarter in force from the plan date ("slipped" reads it as of a day).
+    _insert(
+        CountermeasureTargetPeriod,
+        [
+            {
+                "countermeasure_id": cm_id,
+                "target_quarter_start": v["target_quarter_start"],
+                "valid_from": v["planned_on"],
+                "user_id": user_id,
+            }
+            for cm_id, v in zip(ids, values, strict=True)
+            if v["target_quarter_start"] is not None
         ],
     )
     return len(ids)
@@ -926,13 +1060,54 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
 # history in order, dated "Assessed on"; each is a re-score (and a review) as on the form.
 
 THREAT_SCORE_COLUMNS = [
-    Column("Threat", "threat_id", lambda h: h.threat.title, lambda r, lk: _threat_id(r, lk), True),
-    Column("Assessed on", "changed_on", lambda h: c.render_date(h.changed_on), c.day, True),
-    _score_cell("inherent_likelihood", "Inherent likelihood"),
-    _score_cell("inherent_impact", "Inherent impact"),
-    _score_cell("residual_likelihood", "Residual likelihood"),
-    _score_cell("residual_impact", "Residual impact"),
-    Column("Note", "note", lambda h: h.note, c.text(300)),
+    Column("Threat id", "threat_ref", lambda: ThreatScoreChange.threat_id, None, kind="int"),
+    Column(
+        "Threat",
+        "threat_id",
+        lambda: _one(ThreatScoreChange, Threat, Threat.title, ThreatScoreChange.threat_id),
+        lambda r, lk: _threat_id(r, lk),
+        required=True,
+    ),
+    Column(
+        "Assessed on",
+        "changed_on",
+        lambda: ThreatScoreChange.changed_on,
+        c.day,
+        required=True,
+        kind="date",
+    ),
+    Column(
+        "Superseded on",
+        "superseded_on",
+        lambda: ThreatScoreChange.superseded_on,
+        None,
+        kind="date",
+    ),
+    _score_cell("inherent_likelihood", "Inherent likelihood", ThreatScoreChange),
+    _score_cell("inherent_impact", "Inherent impact", ThreatScoreChange),
+    Column(
+        "Inherent score",
+        "inherent_score",
+        lambda: ThreatScoreChange.inherent_score,
+        None,
+        kind="int",
+    ),
+    _score_cell("residual_likelihood", "Residual likelihood", ThreatScoreChange),
+    _score_cell("residual_impact", "Residual impact", ThreatScoreChange),
+    Column(
+        "Residual score",
+        "residual_score",
+        lambda: ThreatScoreChange.residual_score,
+        None,
+        kind="int",
+    ),
+    Column(
+        "Author email",
+        "author",
+        lambda: _email_of(ThreatScoreChange, ThreatScoreChange.author_id),
+        None,
+    ),
+    Column("Note", "note", lambda: ThreatScoreChange.note, c.text(300)),
 ]
 
 
@@ -941,11 +1116,18 @@ def _threat_id(raw: str, lookups: Lookups) -> int:
 
 
 def _threat_score_list(args: Mapping):
-    """Every assessment, by threat (title, id) and in date order within each threat."""
-    return (
-        select(ThreatScoreChange)
-        .join(Threat, Threat.id == ThreatScoreChange.threat_id)
-        .order_by(Threat.title, Threat.id, ThreatScoreChange.changed_on, ThreatScoreChange.id)
+    """Every threat's assessments, oldest first per threat; ``threat=<id>``: one threat's,
+    ``archived=1``: those of archived threats too."""
+    query = select(ThreatScoreChange)
+    threat_id = threat_queries.int_arg(args, "threat")
+    if threat_id is not None:
+        query = query.where(ThreatScoreChange.threat_id == threat_id)
+    if args.get("archived") != "1":
+        query = query.where(
+            ThreatScoreChange.threat_id.in_(select(Threat.id).where(Threat.archived_at.is_(None)))
+        )
+    return query.order_by(
+        ThreatScoreChange.threat_id, ThreatScoreChange.changed_on, ThreatScoreChange.id
     )
 
 
@@ -1054,39 +1236,73 @@ def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int
 # order as a dated change, as the edit form's "changed on" date does.
 
 THREAT_STATE_COLUMNS = [
-    Column("Threat", "threat_id", lambda h: h.threat.title, lambda r, lk: _threat_id(r, lk), True),
-    Column("From", "changed_on", lambda h: c.render_date(h.changed_on), c.day, True),
+    Column("Threat id", "threat_ref", lambda: ThreatStateChange.threat_id, None, kind="int"),
+    Column(
+        "Threat",
+        "threat_id",
+        lambda: _one(ThreatStateChange, Threat, Threat.title, ThreatStateChange.threat_id),
+        lambda r, lk: _threat_id(r, lk),
+        required=True,
+    ),
+    Column("From", "changed_on", lambda: ThreatStateChange.changed_on, c.day, True, kind="date"),
+    Column(
+        "Superseded on", "superseded_on", lambda: ThreatStateChange.superseded_on, None, kind="date"
+    ),
     Column(
         "What",
         "kind",
-        lambda h: c.render_enum(h.kind),
+        lambda: ThreatStateChange.kind,
         c.enum_of(StateChangeKind, StateChangeKind.STATUS),
+        kind="enum",
     ),
     Column(
         "Status",
         "status",
-        lambda h: c.render_enum(h.status),
+        lambda: ThreatStateChange.status,
         c.enum_of(ThreatStatus, ThreatStatus.IDENTIFIED),
+        kind="enum",
     ),
-    Column("Archived", "archived", lambda h: c.render_bool(h.archived), c.boolean(False)),
-    Column("Treatment", "treatment", lambda h: c.render_enum(h.treatment), c.enum_of(Treatment)),
+    Column(
+        "Archived", "archived", lambda: ThreatStateChange.archived, c.boolean(False), kind="bool"
+    ),
+    Column(
+        "Treatment",
+        "treatment",
+        lambda: ThreatStateChange.treatment,
+        c.enum_of(Treatment),
+        kind="enum",
+    ),
     Column(
         "Acceptance expires on",
         "acceptance_expires_on",
-        lambda h: c.render_date(h.acceptance_expires_on),
+        lambda: ThreatStateChange.acceptance_expires_on,
         c.day,
+        kind="date",
     ),
-    Column("Next review on", "next_review_on", lambda h: c.render_date(h.next_review_on), c.day),
-    Column("Note", "note", lambda h: h.note, c.text(500)),
+    Column(
+        "Next review on",
+        "next_review_on",
+        lambda: ThreatStateChange.next_review_on,
+        c.day,
+        kind="date",
+    ),
+    Column("Note", "note", lambda: ThreatStateChange.note, c.text(500)),
 ]
 
 
 def _threat_state_list(args: Mapping):
-    """Every dated state, by threat (title, id) and in date order within each threat."""
-    return (
-        select(ThreatStateChange)
-        .join(Threat, Threat.id == ThreatStateChange.threat_id)
-        .order_by(Threat.title, Threat.id, ThreatStateChange.changed_on, ThreatStateChange.id)
+    """Every threat's dated states, oldest first per threat; ``threat=<id>``: one threat's,
+    ``archived=1``: those of archived threats too."""
+    query = select(ThreatStateChange)
+    threat_id = threat_queries.int_arg(args, "threat")
+    if threat_id is not None:
+        query = query.where(ThreatStateChange.threat_id == threat_id)
+    if args.get("archived") != "1":
+        query = query.where(
+            ThreatStateChange.threat_id.in_(select(Threat.id).where(Threat.archived_at.is_(None)))
+        )
+    return query.order_by(
+        ThreatStateChange.threat_id, ThreatStateChange.changed_on, ThreatStateChange.id
     )
 
 
@@ -1165,7 +1381,6 @@ FORMATS: dict[str, EntityFormat] = {
             "Threats",
             THREAT_COLUMNS,
             _threat_list,
-            resources.THREAT_LOADS,
             write_threats,
             check_threats,
             everything={"sort": "title"},
@@ -1175,25 +1390,24 @@ FORMATS: dict[str, EntityFormat] = {
             "Threat score history",
             THREAT_SCORE_COLUMNS,
             _threat_score_list,
-            (selectinload(ThreatScoreChange.threat),),
             write_threat_scores,
             check_threat_scores,
+            everything={"archived": "1"},
         ),
         EntityFormat(
             "threat-states",
             "Threat status and review history",
             THREAT_STATE_COLUMNS,
             _threat_state_list,
-            (selectinload(ThreatStateChange.threat),),
             write_threat_states,
             check_threat_states,
+            everything={"archived": "1"},
         ),
         EntityFormat(
             "systems",
             "Systems",
             SYSTEM_COLUMNS,
             _system_list,
-            (),
             write_systems,
             check_systems,
             everything={"show": "all", "sort": "name"},
@@ -1203,7 +1417,6 @@ FORMATS: dict[str, EntityFormat] = {
             "Staff",
             STAFF_COLUMNS,
             _staff_list,
-            (),
             write_staff,
             check_staff,
             everything={"status": "all", "sort": "name"},
@@ -1213,7 +1426,6 @@ FORMATS: dict[str, EntityFormat] = {
             "Responsibilities",
             RESPONSIBILITY_COLUMNS,
             _responsibility_list,
-            resources.RESPONSIBILITY_LOADS,
             write_responsibilities,
             check_responsibilities,
         ),
@@ -1222,7 +1434,6 @@ FORMATS: dict[str, EntityFormat] = {
             "Countermeasures",
             COUNTERMEASURE_COLUMNS,
             _countermeasure_list,
-            resources.COUNTERMEASURE_LOADS,
             write_countermeasures,
             check_countermeasures,
             everything={"sort": "title"},

@@ -19,6 +19,7 @@ from app.transfer.csv_format import (
     parse_rows,
 )
 from app.transfer.entities import FORMATS, EntityFormat, Lookups
+from app.transfer.xlsx_format import xlsx_file
 
 EXPORT_BATCH = 2000
 
@@ -47,6 +48,8 @@ def check_file(
     entity: str, data: bytes, progress: Callable[[int], None] | None = None
 ) -> tuple[Checked, Lookups]:
     fmt = format_for(entity)
+    if not fmt.importable:
+        raise LookupError(f"{fmt.label} can be exported, not imported.")
     checked = Checked(entity)
     lookups = Lookups()
     try:
@@ -88,14 +91,22 @@ def import_file(
 
 
 def export_rows(entity: str, args: Mapping | None = None):
-    """The records a list shows for this query string (its filters and order, every page);
-    ``None``: every record. Raises FilterError where the list page answers 400."""
-    query = format_for(entity).export_query(args).execution_options(yield_per=EXPORT_BATCH)
-    return db.session.scalars(query)
+    """The plain rows (one value per column) of what a list shows for this query string
+    (its filters and order, every page); ``None``: every record. Read from a server-side
+    cursor in batches, so memory stays flat in the number of rows. Raises FilterError
+    where the list page answers 400."""
+    query = format_for(entity).export_query(args)
+    return db.session.execute(query.execution_options(yield_per=EXPORT_BATCH))
 
 
 def export_chunks(entity: str, args: Mapping | None = None):
     return csv_chunks(format_for(entity).columns, export_rows(entity, args))
+
+
+def export_xlsx(entity: str, args: Mapping | None = None):
+    """The same rows as the CSV, as an XLSX workbook in a rewound temporary file."""
+    fmt = format_for(entity)
+    return xlsx_file(fmt.columns, export_rows(entity, args), fmt.label)
 
 
 def export_text(entity: str, args: Mapping | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from pathlib import Path
@@ -14,20 +15,22 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SubmitField
 
 from app import fiscal
 from app.extensions import db
+from app.forms import FlaskForm
 from app.models.user import Role
 from app.security import readable, roles
-from app.transfer import bp
+from app.transfer import bp, service, xlsx_format
 from app.transfer.entities import FORMATS, FilterError
-from app.transfer.service import ImportRefusedError, check_file, export_text, import_file
+from app.transfer.service import ImportRefusedError, check_file, export_chunks, import_file
 
 # Who may import what: the roles that write those records through the forms.
 IMPORT_ROLES = {
@@ -58,10 +61,11 @@ class ConfirmForm(FlaskForm):
     submit = SubmitField("Import")
 
 
-def _format_or_404(entity: str):
+def _format_or_404(entity: str, importing: bool = False):
     fmt = FORMATS.get(entity)
-    if fmt is None:
-        abort(404, f"Nothing called “{entity}” can be exported or imported.")
+    if fmt is None or (importing and not fmt.importable):
+        what = "imported" if importing else "exported or imported"
+        abort(404, f"Nothing called “{entity}” can be {what}.")
     return fmt
 
 
@@ -89,21 +93,39 @@ def export(entity: str):
     _format_or_404(entity)
     # The list page's own filters and order (the same query-string names and values).
     try:
-        text = export_text(entity, request.args)
+        chunks = export_chunks(entity, request.args)
+        first = next(chunks)  # a refused filter answers 400 before anything is sent
     except FilterError as error:
         abort(400, str(error))
     filename = f"frontline-{entity}-{fiscal.today().isoformat()}.csv"
     return Response(
-        text,
+        stream_with_context(itertools.chain([first], chunks)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/export/<entity>.xlsx")
+@readable
+def export_xlsx(entity: str):
+    _format_or_404(entity)
+    try:
+        workbook = service.export_xlsx(entity, request.args)
+    except FilterError as error:
+        abort(400, str(error))
+    return send_file(
+        workbook,
+        mimetype=xlsx_format.MIMETYPE,
+        as_attachment=True,
+        download_name=f"frontline-{entity}-{fiscal.today().isoformat()}.xlsx",
+        max_age=0,
     )
 
 
 @bp.route("/import/<entity>", methods=["GET", "POST"])
 @roles(Role.SECURITY, Role.MANAGER)
 def import_form(entity: str):
-    fmt = _format_or_404(entity)
+    fmt = _format_or_404(entity, importing=True)
     _may_import(entity)
     form = UploadForm()
     checked = None
@@ -129,7 +151,7 @@ def import_form(entity: str):
 @bp.route("/import/<entity>/confirm", methods=["POST"])
 @roles(Role.SECURITY, Role.MANAGER)
 def import_confirm(entity: str):
-    fmt = _format_or_404(entity)
+    fmt = _format_or_404(entity, importing=True)
     _may_import(entity)
     form = ConfirmForm()
     path = _upload_path(form.upload.data, entity)

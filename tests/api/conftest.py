@@ -24,7 +24,8 @@ def api_get(client, token_of):
     """``api_get(url)`` as a viewer with a bearer token."""
     secret = token_of(Role.VIEWER)
 
-    def get(url, **kwargs):
-        return client.get(url, headers={"Authorization": f"Bearer {secret}"}, **kwargs)
+    def get(url, headers=None, **kwargs):
+        headers = {"Authorization": f"Bearer {secret}", **(headers or {})}
+        return client.get(url, headers=headers, **kwargs)
 
     return get

@@ -44,7 +44,7 @@ def test_threat_detail_has_its_score_history(api_get):
 
 
 def test_errors_are_json_with_a_message_per_field(api_get, client):
-    response = api_get("/api/v1/threats?per_page=1000&status=nope")
+    response = api_get("/api/v1/threats?per_page=1001&status=nope")
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"per_page", "status"}
     assert response.json["error"]

@@ -19,7 +19,7 @@ def deployed(title, on, threats=(), target=Q2, retired_on=None):
         title=title,
         threat_ids=[t.id for t in threats],
         target_quarter=target,
-        created_on=date(2020, 1, 1),
+        planned_on=date(2020, 1, 1),
         user_id=None,
     )
     if on is not None:
@@ -105,7 +105,7 @@ def test_residual_reduction_credited_on_deployment(make_threat, users):
     ddos = make_threat("DDoS", (5, 4))
     disinfo = make_threat("Disinformation", (4, 4))
     cm = service.create_countermeasure(
-        title="Scrubbing", threat_ids=[ddos.id, disinfo.id], created_on=date(2020, 9, 1)
+        title="Scrubbing", threat_ids=[ddos.id, disinfo.id], planned_on=date(2020, 9, 1)
     )
     db.session.flush()
     service.deploy_countermeasure(

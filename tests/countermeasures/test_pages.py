@@ -27,7 +27,7 @@ def count(model) -> int:
 
 
 def plan(title="Edge rate limiting", threats=(), **values):
-    values.setdefault("created_on", date(2020, 9, 1))
+    values.setdefault("planned_on", date(2020, 9, 1))
     cm = service.create_countermeasure(title=title, threat_ids=[t.id for t in threats], **values)
     db.session.commit()
     return cm

@@ -84,12 +84,17 @@ def test_sql_coverage_states_agree_with_the_domain(demo):
     for day in (START, END_Q1, END_Q2, TODAY):
         c = figures.coverage_on(day)
         expected = {entry.system.id: entry.state for entry in c.systems}
-        systems = db.session.scalars(select(System)).all()
+        db.session.expire_all()
+        systems = db.session.scalars(
+            select(System)
+            .options(queries.counted_on(day))
+            .execution_options(populate_existing=True)
+        ).all()
         holders = queries.holders_of([s.id for s in systems], day)
         got = {
-            s.id: queries.state_for(s, len(holders[s.id]), day)
+            s.id: queries.state_for(s, len(holders[s.id]))
             for s in systems
-            if queries.state_for(s, len(holders[s.id]), day)
+            if queries.state_for(s, len(holders[s.id]))
         }
         assert got == expected, day
 

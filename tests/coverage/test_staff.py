@@ -145,7 +145,7 @@ def test_a_user_account_links_to_one_staff_member_only(client_as, team):
 
 
 def test_staff_list_filters(client_as, team, make):
-    make.person("Gone", left_on=date(2020, 1, 31), active=False)
+    make.person("Gone", left_on=date(2020, 1, 31))
     db.session.commit()
     client = client_as(Role.VIEWER)
     import re
@@ -159,6 +159,28 @@ def test_staff_list_filters(client_as, team, make):
     assert names("/staff?q=ali") == ["Alice"]
     html = client.get("/staff?sort=-sole").get_data(as_text=True)
     assert 'data-person="Alice"' in html
+
+
+def test_responsible_for_today_leaves_out_retired_systems_and_people_who_left(
+    client_as, team, make
+):
+    import re
+
+    old = make.system("Old mail", retired_on=date(2020, 6, 30))
+    make.resp(team["alice"], old)
+    gone = make.person("Gone", left_on=date(2020, 1, 31), active=False)
+    make.resp(gone, team["crm"])
+    db.session.commit()
+    client = client_as(Role.VIEWER)
+
+    def responsible(url, person):
+        html = client.get(url).get_data(as_text=True)
+        row = re.search(rf'data-person="{person}">(.*?)</tr>', html, re.S).group(1)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        return re.findall(r">([^<>]+)</a>", cells[2])
+
+    assert responsible("/staff", "Alice") == ["CRM", "ERP"]
+    assert responsible("/staff?status=left", "Gone") == []
 
 
 # Responsibilities.

@@ -52,23 +52,44 @@ class TestResponsibilityDates:
         assert state([SYS], [ALICE], [resp(ALICE, since=AFTER)]) == {1: "uncovered"}
 
 
+class TestProductionFlag:
+    def test_flag_before_the_first_change_is_its_opposite(self):
+        went_live = SystemFact(1, "Web", True, None, ((D, True),))
+        assert not went_live.counts_on(BEFORE)
+        assert went_live.counts_on(D) and went_live.counts_on(AFTER)
+
+    def test_taken_out_of_production_counts_until_the_day_before(self):
+        out = SystemFact(1, "Web", False, None, ((D, False),))
+        assert out.counts_on(BEFORE)
+        assert not out.counts_on(D) and not out.counts_on(AFTER)
+
+    def test_several_changes(self):
+        system = SystemFact(1, "Web", True, None, ((BEFORE, False), (AFTER, True)))
+        assert [system.counts_on(d) for d in (BEFORE - timedelta(1), D, AFTER)] == [
+            True,
+            False,
+            True,
+        ]
+
+
 class TestStaff:
     def test_left_before_the_date(self):
-        gone = StaffFact(10, "Alice", active=False, left_on=BEFORE)
+        gone = StaffFact(10, "Alice", left_on=BEFORE)
         assert state([SYS], [gone], [resp(gone)]) == {1: "uncovered"}
 
     def test_left_on_the_date_still_counts(self):
-        leaving = StaffFact(10, "Alice", active=False, left_on=D)
+        leaving = StaffFact(10, "Alice", left_on=D)
         assert state([SYS], [leaving], [resp(leaving)]) == {1: "spof"}
 
-    def test_leaving_after_the_date_counts_even_if_already_inactive_today(self):
-        # Historical view: someone marked inactive now was still there on D.
-        later = StaffFact(10, "Alice", active=False, left_on=AFTER)
+    def test_leaving_after_the_date_counts_even_if_gone_today(self):
+        # Historical view: someone who has left since was still there on D.
+        later = StaffFact(10, "Alice", left_on=AFTER)
         assert state([SYS], [later], [resp(later)]) == {1: "spof"}
 
-    def test_inactive_without_leaving_date_never_counts(self):
-        inactive = StaffFact(10, "Alice", active=False)
-        assert state([SYS], [inactive], [resp(inactive)]) == {1: "uncovered"}
+    def test_no_leaving_date_counts_on_every_day(self):
+        # There is no "inactive" without a date: a person counts until their leaving date.
+        staying = StaffFact(10, "Alice")
+        assert state([SYS], [staying], [resp(staying)]) == {1: "spof"}
 
     def test_unknown_staff_is_ignored(self):
         ghost = StaffFact(99, "Ghost")
@@ -179,7 +200,7 @@ class TestTrend:
     def test_trend_over_dates(self):
         erp = SystemFact(1, "ERP", True)
         crm = SystemFact(2, "CRM", True, retired_on=date(2024, 5, 1))
-        carol = StaffFact(12, "Carol", active=False, left_on=date(2024, 3, 31))
+        carol = StaffFact(12, "Carol", left_on=date(2024, 3, 31))
         rows = [
             resp(ALICE, erp, since=date(2024, 2, 1)),
             resp(BOB, erp, since=date(2024, 4, 1)),
@@ -240,14 +261,9 @@ class TestWhatIf:
         assert impact.new_uncovered_systems == [self.WEB]
 
     def test_departure_after_already_recorded_earlier_leaving_changes_nothing(self):
-        leaving = StaffFact(10, "Alice", active=False, left_on=BEFORE)
+        leaving = StaffFact(10, "Alice", left_on=BEFORE)
         impact = departure_impact(self.SYSTEMS, [leaving, BOB], self.rows(), 10, D)
         assert not impact.has_impact
-
-    def test_departure_of_inactive_person_changes_nothing(self):
-        inactive = StaffFact(10, "Alice", active=False)
-        impact = departure_impact(self.SYSTEMS, [inactive, BOB], self.rows(), 10, D)
-        assert impact.new_spof_systems == [] and impact.new_uncovered_systems == []
 
     def test_departure_does_not_touch_inputs(self):
         staff = [ALICE, BOB]
@@ -378,6 +394,9 @@ def test_trend_counts_agree_with_full_coverage_on_random_data():
             f"S{i}",
             rng.random() < 0.8,
             day0 + timedelta(rng.randrange(400)) if rng.random() < 0.1 else None,
+            ((day0 + timedelta(rng.randrange(400)), rng.random() < 0.5),)
+            if rng.random() < 0.2
+            else (),
         )
         for i in range(60)
     ]
@@ -385,8 +404,7 @@ def test_trend_counts_agree_with_full_coverage_on_random_data():
         StaffFact(
             i,
             f"P{i}",
-            rng.random() < 0.9,
-            day0 + timedelta(rng.randrange(400)) if rng.random() < 0.2 else None,
+            day0 + timedelta(rng.randrange(400)) if rng.random() < 0.3 else None,
         )
         for i in range(25)
     ]

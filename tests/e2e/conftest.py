@@ -87,3 +87,68 @@ def open_account_menu(page) -> None:
             return
         except Exception:  # noqa: BLE001 - retried below, then the click fails loudly
             page.wait_for_timeout(500)
+
+
+@pytest.fixture
+def demo(app):
+    """The whole demo (FY20-21 as of the Q2 review), every demo user with the test password."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.user import User
+    from app.seed import load_demo
+    from tests.conftest import TEST_PASSWORD
+
+    previous = app.config.get("FRONTLINE_TODAY")
+    app.config["FRONTLINE_TODAY"] = "2021-01-15"
+    load_demo()
+    for user in db.session.scalars(select(User)):
+        user.set_password(TEST_PASSWORD)
+    db.session.commit()
+    yield
+    app.config["FRONTLINE_TODAY"] = previous
+
+
+def main_pages(role) -> list[str]:
+    """The pages a role reaches from the menu, one detail page of each kind, and its forms."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.countermeasures import Countermeasure
+    from app.models.okrs import Objective
+    from app.models.systems import Position, StaffMember, System
+    from app.models.threats import Threat
+    from app.models.user import Role
+
+    def first(model):
+        return db.session.scalar(select(model.id).order_by(model.id).limit(1))
+
+    pages = [
+        "/",
+        "/threats",
+        "/heatmap",
+        "/threats/reviews",
+        "/countermeasures",
+        "/quarters",
+        "/coverage",
+        "/systems",
+        "/staff",
+        "/positions",
+        "/okrs",
+        "/reports",
+        "/trend",
+        f"/threats/{first(Threat)}",
+        f"/countermeasures/{first(Countermeasure)}",
+        f"/systems/{first(System)}",
+        f"/staff/{first(StaffMember)}",
+        f"/positions/{first(Position)}",
+        f"/okrs/{first(Objective)}",
+        "/no-such-page",
+    ]
+    if role in (Role.SECURITY, Role.ADMIN):
+        pages += ["/threats/new", "/countermeasures/new", "/feeds"]
+    if role in (Role.MANAGER, Role.ADMIN):
+        pages += ["/staff/new", "/systems/new", "/positions/new"]
+    if role is Role.ADMIN:
+        pages += ["/admin/users", "/admin/audit", "/admin/settings", "/threats/categories"]
+    return pages

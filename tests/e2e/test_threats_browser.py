@@ -25,7 +25,12 @@ def test_security_logs_scores_rescores_and_archives_a_threat(page, users):
     page.goto("/threats/new")
     page.fill("input[name=title]", "Cache-busting flood on the edge")
     page.fill("textarea[name=description]", "Random query strings bypass the caches.")
-    page.select_option("select[name=system_ids]", [str(systems[0].id), str(systems[1].id)])
+    # Affected systems: a checkbox list with a filter box (no Ctrl-click).
+    page.fill("[data-testid=multi-pick-system_ids] input[type=search]", "edge")
+    assert not page.get_by_label("Swift", exact=True).is_visible()
+    page.get_by_label("Edge caching", exact=True).check()
+    page.fill("[data-testid=multi-pick-system_ids] input[type=search]", "")
+    page.get_by_label("DNS", exact=True).check()
     page.select_option("select[name=inherent_likelihood]", "5")
     page.select_option("select[name=inherent_impact]", "5")
     page.select_option("select[name=residual_likelihood]", "3")
@@ -37,7 +42,8 @@ def test_security_logs_scores_rescores_and_archives_a_threat(page, users):
     assert "Edge caching" in linked and "DNS" in linked and "Swift" not in linked
     threat_url = page.url
 
-    page.click("text=Heat map")
+    page.click("[data-testid=threats-menu]")
+    page.click("#main-nav >> text=Heat map")
     page.wait_for_selector("[data-testid=heatmap]")
     assert _cell_count(page, 3, 3) == 1
     assert _cell_count(page, 4, 4) == 0

@@ -126,7 +126,7 @@ def test_feed_pages_register_import_accept_and_dismiss(client_as):
     assert "CERT" in page
     counts = client.get(f"/feeds/{feed_id}").get_data(as_text=True)
     assert "4 pending" in counts and "1 accepted" in counts and "1 dismissed" in counts
-    assert "1 threats in the register" in counts
+    assert "1 threat in the register" in counts
 
 
 def test_duplicate_feed_name_is_refused(feed, client_as):

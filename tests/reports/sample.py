@@ -168,7 +168,7 @@ def deck_report(threat_count: int = 30, list_rows: int = 5) -> QuarterReport:
             sole_responsible=[
                 (f"Staff member {i}", (f"System {i}a", f"System {i}b")) for i in range(list_rows)
             ],
-            uncovered_systems=["Legacy OTRS"],
+            uncovered_systems=[("Legacy OTRS", "High")],
             trend=[TrendPoint("FY20-21 Q1", 8, 10, 1), TrendPoint("FY20-21 Q2", 7, 9, 1)],
             pipeline=[
                 ("Planned", 0),

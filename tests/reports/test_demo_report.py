@@ -93,11 +93,16 @@ def test_a_published_quarter_shows_what_the_register_now_gives_differently(app, 
             Objective.title == "Front Line Defenses", Objective.fiscal_year == 2020
         )
     )
-    published = _q2_report(manager)
+    draft = _q2_report(manager)
     response = manager.post(
         "/reports/publish", data={"objective": objective_id, "quarter": "FY20-21 Q2"}
     )
     assert response.status_code == 302
+    # The published document differs from the draft by its sign-off only.
+    published = _q2_report(manager)
+    assert published != draft
+    assert "draft — not published" in flat(pages_text(draft)[0])
+    assert "Published on 15 January 2021" in flat(pages_text(published)[0])
     page = manager.get("/reports").get_data(as_text=True)
     assert 'data-testid="no-differences"' in page
 

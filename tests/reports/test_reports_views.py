@@ -40,6 +40,13 @@ def objective(users) -> Objective:
     return objective
 
 
+def users_name(role: Role) -> str:
+    from app.models.user import User
+    from tests.conftest import ROLE_EMAILS
+
+    return db.session.scalar(select(User.name).where(User.email == ROLE_EMAILS[role]))
+
+
 def _publications() -> int:
     return db.session.scalar(select(func.count()).select_from(ReportPublication))
 
@@ -58,6 +65,7 @@ def test_a_viewer_downloads_the_quarter_as_a_pdf_attachment(client_as, objective
     assert "attachment" in disposition and "front-line-defenses-FY20-21-Q2.pdf" in disposition
     text = flat(" ".join(pages_text(response.data)))
     assert "Quarterly report — FY20-21 Q2" in text
+    assert "Published on draft — not published" in text
     assert "Cities shortlisted." in text
     assert "Internal — leadership" in text
 
@@ -99,7 +107,9 @@ def test_reports_page_defaults_to_the_last_complete_quarter(client_as, objective
     assert "Front Line Defenses · FY20-21 Q2" in page
     assert "Not published" in page
     assert "publish-form" not in page  # viewers cannot publish
-    assert "/reports/download?objective=" in page
+    assert 'action="/reports/download"' in page
+    assert f'name="objective" value="{objective.id}"' in page
+    assert 'name="quarter" value="FY20-21 Q2"' in page
     manager_page = client_as(Role.MANAGER).get("/reports").get_data(as_text=True)
     assert "publish-form" in manager_page
 
@@ -134,6 +144,9 @@ def test_publishing_freezes_the_download(client_as, objective):
     db.session.commit()
     assert _download(viewer, objective.id).data == published
     assert "legal review" not in flat(" ".join(pages_text(published)))
+    cover = flat(pages_text(published)[0])
+    assert f"Reviewed by {users_name(Role.MANAGER)} Published on 15 January 2021" in cover
+    assert "draft — not published" not in cover
     page = viewer.get("/reports").get_data(as_text=True)
     assert "Published" in page and "as published" in page.lower()
 

@@ -250,7 +250,7 @@ def test_countermeasure_deployment_keeps_the_intervals(history, users):
     b = db.session.scalar(select(Threat).where(Threat.title == "B"))
     security = users[Role.SECURITY].id
     cm = cm_service.create_countermeasure(
-        title="Rate limits", threat_ids=[b.id], created_on=date(2020, 12, 1), user_id=security
+        title="Rate limits", threat_ids=[b.id], planned_on=date(2020, 12, 1), user_id=security
     )
     db.session.commit()
     cm_service.deploy_countermeasure(

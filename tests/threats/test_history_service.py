@@ -242,7 +242,7 @@ def test_a_deployment_that_rescores_the_threat_records_a_review(register, users)
     cm = create_countermeasure(
         title="Rate limits at the edge",
         threat_ids=[threat.id],
-        created_on=date(2020, 8, 1),
+        planned_on=date(2020, 8, 1),
         user_id=users[Role.SECURITY].id,
     )
     deploy_countermeasure(

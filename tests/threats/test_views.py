@@ -251,7 +251,7 @@ def test_threat_page_shows_history_systems_countermeasures_and_audit(client_as, 
     assert "Edge caching (ATS/Varnish)" in page
     assert "Edge rate limiting" in page
     audit = page.split('data-testid="threat-audit"')[1].split("</ol>")[0]
-    assert audit.count("<li") == 2 and "update" in audit and "create" in audit
+    assert audit.count("<li") == 2 and "changed" in audit and "created" in audit
     assert "&lt;b&gt;bold&lt;/b&gt;" in page
     assert client_as(Role.VIEWER).get("/threats/9999").status_code == 404
 

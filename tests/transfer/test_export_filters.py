@@ -173,7 +173,7 @@ def test_staff_export_is_the_filtered_list(client_as):
     for i in range(27):
         person = f.staff(f"Gone {i:02d}", left_on=date(2020, 12, 31 - i), team="Ops")
         names[person.id] = person.name
-    person = f.staff("Inactive", active=False)
+    person = f.staff("Gone early", left_on=date(2020, 6, 1))
     names[person.id] = person.name
     f.staff("Still here")
     f.staff("Leaving later", left_on=date(2021, 3, 1))

@@ -4,11 +4,12 @@ a single row is refused."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from app import fiscal
 from app.extensions import db
 from app.models import (
     Countermeasure,
@@ -29,7 +30,7 @@ SYSTEMS = "Name,Description,Team,Criticality,In production,Retired on\n"
 STAFF = "Name,Email,Team,Active,Left on\n"
 RESPONSIBILITIES = "Staff member,System,Kind,Since,Until\n"
 COUNTERMEASURES = (
-    "Title,Description,Type,Status,Owner email,Target quarter,Deployed on,Retired on,"
+    "Title,Description,Type,Status,Owner email,Target quarter,Planned on,Deployed on,Retired on,"
     "Evidence,Verified on,Effectiveness,Threats\n"
 )
 
@@ -68,14 +69,19 @@ def test_system_names_are_unique_in_the_register_and_in_the_file():
 # ---- staff -----------------------------------------------------------------------------
 
 
-def test_staff_active_follows_the_leaving_date_as_in_the_form(users):
+def test_staff_active_no_without_a_date_records_leaving_today(users):
     import_file(
         "staff",
         (STAFF + "Ada,,SRE,yes,2020-06-30\nBob,,SRE,yes,2999-01-01\nCy,,SRE,no,\n").encode(),
         None,
     )
     db.session.commit()
-    active = dict(db.session.execute(select(StaffMember.name, StaffMember.active)).all())
+    left_on = dict(db.session.execute(select(StaffMember.name, StaffMember.left_on)).all())
+    # There is no "inactive" without a date: "no" records the person gone from the day of
+    # the import (the day before was their last).
+    yesterday = fiscal.today() - timedelta(days=1)
+    assert left_on == {"Ada": date(2020, 6, 30), "Bob": date(2999, 1, 1), "Cy": yesterday}
+    active = {p.name: p.active for p in db.session.scalars(select(StaffMember))}
     assert active == {"Ada": False, "Bob": True, "Cy": False}
 
 
@@ -159,20 +165,23 @@ def test_countermeasure_rows_go_through_the_countermeasure_rules(users):
         "countermeasures",
         COUNTERMEASURES
         # deployed in the future
-        + "A,,Preventive,Deployed,,,2999-01-01,,,,,Phishing\n"
+        + "A,,Preventive,Deployed,,,,2999-01-01,,,,,Phishing\n"
         # deployed without a date
-        + "B,,Preventive,Deployed,,,,,,,,\n"
+        + "B,,Preventive,Deployed,,,,,,,,,\n"
         # planned with a deployment date
-        + "C,,Preventive,Planned,,,2020-08-01,,,,,\n"
+        + "C,,Preventive,Planned,,,,2020-08-01,,,,,\n"
         # linked to an archived threat
-        + "D,,Preventive,Planned,,,,,,,,Old worm\n"
+        + "D,,Preventive,Planned,,,,,,,,,Old worm\n"
         # retired before it was deployed
-        + "E,,Preventive,Retired,,,2020-08-01,2020-07-01,,,,\n"
+        + "E,,Preventive,Retired,,,,2020-08-01,2020-07-01,,,,\n"
         # verified before it was deployed, without effectiveness
-        + "F,,Preventive,Deployed,,,2020-08-01,,,2020-07-01,,\n"
+        + "F,,Preventive,Deployed,,,,2020-08-01,,,2020-07-01,,\n"
         # fine: dropped before deployment, and deployed then verified
-        + "G,,Preventive,Retired,,,,2020-09-01,,,,\n"
-        + "H,,Detective,Deployed,,,2020-08-01,,,2020-09-01,Effective,Phishing\n",
+        + "G,,Preventive,Retired,,,,,2020-09-01,,,,\n"
+        + "H,,Detective,Deployed,,,,2020-08-01,,,2020-09-01,Effective,Phishing\n"
+        # deployed before it was planned; planned in the future
+        + "I,,Preventive,Deployed,,,2020-09-01,2020-08-01,,,,,\n"
+        + "J,,Preventive,Planned,,,2999-01-01,,,,,,\n",
     )
     assert [(line, column) for line, column, _ in errors] == [
         (2, "Deployed on"),
@@ -182,10 +191,14 @@ def test_countermeasure_rows_go_through_the_countermeasure_rules(users):
         (6, "Retired on"),
         (7, "Effectiveness"),
         (7, "Verified on"),
+        (10, "Deployed on"),
+        (11, "Planned on"),
     ]
     messages = dict(((line, column), message) for line, column, message in errors)
     assert messages[(2, "Deployed on")].startswith("The deployment date cannot be in the future")
     assert messages[(3, "Deployed on")] == "A deployed countermeasure needs its deployment date."
+    assert messages[(10, "Deployed on")].startswith("It was planned on 2020-09-01;")
+    assert messages[(11, "Planned on")].startswith("The plan date cannot be in the future")
     assert "archived" in messages[(5, "Threats")]
     assert count(Countermeasure) == 0 and count(CountermeasureStatusChange) == 0
     assert live.archived_at is None
@@ -198,8 +211,8 @@ def test_recorded_countermeasures_are_written_with_their_history(users):
         "countermeasures",
         (
             COUNTERMEASURES
-            + "G,,Preventive,Retired,,,,2020-09-01,,,,\n"
-            + "H,,Detective,Deployed,,FY20-21 Q2,2020-08-01,,,2020-09-01,Effective,Phishing\n"
+            + "G,,Preventive,Retired,,,,,2020-09-01,,,,\n"
+            + "H,,Detective,Deployed,,FY20-21 Q2,,2020-08-01,,,2020-09-01,Effective,Phishing\n"
         ).encode(),
         users[Role.ADMIN].id,
     )
@@ -207,6 +220,11 @@ def test_recorded_countermeasures_are_written_with_their_history(users):
     g, h = db.session.scalars(select(Countermeasure).order_by(Countermeasure.title)).all()
     assert g.status == CountermeasureStatus.RETIRED and g.deployed_on is None
     assert [c.changed_on for c in g.status_changes] == [date(2020, 9, 1)]
+    # Recorded after the fact: planned, at the latest, when it was deployed or dropped.
+    assert (g.planned_on, h.planned_on) == (date(2020, 9, 1), date(2020, 8, 1))
+    assert [(p.target_quarter_start, p.valid_from) for p in h.target_periods] == [
+        (date(2020, 10, 1), date(2020, 8, 1))
+    ]
     assert h.effectiveness == Effectiveness.YES and [t.title for t in h.threats] == ["Phishing"]
     assert h.target_quarter_start is not None
     assert [c.changed_on for c in h.status_changes] == [date(2020, 8, 1)]
