@@ -46,7 +46,7 @@ def register_fingerprint() -> tuple:
                 select(func.max(Threat.updated_at)).scalar_subquery(),
                 select(func.count(ThreatScoreChange.id)).scalar_subquery(),
                 select(func.max(ThreatScoreChange.id)).scalar_subquery(),
-                select(func.count(ThreatStateChange.id)).scalar_subquery(),
+                # State changes are only ever added (a threat's deletion changes its count).
                 select(func.max(ThreatStateChange.id)).scalar_subquery(),
             )
         ).one()

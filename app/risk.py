@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from app.domain.scoring import (
     DEFAULT_MATRIX,
@@ -386,13 +386,22 @@ def scores_as_of_query(as_of: date, include_closed: bool = False, from_changes: 
         .join(
             Threat, Threat.id == (changes.c.threat_id + 0 if from_changes else changes.c.threat_id)
         )
-        .join(states, states.c.threat_id == Threat.id)
-        .where(
-            *in_force_on(as_of, changes),
-            Threat.identified_on <= as_of,
-            *on_register_on(as_of, states, include_closed=include_closed),
-        )
+        .where(*in_force_on(as_of, changes), Threat.identified_on <= as_of)
     )
+    # The threat's state that day, looked up per threat (a correlated subquery, which the
+    # planners run as an index lookup per row rather than hashing every state). Archival
+    # is read, not filtered on, so SQLite looks the row up by threat id (in-force index)
+    # instead of scanning the register index for every row.
+    status = (
+        select(case((states.c.archived.is_(True), None), else_=states.c.status))
+        .where(states.c.threat_id == Threat.id, *state_in_force_on(as_of, states))
+        .limit(1)
+        .scalar_subquery()
+    )
+    if include_closed:
+        query = query.where(status.is_not(None))
+    else:
+        query = query.where(status != ThreatStatus.CLOSED)  # NULL (not on register) fails too
     return query, changes
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from app.domain.scoring import Level, level_for
 from app.extensions import db
@@ -160,7 +160,7 @@ class DueReview:
 
     id: int
     title: str
-    residual_score: int
+    residual_score: int | None  # in force on the date
     next_review_on: date
 
 
@@ -177,10 +177,13 @@ class OwnerReviews:
 def reviews_due(as_of: date, limit: int = 500) -> list[OwnerReviews]:
     """Overdue reviews on ``as_of``, grouped by owner (by name; no owner last), oldest first."""
     due = ThreatStateChange.next_review_on
+    # The residual score in force that day (None when not yet assessed then).
+    scores = ThreatScoreChange.__table__.alias("due_scores")
     query = (
-        select(Threat.id, Threat.title, Threat.residual_score, due, User)
+        select(Threat.id, Threat.title, scores.c.residual_score, due, User)
         .select_from(ThreatStateChange)
         .join(Threat, Threat.id == ThreatStateChange.threat_id)
+        .outerjoin(scores, and_(scores.c.threat_id == Threat.id, *in_force_on(as_of, scores)))
         .outerjoin(User, User.id == Threat.owner_id)
         .where(*_overdue_where(as_of))
         .order_by(User.name.is_(None), User.name, Threat.owner_id, due, Threat.id)

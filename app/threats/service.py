@@ -511,6 +511,14 @@ def update_threat(
         merged["next_review_on"] = threat.next_review_on
     clean = _check(merged, threat)
     today = fiscal.today()
+    first = min((c.changed_on for c in threat.score_changes), default=None)
+    if first is not None and clean["identified_on"] > first:
+        raise InputError(
+            {
+                "identified_on": f"The threat was first assessed on {first.isoformat()}; "
+                "it cannot have been identified after that."
+            }
+        )
     new_scores = tuple(clean[f] for f in SCORE_FIELDS)
     old_scores = tuple(getattr(threat, f) for f in SCORE_FIELDS)
     rescored = new_scores != old_scores

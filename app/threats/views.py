@@ -122,19 +122,24 @@ def index():
 @bp.route("/threats/<int:threat_id>")
 @readable
 def detail(threat_id: int):
-    threat = db.session.scalar(
-        select(Threat)
-        .where(Threat.id == threat_id)
-        .options(
-            joinedload(Threat.category),
-            joinedload(Threat.owner),
-            joinedload(Threat.feed),
-            joinedload(Threat.acceptance_approver),
-            selectinload(Threat.systems),
-            selectinload(Threat.tags),
-            selectinload(Threat.score_changes).joinedload(ThreatScoreChange.author),
-            selectinload(Threat.state_changes).joinedload(ThreatStateChange.author),
+    threat = (
+        db.session.scalars(
+            select(Threat)
+            .where(Threat.id == threat_id)
+            .options(
+                joinedload(Threat.category),
+                joinedload(Threat.owner),
+                joinedload(Threat.feed),
+                joinedload(Threat.acceptance_approver),
+                selectinload(Threat.systems),
+                selectinload(Threat.tags),
+                selectinload(Threat.score_changes).joinedload(ThreatScoreChange.author),
+                # Joined to the threat's own query: the page keeps its query count.
+                joinedload(Threat.state_changes).joinedload(ThreatStateChange.author),
+            )
         )
+        .unique()
+        .first()
     )
     if threat is None:
         abort(404, "There is no threat with that number.")

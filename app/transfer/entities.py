@@ -44,6 +44,7 @@ from app.models import (
     ThreatScoreChange,
     ThreatSearchTerm,
     ThreatSource,
+    ThreatStateChange,
     ThreatStatus,
     Treatment,
     User,
@@ -51,7 +52,7 @@ from app.models import (
 from app.models.audit import AuditEntry, to_json_value
 from app.models.base import utcnow
 from app.models.countermeasures import countermeasure_threats
-from app.models.threats import threat_systems, threat_tags
+from app.models.threats import StateChangeKind, threat_systems, threat_tags
 from app.risk import backfill_state_history, risk_matrix
 from app.threats import queries as threat_queries
 from app.threats.search import terms_of
@@ -1137,59 +1138,62 @@ def _threat_score_list(args: Mapping):
     )
 
 
-def check_threat_scores(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
-    """Each row: scores the register accepts, dated in order after what the threat holds."""
+def _dated_in_order(
+    rows: list[ParsedRow], date_key: str, column: str, what: str, latest_of
+) -> list[CellError]:
+    """Each row's date: not in the future, not before its threat was identified, and in
+    order after the threat's latest recorded fact and the file's earlier rows for it.
+
+    ``latest_of(chunk of threat ids)`` yields (threat id, identified on, latest fact date).
+    """
     errors = []
-    threat_ids = {r.values["threat_id"] for r in rows if r.values.get("threat_id")}
+    threat_ids = sorted({r.values["threat_id"] for r in rows if r.values.get("threat_id")})
     known = {}
-    for chunk in _chunks(sorted(threat_ids)):
-        query = (
-            select(Threat.id, Threat.identified_on, func.max(ThreatScoreChange.changed_on))
-            .outerjoin(ThreatScoreChange, ThreatScoreChange.threat_id == Threat.id)
-            .where(Threat.id.in_(chunk))
-            .group_by(Threat.id, Threat.identified_on)
-        )
-        known.update({tid: (first, last) for tid, first, last in db.session.execute(query)})
+    for chunk in _chunks(threat_ids):
+        known.update({tid: (first, last) for tid, first, last in latest_of(chunk)})
     today = fiscal.today()
     previous: dict[int, tuple[date, int]] = {}
     for row in rows:
-        v = row.values
-        tid, day = v.get("threat_id"), v.get("changed_on")
+        tid, day = row.values.get("threat_id"), row.values.get(date_key)
         if tid is None or day is None or tid not in known:
             continue
         identified, last = known[tid]
-        refused_before = len(errors)
+        message = None
         if day > today:
-            errors.append(CellError(row.line, "Assessed on", "It is in the future."))
+            message = "It is in the future."
         elif day < identified:
-            errors.append(
-                CellError(
-                    row.line,
-                    "Assessed on",
-                    f"Before the threat was identified ({identified.isoformat()}).",
-                )
-            )
+            message = f"Before the threat was identified ({identified.isoformat()})."
         elif tid in previous and day < previous[tid][0]:
             before_day, before_line = previous[tid]
-            errors.append(
-                CellError(
-                    row.line,
-                    "Assessed on",
-                    f"Out of order: before line {before_line}'s assessment of the same threat "
-                    f"({before_day.isoformat()}); list each threat's assessments oldest first.",
-                )
+            message = (
+                f"Out of order: before line {before_line}'s {what} of the same threat "
+                f"({before_day.isoformat()}); list each threat's rows oldest first."
             )
         elif tid not in previous and last is not None and day < last:
-            errors.append(
-                CellError(
-                    row.line,
-                    "Assessed on",
-                    f"Out of order: before the threat's last recorded assessment "
-                    f"({last.isoformat()}).",
-                )
+            message = (
+                f"Out of order: before the threat's last recorded {what} ({last.isoformat()})."
             )
-        if len(errors) == refused_before:  # the next row of the threat follows this one
+        if message:
+            errors.append(CellError(row.line, column, message))
+        else:  # the next row of the threat follows this one
             previous[tid] = (day, row.line)
+    return errors
+
+
+def _latest_score(chunk):
+    return db.session.execute(
+        select(Threat.id, Threat.identified_on, func.max(ThreatScoreChange.changed_on))
+        .outerjoin(ThreatScoreChange, ThreatScoreChange.threat_id == Threat.id)
+        .where(Threat.id.in_(chunk))
+        .group_by(Threat.id, Threat.identified_on)
+    )
+
+
+def check_threat_scores(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """Each row: scores the register accepts, dated in order after what the threat holds."""
+    errors = _dated_in_order(rows, "changed_on", "Assessed on", "assessment", _latest_score)
+    for row in rows:
+        v = row.values
         axes = [v.get(k) for k in ("inherent_likelihood", "inherent_impact")]
         axes += [v.get(k) for k in ("residual_likelihood", "residual_impact")]
         if None not in axes and axes[2] * axes[3] > axes[0] * axes[1]:
@@ -1215,19 +1219,7 @@ def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int
     from app.risk import rescore_threat, review_intervals
 
     intervals = review_intervals()
-    ids = sorted({r.values["threat_id"] for r in rows})
-    threats = {}
-    for chunk in _chunks(ids):
-        threats.update(
-            {
-                t.id: t
-                for t in db.session.scalars(
-                    select(Threat)
-                    .where(Threat.id.in_(chunk))
-                    .options(selectinload(Threat.score_changes), selectinload(Threat.state_changes))
-                )
-            }
-        )
+    threats = _threats_with_history(sorted({r.values["threat_id"] for r in rows}))
     for row in rows:
         v = row.values
         residual = (v["residual_likelihood"], v["residual_impact"])
@@ -1243,6 +1235,149 @@ def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int
         )
     db.session.flush()
     return len(rows)
+
+
+# ---- threat state history (the third threats file) -------------------------------------
+# One row per dated state: status, archival, treatment, acceptance expiry, next review, in
+# force from "From". Imported after the threats (and their scores): each row is added in
+# order as a dated change, as the edit form's "changed on" date does.
+
+THREAT_STATE_COLUMNS = [
+    Column("Threat id", "threat_ref", lambda: ThreatStateChange.threat_id, None, kind="int"),
+    Column(
+        "Threat",
+        "threat_id",
+        lambda: _one(ThreatStateChange, Threat, Threat.title, ThreatStateChange.threat_id),
+        lambda r, lk: _threat_id(r, lk),
+        required=True,
+    ),
+    Column("From", "changed_on", lambda: ThreatStateChange.changed_on, c.day, True, kind="date"),
+    Column(
+        "Superseded on", "superseded_on", lambda: ThreatStateChange.superseded_on, None, kind="date"
+    ),
+    Column(
+        "What",
+        "kind",
+        lambda: ThreatStateChange.kind,
+        c.enum_of(StateChangeKind, StateChangeKind.STATUS),
+        kind="enum",
+    ),
+    Column(
+        "Status",
+        "status",
+        lambda: ThreatStateChange.status,
+        c.enum_of(ThreatStatus, ThreatStatus.IDENTIFIED),
+        kind="enum",
+    ),
+    Column(
+        "Archived", "archived", lambda: ThreatStateChange.archived, c.boolean(False), kind="bool"
+    ),
+    Column(
+        "Treatment",
+        "treatment",
+        lambda: ThreatStateChange.treatment,
+        c.enum_of(Treatment),
+        kind="enum",
+    ),
+    Column(
+        "Acceptance expires on",
+        "acceptance_expires_on",
+        lambda: ThreatStateChange.acceptance_expires_on,
+        c.day,
+        kind="date",
+    ),
+    Column(
+        "Next review on",
+        "next_review_on",
+        lambda: ThreatStateChange.next_review_on,
+        c.day,
+        kind="date",
+    ),
+    Column("Note", "note", lambda: ThreatStateChange.note, c.text(500)),
+]
+
+
+def _threat_state_list(args: Mapping):
+    """Every threat's dated states, oldest first per threat; ``threat=<id>``: one threat's,
+    ``archived=1``: those of archived threats too."""
+    query = select(ThreatStateChange)
+    threat_id = threat_queries.int_arg(args, "threat")
+    if threat_id is not None:
+        query = query.where(ThreatStateChange.threat_id == threat_id)
+    if args.get("archived") != "1":
+        query = query.where(
+            ThreatStateChange.threat_id.in_(select(Threat.id).where(Threat.archived_at.is_(None)))
+        )
+    return query.order_by(
+        ThreatStateChange.threat_id, ThreatStateChange.changed_on, ThreatStateChange.id
+    )
+
+
+def _latest_fact(chunk):
+    """Per threat: identified on, and its latest score or state change."""
+    latest_score = (
+        select(func.max(ThreatScoreChange.changed_on))
+        .where(ThreatScoreChange.threat_id == Threat.id)
+        .scalar_subquery()
+    )
+    latest_state = (
+        select(func.max(ThreatStateChange.changed_on))
+        .where(ThreatStateChange.threat_id == Threat.id)
+        .scalar_subquery()
+    )
+    for tid, identified, score_day, state_day in db.session.execute(
+        select(Threat.id, Threat.identified_on, latest_score, latest_state).where(
+            Threat.id.in_(chunk)
+        )
+    ):
+        yield tid, identified, max((d for d in (score_day, state_day) if d), default=None)
+
+
+def check_threat_states(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """Each row dated in order after what the threat holds; an acceptance has its expiry."""
+    errors = _dated_in_order(rows, "changed_on", "From", "change", _latest_fact)
+    for row in rows:
+        v = row.values
+        if v.get("treatment") is Treatment.ACCEPT and not v.get("acceptance_expires_on"):
+            errors.append(
+                CellError(row.line, "Acceptance expires on", "An accepted risk has an expiry.")
+            )
+    return errors
+
+
+def write_threat_states(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    """Add each row to its threat's state history, in file order."""
+    from app.risk import STATE_FIELDS, record_state
+
+    threats = _threats_with_history(sorted({r.values["threat_id"] for r in rows}))
+    for row in rows:
+        v = row.values
+        record_state(
+            threats[v["threat_id"]],
+            v["changed_on"],
+            v["kind"],
+            user_id,
+            note=v.get("note") or "Imported from CSV",
+            **{name: v[name] for name in STATE_FIELDS},
+        )
+    db.session.flush()
+    return len(rows)
+
+
+def _threats_with_history(ids: list[int]) -> dict[int, Threat]:
+    threats = {}
+    for chunk in _chunks(ids):
+        threats.update(
+            {
+                t.id: t
+                for t in db.session.scalars(
+                    select(Threat)
+                    .where(Threat.id.in_(chunk))
+                    .options(selectinload(Threat.score_changes), selectinload(Threat.state_changes))
+                )
+            }
+        )
+    return threats
 
 
 FORMATS: dict[str, EntityFormat] = {
@@ -1264,6 +1399,15 @@ FORMATS: dict[str, EntityFormat] = {
             _threat_score_list,
             write_threat_scores,
             check_threat_scores,
+            everything={"archived": "1"},
+        ),
+        EntityFormat(
+            "threat-states",
+            "Threat status and review history",
+            THREAT_STATE_COLUMNS,
+            _threat_state_list,
+            write_threat_states,
+            check_threat_states,
             everything={"archived": "1"},
         ),
         EntityFormat(

@@ -36,6 +36,7 @@ from app.transfer.service import ImportRefusedError, check_file, export_chunks, 
 IMPORT_ROLES = {
     "threats": (Role.SECURITY,),
     "threat-scores": (Role.SECURITY,),
+    "threat-states": (Role.SECURITY,),
     "countermeasures": (Role.SECURITY,),
     "systems": (Role.MANAGER,),
     "staff": (Role.MANAGER,),

@@ -5,7 +5,8 @@ Hypothesis builds a small register and a random sequence of dated operations (cr
 re-score, close, archive, restore, accept with an expiry, review). After each operation
 that the rules accept, every threat figure as of each checked day before its date (heat
 maps, levels, top N, overdue reviews and their list, open critical, the quarter's risk
-section of the PDF, the threat-linked OKR metrics) must equal what it was just before.
+section of the PDF, the threat-linked OKR metrics, the quarter's top threats treated)
+must equal what it was just before.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 
 from app import figure_cache
+from app.countermeasures.figures import top_threats_treated
 from app.domain.quarters import Quarter
 from app.extensions import db
 from app.metrics import get_metric
@@ -93,9 +95,9 @@ def _figures_as_of(day: date) -> tuple:
 def _quarter_figures(quarter: Quarter) -> tuple:
     """The quarter's risk section of the PDF and the threat-linked OKR metrics."""
     section = gather_risk(quarter, quarter.last_day)
-    metrics = tuple(get_metric(name).value(quarter) for name in ("open_critical_risks",))
-    overdue = get_metric("overdue_reviews")
-    return (section, metrics, overdue.value(quarter) if overdue else None)
+    names = ("open_critical_risks", "overdue_reviews", "top_threats_treated")
+    metrics = tuple(get_metric(name).value(quarter) for name in names)
+    return (section, metrics, top_threats_treated(quarter, 3))
 
 
 def _snapshot(before: date) -> dict:

@@ -222,3 +222,40 @@ def test_the_threat_page_shows_the_status_and_review_history(register, users, cl
         f"/threats/{threat.id}/review", data={"reviewed_on": "2020-10-01"}, follow_redirects=True
     )
     assert "before the threat&#39;s last recorded change" in response.get_data(as_text=True)
+
+
+def test_the_identified_date_cannot_move_after_the_first_assessment(register, users):
+    threat = register.threat(identified_on=date(2020, 7, 15))
+    with pytest.raises(InputError) as refused:
+        service.update_threat(threat, {"identified_on": "2020-08-01"}, None)
+    assert "first assessed on 2020-07-15" in refused.value.errors["identified_on"]
+    db.session.rollback()
+    service.update_threat(threat, {"identified_on": "2020-07-01"}, None)
+    db.session.commit()
+    assert threat.identified_on == date(2020, 7, 1)
+
+
+def test_a_deployment_that_rescores_the_threat_records_a_review(register, users):
+    from app.countermeasures.service import create_countermeasure, deploy_countermeasure
+
+    threat = register.threat(identified_on=date(2020, 7, 15))
+    cm = create_countermeasure(
+        title="Rate limits at the edge",
+        threat_ids=[threat.id],
+        planned_on=date(2020, 8, 1),
+        user_id=users[Role.SECURITY].id,
+    )
+    deploy_countermeasure(
+        cm,
+        deployed_on=date(2020, 11, 20),
+        residuals={threat.id: (1, 2)},
+        user_id=users[Role.SECURITY].id,
+    )
+    db.session.commit()
+    review = threat.state_changes[-1]
+    assert (review.kind, review.changed_on) == (StateChangeKind.RESCORE, date(2020, 11, 20))
+    expected = next_review_date(
+        date(2020, 11, 20), level_for(2, DEFAULT_MATRIX), DEFAULT_REVIEW_INTERVALS
+    )
+    assert threat.next_review_on == review.next_review_on == expected
+    assert "Rate limits at the edge" in review.note

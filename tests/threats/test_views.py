@@ -273,6 +273,7 @@ def test_edit_rescores_and_records_history(client_as, register):
     data = _form(
         register,
         title=threat.title,
+        identified_on=threat.identified_on.isoformat(),
         residual_likelihood="4",
         residual_impact="4",
         scored_on="2021-01-10",

@@ -145,3 +145,52 @@ def register_one(users):
         users[Role.SECURITY].id,
     )
     db.session.commit()
+
+
+STATE_HEADER = (
+    "Threat id,Threat,From,Superseded on,What,Status,Archived,Treatment,"
+    "Acceptance expires on,Next review on,Note"
+)
+
+
+def test_status_changes_come_in_dated_from_the_state_history_file(users, register_one):
+    author = users[Role.SECURITY].id
+    data = (
+        STATE_HEADER + "\n"
+        ",Edge DDoS,2020-09-01,,Reviewed,Assessed,no,,,2020-12-01,Looked again\n"
+        ",Edge DDoS,2020-10-01,,,Closed,no,Avoid,,2020-12-01,Retired the service\n"
+    ).encode()
+    assert import_file("threat-states", data, author) == 2
+    db.session.commit()
+    threat = db.session.scalar(select(Threat))
+    assert threat.status.value == "closed"
+    figure_cache.clear()
+    assert sum(figures.level_counts(date(2020, 9, 30)).values()) == 1
+    assert sum(figures.level_counts(date(2020, 10, 1)).values()) == 0
+    assert figures.overdue_reviews(date(2020, 9, 30)) == 0
+    exported = export_text("threat-states").splitlines()
+    assert exported[0] == STATE_HEADER
+    assert exported[-1].startswith(
+        f"{threat.id},Edge DDoS,2020-10-01,,Status or treatment changed,Closed,no"
+    )
+
+
+def test_a_state_row_out_of_order_or_in_the_future_is_refused(users, register_one):
+    before = _count(ThreatStateChange)
+    data = (
+        STATE_HEADER + "\n"
+        ",Edge DDoS,2020-10-01,,,Closed,no,Avoid,,,\n"
+        ",Edge DDoS,2020-09-01,,,Assessed,no,,,,\n"
+        ",Edge DDoS,2021-03-01,,,Assessed,no,,,,\n"
+        ",Edge DDoS,2020-11-01,,,Monitoring,no,Accept,,,\n"
+    ).encode()
+    with pytest.raises(ImportRefusedError) as refused:
+        import_file("threat-states", data, users[Role.SECURITY].id)
+    db.session.rollback()
+    assert [(e.line, e.column) for e in refused.value.errors] == [
+        (3, "From"),
+        (4, "From"),
+        (5, "Acceptance expires on"),
+    ]
+    assert "line 2" in refused.value.errors[0].message
+    assert _count(ThreatStateChange) == before
