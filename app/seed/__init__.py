@@ -87,7 +87,7 @@ def seed_demo_command(force: bool, if_empty: bool, yes_delete_everything: bool) 
         empty_database()
     context = load_demo()
     lines = [f"{email:<32} {password}" for email, password in context["passwords"].items()]
-    click.echo("Demo data loaded. Sign in at http://127.0.0.1:5000 with:")
+    click.echo("Demo data loaded. Sign in (make run prints the address once it serves) with:")
     for line in lines:
         click.echo(f"  {line}")
     if current_app.config.get("FRONTLINE_ENV") != "development":
