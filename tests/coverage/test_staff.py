@@ -168,7 +168,7 @@ def test_responsible_for_today_leaves_out_retired_systems_and_people_who_left(
 
     old = make.system("Old mail", retired_on=date(2020, 6, 30))
     make.resp(team["alice"], old)
-    gone = make.person("Gone", left_on=date(2020, 1, 31), active=False)
+    gone = make.person("Gone", left_on=date(2020, 1, 31))
     make.resp(gone, team["crm"])
     db.session.commit()
     client = client_as(Role.VIEWER)
