@@ -166,3 +166,20 @@ def client_as(app, users):
         return client
 
     return make
+
+
+@pytest.fixture
+def demo(app):
+    """The whole demo (FY20-21 as of the Q2 review), every demo user with the test password."""
+    from sqlalchemy import select
+
+    from app.seed import load_demo
+
+    previous = app.config.get("FRONTLINE_TODAY")
+    app.config["FRONTLINE_TODAY"] = "2021-01-15"
+    load_demo()
+    for user in db.session.scalars(select(User)):
+        user.set_password(TEST_PASSWORD)
+    db.session.commit()
+    yield
+    app.config["FRONTLINE_TODAY"] = previous

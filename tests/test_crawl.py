@@ -15,15 +15,12 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
-from app.models.user import Role, User
+from app.models.user import Role
 from app.security import required_roles_of
-from app.seed import load_demo
 from app.seed.users import DEMO_USERS
-from tests.conftest import TEST_PASSWORD, sign_in
+from tests.conftest import sign_in
 
 MAX_PAGES = 1000
 # Filter and sort links multiply a list into many query strings: a few per path are enough.
@@ -146,18 +143,6 @@ def crawl(client, role: Role) -> tuple[dict[str, int], list[str]]:
                 refused = urlsplit(target).path
                 problems.append(f"button to POST {refused} refused to {role} on {path}")
     return statuses, problems
-
-
-@pytest.fixture
-def demo(app):
-    previous = app.config.get("FRONTLINE_TODAY")
-    app.config["FRONTLINE_TODAY"] = "2021-01-15"
-    load_demo()
-    for user in db.session.scalars(select(User)):
-        user.set_password(TEST_PASSWORD)
-    db.session.commit()
-    yield
-    app.config["FRONTLINE_TODAY"] = previous
 
 
 @pytest.mark.parametrize("email,role", [(email, role) for email, _, role in DEMO_USERS])

@@ -10,22 +10,8 @@ from sqlalchemy import select
 from app.domain.words import plural
 from app.extensions import db
 from app.models.okrs import KeyResult, Objective
-from app.models.user import User
-from app.seed import load_demo
-from tests.conftest import TEST_PASSWORD, sign_in
+from tests.conftest import sign_in
 from tests.reports.pdf_text import flat, pages_text
-
-
-@pytest.fixture
-def demo(app):
-    previous = app.config.get("FRONTLINE_TODAY")
-    app.config["FRONTLINE_TODAY"] = "2021-01-15"
-    load_demo()
-    for user in db.session.scalars(select(User)):
-        user.set_password(TEST_PASSWORD)
-    db.session.commit()
-    yield
-    app.config["FRONTLINE_TODAY"] = previous
 
 
 @pytest.fixture

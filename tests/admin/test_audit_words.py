@@ -6,7 +6,6 @@ import html as html_module
 import re
 from datetime import date
 
-import pytest
 from sqlalchemy import func, select
 
 from app.admin.audit_words import kind_label, readable_entries
@@ -14,26 +13,13 @@ from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.systems import System
 from app.models.threats import Tag, Threat, ThreatCategory
-from app.models.user import Role, User
-from app.seed import load_demo
-from tests.conftest import TEST_PASSWORD, sign_in
+from app.models.user import Role
+from tests.conftest import sign_in
 
 # An id said as an id: "#12", "owner_id", "staff 3", "KR 1", or a reference field whose value
 # is a bare number.
 ID_WORDS = re.compile(r"#\d|\w_id\b|\b(?:staff|system|threat|KR|countermeasure|objective) \d")
 REFERENCE_COLLECTIONS = {"systems", "tags", "threats"}
-
-
-@pytest.fixture
-def demo(app):
-    previous = app.config.get("FRONTLINE_TODAY")
-    app.config["FRONTLINE_TODAY"] = "2021-01-15"
-    load_demo()
-    for user in db.session.scalars(select(User)):
-        user.set_password(TEST_PASSWORD)
-    db.session.commit()
-    yield
-    app.config["FRONTLINE_TODAY"] = previous
 
 
 def _id_problems(readable) -> list[str]:

@@ -89,26 +89,6 @@ def open_account_menu(page) -> None:
             page.wait_for_timeout(500)
 
 
-@pytest.fixture
-def demo(app):
-    """The whole demo (FY20-21 as of the Q2 review), every demo user with the test password."""
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models.user import User
-    from app.seed import load_demo
-    from tests.conftest import TEST_PASSWORD
-
-    previous = app.config.get("FRONTLINE_TODAY")
-    app.config["FRONTLINE_TODAY"] = "2021-01-15"
-    load_demo()
-    for user in db.session.scalars(select(User)):
-        user.set_password(TEST_PASSWORD)
-    db.session.commit()
-    yield
-    app.config["FRONTLINE_TODAY"] = previous
-
-
 def main_pages(role) -> list[str]:
     """The pages a role reaches from the menu, one detail page of each kind, and its forms."""
     from sqlalchemy import select

@@ -12,12 +12,6 @@ import time
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
-
-from app.extensions import db
-from app.models.user import User
-from app.seed import load_demo
-from tests.conftest import TEST_PASSWORD
 
 
 class Inbox:
@@ -56,18 +50,6 @@ def smtp(app):
     yield inbox
     controller.stop()
     app.config.update(saved)
-
-
-@pytest.fixture
-def demo(app):
-    previous = app.config.get("FRONTLINE_TODAY")
-    app.config["FRONTLINE_TODAY"] = "2021-01-15"
-    load_demo()
-    for user in db.session.scalars(select(User)):
-        user.set_password(TEST_PASSWORD)
-    db.session.commit()
-    yield
-    app.config["FRONTLINE_TODAY"] = previous
 
 
 class LocalServer:
