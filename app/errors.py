@@ -46,7 +46,10 @@ def _retry_after(error: HTTPException) -> int:
         return max(1, math.ceil(given))
     current = limiter.current_limit if limiter.enabled else None
     if current is not None:
-        return max(1, math.ceil(current.reset_at - time.time()))
+        # The window's own reset time (RequestLimit.reset_at adds a second), never past the
+        # window's length.
+        left = math.ceil(current.window.reset_time - time.time())
+        return max(1, min(current.limit.get_expiry(), left))
     return DEFAULT_RETRY_AFTER
 
 
