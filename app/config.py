@@ -67,6 +67,23 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "frontline@localhost")
     FRONTLINE_BASE_URL = os.environ.get("FRONTLINE_BASE_URL", "http://localhost:5000")
+    # Single sign-on through OpenID Connect: on when the issuer and client are set. The
+    # provider's discovery document (ISSUER/.well-known/openid-configuration) gives the rest.
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "single sign-on")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+    # group=role pairs; the most capable role of a person's mapped groups wins.
+    OIDC_ROLE_MAP = os.environ.get("OIDC_ROLE_MAP", "")
+    OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+    # Role of a person in none of the mapped groups; empty: such a person is refused.
+    OIDC_DEFAULT_ROLE = os.environ.get("OIDC_DEFAULT_ROLE", "")
+    # 0: only the break-glass administrators (emails, comma-separated) sign in with a password.
+    PASSWORD_SIGN_IN = os.environ.get("PASSWORD_SIGN_IN", "1").lower() not in ("0", "false", "no")
+    BREAK_GLASS_ADMINS = os.environ.get("BREAK_GLASS_ADMINS", "")
+    # The name authenticator apps show next to the account.
+    MFA_ISSUER_NAME = os.environ.get("MFA_ISSUER_NAME", "Frontline")
 
 
 class DevelopmentConfig(Config):

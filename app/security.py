@@ -43,6 +43,8 @@ def public(view: F) -> F:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# All a person whose role requires two-factor sign-in may reach before turning it on.
+ENROLMENT_ENDPOINTS = frozenset({"auth.two_factor_setup", "auth.logout"})
 
 
 def required_roles_of(endpoint: str, method: str = "GET") -> frozenset[Role] | None:
@@ -90,6 +92,18 @@ def enforce_roles():
     allowed = required_roles_of(endpoint, request.method)
     if not allowed or current_user.role not in allowed:
         abort(403)
+    if (
+        not current_user.has_two_factor
+        and endpoint not in ENROLMENT_ENDPOINTS
+        and g.get("api_token") is None
+    ):
+        from app.auth.two_factor import must_enrol
+
+        if must_enrol(current_user):
+            # The role requires two-factor sign-in: nothing else until it is on.
+            if wants_json():
+                return _json_error("two-factor sign-in must be turned on first", 403)
+            return redirect(url_for("auth.two_factor_setup"))
     if wants_json() and request.method not in SAFE_METHODS and g.get("api_token") is None:
         # API writes need the bearer token: the API is exempt from CSRF (token clients send
         # no cookies), so a browser session alone must never be enough to change data.

@@ -18,6 +18,14 @@ OPEN_ENDPOINTS = {
     # The e-mailed unsubscribe link: its signed token names one user, and the page can only
     # turn that user's reminders off (tests/notifications/test_notify.py).
     "notifications.unsubscribe",
+    # Half signed in: the page reads only the pending second step this browser's password
+    # (or provider) sign-in left, and sends anybody else to /login (tests/auth/test_two_factor.py).
+    "auth.second_step",
+    # Single sign-on: starting needs the sign-in page's CSRF token; the provider's callback
+    # refuses and writes no account or session without this browser's own state
+    # (tests/auth/test_sso.py).
+    "auth.sso_start",
+    "auth.sso_callback",
 }
 # Walked signed out only: as a role they would end the walking client's session.
 SIGN_OUT_ENDPOINTS = {"auth.logout", "auth.sign_out_everywhere"}

@@ -46,3 +46,16 @@ class AuditFilterForm(FlaskForm):
     address = StringField("Address", validators=[Optional(), Length(max=64)])
     start = DateField("From", validators=[Optional()])
     end = DateField("To", validators=[Optional()])
+
+
+class TwoFactorRolesForm(FlaskForm):
+    """Which roles must use two-factor sign-in (one checkbox per role)."""
+
+    admin = BooleanField(Role.ADMIN.label)
+    security = BooleanField(Role.SECURITY.label)
+    manager = BooleanField(Role.MANAGER.label)
+    viewer = BooleanField(Role.VIEWER.label)
+    submit = SubmitField("Save")
+
+    def chosen(self) -> set[Role]:
+        return {role for role in Role if self[role.value].data}

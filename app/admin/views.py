@@ -4,12 +4,13 @@ from datetime import UTC, datetime, time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.admin import bp
-from app.admin.forms import AuditFilterForm, UserForm
+from app.admin.forms import AuditFilterForm, TwoFactorRolesForm, UserForm
 from app.auth import service as auth_service
+from app.auth import two_factor
 from app.auth.events import EVENTS as AUTH_EVENTS
 from app.auth.session import sign_in_here
 from app.auth.tokens import revoke_token as revoke_api_token
@@ -125,6 +126,43 @@ def unlock_user(user_id: int):
     return redirect(url_for("admin.users"))
 
 
+@bp.route("/users/<int:user_id>/reset-two-factor", methods=["POST"])
+@roles(Role.ADMIN)
+def reset_two_factor(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if two_factor.reset(user):
+        db.session.commit()
+        flash(
+            f"Two-factor sign-in of {user.email} is reset; they set it up again at their "
+            "next sign-in (at once when their role requires it).",
+            "success",
+        )
+    else:
+        flash(f"{user.email} had no two-factor sign-in to reset.", "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def two_factor_rules():
+    """Roles that must use two-factor sign-in; their members set it up before anything else."""
+    form = TwoFactorRolesForm()
+    if request.method == "GET":
+        required = two_factor.required_roles()
+        for role in Role:
+            form[role.value].data = role in required
+    if form.validate_on_submit():
+        two_factor.set_required_roles(form.chosen())
+        db.session.commit()
+        flash("Two-factor rules saved.", "success")
+        return redirect(url_for("admin.two_factor_rules"))
+    enrolled = db.session.scalar(
+        select(func.count()).select_from(User).where(User.mfa_enrolled_at.is_not(None))
+    )
+    total = db.session.scalar(select(func.count()).select_from(User))
+    return render_template("admin/two_factor.html", form=form, enrolled=enrolled, total=total)
+
+
 TOKEN_STATES = [("active", "Active"), ("all", "All")]
 
 
@@ -224,6 +262,11 @@ SETTINGS_PAGES = [
         "reports.settings",
         "Quarterly report",
         "The confidentiality marking printed on every report.",
+    ),
+    (
+        "admin.two_factor_rules",
+        "Two-factor sign-in",
+        "Roles that must use a code from an authenticator app at every sign-in.",
     ),
     ("feeds.index", "Threat-intelligence feeds", "Feeds that threats are imported from."),
     (

@@ -32,6 +32,12 @@ EVENTS = {
     "token-create": "API token created",
     "token-first-use": "API token used for the first time",
     "token-revoke": "API token revoked",
+    "sso-sign-in": "Signed in through single sign-on",
+    "sso-refused": "Single sign-on refused",
+    "sso-role-change": "Role changed by the identity provider",
+    "mfa-enrol": "Two-factor sign-in turned on",
+    "recovery-code": "Recovery code used",
+    "mfa-reset": "Two-factor sign-in reset by an administrator",
 }
 
 

@@ -65,3 +65,24 @@ class ApiTokenForm(FlaskForm):
         description="Leave empty for a token that does not expire.",
     )
     submit = SubmitField("Create token")
+
+
+class SecondStepForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired("Enter the code from your app."), Length(max=32)],
+        description="The 6-digit code from your authenticator app, or one of your recovery codes.",
+    )
+    submit = SubmitField("Verify")
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "Code from the app",
+        validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=16)],
+    )
+    submit = SubmitField("Turn on two-factor sign-in")
+
+
+class SsoStartForm(FlaskForm):
+    """Only the CSRF token: starting a sign-in is a POST from the sign-in page."""

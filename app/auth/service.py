@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.auth import events
 from app.auth.tokens import revoke_tokens_of
 from app.domain.lockout import lock_seconds
+from app.domain.sign_in import parse_email_list, password_sign_in_allowed
 from app.extensions import db
 from app.models.api_token import _aware
 from app.models.base import utcnow
@@ -81,15 +82,42 @@ def check_sign_in(email: str, password: str, now: datetime | None = None) -> Sig
             details={"email": events.attempted_email(email), "reason": what},
         )
         return SignInResult()
+    if not password_allowed(user):
+        check_password_hash(_dummy_password_hash(), password)
+        events.record(
+            "sign-in-failed",
+            user,
+            f"Failed sign-in for {user.email}: password sign-in is turned off",
+            details={"email": user.email, "reason": "password sign-in turned off"},
+        )
+        return SignInResult()
     if not user.check_password(password):
-        return _count_failure(user, now)
-    user.failed_sign_ins = 0
-    user.locked_until = None
-    user.last_login_at = now
+        return count_failure(user, now)
+    if user.has_two_factor:
+        # Only the second step clears the count: a known password must not reset it
+        # between rounds of guessed codes.
+        return SignInResult(user=user)
+    mark_signed_in(user, now)
     return SignInResult(user=user)
 
 
-def _count_failure(user: User, now: datetime) -> SignInResult:
+def password_allowed(user: User) -> bool:
+    config = current_app.config
+    return password_sign_in_allowed(
+        user.email,
+        user.role == Role.ADMIN,
+        bool(config["PASSWORD_SIGN_IN"]),
+        parse_email_list(config["BREAK_GLASS_ADMINS"]),
+    )
+
+
+def mark_signed_in(user: User, now: datetime) -> None:
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    user.last_login_at = now
+
+
+def count_failure(user: User, now: datetime, reason: str = "wrong password") -> SignInResult:
     # An UPDATE with the increment in SQL: concurrent failures from several workers all count.
     failures = db.session.scalar(
         update(User)
@@ -102,8 +130,8 @@ def _count_failure(user: User, now: datetime) -> SignInResult:
     events.record(
         "sign-in-failed",
         user,
-        f"Failed sign-in for {user.email}: wrong password ({failures} in a row)",
-        details={"email": user.email, "reason": "wrong password", "failures": failures},
+        f"Failed sign-in for {user.email}: {reason} ({failures} in a row)",
+        details={"email": user.email, "reason": reason, "failures": failures},
     )
     seconds = lock_seconds(
         failures,
@@ -269,16 +297,16 @@ def change_password(user: User, new_password: str, *, reset: bool = False) -> No
         )
 
 
-def change_role(user: User, role: Role) -> None:
+def change_role(user: User, role: Role, *, event: str = "role-change", why: str = "") -> None:
     if user.role == role:
         return
     old = user.role
     user.role = role
     revoked = revoke_tokens_of(user, "role changed")
     events.record(
-        "role-change",
+        event,
         user,
-        f"Role of {user.email} changed from {old.label} to {role.label}; "
+        f"Role of {user.email} changed from {old.label} to {role.label}{why}; "
         f"{revoked} API tokens revoked",
         old={"role": old.name},
         details={"role": role.name},

@@ -1,15 +1,34 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
+from markupsafe import Markup
 
-from app.auth import bp, service
-from app.auth.forms import ApiTokenForm, ChangePasswordForm, LoginForm
+from app.auth import bp, events, pending, service, sso, two_factor
+from app.auth.forms import (
+    ApiTokenForm,
+    ChangePasswordForm,
+    EnrolForm,
+    LoginForm,
+    SecondStepForm,
+    SsoStartForm,
+)
 from app.auth.session import sign_in_here
 from app.auth.tokens import create_token, revoke_token, tokens_of
+from app.domain.sign_in import RoleMapError
 from app.extensions import db, limiter
 from app.models.api_token import ApiToken
 from app.models.base import utcnow
@@ -36,6 +55,35 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_page(form: LoginForm, status: int = 200):
+    config = current_app.config
+    return (
+        render_template(
+            "auth/login.html",
+            form=form,
+            sso=sso.configured(),
+            sso_form=SsoStartForm(),
+            provider=sso.provider_name(),
+            password_on=bool(config["PASSWORD_SIGN_IN"]),
+        ),
+        status,
+    )
+
+
+def _locked_response(locked_until, render: Callable[[], str]):
+    wait = max(1, math.ceil((locked_until - utcnow()).total_seconds()))
+    minutes = max(1, math.ceil(wait / 60))
+    flash(
+        "Too many failed sign-ins for this account. Try again in "
+        f"{minutes} minute{'s' if minutes != 1 else ''}, or ask an administrator "
+        "to unlock it.",
+        "danger",
+    )
+    response = current_app.make_response((render(), 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
@@ -47,27 +95,135 @@ def login():
         result = service.check_sign_in(form.email.data, form.password.data)
         if result.locked:
             db.session.commit()
-            wait = max(1, math.ceil((result.locked_until - utcnow()).total_seconds()))
-            minutes = max(1, math.ceil(wait / 60))
-            flash(
-                "Too many failed sign-ins for this account. Try again in "
-                f"{minutes} minute{'s' if minutes != 1 else ''}, or ask an administrator "
-                "to unlock it.",
-                "danger",
-            )
-            response = current_app.make_response(
-                (render_template("auth/login.html", form=form), 429)
-            )
-            response.headers["Retry-After"] = str(wait)
-            return response
+            return _locked_response(result.locked_until, lambda: _login_page(form)[0])
         if result.user is None:
             db.session.commit()
             flash(FAILED_SIGN_IN, "danger")
-            return render_template("auth/login.html", form=form), 200
+            return _login_page(form)
+        target = _safe_next(request.args.get("next"))
+        if result.user.has_two_factor:
+            db.session.commit()
+            pending.start(
+                result.user, remember=bool(form.remember.data), next_url=target, method="password"
+            )
+            return redirect(url_for("auth.second_step"))
+        pending.clear()
         sign_in_here(result.user, bool(form.remember.data))
         flash(f"Signed in as {result.user.name}.", "success")
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+        return redirect(target)
+    return _login_page(form)
+
+
+@bp.route("/login/second-step", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def second_step():
+    """The code from the authenticator app (or a recovery code) after the password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    waiting = pending.current()
+    if waiting is None:
+        pending.clear()
+        flash("Sign in first; the code is asked for after that.", "info")
+        return redirect(url_for("auth.login"))
+    user, data = waiting
+    form = SecondStepForm()
+    if form.validate_on_submit():
+        now = utcnow()
+        if service.is_locked(user, now):
+            pending.clear()
+            events.record(
+                "sign-in-locked", user, f"Second step refused for {user.email}: account locked"
+            )
+            db.session.commit()
+            return _locked_response(
+                user.locked_until, lambda: render_template("auth/second_step.html", form=form)
+            )
+        how = two_factor.check_second_step(user, form.code.data, now)
+        if how is None:
+            result = service.count_failure(user, now, reason="wrong two-factor code")
+            db.session.commit()
+            if result.locked:
+                pending.clear()
+                return _locked_response(
+                    result.locked_until,
+                    lambda: render_template("auth/second_step.html", form=form),
+                )
+            form.code.errors.append("That code is not right, or has been used already.")
+            return render_template("auth/second_step.html", form=form), 200
+        service.mark_signed_in(user, now)
+        pending.clear()
+        by_sso = data.get("method") == "sso"
+        sign_in_here(user, bool(data.get("remember")), event="sso-sign-in" if by_sso else "sign-in")
+        if by_sso and data.get("id_token"):
+            session[SSO_TOKEN_KEY] = data["id_token"]
+        if how == "recovery code":
+            left = two_factor.recovery_codes_left(user)
+            flash(f"Signed in with a recovery code; {left} left. Each works once.", "warning")
+        else:
+            flash(f"Signed in as {user.name}.", "success")
+        return redirect(_safe_next(data.get("next")))
+    return render_template("auth/second_step.html", form=form)
+
+
+SSO_TOKEN_KEY = "oidc_id_token"
+
+
+@bp.route("/login/sso", methods=["POST"])
+@public
+@limiter.limit(_login_limit)
+def sso_start():
+    if not sso.configured():
+        abort(404)
+    if not SsoStartForm().validate_on_submit():
+        flash("The sign-in form had expired; try again.", "warning")
+        return redirect(url_for("auth.login"))
+    pending.clear()
+    return sso.client().authorize_redirect(url_for("auth.sso_callback", _external=True))
+
+
+@bp.route("/login/sso/callback")
+@public
+@limiter.limit(_login_limit)
+def sso_callback():
+    """Where the provider sends the browser back. Without the state this browser's sign-in
+    started it refuses, and writes nothing but the refusal event."""
+    if not sso.configured():
+        abort(404)
+    try:
+        answer = sso.answer_from_callback()
+        user = sso.user_for(answer.claims)
+    except sso.SsoRefusedError as error:
+        db.session.rollback()
+        sso.record_refusal(error)
+        db.session.commit()
+        page = render_template(
+            "auth/sso_refused.html", message=str(error), provider=sso.provider_name()
+        )
+        return page, 403
+    except RoleMapError as error:
+        db.session.rollback()
+        current_app.logger.error("OIDC_ROLE_MAP: %s", error)
+        page = render_template(
+            "auth/sso_refused.html",
+            message="Single sign-on is misconfigured here (OIDC_ROLE_MAP); tell an administrator.",
+            provider=sso.provider_name(),
+        )
+        return page, 500
+    if user.has_two_factor:
+        db.session.commit()
+        pending.start(
+            user,
+            remember=False,
+            next_url=url_for("main.dashboard"),
+            method="sso",
+            id_token=answer.id_token,
+        )
+        return redirect(url_for("auth.second_step"))
+    sign_in_here(user, remember=False, event="sso-sign-in")
+    session[SSO_TOKEN_KEY] = answer.id_token
+    flash(f"Signed in as {user.name}.", "success")
+    return redirect(url_for("main.dashboard"))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -76,7 +232,13 @@ def logout():
     service.end_session(current_user, current_user.session_key)
     db.session.commit()
     logout_user()
+    id_token = session.pop(SSO_TOKEN_KEY, None)
     flash("You have been signed out.", "info")
+    if id_token and sso.configured():
+        # Ends the provider's session too, when it offers an end-session endpoint.
+        provider_exit = sso.logout_url(id_token, url_for("auth.login", _external=True))
+        if provider_exit:
+            return redirect(provider_exit)
     return redirect(url_for("auth.login"))
 
 
@@ -173,3 +335,49 @@ def revoke_api_token(token_id: int):
     db.session.commit()
     flash(f"Token “{token.name}” revoked: it no longer opens the API.", "info")
     return redirect(url_for("auth.tokens"))
+
+
+SETUP_SECRET_KEY = "two_factor_setup_secret"
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@readable
+def two_factor_setup():
+    """Turn on two-factor sign-in: scan the QR code, confirm a code, keep the recovery codes."""
+    user = db.session.get(User, current_user.id)
+    required = user.role in two_factor.required_roles()
+    if user.has_two_factor:
+        return render_template(
+            "auth/two_factor.html",
+            enrolled=True,
+            user=user,
+            left=two_factor.recovery_codes_left(user),
+            required=required,
+        )
+    secret = session.get(SETUP_SECRET_KEY)
+    if not isinstance(secret, str) or len(secret) != 32:
+        secret = two_factor.new_secret()
+        session[SETUP_SECRET_KEY] = secret
+    form = EnrolForm()
+    if form.validate_on_submit():
+        codes = two_factor.enrol(user, secret, form.code.data)
+        if codes is None:
+            form.code.errors.append(
+                "That code does not match. Check the time on your phone and try the next code."
+            )
+        else:
+            db.session.commit()
+            session.pop(SETUP_SECRET_KEY, None)
+            flash("Two-factor sign-in is on.", "success")
+            return render_template("auth/recovery_codes.html", codes=codes)
+    uri = two_factor.provisioning_uri(secret, user.email, current_app.config["MFA_ISSUER_NAME"])
+    return render_template(
+        "auth/two_factor.html",
+        enrolled=False,
+        user=user,
+        form=form,
+        # The SVG is drawn by segno from our own otpauth address: nothing typed goes in.
+        qr=Markup(two_factor.qr_svg(uri)),
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        required=required,
+    )

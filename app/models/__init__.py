@@ -29,6 +29,7 @@ from app.models.okrs import (
     ObjectiveNarrative,
     Rating,
 )
+from app.models.recovery_code import RecoveryCode
 from app.models.reports import ReportPublication
 from app.models.setting import Setting
 from app.models.sign_in_session import SignInSession
@@ -85,6 +86,7 @@ __all__ = [
     "PositionStatus",
     "PositionStatusChange",
     "Rating",
+    "RecoveryCode",
     "ReportPublication",
     "Responsibility",
     "ResponsibilityKind",

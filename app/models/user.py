@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, String
+from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -52,6 +52,10 @@ class User(UserMixin, TimestampMixin, db.Model):
         "last_login_at",
         "failed_sign_ins",
         "locked_until",
+        # Second-factor secrets never go into the log; enrolment and reset are events.
+        "totp_secret",
+        "totp_last_step",
+        "mfa_enrolled_at",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +70,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Failed sign-ins in a row, from any address; at the threshold the account locks.
     failed_sign_ins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Two-factor sign-in (TOTP): the shared secret, when it was confirmed, and the last
+    # 30-second time step a code was accepted for (a code is never accepted twice).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
@@ -91,6 +100,10 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.mfa_enrolled_at is not None and bool(self.totp_secret)
 
     def has_role(self, *roles: Role) -> bool:
         return self.role == Role.ADMIN or self.role in roles

@@ -1,0 +1,201 @@
+"""Single sign-on through an OpenID Connect provider (Authlib's Flask client).
+
+The provider is found from OIDC_ISSUER (its discovery document); the sign-in is the
+authorization code flow with PKCE (S256), and Authlib checks the state, the nonce and the
+ID token's signature (the provider's JWKS), issuer, audience and expiry. What comes back
+is then matched here to an account by its verified email, or makes one, with the role the
+person's groups give.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, current_app
+from joserfc.errors import JoseError
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from app.auth import events
+from app.auth.service import change_role, is_locked
+from app.domain.sign_in import groups_of, parse_role_map, role_for_groups
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.user import Role, User, normalise_email
+
+_SETTINGS = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_SCOPES")
+
+
+class SsoRefusedError(Exception):
+    """The provider's answer does not sign anybody in; ``str()`` is what the person reads."""
+
+    def __init__(self, message: str, reason: str, email: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.email = email
+
+
+@dataclass(frozen=True)
+class ProviderAnswer:
+    claims: dict[str, Any]
+    id_token: str
+
+
+def configured(app: Flask | None = None) -> bool:
+    config = (app or current_app).config
+    return all(config.get(name) for name in ("OIDC_ISSUER", "OIDC_CLIENT_ID"))
+
+
+def provider_name() -> str:
+    return str(current_app.config.get("OIDC_PROVIDER_NAME") or "single sign-on")
+
+
+def client():
+    """The Authlib client for the configured provider, made again when the settings change."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    settings = tuple(str(app.config.get(name) or "") for name in _SETTINGS)
+    cached = app.extensions.get("frontline_oidc")
+    if cached is not None and cached[0] == settings:
+        return cached[1]
+    issuer, client_id, client_secret, scopes = settings
+    oauth = OAuth()
+    oauth.app = app  # not init_app: nothing else of the app's is changed
+    remote = oauth.register(
+        "frontline_oidc",
+        client_id=client_id,
+        client_secret=client_secret,
+        server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": scopes, "code_challenge_method": "S256", "timeout": 10},
+    )
+    app.extensions["frontline_oidc"] = (settings, remote)
+    return remote
+
+
+def answer_from_callback() -> ProviderAnswer:
+    """Finish the authorization code flow for this callback request, or refuse."""
+    try:
+        token = client().authorize_access_token()
+    except AuthlibBaseError as error:
+        # Wrong or replayed state, an error from the provider, a code it refuses, a claim
+        # that fails (nonce, issuer, audience, expiry).
+        reason = getattr(error, "error", None) or type(error).__name__
+        raise SsoRefusedError(
+            "The sign-in could not be completed: the answer from the identity provider "
+            "was not valid for this sign-in. Start again from the sign-in page.",
+            f"protocol: {reason}",
+        ) from error
+    except JoseError as error:
+        raise SsoRefusedError(
+            "The identity provider's ID token could not be verified (signature or "
+            "claims). Nobody was signed in.",
+            f"ID token: {type(error).__name__}",
+        ) from error
+    except (requests.RequestException, ValueError) as error:
+        raise SsoRefusedError(
+            "The identity provider could not be reached or gave an unreadable answer. "
+            "Try again later.",
+            f"provider unreachable: {type(error).__name__}",
+        ) from error
+    claims = token.get("userinfo")
+    if not claims or not token.get("id_token"):
+        raise SsoRefusedError(
+            "The identity provider sent no ID token. Nobody was signed in.", "no ID token"
+        )
+    return ProviderAnswer(claims=dict(claims), id_token=str(token["id_token"]))
+
+
+def _verified(claims: dict[str, Any]) -> bool:
+    value = claims.get("email_verified")
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def user_for(claims: dict[str, Any]) -> User:
+    """The account these verified claims sign in: matched by email, or made just in time,
+    with the role the groups give re-applied. Everything is checked before anything is
+    written, so a refusal leaves no account behind."""
+    config = current_app.config
+    raw_email = claims.get("email")
+    if not isinstance(raw_email, str) or "@" not in raw_email:
+        raise SsoRefusedError(
+            "Your identity provider did not share an email address, which Frontline needs "
+            "to know who you are. Ask its administrator to release the email claim.",
+            "no email",
+        )
+    email = normalise_email(raw_email)[:254]
+    if not _verified(claims):
+        raise SsoRefusedError(
+            "Your identity provider does not vouch for your email address (it is not "
+            "verified), so it cannot sign you in to Frontline.",
+            "email not verified",
+            email,
+        )
+    role_name = role_for_groups(
+        groups_of(claims.get(config["OIDC_GROUPS_CLAIM"] or "groups")),
+        parse_role_map(config["OIDC_ROLE_MAP"]),
+        (config["OIDC_DEFAULT_ROLE"] or "").strip().lower() or None,
+    )
+    if role_name is None:
+        raise SsoRefusedError(
+            "None of your groups at the identity provider gives access to Frontline. "
+            "Ask an administrator to add you to one.",
+            "no mapped group",
+            email,
+        )
+    role = Role(role_name)
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None and not user.is_active_account:
+        raise SsoRefusedError(
+            "This account is deactivated in Frontline.", "deactivated account", email
+        )
+    if user is not None and is_locked(user):
+        raise SsoRefusedError(
+            "This account is locked after too many failed sign-ins. Try again later, or "
+            "ask an administrator to unlock it.",
+            "account locked",
+            email,
+        )
+    if user is None:
+        name = claims.get("name") or claims.get("preferred_username") or email
+        user = User(
+            email=email,
+            name=str(name)[:120],
+            role=role,
+            # Never usable: nobody knows it; password sign-in is for accounts given one.
+            password_hash=generate_password_hash(secrets.token_urlsafe(32)),
+        )
+        db.session.add(user)
+        db.session.flush()
+    elif user.role != role:
+        change_role(user, role, event="sso-role-change", why=" by the identity provider's groups")
+    user.last_login_at = utcnow()
+    return user
+
+
+def record_refusal(error: SsoRefusedError) -> None:
+    who = error.email or "an unknown person"
+    events.record(
+        "sso-refused",
+        None,
+        f"Single sign-on refused for {events.attempted_email(who)}: {error.reason}",
+        details={"reason": error.reason, "email": error.email},
+    )
+
+
+def logout_url(id_token: str | None, after: str) -> str | None:
+    """The provider's end-session address, when its discovery document offers one."""
+    try:
+        metadata = client().load_server_metadata()
+    except (AuthlibBaseError, requests.RequestException, ValueError):
+        return None
+    if not metadata.get("end_session_endpoint"):
+        return None
+    return client().create_logout_url(
+        post_logout_redirect_uri=after,
+        id_token_hint=id_token,
+        client_id=current_app.config["OIDC_CLIENT_ID"],
+    )["url"]

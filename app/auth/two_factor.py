@@ -1,0 +1,189 @@
+"""Two-factor sign-in with time-based one-time codes (TOTP) and one-time recovery codes.
+
+No Flask request in here: the views pass the user, the code typed and the time, and commit.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+
+import pyotp
+import segno
+from sqlalchemy import delete, func, or_, select, update
+
+from app.auth import events
+from app.domain.sign_in import accepted_step
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.recovery_code import RecoveryCode, hash_recovery_code
+from app.models.setting import get_setting, set_setting
+from app.models.user import Role, User
+
+STEP_SECONDS = 30
+RECOVERY_CODE_COUNT = 10
+REQUIRED_ROLES_SETTING = "mfa_required_roles"
+# Letters and digits that cannot be misread for one another.
+_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, email: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
+
+
+def qr_svg(text: str) -> str:
+    """The QR code as inline SVG, drawn here: the secret never goes to another service."""
+    return segno.make(text, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+
+
+def _time_step(now: datetime) -> int:
+    return int(now.timestamp()) // STEP_SECONDS
+
+
+def _clean(code: str) -> str:
+    return "".join(ch for ch in (code or "") if not ch.isspace() and ch != "-").lower()
+
+
+def _step_for_code(secret: str, code: str, now: datetime, last_used: int | None) -> int | None:
+    code = _clean(code)
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    here = _time_step(now)
+    candidates = [here - 1, here, here + 1]  # a little clock drift either way
+    matching = [
+        step for step in candidates if hmac.compare_digest(totp.at(step * STEP_SECONDS), code)
+    ]
+    return accepted_step(candidates, matching, last_used)
+
+
+def enrol(user: User, secret: str, code: str, now: datetime | None = None) -> list[str] | None:
+    """Turn two-factor sign-in on once ``code`` proves the app holds ``secret``.
+
+    Returns the new recovery codes (shown once, only their hashes kept), or None when
+    the code does not match.
+    """
+    now = now or utcnow()
+    step = _step_for_code(secret, code, now, None)
+    if step is None:
+        return None
+    user.totp_secret = secret
+    user.totp_last_step = step
+    user.mfa_enrolled_at = now
+    codes = _replace_recovery_codes(user)
+    events.record(
+        "mfa-enrol",
+        user,
+        f"{user.email} turned on two-factor sign-in ({len(codes)} recovery codes issued)",
+    )
+    return codes
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    db.session.add_all(
+        RecoveryCode(user_id=user.id, code_hash=hash_recovery_code(code)) for code in codes
+    )
+    return codes
+
+
+def check_second_step(user: User, code: str, now: datetime | None = None) -> str | None:
+    """How ``code`` passes the second step ("code" or "recovery code"), or None.
+
+    Both are accepted with a conditional UPDATE, so two requests racing with the same
+    code cannot both pass.
+    """
+    now = now or utcnow()
+    if not user.has_two_factor or not user.totp_secret:
+        return None
+    step = _step_for_code(user.totp_secret, code, now, user.totp_last_step)
+    if step is not None:
+        taken = db.session.execute(
+            update(User)
+            .where(
+                User.id == user.id,
+                or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:
+            return "code"
+        return None
+    cleaned = _clean(code)
+    if len(cleaned) != 10:
+        return None
+    used = db.session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == hash_recovery_code(cleaned),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        return None
+    left = recovery_codes_left(user)
+    events.record(
+        "recovery-code",
+        user,
+        f"{user.email} signed in with a recovery code ({left} left)",
+        details={"left": left},
+        actor=(user.id, user.email),
+    )
+    return "recovery code"
+
+
+def recovery_codes_left(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
+
+
+def reset(user: User) -> bool:
+    """An administrator turns a user's two-factor sign-in off (lost phone); False when it
+    was not on. The user enrols again, at once when their role requires it."""
+    if not user.has_two_factor:
+        return False
+    enrolled = user.mfa_enrolled_at
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.mfa_enrolled_at = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    events.record(
+        "mfa-reset",
+        user,
+        f"Two-factor sign-in of {user.email} reset; recovery codes deleted",
+        old={"enrolled_at": enrolled},
+    )
+    return True
+
+
+def required_roles() -> frozenset[Role]:
+    names = get_setting(REQUIRED_ROLES_SETTING, []) or []
+    return frozenset(role for role in Role if role.value in names)
+
+
+def set_required_roles(roles: set[Role]) -> None:
+    set_setting(REQUIRED_ROLES_SETTING, sorted(role.value for role in roles))
+
+
+def must_enrol(user: User) -> bool:
+    """True when the user's role requires two-factor sign-in and it is not on yet."""
+    return not user.has_two_factor and user.role in required_roles()
