@@ -77,10 +77,18 @@ def register_extensions(app: Flask) -> None:
             "img-src": "'self' data:",
             "object-src": "'none'",
             "base-uri": "'self'",
-            "form-action": "'self'",
+            # Signing out of single sign-on ends at the provider (a form's redirect).
+            "form-action": ["'self'", *_provider_origin(app.config.get("OIDC_ISSUER"))],
             "frame-ancestors": "'none'",
         },
     )
+
+
+def _provider_origin(issuer: str | None) -> list[str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(issuer or "")
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme and parts.netloc else []
 
 
 @event.listens_for(Engine, "connect")

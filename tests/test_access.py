@@ -21,7 +21,7 @@ OPEN_ENDPOINTS = {
     # Half signed in: the page reads only the pending second step this browser's password
     # (or provider) sign-in left, and sends anybody else to /login (tests/auth/test_two_factor.py).
     "auth.second_step",
-    # Single sign-on: starting needs the sign-in page's CSRF token; the provider's callback
+    # Single sign-on: starting only sends the browser to the provider; the provider's callback
     # refuses and writes no account or session without this browser's own state
     # (tests/auth/test_sso.py).
     "auth.sso_start",

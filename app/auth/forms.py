@@ -82,7 +82,3 @@ class EnrolForm(FlaskForm):
         validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=16)],
     )
     submit = SubmitField("Turn on two-factor sign-in")
-
-
-class SsoStartForm(FlaskForm):
-    """Only the CSRF token: starting a sign-in is a POST from the sign-in page."""

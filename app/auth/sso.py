@@ -28,6 +28,9 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.user import Role, User, normalise_email
 
+CLIENT_NAME = "frontline_oidc"
+# Where Authlib keeps a sign-in's state, nonce and PKCE verifier in the session.
+STATE_PREFIX = f"_state_{CLIENT_NAME}_"
 _SETTINGS = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_SCOPES")
 
 
@@ -66,7 +69,7 @@ def client():
     oauth = OAuth()
     oauth.app = app  # not init_app: nothing else of the app's is changed
     remote = oauth.register(
-        "frontline_oidc",
+        CLIENT_NAME,
         client_id=client_id,
         client_secret=client_secret,
         server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",

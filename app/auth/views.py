@@ -24,7 +24,6 @@ from app.auth.forms import (
     EnrolForm,
     LoginForm,
     SecondStepForm,
-    SsoStartForm,
 )
 from app.auth.session import sign_in_here
 from app.auth.tokens import create_token, revoke_token, tokens_of
@@ -62,7 +61,6 @@ def _login_page(form: LoginForm, status: int = 200):
             "auth/login.html",
             form=form,
             sso=sso.configured(),
-            sso_form=SsoStartForm(),
             provider=sso.provider_name(),
             password_on=bool(config["PASSWORD_SIGN_IN"]),
         ),
@@ -169,16 +167,19 @@ def second_step():
 SSO_TOKEN_KEY = "oidc_id_token"
 
 
-@bp.route("/login/sso", methods=["POST"])
+@bp.route("/login/sso")
 @public
 @limiter.limit(_login_limit)
 def sso_start():
+    """Off to the provider. A link, not a form: a form's redirect to another site would be
+    stopped by the form-action policy. Starting a sign-in changes nothing here; the
+    callback only accepts the state this browser was given."""
     if not sso.configured():
         abort(404)
-    if not SsoStartForm().validate_on_submit():
-        flash("The sign-in form had expired; try again.", "warning")
-        return redirect(url_for("auth.login"))
     pending.clear()
+    # One sign-in at a time per browser: states of abandoned attempts do not pile up.
+    for key in [k for k in session if k.startswith(sso.STATE_PREFIX)]:
+        session.pop(key)
     return sso.client().authorize_redirect(url_for("auth.sso_callback", _external=True))
 
 

@@ -38,7 +38,7 @@ def configured_for(app, provider: LoopbackProvider) -> Iterator[LoopbackProvider
 
 def start(client) -> str:
     """Press "Sign in with ..."; the provider's authorization address Frontline sends to."""
-    response = client.post("/login/sso")
+    response = client.get("/login/sso")
     assert response.status_code == 302, response.status_code
     return response.headers["Location"]
 

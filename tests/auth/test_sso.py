@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -221,5 +222,39 @@ def test_password_sign_in_off_leaves_only_the_break_glass_administrator(app, use
 
 def test_the_callback_does_nothing_when_single_sign_on_is_not_configured(client):
     assert client.get("/login/sso/callback?code=x&state=y").status_code == 404
-    assert client.post("/login/sso").status_code == 404
+    assert client.get("/login/sso").status_code == 404
     assert "Sign in with" not in client.get("/login").get_data(as_text=True)
+
+
+def test_an_account_with_two_factor_sign_in_still_gives_its_code_after_the_provider(
+    app, client_as, users, sso
+):
+    import pyotp
+
+    from app.auth import two_factor
+
+    user = users[Role.SECURITY]
+    secret = two_factor.new_secret()
+    two_factor.enrol(user, secret, pyotp.TOTP(secret).at(time.time() - 30))
+    db.session.commit()
+    sso.add("sec", ROLE_EMAILS[Role.SECURITY], ["security-team"])
+    client = app.test_client()
+    response = sign_in_sso(client, "sec")
+    assert response.headers["Location"] == "/login/second-step"
+    assert client.get("/").status_code == 302
+    assert _events("sso-sign-in") == []
+    done = client.post("/login/second-step", data={"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 302
+    (event,) = _events("sso-sign-in")
+    assert event.entity_id == str(user.id)
+    # Signing out still ends the provider's session.
+    assert client.post("/logout").headers["Location"].startswith(f"{sso.issuer}/logout?")
+
+
+def test_one_sign_in_attempt_at_a_time_per_browser(app, sso):
+    sso.add("kim", "kim@corp.example", ["managers"])
+    client = app.test_client()
+    abandoned = provider_login(start(client), "kim")
+    latest = provider_login(start(client), "kim")
+    assert callback(client, abandoned).status_code == 403
+    assert callback(client, latest).status_code == 302
