@@ -56,7 +56,7 @@ def test_a_step_is_accepted_once_and_never_an_older_one():
     assert accepted_step([9, 10, 11], [], None) is None
 
 
-@settings(max_examples=30)
+@settings(max_examples=30, deadline=None)
 @given(
     st.lists(st.integers(0, 50), max_size=5),
     st.one_of(st.none(), st.integers(0, 50)),
