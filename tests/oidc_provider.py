@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, grants
-from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oidc.core import UserInfo
-from authlib.oidc.core.grants import OpenIDCode
-from authlib.oidc.core.models import AuthorizationCodeMixin
+from authlib.integrations.flask_oauth2 import AuthorizationServer  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749 import ClientMixin, grants  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
+from authlib.oidc.core import UserInfo  # type: ignore[import-untyped]
+from authlib.oidc.core.grants import OpenIDCode  # type: ignore[import-untyped]
+from authlib.oidc.core.models import AuthorizationCodeMixin  # type: ignore[import-untyped]
 from flask import Flask, redirect, render_template_string, request
 from joserfc.jwk import KeySet, RSAKey
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 CLIENT_ID = "frontline"
 CLIENT_SECRET = "frontline-test-secret"
@@ -129,7 +129,7 @@ class LoopbackProvider:
         self.client = Client(CLIENT_ID, CLIENT_SECRET)
         self.issuer = ""
         self.app = self._make_app()
-        self._server = None
+        self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- the OAuth 2 / OpenID Connect parts ------------------------------------------
@@ -261,9 +261,9 @@ class LoopbackProvider:
     # --- running it ------------------------------------------------------------------
 
     def start(self) -> LoopbackProvider:
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
-        self.issuer = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        server = self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.issuer = f"http://127.0.0.1:{server.server_port}"
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
         self._thread.start()
         return self
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from authlib.common.errors import AuthlibBaseError
-from authlib.integrations.flask_client import OAuth
+from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
+from authlib.integrations.flask_client import OAuth  # type: ignore[import-untyped]
 from flask import Flask, current_app
 from joserfc.errors import JoseError
 from sqlalchemy import select

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pyotp
 import segno
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from app.auth import events
 from app.domain.sign_in import accepted_step
@@ -107,7 +107,7 @@ def check_second_step(user: User, code: str, now: datetime | None = None) -> str
         return None
     step = _step_for_code(user.totp_secret, code, now, user.totp_last_step)
     if step is not None:
-        taken = db.session.execute(
+        taken: CursorResult = db.session.execute(  # type: ignore[assignment]
             update(User)
             .where(
                 User.id == user.id,
@@ -122,7 +122,7 @@ def check_second_step(user: User, code: str, now: datetime | None = None) -> str
     cleaned = _clean(code)
     if len(cleaned) != 10:
         return None
-    used = db.session.execute(
+    used: CursorResult = db.session.execute(  # type: ignore[assignment]
         update(RecoveryCode)
         .where(
             RecoveryCode.user_id == user.id,

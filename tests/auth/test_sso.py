@@ -24,7 +24,7 @@ def _events(action: str) -> list[AuditEntry]:
 
 
 def _count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def _assert_refused_and_nothing_written(response, users_before: int = 0) -> str:
