@@ -29,7 +29,7 @@ from app.auth.session import sign_in_here
 from app.auth.tokens import create_token, revoke_token, tokens_of
 from app.domain.sign_in import RoleMapError
 from app.extensions import db, limiter
-from app.models.api_token import ApiToken
+from app.models.api_token import ApiToken, _aware
 from app.models.base import utcnow
 from app.models.user import User
 from app.security import public, readable
@@ -135,7 +135,8 @@ def second_step():
             )
             db.session.commit()
             return _locked_response(
-                user.locked_until, lambda: render_template("auth/second_step.html", form=form)
+                _aware(user.locked_until),
+                lambda: render_template("auth/second_step.html", form=form),
             )
         how = two_factor.check_second_step(user, form.code.data, now)
         if how is None:
@@ -210,7 +211,7 @@ def sso_callback():
             message="Single sign-on is misconfigured here (OIDC_ROLE_MAP); tell an administrator.",
             provider=sso.provider_name(),
         )
-        return page, 500
+        return page, 503
     if user.has_two_factor:
         db.session.commit()
         pending.start(

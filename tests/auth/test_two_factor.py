@@ -178,6 +178,7 @@ def test_failed_second_steps_count_toward_the_lockout(app, enrolled):
     secret, _ = enrolled
     app.config["LOCKOUT_THRESHOLD"] = 3
     try:
+        waiting, _ = _password_step(app)  # half signed in here while another device guesses
         client, _ = _password_step(app)
         bad = _wrong(_code(secret))
         assert client.post("/login/second-step", data={"code": bad}).status_code == 200
@@ -189,6 +190,10 @@ def test_failed_second_steps_count_toward_the_lockout(app, enrolled):
         assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
         assert "Too many failed sign-ins" in locked.get_data(as_text=True)
         assert len(_events("lockout")) == 1
+        # The browser still half signed in cannot finish either, even with the right code.
+        refused = waiting.post("/login/second-step", data={"code": _code(secret)})
+        assert refused.status_code == 429 and waiting.get("/").status_code == 302
+        assert len(_events("sign-in-locked")) == 1
         # Locked: neither the password nor the right code signs in now.
         client, response = _password_step(app)
         assert response.status_code == 429
