@@ -73,10 +73,24 @@ def client():
         client_id=client_id,
         client_secret=client_secret,
         server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
-        client_kwargs={"scope": scopes, "code_challenge_method": "S256", "timeout": 10},
+        client_kwargs={"scope": scopes, "code_challenge_method": "S256", "default_timeout": 10},
     )
     app.extensions["frontline_oidc"] = (settings, remote)
     return remote
+
+
+def begin(callback_url: str):
+    """The redirect to the provider's authorization endpoint (state, nonce, PKCE kept in
+    the session), or a refusal when the provider cannot be reached."""
+    try:
+        return client().authorize_redirect(callback_url)
+    except (AuthlibBaseError, requests.RequestException, ValueError, KeyError) as error:
+        current_app.logger.warning("OpenID Connect discovery failed: %r", error)
+        raise SsoRefusedError(
+            "The identity provider could not be reached. Try again later, or tell an "
+            "administrator if it keeps happening.",
+            f"provider unreachable: {type(error).__name__}",
+        ) from error
 
 
 def answer_from_callback() -> ProviderAnswer:

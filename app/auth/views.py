@@ -181,7 +181,13 @@ def sso_start():
     # One sign-in at a time per browser: states of abandoned attempts do not pile up.
     for key in [k for k in session if k.startswith(sso.STATE_PREFIX)]:
         session.pop(key)
-    return sso.client().authorize_redirect(url_for("auth.sso_callback", _external=True))
+    try:
+        return sso.begin(url_for("auth.sso_callback", _external=True))
+    except sso.SsoRefusedError as error:
+        page = render_template(
+            "auth/sso_refused.html", message=str(error), provider=sso.provider_name()
+        )
+        return page, 503
 
 
 @bp.route("/login/sso/callback")

@@ -258,3 +258,16 @@ def test_one_sign_in_attempt_at_a_time_per_browser(app, sso):
     latest = provider_login(start(client), "kim")
     assert callback(client, abandoned).status_code == 403
     assert callback(client, latest).status_code == 302
+
+
+def test_an_unreachable_provider_is_a_clear_page_not_an_error(app, sso):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.config["OIDC_ISSUER"] = f"http://127.0.0.1:{port}"
+    response = app.test_client().get("/login/sso")
+    assert response.status_code == 503
+    assert "could not be reached" in response.get_data(as_text=True)
+    assert _count(User) == 0 and _count(SignInSession) == 0
