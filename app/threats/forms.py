@@ -325,3 +325,23 @@ class RiskSettingsForm(FlaskForm):
     interval_high = _interval_field(Level.HIGH)
     interval_critical = _interval_field(Level.CRITICAL)
     submit = SubmitField("Save settings")
+
+
+def _cuts_field(label: str) -> StringField:
+    return StringField(
+        label,
+        validators=[Length(max=200, message="At most 200 characters.")],
+        description="Cut points, lowest first, separated by commas; empty: even bands.",
+    )
+
+
+class ScoringMethodsForm(FlaskForm):
+    """Cut points that turn each method's figures into steps of the matrix."""
+
+    cvss_likelihood = _cuts_field("CVSS: likelihood from exploitability (0–3.9)")
+    cvss_impact = _cuts_field("CVSS: impact from the impact subscore (0–6.1)")
+    owasp_likelihood = _cuts_field("OWASP: likelihood from the likelihood factors' mean (0–9)")
+    owasp_impact = _cuts_field("OWASP: impact from the impact factors' mean (0–9)")
+    dread_likelihood = _cuts_field("DREAD: likelihood from the mean of R, E, D (0–10)")
+    dread_impact = _cuts_field("DREAD: impact from the mean of D, A (0–10)")
+    submit = SubmitField("Save scoring rules")

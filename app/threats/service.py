@@ -947,3 +947,43 @@ def save_risk_settings(likelihood_labels, impact_labels, thresholds: dict, inter
     )
     set_setting(REVIEW_INTERVALS_KEY, days)
     db.session.flush()
+
+
+def save_method_bands(cuts: dict[str, str | list | None]) -> None:
+    """Store the cut points of the scoring methods (admin settings), after checking them.
+
+    ``cuts``: {"cvss_likelihood": "0.8, 1.6, 2.3, 3.1", ...}; empty or None: the even
+    default for that figure. Each set has one cut fewer than its matrix axis has steps,
+    strictly increasing, above 0 and at most the top of the method's scale. Applies to
+    assessments recorded from now on; recorded ones keep their cells.
+    """
+    from app.domain.scoring_methods import SCALES, check_cuts
+    from app.models.setting import set_setting
+    from app.risk import SCORING_METHODS_KEY
+
+    matrix = risk_matrix()
+    errors: dict[str, str] = {}
+    stored: dict[str, dict[str, list[str]]] = {}
+    for method, (top_l, top_i) in SCALES.items():
+        entry: dict[str, list[str]] = {}
+        for axis, top, steps in (
+            ("likelihood", top_l, matrix.max_likelihood),
+            ("impact", top_i, matrix.max_impact),
+        ):
+            key = f"{method.value}_{axis}"
+            raw = cuts.get(key)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            try:
+                values = check_cuts(raw, steps - 1, top, axis)
+            except MethodError as error:
+                errors[key] = error.message
+                continue
+            # Kept as text: exact decimals, whatever the JSON column does with floats.
+            entry[axis] = [str(v) for v in values]
+        if entry:
+            stored[method.value] = entry
+    if errors:
+        raise InputError(errors)
+    set_setting(SCORING_METHODS_KEY, stored)
+    db.session.flush()

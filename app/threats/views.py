@@ -29,7 +29,7 @@ from app.models.threats import (
 )
 from app.models.user import Role, User
 from app.reports.service import published_reports_differing
-from app.risk import review_intervals, risk_matrix
+from app.risk import method_rules, review_intervals, risk_matrix
 from app.security import readable, roles
 from app.threats import bp, figures, queries, service
 from app.threats.forms import (
@@ -37,6 +37,7 @@ from app.threats.forms import (
     DatedActionForm,
     ReviewForm,
     RiskSettingsForm,
+    ScoringMethodsForm,
     ThreatForm,
 )
 from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
@@ -570,3 +571,29 @@ def risk_settings():
             flash("Risk settings saved.", "success")
             return redirect(url_for("threats.risk_settings"))
     return render_template("threats/settings.html", form=form, matrix=matrix)
+
+
+@bp.route("/threats/settings/scoring", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def scoring_settings():
+    matrix = risk_matrix()
+    rules = method_rules(matrix)
+    form = ScoringMethodsForm()
+    if request.method == "GET":
+        for method, bands in rules.bands.items():
+            for axis in ("likelihood", "impact"):
+                cuts = getattr(bands, axis)
+                getattr(form, f"{method.value}_{axis}").data = ", ".join(str(c) for c in cuts)
+    if form.validate_on_submit():
+        with saved_or_shown(form) as outcome:
+            service.save_method_bands(
+                {
+                    name: form[name].data
+                    for name in form._fields
+                    if name.endswith(("_likelihood", "_impact"))
+                }
+            )
+        if outcome.saved:
+            flash("Scoring rules saved: they apply to assessments recorded from now on.", "success")
+            return redirect(url_for("threats.scoring_settings"))
+    return render_template("threats/scoring_settings.html", form=form, matrix=matrix)
