@@ -941,8 +941,8 @@ class MethodInputs(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
             _no_nul(value)
-            if len(value) > 400:
-                raise ma.ValidationError("Longer than maximum length 400.")
+            if len(value) > 1000:
+                raise ma.ValidationError("Longer than maximum length 1000.")
             return value
         if isinstance(value, dict):
             if len(value) > 20 or any(

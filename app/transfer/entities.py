@@ -597,7 +597,7 @@ def _method_columns(model) -> list[Column]:
             "Scoring inputs",
             "scoring_inputs",
             lambda: model.scoring_inputs,
-            c.text(400),
+            c.text(1000),
             help="The CVSS vector, or the OWASP or DREAD factors as JSON",
             may_be_absent=True,
         ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import func, select
 
 from app.domain.scoring_methods import DREAD_FACTORS, OWASP_FACTORS
@@ -370,3 +371,26 @@ def test_the_history_file_keeps_recorded_cells_and_refuses_bad_vectors(register,
     rows = [(c.inherent_score, c.scoring_method, c.method_score) for c in threat.score_changes]
     assert rows == [(16, "matrix", None), (25, "cvss", 9.8), (16, "cvss", 9.8)]
     assert threat.score_changes[2].method_explanation.startswith("Imported as 4 × 4")
+
+
+def test_threats_export_imports_back_with_methods_and_inputs(register, users):
+    owasp = dict.fromkeys(OWASP_FACTORS, 4)
+    service.create_threat(_scored(register, "owasp", owasp, title="Owasp"), None)
+    service.create_threat(_scored(register, "cvss", CVSS_40, title="Cvss"), None)
+    register.threat(title="Matrix")
+    db.session.commit()
+    before = {
+        t.title: (t.inherent_score, t.scoring_method, t.scoring_inputs, t.method_score)
+        for t in db.session.scalars(select(Threat))
+    }
+    exported = export_text("threats")
+    for model in (ThreatScoreChange, Threat):
+        db.session.execute(sa_delete(model))
+    db.session.commit()
+    assert import_file("threats", exported.encode(), users[Role.SECURITY].id) == 3
+    db.session.commit()
+    after = {
+        t.title: (t.inherent_score, t.scoring_method, t.scoring_inputs, t.method_score)
+        for t in db.session.scalars(select(Threat))
+    }
+    assert after == before and after["Owasp"][:2] == (9, "owasp")
