@@ -25,6 +25,7 @@ from app.domain.scoring import (
     rank_top_threats,
     score,
 )
+from app.domain.scoring_methods import Assessment, MethodRules, rules_from_settings
 from app.extensions import db
 from app.figure_cache import register_cached
 from app.models.setting import get_setting
@@ -38,6 +39,7 @@ from app.models.threats import (
 
 RISK_MATRIX_KEY = "risk_matrix"
 REVIEW_INTERVALS_KEY = "review_intervals"
+SCORING_METHODS_KEY = "scoring_methods"
 
 
 def risk_matrix() -> RiskMatrix:
@@ -49,6 +51,11 @@ def risk_matrix() -> RiskMatrix:
         impact_labels=tuple(stored["impact_labels"]),
         thresholds=tuple((Level(level), int(minimum)) for level, minimum in stored["thresholds"]),
     )
+
+
+def method_rules(matrix: RiskMatrix | None = None) -> MethodRules:
+    """The cut points each scoring method uses on the matrix (admin settings)."""
+    return rules_from_settings(get_setting(SCORING_METHODS_KEY), matrix or risk_matrix())
 
 
 def review_intervals() -> dict[Level, int]:
@@ -69,11 +76,17 @@ def rescore_threat(
     note: str = "",
     review: bool = True,
     next_review_on: date | None = None,
+    assessment: Assessment | None = None,
 ) -> ThreatScoreChange:
     """Set a threat's current scores and keep the change in its history (validates ranges).
 
     A re-score is a review (``review``): it records one, dated ``changed_on``, whose next
     review date is ``next_review_on`` or the interval of the new residual level from then.
+
+    ``assessment``: the scoring method that gave the inherent cell (its method, inputs,
+    score and explanation are kept with the change); None keeps the threat's method and
+    inputs as they were (a deployment changes the residual risk only), or the matrix for
+    a threat scored on it.
     """
     matrix = risk_matrix()
     inherent_score = score(*inherent, matrix)
@@ -94,6 +107,7 @@ def rescore_threat(
         countermeasure_id=countermeasure_id,
         note=note,
     )
+    _keep_method(threat, change, assessment)
     # Keep the validity intervals the as-of queries read (changed_on <= d < superseded_on).
     # The new change is the latest entry of its day: the change in force on that day ends
     # there, and the new one lasts until the first change dated after it, if any (the
@@ -119,6 +133,26 @@ def rescore_threat(
             next_review_on=next_review_on,
         )
     return change
+
+
+def _keep_method(threat: Threat, change: ThreatScoreChange, assessment: Assessment | None) -> None:
+    if assessment is not None:
+        method, inputs = assessment.method.value, assessment.inputs
+        method_score, rating = assessment.method_score, assessment.rating
+        explanation = assessment.explanation[:300]
+    else:
+        method = threat.scoring_method or "matrix"
+        inputs, method_score = threat.scoring_inputs or "", threat.method_score
+        rating = threat.method_rating or ""
+        latest = max(threat.score_changes, key=lambda c: (c.changed_on, c.id or 0), default=None)
+        explanation = latest.method_explanation if latest is not None else ""
+        if method == "matrix":
+            inputs, method_score, rating, explanation = "", None, "", ""
+    threat.scoring_method, threat.scoring_inputs = method, inputs
+    threat.method_score, threat.method_rating = method_score, rating
+    change.scoring_method, change.scoring_inputs = method, inputs
+    change.method_score, change.method_rating = method_score, rating
+    change.method_explanation = explanation or ""
 
 
 STATE_FIELDS = ("status", "archived", "treatment", "acceptance_expires_on", "next_review_on")

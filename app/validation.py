@@ -80,8 +80,10 @@ class ConflictError(Exception):
 
 def apply_errors_to_form(form, error: InputError) -> None:
     """Show service errors beside the matching form fields (or at the top)."""
+    # A form may show a service field elsewhere (``error_fields``: service name -> field).
+    renamed = getattr(form, "error_fields", None) or {}
     for field_name, message in error.errors.items():
-        field = getattr(form, field_name, None)
+        field = getattr(form, renamed.get(field_name, field_name), None)
         if field is not None and hasattr(field, "errors"):
             field.errors = list(field.errors) + [message]
         else:

@@ -247,6 +247,11 @@ SETTINGS_PAGES = [
         "Risk matrix and review intervals",
         "Likelihood and impact labels, level thresholds, how often each level is reviewed.",
     ),
+    (
+        "threats.scoring_settings",
+        "Scoring methods",
+        "How a CVSS vector, OWASP or DREAD factors become a likelihood and impact.",
+    ),
     ("threats.categories", "Threat categories", "The categories a threat can be filed under."),
     (
         "countermeasures.settings",

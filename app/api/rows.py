@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from app.domain.scoring import level_for
+from app.domain.scoring_methods import Method, inputs_for_reading
 from app.extensions import db
 from app.models import System, Tag, Threat, ThreatCategory, ThreatFeed, User
 from app.models.threats import threat_systems, threat_tags
@@ -85,6 +86,10 @@ def _threat_rows_query(dialect: str):
         _listed(Tag.name, threat_tags, threat_tags.c.tag_id, Tag, Tag.name),
         t.archived_at,
         t.version,
+        t.scoring_method,
+        t.scoring_inputs,
+        t.method_score,
+        t.method_rating,
     ).where(t.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -100,7 +105,7 @@ def threat_items(ids: list[int]) -> list[dict]:
         (id_, title, description, category, category_id, source, feed, feed_id, owner,
          owner_id, status, treatment, rationale, approver_id, expires_on, identified_on,
          review_on, il, ii, iscore, rl, ri, rscore, system_ids, system_names, tags,
-         archived_at, version) = row  # fmt: skip
+         archived_at, version, method, inputs, method_score, rating) = row  # fmt: skip
         if rscore not in levels:
             levels[rscore] = level_for(rscore, matrix).value
         items[id_] = {
@@ -131,5 +136,9 @@ def threat_items(ids: list[int]) -> list[dict]:
             "tags": _split(tags),
             "archived": archived_at is not None,
             "version": version,
+            "scoring_method": method,
+            "scoring_inputs": inputs_for_reading(Method(method), inputs),
+            "method_score": method_score,
+            "method_rating": rating,
         }
     return [items[i] for i in ids if i in items]

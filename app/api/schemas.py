@@ -14,6 +14,7 @@ from app.countermeasures import queries as cm_queries
 from app.coverage import queries as coverage_queries
 from app.domain.quarters import fiscal_year_label
 from app.domain.scoring import Level, level_for
+from app.domain.scoring_methods import Method, inputs_for_reading
 from app.models import (
     CountermeasureStatus,
     CountermeasureType,
@@ -354,6 +355,21 @@ class Scores(ma.Schema):
     score = fields.Integer(required=True)
 
 
+def _method_inputs(row) -> object:
+    return inputs_for_reading(Method(row.scoring_method or "matrix"), row.scoring_inputs or "")
+
+
+_INPUTS_DOC = {
+    "oneOf": [
+        {"type": "string"},
+        {"type": "object", "additionalProperties": {"type": "integer"}},
+        {"type": "null"},
+    ],
+    "description": "The scoring method's inputs: the CVSS vector, or the OWASP or DREAD "
+    "factors by name; null for likelihood × impact",
+}
+
+
 class ScoreChangeSchema(ma.Schema):
     changed_on = fields.Date(required=True)
     inherent_likelihood = fields.Integer()
@@ -364,6 +380,23 @@ class ScoreChangeSchema(ma.Schema):
     residual_score = fields.Integer()
     countermeasure_id = fields.Integer(allow_none=True)
     note = fields.String()
+    scoring_method = fields.String(
+        metadata={
+            "enum": [m.value for m in Method],
+            "description": "How the inherent likelihood and impact were found",
+        }
+    )
+    scoring_inputs = fields.Function(_method_inputs, metadata=_INPUTS_DOC)
+    method_score = fields.Float(
+        allow_none=True,
+        metadata={"description": "The method's own score (CVSS base score, DREAD mean)"},
+    )
+    method_rating = fields.String(
+        metadata={"description": "The method's own rating (CVSS or OWASP severity)"}
+    )
+    method_explanation = fields.String(
+        metadata={"description": "How the inputs became the cell, under the rules then in use"}
+    )
 
 
 class ThreatSchema(ma.Schema):
@@ -403,6 +436,20 @@ class ThreatSchema(ma.Schema):
     level = fields.Function(
         lambda t: level_for(t.residual_score, _matrix()).value,
         metadata={"type": "string", "enum": ["low", "medium", "high", "critical"]},
+    )
+    scoring_method = fields.String(
+        metadata={
+            "enum": [m.value for m in Method],
+            "description": "How the inherent likelihood and impact were found",
+        }
+    )
+    scoring_inputs = fields.Function(_method_inputs, metadata=_INPUTS_DOC)
+    method_score = fields.Float(
+        allow_none=True,
+        metadata={"description": "The method's own score (CVSS base score, DREAD mean)"},
+    )
+    method_rating = fields.String(
+        metadata={"description": "The method's own rating (CVSS or OWASP severity)"}
     )
     systems = fields.List(fields.Nested(Ref))
     tags = fields.Function(lambda t: [tag.name for tag in t.tags], metadata={"type": "array"})
@@ -888,6 +935,25 @@ class CountermeasureStatusCreate(_Body):
     changed_on = Day(allow_none=True)
 
 
+class MethodInputs(fields.Field):
+    """A CVSS vector (text) or factors by name (an object of whole numbers)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            _no_nul(value)
+            if len(value) > 1000:
+                raise ma.ValidationError("Longer than maximum length 1000.")
+            return value
+        if isinstance(value, dict):
+            if len(value) > 20 or any(
+                not isinstance(k, str) or len(k) > 40 or type(v) is not int
+                for k, v in value.items()
+            ):
+                raise ma.ValidationError("Give the factors by name, each a whole number.")
+            return value
+        raise ma.ValidationError("Give a CVSS vector (text) or the factors (an object).")
+
+
 def Score(axis: str = "likelihood", **kwargs) -> fields.Integer:  # noqa: N802
     # The document states the configured matrix's bounds (app.api.docs); values outside
     # them are refused by the register's rules, with the form's message.
@@ -945,6 +1011,23 @@ class ThreatCreate(_Body):
     residual_impact = Score("impact")
     scored_on = Day(allow_none=True, metadata={"description": "Date of this assessment"})
     score_note = LongText(metadata={"description": "Why the scores changed"})
+    scoring_method = fields.String(
+        validate=validate.OneOf([m.value for m in Method]),
+        metadata={
+            "description": "matrix (default: give the inherent likelihood and impact), or "
+            "cvss, owasp, dread: the inherent likelihood and impact are worked out from "
+            "scoring_inputs (leave them out, or give the same values); 422 on bad inputs"
+        },
+    )
+    scoring_inputs = MethodInputs(
+        allow_none=True,
+        metadata={
+            **_INPUTS_DOC,
+            "description": "cvss: the vector (CVSS:3.1/... or CVSS:4.0/...); owasp: the 16 "
+            "factors 0-9 by name (skill_level, motive, ...); dread: the 5 factors 0-10 "
+            "(damage, reproducibility, exploitability, affected_users, discoverability)",
+        },
+    )
     system_ids = fields.List(Id(), validate=validate.Length(max=100))
     tags = fields.List(Text(), validate=validate.Length(max=100))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -159,6 +159,14 @@ class Threat(TimestampMixin, db.Model):
     residual_impact: Mapped[int] = mapped_column(default=1)
     inherent_score: Mapped[int] = mapped_column(default=1, index=True)
     residual_score: Mapped[int] = mapped_column(default=1, index=True)
+    # How the inherent cell was found (app.domain.scoring_methods): its method and inputs,
+    # as in the latest assessment.
+    scoring_method: Mapped[str] = mapped_column(
+        String(10), default="matrix", server_default="matrix"
+    )
+    scoring_inputs: Mapped[str] = mapped_column(Text, default="", server_default="")
+    method_score: Mapped[float | None] = mapped_column(Float)
+    method_rating: Mapped[str] = mapped_column(String(20), default="", server_default="")
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     version: Mapped[int] = mapped_column(default=1)
 
@@ -267,6 +275,15 @@ class ThreatScoreChange(db.Model):
         ForeignKey("countermeasures.id", ondelete="SET NULL"), index=True
     )
     note: Mapped[str] = mapped_column(Text, default="")
+    # The method that gave the inherent cell, its inputs (vector, or factors as JSON), its
+    # own score and rating, and how the inputs became the cell under the rules then in use.
+    scoring_method: Mapped[str] = mapped_column(
+        String(10), default="matrix", server_default="matrix"
+    )
+    scoring_inputs: Mapped[str] = mapped_column(Text, default="", server_default="")
+    method_score: Mapped[float | None] = mapped_column(Float)
+    method_rating: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    method_explanation: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     threat: Mapped[Threat] = relationship(back_populates="score_changes")
     author = relationship("User")

@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.domain.scoring_methods import OWASP_FACTORS
 from app.extensions import db
 from app.models.systems import System
 from app.models.threats import ThreatCategory
@@ -165,6 +166,10 @@ THREATS = [
         status="assessed",
         treatment="mitigate",
         scores=(3, 5, 3, 4),
+        method=(
+            "owasp",
+            dict(zip(OWASP_FACTORS, [5, 6, 4, 4, 3, 4, 4, 5, 9, 9, 5, 8, 6, 5, 4, 3], strict=True)),
+        ),
         systems=[MW, GERRIT],
         tags=["dependencies", "supply-chain"],
         description=(
@@ -199,6 +204,8 @@ THREATS = [
         status="in_treatment",
         treatment="mitigate",
         scores=(4, 4, 3, 4),
+        # Scored with the disclosed flaw's CVSS vector: it gives the inherent 4 x 4.
+        method=("cvss", "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:L/A:N"),
         systems=[MW],
         tags=["patching", "appsec"],
         description=(
@@ -513,6 +520,16 @@ THREATS = [
         status="identified",
         treatment=None,
         scores=(2, 5, 2, 5),
+        method=(
+            "dread",
+            {
+                "damage": 9,
+                "reproducibility": 3,
+                "exploitability": 2,
+                "affected_users": 8,
+                "discoverability": 3,
+            },
+        ),
         systems=[EDGE],
         tags=["edge", "patching"],
         description=(
@@ -654,6 +671,9 @@ def load(context: dict) -> None:
             "system_ids": [systems[name].id for name in spec["systems"]],
             "tags": spec["tags"],
         }
+        if spec.get("method"):
+            # The method must give the spec's inherent cell (the service checks they agree).
+            values["scoring_method"], values["scoring_inputs"] = spec["method"]
         if spec.get("accept"):
             values["acceptance_approver_id"] = approver.id
             values["acceptance_expires_on"] = spec["accept"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_wtf.csrf import validate_csrf
 from wtforms import (
     DateField,
     HiddenField,
@@ -12,9 +13,17 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.domain.scoring import Level
+from app.domain.scoring_methods import DREAD_FACTORS, FACTOR_MAX, OWASP_FACTORS, Method
 from app.forms import FlaskForm
 from app.models.threats import ThreatSource, ThreatStatus, Treatment
 from app.threats.service import (
@@ -73,6 +82,19 @@ class ThreatForm(FlaskForm):
         validators=[Length(max=600, message="Too many tags.")],
         description="Separated by commas, e.g. edge, availability.",
     )
+    scoring_method = SelectField(
+        "Scoring method",
+        choices=[(m.value, m.label) for m in Method],
+        default=Method.MATRIX.value,
+        description="Any method but likelihood × impact gives the inherent likelihood and "
+        "impact from its inputs, by the rules on the risk settings.",
+    )
+    cvss_vector = StringField(
+        "CVSS vector",
+        validators=[Length(max=400, message="A CVSS vector has at most 400 characters.")],
+        description="e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H or a CVSS:4.0/ vector.",
+    )
+    derive = SubmitField("Work out the cell")
     inherent_likelihood = SelectField("Likelihood", choices=[], validate_choice=False)
     inherent_impact = SelectField("Impact", choices=[], validate_choice=False)
     residual_likelihood = SelectField("Likelihood", choices=[], validate_choice=False)
@@ -106,8 +128,88 @@ class ThreatForm(FlaskForm):
     version = HiddenField()
     submit = SubmitField("Save")
 
+    @property
+    def method(self) -> Method:
+        try:
+            return Method(self.scoring_method.data)
+        except ValueError:
+            return Method.MATRIX
+
+    def method_inputs(self):
+        """The chosen method's inputs: the vector, or the factors by name."""
+        if self.method is Method.CVSS:
+            return (self.cvss_vector.data or "").strip()
+        if self.method in (Method.OWASP, Method.DREAD):
+            prefix = self.method.value
+            names = OWASP_FACTORS if self.method is Method.OWASP else DREAD_FACTORS
+            return {name: getattr(self, f"{prefix}_{name}").data for name in names}
+        return ""
+
+    def fill_method(self, method: str, inputs) -> None:
+        """Show stored inputs (the vector text, or the factors mapping)."""
+        self.scoring_method.data = method
+        if method == Method.CVSS.value:
+            self.cvss_vector.data = inputs or ""
+        elif method in (Method.OWASP.value, Method.DREAD.value) and isinstance(inputs, dict):
+            for name, value in inputs.items():
+                field = getattr(self, f"{method}_{name}", None)
+                if field is not None:
+                    field.data = value
+
+    @property
+    def error_fields(self) -> dict[str, str]:
+        """Where the service's messages about the method's inputs are shown."""
+        target = "cvss_vector" if self.method is Method.CVSS else "scoring_method"
+        return {"scoring_inputs": target}
+
+    def validate_method_only(self) -> bool:
+        """Check the token and the scoring method's own fields (to work out the cell
+        without saving, whatever the rest of the form holds)."""
+        if self.meta.csrf:
+            try:
+                validate_csrf(self.csrf_token.data)
+            except ValidationError:
+                self.form_errors.append("The form has expired: reload the page and try again.")
+                return False
+        names = [f"{self.method.value}_{n}" for n in self._factor_names()]
+        valid = True
+        for name in ["scoring_method", "cvss_vector", *names]:
+            valid = getattr(self, name).validate(self) and valid
+        return self._factors_given() and valid
+
+    def _factor_names(self) -> dict[str, str]:
+        if self.method is Method.OWASP:
+            return OWASP_FACTORS
+        if self.method is Method.DREAD:
+            return DREAD_FACTORS
+        return {}
+
+    def _factors_given(self) -> bool:
+        valid = True
+        if self.method in (Method.OWASP, Method.DREAD):
+            top = FACTOR_MAX[self.method]
+            for name, label in self._factor_names().items():
+                field = getattr(self, f"{self.method.value}_{name}")
+                if field.data is None and not field.errors:
+                    field.errors = [*field.errors, f"{label}: give 0 to {top}."]
+                    valid = False
+        return valid
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._factors_given() and valid
+
     def values(self) -> dict:
         """The plain values the service takes."""
+        scored = self._values()
+        scored["scoring_method"] = self.method.value
+        scored["scoring_inputs"] = self.method_inputs()
+        if self.method is not Method.MATRIX:
+            # The method gives the inherent cell: the selects are not read.
+            del scored["inherent_likelihood"], scored["inherent_impact"]
+        return scored
+
+    def _values(self) -> dict:
         return {
             "title": self.title.data,
             "description": self.description.data,
@@ -132,6 +234,24 @@ class ThreatForm(FlaskForm):
             "acceptance_expires_on": self.acceptance_expires_on.data,
             "status_changed_on": self.status_changed_on.data,
         }
+
+
+def _factor_field(label: str, top: int) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=top, message=f"A whole number from 0 to {top}."),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+
+
+# One field per factor (owasp_skill_level, dread_damage, ...), named after the domain's.
+for _name, _label in OWASP_FACTORS.items():
+    setattr(ThreatForm, f"owasp_{_name}", _factor_field(_label, FACTOR_MAX[Method.OWASP]))
+for _name, _label in DREAD_FACTORS.items():
+    setattr(ThreatForm, f"dread_{_name}", _factor_field(_label, FACTOR_MAX[Method.DREAD]))
 
 
 class DatedActionForm(FlaskForm):
@@ -205,3 +325,23 @@ class RiskSettingsForm(FlaskForm):
     interval_high = _interval_field(Level.HIGH)
     interval_critical = _interval_field(Level.CRITICAL)
     submit = SubmitField("Save settings")
+
+
+def _cuts_field(label: str) -> StringField:
+    return StringField(
+        label,
+        validators=[Length(max=200, message="At most 200 characters.")],
+        description="Cut points, lowest first, separated by commas; empty: even bands.",
+    )
+
+
+class ScoringMethodsForm(FlaskForm):
+    """Cut points that turn each method's figures into steps of the matrix."""
+
+    cvss_likelihood = _cuts_field("CVSS: likelihood from exploitability (0–3.9)")
+    cvss_impact = _cuts_field("CVSS: impact from the impact subscore (0–6.1)")
+    owasp_likelihood = _cuts_field("OWASP: likelihood from the likelihood factors' mean (0–9)")
+    owasp_impact = _cuts_field("OWASP: impact from the impact factors' mean (0–9)")
+    dread_likelihood = _cuts_field("DREAD: likelihood from the mean of R, E, D (0–10)")
+    dread_impact = _cuts_field("DREAD: impact from the mean of D, A (0–10)")
+    submit = SubmitField("Save scoring rules")

@@ -31,6 +31,11 @@ missing keys keep the threat's current value):
 - ``status_changed_on`` (date or ISO text; default today): the day a change of status,
   treatment, acceptance or next review took effect; not in the future, not before the
   threat's latest dated fact. Each such change is a dated fact (``ThreatStateChange``).
+- ``scoring_method`` ("matrix" (default), "cvss", "owasp" or "dread"; update: default
+  the threat's current method) and ``scoring_inputs`` (the CVSS vector, or the factors
+  as a mapping or JSON text): a method other than the matrix gives the inherent
+  likelihood and impact (``app.domain.scoring_methods``); given as well, they must agree.
+  The residual risk stays on the matrix (countermeasures' effect is judged there).
 - ``system_ids`` (list of int: the affected systems)
 - ``tags`` (list of str, or one comma-separated str; at most 20 tags of 60 characters)
 """
@@ -44,6 +49,7 @@ from sqlalchemy import delete, func, select
 
 from app import fiscal
 from app.domain.scoring import Level, level_for, next_review_date
+from app.domain.scoring_methods import Assessment, Method, MethodError, assess, parse_method
 from app.domain.threat_history import refusal_for_date
 from app.extensions import db
 from app.models.systems import System
@@ -61,6 +67,7 @@ from app.models.user import Role, User
 from app.risk import (
     StateChangeKind,
     last_fact_on,
+    method_rules,
     record_state,
     rescore_threat,
     review_intervals,
@@ -215,6 +222,8 @@ def _current_values(threat: Threat) -> dict:
         "inherent_impact": threat.inherent_impact,
         "residual_likelihood": threat.residual_likelihood,
         "residual_impact": threat.residual_impact,
+        "scoring_method": threat.scoring_method or Method.MATRIX.value,
+        "scoring_inputs": threat.scoring_inputs or "",
         "system_ids": [s.id for s in threat.systems],
         "tags": [t.name for t in threat.tags],
     }
@@ -232,6 +241,13 @@ class References:
         self.today = fiscal.today()
         self.matrix = risk_matrix()
         self._intervals = None
+        self._method_rules = None
+
+    @property
+    def method_rules(self):
+        if self._method_rules is None:
+            self._method_rules = method_rules(self.matrix)
+        return self._method_rules
 
     @property
     def intervals(self):
@@ -256,8 +272,47 @@ class References:
         )
 
 
-def _check(values: dict, threat: Threat | None, refs: References | None = None) -> dict:
-    """Parse and check every value; returns clean values or raises InputError."""
+def _method_assessment(values: dict, refs: References, errors: dict) -> Assessment | None:
+    """What the scoring method makes of its inputs (None for the matrix, or when refused)."""
+    try:
+        method = parse_method(values.get("scoring_method"))
+    except MethodError as error:
+        errors["scoring_method"] = error.message
+        return None
+    if method is Method.MATRIX:
+        return None
+    try:
+        return assess(method, values.get("scoring_inputs"), refs.method_rules)
+    except MethodError as error:
+        errors["scoring_inputs"] = error.message
+        return None
+
+
+def assess_inputs(method, inputs, refs: References | None = None) -> Assessment | None:
+    """What ``method`` makes of ``inputs`` with today's rules, nothing written (the form's
+    "work out the cell"); None for the matrix. Raises InputError."""
+    errors: dict[str, str] = {}
+    assessment = _method_assessment(
+        {"scoring_method": method, "scoring_inputs": inputs}, refs or References(), errors
+    )
+    if errors:
+        raise InputError(errors)
+    return assessment
+
+
+def _check(
+    values: dict,
+    threat: Threat | None,
+    refs: References | None = None,
+    given: dict | None = None,
+) -> dict:
+    """Parse and check every value; returns clean values or raises InputError.
+
+    ``given``: the values the caller named (an update merges them into the threat's
+    current ones): an inherent likelihood or impact given beside a scoring method must
+    agree with it.
+    """
+    given = values if given is None else given
     errors: dict[str, str] = {}
     refs = refs or References()
     today = refs.today
@@ -360,17 +415,48 @@ def _check(values: dict, threat: Threat | None, refs: References | None = None) 
         "residual_likelihood": ("Residual likelihood", matrix.max_likelihood),
         "residual_impact": ("Residual impact", matrix.max_impact),
     }
+    assessment = _method_assessment(values, refs, errors)
+    method_refused = "scoring_method" in errors or "scoring_inputs" in errors
+    clean["assessment"] = assessment
+    # The method and canonical inputs this assessment is made with.
+    clean["method_key"] = (
+        (assessment.method.value, assessment.inputs) if assessment else (Method.MATRIX.value, "")
+    )
+    derived = {}
+    if assessment is not None:
+        derived = {
+            "inherent_likelihood": assessment.likelihood,
+            "inherent_impact": assessment.impact,
+        }
+        if threat is not None and (assessment.method.value, assessment.inputs) == (
+            threat.scoring_method,
+            threat.scoring_inputs,
+        ):
+            # The same method and inputs: the cell they were given stands, even if the cut
+            # points have changed since (a change of rules applies to new assessments).
+            derived = {
+                "inherent_likelihood": threat.inherent_likelihood,
+                "inherent_impact": threat.inherent_impact,
+            }
+            clean["assessment"] = assessment = None
+            clean["method_key"] = (threat.scoring_method, threat.scoring_inputs)
     for field in SCORE_FIELDS:
         label, maximum = labels[field]
-        clean[field] = _score_axis(values.get(field), field, maximum, errors, label)
-    if all(clean[f] is not None for f in SCORE_FIELDS):
-        inherent = clean["inherent_likelihood"] * clean["inherent_impact"]
-        residual = clean["residual_likelihood"] * clean["residual_impact"]
-        if residual > inherent:
-            errors["residual_impact"] = (
-                f"The residual score ({residual}) cannot exceed the inherent score ({inherent}): "
-                "countermeasures lower a risk, they do not raise it."
-            )
+        if field in derived:
+            number = None
+            if given.get(field) not in (None, ""):
+                number = _score_axis(given[field], field, maximum, errors, label)
+            if number is not None and number != derived[field]:
+                errors[field] = (
+                    f"{label} comes from the {assessment.method.short} inputs: "
+                    f"{derived[field]}, not {number}. Leave it out or give {derived[field]}."
+                )
+            clean[field] = derived[field]
+        elif method_refused and field.startswith("inherent_"):
+            clean[field] = None  # the method's inputs are refused: no cell to check yet
+        else:
+            clean[field] = _score_axis(values.get(field), field, maximum, errors, label)
+    errors.update(_residual_refusal(clean))
 
     clean["scored_on"] = _date(values.get("scored_on"), "scored_on", errors)
     clean["score_note"] = _text(
@@ -391,6 +477,33 @@ def _check(values: dict, threat: Threat | None, refs: References | None = None) 
     if errors:
         raise InputError(errors)
     return clean
+
+
+def _residual_refusal(clean: dict) -> dict[str, str]:
+    if any(clean[f] is None for f in SCORE_FIELDS):
+        return {}
+    inherent = clean["inherent_likelihood"] * clean["inherent_impact"]
+    residual = clean["residual_likelihood"] * clean["residual_impact"]
+    if residual > inherent:
+        return {
+            "residual_impact": (
+                f"The residual score ({residual}) cannot exceed the inherent score ({inherent}): "
+                "countermeasures lower a risk, they do not raise it."
+            )
+        }
+    return {}
+
+
+def _matrix_assessment(clean: dict) -> Assessment:
+    return Assessment(
+        Method.MATRIX, "", clean["inherent_likelihood"], clean["inherent_impact"], None, "", ""
+    )
+
+
+def _reassessed(threat: Threat, clean: dict) -> bool:
+    """Whether the method or its inputs differ from the threat's latest assessment."""
+    current = (threat.scoring_method or Method.MATRIX.value, threat.scoring_inputs or "")
+    return clean["method_key"] != current
 
 
 def _default_review(base: date, residual_score: int, refs: References | None = None) -> date:
@@ -479,6 +592,7 @@ def create_threat(values: dict, author_id: int | None) -> Threat:
             author_id=author_id,
             note=clean["score_note"] or "First assessment",
             review=False,
+            assessment=clean["assessment"] or _matrix_assessment(clean),
         )
         threat.next_review_on = clean["next_review_on"]
         record_state(
@@ -509,7 +623,8 @@ def update_threat(
     merged.update(values)
     if "next_review_on" not in values:
         merged["next_review_on"] = threat.next_review_on
-    clean = _check(merged, threat)
+    clean = _check(merged, threat, given=values)
+    reassessed = _reassessed(threat, clean)
     today = fiscal.today()
     first = min((c.changed_on for c in threat.score_changes), default=None)
     if first is not None and clean["identified_on"] > first:
@@ -521,7 +636,7 @@ def update_threat(
         )
     new_scores = tuple(clean[f] for f in SCORE_FIELDS)
     old_scores = tuple(getattr(threat, f) for f in SCORE_FIELDS)
-    rescored = new_scores != old_scores
+    rescored = new_scores != old_scores or reassessed
     if rescored:
         scored_on = clean["scored_on"] or today
         last = max((c.changed_on for c in threat.score_changes), default=None)
@@ -576,6 +691,9 @@ def update_threat(
                     author_id=author_id,
                     note=clean["score_note"],
                     next_review_on=explicit_review,
+                    assessment=clean["assessment"] or _matrix_assessment(clean)
+                    if reassessed
+                    else None,
                 )
             else:
                 record_state(
@@ -828,4 +946,44 @@ def save_risk_settings(likelihood_labels, impact_labels, thresholds: dict, inter
         },
     )
     set_setting(REVIEW_INTERVALS_KEY, days)
+    db.session.flush()
+
+
+def save_method_bands(cuts: dict[str, str | list | None]) -> None:
+    """Store the cut points of the scoring methods (admin settings), after checking them.
+
+    ``cuts``: {"cvss_likelihood": "0.8, 1.6, 2.3, 3.1", ...}; empty or None: the even
+    default for that figure. Each set has one cut fewer than its matrix axis has steps,
+    strictly increasing, above 0 and at most the top of the method's scale. Applies to
+    assessments recorded from now on; recorded ones keep their cells.
+    """
+    from app.domain.scoring_methods import SCALES, check_cuts
+    from app.models.setting import set_setting
+    from app.risk import SCORING_METHODS_KEY
+
+    matrix = risk_matrix()
+    errors: dict[str, str] = {}
+    stored: dict[str, dict[str, list[str]]] = {}
+    for method, (top_l, top_i) in SCALES.items():
+        entry: dict[str, list[str]] = {}
+        for axis, top, steps in (
+            ("likelihood", top_l, matrix.max_likelihood),
+            ("impact", top_i, matrix.max_impact),
+        ):
+            key = f"{method.value}_{axis}"
+            raw = cuts.get(key)
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            try:
+                values = check_cuts(raw, steps - 1, top, axis)
+            except MethodError as error:
+                errors[key] = error.message
+                continue
+            # Kept as text: exact decimals, whatever the JSON column does with floats.
+            entry[axis] = [str(v) for v in values]
+        if entry:
+            stored[method.value] = entry
+    if errors:
+        raise InputError(errors)
+    set_setting(SCORING_METHODS_KEY, stored)
     db.session.flush()

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import fiscal, validation
 from app.domain.scoring import Level, level_for
+from app.domain.scoring_methods import DREAD_FACTORS, OWASP_FACTORS, Method, inputs_for_reading
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.countermeasures import Countermeasure, countermeasure_threats
@@ -28,7 +29,7 @@ from app.models.threats import (
 )
 from app.models.user import Role, User
 from app.reports.service import published_reports_differing
-from app.risk import review_intervals, risk_matrix
+from app.risk import method_rules, review_intervals, risk_matrix
 from app.security import readable, roles
 from app.threats import bp, figures, queries, service
 from app.threats.forms import (
@@ -36,11 +37,14 @@ from app.threats.forms import (
     DatedActionForm,
     ReviewForm,
     RiskSettingsForm,
+    ScoringMethodsForm,
     ThreatForm,
 )
 from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
 
 PER_PAGE = 25
+# The factor grids of the threat form.
+FACTOR_NAMES = {"owasp_factors": list(OWASP_FACTORS), "dread_factors": list(DREAD_FACTORS)}
 AUDIT_SHOWN = 50
 MAX_TOP = 50
 
@@ -228,6 +232,10 @@ def _fill_form(form: ThreatForm, threat: Threat) -> None:
     form.tags.data = ", ".join(t.name for t in threat.tags)
     for name in service.SCORE_FIELDS:
         getattr(form, name).data = str(getattr(threat, name))
+    form.fill_method(
+        threat.scoring_method,
+        inputs_for_reading(Method(threat.scoring_method), threat.scoring_inputs),
+    )
     form.treatment.data = threat.treatment.value if threat.treatment else ""
     form.treatment_rationale.data = threat.treatment_rationale
     form.acceptance_approver_id.data = str(threat.acceptance_approver_id or "")
@@ -245,13 +253,40 @@ def new():
         form.owner_id.data = str(current_user.id)
         for name in service.SCORE_FIELDS:
             getattr(form, name).data = "3"
-    if form.validate_on_submit():
+    derived = _derived(form)
+    if derived is None and form.validate_on_submit():
         with saved_or_shown(form) as outcome:
             threat = service.create_threat(form.values(), current_user.id)
         if outcome.saved:
             flash(f"Threat “{threat.title}” logged.", "success")
             return redirect(url_for("threats.detail", threat_id=threat.id))
-    return render_template("threats/form.html", form=form, threat=None, matrix=risk_matrix())
+    return render_template(
+        "threats/form.html",
+        form=form,
+        threat=None,
+        matrix=risk_matrix(),
+        derived=derived,
+        **FACTOR_NAMES,
+    )
+
+
+def _derived(form: ThreatForm):
+    """ "Work out the cell" pressed: what the method makes of the inputs, nothing saved.
+
+    Returns the assessment, or "" when the inputs are refused (the message is then beside
+    the field); None when the button was not pressed.
+    """
+    if request.method != "POST" or not form.derive.data or not form.validate_method_only():
+        return None
+    try:
+        assessment = service.assess_inputs(form.method.value, form.method_inputs())
+    except InputError as error:
+        apply_errors_to_form(form, error)
+        return ""
+    if assessment is not None:
+        form.inherent_likelihood.data = str(assessment.likelihood)
+        form.inherent_impact.data = str(assessment.impact)
+    return assessment or ""
 
 
 @bp.route("/threats/<int:threat_id>/edit", methods=["GET", "POST"])
@@ -268,7 +303,8 @@ def edit(threat_id: int):
         form.scored_on.data = fiscal.today()
         form.status_changed_on.data = fiscal.today()
     conflict = None
-    if form.validate_on_submit():
+    derived = _derived(form)
+    if derived is None and form.validate_on_submit():
         version = form.version.data
         expected = int(version) if version and version.isdigit() else None
         try:
@@ -287,7 +323,13 @@ def edit(threat_id: int):
     status = 409 if conflict else 200
     return (
         render_template(
-            "threats/form.html", form=form, threat=threat, matrix=risk_matrix(), conflict=conflict
+            "threats/form.html",
+            form=form,
+            threat=threat,
+            matrix=risk_matrix(),
+            conflict=conflict,
+            derived=derived,
+            **FACTOR_NAMES,
         ),
         status,
     )
@@ -529,3 +571,29 @@ def risk_settings():
             flash("Risk settings saved.", "success")
             return redirect(url_for("threats.risk_settings"))
     return render_template("threats/settings.html", form=form, matrix=matrix)
+
+
+@bp.route("/threats/settings/scoring", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def scoring_settings():
+    matrix = risk_matrix()
+    rules = method_rules(matrix)
+    form = ScoringMethodsForm()
+    if request.method == "GET":
+        for method, bands in rules.bands.items():
+            for axis in ("likelihood", "impact"):
+                cuts = getattr(bands, axis)
+                getattr(form, f"{method.value}_{axis}").data = ", ".join(str(c) for c in cuts)
+    if form.validate_on_submit():
+        with saved_or_shown(form) as outcome:
+            service.save_method_bands(
+                {
+                    name: form[name].data
+                    for name in form._fields
+                    if name.endswith(("_likelihood", "_impact"))
+                }
+            )
+        if outcome.saved:
+            flash("Scoring rules saved: they apply to assessments recorded from now on.", "success")
+            return redirect(url_for("threats.scoring_settings"))
+    return render_template("threats/scoring_settings.html", form=form, matrix=matrix)

@@ -80,6 +80,8 @@ class Column:
     required: bool = False
     help: str = ""
     kind: str = "text"
+    # A column added after files were first written: a file without it reads empty cells.
+    may_be_absent: bool = False
 
     @property
     def imported(self) -> bool:
@@ -122,7 +124,7 @@ def read_cells(text: str, columns: list[Column]) -> Iterator[tuple[int, dict[str
     errors = [
         CellError(1, c.header, f"Missing column “{c.header}”.")
         for c in columns
-        if c.imported and c.header not in header
+        if c.imported and not c.may_be_absent and c.header not in header
     ]
     errors += [
         CellError(1, name, f"Unknown column “{name}”; expected: {', '.join(wanted)}.")
@@ -161,7 +163,7 @@ def parse_rows(
         for column in columns:
             if not column.imported:
                 continue
-            raw = cells[column.header]
+            raw = cells.get(column.header, "")
             if column.required and not raw.strip():
                 errors.append(CellError(line, column.header, "Required; the cell is empty."))
                 continue

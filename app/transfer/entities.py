@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -24,6 +24,7 @@ from app.countermeasures import service as countermeasure_rules
 from app.coverage import queries as coverage_queries
 from app.coverage import service as coverage_rules
 from app.domain.scoring import score
+from app.domain.scoring_methods import Assessment, Method, MethodError, assess, parse_method
 from app.extensions import db
 from app.models import (
     Countermeasure,
@@ -53,7 +54,7 @@ from app.models.audit import AuditEntry, to_json_value
 from app.models.base import utcnow
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import StateChangeKind, threat_systems, threat_tags
-from app.risk import backfill_state_history, risk_matrix
+from app.risk import backfill_state_history, method_rules, risk_matrix
 from app.threats import queries as threat_queries
 from app.threats.search import terms_of
 from app.threats.service import References, check_new_threat
@@ -570,12 +571,39 @@ def write_responsibilities(rows: list[ParsedRow], lookups: Lookups, user_id) -> 
 # ---- threats ---------------------------------------------------------------------------
 
 
-def _score_cell(attr: str, label: str, model=Threat):
-    def parse(raw: str, lookups: Lookups) -> int:
+def _score_cell(attr: str, label: str, model=Threat, required: bool = True):
+    def parse(raw: str, lookups: Lookups) -> int | None:
+        if not required and not raw.strip():
+            return None  # worked out from the scoring method's inputs
         high = lookups.matrix.max_likelihood if "likelihood" in attr else lookups.matrix.max_impact
         return c.whole_number(1, high)(raw)
 
-    return Column(label, attr, lambda: getattr(model, attr), parse, required=True, kind="int")
+    return Column(label, attr, lambda: getattr(model, attr), parse, required=required, kind="int")
+
+
+def _method_columns(model) -> list[Column]:
+    """The scoring method of an assessment: imported (method, inputs) and exported only
+    (the method's own score and rating)."""
+    return [
+        Column(
+            "Scoring method",
+            "scoring_method",
+            lambda: model.scoring_method,
+            c.text(10),
+            help="matrix (empty), cvss, owasp or dread",
+            may_be_absent=True,
+        ),
+        Column(
+            "Scoring inputs",
+            "scoring_inputs",
+            lambda: model.scoring_inputs,
+            c.text(1000),
+            help="The CVSS vector, or the OWASP or DREAD factors as JSON",
+            may_be_absent=True,
+        ),
+        Column("Method score", "method_score", lambda: model.method_score, None),
+        Column("Method rating", "method_rating", lambda: model.method_rating, None),
+    ]
 
 
 THREAT_COLUMNS = [
@@ -619,10 +647,11 @@ THREAT_COLUMNS = [
         "Identified on", "identified_on", lambda: Threat.identified_on, c.day, True, kind="date"
     ),
     Column("Next review on", "next_review_on", lambda: Threat.next_review_on, c.day, kind="date"),
-    _score_cell("inherent_likelihood", "Inherent likelihood"),
-    _score_cell("inherent_impact", "Inherent impact"),
+    _score_cell("inherent_likelihood", "Inherent likelihood", required=False),
+    _score_cell("inherent_impact", "Inherent impact", required=False),
     _score_cell("residual_likelihood", "Residual likelihood"),
     _score_cell("residual_impact", "Residual impact"),
+    *_method_columns(Threat),
     Column(
         "Systems",
         "system_ids",
@@ -707,6 +736,8 @@ THREAT_FIELD_COLUMNS = {
     "inherent_impact": ("inherent_impact", "Inherent impact"),
     "residual_likelihood": ("residual_likelihood", "Residual likelihood"),
     "residual_impact": ("residual_impact", "Residual impact"),
+    "scoring_method": ("scoring_method", "Scoring method"),
+    "scoring_inputs": ("scoring_inputs", "Scoring inputs"),
     "system_ids": ("system_ids", "Systems"),
     "tags": ("tags", "Tags"),
 }
@@ -782,6 +813,21 @@ THREAT_FIELDS = (
 )
 
 
+METHOD_KEYS = ("scoring_method", "scoring_inputs", "method_score", "method_rating")
+
+
+def _method_values(assessment) -> dict:
+    if assessment is None:
+        return {"scoring_method": "matrix", "scoring_inputs": "", "method_score": None,
+                "method_rating": ""}  # fmt: skip
+    return {
+        "scoring_method": assessment.method.value,
+        "scoring_inputs": assessment.inputs,
+        "method_score": assessment.method_score,
+        "method_rating": assessment.rating,
+    }
+
+
 def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
     """Rows already checked by the register's rules: their clean values, written in bulk."""
     matrix = lookups.matrix
@@ -806,6 +852,7 @@ def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
                     "residual_score": score(
                         clean["residual_likelihood"], clean["residual_impact"], matrix
                     ),
+                    **_method_values(clean["assessment"]),
                 }
             )
         )
@@ -825,8 +872,12 @@ def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
                 "residual_score": t["residual_score"],
                 "author_id": user_id,
                 "note": "Imported from CSV",
+                **{key: t[key] for key in METHOD_KEYS},
+                "method_explanation": clean["assessment"].explanation[:300]
+                if clean["assessment"]
+                else "",
             }
-            for threat_id, t in zip(ids, threat_rows, strict=True)
+            for threat_id, t, clean in zip(ids, threat_rows, cleans, strict=True)
         ],
     )
     # Their status, treatment and next review: dated facts from the day each was identified.
@@ -1090,8 +1141,8 @@ THREAT_SCORE_COLUMNS = [
         None,
         kind="date",
     ),
-    _score_cell("inherent_likelihood", "Inherent likelihood", ThreatScoreChange),
-    _score_cell("inherent_impact", "Inherent impact", ThreatScoreChange),
+    _score_cell("inherent_likelihood", "Inherent likelihood", ThreatScoreChange, False),
+    _score_cell("inherent_impact", "Inherent impact", ThreatScoreChange, False),
     Column(
         "Inherent score",
         "inherent_score",
@@ -1115,6 +1166,7 @@ THREAT_SCORE_COLUMNS = [
         None,
     ),
     Column("Note", "note", lambda: ThreatScoreChange.note, c.text(300)),
+    *_method_columns(ThreatScoreChange),
 ]
 
 
@@ -1192,8 +1244,10 @@ def _latest_score(chunk):
 def check_threat_scores(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
     """Each row: scores the register accepts, dated in order after what the threat holds."""
     errors = _dated_in_order(rows, "changed_on", "Assessed on", "assessment", _latest_score)
+    rules = method_rules(lookups.matrix)
     for row in rows:
         v = row.values
+        errors += _history_method(row, rules)
         axes = [v.get(k) for k in ("inherent_likelihood", "inherent_impact")]
         axes += [v.get(k) for k in ("residual_likelihood", "residual_impact")]
         if None not in axes and axes[2] * axes[3] > axes[0] * axes[1]:
@@ -1206,6 +1260,44 @@ def check_threat_scores(rows: list[ParsedRow], lookups: Lookups) -> list[CellErr
                 )
             )
     return errors
+
+
+def _history_method(row: ParsedRow, rules) -> list[CellError]:
+    """A history row's scoring method: its inputs must read; an empty inherent cell is
+    worked out from them, a filled one is kept as recorded (the rules may have changed
+    since). ``row.values["__assessment__"]`` is what the writer keeps."""
+    v = row.values
+    if "scoring_method" not in v or "scoring_inputs" not in v:
+        return []  # a cell that could not be read is already reported
+    try:
+        method = parse_method(v["scoring_method"])
+    except MethodError as error:
+        return [CellError(row.line, "Scoring method", error.message)]
+    cells = {"inherent_likelihood": "Inherent likelihood", "inherent_impact": "Inherent impact"}
+    if method is Method.MATRIX:
+        missing = [h for k, h in cells.items() if k in v and v[k] is None]
+        return [CellError(row.line, h, "Required; the cell is empty.") for h in missing]
+    try:
+        assessment = assess(method, v["scoring_inputs"], rules)
+    except MethodError as error:
+        return [CellError(row.line, "Scoring inputs", error.message)]
+    given = (v.get("inherent_likelihood"), v.get("inherent_impact"))
+    if given[0] is None:
+        v["inherent_likelihood"] = assessment.likelihood
+    if given[1] is None:
+        v["inherent_impact"] = assessment.impact
+    cell = (v["inherent_likelihood"], v["inherent_impact"])
+    if cell != (assessment.likelihood, assessment.impact):
+        assessment = replace(
+            assessment,
+            likelihood=cell[0],
+            impact=cell[1],
+            explanation=f"Imported as {cell[0]} × {cell[1]}; "
+            f"the rules at import gave {assessment.likelihood} × {assessment.impact}. "
+            + assessment.explanation,
+        )
+    v["__assessment__"] = assessment
+    return []
 
 
 def _chunks(items: list, size: int = 500):
@@ -1223,15 +1315,18 @@ def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int
     for row in rows:
         v = row.values
         residual = (v["residual_likelihood"], v["residual_impact"])
+        inherent = (v["inherent_likelihood"], v["inherent_impact"])
         level = level_for(residual[0] * residual[1], lookups.matrix)
         rescore_threat(
             threats[v["threat_id"]],
-            inherent=(v["inherent_likelihood"], v["inherent_impact"]),
+            inherent=inherent,
             residual=residual,
             changed_on=v["changed_on"],
             author_id=user_id,
             note=v.get("note") or "Imported from CSV",
             next_review_on=next_review_date(v["changed_on"], level, intervals),
+            assessment=v.get("__assessment__")
+            or Assessment(Method.MATRIX, "", *inherent, None, "", ""),
         )
     db.session.flush()
     return len(rows)

@@ -28,7 +28,8 @@ SCORE_HEADER = (
 # The export adds what an import derives or ignores: ids, superseded on, scores, author.
 EXPORTED_SCORE_HEADER = (
     "Threat id,Threat,Assessed on,Superseded on,Inherent likelihood,Inherent impact,"
-    "Inherent score,Residual likelihood,Residual impact,Residual score,Author email,Note"
+    "Inherent score,Residual likelihood,Residual impact,Residual score,Author email,Note,"
+    "Scoring method,Scoring inputs,Method score,Method rating"
 )
 DAYS = [date(2020, 9, 30), date(2020, 12, 31), date(2021, 1, 15)]
 
