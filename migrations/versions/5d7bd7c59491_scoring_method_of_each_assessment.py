@@ -4,7 +4,7 @@ Existing threats and assessments were scored on the matrix: the server default
 "matrix" (no inputs, no method score) keeps their history as it was.
 
 Revision ID: 5d7bd7c59491
-Revises: 53156c801557
+Revises: 8a6c058e1924
 Create Date: 2026-11-30 00:49:06.030765
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5d7bd7c59491'
-down_revision = '53156c801557'
+down_revision = '8a6c058e1924'
 branch_labels = None
 depends_on = None
 
