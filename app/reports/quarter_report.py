@@ -236,6 +236,33 @@ class TrendPoint:
     uncovered: int
 
 
+@dataclass(frozen=True)
+class TargetPoint:
+    """A quarter end on the coverage chart: the key result's target for the staff solely
+    responsible, the count measured (quarters reported) or projected (quarters ahead)."""
+
+    quarter: str
+    target: int
+    measured: int | None = None
+    projected: int | None = None
+
+
+@dataclass(frozen=True)
+class CoverageTarget:
+    """The coverage key result's path over the fiscal year (``staff_target_path``)."""
+
+    code: str
+    baseline: int
+    baseline_label: str  # where the baseline stands: "1 July 2020", "end of FY20-21 Q1"
+    goal: int  # staff solely responsible at the fiscal year's end
+    points: tuple[TargetPoint, ...]
+
+
+# Key-result metrics whose goal sets the number of staff solely responsible at the year's
+# end: a count to reach, or positions to fill (each relieving one person).
+COVERAGE_GOAL_METRICS = ("spof_staff", "spof_positions_filled", "spof_positions_active_hiring")
+
+
 @dataclass
 class CoverageSection:
     spof_staff: int
@@ -253,6 +280,7 @@ class CoverageSection:
     previous_positions_filled: int | None = None
     became_spof: list[str] = field(default_factory=list)
     became_uncovered: list[str] = field(default_factory=list)
+    target: CoverageTarget | None = None
 
     @property
     def sole_more(self) -> int:
@@ -520,7 +548,7 @@ def _gather(
     if COUNTERMEASURES in areas:
         report.countermeasures = gather_countermeasures(quarter, detail, objective, as_of)
     if COVERAGE in areas or HIRING in areas:
-        report.coverage = gather_coverage(quarter, as_of, detail, coverage)
+        report.coverage = gather_coverage(quarter, as_of, detail, coverage, objective)
     return report
 
 
@@ -850,8 +878,68 @@ def _most_critical(systems: list) -> list[tuple[str, str]]:
     return [(s.name, found[s.id].label if found.get(s.id) else "-") for s in ordered[:LIST_CAP]]
 
 
+def _coverage_key_result(objective: Objective | None) -> KeyResult | None:
+    if objective is None:
+        return None
+    for kr in objective.key_results:
+        if kr.metric in COVERAGE_GOAL_METRICS and kr.goal_value is not None:
+            return kr
+    return None
+
+
+def _baseline_day(kr: KeyResult, quarters: list[Quarter]) -> tuple[date, str]:
+    """Where a key result's baseline stands: the end of its baseline quarter, or the
+    fiscal year's first day."""
+    for q in quarters:
+        if q.first_day == kr.baseline_quarter_start:
+            return q.last_day, f"end of {q.label}"
+    first = quarters[0].first_day
+    return first, f"{first.day} {first:%B %Y}"
+
+
+def coverage_target(
+    kr: KeyResult,
+    quarter: Quarter,
+    as_of: date,
+    known: dict,
+) -> CoverageTarget | None:
+    """The key result's target line for the coverage chart, from its goal and baseline
+    quarter and the staff solely responsible measured on the days in ``known`` (which
+    must hold the baseline day and the quarter ends up to ``quarter``). None while the
+    baseline is still ahead."""
+    from app.domain.targets import staff_target_path
+
+    year = quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month)
+    day, label = _baseline_day(kr, year)
+    if day > as_of or day not in known or kr.goal_value is None:
+        return None
+    baseline = known[day].spof_staff_count
+    goal = int(kr.goal_value)
+    if kr.metric != "spof_staff":
+        goal = max(0, baseline - goal)
+    measured = {
+        q: known[q.last_day if q != quarter else as_of].spof_staff_count
+        for q in year
+        if q <= quarter
+    }
+    path = staff_target_path(baseline, goal, year, kr.baseline_quarter_start, measured)
+    return CoverageTarget(
+        code=kr.code or "the key result",
+        baseline=baseline,
+        baseline_label=label,
+        goal=goal,
+        points=tuple(
+            TargetPoint(q.label, target, value, projected) for q, target, value, projected in path
+        ),
+    )
+
+
 def gather_coverage(
-    quarter: Quarter, as_of: date, detail: bool = True, known: dict | None = None
+    quarter: Quarter,
+    as_of: date,
+    detail: bool = True,
+    known: dict | None = None,
+    objective: Objective | None = None,
 ) -> CoverageSection | None:
     """``known``: coverage already computed by date (``coverage_on_dates``)."""
     figures = _figures("app.coverage.figures")
@@ -863,7 +951,11 @@ def gather_coverage(
     previous_end = quarter.previous().last_day
     ends = [q.last_day if q != quarter else as_of for q in quarters]
     known = dict(known or {})
-    missing = [day for day in [*ends, previous_end] if day not in known]
+    kr = _coverage_key_result(objective) if detail else None
+    year = quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month)
+    baseline_day = [_baseline_day(kr, year)[0]] if kr is not None else []
+    wanted = [*ends, previous_end, *(d for d in baseline_day if d <= as_of)]
+    missing = [day for day in wanted if day not in known]
     if missing:
         # The facts of every date the section shows are loaded once.
         known.update(figures.coverage_on_dates(missing))
@@ -899,4 +991,5 @@ def gather_coverage(
         became_uncovered=[
             s.name for s in coverage.uncovered_systems if s.id not in uncovered_before
         ],
+        target=coverage_target(kr, quarter, as_of, known) if kr is not None else None,
     )

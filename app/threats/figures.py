@@ -180,7 +180,7 @@ def _score_band_count(as_of: date, lowest: int, highest: int) -> int:
             (ThreatScoreChange.threat_id + 0).in_(register_ids_on(as_of)),
         )
     )
-    return db.session.scalar(query)
+    return db.session.scalar(query) or 0
 
 
 def _overdue_where(as_of: date):
