@@ -471,16 +471,7 @@ def _target_lines(d: Drawing, chart: VerticalBarChart, target) -> None:
     d.add(Circle(chart.x, y(target.baseline), 2.2, fillColor=colors.white, strokeColor=TARGET_INK))
     for i, point in enumerate(target.points):
         d.add(Circle(x(i), y(point.target), 1.8, fillColor=TARGET_INK, strokeColor=None))
-        d.add(
-            String(
-                x(i) + 3,
-                y(point.target) + 3,
-                f"{point.target:,}",
-                fontName=SANS_BOLD,
-                fontSize=6,
-                fillColor=TARGET_INK,
-            )
-        )
+        _label(d, x(i) + 3, y(point.target) + 3, f"{point.target:,}", TARGET_INK, bold=True)
     last = max((i for i, p in enumerate(target.points) if p.measured is not None), default=None)
     ahead = [(i, p.projected) for i, p in enumerate(target.points) if p.projected is not None]
     if not ahead:
@@ -494,17 +485,24 @@ def _target_lines(d: Drawing, chart: VerticalBarChart, target) -> None:
     d.add(PolyLine(projected, strokeColor=PROJECTED_INK, strokeWidth=1.2, strokeDashArray=[1, 2]))
     for i, value in ahead:
         d.add(Circle(x(i), y(value), 1.8, fillColor=PROJECTED_INK, strokeColor=None))
-        d.add(
-            String(
-                x(i) - 3,
-                y(value) + 3,
-                f"{value:,}",
-                fontName=SANS,
-                fontSize=6,
-                textAnchor="end",
-                fillColor=PROJECTED_INK,
-            )
+        text = f"{value:,}"
+        _label(d, x(i) - 3 - stringWidth(text, SANS, 6), y(value) + 3, text, PROJECTED_INK)
+
+
+def _label(d: Drawing, x: float, y: float, text: str, ink, bold: bool = False) -> None:
+    """A small value label on a white ground, legible over the bars it may cross."""
+    font = SANS_BOLD if bold else SANS
+    d.add(
+        Rect(
+            x - 1,
+            y - 1.5,
+            stringWidth(text, font, 6) + 2,
+            7.5,
+            fillColor=colors.white,
+            strokeColor=None,
         )
+    )
+    d.add(String(x, y, text, fontName=font, fontSize=6, fillColor=ink))
 
 
 # ---------------------------------------------------------------- sections
@@ -1020,13 +1018,17 @@ def _hiring_section(report: QuarterReport, cov: CoverageSection | None) -> list:
         )
     )
     parts.append(_heading("Hiring pipeline", 1))
-    parts.append(
-        _table(
-            ["Status", "Positions"],
-            [[label, count(n)] for label, n in cov.pipeline],
-            [150, 70],
+    # One row, read left to right as positions move through hiring: two lines of table
+    # rather than six keep the section on the page the hiring figures start on.
+    if cov.pipeline:
+        width = FRAME_WIDTH / len(cov.pipeline)
+        parts.append(
+            _table(
+                [label for label, _ in cov.pipeline],
+                [[count(n) for _, n in cov.pipeline]],
+                [width] * len(cov.pipeline),
+            )
         )
-    )
     return parts
 
 

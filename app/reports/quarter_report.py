@@ -387,9 +387,9 @@ class QuarterReport:
             if risk.previous_open_critical is not None:
                 delta = risk.open_critical - risk.previous_open_critical
                 if delta > 0:
-                    lines.append(f"{count(delta)} more open critical risk(s) than last quarter.")
+                    lines.append(f"{_many(delta, 'more open critical risk')} than last quarter.")
                 elif delta < 0:
-                    lines.append(f"{count(-delta)} fewer open critical risk(s) than last quarter.")
+                    lines.append(f"{_many(-delta, 'fewer open critical risk')} than last quarter.")
         if self.shows(COUNTERMEASURES) and self.countermeasures is not None:
             cm = self.countermeasures
             target = (
@@ -398,18 +398,23 @@ class QuarterReport:
                 else ""
             )
             lines.append(
-                f"{count(cm.deployed_in_quarter)} countermeasure(s) deployed in "
+                f"{_many(cm.deployed_in_quarter, 'countermeasure')} deployed in "
                 f"{self.quarter.label}{target}."
             )
         if self.shows(HIRING) and cov is not None and cov.previous_positions_filled is not None:
             filled = cov.positions_filled - cov.previous_positions_filled
             if filled:
-                lines.append(f"{count(filled)} SPOF position(s) filled in {self.quarter.label}.")
+                lines.append(f"{_many(filled, 'SPOF position')} filled in {self.quarter.label}.")
         if self.shows(COVERAGE) and cov is not None:
+            page = f"the coverage page (/coverage?date={self.as_of.isoformat()}) lists them"
             if cov.became_spof:
-                lines.append(f"Became a single point of failure: {_names(cov.became_spof)}.")
+                lines.append(
+                    f"Became a single point of failure: {_names(cov.became_spof, where=page)}."
+                )
             if cov.became_uncovered:
-                lines.append(f"Left with nobody responsible: {_names(cov.became_uncovered)}.")
+                lines.append(
+                    f"Left with nobody responsible: {_names(cov.became_uncovered, where=page)}."
+                )
         return lines
 
     def headline(self) -> dict[str, str | int | None]:
@@ -444,9 +449,17 @@ class QuarterReport:
         return figures
 
 
-def _names(names: list[str], cap: int = 5) -> str:
+def _many(n: int, singular: str) -> str:
+    """ "1 countermeasure", "4 countermeasures" (the noun is the phrase's last word)."""
+    return f"{count(n)} {singular}{'' if n == 1 else 's'}"
+
+
+def _names(names: list[str], cap: int = 5, where: str = "") -> str:
+    """The first ``cap`` names and "and N more" (with where the rest are listed)."""
     shown = ", ".join(names[:cap])
-    return shown + (f" and {count(len(names) - cap)} more" if len(names) > cap else "")
+    if len(names) <= cap:
+        return shown
+    return shown + f" and {count(len(names) - cap)} more" + (f" ({where})" if where else "")
 
 
 def headline_differences(
