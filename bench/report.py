@@ -73,14 +73,21 @@ def fill(name: str, env: dict, sizes: dict | None) -> None:
 
 
 def analyze(env: dict) -> None:
-    """Fresh planner statistics (tables added by migrations after the seed have none)."""
+    """Fresh planner statistics (tables added by migrations after the seed have none); on
+    PostgreSQL a VACUUM too, as autovacuum would have run on a database in use: a freshly
+    bulk-loaded one has no visibility map, so every index-only scan reads the table."""
     code = (
         "from app import create_app\n"
         "from app.extensions import db\n"
         "from sqlalchemy import text\n"
         "with create_app().app_context():\n"
-        "    db.session.execute(text('ANALYZE'))\n"
-        "    db.session.commit()\n"
+        "    if db.engine.dialect.name == 'postgresql':\n"
+        "        with db.engine.connect() as c:\n"
+        "            c.execution_options(isolation_level='AUTOCOMMIT')"
+        ".execute(text('VACUUM ANALYZE'))\n"
+        "    else:\n"
+        "        db.session.execute(text('ANALYZE'))\n"
+        "        db.session.commit()\n"
     )
     subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=env, check=True)
 
