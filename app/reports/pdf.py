@@ -492,16 +492,9 @@ def _target_lines(d: Drawing, chart: VerticalBarChart, target) -> None:
 def _label(d: Drawing, x: float, y: float, text: str, ink, bold: bool = False) -> None:
     """A small value label on a white ground, legible over the bars it may cross."""
     font = SANS_BOLD if bold else SANS
-    d.add(
-        Rect(
-            x - 1,
-            y - 1.5,
-            stringWidth(text, font, 6) + 2,
-            7.5,
-            fillColor=colors.white,
-            strokeColor=None,
-        )
-    )
+    ground = Rect(x - 1, y - 1.5, stringWidth(text, font, 6) + 2, 7.5)
+    ground.fillColor, ground.strokeColor = colors.white, None
+    d.add(ground)
     d.add(String(x, y, text, fontName=font, fontSize=6, fillColor=ink))
 
 
