@@ -61,8 +61,8 @@ class KeyResultForm(FlaskForm):
         "Baseline quarter",
         choices=[],
         validate_choice=False,
-        description="Where the baseline stands: per-quarter targets share the goal over the "
-        "quarters after it (e.g. a programme set up in Q1).",
+        description="Per-quarter targets share the goal over the quarters after it "
+        "(a programme set up in Q1: Q1).",
     )
     position = StringField("Order in the table")
     submit = SubmitField("Save key result")
@@ -71,7 +71,7 @@ class KeyResultForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.metric.choices = _metric_choices()
         # The objective's quarters; the service refuses any other.
-        self.baseline_quarter.choices = [("", "The fiscal year's start")] + [
+        self.baseline_quarter.choices = [("", "Year start")] + [
             (label, f"End of {label}") for label in (quarters or [])
         ]
 
