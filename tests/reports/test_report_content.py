@@ -183,3 +183,16 @@ def test_the_target_line_follows_the_key_results_baseline_quarter(demo):
 def test_no_target_line_without_a_coverage_key_result(demo):
     report = _report("Production Quality", "FY20-21 Q2")
     assert report.coverage is None or report.coverage.target is None
+
+
+@pytest.mark.parametrize("day", [date(2020, 6, 30), date(2020, 9, 30), date(2020, 12, 31), TODAY])
+def test_the_reports_one_pass_heat_maps_and_critical_count_equal_the_figures_own(demo, day):
+    from app import figure_cache
+    from app.domain.scoring import Level
+    from app.threats import figures
+
+    both = figures.both_cells_on(day)
+    for kind in ("inherent", "residual"):
+        assert both[kind] == figures._cells.uncached(day, kind)
+    figure_cache.clear()
+    assert figures.open_critical_risks(day) == figures.level_counts(day)[Level.CRITICAL]
