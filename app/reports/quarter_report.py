@@ -381,7 +381,10 @@ class QuarterReport:
         risk, cov = self.risk, self.coverage
         if self.shows(RISK) and risk is not None:
             if risk.entered_top:
-                lines.append(f"Entered the top {TOP_THREATS}: {_names(risk.entered_top)}.")
+                listed = f"all in the Top {TOP_THREATS} table"
+                lines.append(
+                    f"Entered the top {TOP_THREATS}: {_names(risk.entered_top, where=listed)}."
+                )
             if risk.left_top:
                 lines.append(f"Left the top {TOP_THREATS}: {_names(risk.left_top)}.")
             if risk.previous_open_critical is not None:
