@@ -16,10 +16,12 @@ adding a row (none do today) must call ``clear()``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from sqlalchemy import func, select
@@ -32,6 +34,36 @@ MAX_ENTRIES = 256
 
 _entries: OrderedDict[tuple, object] = OrderedDict()
 _lock = threading.Lock()
+# Fingerprints read once while ``pinned()`` is in effect, by fingerprint function.
+_pinned: contextvars.ContextVar[dict | None] = contextvars.ContextVar("pinned", default=None)
+
+
+@contextlib.contextmanager
+def pinned() -> Iterator[None]:
+    """Read each fingerprint at most once inside the block.
+
+    A report asks for a dozen remembered figures in one go; reading the fingerprints
+    before each (a count over every threat) cost more than some of the figures. Inside the
+    block the figures are taken as of the register when first asked, as one consistent
+    reading should be.
+    """
+    if _pinned.get() is not None:
+        yield
+        return
+    token = _pinned.set({})
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def _read(fingerprint: Callable[[], tuple]) -> tuple:
+    memo = _pinned.get()
+    if memo is None:
+        return fingerprint()
+    if fingerprint not in memo:
+        memo[fingerprint] = fingerprint()
+    return memo[fingerprint]
 
 
 def register_fingerprint() -> tuple:
@@ -81,7 +113,7 @@ def cached_on(fingerprint: Callable[[], tuple]):
 
         @functools.wraps(compute)
         def wrapper(*args):
-            key = (name, args, str(db.engine.url), fingerprint())
+            key = (name, args, str(db.engine.url), _read(fingerprint))
             with _lock:
                 if key in _entries:
                     _entries.move_to_end(key)
@@ -96,7 +128,7 @@ def cached_on(fingerprint: Callable[[], tuple]):
         def remember(answers: dict[tuple, T]) -> None:
             """Keep answers computed elsewhere, by their arguments (several dates computed
             from one load of facts)."""
-            prefix = (str(db.engine.url), fingerprint())
+            prefix = (str(db.engine.url), _read(fingerprint))
             with _lock:
                 for args, value in answers.items():
                     _entries[(name, args, *prefix)] = value

@@ -772,6 +772,7 @@ def _key_result_values(key_result: KeyResult) -> dict:
         "goal_unit": key_result.goal_unit,
         "goal_direction": key_result.goal_direction,
         "metric": key_result.metric,
+        "baseline_quarter": okr_service.baseline_quarter_label(key_result),
         "position": key_result.position,
     }
 

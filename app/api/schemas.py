@@ -570,6 +570,12 @@ class KeyResultStatusSchema(ma.Schema):
     version = fields.Integer()
 
 
+def _baseline_quarter_label(key_result) -> str:
+    from app.okrs.service import baseline_quarter_label
+
+    return baseline_quarter_label(key_result)
+
+
 class KeyResultSchema(ma.Schema):
     id = fields.Integer(required=True)
     code = fields.String()
@@ -581,6 +587,10 @@ class KeyResultSchema(ma.Schema):
     goal_unit = fields.String()
     metric = fields.String(allow_none=True)
     goal_direction = Choice(GoalDirection, allow_none=True)
+    baseline_quarter = fields.Function(
+        lambda kr: _baseline_quarter_label(kr) or None,
+        metadata={"description": "Where the baseline stands; null: the fiscal year's start"},
+    )
     objective_id = fields.Integer()
     statuses = fields.List(fields.Nested(KeyResultStatusSchema))
     version = fields.Integer()
@@ -1088,6 +1098,14 @@ class KeyResultCreate(_Body):
     metric = Text(
         allow_none=True,
         metadata={"description": "A metric the register computes, the quarterly value's source"},
+    )
+    baseline_quarter = Text(
+        allow_none=True,
+        metadata={
+            "description": "e.g. FY20-21 Q1: the quarter of the objective's fiscal year at whose "
+            "end the baseline stands (per-quarter targets apply after it); empty or null for "
+            "the fiscal year's start"
+        },
     )
     position = fields.Integer(validate=validate.Range(min=0, max=10_000))
 

@@ -21,6 +21,7 @@ from app.domain.coverage import (
     StaffFact,
     SystemFact,
     coverage_as_of,
+    coverage_on_days,
     coverage_trend,
     percent_of_goal,
     pipeline_as_of,
@@ -142,8 +143,7 @@ def coverage_on_dates(dates: Iterable[date]) -> dict[date, Coverage]:
     days = sorted(set(dates))
     if not days:
         return {}
-    facts = load_facts(days[0], days[-1])
-    answers = {day: coverage_as_of(*facts, day) for day in days}
+    answers = coverage_on_days(*load_facts(days[0], days[-1]), days)
     _coverage_on.remember({(day,): coverage for day, coverage in answers.items()})
     return answers
 

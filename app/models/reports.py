@@ -16,7 +16,7 @@ class ReportPublication(db.Model):
 
     __tablename__ = "report_publications"
     __audited__ = True
-    __audit_exclude__ = ("pdf",)
+    __audit_exclude__ = ("pdf", "appendix_pdf")
     __table_args__ = (
         Index("ix_report_publications_objective_quarter", "objective_id", "quarter_start"),
     )
@@ -30,6 +30,10 @@ class ReportPublication(db.Model):
     generated_on: Mapped[date] = mapped_column(Date)
     # Loaded only when the document itself is asked for.
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # The same document with the full-register appendix, frozen with it (None: published
+    # without one). The appendix prints the owner, category and countermeasures as the
+    # register held them then, which no dated fact keeps: only these bytes can show it.
+    appendix_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     # Headline figures as published: {label: value}.
     figures: Mapped[dict] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -119,7 +119,7 @@ def _computed_text(metric, value: float, kr: KeyResult, related_value) -> str:
     return " · ".join(parts)
 
 
-def _row(kr: KeyResult, quarters: list[Quarter]) -> KrRow:
+def _row(kr: KeyResult, quarters: list[Quarter], through: Quarter | None = None) -> KrRow:
     metric = get_metric(kr.metric)
     statuses = {status.quarter_start: status for status in kr.statuses}
     row = KrRow(
@@ -148,7 +148,7 @@ def _row(kr: KeyResult, quarters: list[Quarter]) -> KrRow:
             cell.written_on = status.written_on
             if status.value is not None:
                 latest_written = status.value
-        if metric is not None and cell.started:
+        if metric is not None and cell.started and (through is None or quarter <= through):
             cell.measured_on = measured_on(quarter)
             try:
                 cell.computed = metric.value(quarter)
@@ -184,12 +184,17 @@ def _row(kr: KeyResult, quarters: list[Quarter]) -> KrRow:
     return row
 
 
-def kr_table(objective: Objective, fiscal_year: int | None = None) -> list[KrRow]:
-    """One row per key result: the deck's columns, the register's values, proposals."""
+def kr_table(
+    objective: Objective, fiscal_year: int | None = None, through: Quarter | None = None
+) -> list[KrRow]:
+    """One row per key result: the deck's columns, the register's values, proposals.
+
+    ``through``: measure the register for quarters up to this one only (a quarter's report
+    shows the later ones as still to come)."""
     year = objective.fiscal_year if fiscal_year is None else fiscal_year
     quarters = quarters_of_fiscal_year(year, fiscal.start_month())
     with figure_cache():
-        return [_row(kr, quarters) for kr in objective.key_results]
+        return [_row(kr, quarters, through) for kr in objective.key_results]
 
 
 def kr_row(key_result: KeyResult, fiscal_year: int | None = None) -> KrRow:

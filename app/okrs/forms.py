@@ -57,12 +57,23 @@ class KeyResultForm(FlaskForm):
         validate_choice=False,
         description="Links the key result to a figure the register computes each quarter.",
     )
+    baseline_quarter = SelectField(
+        "Baseline quarter",
+        choices=[],
+        validate_choice=False,
+        description="Per-quarter targets share the goal over the quarters after it "
+        "(a programme set up in Q1: Q1).",
+    )
     position = StringField("Order in the table")
     submit = SubmitField("Save key result")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, quarters: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.metric.choices = _metric_choices()
+        # The objective's quarters; the service refuses any other.
+        self.baseline_quarter.choices = [("", "Year start")] + [
+            (label, f"End of {label}") for label in (quarters or [])
+        ]
 
 
 class StatusForm(FlaskForm):

@@ -34,6 +34,7 @@ from app.models.okrs import (
 from app.validation import InputError
 
 __all__ = [
+    "baseline_quarter_label",
     "clear_status",
     "create_key_result",
     "create_objective",
@@ -297,6 +298,10 @@ def _key_result_values(
         errors["goal_value"] = f"{direction.label} what? Enter the goal as a number."
     if direction is None and goal_value is not None:
         direction = GoalDirection.INCREASE
+    if "baseline_quarter" in values:
+        baseline_quarter_start = _baseline_quarter(values["baseline_quarter"], objective, errors)
+    else:  # a caller that does not name it keeps what is recorded
+        baseline_quarter_start = current.baseline_quarter_start if current is not None else None
     position = values.get("position")
     if position in (None, ""):
         position = current.position if current is not None else _next_position(objective)
@@ -316,8 +321,35 @@ def _key_result_values(
         "goal_unit": unit,
         "goal_direction": direction,
         "metric": metric,
+        "baseline_quarter_start": baseline_quarter_start,
         "position": position,
     }
+
+
+def baseline_quarter_label(key_result: KeyResult) -> str:
+    """The baseline quarter as its label ("FY20-21 Q1"), "" for the fiscal year's start."""
+    start = key_result.baseline_quarter_start
+    return fiscal.quarter_starting(start).label if start is not None else ""
+
+
+def _baseline_quarter(raw: Quarter | str | None, objective: Objective, errors: _Errors):
+    """First day of the baseline quarter (None: the fiscal year's start): a quarter of the
+    objective's fiscal year, before its last (a baseline at the year's end leaves no
+    quarter for the goal)."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    found = _Errors()
+    quarter = _quarter_of_objective(raw, objective, found)
+    if quarter is None:
+        errors["baseline_quarter"] = found["quarter"]
+        return None
+    if quarter.number == 4:
+        errors["baseline_quarter"] = (
+            f"{quarter.label} is the year's last quarter: no quarter would be left after the "
+            "baseline to reach the goal. Choose Q1 to Q3, or the year's start."
+        )
+        return None
+    return quarter.first_day
 
 
 def _next_position(objective: Objective) -> int:
@@ -325,7 +357,8 @@ def _next_position(objective: Objective) -> int:
 
 
 def create_key_result(objective: Objective, **values: Any) -> KeyResult:
-    """code, statement, baseline_text/value, goal_text/value/unit/direction, metric."""
+    """code, statement, baseline_text/value, goal_text/value/unit/direction, metric,
+    baseline_quarter (a quarter label of the objective's fiscal year, or empty)."""
     errors = _Errors()
     clean = _key_result_values(objective, values, errors, None)
     errors.raise_if_any()

@@ -212,9 +212,17 @@ def _key_result_values(form: KeyResultForm) -> dict:
             "goal_unit",
             "goal_direction",
             "metric",
+            "baseline_quarter",
             "position",
         )
     }
+
+
+def _key_result_form(objective: Objective, **kwargs) -> KeyResultForm:
+    """The form with the objective's quarters to choose the baseline quarter from (all but
+    the last: a goal needs a quarter after its baseline)."""
+    quarters = quarters_of_fiscal_year(objective.fiscal_year, fiscal.start_month())
+    return KeyResultForm(quarters=[q.label for q in quarters[:-1]], **kwargs)
 
 
 def _number_text(value: float | None) -> str:
@@ -225,7 +233,7 @@ def _number_text(value: float | None) -> str:
 @roles(*WRITERS)
 def new_key_result(objective_id: int):
     found = _objective_or_404(objective_id)
-    form = KeyResultForm()
+    form = _key_result_form(found)
     if request.method == "GET":
         form.code.data = f"KR{len(found.key_results) + 1}"
     if form.validate_on_submit():
@@ -258,8 +266,12 @@ def _key_result_or_404(kr_id: int) -> KeyResult:
 @roles(*WRITERS)
 def edit_key_result(kr_id: int):
     found = _key_result_or_404(kr_id)
-    form = KeyResultForm(obj=found) if request.method == "GET" else KeyResultForm()
     if request.method == "GET":
+        form = _key_result_form(found.objective, obj=found)
+    else:
+        form = _key_result_form(found.objective)
+    if request.method == "GET":
+        form.baseline_quarter.data = service.baseline_quarter_label(found)
         form.baseline_value.data = _number_text(found.baseline_value)
         form.goal_value.data = _number_text(found.goal_value)
         form.goal_direction.data = found.goal_direction.value if found.goal_direction else ""

@@ -273,7 +273,8 @@ class RegisterAppendix:
                 f"{self.total:,} open threats in the register on {_long_date(self.as_of)}, "
                 "highest residual score first (then inherent score, then the oldest). "
                 "Scores, treatment and next review are those in force on that day; "
-                "category, owner and countermeasures as the register holds them now.",
+                "category, owner and countermeasures as the register held them on the day "
+                "this document was generated (page footer).",
                 STYLES["note"],
             ),
             Spacer(1, 4),

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from wtforms import HiddenField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from app.forms import FlaskForm
@@ -16,6 +16,12 @@ class PublishForm(FlaskForm):
         description="Required when the quarter has been published before: "
         "what changed since (late entries, corrections).",
         render_kw={"rows": 2, "maxlength": REASON_MAX_LENGTH},
+    )
+    with_appendix = BooleanField(
+        "Freeze the full-register appendix with it",
+        default=True,
+        description="So that the appendix of this quarter always shows the register as "
+        "published. Takes about a minute at 100,000 threats.",
     )
     submit = SubmitField("Publish")
 

@@ -20,7 +20,15 @@ from datetime import date
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.shapes import STATE_DEFAULTS, Drawing, Group, Rect, String
+from reportlab.graphics.shapes import (
+    STATE_DEFAULTS,
+    Circle,
+    Drawing,
+    Group,
+    PolyLine,
+    Rect,
+    String,
+)
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
@@ -349,23 +357,40 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
     return d
 
 
+TARGET_INK = colors.HexColor("#102a43")
+PROJECTED_INK = colors.HexColor("#829ab1")
+
+
 def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawing:
-    """SPOF staff, SPOF systems and uncovered systems at each quarter end so far."""
-    height = 150
+    """SPOF staff, SPOF systems and uncovered systems at each quarter end so far; with a
+    coverage key result, its target for the staff solely responsible as a line from the
+    baseline over the whole fiscal year, and the projection for the quarters ahead."""
+    height = 170 if section.target is not None else 150
     d = Drawing(width, height)
+    target = section.target
+    labels = [p.quarter for p in section.trend]
+    if target is not None:
+        labels = [p.quarter for p in target.points]
+    measured = {p.quarter: p for p in section.trend}
     chart = VerticalBarChart()
     chart.x, chart.y = 40, 32
     chart.width, chart.height = width - 190, height - 50
     chart.data = [
-        [p.spof_staff for p in section.trend],
-        [p.spof_systems for p in section.trend],
-        [p.uncovered for p in section.trend],
+        [getattr(measured.get(q), "spof_staff", None) for q in labels],
+        [getattr(measured.get(q), "spof_systems", None) for q in labels],
+        [getattr(measured.get(q), "uncovered", None) for q in labels],
     ]
-    chart.categoryAxis.categoryNames = [p.quarter for p in section.trend]
+    chart.categoryAxis.categoryNames = [
+        q if q in measured or target is None else f"{q} (ahead)" for q in labels
+    ]
     chart.categoryAxis.labels.fontName = SANS
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
-    peak = max([max(series) for series in chart.data if series] + [1])
+    values = [v for series in chart.data for v in series if v is not None]
+    if target is not None:
+        values += [target.baseline] + [p.target for p in target.points]
+        values += [p.projected for p in target.points if p.projected is not None]
+    peak = max(values + [1])
     step = max(1, -(-peak // 5))
     chart.valueAxis.valueMax = step * (-(-peak // step)) + step
     chart.valueAxis.valueStep = step
@@ -377,11 +402,19 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
     for i, colour in enumerate(SERIES_COLOURS):
         chart.bars[i].fillColor = colour
         chart.bars[i].strokeColor = None
-    chart.barLabelFormat = lambda value: f"{int(value):,}"
+    chart.barLabelFormat = lambda value: "" if value is None else f"{int(value):,}"
     chart.barLabels.fontName = SANS
     chart.barLabels.fontSize = 6
     chart.barLabels.nudge = 5
     d.add(chart)
+    names = ["Staff solely responsible", "SPOF systems", "Uncovered systems"]
+    pairs: list = list(zip(SERIES_COLOURS, names, strict=True))
+    if target is not None:
+        _target_lines(d, chart, target)
+        pairs += [
+            (TARGET_INK, f"{target.code} target: {target.baseline:,} → {target.goal:,} staff"),
+            (PROJECTED_INK, "Projected at the pace so far"),
+        ]
     d.add(
         String(
             chart.x + chart.width / 2,
@@ -412,15 +445,57 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
     legend.fontName = SANS
     legend.fontSize = 7
     legend.alignment = "right"
-    legend.colorNamePairs = list(
-        zip(
-            SERIES_COLOURS,
-            ("Staff solely responsible", "SPOF systems", "Uncovered systems"),
-            strict=True,
-        )
-    )
+    legend.columnMaximum = len(pairs)
+    legend.colorNamePairs = pairs
     d.add(legend)
     return d
+
+
+def _target_lines(d: Drawing, chart: VerticalBarChart, target) -> None:
+    """The target as a dashed line from the baseline (an open dot at the year's start)
+    through each quarter end, and the projection as a dotted line from the last measured
+    count."""
+    n = len(target.points)
+    low, high = chart.valueAxis.valueMin, chart.valueAxis.valueMax
+
+    def y(value: float) -> float:
+        return chart.y + (value - low) / (high - low) * chart.height
+
+    def x(i: int) -> float:
+        return chart.x + (i + 0.5) * chart.width / n
+
+    line = [chart.x, y(target.baseline)]
+    for i, point in enumerate(target.points):
+        line += [x(i), y(point.target)]
+    d.add(PolyLine(line, strokeColor=TARGET_INK, strokeWidth=1.2, strokeDashArray=[4, 2]))
+    d.add(Circle(chart.x, y(target.baseline), 2.2, fillColor=colors.white, strokeColor=TARGET_INK))
+    for i, point in enumerate(target.points):
+        d.add(Circle(x(i), y(point.target), 1.8, fillColor=TARGET_INK, strokeColor=None))
+        _label(d, x(i) + 3, y(point.target) + 3, f"{point.target:,}", TARGET_INK, bold=True)
+    last = max((i for i, p in enumerate(target.points) if p.measured is not None), default=None)
+    ahead = [(i, p.projected) for i, p in enumerate(target.points) if p.projected is not None]
+    if not ahead:
+        return
+    start = (
+        [x(last), y(target.points[last].measured)]
+        if last is not None
+        else [chart.x, y(target.baseline)]
+    )
+    projected = start + [c for i, v in ahead for c in (x(i), y(v))]
+    d.add(PolyLine(projected, strokeColor=PROJECTED_INK, strokeWidth=1.2, strokeDashArray=[1, 2]))
+    for i, value in ahead:
+        d.add(Circle(x(i), y(value), 1.8, fillColor=PROJECTED_INK, strokeColor=None))
+        text = f"{value:,}"
+        _label(d, x(i) - 3 - stringWidth(text, SANS, 6), y(value) + 3, text, PROJECTED_INK)
+
+
+def _label(d: Drawing, x: float, y: float, text: str, ink, bold: bool = False) -> None:
+    """A small value label on a white ground, legible over the bars it may cross."""
+    font = SANS_BOLD if bold else SANS
+    ground = Rect(x - 1, y - 1.5, stringWidth(text, font, 6) + 2, 7.5)
+    ground.fillColor, ground.strokeColor = colors.white, None
+    d.add(ground)
+    d.add(String(x, y, text, fontName=font, fontSize=6, fillColor=ink))
 
 
 # ---------------------------------------------------------------- sections
@@ -858,6 +933,8 @@ def _coverage_section(report: QuarterReport, cov: CoverageSection | None) -> lis
     parts.append(_heading(f"Trend over {report.quarter.fiscal_year_label}", 1))
     if cov.trend:
         parts.append(trend_drawing(cov))
+        if cov.target is not None:
+            parts.append(_p(_target_sentence(report, cov.target), "note"))
     else:
         parts.append(_p("No quarter of the fiscal year has ended yet.", "body"))
     parts.append(_heading("Staff solely responsible", 1))
@@ -896,6 +973,23 @@ def _coverage_section(report: QuarterReport, cov: CoverageSection | None) -> lis
     return parts
 
 
+def _target_sentence(report: QuarterReport, target) -> str:
+    year = report.quarter.fiscal_year_label
+    text = (
+        f"{target.code} target: staff solely responsible for a production system from "
+        f"{count(target.baseline)} ({target.baseline_label}) to {count(target.goal)} by the "
+        f"end of {year}."
+    )
+    ahead = [p for p in target.points if p.projected is not None]
+    if ahead:
+        last = ahead[-1]
+        text += (
+            f" At the pace so far, {count(last.projected)} at the end of {last.quarter} "
+            f"(target {count(last.target)})."
+        )
+    return text
+
+
 def _hiring_section(report: QuarterReport, cov: CoverageSection | None) -> list:
     parts = [CondPageBreak(60 * mm), _heading("SPOF hiring")]
     if cov is None:
@@ -917,13 +1011,17 @@ def _hiring_section(report: QuarterReport, cov: CoverageSection | None) -> list:
         )
     )
     parts.append(_heading("Hiring pipeline", 1))
-    parts.append(
-        _table(
-            ["Status", "Positions"],
-            [[label, count(n)] for label, n in cov.pipeline],
-            [150, 70],
+    # One row, read left to right as positions move through hiring: two lines of table
+    # rather than six keep the section on the page the hiring figures start on.
+    if cov.pipeline:
+        width = FRAME_WIDTH / len(cov.pipeline)
+        parts.append(
+            _table(
+                [label for label, _ in cov.pipeline],
+                [[count(n) for _, n in cov.pipeline]],
+                [width] * len(cov.pipeline),
+            )
         )
-    )
     return parts
 
 

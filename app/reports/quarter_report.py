@@ -13,8 +13,10 @@ any size of register; the full register is an appendix (``app.reports.appendix``
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from types import ModuleType
@@ -22,6 +24,7 @@ from types import ModuleType
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import figure_cache
 from app.domain.quarters import Quarter, quarters_of_fiscal_year
 from app.domain.scoring import Level, RiskMatrix, level_for
 from app.domain.targets import quarter_target as _kr_quarter_target
@@ -233,6 +236,33 @@ class TrendPoint:
     uncovered: int
 
 
+@dataclass(frozen=True)
+class TargetPoint:
+    """A quarter end on the coverage chart: the key result's target for the staff solely
+    responsible, the count measured (quarters reported) or projected (quarters ahead)."""
+
+    quarter: str
+    target: int
+    measured: int | None = None
+    projected: int | None = None
+
+
+@dataclass(frozen=True)
+class CoverageTarget:
+    """The coverage key result's path over the fiscal year (``staff_target_path``)."""
+
+    code: str
+    baseline: int
+    baseline_label: str  # where the baseline stands: "1 July 2020", "end of FY20-21 Q1"
+    goal: int  # staff solely responsible at the fiscal year's end
+    points: tuple[TargetPoint, ...]
+
+
+# Key-result metrics whose goal sets the number of staff solely responsible at the year's
+# end: a count to reach, or positions to fill (each relieving one person).
+COVERAGE_GOAL_METRICS = ("spof_staff", "spof_positions_filled", "spof_positions_active_hiring")
+
+
 @dataclass
 class CoverageSection:
     spof_staff: int
@@ -250,6 +280,7 @@ class CoverageSection:
     previous_positions_filled: int | None = None
     became_spof: list[str] = field(default_factory=list)
     became_uncovered: list[str] = field(default_factory=list)
+    target: CoverageTarget | None = None
 
     @property
     def sole_more(self) -> int:
@@ -350,15 +381,18 @@ class QuarterReport:
         risk, cov = self.risk, self.coverage
         if self.shows(RISK) and risk is not None:
             if risk.entered_top:
-                lines.append(f"Entered the top {TOP_THREATS}: {_names(risk.entered_top)}.")
+                listed = f"all in the Top {TOP_THREATS} table"
+                lines.append(
+                    f"Entered the top {TOP_THREATS}: {_names(risk.entered_top, where=listed)}."
+                )
             if risk.left_top:
                 lines.append(f"Left the top {TOP_THREATS}: {_names(risk.left_top)}.")
             if risk.previous_open_critical is not None:
                 delta = risk.open_critical - risk.previous_open_critical
                 if delta > 0:
-                    lines.append(f"{count(delta)} more open critical risk(s) than last quarter.")
+                    lines.append(f"{_many(delta, 'more open critical risk')} than last quarter.")
                 elif delta < 0:
-                    lines.append(f"{count(-delta)} fewer open critical risk(s) than last quarter.")
+                    lines.append(f"{_many(-delta, 'fewer open critical risk')} than last quarter.")
         if self.shows(COUNTERMEASURES) and self.countermeasures is not None:
             cm = self.countermeasures
             target = (
@@ -367,18 +401,23 @@ class QuarterReport:
                 else ""
             )
             lines.append(
-                f"{count(cm.deployed_in_quarter)} countermeasure(s) deployed in "
+                f"{_many(cm.deployed_in_quarter, 'countermeasure')} deployed in "
                 f"{self.quarter.label}{target}."
             )
         if self.shows(HIRING) and cov is not None and cov.previous_positions_filled is not None:
             filled = cov.positions_filled - cov.previous_positions_filled
             if filled:
-                lines.append(f"{count(filled)} SPOF position(s) filled in {self.quarter.label}.")
+                lines.append(f"{_many(filled, 'SPOF position')} filled in {self.quarter.label}.")
         if self.shows(COVERAGE) and cov is not None:
+            page = f"the coverage page (/coverage?date={self.as_of.isoformat()}) lists them"
             if cov.became_spof:
-                lines.append(f"Became a single point of failure: {_names(cov.became_spof)}.")
+                lines.append(
+                    f"Became a single point of failure: {_names(cov.became_spof, where=page)}."
+                )
             if cov.became_uncovered:
-                lines.append(f"Left with nobody responsible: {_names(cov.became_uncovered)}.")
+                lines.append(
+                    f"Left with nobody responsible: {_names(cov.became_uncovered, where=page)}."
+                )
         return lines
 
     def headline(self) -> dict[str, str | int | None]:
@@ -413,9 +452,17 @@ class QuarterReport:
         return figures
 
 
-def _names(names: list[str], cap: int = 5) -> str:
+def _many(n: int, singular: str) -> str:
+    """ "1 countermeasure", "4 countermeasures" (the noun is the phrase's last word)."""
+    return f"{count(n)} {singular}{'' if n == 1 else 's'}"
+
+
+def _names(names: list[str], cap: int = 5, where: str = "") -> str:
+    """The first ``cap`` names and "and N more" (with where the rest are listed)."""
     shown = ", ".join(names[:cap])
-    return shown + (f" and {count(len(names) - cap)} more" if len(names) > cap else "")
+    if len(names) <= cap:
+        return shown
+    return shown + f" and {count(len(names) - cap)} more" + (f" ({where})" if where else "")
 
 
 def headline_differences(
@@ -459,6 +506,33 @@ def gather_quarter_report(
     headline figures (the dashboard), computed by the very same functions. ``areas``: the
     register areas to gather (default: those the objective's key results are linked to;
     every area without an objective)."""
+    with figure_cache.pinned(), _without_cycle_collection():
+        return _gather(objective, quarter, today, detail, areas)
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Gathering builds tens of thousands of short-lived fact tuples at size, freed by
+    reference counting; left on, the cycle collector walks the whole heap (some 300,000
+    objects after start-up) while they are built: a quarter of the gathering time at
+    100,000 threats, for nothing to collect. Collection resumes on leaving."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _gather(
+    objective: Objective | None,
+    quarter: Quarter,
+    today: date,
+    detail: bool,
+    areas: frozenset[str] | None,
+) -> QuarterReport:
     as_of = report_as_of(quarter, today)
     narrative = None
     if objective is not None:
@@ -490,7 +564,7 @@ def gather_quarter_report(
     if COUNTERMEASURES in areas:
         report.countermeasures = gather_countermeasures(quarter, detail, objective, as_of)
     if COVERAGE in areas or HIRING in areas:
-        report.coverage = gather_coverage(quarter, as_of, detail, coverage)
+        report.coverage = gather_coverage(quarter, as_of, detail, coverage, objective)
     return report
 
 
@@ -513,7 +587,7 @@ def _coverage_for_every_date(
     days = {as_of, quarter.previous().last_day}
     days |= {q.last_day for q in year if q < quarter}
     if linked:
-        days |= {day for q in year if (day := measured_on(q)) is not None}
+        days |= {day for q in year if q <= quarter and (day := measured_on(q)) is not None}
         if year[0].first_day <= as_of:
             days.add(year[0].first_day)
     return figures.coverage_on_dates(days)
@@ -545,7 +619,7 @@ def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine] |
         )
     ).all()
     lines = []
-    for row in okrs.kr_table(objective, objective.fiscal_year):
+    for row in okrs.kr_table(objective, objective.fiscal_year, through=quarter):
         # Quarters after the reported one are "to come" in this report, whatever was
         # written or measured since.
         cells = tuple(
@@ -602,11 +676,17 @@ def _overdue_lines(threats: ModuleType, as_of: date) -> list[ReviewLine]:
     # Read in the ranking index's order (residual, then inherent score) and stop at the cap.
     query, changes = scores_as_of_query(as_of, from_changes=True)
     state = ThreatStateChange.__table__.alias("review_state")
+    # The review state is probed per change in ranking order. PostgreSQL plans that from
+    # the change's own threat id (by the threat's, it materialises every overdue state:
+    # 1 s at 100,000 threats); SQLite from the threat's (by the change's, it drives the
+    # query from the overdue states instead: 0.4 s).
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    on = changes.c.threat_id if postgres else Threat.id
     query = (
         query.with_only_columns(
             Threat.id, Threat.title, state.c.next_review_on, User.name, changes.c.residual_score
         )
-        .join(state, state.c.threat_id == Threat.id)
+        .join(state, state.c.threat_id == on)
         .outerjoin(User, User.id == Threat.owner_id)
         .where(*state_in_force_on(as_of, state), state.c.next_review_on < as_of)
         .order_by(
@@ -631,13 +711,17 @@ def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSecti
 
     matrix = risk_matrix()
     previous_end = quarter.previous().last_day
+    # Both heat maps and the level counts from one pass over the register.
+    threats.both_cells_on(as_of)
+    levels = dict(threats.level_counts(as_of))
     section = RiskSection(
         inherent=HeatMap("inherent", threats.heatmap_as_of(as_of, "inherent"), matrix),
         residual=HeatMap("residual", threats.heatmap_as_of(as_of, "residual"), matrix),
         top_threats=[],
-        open_critical=threats.open_critical_risks(as_of),
+        # The same count open_critical_risks gives, read from the cells just counted.
+        open_critical=levels.get(Level.CRITICAL, 0),
         overdue_count=threats.overdue_reviews(as_of),
-        level_counts=dict(threats.level_counts(as_of)),
+        level_counts=levels,
     )
     if not detail:
         return section
@@ -810,8 +894,68 @@ def _most_critical(systems: list) -> list[tuple[str, str]]:
     return [(s.name, found[s.id].label if found.get(s.id) else "-") for s in ordered[:LIST_CAP]]
 
 
+def _coverage_key_result(objective: Objective | None) -> KeyResult | None:
+    if objective is None:
+        return None
+    for kr in objective.key_results:
+        if kr.metric in COVERAGE_GOAL_METRICS and kr.goal_value is not None:
+            return kr
+    return None
+
+
+def _baseline_day(kr: KeyResult, quarters: list[Quarter]) -> tuple[date, str]:
+    """Where a key result's baseline stands: the end of its baseline quarter, or the
+    fiscal year's first day."""
+    for q in quarters:
+        if q.first_day == kr.baseline_quarter_start:
+            return q.last_day, f"end of {q.label}"
+    first = quarters[0].first_day
+    return first, f"{first.day} {first:%B %Y}"
+
+
+def coverage_target(
+    kr: KeyResult,
+    quarter: Quarter,
+    as_of: date,
+    known: dict,
+) -> CoverageTarget | None:
+    """The key result's target line for the coverage chart, from its goal and baseline
+    quarter and the staff solely responsible measured on the days in ``known`` (which
+    must hold the baseline day and the quarter ends up to ``quarter``). None while the
+    baseline is still ahead."""
+    from app.domain.targets import staff_target_path
+
+    year = quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month)
+    day, label = _baseline_day(kr, year)
+    if day > as_of or day not in known or kr.goal_value is None:
+        return None
+    baseline = known[day].spof_staff_count
+    goal = int(kr.goal_value)
+    if kr.metric != "spof_staff":
+        goal = max(0, baseline - goal)
+    measured = {
+        q: known[q.last_day if q != quarter else as_of].spof_staff_count
+        for q in year
+        if q <= quarter
+    }
+    path = staff_target_path(baseline, goal, year, kr.baseline_quarter_start, measured)
+    return CoverageTarget(
+        code=kr.code or "the key result",
+        baseline=baseline,
+        baseline_label=label,
+        goal=goal,
+        points=tuple(
+            TargetPoint(q.label, target, value, projected) for q, target, value, projected in path
+        ),
+    )
+
+
 def gather_coverage(
-    quarter: Quarter, as_of: date, detail: bool = True, known: dict | None = None
+    quarter: Quarter,
+    as_of: date,
+    detail: bool = True,
+    known: dict | None = None,
+    objective: Objective | None = None,
 ) -> CoverageSection | None:
     """``known``: coverage already computed by date (``coverage_on_dates``)."""
     figures = _figures("app.coverage.figures")
@@ -823,7 +967,11 @@ def gather_coverage(
     previous_end = quarter.previous().last_day
     ends = [q.last_day if q != quarter else as_of for q in quarters]
     known = dict(known or {})
-    missing = [day for day in [*ends, previous_end] if day not in known]
+    kr = _coverage_key_result(objective) if detail else None
+    year = quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month)
+    baseline_day = [_baseline_day(kr, year)[0]] if kr is not None else []
+    wanted = [*ends, previous_end, *(d for d in baseline_day if d <= as_of)]
+    missing = [day for day in wanted if day not in known]
     if missing:
         # The facts of every date the section shows are loaded once.
         known.update(figures.coverage_on_dates(missing))
@@ -859,4 +1007,5 @@ def gather_coverage(
         became_uncovered=[
             s.name for s in coverage.uncovered_systems if s.id not in uncovered_before
         ],
+        target=coverage_target(kr, quarter, as_of, known) if kr is not None else None,
     )

@@ -122,6 +122,18 @@ def current_publication(objective_id: int, quarter: Quarter) -> ReportPublicatio
     )
 
 
+def has_frozen_appendix(publication: ReportPublication) -> bool:
+    """Whether the publication keeps a document with the register appendix (read without
+    loading it)."""
+    return bool(
+        db.session.scalar(
+            select(ReportPublication.appendix_pdf.is_not(None)).where(
+                ReportPublication.id == publication.id
+            )
+        )
+    )
+
+
 def publications_of(objective_id: int, quarter: Quarter) -> list[ReportPublication]:
     """Every publication of the quarter, newest first (the PDF bytes are not loaded)."""
     return list(
@@ -154,20 +166,23 @@ def report_document(
 ) -> ReportDocument:
     """The published document of the quarter if there is one, else one built now.
 
-    ``appendix="register"`` adds every threat in force at the quarter end (a document built
-    now: a publication is frozen without it)."""
+    ``appendix="register"`` adds every threat in force at the quarter end; for a published
+    quarter, the appendix frozen with the publication (the register as it was then)."""
     check_quarter_in_year(objective, quarter)
     if appendix and appendix not in APPENDICES:
         raise InputError({"appendix": f'Unknown appendix "{appendix}": use "register".'})
     publication = current_publication(objective.id, quarter)
     if publication is not None:
         if appendix:
-            raise InputError(
-                {
-                    "appendix": f"{objective.title} {quarter.label} is published; its frozen "
-                    "document has no register appendix."
-                }
-            )
+            frozen = publication.appendix_pdf
+            if frozen is None:
+                raise InputError(
+                    {
+                        "appendix": f"{objective.title} {quarter.label} was published without "
+                        "the register appendix; publish it again to freeze one."
+                    }
+                )
+            return ReportDocument(frozen, publication)
         return ReportDocument(publication.pdf, publication)
     report = gather_quarter_report(objective, quarter, today)
     extra = register_appendix(report.as_of) if appendix == "register" else None
@@ -186,8 +201,13 @@ def publish_report(
     reason: str,
     user_id: int | None,
     today: date,
+    with_appendix: bool = True,
 ) -> ReportPublication:
     """Freeze the quarter's PDF and headline figures; a new publication supersedes the old.
+
+    ``with_appendix``: freeze the document with the full-register appendix too (about a
+    minute at 100,000 threats), so that asking for the appendix of a published quarter
+    gives the register as it was published, whatever changes later.
 
     Raises InputError for a quarter that has not ended, or a republication without a reason.
     The caller commits.
@@ -214,12 +234,19 @@ def publish_report(
         reviewed_by=publisher.name if publisher is not None else "command line",
         published_on=today,
     )
+    marking = report_marking()
+    frozen_appendix = None
+    if with_appendix:
+        frozen_appendix = build_report_pdf(
+            report, today, marking, signoff, appendix=register_appendix(report.as_of)
+        )
     publication = ReportPublication(
         objective_id=objective.id,
         quarter_start=quarter.first_day,
         published_by_id=user_id,
         generated_on=today,
-        pdf=build_report_pdf(report, today, report_marking(), signoff),
+        pdf=build_report_pdf(report, today, marking, signoff),
+        appendix_pdf=frozen_appendix,
         figures=report.headline(),
         reason=reason,
         supersedes_id=previous.id if previous is not None else None,

@@ -22,6 +22,7 @@ from app.reports.service import (
     current_publication,
     default_objective,
     download_name,
+    has_frozen_appendix,
     live_report,
     objective_for_report,
     parse_report_quarter,
@@ -85,13 +86,16 @@ def _render_index(objective: Objective | None, quarter: Quarter, form: PublishFo
     live = live_report(objective, quarter, today)
     differences = headline_differences(publication.figures, live.headline()) if publication else []
     if form is None:
-        form = PublishForm(formdata=None, objective=objective.id, quarter=quarter.label)
+        form = PublishForm(
+            formdata=None, objective=objective.id, quarter=quarter.label, with_appendix=True
+        )
     return render_template(
         "reports/index.html",
         **context,
         quarters=_reportable_quarters(objective),
         live=live,
         publication=publication,
+        frozen_appendix=publication is not None and has_frozen_appendix(publication),
         publications=publications_of(objective.id, quarter),
         differences=differences,
         form=form,
@@ -160,6 +164,7 @@ def publish():
                 reason=form.reason.data or "",
                 user_id=current_user.id,
                 today=fiscal.today(),
+                with_appendix=bool(form.with_appendix.data),
             )
         except InputError as error:
             db.session.rollback()

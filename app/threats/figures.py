@@ -86,6 +86,25 @@ def _cells(as_of: date, kind: str) -> tuple[tuple[int, int, int], ...]:
     return tuple((li, im, n) for (li, im), n in sorted(totals.items()))
 
 
+def both_cells_on(as_of: date) -> dict[str, tuple[tuple[int, int, int], ...]]:
+    """The inherent and residual cells (as ``_cells``) on ``as_of`` from one grouped pass
+    over the register, each then remembered as ``_cells`` remembers it (a report shows
+    both heat maps and the level counts of the same day)."""
+    c = ThreatScoreChange.__table__.c
+    axes = (c.inherent_likelihood, c.inherent_impact, c.residual_likelihood, c.residual_impact)
+    query = scored_on_query(as_of, *axes, func.count()).group_by(*axes)
+    totals: dict[str, dict[tuple[int, int], int]] = {kind: {} for kind in KINDS}
+    for il, ii, rl, ri, n in db.session.execute(query):
+        for kind, cell in (("inherent", (il, ii)), ("residual", (rl, ri))):
+            totals[kind][cell] = totals[kind].get(cell, 0) + n
+    answers = {
+        kind: tuple((li, im, n) for (li, im), n in sorted(cells.items()))
+        for kind, cells in totals.items()
+    }
+    _cells.remember({(as_of, kind): value for kind, value in answers.items()})
+    return answers
+
+
 def _axes(kind: str):
     if kind not in KINDS:
         raise ValueError(f"kind must be inherent or residual, got {kind!r}")
@@ -135,8 +154,33 @@ def level_counts(as_of: date) -> dict[Level, int]:
 
 
 def open_critical_risks(as_of: date) -> int:
-    """Open threats whose residual level on ``as_of`` is critical."""
-    return level_counts(as_of).get(Level.CRITICAL, 0)
+    """Open threats whose residual level on ``as_of`` is critical.
+
+    Read from the ranking index's critical end only (a few thousand entries at 100,000
+    threats), not from the whole heat map: a report asks it of the previous quarter too.
+    """
+    matrix = risk_matrix()
+    if Level.CRITICAL not in matrix.levels:
+        return 0
+    return _score_band_count(as_of, *matrix.score_range(Level.CRITICAL))
+
+
+@register_cached
+def _score_band_count(as_of: date, lowest: int, highest: int) -> int:
+    # "+ 0" keeps SQLite from driving the count from the register's ids (every threat)
+    # rather than from the ranking index's band.
+    score = ThreatScoreChange.residual_score
+    query = (
+        select(func.count())
+        .select_from(ThreatScoreChange)
+        .where(
+            score >= lowest,
+            score <= highest,
+            *in_force_on(as_of),
+            (ThreatScoreChange.threat_id + 0).in_(register_ids_on(as_of)),
+        )
+    )
+    return db.session.scalar(query) or 0
 
 
 def _overdue_where(as_of: date):

@@ -120,3 +120,20 @@ def test_a_viewer_token_cannot_write_okrs(client, token_of):
         "/api/v1/objectives", json={"title": "O", "fiscal_year": "FY20-21"}, headers=headers
     )
     assert response.status_code == 403
+
+
+def test_the_baseline_quarter_is_read_and_written_through_the_api(manager):
+    objective = manager.post("/api/v1/objectives", {"title": "O", "fiscal_year": "FY20-21"}).json
+    kr = manager.post(
+        f"/api/v1/objectives/{objective['id']}/key-results",
+        {"statement": "Deploy", "goal_value": 6, "baseline_quarter": "FY20-21 Q1"},
+    )
+    assert kr.status_code == 201, kr.json
+    assert kr.json["baseline_quarter"] == "FY20-21 Q1"
+    url = f"/api/v1/key-results/{kr.json['id']}"
+    other = manager.patch(url, {"version": kr.json["version"], "baseline_quarter": "FY19-20 Q1"})
+    assert other.status_code == 422 and "baseline_quarter" in other.json["errors"]
+    kept = manager.patch(url, {"version": kr.json["version"], "statement": "Deploy more"})
+    assert kept.status_code == 200 and kept.json["baseline_quarter"] == "FY20-21 Q1"
+    cleared = manager.patch(url, {"version": kept.json["version"], "baseline_quarter": None})
+    assert cleared.status_code == 200 and cleared.json["baseline_quarter"] is None

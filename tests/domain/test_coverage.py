@@ -11,6 +11,7 @@ from app.domain.coverage import (
     SystemCoverage,
     SystemFact,
     coverage_as_of,
+    coverage_on_days,
     coverage_trend,
     departure_impact,
     percent_of_goal,
@@ -412,3 +413,39 @@ def test_trend_counts_agree_with_full_coverage_on_random_data():
             c.spof_system_count,
             c.uncovered_count,
         )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 5, 8])
+def test_coverage_of_several_days_equals_each_days_own_coverage(seed):
+    """``coverage_on_days`` reads the facts once for every day; each day's answer is the
+    whole ``coverage_as_of`` of that day (lists, order and people), not only its counts."""
+    import random
+
+    rng = random.Random(seed)
+    day0 = date(2020, 1, 1)
+    systems = [
+        SystemFact(
+            i,
+            rng.choice(["alpha", "Alpha", "beta", f"S{i}"]),  # equal names sort by id
+            rng.random() < 0.8,
+            day0 + timedelta(rng.randrange(400)) if rng.random() < 0.1 else None,
+            ((day0 + timedelta(rng.randrange(400)), rng.random() < 0.5),)
+            if rng.random() < 0.2
+            else (),
+        )
+        for i in range(60)
+    ]
+    staff = [
+        StaffFact(i, f"P{i}", day0 + timedelta(rng.randrange(400)) if rng.random() < 0.3 else None)
+        for i in range(25)
+    ]
+    rows = []
+    for _ in range(200):
+        since = day0 + timedelta(rng.randrange(-50, 300))
+        until = since + timedelta(rng.randrange(200)) if rng.random() < 0.3 else None
+        rows.append(ResponsibilityFact(rng.randrange(27), rng.randrange(62), since, until))
+    days = [day0 + timedelta(days=d) for d in rng.sample(range(0, 400), 5)]
+    found = coverage_on_days(systems, staff, rows, days)
+    assert sorted(found) == sorted(days)
+    for d in days:
+        assert found[d] == coverage_as_of(systems, staff, rows, d)

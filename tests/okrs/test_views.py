@@ -292,3 +292,58 @@ def test_changing_the_quarter_loads_its_status_and_never_saves_the_other_ones_te
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "Q1 words</textarea>" in shown and "Nothing was saved" not in shown
+
+
+def test_the_key_result_form_sets_the_baseline_quarter_checked_and_audited(client_as, objective):
+    from app.models.audit import AuditEntry
+
+    kr3 = next(kr for kr in objective.key_results if kr.code == "KR3")
+    client = client_as(Role.MANAGER)
+    page = client.get(f"/key-results/{kr3.id}/edit").get_data(as_text=True)
+    assert 'name="baseline_quarter"' in page
+    assert 'value="FY20-21 Q1"' in page and 'value="FY20-21 Q4"' not in page
+    fields = {
+        "code": "KR3",
+        "statement": "Countermeasures.",
+        "goal_text": "6 deployed",
+        "goal_value": "6",
+        "goal_direction": "increase",
+        "metric": "countermeasures_deployed_to_date",
+    }
+    for bad, message in (
+        ("FY19-20 Q2", "outside this objective"),
+        ("FY20-21 Q4", "last quarter"),
+        ("next year", "FY"),
+    ):
+        response = client.post(
+            f"/key-results/{kr3.id}/edit", data={**fields, "baseline_quarter": bad}
+        )
+        html = response.get_data(as_text=True)
+        assert 'data-field-error="baseline_quarter"' in html and message in html, bad
+        db.session.expire_all()
+        assert db.session.get(KeyResult, kr3.id).baseline_quarter_start is None
+    saved = client.post(
+        f"/key-results/{kr3.id}/edit", data={**fields, "baseline_quarter": "FY20-21 Q1"}
+    )
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(KeyResult, kr3.id).baseline_quarter_start == date(2020, 7, 1)
+    entry = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity_type == "KeyResult", AuditEntry.entity_id == str(kr3.id))
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry is not None and entry.action == "update"
+    assert entry.old_values["baseline_quarter_start"] is None
+    assert entry.new_values["baseline_quarter_start"] == "2020-07-01"
+    page = client.get(f"/key-results/{kr3.id}/edit").get_data(as_text=True)
+    assert '<option selected value="FY20-21 Q1">' in page or 'value="FY20-21 Q1" selected' in page
+    # Back to the fiscal year's start.
+    assert (
+        client.post(
+            f"/key-results/{kr3.id}/edit", data={**fields, "baseline_quarter": ""}
+        ).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert db.session.get(KeyResult, kr3.id).baseline_quarter_start is None

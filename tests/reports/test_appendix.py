@@ -144,9 +144,48 @@ def test_a_published_quarter_refuses_an_appendix_it_was_not_frozen_with(demo, cl
         query_string={"objective": objective.id, "quarter": Q2.label, "appendix": "register"},
     )
     assert response.status_code == 400
-    assert "frozen document has no register appendix" in response.get_data(as_text=True)
+    assert "published without the register appendix" in response.get_data(as_text=True)
 
 
 def test_the_same_register_and_date_give_the_same_bytes_with_the_appendix(demo):
     first = report_document(_objective(), Q2, TODAY, "register").pdf
     assert report_document(_objective(), Q2, TODAY, "register").pdf == first
+
+
+def test_a_published_quarters_appendix_is_the_register_as_published(demo, client_as):
+    """Publishing freezes the document with the appendix; a change made afterwards (a
+    threat renamed, a late entry dated inside the quarter) changes the live register's
+    appendix, never the published one."""
+    from app.models.reports import ReportPublication
+    from app.reports.appendix import register_appendix
+    from app.reports.pdf import build_report_pdf
+    from app.reports.quarter_report import gather_quarter_report
+
+    manager = client_as(Role.MANAGER)
+    objective = _objective()
+    query = {"objective": objective.id, "quarter": Q2.label}
+    published = manager.post("/reports/publish", data={**query, "with_appendix": "y", "reason": ""})
+    assert published.status_code == 302
+    page = manager.get("/reports", query_string=query).get_data(as_text=True)
+    assert 'name="appendix" value="register"' in page and "as frozen with the publication" in page
+    first = manager.get("/reports/download", query_string={**query, "appendix": "register"})
+    assert first.status_code == 200
+    stored = db.session.scalar(select(ReportPublication.appendix_pdf))
+    assert first.data == stored
+    before = flat("".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(stored)).pages))
+    assert "Appendix" in before and "Renamed after publication" not in before
+
+    top = _expected(Q2.last_day)[0][0]
+    db.session.get(Threat, top).title = "Renamed after publication"
+    db.session.commit()
+
+    again = manager.get("/reports/download", query_string={**query, "appendix": "register"})
+    assert again.status_code == 200 and again.data == first.data
+    live = build_report_pdf(
+        gather_quarter_report(objective, Q2, TODAY),
+        TODAY,
+        "Internal",
+        appendix=register_appendix(Q2.last_day),
+    )
+    text = flat("".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(live)).pages))
+    assert "Renamed after publication" in text  # the live register did change

@@ -146,3 +146,53 @@ def test_overdue_reviews_are_listed_highest_residual_first(demo):
         assert all(line.due_on < parse_quarter(quarter).last_day for line in risk.overdue)
         scores = [line.residual_score for line in risk.overdue]
         assert scores == sorted(scores, reverse=True)
+
+
+def test_the_coverage_chart_carries_kr2s_target_baseline_and_projection(demo):
+    """KR2: staff solely responsible from 8 (the fiscal year's start) to 4 (8 less the 4
+    positions to fill) by Q4; 8 and 7 measured at Q1 and Q2; ahead, the pace so far
+    (-0.5 a quarter) gives 6.5 -> 7 at Q3 and 6 at Q4."""
+    target = _report("Front Line Defenses", "FY20-21 Q2").coverage.target
+    assert target is not None
+    assert (target.code, target.baseline, target.goal) == ("KR2", 8, 4)
+    assert target.baseline_label == "1 July 2020"
+    assert [(p.quarter, p.target, p.measured, p.projected) for p in target.points] == [
+        ("FY20-21 Q1", 7, 8, None),
+        ("FY20-21 Q2", 6, 7, None),
+        ("FY20-21 Q3", 5, None, 7),
+        ("FY20-21 Q4", 4, None, 6),
+    ]
+    # The measured points are the chart's bars: the section's own trend.
+    trend = _report("Front Line Defenses", "FY20-21 Q2").coverage.trend
+    assert [p.spof_staff for p in trend] == [8, 7]
+
+
+def test_the_target_line_follows_the_key_results_baseline_quarter(demo):
+    objective = _objective("Front Line Defenses")
+    kr2 = next(kr for kr in objective.key_results if kr.code == "KR2")
+    kr2.baseline_quarter_start = date(2020, 7, 1)  # set up in Q1: reduce over Q2-Q4
+    db.session.commit()
+    target = _report("Front Line Defenses", "FY20-21 Q2").coverage.target
+    # The baseline is then the count at the end of Q1 (8); no reduction expected in Q1.
+    assert (target.baseline, target.baseline_label, target.goal) == (8, "end of FY20-21 Q1", 4)
+    assert [p.target for p in target.points] == [8, 7, 5, 4]
+    q1 = _report("Front Line Defenses", "FY20-21 Q1").coverage.target
+    assert [p.projected for p in q1.points] == [None, 8, 8, 8]
+
+
+def test_no_target_line_without_a_coverage_key_result(demo):
+    report = _report("Production Quality", "FY20-21 Q2")
+    assert report.coverage is None or report.coverage.target is None
+
+
+@pytest.mark.parametrize("day", [date(2020, 6, 30), date(2020, 9, 30), date(2020, 12, 31), TODAY])
+def test_the_reports_one_pass_heat_maps_and_critical_count_equal_the_figures_own(demo, day):
+    from app import figure_cache
+    from app.domain.scoring import Level
+    from app.threats import figures
+
+    both = figures.both_cells_on(day)
+    for kind in ("inherent", "residual"):
+        assert both[kind] == figures._cells.uncached(day, kind)
+    figure_cache.clear()
+    assert figures.open_critical_risks(day) == figures.level_counts(day)[Level.CRITICAL]
