@@ -2,7 +2,7 @@
 publication; earlier publications have none).
 
 Revision ID: c02c4ba1e034
-Revises: 53156c801557
+Revises: 5d7bd7c59491
 Create Date: 2026-11-30 01:05:35.449540
 
 """
