@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c02c4ba1e034"
-down_revision = "53156c801557"
+down_revision = "5d7bd7c59491"
 branch_labels = None
 depends_on = None
 
