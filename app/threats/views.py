@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import fiscal, validation
+from app.catalogues.queries import threat_mappings
 from app.domain.scoring import Level, level_for
 from app.extensions import db
 from app.models.audit import AuditEntry
@@ -173,6 +174,7 @@ def detail(threat_id: int):
         review_form=review_form,
         dated_form=DatedActionForm(),
         countermeasures=countermeasures,
+        mappings=threat_mappings(threat.id),
         audit=audit,
         audit_total=audit_total,
         matrix=matrix,
