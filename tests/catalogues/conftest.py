@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from app.catalogues.service import import_library
+from app.catalogues.service import end_mapping, import_library, map_countermeasure, map_threat
 from app.extensions import db
 from app.models.countermeasures import Countermeasure, CountermeasureStatus
-from app.models.threats import Threat, ThreatStatus
-from app.risk import rescore_threat
+from app.models.threats import StateChangeKind, Threat, ThreatStatus
+from app.risk import record_state, rescore_threat
 
 FIXTURES = Path(__file__).resolve().parents[2] / "app" / "seed" / "catalogues"
 TODAY = "2021-01-15"
@@ -82,3 +82,51 @@ def make_countermeasure():
         return cm
 
     return make
+
+
+@pytest.fixture
+def register(attack, make_threat, make_countermeasure):
+    """The hand-computed register (dates in the comments decide what counts on Q2_END)."""
+    lib = attack.id
+    a = make_threat("Attachment phishing", (4, 4))  # residual 16
+    map_threat(a.id, lib, "T1566.001", date(2020, 8, 1), None)  # a sub-technique of T1566
+    b = make_threat("Link phishing and ransomware", (2, 3))  # residual 6
+    map_threat(b.id, lib, "T1566", date(2020, 9, 1), None)
+    map_threat(b.id, lib, "T1486", date(2020, 10, 1), None)
+    c = make_threat("Ransomware via supplier", (5, 5))  # residual 25
+    map_threat(c.id, lib, "T1486", date(2021, 1, 5), None)  # mapped after Q2: not counted
+    d = make_threat("Password spraying", (3, 3))
+    map_threat(d.id, lib, "T1110", date(2020, 8, 1), None)
+    record_state(d, date(2020, 11, 15), StateChangeKind.STATUS, None, status=ThreatStatus.CLOSED)
+    e = make_threat("Web app exploit", (3, 4))
+    end_mapping(map_threat(e.id, lib, "T1190", date(2020, 8, 1), None), date(2020, 12, 1))
+    f = make_threat("Backup encryption", (4, 5))  # residual 20 until re-scored in January
+    map_threat(f.id, lib, "T1486", date(2020, 8, 1), None)
+    rescore_threat(
+        f, inherent=(5, 5), residual=(3, 3), changed_on=date(2021, 1, 10), author_id=None
+    )
+
+    mail = make_countermeasure("Mail attachment sandbox", date(2020, 11, 1))
+    map_countermeasure(mail.id, lib, "T1566", date(2020, 10, 1), None)
+    backups = make_countermeasure("Offline backups", date(2021, 1, 5))
+    map_countermeasure(backups.id, lib, "T1486", date(2020, 12, 1), None)
+    lockout = make_countermeasure("Account lockout", date(2020, 8, 1), date(2020, 12, 15))
+    map_countermeasure(lockout.id, lib, "T1110", date(2020, 8, 1), None)
+    planned = make_countermeasure("Script allow-listing")
+    map_countermeasure(planned.id, lib, "T1059", date(2020, 8, 1), None)
+    db.session.commit()
+    return lib
+
+
+@pytest.fixture
+def framework(annex_a, make_countermeasure):
+    lib = annex_a.id
+    sandbox = make_countermeasure("Mail attachment sandbox", date(2020, 11, 1))
+    map_countermeasure(sandbox.id, lib, "A.8.7", date(2020, 10, 1), None)
+    lockout = make_countermeasure("Account lockout", date(2020, 8, 1), date(2020, 12, 15))
+    map_countermeasure(lockout.id, lib, "A.5.15", date(2020, 8, 1), None)
+    map_countermeasure(lockout.id, lib, "A.5.17", date(2020, 8, 1), None)
+    backups = make_countermeasure("Offline backups", date(2021, 1, 5))
+    map_countermeasure(backups.id, lib, "A.8.13", date(2020, 12, 1), None)
+    db.session.commit()
+    return lib
