@@ -259,7 +259,12 @@ class ThreatArgs(ListArgs):
     i = fields.Integer(
         validate=validate.Range(min=1, max=100), metadata={"description": "Cell impact"}
     )
-    as_of = PageDate(metadata={"description": "The heat-map cell as of this date"})
+    as_of = PageDate(
+        metadata={"description": "The heat-map cell, or the technique's mappings, on this date"}
+    )
+    technique = Text(
+        metadata={"description": "Mapped to this ATT&CK technique (or a sub-technique of it)"}
+    )
     sort = PageSort(threat_queries.SORTS, threat_queries.DEFAULT_SORT)
 
 
@@ -277,6 +282,9 @@ class CountermeasureArgs(ListArgs):
             "targeted at it while not deployed"
         }
     )
+    technique = Text(metadata={"description": "Mitigates this ATT&CK technique (or a sub-one)"})
+    control = Text(metadata={"description": "Implements this framework control"})
+    as_of = PageDate(metadata={"description": "The technique or control mapped on this date"})
     sort = PageSort(cm_queries.SORTS, cm_queries.DEFAULT_SORT)
 
 
