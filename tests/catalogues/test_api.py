@@ -70,3 +70,23 @@ def test_mappings_are_written_through_the_service_dated_and_audited(
     viewer = _headers(users, Role.VIEWER)
     assert client.put(url, json={"refs": []}, headers=viewer).status_code == 403
     assert len(client.get(url, headers=viewer).json) == 2
+
+
+def test_the_csv_exports_name_the_mappings_in_force_today(register, framework):
+    import csv
+    import io
+
+    from app.transfer.service import export_text
+
+    threats = {r["Title"]: r for r in csv.DictReader(io.StringIO(export_text("threats")))}
+    assert threats["Attachment phishing"]["ATT&CK techniques"] == "T1566.001"
+    assert threats["Link phishing and ransomware"]["ATT&CK techniques"] == "T1486; T1566"
+    assert threats["Web app exploit"]["ATT&CK techniques"] == ""  # unmapped in December
+    # Both fixtures plan a sandbox and a lockout: one maps techniques, the other controls.
+    cms = sorted(
+        (r["Title"], r["Techniques mitigated"], r["Controls implemented"])
+        for r in csv.DictReader(io.StringIO(export_text("countermeasures")))
+    )
+    assert ("Mail attachment sandbox", "T1566", "") in cms
+    assert ("Mail attachment sandbox", "", "A.8.7") in cms
+    assert ("Account lockout", "", "A.5.15; A.5.17") in cms
