@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from app.catalogues.service import in_force
 from app.extensions import db
@@ -247,4 +247,7 @@ def entries_query(version_id: int, q: str = ""):
                 func.lower(CatalogueEntry.name).like(like),
             )
         )
-    return query.order_by(CatalogueEntry.kind, CatalogueEntry.position, CatalogueEntry.ref)
+    # Tactics first in the matrix's order, then techniques by reference (a sub-technique
+    # after its technique); a framework's controls in the file's order.
+    tactic_last = case((CatalogueEntry.kind == EntryKind.TACTIC, 0), else_=1)
+    return query.order_by(tactic_last, CatalogueEntry.position, CatalogueEntry.ref)
