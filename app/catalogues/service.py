@@ -33,6 +33,7 @@ from app.validation import InputError, check_date_range
 
 MAX_FILE_BYTES = 80 * 1024 * 1024  # MITRE's enterprise bundle is about 45 MB
 NAME_MAX = 160
+STIX_READ = ("x-mitre-tactic", "attack-pattern", "x-mitre-matrix", "x-mitre-collection")
 VERSION_MAX = 60
 
 # ---------------------------------------------------------------- reading files
@@ -61,11 +62,19 @@ def _read_stix(text: str) -> ParsedLibrary:
     objects = document.get("objects")
     if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
         raise _file_error("The STIX bundle has no list of objects.")
-    try:
-        # Validated by stix2; the plain dicts are then read (parsing keeps no state).
-        stix2.parse(document, allow_custom=True, version="2.1")
-    except (stix2.exceptions.STIXError, ValueError, TypeError) as error:
-        raise _file_error(f"The bundle is not valid STIX 2.1: {error}") from None
+    # The objects the library is read from are validated by stix2 (the others, such as
+    # the thousands of "uses" relationships of MITRE's bundle, are not read at all).
+    for number, obj in enumerate(objects, start=1):
+        if not isinstance(obj.get("type"), str) or not isinstance(obj.get("id"), str):
+            raise _file_error(f"Object number {number} of the bundle has no type or id.")
+        if obj["type"] not in STIX_READ and obj.get("relationship_type") != "subtechnique-of":
+            continue
+        try:
+            stix2.parse(obj, allow_custom=True, version="2.1")
+        except (stix2.exceptions.STIXError, ValueError, TypeError) as error:
+            raise _file_error(
+                f"Object number {number} ({obj['id'][:80]}) is not valid STIX 2.1: {error}"
+            ) from None
     try:
         return rules.entries_from_stix(objects)
     except CatalogueFileError as error:
