@@ -370,7 +370,7 @@ def run(engine: str, size: int, workdir: Path, techniques: int, subs: int) -> No
 
             from app.models.catalogues import Library
 
-            library_id = db.session.scalar(select(Library.id))
+            library_id = db.session.scalars(select(Library.id)).one()
             started = time.perf_counter()
             fill(seed=1, users=20, threats=size, countermeasures=max(10, size // 50))
             _map_register(random.Random(2), library_id)

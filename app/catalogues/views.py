@@ -265,7 +265,7 @@ def _map(kind: str, record_id: int):
             apply_errors_to_form(form, error)
         else:
             db.session.commit()
-            flash(f"Mapped to {ref} from {form.on.data.isoformat()}.", "success")
+            flash(f"Mapped to {ref} from {form.on.data}.", "success")
             return redirect(url_for(f"catalogues.{kind}_mappings", record_id=record.id))
     return _mapping_page(kind, record_id, form, 422)
 
@@ -286,7 +286,7 @@ def _end(kind: str, record_id: int, mapping_id: int):
         flash(" ".join(error.errors.values()), "danger")
     else:
         db.session.commit()
-        flash(f"{mapping.ref} is unmapped from {form.on.data.isoformat()}.", "success")
+        flash(f"{mapping.ref} is unmapped from {form.on.data}.", "success")
     return redirect(url_for(f"catalogues.{kind}_mappings", record_id=record.id))
 
 
