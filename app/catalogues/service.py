@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import stix2
@@ -238,6 +238,15 @@ def import_library(
     )
     db.session.add(row)
     db.session.flush()
+    # MITRE strips a revoked object of its tactics; it keeps the place it had, so the
+    # threats still mapped to it stay visible in the matrix, marked.
+    before = {e.ref: e for e in previous}
+    entries = [
+        replace(e, tactics=before[e.ref].tactics)
+        if (e.revoked or e.deprecated) and not e.tactics and e.ref in before
+        else e
+        for e in parsed.entries
+    ]
     db.session.execute(
         insert(CatalogueEntry),
         [
@@ -254,7 +263,7 @@ def import_library(
                 "deprecated": e.deprecated,
                 "revoked": e.revoked,
             }
-            for e in parsed.entries
+            for e in entries
         ],
     )
     return ImportResult(library, row, changes, new_library)

@@ -184,3 +184,17 @@ def test_the_cli_imports_and_reports_changes(runner, tmp_path):
         select(AuditEntry.actor).where(AuditEntry.entity_type == "LibraryVersion")
     ).all()
     assert audit == ["catalogue-import", "catalogue-import"]
+
+
+def test_a_revoked_technique_stripped_of_its_tactics_keeps_its_place(import_fixture):
+    library = import_fixture("enterprise-attack-v1.json").library
+    bundle = json.loads(fixture_bytes("enterprise-attack-v2.json"))
+    for obj in bundle["objects"]:
+        if (
+            obj.get("type") == "attack-pattern"
+            and obj["external_references"][0]["external_id"] == "T1193"
+        ):
+            del obj["kill_chain_phases"]  # as MITRE publishes revoked objects
+    import_library(json.dumps(bundle).encode(), "v2.json", on=date(2021, 1, 5))
+    entry = _entries(library.id)["T1193"]
+    assert entry.revoked and entry.tactics == ["TA0001"]
