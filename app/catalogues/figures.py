@@ -47,7 +47,11 @@ def catalogue_fingerprint() -> tuple:
         parts += [
             select(func.count(model.id)).scalar_subquery(),
             select(func.max(model.id)).scalar_subquery(),
-            select(func.count(model.unmapped_on)).scalar_subquery(),
+            # Ending a mapping is its only change: the ended ones, counted from an index.
+            select(func.count())
+            .select_from(model)
+            .where(model.unmapped_on.is_not(None))
+            .scalar_subquery(),
         ]
     parts += [
         select(func.max(LibraryVersion.id)).scalar_subquery(),

@@ -85,6 +85,8 @@ class CatalogueEntry(db.Model):
     __table_args__ = (
         UniqueConstraint("version_id", "ref"),
         Index("ix_catalogue_entries_version_kind", "version_id", "kind", "position"),
+        # The matrix finds each mapped ref's technique from the index alone.
+        Index("ix_catalogue_entries_cell", "version_id", "ref", "parent_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,10 +114,21 @@ class ThreatMapping(db.Model):
     __audited__ = True
     __table_args__ = (
         Index("ix_threat_mappings_ref", "library_id", "ref", "mapped_on", "threat_id"),
+        # A threat's mappings in force on a date, read from the index alone (the matrix).
+        Index(
+            "ix_threat_mappings_threat",
+            "threat_id",
+            "library_id",
+            "mapped_on",
+            "unmapped_on",
+            "ref",
+        ),
+        # Ended mappings are counted by the figure cache's fingerprint.
+        Index("ix_threat_mappings_unmapped_on", "unmapped_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"), index=True)
+    threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
     library_id: Mapped[int] = mapped_column(
         ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
     )
@@ -138,11 +151,20 @@ class CountermeasureMapping(db.Model):
         Index(
             "ix_countermeasure_mappings_ref", "library_id", "ref", "mapped_on", "countermeasure_id"
         ),
+        Index(
+            "ix_countermeasure_mappings_countermeasure",
+            "countermeasure_id",
+            "library_id",
+            "mapped_on",
+            "unmapped_on",
+            "ref",
+        ),
+        Index("ix_countermeasure_mappings_unmapped_on", "unmapped_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     countermeasure_id: Mapped[int] = mapped_column(
-        ForeignKey("countermeasures.id", ondelete="CASCADE"), index=True
+        ForeignKey("countermeasures.id", ondelete="CASCADE")
     )
     library_id: Mapped[int] = mapped_column(
         ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
