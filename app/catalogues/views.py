@@ -3,7 +3,9 @@ and the mappings of threats and countermeasures."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from urllib.parse import quote
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -35,6 +37,15 @@ from app.models.user import Role
 from app.risk import risk_matrix
 from app.security import readable, roles
 from app.validation import InputError, apply_errors_to_form
+
+_PLAIN_REF = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+@bp.app_template_filter("ref_param")
+def ref_param(ref: str) -> str:
+    """A reference as a query-string value: ATT&CK and most control ids need no quoting,
+    and the matrix writes thousands of them."""
+    return ref if _PLAIN_REF.match(ref) else quote(ref, safe="")
 
 
 def _library_or_404(library_id: int, kind: LibraryKind | None = None) -> Library:
