@@ -433,9 +433,25 @@ class ThreatStateSchema(ma.Schema):
     note = fields.String()
 
 
+def _mapped_today(kind: str):
+    """The catalogue refs a record is mapped to today (its dated history and the write:
+    /threats/<id>/techniques, /countermeasures/<id>/mappings)."""
+
+    def read(record) -> list[str]:
+        from app.catalogues.queries import mapped_refs_today
+
+        return mapped_refs_today(kind, record.id)
+
+    return read
+
+
 class ThreatDetailSchema(ThreatSchema):
     score_history = fields.List(fields.Nested(ScoreChangeSchema), attribute="score_changes")
     state_history = fields.List(fields.Nested(ThreatStateSchema), attribute="state_changes")
+    techniques = fields.Function(
+        _mapped_today("threat"),
+        metadata={"type": "array", "items": {"type": "string"}, "description": "ATT&CK, today"},
+    )
 
 
 class StatusChangeSchema(ma.Schema):
@@ -473,6 +489,14 @@ class CountermeasureSchema(ma.Schema):
 
 class CountermeasureDetailSchema(CountermeasureSchema):
     status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
+    techniques = fields.Function(
+        _mapped_today("technique"),
+        metadata={"type": "array", "items": {"type": "string"}, "description": "Mitigated"},
+    )
+    controls = fields.Function(
+        _mapped_today("control"),
+        metadata={"type": "array", "items": {"type": "string"}, "description": "Implemented"},
+    )
 
 
 class SystemSchema(ma.Schema):

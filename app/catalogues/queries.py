@@ -119,6 +119,27 @@ def refs_in_force(model, subject_column: str, ids: list[int], day: date) -> dict
     return found
 
 
+def mapped_refs_today(kind: str, record_id: int) -> list[str]:
+    """The refs a threat ("threat") or a countermeasure ("technique", "control") is mapped
+    to today, for the API's record fields (one query)."""
+    from app import fiscal
+
+    if kind == "threat":
+        model, subject, library_kind = ThreatMapping, ThreatMapping.threat_id, LibraryKind.ATTACK
+    else:
+        model, subject = CountermeasureMapping, CountermeasureMapping.countermeasure_id
+        library_kind = LibraryKind.ATTACK if kind == "technique" else LibraryKind.FRAMEWORK
+    return list(
+        db.session.scalars(
+            select(model.ref)
+            .join(Library, Library.id == model.library_id)
+            .where(subject == record_id, Library.kind == library_kind)
+            .where(*in_force(model, fiscal.today()))
+            .order_by(model.ref)
+        )
+    )
+
+
 def picker_libraries(for_threats: bool) -> list[Library]:
     query = select(Library).order_by(Library.kind, Library.name)
     if for_threats:

@@ -90,3 +90,24 @@ def test_the_csv_exports_name_the_mappings_in_force_today(register, framework):
     assert ("Mail attachment sandbox", "T1566", "") in cms
     assert ("Mail attachment sandbox", "", "A.8.7") in cms
     assert ("Account lockout", "", "A.5.15; A.5.17") in cms
+
+
+def test_the_threat_and_countermeasure_resources_name_their_mappings_today(
+    client, users, register, framework
+):
+    from app.models.countermeasures import Countermeasure
+    from app.models.threats import Threat
+
+    viewer = _headers(users, Role.VIEWER)
+    threat = db.session.scalar(select(Threat).where(Threat.title == "Ransomware via supplier"))
+    assert client.get(f"/api/v1/threats/{threat.id}", headers=viewer).json["techniques"] == [
+        "T1486"
+    ]
+    lockouts = db.session.scalars(
+        select(Countermeasure.id).where(Countermeasure.title == "Account lockout")
+    ).all()
+    found = [client.get(f"/api/v1/countermeasures/{i}", headers=viewer).json for i in lockouts]
+    assert sorted((cm["techniques"], cm["controls"]) for cm in found) == [
+        ([], ["A.5.15", "A.5.17"]),
+        (["T1110"], []),
+    ]
