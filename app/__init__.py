@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import register_api
     from app.auth import bp as auth_bp
+    from app.catalogues import bp as catalogues_bp
     from app.countermeasures import bp as countermeasures_bp
     from app.coverage import bp as coverage_bp
     from app.errors import register_error_handlers
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(countermeasures_bp)
     app.register_blueprint(coverage_bp)
+    app.register_blueprint(catalogues_bp)
     app.register_blueprint(transfer_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(okrs_bp)

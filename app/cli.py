@@ -15,6 +15,7 @@ from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, User
 
 def register_cli(app: Flask) -> None:
     from app.backup import backup
+    from app.catalogues.cli import catalogue
     from app.feeds.cli import feeds
     from app.notifications.cli import notify
     from app.seed import seed_demo_command, seed_synthetic_command
@@ -29,6 +30,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup)
     app.cli.add_command(notify)
     app.cli.add_command(feeds)
+    app.cli.add_command(catalogue)
 
 
 @click.group(help="Manage the people who can sign in.")

@@ -75,6 +75,7 @@ def _figure(module: str, name: str, *args: Any) -> Any:
 COVERAGE = "app.coverage.figures"
 COUNTERMEASURES = "app.countermeasures.figures"
 THREATS = "app.threats.figures"
+CATALOGUES = "app.catalogues.figures"
 
 
 def measured_on(quarter: Quarter) -> date | None:
@@ -295,9 +296,96 @@ def _build() -> dict[str, Metric]:
 METRICS: dict[str, Metric] = _build()
 
 
+# Catalogue figures are measured per library: the metric's name carries the library's id
+# ("controls_implemented:3"), so a key result names the framework it reports against.
+CATALOGUE_METRICS = {
+    "attack_exposed": ("attack", "exposed_techniques"),
+    "attack_tactics_uncovered": ("attack", "tactics_uncovered"),
+    "controls_implemented": ("framework", "controls_implemented_percent"),
+}
+
+
+def _catalogue_metric(name: str, library_id: int, library_name: str) -> Metric:
+    figure = CATALOGUE_METRICS[name][1]
+
+    def at(day: date) -> float:
+        return _figure(CATALOGUES, figure, library_id, day)
+
+    def fn(quarter: Quarter) -> float:
+        day = measured_on(quarter)
+        return at(day if day is not None else quarter.last_day)
+
+    key = f"{name}:{library_id}"
+    if name == "attack_exposed":
+        return Metric(
+            name=key,
+            label=f"{library_name}: threatened techniques with no deployed countermeasure",
+            unit="techniques",
+            kind="count",
+            fn=fn,
+            at=at,
+            per_quarter="ATT&CK techniques with an open threat mapped to them and no deployed "
+            "countermeasure mitigating them, on the quarter's last day.",
+            describe=lambda v, q, kr: _plural(v, "threatened technique", "threatened techniques")
+            + " with no deployed countermeasure",
+            show=lambda v, kr: _plural(v, "exposed technique", "exposed techniques"),
+        )
+    if name == "attack_tactics_uncovered":
+        return Metric(
+            name=key,
+            label=f"{library_name}: tactics with no deployed countermeasure",
+            unit="tactics",
+            kind="count",
+            fn=fn,
+            at=at,
+            per_quarter="ATT&CK tactics none of whose techniques a deployed countermeasure "
+            "mitigates, on the quarter's last day.",
+            describe=lambda v, q, kr: _plural(v, "tactic", "tactics")
+            + " with no deployed countermeasure",
+            show=lambda v, kr: _plural(v, "tactic", "tactics") + " uncovered",
+        )
+    return Metric(
+        name=key,
+        label=f"{library_name}: controls implemented (%)",
+        unit="%",
+        kind="percent",
+        fn=fn,
+        at=at,
+        per_quarter="The share of the framework's controls implemented by a countermeasure "
+        "deployed on the quarter's last day.",
+        describe=lambda v, q, kr: f"{format_number(v)}% of {library_name} controls implemented",
+        show=lambda v, kr: f"{format_number(v)}% of controls implemented",
+    )
+
+
+def _catalogue_libraries() -> list[tuple[int, str, str]]:
+    """(id, name, kind value) of every imported library (none without the area)."""
+    try:
+        from app.catalogues.figures import libraries
+    except ModuleNotFoundError:
+        return []
+    return [(lib.id, lib.name, lib.kind.value) for lib in libraries()]
+
+
 def get_metric(name: str | None) -> Metric | None:
-    return METRICS.get(name) if name else None
+    if not name:
+        return None
+    if name in METRICS:
+        return METRICS[name]
+    base, _, raw_id = name.partition(":")
+    if base not in CATALOGUE_METRICS or not raw_id.isdigit():
+        return None
+    for library_id, library_name, kind in _catalogue_libraries():
+        if library_id == int(raw_id) and kind == CATALOGUE_METRICS[base][0]:
+            return _catalogue_metric(base, library_id, library_name)
+    return None
 
 
 def metric_choices() -> list[tuple[str, str]]:
-    return [(name, metric.label) for name, metric in METRICS.items()]
+    choices = [(name, metric.label) for name, metric in METRICS.items()]
+    for library_id, library_name, kind in _catalogue_libraries():
+        for base, (library_kind, _) in CATALOGUE_METRICS.items():
+            if kind == library_kind:
+                metric = _catalogue_metric(base, library_id, library_name)
+                choices.append((metric.name, metric.label))
+    return choices

@@ -65,7 +65,9 @@ figures.before_request(refuse_unknown_arguments)
 
 
 def blueprints() -> list[Blueprint]:
-    return [register, figures]
+    from app.catalogues.api import catalogues
+
+    return [register, figures, catalogues]
 
 
 def get_or_404(model, object_id: int, *options):

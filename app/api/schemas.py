@@ -260,7 +260,12 @@ class ThreatArgs(ListArgs):
     i = fields.Integer(
         validate=validate.Range(min=1, max=100), metadata={"description": "Cell impact"}
     )
-    as_of = PageDate(metadata={"description": "The heat-map cell as of this date"})
+    as_of = PageDate(
+        metadata={"description": "The heat-map cell, or the technique's mappings, on this date"}
+    )
+    technique = Text(
+        metadata={"description": "Mapped to this ATT&CK technique (or a sub-technique of it)"}
+    )
     sort = PageSort(threat_queries.SORTS, threat_queries.DEFAULT_SORT)
 
 
@@ -278,6 +283,9 @@ class CountermeasureArgs(ListArgs):
             "targeted at it while not deployed"
         }
     )
+    technique = Text(metadata={"description": "Mitigates this ATT&CK technique (or a sub-one)"})
+    control = Text(metadata={"description": "Implements this framework control"})
+    as_of = PageDate(metadata={"description": "The technique or control mapped on this date"})
     sort = PageSort(cm_queries.SORTS, cm_queries.DEFAULT_SORT)
 
 
@@ -472,9 +480,25 @@ class ThreatStateSchema(ma.Schema):
     note = fields.String()
 
 
+def _mapped_today(kind: str):
+    """The catalogue refs a record is mapped to today (its dated history and the write:
+    /threats/<id>/techniques, /countermeasures/<id>/mappings)."""
+
+    def read(record) -> list[str]:
+        from app.catalogues.queries import mapped_refs_today
+
+        return mapped_refs_today(kind, record.id)
+
+    return read
+
+
 class ThreatDetailSchema(ThreatSchema):
     score_history = fields.List(fields.Nested(ScoreChangeSchema), attribute="score_changes")
     state_history = fields.List(fields.Nested(ThreatStateSchema), attribute="state_changes")
+    techniques = fields.Function(
+        _mapped_today("threat"),
+        metadata={"type": "array", "items": {"type": "string"}, "description": "ATT&CK, today"},
+    )
 
 
 class StatusChangeSchema(ma.Schema):
@@ -512,6 +536,14 @@ class CountermeasureSchema(ma.Schema):
 
 class CountermeasureDetailSchema(CountermeasureSchema):
     status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
+    techniques = fields.Function(
+        _mapped_today("technique"),
+        metadata={"type": "array", "items": {"type": "string"}, "description": "Mitigated"},
+    )
+    controls = fields.Function(
+        _mapped_today("control"),
+        metadata={"type": "array", "items": {"type": "string"}, "description": "Implemented"},
+    )
 
 
 class SystemSchema(ma.Schema):

@@ -48,7 +48,15 @@ def parse_filters(args: Mapping) -> tuple[dict, list[str]]:
         "threat": id_or_none(args.get("threat")),
         "quarter": None,
         "q": (args.get("q") or "").strip()[:200],
+        # Catalogue entries it is mapped to on ``as_of`` (or today): ?technique=, ?control=.
+        "technique": (args.get("technique") or "").strip()[:40],
+        "control": (args.get("control") or "").strip()[:40],
+        "as_of": None,
     }
+    try:
+        filters["as_of"] = fiscal.parse_date_or_none(args.get("as_of"))
+    except ValueError as error:
+        problems.append(f"{error} The date was ignored.")
     status = (args.get("status") or "").strip().upper()
     if status:
         if status in CountermeasureStatus.__members__:
@@ -96,6 +104,16 @@ def filtered_query(filters: dict):
                 ),
             )
         )
+    if filters.get("technique") or filters.get("control"):
+        from app.catalogues.queries import countermeasure_ids_mapped_to
+        from app.models.catalogues import LibraryKind
+
+        day = filters.get("as_of") or fiscal.today()
+        for key, kind in (("technique", LibraryKind.ATTACK), ("control", LibraryKind.FRAMEWORK)):
+            if filters.get(key):
+                query = query.where(
+                    Countermeasure.id.in_(countermeasure_ids_mapped_to(filters[key], day, kind))
+                )
     if filters["q"]:
         query = query.where(
             Countermeasure.title.ilike(f"%{_escape_like(filters['q'])}%", escape="\\")

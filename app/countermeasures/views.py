@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import fiscal
+from app.catalogues.queries import countermeasure_mappings
 from app.countermeasures import bp, figures, queries
 from app.countermeasures.forms import (
     CountermeasureForm,
@@ -168,6 +169,7 @@ def _render_detail(countermeasure: Countermeasure, status_form: StatusForm | Non
         render_template(
             "countermeasures/detail.html",
             cm=countermeasure,
+            mappings=countermeasure_mappings(countermeasure.id),
             credited=credited,
             reduction=reduction,
             status_form=_status_form(countermeasure, status_form),

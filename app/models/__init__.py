@@ -2,6 +2,15 @@
 
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEntry
+from app.models.catalogues import (
+    CatalogueEntry,
+    CountermeasureMapping,
+    EntryKind,
+    Library,
+    LibraryKind,
+    LibraryVersion,
+    ThreatMapping,
+)
 from app.models.countermeasures import (
     Countermeasure,
     CountermeasureStatus,
@@ -70,6 +79,13 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "CandidateStatus",
+    "CatalogueEntry",
+    "CountermeasureMapping",
+    "EntryKind",
+    "Library",
+    "LibraryKind",
+    "LibraryVersion",
+    "ThreatMapping",
     "Countermeasure",
     "CountermeasureStatus",
     "CountermeasureStatusChange",

@@ -22,7 +22,7 @@ from app.domain.quarters import (
     parse_quarter,
 )
 from app.extensions import db
-from app.metrics import METRICS
+from app.metrics import get_metric, metric_choices
 from app.models.okrs import (
     GoalDirection,
     KeyResult,
@@ -276,10 +276,10 @@ def _key_result_values(
     unit = _text(values.get("goal_unit"))
     _length(unit, "goal_unit", UNIT_MAX, errors)
     metric = _text(values.get("metric")) or None
-    if metric is not None and metric not in METRICS:
+    if metric is not None and get_metric(metric) is None:
         errors["metric"] = (
             f'There is no register metric called "{metric}". Choose one of: '
-            + ", ".join(METRICS)
+            + ", ".join(name for name, _ in metric_choices())
             + "."
         )
     goal_value = _number(

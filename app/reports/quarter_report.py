@@ -39,6 +39,9 @@ COUNTERMEASURES = "countermeasures"
 COVERAGE = "coverage"
 HIRING = "hiring"
 ALL_AREAS = frozenset({RISK, COUNTERMEASURES, COVERAGE, HIRING})
+# Catalogue coverage (ATT&CK, control frameworks) is shown only for the libraries a key
+# result links (its metric names the library), never in a report without an objective.
+CATALOGUES = "catalogues"
 
 # The register areas a key result's metric draws on. Countermeasures treat the top
 # threats, so a countermeasure key result brings the risk section with it; SPOF positions
@@ -57,13 +60,24 @@ METRIC_AREAS: dict[str, frozenset[str]] = {
 COUNTERMEASURE_METRICS = ("countermeasures_deployed_to_date", "countermeasures_deployed")
 
 
+def metric_areas(metric: str | None) -> frozenset[str]:
+    """The register areas a key result's metric draws on."""
+    name = metric or ""
+    if name.partition(":")[0] in CATALOGUE_METRIC_NAMES:
+        return frozenset({CATALOGUES})
+    return METRIC_AREAS.get(name, frozenset())
+
+
+CATALOGUE_METRIC_NAMES = ("attack_exposed", "attack_tactics_uncovered", "controls_implemented")
+
+
 def areas_of(objective: Objective | None) -> frozenset[str]:
     """The register areas an objective's key results are linked to (all without one)."""
     if objective is None:
         return ALL_AREAS
     found: set[str] = set()
     for kr in objective.key_results:
-        found |= METRIC_AREAS.get(kr.metric or "", frozenset())
+        found |= metric_areas(kr.metric)
     return frozenset(found)
 
 
@@ -310,6 +324,51 @@ class Headline:
         return f"{delta:+,} since {self.previous_label} ({count(self.previous)})"
 
 
+@dataclass(frozen=True)
+class TacticLine:
+    name: str
+    techniques: int
+    threatened: int
+    mitigated: int
+
+
+@dataclass(frozen=True)
+class ExposedTechnique:
+    ref: str
+    name: str
+    threats: int
+    worst_residual: int | None
+
+
+@dataclass
+class CatalogueBlock:
+    """One linked library's coverage on the report's date, and at each quarter end."""
+
+    library_id: int
+    name: str
+    kind: str  # "attack" or "framework"
+    # ATT&CK
+    threatened: int = 0
+    covered: int = 0
+    exposed: int = 0
+    tactics: list[TacticLine] = field(default_factory=list)
+    tactics_uncovered: list[str] = field(default_factory=list)
+    exposed_techniques: list[ExposedTechnique] = field(default_factory=list)
+    exposed_more: int = 0
+    # Control framework
+    controls: int = 0
+    implemented: int = 0
+    percent: int = 0
+    groups: list[tuple[str, int, int, int]] = field(default_factory=list)
+    # (quarter label, the block's headline figure at its end) for the year to date
+    trend: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class CatalogueSection:
+    blocks: list[CatalogueBlock] = field(default_factory=list)
+
+
 @dataclass
 class QuarterReport:
     objective_id: int
@@ -324,6 +383,7 @@ class QuarterReport:
     risk: RiskSection | None = None
     countermeasures: CountermeasureSection | None = None
     coverage: CoverageSection | None = None
+    catalogues: CatalogueSection | None = None
     areas: frozenset[str] = ALL_AREAS
     prepared_by: tuple[str, ...] = ()
 
@@ -449,6 +509,13 @@ class QuarterReport:
             figures["SPOF positions filled"] = cov.positions_filled
             figures["SPOF positions in active hiring"] = cov.positions_active_hiring
             figures["SPOF positions in final stages"] = cov.positions_final_stages
+        for block in self.catalogues.blocks if self.catalogues else []:
+            if block.kind == "attack":
+                figures[f"{block.name}: threatened techniques with no countermeasure"] = (
+                    block.exposed
+                )
+            else:
+                figures[f"{block.name}: controls implemented"] = f"{block.percent}%"
         return figures
 
 
@@ -565,6 +632,8 @@ def _gather(
         report.countermeasures = gather_countermeasures(quarter, detail, objective, as_of)
     if COVERAGE in areas or HIRING in areas:
         report.coverage = gather_coverage(quarter, as_of, detail, coverage, objective)
+    if CATALOGUES in areas and objective is not None:
+        report.catalogues = gather_catalogues(objective, quarter, as_of)
     return report
 
 
@@ -1009,3 +1078,74 @@ def gather_coverage(
         ],
         target=coverage_target(kr, quarter, as_of, known) if kr is not None else None,
     )
+
+
+def _linked_libraries(objective: Objective) -> list[int]:
+    found: list[int] = []
+    for kr in objective.key_results:
+        base, _, raw = (kr.metric or "").partition(":")
+        if base in CATALOGUE_METRIC_NAMES and raw.isdigit() and int(raw) not in found:
+            found.append(int(raw))
+    return found
+
+
+def gather_catalogues(
+    objective: Objective, quarter: Quarter, as_of: date
+) -> CatalogueSection | None:
+    """The coverage of each library the objective's key results link, from the figures the
+    catalogue pages show (``app.catalogues.figures``)."""
+    figures = _figures("app.catalogues.figures")
+    if figures is None:
+        return None
+    from app.models.catalogues import Library, LibraryKind
+
+    quarters = [
+        q for q in quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month) if q <= quarter
+    ]
+    ends = [(q.label, q.last_day if q != quarter else as_of) for q in quarters]
+    section = CatalogueSection()
+    for library_id in _linked_libraries(objective):
+        library = db.session.get(Library, library_id)
+        if library is None:
+            continue
+        block = CatalogueBlock(library.id, library.name, library.kind.value)
+        if library.kind == LibraryKind.ATTACK:
+            matrix = figures.attack_coverage_on(library.id, as_of)
+            block.threatened, block.covered = matrix.threatened, matrix.covered
+            block.exposed = matrix.exposed
+            block.tactics = [
+                TacticLine(c.name, len(c.cells), c.threatened, c.covered) for c in matrix.columns
+            ]
+            names = {c.ref: c.name for c in matrix.columns}
+            block.tactics_uncovered = [names[ref] for ref in matrix.tactics_uncovered]
+            exposed = {
+                cell.ref: cell
+                for column in matrix.columns
+                for cell in column.cells
+                if cell.state == "exposed"
+            }
+            ordered = sorted(
+                exposed.values(), key=lambda c: (-(c.worst_residual or 0), -c.threats, c.ref)
+            )
+            block.exposed_techniques = [
+                ExposedTechnique(c.ref, c.name, c.threats, c.worst_residual)
+                for c in ordered[:LIST_CAP]
+            ]
+            block.exposed_more = max(0, len(ordered) - LIST_CAP)
+            block.trend = [
+                (label, figures.exposed_techniques(library.id, day)) for label, day in ends
+            ]
+        else:
+            framework = figures.framework_coverage_on(library.id, as_of)
+            block.controls, block.implemented = framework.controls, framework.implemented
+            block.percent = framework.percent
+            block.groups = [
+                (f"{g.ref} {g.name}", g.controls, g.implemented, g.percent)
+                for g in framework.groups
+            ]
+            block.trend = [
+                (label, figures.controls_implemented_percent(library.id, day))
+                for label, day in ends
+            ]
+        section.blocks.append(block)
+    return section

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 from app.extensions import db
 from app.models.audit import set_cli_actor
 from app.models.user import Role, User
+from app.seed import catalogues as demo_catalogues
 from app.seed import countermeasures as demo_countermeasures
 from app.seed import coverage as demo_coverage
 from app.seed import okrs as demo_okrs
@@ -25,6 +26,8 @@ from app.seed import users as demo_users
 
 # Each step takes the demo context (a dict it may read and extend) and adds rows.
 DEMO_STEPS = [demo_users.load, demo_coverage.load, demo_threats.load, demo_countermeasures.load]
+# Catalogue mappings read the threats and countermeasures loaded above.
+DEMO_STEPS.append(demo_catalogues.load)
 # The OKRs come last: their register figures read what every other step loaded.
 DEMO_STEPS.append(demo_okrs.load)
 

@@ -66,6 +66,8 @@ class Filters:
     sort: str
     cell: tuple[str, int, int] | None
     as_of: date | None
+    # An ATT&CK technique the threats are mapped to on ``as_of`` (or today): ?technique=.
+    technique: str = ""
     # With the register, the archived threats too (the API's include_archived=1).
     include_archived: bool = False
 
@@ -82,6 +84,7 @@ class Filters:
             or self.overdue
             or self.decision
             or self.cell
+            or self.technique
         )
 
 
@@ -114,6 +117,7 @@ def parse_filters(args: Mapping) -> Filters:
         cell=cell,
         as_of=as_of,
         include_archived=args.get("include_archived") == "1",
+        technique=(args.get("technique") or "").strip()[:40],
     )
 
 
@@ -126,6 +130,10 @@ def _filtered(f: Filters, today: date):
         query = query.where(Threat.archived_at.is_not(None))
     elif not f.include_archived:
         query = query.where(Threat.archived_at.is_(None))
+    if f.technique:
+        from app.catalogues.queries import threat_ids_mapped_to
+
+        query = query.where(Threat.id.in_(threat_ids_mapped_to(f.technique, f.as_of or today)))
     if f.q:
         query = apply_search(query, f.q)
     if f.category:

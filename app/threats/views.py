@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import fiscal, validation
+from app.catalogues.queries import threat_mappings
 from app.domain.scoring import Level, level_for
 from app.domain.scoring_methods import DREAD_FACTORS, OWASP_FACTORS, Method, inputs_for_reading
 from app.extensions import db
@@ -177,6 +178,7 @@ def detail(threat_id: int):
         review_form=review_form,
         dated_form=DatedActionForm(),
         countermeasures=countermeasures,
+        mappings=threat_mappings(threat.id),
         audit=audit,
         audit_total=audit_total,
         matrix=matrix,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased, selectinload
 from app import fiscal
 from app.api import resources
 from app.api import schemas as api_schemas
+from app.catalogues.service import in_force
 from app.countermeasures import queries as countermeasure_queries
 from app.countermeasures import service as countermeasure_rules
 from app.coverage import queries as coverage_queries
@@ -52,6 +53,7 @@ from app.models import (
 )
 from app.models.audit import AuditEntry, to_json_value
 from app.models.base import utcnow
+from app.models.catalogues import CountermeasureMapping, Library, LibraryKind, ThreatMapping
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import StateChangeKind, threat_systems, threat_tags
 from app.risk import backfill_state_history, method_rules, risk_matrix
@@ -702,7 +704,26 @@ THREAT_COLUMNS = [
         lambda: _threat_countermeasures(Countermeasure.title),
         None,
     ),
+    Column(
+        "ATT&CK techniques",
+        "techniques",
+        lambda: _mapped_refs(ThreatMapping, ThreatMapping.threat_id, Threat, LibraryKind.ATTACK),
+        None,
+    ),
 ]
+
+
+def _mapped_refs(model, subject, outer, kind: LibraryKind):
+    """The entries of one kind of catalogue a record is mapped to today, exported only:
+    mappings are dated facts, written on the record's mappings page or through the API."""
+    return joined(
+        model.ref,
+        subject == outer.id,
+        *in_force(model, fiscal.today()),
+        model.library_id.in_(select(Library.id).where(Library.kind == kind)),
+        order_by=[model.ref],
+        outer=outer,
+    )
 
 
 def _threat_countermeasures(value):
@@ -979,6 +1000,28 @@ COUNTERMEASURE_COLUMNS = [
             outer=Countermeasure,
         ),
         _threat_ids,
+    ),
+    Column(
+        "Techniques mitigated",
+        "techniques",
+        lambda: _mapped_refs(
+            CountermeasureMapping,
+            CountermeasureMapping.countermeasure_id,
+            Countermeasure,
+            LibraryKind.ATTACK,
+        ),
+        None,
+    ),
+    Column(
+        "Controls implemented",
+        "controls",
+        lambda: _mapped_refs(
+            CountermeasureMapping,
+            CountermeasureMapping.countermeasure_id,
+            Countermeasure,
+            LibraryKind.FRAMEWORK,
+        ),
+        None,
     ),
 ]
 

@@ -150,8 +150,9 @@ def test_list_arguments_are_the_pages_and_bad_values_are_refused(api_get):
     spec = api_get("/api/v1/openapi.json").json
     expected = {
         "/api/v1/threats": {"q", "category", "status", "level", "owner", "system", "tag"}
-        | {"overdue", "decision", "archived", "kind", "l", "i", "as_of", "sort"},
-        "/api/v1/countermeasures": {"q", "status", "type", "owner", "threat", "quarter", "sort"},
+        | {"overdue", "decision", "archived", "kind", "l", "i", "as_of", "sort", "technique"},
+        "/api/v1/countermeasures": {"q", "status", "type", "owner", "threat", "quarter", "sort"}
+        | {"technique", "control", "as_of"},
         "/api/v1/systems": {"q", "team", "criticality", "production", "show", "state", "date"}
         | {"sort"},
         "/api/v1/staff": {"q", "team", "status", "sole", "sort"},

@@ -1,0 +1,178 @@
+"""Catalogues: versioned libraries of ATT&CK techniques or framework controls, and the
+dated mappings of threats and countermeasures to their entries.
+
+A mapping names an entry by its library and its stable reference (``T1566``, ``A.5.1``),
+never by a version's row, so importing a newer version of a library keeps every mapping.
+A mapping is a dated fact: in force from ``mapped_on`` until the day before
+``unmapped_on`` (None: still in force).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin, enum_column, utcnow
+
+
+class LibraryKind(enum.Enum):
+    ATTACK = "attack"
+    FRAMEWORK = "framework"
+
+    @property
+    def label(self) -> str:
+        return {"attack": "ATT&CK techniques", "framework": "Control framework"}[self.value]
+
+
+class EntryKind(enum.Enum):
+    TACTIC = "tactic"
+    TECHNIQUE = "technique"
+    SUB_TECHNIQUE = "sub_technique"
+    CONTROL = "control"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", "-").capitalize()
+
+
+class Library(TimestampMixin, db.Model):
+    __tablename__ = "catalogue_libraries"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[LibraryKind] = enum_column(LibraryKind)
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The entries shown and counted are those of its latest version (highest id).
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LibraryVersion(db.Model):
+    __tablename__ = "catalogue_versions"
+    __audited__ = True
+    __audit_exclude__ = ("changes",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("catalogue_libraries.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[str] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(255), default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    entry_count: Mapped[int] = mapped_column(default=0)
+    # What changed since the previous version: {"added": [...], "removed": [...],
+    # "renamed": [[ref, old, new]...], "revoked": [...], "deprecated": [...]}.
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    library: Mapped[Library] = relationship()
+    imported_by = relationship("User")
+
+    def __str__(self) -> str:
+        return f"library {self.library_id} version {self.version}"
+
+
+class CatalogueEntry(db.Model):
+    """One tactic, technique or control of one library version (not audited: imported data)."""
+
+    __tablename__ = "catalogue_entries"
+    __table_args__ = (
+        UniqueConstraint("version_id", "ref"),
+        Index("ix_catalogue_entries_version_kind", "version_id", "kind", "position"),
+        # The matrix finds each mapped ref's technique from the index alone.
+        Index("ix_catalogue_entries_cell", "version_id", "ref", "parent_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("catalogue_versions.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[EntryKind] = enum_column(EntryKind)
+    parent_ref: Mapped[str | None] = mapped_column(String(40))
+    # A technique's tactics by reference, in the matrix's order (ATT&CK only).
+    tactics: Mapped[list] = mapped_column(JSON, default=list)
+    url: Mapped[str] = mapped_column(String(500), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    deprecated: Mapped[bool] = mapped_column(default=False)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.name}"
+
+
+class ThreatMapping(db.Model):
+    """A threat framed by an ATT&CK technique, from ``mapped_on`` until ``unmapped_on``."""
+
+    __tablename__ = "threat_mappings"
+    __audited__ = True
+    __table_args__ = (
+        Index("ix_threat_mappings_ref", "library_id", "ref", "mapped_on", "threat_id"),
+        # A threat's mappings in force on a date, read from the index alone (the matrix).
+        Index(
+            "ix_threat_mappings_threat",
+            "threat_id",
+            "library_id",
+            "mapped_on",
+            "unmapped_on",
+            "ref",
+        ),
+        # Ended mappings are counted by the figure cache's fingerprint.
+        Index("ix_threat_mappings_unmapped_on", "unmapped_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
+    )
+    ref: Mapped[str] = mapped_column(String(40))
+    mapped_on: Mapped[date] = mapped_column(Date)
+    unmapped_on: Mapped[date | None] = mapped_column(Date)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    def __str__(self) -> str:
+        return f"threat {self.threat_id} → {self.ref} from {self.mapped_on}"
+
+
+class CountermeasureMapping(db.Model):
+    """A countermeasure that mitigates a technique or implements a control (by the
+    library's kind), from ``mapped_on`` until ``unmapped_on``."""
+
+    __tablename__ = "countermeasure_mappings"
+    __audited__ = True
+    __table_args__ = (
+        Index(
+            "ix_countermeasure_mappings_ref", "library_id", "ref", "mapped_on", "countermeasure_id"
+        ),
+        Index(
+            "ix_countermeasure_mappings_countermeasure",
+            "countermeasure_id",
+            "library_id",
+            "mapped_on",
+            "unmapped_on",
+            "ref",
+        ),
+        Index("ix_countermeasure_mappings_unmapped_on", "unmapped_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    countermeasure_id: Mapped[int] = mapped_column(
+        ForeignKey("countermeasures.id", ondelete="CASCADE")
+    )
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
+    )
+    ref: Mapped[str] = mapped_column(String(40))
+    mapped_on: Mapped[date] = mapped_column(Date)
+    unmapped_on: Mapped[date | None] = mapped_column(Date)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    def __str__(self) -> str:
+        return f"countermeasure {self.countermeasure_id} → {self.ref} from {self.mapped_on}"
