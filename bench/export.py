@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.threats import EMAIL, PASSWORD, _database, _drop
+from bench.threats import EMAIL, PASSWORD, PG_ADMIN_URL, _database, _drop
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -125,9 +125,26 @@ def _in_fresh_process(url: str, what: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def prepare(engine: str, workdir: Path, threats: int, countermeasures: int, keep: Path | None):
+def _kept(engine: str, keep: str) -> tuple[str, bool]:
+    """(url, fresh) of the kept database ``keep``: a SQLite file, or a PostgreSQL database
+    of that name on the bench server (created empty on first use)."""
+    if engine == "sqlite":
+        path = Path(keep).resolve()
+        return f"sqlite:///{path}", not path.exists()
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (keep,)).fetchone()
+        if not found:
+            conn.execute(f'CREATE DATABASE "{keep}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{url}/{keep}", not found
+
+
+def prepare(engine: str, workdir: Path, threats: int, countermeasures: int, keep: str | None):
     """(url, database to drop): a fresh database filled by ``seed-synthetic``, or the kept
-    SQLite file ``keep`` (filled on first use)."""
+    database ``keep`` (a SQLite file or a PostgreSQL database name; filled on first use,
+    brought to the schema's head on every use)."""
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -137,10 +154,13 @@ def prepare(engine: str, workdir: Path, threats: int, countermeasures: int, keep
     from app.seed.synthetic import fill
 
     if keep is not None:
-        url, pg_name, fresh = f"sqlite:///{keep.resolve()}", None, not keep.exists()
+        (url, fresh), pg_name = _kept(engine, keep), None
     else:
         (url, pg_name), fresh = _database(engine, workdir, threats), True
     if not fresh:
+        with _app(url).app_context():
+            upgrade()
+            db.engine.dispose()
         print(f"\n== {engine}: reusing {keep} ==")
         return url, pg_name
     app = _app(url)
@@ -187,7 +207,9 @@ def main() -> None:
     parser.add_argument(
         "--urls", default="/export/threats.csv,/export/threat-scores.csv,/export/threats.xlsx"
     )
-    parser.add_argument("--keep", type=Path, help="a SQLite file to fill once and reuse")
+    parser.add_argument(
+        "--keep", help="a SQLite file or a PostgreSQL database name to fill once and reuse"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()

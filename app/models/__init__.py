@@ -10,6 +10,7 @@ from app.models.countermeasures import (
     CountermeasureType,
     Effectiveness,
 )
+from app.models.deletions import Deletion
 from app.models.feeds import CandidateStatus, ThreatCandidate
 from app.models.notifications import (
     DigestSent,
@@ -74,6 +75,7 @@ __all__ = [
     "CountermeasureStatusChange",
     "CountermeasureTargetPeriod",
     "CountermeasureType",
+    "Deletion",
     "Criticality",
     "Effectiveness",
     "GoalDirection",

@@ -182,7 +182,11 @@ def test_plain_row_items_equal_what_the_threat_schema_dumps(api_get, users):
         systems=[f.system("Zulu; with a separator"), f.system("Alpha")],
         tags=[f.tag("web"), f.tag("api")],
     )
-    t2 = f.threat("Bare", residual=(1, 1))
+    t2 = f.threat(
+        'Bare "quoted" \\ back-slashed, naïve – 東京 😀',
+        description="Two\nlines\twith a tab and </script>",
+        residual=(1, 1),
+    )
     t3 = f.threat("Gone", archived_at=datetime(2020, 12, 1, tzinfo=UTC))
     db.session.commit()
     body = api_get("/api/v1/threats?include_archived=1&per_page=1000&after=0").json
