@@ -83,7 +83,7 @@ def measure_one(url: str, what: str) -> dict:
         columns = [c for c in Threat.__table__.columns]
         with app.app_context():
             db.session.execute(select(*columns).limit(10)).all()  # connect, warm up
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             size = 0
             with PeakMemory() as memory:
                 out = io.StringIO()
@@ -97,21 +97,33 @@ def measure_one(url: str, what: str) -> dict:
                         out.seek(0)
                         out.truncate()
                 size += len(out.getvalue())
-            elapsed = time.perf_counter() - started
-        return {"what": what, "s": round(elapsed, 2), "bytes": size, "mb": memory.growth_mb}
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        return {
+            "what": what,
+            "s": round(elapsed, 2),
+            "cpu": round(cpu, 2),
+            "bytes": size,
+            "mb": memory.growth_mb,
+        }
     client = app.test_client()
     response = client.post("/login", data={"email": EMAIL, "password": PASSWORD})
     assert response.status_code == 302, response.status_code
     warm = client.get(what + ("&" if "?" in what else "?") + "q=nothing-matches-this")
     assert warm.status_code == 200, warm.status_code
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with PeakMemory() as memory:
         response = client.get(what, buffered=False)
         assert response.status_code == 200, response.status_code
         size = sum(len(chunk) for chunk in response.response)
         response.close()
-    elapsed = time.perf_counter() - started
-    return {"what": what, "s": round(elapsed, 2), "bytes": size, "mb": memory.growth_mb}
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "what": what,
+        "s": round(elapsed, 2),
+        "cpu": round(cpu, 2),
+        "bytes": size,
+        "mb": memory.growth_mb,
+    }
 
 
 def _in_fresh_process(url: str, what: str) -> dict:
@@ -123,6 +135,11 @@ def _in_fresh_process(url: str, what: str) -> dict:
         cwd=Path(__file__).resolve().parent.parent,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _load() -> str:
+    # Other work on the machine slows every figure: said beside them.
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _kept(engine: str, keep: str) -> tuple[str, bool]:
@@ -161,7 +178,7 @@ def prepare(engine: str, workdir: Path, threats: int, countermeasures: int, keep
         with _app(url).app_context():
             upgrade()
             db.engine.dispose()
-        print(f"\n== {engine}: reusing {keep} ==")
+        print(f"\n== {engine}: reusing {keep} (load average {_load()}) ==")
         return url, pg_name
     app = _app(url)
     with app.app_context():
@@ -179,7 +196,7 @@ def prepare(engine: str, workdir: Path, threats: int, countermeasures: int, keep
         db.engine.dispose()
     print(
         f"\n== {engine}: {threats:,} threats, {countermeasures:,} countermeasures "
-        f"(seed-synthetic took {loaded:.1f} s) =="
+        f"(seed-synthetic took {loaded:.1f} s; load average {_load()}) =="
     )
     return url, pg_name
 
@@ -189,12 +206,15 @@ def run(engine, threats, countermeasures, workdir: Path, urls: list[str], keep=N
     try:
         rows = [_in_fresh_process(url, what) for what in ["baseline", *urls]]
         base = rows[0]["s"]
-        print(f"{'export':<40} {'seconds':>8} {'× base':>7} {'MB out':>7} {'RSS +MB':>8}")
+        print(
+            f"{'export':<32} {'seconds':>8} {'× base':>7} {'CPU s':>6} {'MB out':>7} {'RSS +MB':>8}"
+        )
         for r in rows:
             print(
-                f"{r['what']:<40} {r['s']:>8} {r['s'] / base:>7.2f} "
+                f"{r['what']:<32} {r['s']:>8} {r['s'] / base:>7.2f} {r['cpu']:>6} "
                 f"{r['bytes'] / 1e6:>7.1f} {r['mb']:>8}"
             )
+        print("(CPU s: the exporting process only; on PostgreSQL the server's work is apart)")
     finally:
         _drop(pg_name)
 
