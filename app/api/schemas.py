@@ -206,7 +206,9 @@ def PageSort(keys, default: str) -> fields.String:  # noqa: N802
     keys = list(keys)
     return Pick(
         keys + [f"-{k}" for k in keys],
-        f"Sort key as on the list page (default {default}); a leading '-' sorts descending.",
+        f"Sort key as on the list page (default {default}); a leading '-' sorts descending. "
+        "Numbered pages only: keyset paging (after/before) walks in id order, and a sort "
+        "with it is a 422.",
     )
 
 
