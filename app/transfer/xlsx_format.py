@@ -20,7 +20,7 @@ from datetime import date
 from typing import IO
 from xml.sax.saxutils import escape
 
-from lxml.etree import fromstring
+from lxml.etree import fromstring  # type: ignore[import-untyped]
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
