@@ -17,7 +17,7 @@ import functools
 import tempfile
 from collections.abc import Iterable
 from datetime import date
-from typing import IO
+from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from lxml.etree import fromstring  # type: ignore[import-untyped]
@@ -59,7 +59,8 @@ class _RowWriter:
     @functools.cached_property
     def date_style(self) -> str:
         # The style openpyxl gives a date cell (yyyy-mm-dd), registered in the workbook.
-        return str(WriteOnlyCell(self.sheet, value=date(2000, 1, 1)).style_id)
+        day: Any = date(2000, 1, 1)  # a date (not a datetime): yyyy-mm-dd, no time
+        return str(WriteOnlyCell(self.sheet, value=day).style_id)
 
     def __call__(self, xf, values, row_idx: int) -> None:
         number = str(row_idx)
