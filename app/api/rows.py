@@ -192,7 +192,7 @@ def threat_items(ids: list[int]) -> list[str]:
         return []
     kind = dialect()
     query = _threat_json_query(kind, tuple(risk_matrix().thresholds))
-    found = {
-        id_: text for id_, text in db.session.execute(query, {"ids": _Json(kind).ids_value(ids)})
-    }
+    # Core, not the ORM session: plain tuples, no per-row ORM bookkeeping.
+    result = db.session.connection().execute(query, {"ids": _Json(kind).ids_value(ids)})
+    found = {id_: text for id_, text in result.all()}
     return [found[i] for i in ids if i in found]
