@@ -79,6 +79,12 @@ def run(engine, threats, countermeasures, workdir: Path, keep=None) -> None:
             f"(last/first {full[-1] / full[0]:.2f}), median "
             f"{sorted(full)[len(full) // 2] * 1000:.0f} ms, fastest {min(full) * 1000:.0f} ms"
         )
+        slowest = sorted(t for t, _ in timings)
+        print(
+            f"  pages' own time {sum(slowest):.2f} s; slowest pages "
+            + ", ".join(f"{t * 1000:.0f}" for t in slowest[-3:])
+            + " ms (a page waiting for the CPU on a busy machine shows here)"
+        )
         _, first_numbered = _timed(client, "/api/v1/threats?per_page=1000&page=1", headers)
         _, last_numbered = _timed(client, f"/api/v1/threats?per_page=1000&page={pages}", headers)
         print(
