@@ -33,6 +33,7 @@ from app.domain.scoring import level_for
 from app.extensions import db
 from app.models import (
     Countermeasure,
+    Deletion,
     KeyResult,
     Objective,
     Position,
@@ -564,6 +565,29 @@ class PositionStatusChanges(MethodView):
             **body,
         )
         return w.saved(position)
+
+
+# ---- deletions ----------------------------------------------------------------------
+
+
+@register.route("/deletions")
+class Deletions(MethodView):
+    @readable
+    @register.arguments(s.DeletionArgs, location="query")
+    @register.response(200, s.DeletionPage)
+    def get(self, args):
+        """Records deleted for good from the lists (a purged threat, for instance), oldest
+        first: which list each left, its id, when and by whom.
+
+        A sync reads each list with ``updated_since`` (created, changed and, with
+        include_archived=1, archived records) and this one with the same ``updated_since``
+        (deleted records): together, everything that happened since. A record deleted from
+        one list is also gone from the lists that name it (a countermeasure's ``threats``);
+        those records are listed as changed."""
+        query = select(Deletion)
+        if args.get("entity"):
+            query = query.where(Deletion.entity == args["entity"])
+        return paginate(query.order_by(Deletion.id), args, Deletion, changed_at=Deletion.deleted_at)
 
 
 # ---- figures ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date
 
 import marshmallow as ma
 from flask import g
@@ -28,6 +28,7 @@ from app.models import (
     ThreatStatus,
     Treatment,
 )
+from app.models.deletions import TOMBSTONED
 from app.risk import risk_matrix
 from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
@@ -148,8 +149,9 @@ class PageArgs(ma.Schema):
         metadata={
             "description": "Only what was created or changed at or after this instant "
             "(ISO 8601; UTC when no offset is given), archived or retired records included "
-            "when include_archived=1. Start the next sync from the synced_at of the first "
-            "page of this one."
+            "when include_archived=1; records deleted since are listed by /api/v1/deletions "
+            "with the same updated_since. Start the next sync from the synced_at of the "
+            "first page of this one."
         },
     )
     include_archived = fields.String(
@@ -205,7 +207,9 @@ def PageSort(keys, default: str) -> fields.String:  # noqa: N802
     keys = list(keys)
     return Pick(
         keys + [f"-{k}" for k in keys],
-        f"Sort key as on the list page (default {default}); a leading '-' sorts descending.",
+        f"Sort key as on the list page (default {default}); a leading '-' sorts descending. "
+        "Numbered pages only: keyset paging (after/before) walks in id order, and a sort "
+        "with it is a 422.",
     )
 
 
@@ -322,6 +326,20 @@ class ResponsibilityArgs(PageArgs):
 class PositionArgs(PageArgs):
     status = Choice(PositionStatus)
     team = Text()
+
+
+class DeletionArgs(PageArgs):
+    class Meta:
+        exclude = ("include_archived",)
+
+    updated_since = fields.DateTime(
+        validate=_plausible_instant,
+        metadata={
+            "description": "Only deletions at or after this instant (ISO 8601; UTC when no "
+            "offset is given): the updated_since a sync reads the lists with"
+        },
+    )
+    entity = Pick(TOMBSTONED, "Only the records deleted from this list")
 
 
 class OkrArgs(ma.Schema):
@@ -812,12 +830,39 @@ def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
     )
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """An instant stored as UTC, answered with its offset (SQLite gives it back without)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class DeletionSchema(ma.Schema):
+    id = fields.Integer(
+        required=True, metadata={"description": "The deletion's own number (keyset paging)"}
+    )
+    entity = fields.String(
+        required=True,
+        metadata={"enum": list(TOMBSTONED), "description": "The list the record left"},
+    )
+    entity_id = fields.Integer(
+        required=True, metadata={"description": "The id the record had in that list"}
+    )
+    deleted_at = UtcDateTime(required=True)
+    deleted_by_id = fields.Integer(
+        allow_none=True, metadata={"description": "The user who deleted it; null: a command"}
+    )
+
+
 ThreatPage = page_schema(ThreatSchema, "ThreatPage")
 CountermeasurePage = page_schema(CountermeasureSchema, "CountermeasurePage")
 SystemPage = page_schema(SystemSchema, "SystemPage")
 StaffPage = page_schema(StaffSchema, "StaffPage")
 ResponsibilityPage = page_schema(ResponsibilitySchema, "ResponsibilityPage")
 PositionPage = page_schema(PositionSchema, "PositionPage")
+DeletionPage = page_schema(DeletionSchema, "DeletionPage")
 
 
 # ---- request bodies ----------------------------------------------------------------

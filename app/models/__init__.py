@@ -19,6 +19,7 @@ from app.models.countermeasures import (
     CountermeasureType,
     Effectiveness,
 )
+from app.models.deletions import Deletion
 from app.models.feeds import CandidateStatus, ThreatCandidate
 from app.models.notifications import (
     DigestSent,
@@ -91,6 +92,7 @@ __all__ = [
     "CountermeasureStatusChange",
     "CountermeasureTargetPeriod",
     "CountermeasureType",
+    "Deletion",
     "Criticality",
     "Effectiveness",
     "GoalDirection",

@@ -66,6 +66,7 @@ class Countermeasure(TimestampMixin, db.Model):
     __tablename__ = "countermeasures"
     __audited__ = True
     __audit_exclude__ = ("version",)
+    __tombstone__ = "countermeasures"  # a deletion is kept for syncing clients (models/deletions)
     __audit_collections__ = ("threats",)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -58,6 +58,7 @@ class System(TimestampMixin, db.Model):
     __tablename__ = "systems"
     __audited__ = True
     __audit_exclude__ = ("version",)
+    __tombstone__ = "systems"  # a deletion is kept for syncing clients (models/deletions)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160), unique=True)
@@ -114,6 +115,7 @@ class StaffMember(TimestampMixin, db.Model):
     __tablename__ = "staff_members"
     __audited__ = True
     __audit_exclude__ = ("version",)
+    __tombstone__ = "staff"  # a deletion is kept for syncing clients (models/deletions)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160), index=True)
@@ -150,6 +152,7 @@ class Responsibility(TimestampMixin, db.Model):
     __tablename__ = "responsibilities"
     __audited__ = True
     __audit_exclude__ = ("version",)
+    __tombstone__ = "responsibilities"  # a deletion is kept for syncing clients (models/deletions)
     __table_args__ = (
         CheckConstraint("until IS NULL OR until >= since", name="until_not_before_since"),
         Index("ix_responsibilities_system_dates", "system_id", "since", "until"),
@@ -189,6 +192,7 @@ class Position(TimestampMixin, db.Model):
     __tablename__ = "positions"
     __audited__ = True
     __audit_exclude__ = ("version",)
+    __tombstone__ = "positions"  # a deletion is kept for syncing clients (models/deletions)
     __audit_collections__ = ("systems",)
 
     id: Mapped[int] = mapped_column(primary_key=True)

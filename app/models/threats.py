@@ -108,6 +108,7 @@ class Threat(TimestampMixin, db.Model):
     __tablename__ = "threats"
     __audited__ = True
     __audit_exclude__ = ("version",)
+    __tombstone__ = "threats"  # a deletion is kept for syncing clients (models/deletions)
     __audit_collections__ = ("systems", "tags")
     __table_args__ = (
         Index("ix_threats_open_residual", "archived_at", "residual_score", "inherent_score"),

@@ -45,13 +45,15 @@ from __future__ import annotations
 import enum
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from app import fiscal
 from app.domain.scoring import Level, level_for, next_review_date
 from app.domain.scoring_methods import Assessment, Method, MethodError, assess, parse_method
 from app.domain.threat_history import refusal_for_date
 from app.extensions import db
+from app.models.base import utcnow
+from app.models.countermeasures import Countermeasure, countermeasure_threats
 from app.models.systems import System
 from app.models.threats import (
     Tag,
@@ -808,6 +810,17 @@ def purge_threat(threat: Threat, author_id: int | None = None) -> None:
     if threat.archived_at is None:
         raise InputError("Archive the threat before purging it.")
     db.session.execute(delete(ThreatSearchTerm).where(ThreatSearchTerm.threat_id == threat.id))
+    # The countermeasures treating it lose it from their threats: changed, for a syncing
+    # client (the purge itself is kept as a deletion, app/models/deletions.py).
+    treating = select(countermeasure_threats.c.countermeasure_id).where(
+        countermeasure_threats.c.threat_id == threat.id
+    )
+    db.session.execute(
+        update(Countermeasure)
+        .where(Countermeasure.id.in_(treating))
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.delete(threat)
     db.session.flush()
 

@@ -182,8 +182,17 @@ def test_plain_row_items_equal_what_the_threat_schema_dumps(api_get, users):
         systems=[f.system("Zulu; with a separator"), f.system("Alpha")],
         tags=[f.tag("web"), f.tag("api")],
     )
-    t2 = f.threat("Bare", residual=(1, 1))
+    t2 = f.threat(
+        'Bare "quoted" \\ back-slashed, naïve – 東京 😀',
+        description="Two\nlines\twith a tab and </script>",
+        residual=(1, 1),
+    )
     t3 = f.threat("Gone", archived_at=datetime(2020, 12, 1, tzinfo=UTC))
+    # The scoring method's inputs: a vector as text, factors as an object.
+    t1.scoring_method, t1.scoring_inputs = "cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    t1.method_score, t1.method_rating = 9.8, "Critical"
+    t2.scoring_method, t2.scoring_inputs = "dread", '{"damage": 7, "reproducibility": 5}'
+    t2.method_score = 6.0
     db.session.commit()
     body = api_get("/api/v1/threats?include_archived=1&per_page=1000&after=0").json
     with_schema = {t.id: ThreatSchema().dump(db.session.get(Threat, t.id)) for t in (t1, t2, t3)}

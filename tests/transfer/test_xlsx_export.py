@@ -110,3 +110,25 @@ def test_cli_exports_xlsx(runner, tmp_path, users):
     rows = sheet_rows(path.read_bytes())
     assert rows[0][0] == "Title" and len(rows) == 3
     assert "Exported 2 threats" in result.output
+
+
+def test_rows_written_as_xml_read_back_as_openpyxl_would_write_them():
+    from app.transfer.csv_format import Column
+    from app.transfer.xlsx_format import write_xlsx
+
+    columns = [
+        Column(header=kind, key=kind, value=lambda: None, parse=None, kind=kind)
+        for kind in ("text", "int", "bool", "date", "text")
+    ]
+    rows = [
+        ("  a <b> & c\u0007 ", 3, True, date(1900, 1, 1), "=SUM(A1)"),
+        (None, None, False, date(2021, 3, 1), "東京 😀"),
+    ]
+    out = io.BytesIO()
+    write_xlsx(columns, rows, "Sheet", out)
+    sheet = load_workbook(io.BytesIO(out.getvalue())).active
+    first, second = list(sheet.iter_rows(min_row=2))
+    assert [c.value for c in first] == ["  a <b> & c ", 3, True, datetime(1900, 1, 1), "=SUM(A1)"]
+    assert [c.data_type for c in first] == ["s", "n", "b", "d", "s"]
+    assert [c.value for c in second] == [None, None, False, datetime(2021, 3, 1), "東京 😀"]
+    assert first[3].number_format == "yyyy-mm-dd"
