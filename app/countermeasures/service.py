@@ -572,7 +572,9 @@ def deploy_countermeasure(
                 select(ThreatScoreChange.threat_id, func.max(ThreatScoreChange.changed_on))
                 .where(ThreatScoreChange.threat_id.in_([t.id for t, _ in changes]))
                 .group_by(ThreatScoreChange.threat_id)
-            ).all()
+            )
+            .tuples()
+            .all()
         )
         for threat, _pair in changes:
             last = latest.get(threat.id)
@@ -581,7 +583,7 @@ def deploy_countermeasure(
                     f'"{threat.title}" was re-scored on {last.isoformat()}, after this '
                     "deployment date: leave its score as it is here and re-score it on its page."
                 )
-    if errors:
+    if errors or deployed_on is None:  # a missing date is among the errors
         raise InputError(errors)
     for threat, pair in changes:
         try:

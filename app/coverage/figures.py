@@ -67,8 +67,8 @@ def _system_facts(first: date) -> list[SystemFact]:
         .order_by(System.id, SystemProductionChange.changed_on, SystemProductionChange.id)
     )
     facts = []
-    for _, group in groupby(rows, key=itemgetter(0)):
-        group = list(group)
+    for _, grouped in groupby(rows, key=itemgetter(0)):
+        group = list(grouped)
         sid, name, flag, retired_on = group[0][:4]
         changes = tuple((r[4], r[5]) for r in group if r[4] is not None)
         facts.append(SystemFact(sid, name, flag, retired_on, changes))

@@ -216,7 +216,9 @@ def systems_list_query(args: Mapping, as_of: date):
             query = query.where(counted, holders == 0)
         elif state == "covered":
             query = query.where(counted, holders >= 2)
-    column = holders if key == "people" else SYSTEM_SORTS.get(key, System.name)
+    column = (
+        holders if key == "people" and holders is not None else SYSTEM_SORTS.get(key, System.name)
+    )
     order = column.desc() if sort.startswith("-") else column.asc()
     return query.order_by(order, func.lower(System.name), System.id)
 
@@ -245,7 +247,7 @@ def staff_list_query(args: Mapping, today: date):
         query = query.outerjoin(sole_sub, sole_sub.c.staff_member_id == StaffMember.id)
         if args.get("sole") == "yes":
             query = query.where(sole > 0)
-    column = sole if key == "sole" else STAFF_SORTS.get(key, StaffMember.name)
+    column = sole if key == "sole" and sole is not None else STAFF_SORTS.get(key, StaffMember.name)
     order = column.desc() if sort.startswith("-") else column.asc()
     return query.order_by(order, func.lower(StaffMember.name), StaffMember.id)
 

@@ -132,7 +132,9 @@ class Existing:
 
 def periods_overlap(since: date, until: date | None, other: Existing) -> bool:
     """Whether [since, until] and the other period share a day (None: open-ended)."""
-    return (other.until is None or other.until >= since) and (until is None or other.since <= until)
+    return (other.until is None or other.until >= since) and (
+        until is None or other.since is None or other.since <= until
+    )
 
 
 class References:
@@ -191,7 +193,9 @@ class References:
 # Systems.
 
 
-def _check_system_name(name: str, exclude_id: int | None, refs: References | None = None) -> str:
+def _check_system_name(
+    name: str | None, exclude_id: int | None, refs: References | None = None
+) -> str:
     name = _clean_text(name, "a name", "name", NAME_MAX)
     clash = (refs or References()).system_named(name, exclude_id)
     if clash is not None:
@@ -506,7 +510,8 @@ def ownership_of(person: StaffMember) -> Ownership:
 # Responsibilities.
 
 
-def _check_dates(since: date | None, until: date | None) -> None:
+def _check_dates(since: date | None, until: date | None) -> date:
+    """The start date, once it is there and the period is well ordered."""
     if since is None:
         raise InputError({"since": "Enter the date the responsibility starts."})
     check_date_range("since", since)
@@ -515,6 +520,7 @@ def _check_dates(since: date | None, until: date | None) -> None:
         raise InputError(
             {"until": f"The end date must be on or after the start date ({since.isoformat()})."}
         )
+    return since
 
 
 def _check_overlap(
@@ -533,7 +539,7 @@ def _check_overlap(
             raise InputError(
                 {
                     "since": f"This person already has a {kind.value} responsibility for this "
-                    f"system from {clash.since.isoformat()} to {end}{clash.where}; "
+                    f"system from {clash.since} to {end}{clash.where}; "
                     "change that one instead."
                 }
             )
@@ -554,9 +560,9 @@ def check_new_responsibility(values: dict, refs: References | None = None) -> di
     )
     since, until = values.get("since"), values.get("until")
     try:
-        _check_dates(since, until)
-        if not errors:
-            _check_overlap(staff_id, system_id, kind, since, until, None, refs)
+        start = _check_dates(since, until)
+        if not errors and staff_id and system_id:  # both checked above
+            _check_overlap(staff_id, system_id, kind, start, until, None, refs)
     except InputError as refused:
         errors.update(refused.errors)
     if errors:
@@ -623,12 +629,12 @@ def update_responsibility(
     confirm_impact: bool = False,
 ) -> Responsibility:
     _check_version(responsibility, version)
-    _check_dates(since, until)
+    start = _check_dates(since, until)
     _check_overlap(
         responsibility.staff_member_id,
         responsibility.system_id,
         kind,
-        since,
+        start,
         until,
         responsibility.id,
     )
@@ -637,7 +643,7 @@ def update_responsibility(
         if impact.has_impact and not confirm_impact:
             raise ConfirmationRequiredError(impact)
     responsibility.kind = kind
-    responsibility.since = since
+    responsibility.since = start
     responsibility.until = until
     db.session.flush()
     return responsibility

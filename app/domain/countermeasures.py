@@ -65,9 +65,14 @@ def deployed_between(
 
 
 class RankedThreatLike(Protocol):
-    id: int
-    title: str
-    residual_score: int
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def residual_score(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.base import TimestampMixin, enum_column
 
 
@@ -62,7 +62,7 @@ countermeasure_threats = Table(
 )
 
 
-class Countermeasure(TimestampMixin, db.Model):
+class Countermeasure(TimestampMixin, Model):
     __tablename__ = "countermeasures"
     __audited__ = True
     __audit_exclude__ = ("version",)
@@ -113,7 +113,7 @@ class Countermeasure(TimestampMixin, db.Model):
         return self.title
 
 
-class CountermeasureStatusChange(db.Model):
+class CountermeasureStatusChange(Model):
     __tablename__ = "countermeasure_status_changes"
     __audited__ = True
 
@@ -131,7 +131,7 @@ class CountermeasureStatusChange(db.Model):
         return f"countermeasure {self.countermeasure_id} {self.status.value} on {self.changed_on}"
 
 
-class CountermeasureTargetPeriod(db.Model):
+class CountermeasureTargetPeriod(Model):
     """The target quarter in force from ``valid_from`` until the day before ``valid_until``
     (None: still in force). "Slipped in a quarter" reads the target in force on its end."""
 

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column
 
 
@@ -42,7 +42,7 @@ PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 256
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "users"
     __audited__ = True
     # Sign-in bookkeeping is written as authentication events (app/auth/events.py) instead.
@@ -78,7 +78,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.is_active_account
 
     # The sign-in session this object was loaded for (see app/auth/session.py); not stored.
-    session_key = None  # str once loaded or signed in
+    session_key: str | None = None  # str once loaded or signed in
 
     def get_id(self) -> str:
         # What Flask-Login keeps in the session and the remember-me cookie: the user, the

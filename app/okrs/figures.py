@@ -114,7 +114,7 @@ def _computed_text(metric, value: float, kr: KeyResult, related_value) -> str:
     for name in metric.related:
         related = get_metric(name)
         related_value_now = related_value(related) if related is not None else None
-        if related_value_now is not None:
+        if related is not None and related_value_now is not None:
             parts.append(related.show(related_value_now, kr))
     return " · ".join(parts)
 

@@ -14,7 +14,7 @@ any size of register; the full register is an appendix (``app.reports.appendix``
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import ModuleType
@@ -419,7 +419,7 @@ def _names(names: list[str], cap: int = 5) -> str:
 
 
 def headline_differences(
-    published: dict[str, object], live: dict[str, object]
+    published: Mapping[str, object], live: Mapping[str, object]
 ) -> list[tuple[str, object, object]]:
     """(label, published, live) for every headline figure the register now gives differently."""
     labels = list(published) + [k for k in live if k not in published]
@@ -697,9 +697,7 @@ def score_steps(
     return found
 
 
-def _kr_target(
-    objective: Objective | None, quarter: Quarter
-) -> tuple[int | None, int | None, str] | None:
+def _kr_target(objective: Objective | None, quarter: Quarter) -> tuple[int | None, int, str] | None:
     """(quarter target, yearly goal, KR code) from the objective's countermeasure key result
     with a numeric goal, or None when it has none."""
     if objective is None:
@@ -768,11 +766,13 @@ def gather_countermeasures(
             top_by_cm.setdefault(c.id, []).append(entry.threat.title)
     # Every deployment of the quarter as plain rows, the ones that took most off the
     # register's residual scores first.
-    rows = db.session.execute(
-        select(Countermeasure.id, Countermeasure.title, Countermeasure.deployed_on).where(
-            cms._deployed_between(quarter.first_day, quarter.last_day)
-        )
-    ).all()
+    rows = list(
+        db.session.execute(
+            select(Countermeasure.id, Countermeasure.title, Countermeasure.deployed_on).where(
+                cms._deployed_between(quarter.first_day, quarter.last_day)
+            )
+        ).all()
+    )
     reductions = cms.residual_reductions_for([r.id for r in rows])
     rows.sort(key=lambda r: (-reductions.get(r.id, 0), r.deployed_on, r.id))
     section.deployed = [
@@ -806,8 +806,10 @@ def _most_critical(systems: list) -> list[tuple[str, str]]:
             .tuples()
             .all()
         )
-    ordered = sorted(systems, key=lambda s: (-rank.get(found.get(s.id), -1), s.name, s.id))
-    return [(s.name, found[s.id].label if found.get(s.id) else "-") for s in ordered[:LIST_CAP]]
+    ordered = sorted(
+        systems, key=lambda s: (-rank[found[s.id]] if s.id in found else 1, s.name, s.id)
+    )
+    return [(s.name, found[s.id].label if s.id in found else "-") for s in ordered[:LIST_CAP]]
 
 
 def gather_coverage(

@@ -305,7 +305,7 @@ def load(context: dict) -> None:
     top = top_threats_as_of(Q2_START, 3)
     if len(top) < 2:
         raise RuntimeError("The demo needs at least two scored open threats on 2020-10-01.")
-    threats = {t.id: db.session.get(Threat, t.id) for t in top}
+    threats = {t.id: db.session.get_one(Threat, t.id) for t in top}
     first, second = threats[top[0].id], threats[top[1].id]
     third = threats[top[2].id] if len(top) > 2 else second
 
@@ -381,7 +381,7 @@ def load(context: dict) -> None:
     # Q3: planned against the top threats as the quarter began.
     q3_top = top_threats_as_of(Q3_START, 2)
     for index, scored in enumerate(q3_top):
-        threat = db.session.get(Threat, scored.id)
+        threat = db.session.get_one(Threat, scored.id)
         used = {c.title for c in q2}
         options = [i for i, entry in enumerate(_playbook_for(threat.title)) if entry[0] not in used]
         cm = plan(

@@ -101,7 +101,7 @@ HIRE = ("Priya Raman", SRE_SO)
 
 P, B = ResponsibilityKind.PRIMARY, ResponsibilityKind.BACKUP
 # system -> [(person, kind, since, until)]
-RESPONSIBILITIES = {
+RESPONSIBILITIES: dict[str, list[tuple[str, ResponsibilityKind, date, date | None]]] = {
     # Solely responsible at the start of FY20-21 (8 people):
     "MediaWiki application servers": [("Alexandros Petrou", P, date(2017, 3, 1), None)],
     "Kubernetes production clusters": [("Alexandros Petrou", P, date(2018, 9, 1), None)],
@@ -376,7 +376,7 @@ def synthetic(context: dict, sizes: dict) -> None:
 
     stamp = {"created_at": now, "updated_at": now, "version": 1}
     first_system = _max_id(System)
-    offset = db.session.scalar(select(func.count()).select_from(System))
+    offset = db.session.execute(select(func.count()).select_from(System)).scalar_one()
     criticalities = list(Criticality)
     system_rows = []
     for i in range(offset, offset + n_systems):

@@ -11,6 +11,7 @@ caching; on 2020-10-01 the privileged account takeover and the staff SPOF.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -52,7 +53,7 @@ D = date
 
 # title, category, identified, owner, status, treatment, (iL, iI, rL, rI), systems, tags,
 # description, extra (source, next review, later score changes, acceptance, archived on)
-THREATS = [
+THREATS: list[dict[str, Any]] = [
     dict(
         title="Loss of the single EU data center",
         category="Data-center loss",
@@ -727,7 +728,8 @@ def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple], label: s
     import click
 
     connection = db.session.connection()
-    raw = connection.connection.dbapi_connection
+    # The driver's own connection (psycopg's COPY, sqlite3's executemany).
+    raw: Any = connection.connection.dbapi_connection
     with click.progressbar(length=len(rows), label=f"{label:<18}") as bar:
         if connection.dialect.name == "postgresql":
             with (
@@ -780,8 +782,7 @@ def synthetic(context: dict, sizes: dict) -> None:
     for name in CATEGORIES:
         if db.session.scalar(select(ThreatCategory.id).where(ThreatCategory.name == name)) is None:
             db.session.add(ThreatCategory(name=name, active=True))
-    system_ids = list(_systems_by_name({}).values())
-    system_ids = [s.id for s in system_ids]
+    system_ids = [s.id for s in _systems_by_name({}).values()]
     tag_names = [f"tag-{word}" for word in _WORDS[:40]]
     existing_tags = set(db.session.scalars(select(Tag.name)))
     db.session.execute(
@@ -796,7 +797,11 @@ def synthetic(context: dict, sizes: dict) -> None:
     span = (date(2021, 1, 10) - start).days
     statuses = list(ThreatStatus)
     now = datetime.now(UTC)
-    threats, changes, links, tagged, terms = [], [], [], [], []
+    threats: list[dict[str, object]] = []
+    changes: list[dict[str, object]] = []
+    links: list[dict[str, int]] = []
+    tagged: list[dict[str, int]] = []
+    terms: list[tuple[str, int]] = []
     for n in range(count):
         tid = first_id + n
         identified = start + timedelta(days=rng.randrange(span))

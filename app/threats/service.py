@@ -251,8 +251,11 @@ class References:
         return db.session.get(User, user_id)
 
     def systems_found(self, system_ids: list[int]) -> int:
-        return db.session.scalar(
-            select(func.count()).select_from(System).where(System.id.in_(system_ids))
+        return (
+            db.session.scalar(
+                select(func.count()).select_from(System).where(System.id.in_(system_ids))
+            )
+            or 0
         )
 
 
