@@ -36,7 +36,12 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, ThreatStatus
 from app.models.user import User
-from app.validation import ConflictError, InputError, check_date_range
+from app.validation import (
+    ConfirmationRequiredError,
+    ConflictError,
+    InputError,
+    check_date_range,
+)
 
 NAME_MAX = 160
 TEAM_MAX = 120
@@ -45,27 +50,25 @@ EMAIL_MAX = 254
 NOTES_MAX = 5_000
 
 
-class ConfirmationRequiredError(InputError):
+def _impact_to_confirm(impact: DepartureImpact) -> ConfirmationRequiredError:
     """The change would create a new SPOF or uncovered system: ask before saving it."""
-
-    def __init__(self, impact: DepartureImpact):
-        self.impact = impact
-        parts = []
-        if impact.new_uncovered_systems:
-            parts.append(f"leave {_systems(impact.new_uncovered_systems)} uncovered")
-        if impact.new_spof_systems:
-            systems = impact.new_spof_systems
-            what = "a single point of failure" if len(systems) == 1 else "single points of failure"
-            parts.append(f"make {_systems(systems)} {what}")
-        super().__init__(
-            {
-                "confirm_impact": "From "
-                + impact.effective_on.isoformat()
-                + " this would "
-                + " and ".join(parts)
-                + ". Tick the confirmation box to save anyway."
-            }
-        )
+    parts = []
+    if impact.new_uncovered_systems:
+        parts.append(f"leave {_systems(impact.new_uncovered_systems)} uncovered")
+    if impact.new_spof_systems:
+        systems = impact.new_spof_systems
+        what = "a single point of failure" if len(systems) == 1 else "single points of failure"
+        parts.append(f"make {_systems(systems)} {what}")
+    return ConfirmationRequiredError(
+        {
+            "confirm_impact": "From "
+            + impact.effective_on.isoformat()
+            + " this would "
+            + " and ".join(parts)
+            + ". Tick the confirmation box to save anyway."
+        },
+        impact,
+    )
 
 
 def _systems(systems) -> str:
@@ -467,7 +470,7 @@ def update_staff_member(
     if left_on is not None and (person.left_on is None or left_on < person.left_on):
         impact = departure_preview(person, left_on)
         if impact.has_impact and not confirm_impact:
-            raise ConfirmationRequiredError(impact)
+            raise _impact_to_confirm(impact)
     person.name = name
     person.email = _clean_text(email, "an email", "email", EMAIL_MAX, required=False) or None
     person.team = team
@@ -641,7 +644,7 @@ def update_responsibility(
     if until is not None and (responsibility.until is None or until < responsibility.until):
         impact = responsibility_end_preview(responsibility, until)
         if impact.has_impact and not confirm_impact:
-            raise ConfirmationRequiredError(impact)
+            raise _impact_to_confirm(impact)
     responsibility.kind = kind
     responsibility.since = start
     responsibility.until = until
@@ -697,10 +700,10 @@ def update_position(
     position: Position,
     *,
     version: int | None,
-    title: str,
-    team: str,
+    title: str | None,
+    team: str | None,
     system_ids: list[int],
-    notes: str,
+    notes: str | None,
 ) -> Position:
     _check_version(position, version)
     position.title = _clean_text(title, "a title", "title", 200)
@@ -744,9 +747,9 @@ def change_position_status(
     status: PositionStatus,
     changed_on: date | None,
     user_id: int | None = None,
-    note: str = "",
+    note: str | None = "",
     hire_id: int | None = None,
-    new_hire_name: str = "",
+    new_hire_name: str | None = "",
     add_responsibilities: bool = True,
     confirm_backwards: bool = False,
 ) -> PositionStatusChange:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import DateTime, String
@@ -78,7 +79,11 @@ class User(UserMixin, TimestampMixin, Model):
         return self.is_active_account
 
     # The sign-in session this object was loaded for (see app/auth/session.py); not stored.
-    session_key: str | None = None  # str once loaded or signed in
+    # str once loaded or signed in: a plain attribute, which the mapper must not see annotated.
+    if TYPE_CHECKING:
+        session_key: str | None = None
+    else:
+        session_key = None
 
     def get_id(self) -> str:
         # What Flask-Login keeps in the session and the remember-me cookie: the user, the
