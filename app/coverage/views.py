@@ -21,7 +21,7 @@ from app.coverage.forms import (
 )
 from app.domain.quarters import QuarterError, quarters_of_fiscal_year
 from app.extensions import db
-from app.models.audit import AuditEntry
+from app.models.audit import AuditEntry, audit_trail
 from app.models.systems import (
     Criticality,
     Position,
@@ -57,14 +57,7 @@ def _as_of_from_args() -> tuple[date, str | None]:
 
 
 def _history(entity_type: str, entity_id: int, limit: int = 20) -> list[AuditEntry]:
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(limit)
-        )
-    )
+    return audit_trail(entity_type, [entity_id], limit)
 
 
 def _version(form) -> int | None:

@@ -12,7 +12,7 @@ from app.domain.okrs import format_number
 from app.domain.quarters import Quarter, fiscal_year_label, quarters_of_fiscal_year
 from app.extensions import db
 from app.metrics import get_metric
-from app.models.audit import AuditEntry
+from app.models.audit import audit_trail
 from app.models.okrs import KeyResult, KeyResultStatus, Objective, Rating
 from app.models.user import Role
 from app.okrs import bp, service
@@ -312,17 +312,8 @@ def _status_history(kr: KeyResult) -> list[dict]:
     }
     if not quarters:
         return []
-    query = (
-        select(AuditEntry)
-        .where(
-            AuditEntry.entity_type == "KeyResultStatus",
-            AuditEntry.entity_id.in_(list(quarters)),
-        )
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(100)
-    )
     history = []
-    for entry in db.session.scalars(query):
+    for entry in audit_trail("KeyResultStatus", quarters, 100):
         new = entry.new_values or {}
         rating = new.get("rating")
         history.append(
