@@ -13,11 +13,9 @@ any size of register; the full register is an appendix (``app.reports.appendix``
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from types import ModuleType
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -433,16 +431,6 @@ def headline_differences(
 # ---------------------------------------------------------------- gathering
 
 
-def _figures(module: str) -> ModuleType | None:
-    """An area's figure module, or None when that area is not part of this installation."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as error:
-        if error.name is not None and module.startswith(error.name):
-            return None
-        raise
-
-
 def report_as_of(quarter: Quarter, today: date) -> date:
     """The date the figures are taken on: the quarter end, or today inside the quarter."""
     return min(quarter.last_day, today)
@@ -500,12 +488,13 @@ def _coverage_for_every_date(
     """Coverage on every date the report reads (its sections, and the key-result table's
     quarter ends and baseline), from one load of facts; the key-result figures then find
     them remembered."""
-    figures = _figures("app.coverage.figures")
+    from app.coverage import figures
+
     linked = objective is not None and any(
         METRIC_AREAS.get(kr.metric or "", frozenset()) & {COVERAGE, HIRING}
         for kr in objective.key_results
     )
-    if figures is None or not (linked or areas & {COVERAGE, HIRING}):
+    if not (linked or areas & {COVERAGE, HIRING}):
         return {}
     from app.metrics import measured_on
 
@@ -531,9 +520,8 @@ def _status_authors(objective: Objective, quarter: Quarter) -> tuple[str, ...]:
 
 
 def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine] | None:
-    okrs = _figures("app.okrs.figures")
-    if okrs is None:
-        return None
+    from app.okrs import figures as okrs
+
     # Key results, their statuses and authors in three queries, whatever their number.
     db.session.scalars(
         select(Objective)
@@ -592,7 +580,7 @@ def _previous_scores(ids: list[int], as_of: date) -> dict[int, int]:
     return {row.id: row.residual_score for row in db.session.execute(query)}
 
 
-def _overdue_lines(threats: ModuleType, as_of: date) -> list[ReviewLine]:
+def _overdue_lines(as_of: date) -> list[ReviewLine]:
     """The overdue reviews (review date in force on ``as_of`` passed) with the highest
     residual score on that day first."""
     from app.models.threats import Threat, ThreatStateChange
@@ -624,10 +612,8 @@ def _overdue_lines(threats: ModuleType, as_of: date) -> list[ReviewLine]:
 
 
 def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSection | None:
-    threats = _figures("app.threats.figures")
-    if threats is None:
-        return None
     from app.risk import risk_matrix, top_threats_as_of
+    from app.threats import figures as threats
 
     matrix = risk_matrix()
     previous_end = quarter.previous().last_day
@@ -665,7 +651,7 @@ def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSecti
     now_ids = set(ids)
     section.entered_top = [t.title for t in top if t.id not in previous_rank]
     section.left_top = [t.title for t in before if t.id not in now_ids]
-    section.overdue = _overdue_lines(threats, as_of)
+    section.overdue = _overdue_lines(as_of)
     return section
 
 
@@ -716,9 +702,7 @@ def gather_countermeasures(
     objective: Objective | None = None,
     as_of: date | None = None,
 ) -> CountermeasureSection | None:
-    cms = _figures("app.countermeasures.figures")
-    if cms is None:
-        return None
+    from app.countermeasures import figures as cms
     from app.models.countermeasures import Countermeasure
 
     as_of = as_of or quarter.last_day
@@ -816,9 +800,8 @@ def gather_coverage(
     quarter: Quarter, as_of: date, detail: bool = True, known: dict | None = None
 ) -> CoverageSection | None:
     """``known``: coverage already computed by date (``coverage_on_dates``)."""
-    figures = _figures("app.coverage.figures")
-    if figures is None:
-        return None
+    from app.coverage import figures
+
     quarters = [
         q for q in quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month) if q <= quarter
     ]
