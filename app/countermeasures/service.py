@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app import fiscal
-from app.domain.countermeasures import STATUS_ORDER, allowed_next_statuses
+from app.domain.countermeasures import allowed_next_statuses
 from app.domain.quarters import Quarter, QuarterError
 from app.domain.scoring import ScoringError
 from app.extensions import db
@@ -673,7 +673,6 @@ def set_targets(*, per_quarter, yearly_goal) -> None:
 
 
 __all__ = [
-    "STATUS_ORDER",
     "References",
     "change_status",
     "check_new_countermeasure",

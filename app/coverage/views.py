@@ -19,6 +19,7 @@ from app.coverage.forms import (
     StaffForm,
     SystemForm,
 )
+from app.domain.coverage import CoverageState
 from app.domain.quarters import QuarterError, quarters_of_fiscal_year
 from app.extensions import db
 from app.models.audit import AuditEntry, audit_trail
@@ -40,12 +41,7 @@ from app.validation import saved_or_shown
 
 PER_PAGE = 25
 LIST_LIMIT = 200  # people or systems listed in full on the coverage page
-STATES = {
-    "covered": "Covered (2+ people)",
-    "spof": "Single point of failure",
-    "uncovered": "Uncovered",
-}
-STATE_CSS = {"covered": "success", "spof": "warning", "uncovered": "danger"}
+STATES = {state.value: state.label for state in CoverageState}
 
 
 # Helpers.
@@ -177,7 +173,6 @@ def systems():
             today=fiscal.today(),
             error=error,
             states=STATES,
-            state_css=STATE_CSS,
             criticalities=list(Criticality),
             filtered=queries.systems_filtered(request.args),
             ignored_filters=queries.systems_ignored_filters(request.args),
@@ -223,7 +218,6 @@ def system_detail(system_id: int):
         threats=threats,
         history=_history("System", system.id),
         today=today,
-        state_css=STATE_CSS,
         states=STATES,
     )
 
@@ -359,8 +353,6 @@ def staff_detail(staff_id: int):
         positions=positions,
         history=_history("StaffMember", person.id),
         today=today,
-        state_css=STATE_CSS,
-        states_labels=STATES,
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.countermeasures import CountermeasureStatus
 from app.extensions import Model, db
 from app.models.base import TimestampMixin, enum_column
 
@@ -20,17 +21,6 @@ class CountermeasureType(enum.Enum):
     @property
     def label(self) -> str:
         return self.value.capitalize()
-
-
-class CountermeasureStatus(enum.Enum):
-    PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
-    DEPLOYED = "deployed"
-    RETIRED = "retired"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class Effectiveness(enum.Enum):
