@@ -148,13 +148,6 @@ def coverage_on_dates(dates: Iterable[date]) -> dict[date, Coverage]:
     return answers
 
 
-def coverage_trend_for_dates(dates: Iterable[date]) -> list[tuple[date, int, int, int]]:
-    dates = list(dates)
-    if not dates:
-        return []
-    return coverage_trend(*load_facts(min(dates), max(dates)), dates)
-
-
 def coverage_trend_for_fiscal_year(fiscal_year: int) -> list[tuple[Quarter, int, int, int]]:
     """(quarter, SPOF staff, SPOF systems, uncovered systems) at each quarter end."""
     return list(coverage_with_trend(None, fiscal_year)[1])

@@ -158,13 +158,6 @@ class Coverage:
     def covered_count(self) -> int:
         return len(self.systems) - self.spof_system_count - self.uncovered_count
 
-    def state_of(self, system_id: int) -> CoverageState | None:
-        """State of one system, or None if it was not a counted production system that day."""
-        for entry in self.systems:
-            if entry.system.id == system_id:
-                return entry.state
-        return None
-
 
 def _system_key(system: SystemFact) -> tuple[str, int]:
     return (system.name.casefold(), system.id)

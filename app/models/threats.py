@@ -298,10 +298,6 @@ class StateChangeKind(enum.Enum):
             StateChangeKind.MIGRATED: "State when dated history began",
         }[self]
 
-    @property
-    def is_review(self) -> bool:
-        return self in (StateChangeKind.REVIEW, StateChangeKind.RESCORE)
-
 
 class ThreatStateChange(Model):
     """A threat's status, archival, treatment and next review in force from ``changed_on``.

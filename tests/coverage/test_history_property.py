@@ -22,6 +22,7 @@ from app.countermeasures import service as cm_service
 from app.coverage import figures as cov_figures
 from app.coverage import queries as cov_queries
 from app.coverage import service as cov_service
+from app.domain.coverage import coverage_trend
 from app.domain.quarters import Quarter
 from app.extensions import db
 from app.metrics import METRICS, measured_on, one_reading_per_figure
@@ -139,7 +140,8 @@ def snapshot(before: date) -> dict:
         }, day
         figures[("sql states", day)] = sql_states
         figures[("pipeline", day)] = cov_figures.pipeline_on(day)
-    figures["trend"] = [row[1:] for row in cov_figures.coverage_trend_for_dates(checked)]
+    trend = coverage_trend(*cov_figures.load_facts(min(checked), max(checked)), checked)
+    figures["trend"] = [row[1:] for row in trend]
     with one_reading_per_figure():
         for quarter in QUARTERS:
             if measured_on(quarter) < before:
