@@ -758,6 +758,31 @@ def change_position_status(
     A step back (a filled position back to planned) needs ``confirm_backwards``; the date
     is not in the future and not before the position's last change."""
     _check_version(position, version)
+    changed_on = _check_status_change(position, status, changed_on, confirm_backwards)
+    hire = None
+    if status == PositionStatus.FILLED:
+        hire = _the_hire(position, hire_id, new_hire_name)
+        position.hire = hire
+        position.filled_on = changed_on
+    elif position.status == PositionStatus.FILLED:
+        # Reopened: the earlier hire stays in the history, not on the position.
+        position.hire = None
+        position.filled_on = None
+    note = _clean_text(note, "a note", "note", NOTES_MAX, required=False)
+    change = PositionStatusChange(status=status, changed_on=changed_on, user_id=user_id, note=note)
+    position.status_changes.append(change)
+    position.status = status
+    db.session.flush()
+    if hire is not None and add_responsibilities:
+        hand_over_systems(position, hire, changed_on)
+    return change
+
+
+def _check_status_change(
+    position: Position, status: PositionStatus, changed_on: date | None, confirm_backwards: bool
+) -> date:
+    """The change's date, once it is given, not in the future, not before the last change;
+    a step back only when confirmed."""
     if changed_on is None:
         raise InputError({"changed_on": "Enter the date of the change."})
     check_date_range("changed_on", changed_on)
@@ -793,40 +818,29 @@ def change_position_status(
                 f"{latest.isoformat()}; a new change cannot be dated before it."
             }
         )
-    hire = None
-    if status == PositionStatus.FILLED:
-        new_hire_name = (new_hire_name or "").strip()
-        if hire_id and new_hire_name:
-            raise InputError(
-                {"hire_id": "Choose an existing staff member or name a new one, not both."}
-            )
-        if hire_id:
-            hire = db.session.get(StaffMember, hire_id)
-            if hire is None:
-                raise InputError({"hire_id": "That staff member does not exist."})
-        elif new_hire_name:
-            hire = create_staff_member(name=new_hire_name, team=position.team)
-        else:
-            raise InputError(
-                {
-                    "hire_id": "A filled position needs its hire: choose the staff member hired "
-                    "or enter the new person's name."
-                }
-            )
-        position.hire = hire
-        position.filled_on = changed_on
-    elif position.status == PositionStatus.FILLED:
-        # Reopened: the earlier hire stays in the history, not on the position.
-        position.hire = None
-        position.filled_on = None
-    note = _clean_text(note, "a note", "note", NOTES_MAX, required=False)
-    change = PositionStatusChange(status=status, changed_on=changed_on, user_id=user_id, note=note)
-    position.status_changes.append(change)
-    position.status = status
-    db.session.flush()
-    if hire is not None and add_responsibilities:
-        hand_over_systems(position, hire, changed_on)
-    return change
+    return changed_on
+
+
+def _the_hire(position: Position, hire_id: int | None, new_hire_name: str | None) -> StaffMember:
+    """Who filled the position: an existing staff member, or a new one by name."""
+    new_hire_name = (new_hire_name or "").strip()
+    if hire_id and new_hire_name:
+        raise InputError(
+            {"hire_id": "Choose an existing staff member or name a new one, not both."}
+        )
+    if hire_id:
+        hire = db.session.get(StaffMember, hire_id)
+        if hire is None:
+            raise InputError({"hire_id": "That staff member does not exist."})
+        return hire
+    if new_hire_name:
+        return create_staff_member(name=new_hire_name, team=position.team)
+    raise InputError(
+        {
+            "hire_id": "A filled position needs its hire: choose the staff member hired "
+            "or enter the new person's name."
+        }
+    )
 
 
 def hand_over_systems(position: Position, hire: StaffMember, since: date) -> list[Responsibility]:
