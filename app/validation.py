@@ -124,6 +124,8 @@ class SaveOutcome:
     impact: object | None = None
     # Someone else's change came first: the message, for a view that answers with a redirect.
     conflict: str | None = None
+    # The refusal, for a view that shows it as a flashed message.
+    refusal: InputError | None = None
 
 
 @contextmanager
@@ -149,6 +151,7 @@ def saved_or_shown(
         outcome.status = 409
     except InputError as error:
         db.session.rollback()
+        outcome.refusal = error
         if field_of is not None:
             error = InputError({field_of(key): message for key, message in error.errors.items()})
         apply_errors_to_form(form, error)
