@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_READY := $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)"
 
-.PHONY: run test lint test-sqlite test-postgresql browser-deps postgres clean
+.PHONY: run test lint typecheck test-sqlite test-postgresql browser-deps postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Strict on app/domain, the default elsewhere (pyproject.toml); 0 errors to pass.
+typecheck: $(VENV)/.dev-deps
+	$(BIN)/mypy
+
 test-sqlite: $(VENV)/.dev-deps
 	@echo "=== test suite on SQLite ==="
 	TEST_DB=sqlite $(BIN)/pytest -q
@@ -75,7 +79,7 @@ test-postgresql: $(VENV)/.dev-deps postgres
 		echo "!!! PostgreSQL is not reachable on 127.0.0.1:5432: SKIPPING the PostgreSQL leg"; \
 	fi
 
-test: $(VENV)/.dev-deps browser-deps lint test-sqlite test-postgresql
+test: $(VENV)/.dev-deps browser-deps lint typecheck test-sqlite test-postgresql
 
 clean:
 	rm -rf $(VENV)

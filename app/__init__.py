@@ -46,7 +46,10 @@ def register_proxies(app: Flask) -> None:
 
     hops = int(app.config.get("TRUSTED_PROXIES") or 0)
     if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap the app in middleware; mypy sees a method assigned.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
 
 def register_extensions(app: Flask) -> None:
@@ -171,7 +174,9 @@ def register_template_helpers(app: Flask) -> None:
 
     def endpoint_allowed(endpoint: str) -> bool:
         allowed = required_roles_of(endpoint)
-        return bool(allowed) and current_user.is_authenticated and current_user.role in allowed
+        if not allowed:
+            return False
+        return bool(current_user.is_authenticated and current_user.role in allowed)
 
     def merge_args(**changes) -> dict:
         # The query string with some keys replaced (None drops one): links keep the filters.

@@ -20,7 +20,6 @@ import click
 from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL
 
 from app.config import BASE_DIR
@@ -47,12 +46,6 @@ def known_revisions() -> set[str]:
 
 def head_revision() -> str | None:
     return ScriptDirectory(str(BASE_DIR / "migrations")).get_current_head()
-
-
-def live_revision() -> str | None:
-    if not inspect(db.engine).has_table("alembic_version"):
-        return None
-    return db.session.scalar(text("SELECT version_num FROM alembic_version"))
 
 
 # ---------------------------------------------------------------- engines

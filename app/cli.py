@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.audit import set_cli_actor
-from app.models.user import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Role, User, normalise_email
+from app.models.user import Role, User, normalise_email
 
 
 def register_cli(app: Flask) -> None:
@@ -38,12 +38,8 @@ def users() -> None:
     set_cli_actor(None, "cli")
 
 
-def _check_password(password: str) -> str:
-    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
-        raise click.BadParameter(
-            f"use {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters", param_hint="password"
-        )
-    return password
+# The command line's name for each field the user rules refuse.
+_OPTION_OF = {"email": "--email", "name": "--name", "password": "password"}
 
 
 @users.command("create")
@@ -57,19 +53,24 @@ def _check_password(password: str) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(email: str, name: str, role: str, password_stdin: bool) -> None:
     """Create a user who can sign in."""
-    email = normalise_email(email)
-    if "@" not in email:
-        raise click.BadParameter("not an email address", param_hint="--email")
-    if db.session.scalar(select(User.id).where(User.email == email)):
-        raise click.ClickException(f"A user with email {email} already exists.")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    _check_password(password)
-    user = User(email=email, name=name.strip(), role=Role(role.lower()))
-    user.set_password(password)
-    db.session.add(user)
+    from app.admin import service
+    from app.validation import InputError
+
+    try:
+        # The address is refused before a password is asked for.
+        service.checked_email(email)
+        service.checked_name(name)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        user = service.create_user(
+            email=email, name=name, role=Role(role.lower()), password=password
+        )
+    except InputError as error:
+        db.session.rollback()
+        field, message = next(iter(error.errors.items()))
+        raise click.BadParameter(message, param_hint=_OPTION_OF.get(field)) from None
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role.value}).")
 

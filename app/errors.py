@@ -57,7 +57,7 @@ def _forbidden(error: HTTPException):
     # abort(403, "...") keeps its own words; the bare abort(403) gets ours.
     own_words = error.description != Forbidden.description
     if request.path.startswith("/api/"):
-        return _answer(403, error.description if own_words else FORBIDDEN_API)
+        return _answer(403, (error.description if own_words else None) or FORBIDDEN_API)
     return render_template("errors/403.html", message=error.description if own_words else None), 403
 
 
@@ -86,11 +86,13 @@ def register_error_handlers(app: Flask) -> None:
             return _forbidden(error)
         if error.code == 429:
             return _too_many_requests(error)
-        answer = _answer(error.code or 500, error.description or TITLES.get(error.code, ""))
-        if getattr(error, "valid_methods", None):
+        code = error.code or 500
+        answer = _answer(code, error.description or TITLES.get(code, ""))
+        valid_methods = getattr(error, "valid_methods", None)
+        if valid_methods:
             # A 405 names the methods that are allowed (RFC 9110).
             response = make_response(answer)
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+            response.headers["Allow"] = ", ".join(valid_methods)
             return response
         return answer
 

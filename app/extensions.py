@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised by the app factory."""
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask import has_request_context, request
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
@@ -9,7 +11,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names so Alembic migrations behave the same on SQLite and PostgreSQL.
@@ -24,6 +26,10 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model is mapped to a table (none to a join or a select).
+        __table__: ClassVar[Table]
 
 
 # No list has a million pages; a larger page number would overflow the database's OFFSET.
@@ -42,6 +48,13 @@ class FrontlineSQLAlchemy(SQLAlchemy):
 
 
 db = FrontlineSQLAlchemy(model_class=Base)
+
+# Models subclass `Model`: db.Model at run time (table names, the session binding), which the
+# type checker cannot follow as a base class, so it sees the declarative base db.Model wraps.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -22,13 +22,23 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Protocol, TypeVar, cast
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 
 T = TypeVar("T")
+
+
+class CachedFigure(Protocol[T]):
+    """A figure function that remembers its answers, with the plain function beside it."""
+
+    uncached: Callable[..., T]
+    remember: Callable[[dict[tuple[object, ...], T]], None]
+
+    def __call__(self, *args: object) -> T: ...
+
 
 MAX_ENTRIES = 256
 
@@ -104,20 +114,22 @@ def coverage_fingerprint() -> tuple:
     return tuple(db.session.execute(select(*parts)).one())
 
 
-def cached_on(fingerprint: Callable[[], tuple]):
+def cached_on(
+    fingerprint: Callable[[], tuple[object, ...]],
+) -> Callable[[Callable[..., T]], CachedFigure[T]]:
     """Decorator factory: remember ``compute(*args)`` (hashable args) until ``fingerprint()``
     changes."""
 
-    def decorate(compute: Callable[..., T]) -> Callable[..., T]:
+    def decorate(compute: Callable[..., T]) -> CachedFigure[T]:
         name = f"{compute.__module__}.{compute.__qualname__}"
 
         @functools.wraps(compute)
-        def wrapper(*args):
+        def wrapper(*args: object) -> T:
             key = (name, args, str(db.engine.url), _read(fingerprint))
             with _lock:
                 if key in _entries:
                     _entries.move_to_end(key)
-                    return _entries[key]
+                    return cast(T, _entries[key])
             value = compute(*args)
             with _lock:
                 _entries[key] = value
@@ -125,7 +137,7 @@ def cached_on(fingerprint: Callable[[], tuple]):
                     _entries.popitem(last=False)
             return value
 
-        def remember(answers: dict[tuple, T]) -> None:
+        def remember(answers: dict[tuple[object, ...], T]) -> None:
             """Keep answers computed elsewhere, by their arguments (several dates computed
             from one load of facts)."""
             prefix = (str(db.engine.url), _read(fingerprint))
@@ -135,9 +147,10 @@ def cached_on(fingerprint: Callable[[], tuple]):
                 while len(_entries) > MAX_ENTRIES:
                     _entries.popitem(last=False)
 
-        wrapper.uncached = compute
-        wrapper.remember = remember
-        return wrapper
+        cached = cast(CachedFigure[T], wrapper)
+        cached.uncached = compute
+        cached.remember = remember
+        return cached
 
     return decorate
 

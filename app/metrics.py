@@ -4,9 +4,9 @@ A key result linked to a metric (``KeyResult.metric``) shows the register's valu
 each quarter beside the status the manager wrote, and gets a proposed status text.
 
 Each figure has one home in its area (``app.coverage.figures``,
-``app.countermeasures.figures``, ``app.threats.figures``); this module only names them,
-decides the date a quarter is measured on, and words the result. Figures are imported
-when first computed, so the registry can be listed without those areas loaded.
+``app.countermeasures.figures``, ``app.threats.figures``); this module only names them
+(``RegisterFigures``), decides the date a quarter is measured on, and words the result.
+A test gives its own figures explicitly (``app.config["REGISTER_FIGURES"]``).
 
 A quarter is measured on its last day once it has ended, on today while it runs, and
 not at all before it starts (``value`` is None, the page shows "-").
@@ -15,12 +15,14 @@ not at all before it starts (``value`` is None, the page shows "-").
 from __future__ import annotations
 
 import contextlib
-import importlib
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
+
+from flask import current_app
 
 from app import fiscal
 from app.domain.coverage import percent_of_goal
@@ -30,52 +32,95 @@ from app.domain.quarters import Quarter
 __all__ = [
     "METRICS",
     "Metric",
-    "MetricUnavailableError",
-    "figure_cache",
+    "RegisterFigures",
     "get_metric",
     "measured_on",
     "metric_choices",
+    "one_reading_per_figure",
 ]
 
-_cache: ContextVar[dict | None] = ContextVar("metric_figure_cache", default=None)
+R = TypeVar("R")
+
+
+class Treated(Protocol):
+    @property
+    def treated(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class RegisterFigures:
+    """The register's figures the metrics read, each from its area's one home."""
+
+    spof_staff_count: Callable[[date], int]
+    uncovered_systems_count: Callable[[date], int]
+    positions_filled: Callable[[date], int]
+    positions_in_active_hiring: Callable[[date], int]
+    positions_in_final_stages: Callable[[date], int]
+    spof_positions_goal: Callable[[], int]
+    countermeasures_deployed: Callable[[Quarter], int]
+    countermeasures_deployed_to_date: Callable[[Quarter], int]
+    top_threats_treated: Callable[[Quarter, int], Sequence[Treated]]
+    quarter_target: Callable[[], int]
+    open_critical_risks: Callable[[date], int]
+    overdue_reviews: Callable[[date], int]
+
+
+@functools.cache
+def live_figures() -> RegisterFigures:
+    """The register's own figures."""
+    # Imported here, not at the top: each area's package loads its pages, and the OKR
+    # pages load this module.
+    from app.countermeasures import figures as countermeasure_figures
+    from app.coverage import figures as coverage_figures
+    from app.threats import figures as threat_figures
+
+    return RegisterFigures(
+        spof_staff_count=coverage_figures.spof_staff_count,
+        uncovered_systems_count=coverage_figures.uncovered_systems_count,
+        positions_filled=coverage_figures.positions_filled,
+        positions_in_active_hiring=coverage_figures.positions_in_active_hiring,
+        positions_in_final_stages=coverage_figures.positions_in_final_stages,
+        spof_positions_goal=coverage_figures.spof_positions_goal,
+        countermeasures_deployed=countermeasure_figures.countermeasures_deployed,
+        countermeasures_deployed_to_date=countermeasure_figures.countermeasures_deployed_to_date,
+        top_threats_treated=countermeasure_figures.top_threats_treated,
+        quarter_target=countermeasure_figures.quarter_target,
+        open_critical_risks=threat_figures.open_critical_risks,
+        overdue_reviews=threat_figures.overdue_reviews,
+    )
+
+
+def register_figures() -> RegisterFigures:
+    """The live register's figures, or those a test gave the app (``REGISTER_FIGURES``)."""
+    given = current_app.config.get("REGISTER_FIGURES")
+    return given if isinstance(given, RegisterFigures) else live_figures()
+
+
+# Readings remembered within one page or one PDF (``one_reading_per_figure``).
+_readings: ContextVar[dict[tuple[object, ...], object] | None] = ContextVar(
+    "metric_readings", default=None
+)
 
 
 @contextlib.contextmanager
-def figure_cache() -> Iterator[None]:
+def one_reading_per_figure() -> Iterator[None]:
     """Within the block, each figure is computed once per arguments (one page, one PDF)."""
-    token = _cache.set({})
+    token = _readings.set({})
     try:
         yield
     finally:
-        _cache.reset(token)
+        _readings.reset(token)
 
 
-class MetricUnavailableError(RuntimeError):
-    """The area that computes a figure is not installed in this build."""
-
-
-def _figure(module: str, name: str, *args: Any) -> Any:
-    cache = _cache.get()
-    key = (module, name, args)
-    if cache is not None and key in cache:
-        return cache[key]
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as error:
-        if error.name and module.startswith(error.name):
-            raise MetricUnavailableError(f"{module} is not available") from error
-        raise
-    function = getattr(loaded, name)
-    result = function(*args)
-    if cache is not None:
-        cache[key] = result
+def _read(figure: Callable[..., R], *args: object) -> R:
+    readings = _readings.get()
+    key = (figure, args)
+    if readings is not None and key in readings:
+        return cast(R, readings[key])  # stored below, by this same figure
+    result = figure(*args)
+    if readings is not None:
+        readings[key] = result
     return result
-
-
-COVERAGE = "app.coverage.figures"
-COUNTERMEASURES = "app.countermeasures.figures"
-THREATS = "app.threats.figures"
-CATALOGUES = "app.catalogues.figures"
 
 
 def measured_on(quarter: Quarter) -> date | None:
@@ -120,9 +165,14 @@ class Metric:
         return self.at(day)
 
 
-def _point(figure_module: str, figure_name: str) -> tuple[Callable, Callable]:
+PointFigure = Callable[[RegisterFigures], Callable[[date], int]]
+
+
+def _point(
+    figure: PointFigure,
+) -> tuple[Callable[[Quarter], float], Callable[[date], float]]:
     def at(day: date) -> float:
-        return _figure(figure_module, figure_name, day)
+        return _read(figure(register_figures()), day)
 
     def fn(quarter: Quarter) -> float:
         day = measured_on(quarter)
@@ -131,9 +181,11 @@ def _point(figure_module: str, figure_name: str) -> tuple[Callable, Callable]:
     return fn, at
 
 
-def _per_quarter(figure_module: str, figure_name: str) -> Callable[[Quarter], float]:
+def _per_quarter(
+    figure: Callable[[RegisterFigures], Callable[[Quarter], int]],
+) -> Callable[[Quarter], float]:
     def fn(quarter: Quarter) -> float:
-        return _figure(figure_module, figure_name, quarter)
+        return _read(figure(register_figures()), quarter)
 
     return fn
 
@@ -142,16 +194,17 @@ def _positions_goal(kr: Any) -> int:
     goal = getattr(kr, "goal_value", None)
     if goal:
         return int(goal)
-    return int(_figure(COVERAGE, "spof_positions_goal"))
+    return int(_read(register_figures().spof_positions_goal))
 
 
 def _describe_positions_filled(value: float, quarter: Quarter, kr: Any) -> str:
     """ "25% filled, 4 SPOF positions in active hiring": the share of the goal filled, then
     the furthest-along stage of the pipeline that holds positions (final stages first)."""
     day = measured_on(quarter) or quarter.last_day
+    figures = register_figures()
     parts = [f"{percent_of_goal(int(value), _positions_goal(kr))}% filled"]
-    final = _figure(COVERAGE, "positions_in_final_stages", day)
-    hiring = _figure(COVERAGE, "positions_in_active_hiring", day)
+    final = _read(figures.positions_in_final_stages, day)
+    hiring = _read(figures.positions_in_active_hiring, day)
     if final:
         parts.append(_plural(final, "hiring process", "hiring processes") + " in final stages")
     elif hiring:
@@ -160,23 +213,24 @@ def _describe_positions_filled(value: float, quarter: Quarter, kr: Any) -> str:
 
 
 def _top_threats_treated(quarter: Quarter) -> float:
-    n = int(_figure(COUNTERMEASURES, "quarter_target"))
-    items = _figure(COUNTERMEASURES, "top_threats_treated", quarter, n)
+    figures = register_figures()
+    n = int(_read(figures.quarter_target))
+    items = _read(figures.top_threats_treated, quarter, n)
     return sum(1 for item in items if item.treated)
 
 
 def _describe_top_threats(value: float, quarter: Quarter, kr: Any) -> str:
-    n = int(_figure(COUNTERMEASURES, "quarter_target"))
+    n = int(_read(register_figures().quarter_target))
     return f"{format_number(value)} of the top {n} threats treated in {quarter.label}"
 
 
 def _build() -> dict[str, Metric]:
-    spof_fn, spof_at = _point(COVERAGE, "spof_staff_count")
-    uncovered_fn, uncovered_at = _point(COVERAGE, "uncovered_systems_count")
-    filled_fn, filled_at = _point(COVERAGE, "positions_filled")
-    hiring_fn, hiring_at = _point(COVERAGE, "positions_in_active_hiring")
-    critical_fn, critical_at = _point(THREATS, "open_critical_risks")
-    overdue_fn, overdue_at = _point(THREATS, "overdue_reviews")
+    spof_fn, spof_at = _point(lambda f: f.spof_staff_count)
+    uncovered_fn, uncovered_at = _point(lambda f: f.uncovered_systems_count)
+    filled_fn, filled_at = _point(lambda f: f.positions_filled)
+    hiring_fn, hiring_at = _point(lambda f: f.positions_in_active_hiring)
+    critical_fn, critical_at = _point(lambda f: f.open_critical_risks)
+    overdue_fn, overdue_at = _point(lambda f: f.overdue_reviews)
     metrics = [
         Metric(
             name="spof_staff",
@@ -237,7 +291,7 @@ def _build() -> dict[str, Metric]:
             label="Countermeasures deployed in the quarter",
             unit="countermeasures",
             kind="count",
-            fn=_per_quarter(COUNTERMEASURES, "countermeasures_deployed"),
+            fn=_per_quarter(lambda f: f.countermeasures_deployed),
             per_quarter="Countermeasures whose deployment date falls in the quarter.",
             describe=lambda v, q, kr: _plural(v, "countermeasure", "countermeasures")
             + f" deployed in {q.label}",
@@ -249,7 +303,7 @@ def _build() -> dict[str, Metric]:
             label="Countermeasures deployed in the fiscal year to date",
             unit="countermeasures",
             kind="count",
-            fn=_per_quarter(COUNTERMEASURES, "countermeasures_deployed_to_date"),
+            fn=_per_quarter(lambda f: f.countermeasures_deployed_to_date),
             per_quarter="Countermeasures deployed from the fiscal year's start to the "
             "quarter's end.",
             describe=lambda v, q, kr: _plural(v, "countermeasure", "countermeasures") + " deployed",
@@ -299,17 +353,28 @@ METRICS: dict[str, Metric] = _build()
 # Catalogue figures are measured per library: the metric's name carries the library's id
 # ("controls_implemented:3"), so a key result names the framework it reports against.
 CATALOGUE_METRICS = {
-    "attack_exposed": ("attack", "exposed_techniques"),
-    "attack_tactics_uncovered": ("attack", "tactics_uncovered"),
-    "controls_implemented": ("framework", "controls_implemented_percent"),
+    "attack_exposed": "attack",
+    "attack_tactics_uncovered": "attack",
+    "controls_implemented": "framework",
 }
 
 
+def _catalogue_figure(name: str) -> Callable[[int, date], int]:
+    # Imported here: the catalogue area's package loads its pages, which load this module.
+    from app.catalogues import figures as catalogue_figures
+
+    return {
+        "attack_exposed": catalogue_figures.exposed_techniques,
+        "attack_tactics_uncovered": catalogue_figures.tactics_uncovered,
+        "controls_implemented": catalogue_figures.controls_implemented_percent,
+    }[name]
+
+
 def _catalogue_metric(name: str, library_id: int, library_name: str) -> Metric:
-    figure = CATALOGUE_METRICS[name][1]
+    figure = _catalogue_figure(name)
 
     def at(day: date) -> float:
-        return _figure(CATALOGUES, figure, library_id, day)
+        return _read(figure, library_id, day)
 
     def fn(quarter: Quarter) -> float:
         day = measured_on(quarter)
@@ -360,10 +425,8 @@ def _catalogue_metric(name: str, library_id: int, library_name: str) -> Metric:
 
 def _catalogue_libraries() -> list[tuple[int, str, str]]:
     """(id, name, kind value) of every imported library (none without the area)."""
-    try:
-        from app.catalogues.figures import libraries
-    except ModuleNotFoundError:
-        return []
+    from app.catalogues.figures import libraries
+
     return [(lib.id, lib.name, lib.kind.value) for lib in libraries()]
 
 
@@ -376,7 +439,7 @@ def get_metric(name: str | None) -> Metric | None:
     if base not in CATALOGUE_METRICS or not raw_id.isdigit():
         return None
     for library_id, library_name, kind in _catalogue_libraries():
-        if library_id == int(raw_id) and kind == CATALOGUE_METRICS[base][0]:
+        if library_id == int(raw_id) and kind == CATALOGUE_METRICS[base]:
             return _catalogue_metric(base, library_id, library_name)
     return None
 
@@ -384,7 +447,7 @@ def get_metric(name: str | None) -> Metric | None:
 def metric_choices() -> list[tuple[str, str]]:
     choices = [(name, metric.label) for name, metric in METRICS.items()]
     for library_id, library_name, kind in _catalogue_libraries():
-        for base, (library_kind, _) in CATALOGUE_METRICS.items():
+        for base, library_kind in CATALOGUE_METRICS.items():
             if kind == library_kind:
                 metric = _catalogue_metric(base, library_id, library_name)
                 choices.append((metric.name, metric.label))

@@ -254,7 +254,7 @@ def backfill_state_history(threat_ids: Iterable[int] | None = None) -> int:
         Threat.acceptance_expires_on,
         Threat.next_review_on,
     ).where(~select(ThreatStateChange.id).where(ThreatStateChange.threat_id == Threat.id).exists())
-    chunks = [None]
+    chunks: list[list[int] | None] = [None]
     if threat_ids is not None:
         ids = sorted(set(threat_ids))
         chunks = [ids[i : i + 500] for i in range(0, len(ids), 500)]

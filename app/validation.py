@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -70,6 +72,14 @@ class InputError(ValueError):
         super().__init__("; ".join(f"{k}: {v}" if k != "_" else v for k, v in errors.items()))
 
 
+class ConfirmationRequiredError(InputError):
+    """Refused until the person confirms: the change has an impact to show them first."""
+
+    def __init__(self, errors: dict[str, str] | str, impact: object):
+        self.impact = impact
+        super().__init__(errors)
+
+
 class ConflictError(Exception):
     """The record changed since the caller read it (optimistic locking)."""
 
@@ -101,30 +111,57 @@ def check_date_range(field: str, value: date | None) -> None:
         )
 
 
+class Refusals:
+    """What a save without a form of its own shows: every message in ``form_errors``."""
+
+    def __init__(self) -> None:
+        self.form_errors: list[str] = []
+
+
 @dataclass
 class SaveOutcome:
     saved: bool = False
     status: int = 200
+    # What an unconfirmed change would do, for the form to show beside its confirmation box.
+    impact: object | None = None
+    # Someone else's change came first: the message, for a view that answers with a redirect.
+    conflict: str | None = None
+    # The refusal, for a view that shows it as a flashed message.
+    refusal: InputError | None = None
 
 
 @contextmanager
-def saved_or_shown(form):
+def saved_or_shown(
+    form: Any, refused_status: int = 200, field_of: Callable[[str], str] | None = None
+) -> Iterator[SaveOutcome]:
     """Commit what the block changed, or roll it back and show why on the form.
 
-    Refused input puts each message beside its field; a record changed by someone
-    else since the form was read (optimistic locking) puts one message at the top
+    Refused input puts each message beside its field (``field_of`` names the form's field
+    for a rule's key when they differ) and answers ``refused_status``; a change that needs
+    confirming keeps its impact in ``outcome.impact`` and answers 409; a record changed by
+    someone else since the form was read (optimistic locking) puts one message at the top
     and answers 409. ``outcome.saved`` tells the view which happened.
     """
     outcome = SaveOutcome()
     try:
         yield outcome
         db.session.commit()
-    except InputError as error:
+    except ConfirmationRequiredError as error:
         db.session.rollback()
         apply_errors_to_form(form, error)
+        outcome.impact = error.impact
+        outcome.status = 409
+    except InputError as error:
+        db.session.rollback()
+        outcome.refusal = error
+        if field_of is not None:
+            error = InputError({field_of(key): message for key, message in error.errors.items()})
+        apply_errors_to_form(form, error)
+        outcome.status = refused_status
     except (ConflictError, StaleDataError) as error:
         db.session.rollback()
-        form.form_errors.append(getattr(error, "message", ConflictError().message))
+        outcome.conflict = getattr(error, "message", ConflictError().message)
+        form.form_errors.append(outcome.conflict)
         outcome.status = 409
     else:
         outcome.saved = True

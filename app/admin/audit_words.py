@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Mapper
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.audit import readable_value, to_json_value
 
 
@@ -57,9 +57,9 @@ def field_label(key: str) -> str:
 def _mappers() -> tuple[dict[str, Mapper], dict[str, Mapper]]:
     by_class: dict[str, Mapper] = {}
     by_table: dict[str, Mapper] = {}
-    for mapper in db.Model.registry.mappers:
+    for mapper in Model.registry.mappers:
         by_class[mapper.class_.__name__] = mapper
-        if mapper.local_table is not None:
+        if isinstance(mapper.local_table, Table):
             by_table[mapper.local_table.name] = mapper
     return by_class, by_table
 
@@ -85,6 +85,12 @@ def _name(obj: Any) -> str:
     return kind_label(type(obj).__name__).lower()
 
 
+def _by_id(records: dict[int, Any], value: Any) -> Any:
+    """The record of this stored id, or None (no such record, or not an id at all)."""
+    record_id = _as_int(value)
+    return None if record_id is None else records.get(record_id)
+
+
 def _as_int(value: Any) -> int | None:
     try:
         return int(value)
@@ -97,7 +103,7 @@ def _load(mapper: Mapper, ids: set[int]) -> dict[int, Any]:
         return {}
     pk = mapper.primary_key[0]
     rows = db.session.scalars(select(mapper.class_).where(pk.in_(sorted(ids)))).all()
-    return {getattr(row, pk.key): row for row in rows}
+    return {mapper.primary_key_from_instance(row)[0]: row for row in rows}
 
 
 def readable_entries(entries: list[Any]) -> list[ReadableEntry]:
@@ -128,7 +134,7 @@ def readable_entries(entries: list[Any]) -> list[ReadableEntry]:
         for values in (e.old_values or {}, e.new_values or {}):
             for key, value in values.items():
                 want(_reference_target(mapper, key), value)
-        subject = subjects.get(e.entity_type, {}).get(_as_int(e.entity_id))
+        subject = _by_id(subjects.get(e.entity_type, {}), e.entity_id)
         if subject is not None:
             for column in mapper.columns:
                 if column.foreign_keys:
@@ -136,8 +142,7 @@ def readable_entries(entries: list[Any]) -> list[ReadableEntry]:
     names = {kind: _load(by_class[kind], ids) for kind, ids in refs.items()}
 
     def ref_name(target: Mapper, value: Any) -> str:
-        ref = _as_int(value)
-        found = names.get(target.class_.__name__, {}).get(ref)
+        found = _by_id(names.get(target.class_.__name__, {}), value)
         if found is not None:
             return _name(found)
         return f"a deleted {kind_label(target.class_.__name__).lower()}"
@@ -166,7 +171,7 @@ def readable_entries(entries: list[Any]) -> list[ReadableEntry]:
             )
             for key in keys
         ]
-        subject = subjects.get(e.entity_type, {}).get(_as_int(e.entity_id))
+        subject = _by_id(subjects.get(e.entity_type, {}), e.entity_id)
         values = {**old, **new}
         readable.append(
             ReadableEntry(
@@ -189,7 +194,7 @@ def _describe(e: Any, mapper: Mapper | None, subject: Any, values: dict, say) ->
     def quarter(key: str) -> str:
         value = getattr(subject, key) if subject is not None else values.get(key)
         try:
-            first_day = value if isinstance(value, date) else date.fromisoformat(value)
+            first_day = value if isinstance(value, date) else date.fromisoformat(str(value))
             from app import fiscal
 
             return fiscal.quarter_starting(first_day).label

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from app.admin import bp
+from app.admin import bp, service
 from app.admin.forms import AuditFilterForm, TwoFactorRolesForm, UserForm
 from app.auth import service as auth_service
 from app.auth import two_factor
@@ -18,9 +19,9 @@ from app.extensions import db
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEntry
 from app.models.base import utcnow
-from app.models.user import Role, User, normalise_email
+from app.models.user import Role, User
 from app.security import roles
-from app.validation import id_or_none
+from app.validation import Refusals, id_or_none, saved_or_shown
 
 
 @bp.route("/users")
@@ -32,33 +33,20 @@ def users():
     return render_template("admin/users.html", page=page, locked=locked)
 
 
-def _email_taken(email: str, user_id: int | None) -> bool:
-    query = select(User.id).where(User.email == email)
-    if user_id is not None:
-        query = query.where(User.id != user_id)
-    return db.session.scalar(query) is not None
-
-
 @bp.route("/users/new", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def new_user():
     form = UserForm()
     if form.validate_on_submit():
-        email = normalise_email(form.email.data)
-        if _email_taken(email, None):
-            form.email.errors.append("A user with that email already exists.")
-        elif not form.password.data:
-            form.password.errors.append("Set a first password for the new user.")
-        else:
-            user = User(
-                email=email,
-                name=form.name.data.strip(),
+        with saved_or_shown(form) as outcome:
+            user = service.create_user(
+                email=form.email.data,
+                name=form.name.data,
                 role=Role(form.role.data),
-                is_active_account=form.is_active_account.data,
+                password=form.password.data,
+                active=form.is_active_account.data,
             )
-            user.set_password(form.password.data)
-            db.session.add(user)
-            db.session.commit()
+        if outcome.saved:
             flash(f"User {user.email} created.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
@@ -72,30 +60,20 @@ def edit_user(user_id: int):
     if request.method == "GET":
         form.role.data = user.role.value
     if form.validate_on_submit():
-        email = normalise_email(form.email.data)
-        new_role = Role(form.role.data)
-        if _email_taken(email, user.id):
-            form.email.errors.append("A user with that email already exists.")
-        elif user.id == current_user.id and (
-            new_role != Role.ADMIN or not form.is_active_account.data
-        ):
-            form.role.errors.append("You cannot remove your own administrator access.")
-        else:
-            was_active = user.is_active_account
-            user.email = email
-            user.name = form.name.data.strip()
-            auth_service.change_role(user, new_role)
-            if was_active and not form.is_active_account.data:
-                auth_service.deactivate(user)
-            else:
-                user.is_active_account = form.is_active_account.data
-            if form.password.data:
-                auth_service.change_password(user, form.password.data, reset=True)
+        with saved_or_shown(form) as outcome:
+            service.update_user(
+                user,
+                email=form.email.data,
+                name=form.name.data,
+                role=Role(form.role.data),
+                active=form.is_active_account.data,
+                password=form.password.data,
+                acting_user_id=current_user.id,
+            )
             if form.password.data and user.id == current_user.id:
                 # Resetting one's own password ended this session too: keep this one.
                 sign_in_here(user, remember=False, event=None)
-            else:
-                db.session.commit()
+        if outcome.saved:
             flash(f"User {user.email} saved.", "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
@@ -105,11 +83,11 @@ def edit_user(user_id: int):
 @roles(Role.ADMIN)
 def deactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    if user.id == current_user.id:
-        abort(400, "You cannot deactivate your own account.")
-    if user.is_active_account:
-        auth_service.deactivate(user)  # ends their sessions, revokes their API tokens
-        db.session.commit()
+    refusals = Refusals()
+    with saved_or_shown(refusals) as outcome:
+        service.deactivate_user(user, current_user.id)
+    if not outcome.saved:
+        abort(400, " ".join(refusals.form_errors))
     flash(f"{user.email} can no longer sign in; their API tokens are revoked.", "success")
     return redirect(url_for("admin.users"))
 
@@ -201,7 +179,9 @@ def revoke_token(token_id: int):
         flash(f"Token “{token.name}” of {token.user.email} revoked.", "success")
     else:
         flash(f"Token “{token.name}” was already revoked.", "info")
-    return redirect(url_for("admin.tokens", **request.args))
+    # Back to the list as it was filtered.
+    filters: dict[str, Any] = request.args.to_dict()
+    return redirect(url_for("admin.tokens", **filters))
 
 
 @bp.route("/audit")

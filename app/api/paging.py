@@ -30,6 +30,8 @@ def _link(**changes) -> str:
     for key in ("page", "after", "before"):
         args.pop(key, None)
     args.update({k: v for k, v in changes.items() if v is not None})
+    # Links are only made while answering a request that matched a route.
+    assert request.endpoint is not None
     return url_for(request.endpoint, **(request.view_args or {}), **args, _external=False)
 
 

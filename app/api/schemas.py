@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date
 
 import marshmallow as ma
@@ -189,6 +190,7 @@ class ListArgs(PageArgs):
 def Pick(values, description: str = "", any_case: bool = False) -> fields.String:  # noqa: N802
     """One of the page's values for a filter (``any_case``: as the page, case ignored)."""
     values = [str(v) for v in values]
+    rule: Callable[[str], object]
     if any_case:
         wanted = {v.lower() for v in values}
 

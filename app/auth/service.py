@@ -9,9 +9,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -62,12 +63,12 @@ def check_sign_in(email: str, password: str, now: datetime | None = None) -> Sig
     # A NUL cannot be in a stored email, and PostgreSQL refuses it in a query.
     user = None if "\x00" in email else db.session.scalar(select(User).where(User.email == email))
     usable = user is not None and user.is_active_account
-    locked_until = _aware(user.locked_until) if usable and user.locked_until else None
+    locked_until = _aware(user.locked_until) if usable and user and user.locked_until else None
     if locked_until is not None and locked_until <= now:
         locked_until = None
-    if not usable or locked_until is not None:
+    if user is None or not usable or locked_until is not None:
         check_password_hash(_dummy_password_hash(), password)
-        if locked_until is not None:
+        if user is not None and locked_until is not None:
             events.record(
                 "sign-in-locked",
                 user,
@@ -119,13 +120,13 @@ def mark_signed_in(user: User, now: datetime) -> None:
 
 def count_failure(user: User, now: datetime, reason: str = "wrong password") -> SignInResult:
     # An UPDATE with the increment in SQL: concurrent failures from several workers all count.
-    failures = db.session.scalar(
+    failures = db.session.execute(
         update(User)
         .where(User.id == user.id)
         .values(failed_sign_ins=User.failed_sign_ins + 1)
         .returning(User.failed_sign_ins)
         .execution_options(synchronize_session=False)
-    )
+    ).scalar_one()
     set_committed_value(user, "failed_sign_ins", failures)
     events.record(
         "sign-in-failed",
@@ -234,11 +235,16 @@ def end_session(user: User, key: str | None, reason: str = "signed out") -> None
 def end_all_sessions(user: User, reason: str) -> int:
     """Every session of ``user`` ends (the generation bump also covers older cookies)."""
     user.session_version = (user.session_version or 0) + 1
-    result = db.session.execute(
-        update(SignInSession)
-        .where(SignInSession.user_id == user.id, SignInSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=reason[:32])
-        .execution_options(synchronize_session=False)
+    # An UPDATE answers a CursorResult (with its row count); the scoped session's types
+    # say only Result.
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(SignInSession)
+            .where(SignInSession.user_id == user.id, SignInSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), end_reason=reason[:32])
+            .execution_options(synchronize_session=False)
+        ),
     )
     return result.rowcount or 0
 

@@ -60,7 +60,7 @@ def provider_name() -> str:
 
 def client():
     """The Authlib client for the configured provider, made again when the settings change."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     settings = tuple(str(app.config.get(name) or "") for name in _SETTINGS)
     cached = app.extensions.get("frontline_oidc")
     if cached is not None and cached[0] == settings:

@@ -124,6 +124,7 @@ def mapped_refs_today(kind: str, record_id: int) -> list[str]:
     to today, for the API's record fields (one query)."""
     from app import fiscal
 
+    model: type[ThreatMapping] | type[CountermeasureMapping]
     if kind == "threat":
         model, subject, library_kind = ThreatMapping, ThreatMapping.threat_id, LibraryKind.ATTACK
     else:
@@ -163,7 +164,7 @@ def picker_options(for_threats: bool) -> list[tuple[int, str, str]]:
         )
         .order_by(versions.c.library_id, CatalogueEntry.position, CatalogueEntry.ref)
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 def threat_ids_mapped_to(ref: str, day: date):

@@ -70,21 +70,21 @@ def countermeasures_deployed(quarter: Quarter) -> int:
     The deployment date decides the quarter, whatever the status is now: a countermeasure
     retired since still counts in the quarter it was deployed.
     """
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(Countermeasure.id)).where(
             _deployed_between(quarter.first_day, quarter.last_day)
         )
-    )
+    ).scalar_one()
 
 
 def countermeasures_deployed_to_date(quarter: Quarter) -> int:
     """Countermeasures deployed from the fiscal year's first day to ``quarter``'s last day
     (retired ones included, counted by their deployment date)."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(Countermeasure.id)).where(
             _deployed_between(fiscal_year_start(quarter), quarter.last_day)
         )
-    )
+    ).scalar_one()
 
 
 def deployed_in_quarter_query(quarter: Quarter):
@@ -142,7 +142,9 @@ def slipped_query(quarter: Quarter):
 
 def slipped_count(quarter: Quarter) -> int:
     """How many countermeasures slipped in ``quarter`` (``slipped_query``'s rows)."""
-    return db.session.scalar(select(func.count(Countermeasure.id)).where(slipped_where(quarter)))
+    return db.session.execute(
+        select(func.count(Countermeasure.id)).where(slipped_where(quarter))
+    ).scalar_one()
 
 
 def slipped_countermeasures(quarter: Quarter) -> list[Countermeasure]:

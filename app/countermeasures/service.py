@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app import fiscal
-from app.domain.countermeasures import STATUS_ORDER, allowed_next_statuses
+from app.domain.countermeasures import allowed_next_statuses
 from app.domain.quarters import Quarter, QuarterError
 from app.domain.scoring import ScoringError
 from app.extensions import db
@@ -521,28 +521,55 @@ def deploy_countermeasure(
         CountermeasureStatus.IN_PROGRESS,
     ):
         errors["_"] = f"This countermeasure is already {countermeasure.status.label.lower()}."
-    if deployed_on is None:
-        errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
-    else:
-        _not_future(deployed_on, "deployed_on", errors, "deployment date")
-        last = _last_status_change_on(countermeasure)
-        if "deployed_on" not in errors and deployed_on < countermeasure.planned_on:
-            errors["deployed_on"] = (
-                f"It was planned on {countermeasure.planned_on.isoformat()}; it cannot have "
-                "been deployed before that."
-            )
-        elif "deployed_on" not in errors and last is not None and deployed_on < last:
-            errors["deployed_on"] = (
-                f"Its status last changed on {last.isoformat()}; it cannot have been "
-                "deployed before that."
-            )
+    _check_deployment_date(countermeasure, deployed_on, errors)
     evidence_text = None
     if evidence is not None:
         evidence_text = _text(evidence, "evidence", errors)
+    changes = _residual_changes(countermeasure, residuals or {}, errors)
+    if changes and deployed_on is not None and "deployed_on" not in errors:
+        _refuse_rescored_after(deployed_on, changes, errors)
+    if errors or deployed_on is None:  # a missing date is among the errors
+        raise InputError(errors)
+    _rescore_treated(countermeasure, changes, deployed_on, user_id)
+    countermeasure.deployed_on = deployed_on
+    countermeasure.retired_on = None
+    if evidence_text is not None:
+        countermeasure.evidence = evidence_text
+    _record_status(countermeasure, CountermeasureStatus.DEPLOYED, deployed_on, user_id)
+    return countermeasure
+
+
+def _check_deployment_date(
+    countermeasure: Countermeasure, deployed_on: date | None, errors: dict[str, str]
+) -> None:
+    """Given, not in the future, not before the plan or the last status change."""
+    if deployed_on is None:
+        errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
+        return
+    _not_future(deployed_on, "deployed_on", errors, "deployment date")
+    last = _last_status_change_on(countermeasure)
+    if "deployed_on" not in errors and deployed_on < countermeasure.planned_on:
+        errors["deployed_on"] = (
+            f"It was planned on {countermeasure.planned_on.isoformat()}; it cannot have "
+            "been deployed before that."
+        )
+    elif "deployed_on" not in errors and last is not None and deployed_on < last:
+        errors["deployed_on"] = (
+            f"Its status last changed on {last.isoformat()}; it cannot have been "
+            "deployed before that."
+        )
+
+
+def _residual_changes(
+    countermeasure: Countermeasure,
+    residuals: Mapping[int, tuple[int, int] | None],
+    errors: dict[str, str],
+) -> list[tuple[Threat, tuple[int, int]]]:
+    """The treated threats whose residual (likelihood, impact) the deployment changes."""
     linked = {t.id: t for t in countermeasure.threats}
     changes: list[tuple[Threat, tuple[int, int]]] = []
     matrix = risk_matrix()
-    for threat_id, pair in (residuals or {}).items():
+    for threat_id, pair in residuals.items():
         threat = linked.get(int(threat_id))
         field = f"residual_{threat_id}"
         if threat is None:
@@ -566,23 +593,38 @@ def deploy_countermeasure(
             errors[field] = f'Threat "{threat.title}" is archived; its scores cannot change.'
             continue
         changes.append((threat, (likelihood, impact)))
-    if changes and deployed_on is not None and "deployed_on" not in errors:
-        latest = dict(
-            db.session.execute(
-                select(ThreatScoreChange.threat_id, func.max(ThreatScoreChange.changed_on))
-                .where(ThreatScoreChange.threat_id.in_([t.id for t, _ in changes]))
-                .group_by(ThreatScoreChange.threat_id)
-            ).all()
+    return changes
+
+
+def _refuse_rescored_after(
+    deployed_on: date, changes: list[tuple[Threat, tuple[int, int]]], errors: dict[str, str]
+) -> None:
+    """A threat re-scored after the deployment day keeps that later score (one query)."""
+    latest = dict(
+        db.session.execute(
+            select(ThreatScoreChange.threat_id, func.max(ThreatScoreChange.changed_on))
+            .where(ThreatScoreChange.threat_id.in_([t.id for t, _ in changes]))
+            .group_by(ThreatScoreChange.threat_id)
         )
-        for threat, _pair in changes:
-            last = latest.get(threat.id)
-            if last is not None and last > deployed_on:
-                errors[f"residual_{threat.id}"] = (
-                    f'"{threat.title}" was re-scored on {last.isoformat()}, after this '
-                    "deployment date: leave its score as it is here and re-score it on its page."
-                )
-    if errors:
-        raise InputError(errors)
+        .tuples()
+        .all()
+    )
+    for threat, _pair in changes:
+        last = latest.get(threat.id)
+        if last is not None and last > deployed_on:
+            errors[f"residual_{threat.id}"] = (
+                f'"{threat.title}" was re-scored on {last.isoformat()}, after this '
+                "deployment date: leave its score as it is here and re-score it on its page."
+            )
+
+
+def _rescore_treated(
+    countermeasure: Countermeasure,
+    changes: list[tuple[Threat, tuple[int, int]]],
+    deployed_on: date,
+    user_id: int | None,
+) -> None:
+    """Each changed threat's new residual, dated the deployment day, credited to it."""
     for threat, pair in changes:
         try:
             rescore_threat(
@@ -596,12 +638,6 @@ def deploy_countermeasure(
             )
         except ScoringError as error:  # pragma: no cover - ranges were checked above
             raise InputError({f"residual_{threat.id}": str(error)}) from None
-    countermeasure.deployed_on = deployed_on
-    countermeasure.retired_on = None
-    if evidence_text is not None:
-        countermeasure.evidence = evidence_text
-    _record_status(countermeasure, CountermeasureStatus.DEPLOYED, deployed_on, user_id)
-    return countermeasure
 
 
 def verify_countermeasure(
@@ -671,7 +707,6 @@ def set_targets(*, per_quarter, yearly_goal) -> None:
 
 
 __all__ = [
-    "STATUS_ORDER",
     "References",
     "change_status",
     "check_new_countermeasure",

@@ -4,7 +4,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import fiscal
 from app.catalogues.queries import countermeasure_mappings
@@ -38,9 +37,6 @@ from app.reports.corrections import correction_warning, earliest
 from app.risk import risk_matrix
 from app.security import readable, roles
 from app.validation import (
-    ConflictError,
-    InputError,
-    apply_errors_to_form,
     id_or_none,
     saved_or_shown,
 )
@@ -154,7 +150,7 @@ def _status_form(countermeasure: Countermeasure, form: StatusForm | None = None)
     ]
     if form.changed_on.data is None and request.method == "GET":
         form.changed_on.data = fiscal.today()
-    form.version.data = countermeasure.version
+    form.version.data = str(countermeasure.version)
     return form
 
 
@@ -278,30 +274,24 @@ def edit(countermeasure_id: int):
             if countermeasure.target_quarter_start
             else ""
         )
-        form.version.data = countermeasure.version
+        form.version.data = str(countermeasure.version)
     if form.validate_on_submit():
         values = _form_values(form)
         deployed_before = countermeasure.deployed_on
         if countermeasure.deployed_on is not None:
             values["deployed_on"] = form.deployed_on.data
-        try:
+        with saved_or_shown(form) as outcome:
             update_countermeasure(
                 countermeasure,
                 **values,
                 expected_version=form.version.data,
                 user_id=current_user.id,
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        except (ConflictError, StaleDataError) as error:
-            db.session.rollback()
-            form.form_errors.append(getattr(error, "message", ConflictError().message))
+        if outcome.conflict:
             return render_template(
                 "countermeasures/form.html", form=form, cm=_load(countermeasure_id)
             ), 409
-        else:
+        if outcome.saved:
             flash("Countermeasure saved.", "success")
             if countermeasure.deployed_on != deployed_before:
                 _warn_if_published(earliest(deployed_before, countermeasure.deployed_on))
@@ -321,7 +311,7 @@ def status(countermeasure_id: int):
     countermeasure = _load(countermeasure_id)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             change_status(
                 countermeasure,
                 form.status.data,
@@ -329,19 +319,21 @@ def status(countermeasure_id: int):
                 user_id=current_user.id,
                 expected_version=form.version.data,
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        except (ConflictError, StaleDataError) as error:
-            db.session.rollback()
-            flash(getattr(error, "message", ConflictError().message), "danger")
+        if outcome.conflict:
+            flash(outcome.conflict, "danger")
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-        else:
+        if outcome.saved:
             flash(f"Status changed to {countermeasure.status.label.lower()}.", "success")
             _warn_if_published(form.changed_on.data)
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
     return _render_detail(_load(countermeasure_id), form, 422)
+
+
+def _deploy_field(key: str) -> str:
+    """The deploy form shows a threat's refused residual score beside its impact."""
+    if key.startswith("residual_"):
+        return f"impact_{key.removeprefix('residual_')}"
+    return key
 
 
 @bp.route("/countermeasures/<int:countermeasure_id>/deploy", methods=["GET", "POST"])
@@ -360,7 +352,7 @@ def deploy(countermeasure_id: int):
     if request.method == "GET":
         form.deployed_on.data = fiscal.today()
         form.evidence.data = countermeasure.evidence
-        form.version.data = countermeasure.version
+        form.version.data = str(countermeasure.version)
         for threat in threats:
             form[f"likelihood_{threat.id}"].data = threat.residual_likelihood
             form[f"impact_{threat.id}"].data = threat.residual_impact
@@ -369,7 +361,7 @@ def deploy(countermeasure_id: int):
             threat.id: (form[f"likelihood_{threat.id}"].data, form[f"impact_{threat.id}"].data)
             for threat in threats
         }
-        try:
+        with saved_or_shown(form, field_of=_deploy_field) as outcome:
             deploy_countermeasure(
                 countermeasure,
                 deployed_on=form.deployed_on.data,
@@ -378,26 +370,17 @@ def deploy(countermeasure_id: int):
                 evidence=form.evidence.data,
                 expected_version=form.version.data,
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            for key, message in error.errors.items():
-                if key.startswith("residual_"):
-                    form[f"impact_{key.split('_', 1)[1]}"].errors = [message]
-                else:
-                    apply_errors_to_form(form, InputError({key: message}))
-        except (ConflictError, StaleDataError) as error:
-            db.session.rollback()
-            flash(getattr(error, "message", ConflictError().message), "danger")
+        if outcome.conflict:
+            flash(outcome.conflict, "danger")
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-        else:
-            quarter = fiscal.quarter_of_date(countermeasure.deployed_on)
+        deployed_on = countermeasure.deployed_on
+        if outcome.saved and deployed_on is not None:
+            quarter = fiscal.quarter_of_date(deployed_on)
             flash(
-                f"Deployed on {countermeasure.deployed_on.isoformat()}: "
-                f"it counts in {quarter.label}.",
+                f"Deployed on {deployed_on.isoformat()}: it counts in {quarter.label}.",
                 "success",
             )
-            _warn_if_published(countermeasure.deployed_on)
+            _warn_if_published(deployed_on)
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
     return render_template(
         "countermeasures/deploy.html",
@@ -422,9 +405,9 @@ def verify(countermeasure_id: int):
         form.verified_by_id.data = str(countermeasure.verified_by_id or current_user.id)
         if countermeasure.effectiveness:
             form.effectiveness.data = countermeasure.effectiveness.name
-        form.version.data = countermeasure.version
+        form.version.data = str(countermeasure.version)
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             verify_countermeasure(
                 countermeasure,
                 verified_on=form.verified_on.data,
@@ -432,15 +415,10 @@ def verify(countermeasure_id: int):
                 effectiveness=form.effectiveness.data,
                 expected_version=form.version.data,
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        except (ConflictError, StaleDataError) as error:
-            db.session.rollback()
-            flash(getattr(error, "message", ConflictError().message), "danger")
+        if outcome.conflict:
+            flash(outcome.conflict, "danger")
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-        else:
+        if outcome.saved:
             flash("Verification recorded.", "success")
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
     return render_template("countermeasures/verify.html", form=form, cm=countermeasure)

@@ -68,8 +68,8 @@ def _system_facts(first: date) -> list[SystemFact]:
         .order_by(System.id, SystemProductionChange.changed_on, SystemProductionChange.id)
     )
     facts = []
-    for _, group in groupby(rows, key=itemgetter(0)):
-        group = list(group)
+    for _, grouped in groupby(rows, key=itemgetter(0)):
+        group = list(grouped)
         sid, name, flag, retired_on = group[0][:4]
         changes = tuple((r[4], r[5]) for r in group if r[4] is not None)
         facts.append(SystemFact(sid, name, flag, retired_on, changes))
@@ -146,13 +146,6 @@ def coverage_on_dates(dates: Iterable[date]) -> dict[date, Coverage]:
     answers = coverage_on_days(*load_facts(days[0], days[-1]), days)
     _coverage_on.remember({(day,): coverage for day, coverage in answers.items()})
     return answers
-
-
-def coverage_trend_for_dates(dates: Iterable[date]) -> list[tuple[date, int, int, int]]:
-    dates = list(dates)
-    if not dates:
-        return []
-    return coverage_trend(*load_facts(min(dates), max(dates)), dates)
 
 
 def coverage_trend_for_fiscal_year(fiscal_year: int) -> list[tuple[Quarter, int, int, int]]:

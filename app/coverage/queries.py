@@ -15,6 +15,7 @@ from sqlalchemy import Boolean, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import with_expression
 
 from app import fiscal, validation
+from app.domain.coverage import CoverageState
 from app.extensions import db
 from app.models.systems import (
     Criticality,
@@ -146,21 +147,19 @@ def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, s
     return result
 
 
-def state_for(system: System, holders: int) -> str | None:
+def state_for(system: System, holders: int) -> CoverageState | None:
     """Coverage state of a system loaded with ``counted_on(d)`` with this many holders on
     that day (None: not counted)."""
     if not system.counted:
         return None
-    if holders == 0:
-        return "uncovered"
-    return "spof" if holders == 1 else "covered"
+    return CoverageState.of(holders)
 
 
 # The systems and staff lists as queries: filters and sort read from a query string. One
 # code path for the pages (``app.coverage.views``, which paginate them) and the CSV export
 # (``app.transfer``, which writes every row in the same order).
 
-STATES = ("covered", "spof", "uncovered")
+STATES = tuple(state.value for state in CoverageState)
 CRITICALITY_ORDER = case({c.name: i for i, c in enumerate(Criticality)}, value=System.criticality)
 SYSTEM_SORTS = {
     "name": func.lower(System.name),
@@ -210,13 +209,15 @@ def systems_list_query(args: Mapping, as_of: date):
         holders = func.coalesce(holders_sub.c.holders, 0)
         query = query.outerjoin(holders_sub, holders_sub.c.system_id == System.id)
         counted = system_counts_on(as_of)
-        if state == "spof":
+        if state == CoverageState.SPOF:
             query = query.where(counted, holders == 1)
-        elif state == "uncovered":
+        elif state == CoverageState.UNCOVERED:
             query = query.where(counted, holders == 0)
-        elif state == "covered":
+        elif state == CoverageState.COVERED:
             query = query.where(counted, holders >= 2)
-    column = holders if key == "people" else SYSTEM_SORTS.get(key, System.name)
+    column = (
+        holders if key == "people" and holders is not None else SYSTEM_SORTS.get(key, System.name)
+    )
     order = column.desc() if sort.startswith("-") else column.asc()
     return query.order_by(order, func.lower(System.name), System.id)
 
@@ -245,7 +246,7 @@ def staff_list_query(args: Mapping, today: date):
         query = query.outerjoin(sole_sub, sole_sub.c.staff_member_id == StaffMember.id)
         if args.get("sole") == "yes":
             query = query.where(sole > 0)
-    column = sole if key == "sole" else STAFF_SORTS.get(key, StaffMember.name)
+    column = sole if key == "sole" and sole is not None else STAFF_SORTS.get(key, StaffMember.name)
     order = column.desc() if sort.startswith("-") else column.asc()
     return query.order_by(order, func.lower(StaffMember.name), StaffMember.id)
 

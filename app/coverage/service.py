@@ -36,7 +36,12 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, ThreatStatus
 from app.models.user import User
-from app.validation import ConflictError, InputError, check_date_range
+from app.validation import (
+    ConfirmationRequiredError,
+    ConflictError,
+    InputError,
+    check_date_range,
+)
 
 NAME_MAX = 160
 TEAM_MAX = 120
@@ -45,27 +50,25 @@ EMAIL_MAX = 254
 NOTES_MAX = 5_000
 
 
-class ConfirmationRequiredError(InputError):
+def _impact_to_confirm(impact: DepartureImpact) -> ConfirmationRequiredError:
     """The change would create a new SPOF or uncovered system: ask before saving it."""
-
-    def __init__(self, impact: DepartureImpact):
-        self.impact = impact
-        parts = []
-        if impact.new_uncovered_systems:
-            parts.append(f"leave {_systems(impact.new_uncovered_systems)} uncovered")
-        if impact.new_spof_systems:
-            systems = impact.new_spof_systems
-            what = "a single point of failure" if len(systems) == 1 else "single points of failure"
-            parts.append(f"make {_systems(systems)} {what}")
-        super().__init__(
-            {
-                "confirm_impact": "From "
-                + impact.effective_on.isoformat()
-                + " this would "
-                + " and ".join(parts)
-                + ". Tick the confirmation box to save anyway."
-            }
-        )
+    parts = []
+    if impact.new_uncovered_systems:
+        parts.append(f"leave {_systems(impact.new_uncovered_systems)} uncovered")
+    if impact.new_spof_systems:
+        systems = impact.new_spof_systems
+        what = "a single point of failure" if len(systems) == 1 else "single points of failure"
+        parts.append(f"make {_systems(systems)} {what}")
+    return ConfirmationRequiredError(
+        {
+            "confirm_impact": "From "
+            + impact.effective_on.isoformat()
+            + " this would "
+            + " and ".join(parts)
+            + ". Tick the confirmation box to save anyway."
+        },
+        impact,
+    )
 
 
 def _systems(systems) -> str:
@@ -132,7 +135,9 @@ class Existing:
 
 def periods_overlap(since: date, until: date | None, other: Existing) -> bool:
     """Whether [since, until] and the other period share a day (None: open-ended)."""
-    return (other.until is None or other.until >= since) and (until is None or other.since <= until)
+    return (other.until is None or other.until >= since) and (
+        until is None or other.since is None or other.since <= until
+    )
 
 
 class References:
@@ -191,7 +196,9 @@ class References:
 # Systems.
 
 
-def _check_system_name(name: str, exclude_id: int | None, refs: References | None = None) -> str:
+def _check_system_name(
+    name: str | None, exclude_id: int | None, refs: References | None = None
+) -> str:
     name = _clean_text(name, "a name", "name", NAME_MAX)
     clash = (refs or References()).system_named(name, exclude_id)
     if clash is not None:
@@ -463,7 +470,7 @@ def update_staff_member(
     if left_on is not None and (person.left_on is None or left_on < person.left_on):
         impact = departure_preview(person, left_on)
         if impact.has_impact and not confirm_impact:
-            raise ConfirmationRequiredError(impact)
+            raise _impact_to_confirm(impact)
     person.name = name
     person.email = _clean_text(email, "an email", "email", EMAIL_MAX, required=False) or None
     person.team = team
@@ -506,7 +513,8 @@ def ownership_of(person: StaffMember) -> Ownership:
 # Responsibilities.
 
 
-def _check_dates(since: date | None, until: date | None) -> None:
+def _check_dates(since: date | None, until: date | None) -> date:
+    """The start date, once it is there and the period is well ordered."""
     if since is None:
         raise InputError({"since": "Enter the date the responsibility starts."})
     check_date_range("since", since)
@@ -515,6 +523,7 @@ def _check_dates(since: date | None, until: date | None) -> None:
         raise InputError(
             {"until": f"The end date must be on or after the start date ({since.isoformat()})."}
         )
+    return since
 
 
 def _check_overlap(
@@ -533,7 +542,7 @@ def _check_overlap(
             raise InputError(
                 {
                     "since": f"This person already has a {kind.value} responsibility for this "
-                    f"system from {clash.since.isoformat()} to {end}{clash.where}; "
+                    f"system from {clash.since} to {end}{clash.where}; "
                     "change that one instead."
                 }
             )
@@ -554,9 +563,9 @@ def check_new_responsibility(values: dict, refs: References | None = None) -> di
     )
     since, until = values.get("since"), values.get("until")
     try:
-        _check_dates(since, until)
-        if not errors:
-            _check_overlap(staff_id, system_id, kind, since, until, None, refs)
+        start = _check_dates(since, until)
+        if not errors and staff_id and system_id:  # both checked above
+            _check_overlap(staff_id, system_id, kind, start, until, None, refs)
     except InputError as refused:
         errors.update(refused.errors)
     if errors:
@@ -623,21 +632,21 @@ def update_responsibility(
     confirm_impact: bool = False,
 ) -> Responsibility:
     _check_version(responsibility, version)
-    _check_dates(since, until)
+    start = _check_dates(since, until)
     _check_overlap(
         responsibility.staff_member_id,
         responsibility.system_id,
         kind,
-        since,
+        start,
         until,
         responsibility.id,
     )
     if until is not None and (responsibility.until is None or until < responsibility.until):
         impact = responsibility_end_preview(responsibility, until)
         if impact.has_impact and not confirm_impact:
-            raise ConfirmationRequiredError(impact)
+            raise _impact_to_confirm(impact)
     responsibility.kind = kind
-    responsibility.since = since
+    responsibility.since = start
     responsibility.until = until
     db.session.flush()
     return responsibility
@@ -691,10 +700,10 @@ def update_position(
     position: Position,
     *,
     version: int | None,
-    title: str,
-    team: str,
+    title: str | None,
+    team: str | None,
     system_ids: list[int],
-    notes: str,
+    notes: str | None,
 ) -> Position:
     _check_version(position, version)
     position.title = _clean_text(title, "a title", "title", 200)
@@ -738,9 +747,9 @@ def change_position_status(
     status: PositionStatus,
     changed_on: date | None,
     user_id: int | None = None,
-    note: str = "",
+    note: str | None = "",
     hire_id: int | None = None,
-    new_hire_name: str = "",
+    new_hire_name: str | None = "",
     add_responsibilities: bool = True,
     confirm_backwards: bool = False,
 ) -> PositionStatusChange:
@@ -749,6 +758,31 @@ def change_position_status(
     A step back (a filled position back to planned) needs ``confirm_backwards``; the date
     is not in the future and not before the position's last change."""
     _check_version(position, version)
+    changed_on = _check_status_change(position, status, changed_on, confirm_backwards)
+    hire = None
+    if status == PositionStatus.FILLED:
+        hire = _the_hire(position, hire_id, new_hire_name)
+        position.hire = hire
+        position.filled_on = changed_on
+    elif position.status == PositionStatus.FILLED:
+        # Reopened: the earlier hire stays in the history, not on the position.
+        position.hire = None
+        position.filled_on = None
+    note = _clean_text(note, "a note", "note", NOTES_MAX, required=False)
+    change = PositionStatusChange(status=status, changed_on=changed_on, user_id=user_id, note=note)
+    position.status_changes.append(change)
+    position.status = status
+    db.session.flush()
+    if hire is not None and add_responsibilities:
+        hand_over_systems(position, hire, changed_on)
+    return change
+
+
+def _check_status_change(
+    position: Position, status: PositionStatus, changed_on: date | None, confirm_backwards: bool
+) -> date:
+    """The change's date, once it is given, not in the future, not before the last change;
+    a step back only when confirmed."""
     if changed_on is None:
         raise InputError({"changed_on": "Enter the date of the change."})
     check_date_range("changed_on", changed_on)
@@ -784,40 +818,29 @@ def change_position_status(
                 f"{latest.isoformat()}; a new change cannot be dated before it."
             }
         )
-    hire = None
-    if status == PositionStatus.FILLED:
-        new_hire_name = (new_hire_name or "").strip()
-        if hire_id and new_hire_name:
-            raise InputError(
-                {"hire_id": "Choose an existing staff member or name a new one, not both."}
-            )
-        if hire_id:
-            hire = db.session.get(StaffMember, hire_id)
-            if hire is None:
-                raise InputError({"hire_id": "That staff member does not exist."})
-        elif new_hire_name:
-            hire = create_staff_member(name=new_hire_name, team=position.team)
-        else:
-            raise InputError(
-                {
-                    "hire_id": "A filled position needs its hire: choose the staff member hired "
-                    "or enter the new person's name."
-                }
-            )
-        position.hire = hire
-        position.filled_on = changed_on
-    elif position.status == PositionStatus.FILLED:
-        # Reopened: the earlier hire stays in the history, not on the position.
-        position.hire = None
-        position.filled_on = None
-    note = _clean_text(note, "a note", "note", NOTES_MAX, required=False)
-    change = PositionStatusChange(status=status, changed_on=changed_on, user_id=user_id, note=note)
-    position.status_changes.append(change)
-    position.status = status
-    db.session.flush()
-    if hire is not None and add_responsibilities:
-        hand_over_systems(position, hire, changed_on)
-    return change
+    return changed_on
+
+
+def _the_hire(position: Position, hire_id: int | None, new_hire_name: str | None) -> StaffMember:
+    """Who filled the position: an existing staff member, or a new one by name."""
+    new_hire_name = (new_hire_name or "").strip()
+    if hire_id and new_hire_name:
+        raise InputError(
+            {"hire_id": "Choose an existing staff member or name a new one, not both."}
+        )
+    if hire_id:
+        hire = db.session.get(StaffMember, hire_id)
+        if hire is None:
+            raise InputError({"hire_id": "That staff member does not exist."})
+        return hire
+    if new_hire_name:
+        return create_staff_member(name=new_hire_name, team=position.team)
+    raise InputError(
+        {
+            "hire_id": "A filled position needs its hire: choose the staff member hired "
+            "or enter the new person's name."
+        }
+    )
 
 
 def hand_over_systems(position: Position, hire: StaffMember, since: date) -> list[Responsibility]:

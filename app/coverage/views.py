@@ -8,7 +8,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import fiscal
 from app.coverage import bp, figures, queries, service
@@ -20,9 +19,10 @@ from app.coverage.forms import (
     StaffForm,
     SystemForm,
 )
+from app.domain.coverage import CoverageState
 from app.domain.quarters import QuarterError, quarters_of_fiscal_year
 from app.extensions import db
-from app.models.audit import AuditEntry
+from app.models.audit import AuditEntry, audit_trail
 from app.models.systems import (
     Criticality,
     Position,
@@ -37,16 +37,11 @@ from app.models.user import Role, User
 from app.okrs.figures import kr_codes_for_metric
 from app.reports.corrections import correction_warning, earliest
 from app.security import readable, roles
-from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
+from app.validation import saved_or_shown
 
 PER_PAGE = 25
 LIST_LIMIT = 200  # people or systems listed in full on the coverage page
-STATES = {
-    "covered": "Covered (2+ people)",
-    "spof": "Single point of failure",
-    "uncovered": "Uncovered",
-}
-STATE_CSS = {"covered": "success", "spof": "warning", "uncovered": "danger"}
+STATES = {state.value: state.label for state in CoverageState}
 
 
 # Helpers.
@@ -58,14 +53,7 @@ def _as_of_from_args() -> tuple[date, str | None]:
 
 
 def _history(entity_type: str, entity_id: int, limit: int = 20) -> list[AuditEntry]:
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == str(entity_id))
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(limit)
-        )
-    )
+    return audit_trail(entity_type, [entity_id], limit)
 
 
 def _version(form) -> int | None:
@@ -73,11 +61,6 @@ def _version(form) -> int | None:
         return int(form.version.data) if form.version.data else None
     except ValueError:
         return None
-
-
-def _conflict(form, message: str) -> None:
-    db.session.rollback()
-    form.form_errors.append(message)
 
 
 def _warn_if_published(day) -> None:
@@ -190,7 +173,6 @@ def systems():
             today=fiscal.today(),
             error=error,
             states=STATES,
-            state_css=STATE_CSS,
             criticalities=list(Criticality),
             filtered=queries.systems_filtered(request.args),
             ignored_filters=queries.systems_ignored_filters(request.args),
@@ -236,7 +218,6 @@ def system_detail(system_id: int):
         threats=threats,
         history=_history("System", system.id),
         today=today,
-        state_css=STATE_CSS,
         states=STATES,
     )
 
@@ -282,7 +263,7 @@ def edit_system(system_id: int):
     if request.method == "GET":
         form = SystemForm(obj=system)
         form.criticality.data = system.criticality.name
-        form.version.data = system.version
+        form.version.data = str(system.version)
     else:
         form = SystemForm()
     status = 200
@@ -293,7 +274,7 @@ def edit_system(system_id: int):
         status = outcome.status
         if outcome.saved:
             flash(f"System {system.name} saved.", "success")
-            changed = []
+            changed: list[date | None] = []
             if system.in_production != before[0]:
                 changed.append(system.production_changes[-1].changed_on)
             if system.retired_on != before[1]:
@@ -372,8 +353,6 @@ def staff_detail(staff_id: int):
         positions=positions,
         history=_history("StaffMember", person.id),
         today=today,
-        state_css=STATE_CSS,
-        states_labels=STATES,
     )
 
 
@@ -415,47 +394,40 @@ def edit_staff(staff_id: int):
     person = db.get_or_404(StaffMember, staff_id)
     if request.method == "GET":
         form = StaffForm(obj=person)
-        form.version.data = person.version
+        form.version.data = str(person.version)
     else:
         form = StaffForm()
     form.user_id.choices = _user_choices()
-    impact = None
+    impact: object | None = None
     status = 200
     if form.validate_on_submit():
         if form.preview.data:
             if form.left_on.data:
                 impact = service.departure_preview(person, form.left_on.data)
             else:
-                form.left_on.errors.append("Enter a leaving date to see its impact.")
+                form.left_on.errors = [
+                    *form.left_on.errors,
+                    "Enter a leaving date to see its impact.",
+                ]
         else:
             left_before = person.left_on
-            try:
+            with saved_or_shown(form) as outcome:
                 service.update_staff_member(
                     person,
                     version=_version(form),
                     confirm_impact=form.confirm_impact.data,
                     **_staff_values(form),
                 )
-                db.session.commit()
-            except service.ConfirmationRequiredError as error:
-                db.session.rollback()
-                impact = error.impact
-                apply_errors_to_form(form, error)
-                status = 409
-            except InputError as error:
-                db.session.rollback()
-                apply_errors_to_form(form, error)
-            except (ConflictError, StaleDataError) as error:
-                _conflict(form, getattr(error, "message", ConflictError().message))
-                status = 409
-            else:
+            impact, status = outcome.impact, outcome.status
+            if outcome.saved:
                 flash(f"{person.name} saved.", "success")
                 if person.left_on != left_before:
                     _warn_if_published(
                         earliest(_day_after(left_before), _day_after(person.left_on))
                     )
                 return redirect(url_for("coverage.staff_detail", staff_id=person.id))
-    person = db.session.get(StaffMember, staff_id)
+    # Read again: a refused change was rolled back.
+    person = db.get_or_404(StaffMember, staff_id)
     return (
         render_template(
             "coverage/staff_form.html",
@@ -515,14 +487,14 @@ def edit_responsibility(responsibility_id: int):
     if request.method == "GET":
         form = ResponsibilityForm(obj=responsibility)
         form.kind.data = responsibility.kind.name
-        form.version.data = responsibility.version
+        form.version.data = str(responsibility.version)
     else:
         form = ResponsibilityForm()
-    impact = None
+    impact: object | None = None
     status = 200
     if form.validate_on_submit():
         before = (responsibility.since, responsibility.until)
-        try:
+        with saved_or_shown(form) as outcome:
             service.update_responsibility(
                 responsibility,
                 version=_version(form),
@@ -531,28 +503,18 @@ def edit_responsibility(responsibility_id: int):
                 until=form.until.data,
                 confirm_impact=form.confirm_impact.data,
             )
-            db.session.commit()
-        except service.ConfirmationRequiredError as error:
-            db.session.rollback()
-            impact = error.impact
-            apply_errors_to_form(form, error)
-            status = 409
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        except (ConflictError, StaleDataError) as error:
-            _conflict(form, getattr(error, "message", ConflictError().message))
-            status = 409
-        else:
+        impact, status = outcome.impact, outcome.status
+        if outcome.saved:
             flash("Responsibility saved.", "success")
-            changed = []
+            changed: list[date | None] = []
             if responsibility.since != before[0]:
                 changed += [before[0], responsibility.since]
             if responsibility.until != before[1]:
                 changed += [_day_after(before[1]), _day_after(responsibility.until)]
             _warn_if_published(earliest(*changed))
             return redirect(_back_to(responsibility))
-    responsibility = db.session.get(Responsibility, responsibility_id)
+    # Read again: a refused change was rolled back.
+    responsibility = db.get_or_404(Responsibility, responsibility_id)
     return (
         render_template(
             "coverage/responsibility_form.html",
@@ -600,12 +562,14 @@ def positions():
 def set_goal():
     form = GoalForm()
     if form.validate_on_submit():
-        service.set_spof_positions_goal(form.goal.data)
-        db.session.commit()
-        flash(f"Goal set to {form.goal.data} SPOF positions.", "success")
-    else:
-        for message in form.goal.errors or ["The goal was not saved."]:
-            flash(f"Goal not saved: {message}", "danger")
+        with saved_or_shown(form) as outcome:
+            service.set_spof_positions_goal(form.goal.data)
+        if outcome.saved:
+            flash(f"Goal set to {form.goal.data} SPOF positions.", "success")
+            return redirect(url_for("coverage.positions"))
+    # The list page holds the form: its refusal travels as a message.
+    for message in form.goal.errors or form.form_errors or ["The goal was not saved."]:
+        flash(f"Goal not saved: {message}", "danger")
     return redirect(url_for("coverage.positions"))
 
 
@@ -633,7 +597,9 @@ def _user_names(position: Position) -> dict[int, str]:
     ids = {c.user_id for c in position.status_changes if c.user_id}
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    return dict(
+        db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples().all()
+    )
 
 
 def _status_form(position: Position, formdata=None) -> PositionStatusForm:
@@ -647,7 +613,7 @@ def _status_form(position: Position, formdata=None) -> PositionStatusForm:
         others = [("", "— choose the new status —"), *others]
     form.status.choices = others
     if formdata is None:
-        form.version.data = position.version
+        form.version.data = str(position.version)
         form.changed_on.data = fiscal.today()
         form.status.data = following.name if following else ""
     return form
@@ -658,9 +624,9 @@ def _status_form(position: Position, formdata=None) -> PositionStatusForm:
 def change_status(position_id: int):
     position = db.get_or_404(Position, position_id)
     form = _status_form(position, formdata=request.form)
-    status = 200
+    status = 400
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form, refused_status=400) as outcome:
             change = service.change_position_status(
                 position,
                 version=_version(form),
@@ -673,24 +639,16 @@ def change_status(position_id: int):
                 add_responsibilities=form.add_responsibilities.data,
                 confirm_backwards=form.confirm_backwards.data,
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-            status = 400
-        except (ConflictError, StaleDataError) as error:
-            _conflict(form, getattr(error, "message", ConflictError().message))
-            status = 409
-        else:
+        status = outcome.status
+        if outcome.saved:
             message = f"{position.title}: {change.status.label.lower()} on {change.changed_on}."
             if change.status == PositionStatus.FILLED and position.hire:
                 message += f" Hire: {position.hire.name}."
             flash(message, "success")
             _warn_if_published(change.changed_on)
             return redirect(url_for("coverage.position_detail", position_id=position.id))
-    else:
-        status = 400
-    position = db.session.get(Position, position_id)
+    # Read again: a refused change was rolled back.
+    position = db.get_or_404(Position, position_id)
     return (
         render_template(
             "coverage/position_detail.html",
@@ -742,7 +700,7 @@ def edit_position(position_id: int):
     if request.method == "GET":
         form = PositionForm(obj=position)
         form.system_ids.data = [s.id for s in position.systems]
-        form.version.data = position.version
+        form.version.data = str(position.version)
     else:
         form = PositionForm()
     _position_form_choices(form)

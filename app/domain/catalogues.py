@@ -206,7 +206,7 @@ def entries_from_stix(objects: Sequence[Mapping[str, Any]]) -> ParsedLibrary:
     )
 
 
-def _ref_key(ref: str) -> tuple:
+def _ref_key(ref: str) -> tuple[tuple[int, int, str], ...]:
     # T1059.003 after T1059, A.5.10 after A.5.9: numbers compare as numbers.
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-]", ref))
 
@@ -381,7 +381,7 @@ class VersionChanges:
     def any(self) -> bool:
         return bool(self.added or self.removed or self.renamed or self.revoked or self.deprecated)
 
-    def as_json(self) -> dict[str, list]:
+    def as_json(self) -> dict[str, list[Any]]:
         return {
             "added": list(self.added),
             "removed": list(self.removed),
@@ -396,7 +396,7 @@ class VersionChanges:
         return cls(
             added=tuple(data.get("added", ())),
             removed=tuple(data.get("removed", ())),
-            renamed=tuple(tuple(r) for r in data.get("renamed", ())),  # type: ignore[misc]
+            renamed=tuple(tuple(r) for r in data.get("renamed", ())),
             revoked=tuple(data.get("revoked", ())),
             deprecated=tuple(data.get("deprecated", ())),
         )

@@ -8,6 +8,7 @@ per quarter (deployed, to date, slipped) runs in SQL there, its one home.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,8 +17,8 @@ from typing import Protocol
 from app.domain.quarters import Quarter
 
 __all__ = [
-    "STATUS_ORDER",
     "CountermeasureFact",
+    "CountermeasureStatus",
     "ScoreEvent",
     "TopThreatTreatment",
     "allowed_next_statuses",
@@ -27,8 +28,18 @@ __all__ = [
     "top_threats_treated",
 ]
 
-# Statuses by name, in the order a countermeasure moves through them.
-STATUS_ORDER = ("PLANNED", "IN_PROGRESS", "DEPLOYED", "RETIRED")
+
+class CountermeasureStatus(enum.Enum):
+    """Where a countermeasure stands, in the order it moves through them (stored by name)."""
+
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DEPLOYED = "deployed"
+    RETIRED = "retired"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
 
 
 def allowed_next_statuses(current: str) -> tuple[str, ...]:
@@ -37,8 +48,8 @@ def allowed_next_statuses(current: str) -> tuple[str, ...]:
     A planned or in-progress countermeasure may also be retired (dropped) without being
     deployed; it then never counts as deployed.
     """
-    index = STATUS_ORDER.index(current)
-    return STATUS_ORDER[index + 1 :]
+    order = [status.name for status in CountermeasureStatus]
+    return tuple(order[order.index(current) + 1 :])
 
 
 @dataclass(frozen=True)
@@ -65,9 +76,14 @@ def deployed_between(
 
 
 class RankedThreatLike(Protocol):
-    id: int
-    title: str
-    residual_score: int
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def residual_score(self) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ values are the cheapest objects to build and the garbage collector stops trackin
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 from operator import itemgetter
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 __all__ = [
     "POSITION_STATUSES",
@@ -36,7 +37,44 @@ __all__ = [
     "responsibility_end_impact",
 ]
 
-CoverageState = Literal["uncovered", "spof", "covered"]
+
+class CoverageState(enum.StrEnum):
+    """A counted production system on a day, by how many people are responsible for it.
+
+    Members are their stored words ("spof"): query strings, CSV cells and the API use them.
+    """
+
+    COVERED = "covered"
+    SPOF = "spof"
+    UNCOVERED = "uncovered"
+
+    @classmethod
+    def of(cls, holders: int) -> CoverageState:
+        if holders == 0:
+            return cls.UNCOVERED
+        return cls.SPOF if holders == 1 else cls.COVERED
+
+    @property
+    def label(self) -> str:
+        """The words of the systems list's filter."""
+        return _STATE_WORDS[self][0]
+
+    @property
+    def badge(self) -> str:
+        """The short word of its badge."""
+        return _STATE_WORDS[self][1]
+
+    @property
+    def tone(self) -> str:
+        """The colour of its badge (a Bootstrap tone)."""
+        return _STATE_WORDS[self][2]
+
+
+_STATE_WORDS = {
+    CoverageState.COVERED: ("Covered (2+ people)", "Covered", "success"),
+    CoverageState.SPOF: ("Single point of failure", "SPOF", "warning"),
+    CoverageState.UNCOVERED: ("Uncovered", "Uncovered", "danger"),
+}
 
 
 class CoverageError(ValueError):
@@ -93,9 +131,7 @@ class SystemCoverage(NamedTuple):
 
     @property
     def state(self) -> CoverageState:
-        if not self.staff_ids:
-            return "uncovered"
-        return "spof" if len(self.staff_ids) == 1 else "covered"
+        return CoverageState.of(len(self.staff_ids))
 
 
 @dataclass
@@ -122,13 +158,6 @@ class Coverage:
     @property
     def covered_count(self) -> int:
         return len(self.systems) - self.spof_system_count - self.uncovered_count
-
-    def state_of(self, system_id: int) -> CoverageState | None:
-        """State of one system, or None if it was not a counted production system that day."""
-        for entry in self.systems:
-            if entry.system.id == system_id:
-                return entry.state
-        return None
 
 
 def _system_key(system: SystemFact) -> tuple[str, int]:
@@ -178,10 +207,10 @@ def _tally(
     sole: dict[int, list[SystemFact]] = {}
     for entry in entries:
         state = entry.state
-        if state == "spof":
+        if state is CoverageState.SPOF:
             spof.append(entry.system)
             sole.setdefault(entry.staff_ids[0], []).append(entry.system)
-        elif state == "uncovered":
+        elif state is CoverageState.UNCOVERED:
             uncovered.append(entry.system)
     sole_responsible = sorted(
         ((staff_by_id[pid], owned) for pid, owned in sole.items()),

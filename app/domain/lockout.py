@@ -14,4 +14,4 @@ def lock_seconds(failures: int, threshold: int, base_seconds: int, max_seconds: 
     extra = failures - threshold
     if extra >= 32:  # 2**32 times any base is past every sensible maximum
         return max_seconds
-    return min(base_seconds * 2**extra, max_seconds)
+    return min(base_seconds * (1 << extra), max_seconds)

@@ -56,7 +56,7 @@ class Event:
     title: str
     detail: str
     path: str
-    state: tuple
+    state: tuple[object, ...]
     user_ids: frozenset[int] = field(default_factory=frozenset)
 
     @property
@@ -65,7 +65,7 @@ class Event:
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def days_setting(values: Mapping | None) -> dict[str, int]:
+def days_setting(values: Mapping[str, object] | None) -> dict[str, int]:
     """The days per rule, defaults filled in and bad values refused back to the default."""
     days = dict(DEFAULT_DAYS)
     for kind, value in (values or {}).items():

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeGuard, TypeVar
 
 __all__ = [
     "DEFAULT_MATRIX",
@@ -60,7 +60,7 @@ _LEVEL_CSS = {
 }
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     # bool is an int subclass, but True as a likelihood is almost certainly a bug upstream.
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -130,7 +130,7 @@ class RiskMatrix:
                     f"cannot follow {previous_level.label}."
                 )
             previous_level, previous_min = level, minimum
-        if previous_min > self.max_score:
+        if previous_level is not None and previous_min > self.max_score:
             raise ScoringError(
                 f"The {previous_level.label} threshold ({previous_min}) is above the "
                 f"maximum score {self.max_score}."

@@ -40,6 +40,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import cvss  # type: ignore[import-untyped]
 from cvss.exceptions import CVSSError  # type: ignore[import-untyped]
@@ -227,7 +228,7 @@ class MethodRules:
         return self.bands[method]
 
 
-def rules_from_settings(stored: Mapping | None, matrix: RiskMatrix) -> MethodRules:
+def rules_from_settings(stored: Mapping[str, Any] | None, matrix: RiskMatrix) -> MethodRules:
     """Stored cut points ({"cvss": {"likelihood": [...], "impact": [...]}, ...}), each set
     that no longer fits the matrix (its size changed since) replaced by the even default."""
     bands: dict[Method, Bands] = {}

@@ -20,7 +20,7 @@ def day_of(moment: datetime | None) -> date | None:
     return moment.date()
 
 
-def initial_states(identified_on: date, archived_on: date | None) -> list[dict]:
+def initial_states(identified_on: date, archived_on: date | None) -> list[dict[str, object]]:
     """The state rows a threat recorded before dated history gets: dates and archival.
 
     Its current status, treatment and next review are taken to hold since it was

@@ -54,7 +54,7 @@ def fetch_command(feed_id: int | None) -> None:
                             f"{name}: {record.new} new, {record.updated} updated, "
                             f"{record.unchanged} already known"
                         )
-            run = db.session.get(NotificationRun, run_id)
+            run = db.session.get_one(NotificationRun, run_id)
             run.events, run.deliveries, run.failures = len(targets), ok, failed
             run.status = "error" if errors else "ok"
             run.error = "\n".join(errors)[:4000]

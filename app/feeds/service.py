@@ -153,7 +153,12 @@ _ACCEPT_FIELDS = {
 
 
 def accept_candidate(
-    candidate: ThreatCandidate, *, likelihood: int, impact: int, on, user_id: int | None
+    candidate: ThreatCandidate,
+    *,
+    likelihood: int | None,
+    impact: int | None,
+    on,
+    user_id: int | None,
 ) -> Threat:
     """Put a candidate into the register as a threat from its feed, through the threat
     register's own rules (``app.threats.service.create_threat``)."""

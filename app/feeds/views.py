@@ -22,7 +22,7 @@ from app.models import CandidateStatus, ThreatCandidate, ThreatFeed
 from app.models.user import Role
 from app.risk import risk_matrix
 from app.security import readable, roles
-from app.validation import InputError, apply_errors_to_form
+from app.validation import Refusals, saved_or_shown
 
 
 @bp.route("/feeds", methods=["GET"])
@@ -37,15 +37,11 @@ def index():
 def create():
     form = FeedForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             feed = register_feed(
                 form.name.data, form.kind.data, form.url.data, form.description.data
             )
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(f"Feed “{feed.name}” registered.", "success")
             return redirect(url_for("feeds.detail", feed_id=feed.id))
     feeds = db.session.scalars(select(ThreatFeed).order_by(ThreatFeed.name)).all()
@@ -106,13 +102,9 @@ def import_file(feed_id: int):
     feed = _feed_or_404(feed_id)
     form = BundleForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             summary = import_bundle(feed, form.file.data.read())
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(f"Bundle imported: {summary}.", "success")
             return redirect(url_for("feeds.detail", feed_id=feed.id))
     return detail(feed.id, bundle_form=form, status_code=422)
@@ -138,7 +130,7 @@ def accept(candidate_id: int):
             "danger",
         )
         return redirect(url_for("feeds.detail", feed_id=candidate.feed_id))
-    try:
+    with saved_or_shown(Refusals()) as outcome:
         threat = accept_candidate(
             candidate,
             likelihood=form.likelihood.data,
@@ -146,12 +138,10 @@ def accept(candidate_id: int):
             on=fiscal.today(),
             user_id=current_user.id,
         )
-    except InputError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-    else:
-        db.session.commit()
+    if outcome.saved:
         flash(f"“{threat.title}” is now in the register.", "success")
+    else:
+        flash(str(outcome.refusal or outcome.conflict), "danger")
     return redirect(url_for("feeds.detail", feed_id=candidate.feed_id))
 
 
@@ -159,12 +149,10 @@ def accept(candidate_id: int):
 @roles(Role.SECURITY)
 def dismiss(candidate_id: int):
     candidate = _candidate_or_404(candidate_id)
-    try:
+    with saved_or_shown(Refusals()) as outcome:
         dismiss_candidate(candidate, current_user.id)
-    except InputError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-    else:
-        db.session.commit()
+    if outcome.saved:
         flash(f"“{candidate.name}” dismissed.", "info")
+    else:
+        flash(str(outcome.refusal or outcome.conflict), "danger")
     return redirect(url_for("feeds.detail", feed_id=candidate.feed_id))

@@ -9,18 +9,31 @@ from __future__ import annotations
 
 import enum
 import functools
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, event, insert, inspect
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.base import utcnow
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_entity", "entity_type", "entity_id"),)
 
@@ -40,6 +53,32 @@ class AuditEntry(db.Model):
     address: Mapped[str | None] = mapped_column(String(64))
 
     user = relationship("User", lazy="joined")
+
+
+def _about(entity_type: str, entity_ids: Iterable[object]) -> tuple[ColumnElement[bool], ...]:
+    ids = [str(entity_id) for entity_id in entity_ids]
+    # One record (the usual page) compares for equality: the entity index serves both.
+    same_id = AuditEntry.entity_id == ids[0] if len(ids) == 1 else AuditEntry.entity_id.in_(ids)
+    return AuditEntry.entity_type == entity_type, same_id
+
+
+def audit_trail(entity_type: str, entity_ids: Iterable[object], limit: int) -> list[AuditEntry]:
+    """The newest ``limit`` audit entries about these records of one kind, newest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(*_about(entity_type, entity_ids))
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def audit_trail_length(entity_type: str, entity_ids: Iterable[object]) -> int:
+    """How many audit entries there are about these records (the trail may show fewer)."""
+    return db.session.execute(
+        select(func.count()).select_from(AuditEntry).where(*_about(entity_type, entity_ids))
+    ).scalar_one()
 
 
 def to_json_value(value: Any) -> Any:

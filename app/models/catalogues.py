@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column, utcnow
 
 
@@ -39,7 +39,7 @@ class EntryKind(enum.Enum):
         return self.value.replace("_", "-").capitalize()
 
 
-class Library(TimestampMixin, db.Model):
+class Library(TimestampMixin, Model):
     __tablename__ = "catalogue_libraries"
     __audited__ = True
 
@@ -53,7 +53,7 @@ class Library(TimestampMixin, db.Model):
         return self.name
 
 
-class LibraryVersion(db.Model):
+class LibraryVersion(Model):
     __tablename__ = "catalogue_versions"
     __audited__ = True
     __audit_exclude__ = ("changes",)
@@ -78,7 +78,7 @@ class LibraryVersion(db.Model):
         return f"library {self.library_id} version {self.version}"
 
 
-class CatalogueEntry(db.Model):
+class CatalogueEntry(Model):
     """One tactic, technique or control of one library version (not audited: imported data)."""
 
     __tablename__ = "catalogue_entries"
@@ -107,7 +107,7 @@ class CatalogueEntry(db.Model):
         return f"{self.ref} {self.name}"
 
 
-class ThreatMapping(db.Model):
+class ThreatMapping(Model):
     """A threat framed by an ATT&CK technique, from ``mapped_on`` until ``unmapped_on``."""
 
     __tablename__ = "threat_mappings"
@@ -141,7 +141,7 @@ class ThreatMapping(db.Model):
         return f"threat {self.threat_id} → {self.ref} from {self.mapped_on}"
 
 
-class CountermeasureMapping(db.Model):
+class CountermeasureMapping(Model):
     """A countermeasure that mitigates a technique or implements a control (by the
     library's kind), from ``mapped_on`` until ``unmapped_on``."""
 

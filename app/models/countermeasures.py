@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.domain.countermeasures import CountermeasureStatus
+from app.extensions import Model, db
 from app.models.base import TimestampMixin, enum_column
 
 
@@ -20,17 +21,6 @@ class CountermeasureType(enum.Enum):
     @property
     def label(self) -> str:
         return self.value.capitalize()
-
-
-class CountermeasureStatus(enum.Enum):
-    PLANNED = "planned"
-    IN_PROGRESS = "in_progress"
-    DEPLOYED = "deployed"
-    RETIRED = "retired"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class Effectiveness(enum.Enum):
@@ -62,7 +52,7 @@ countermeasure_threats = Table(
 )
 
 
-class Countermeasure(TimestampMixin, db.Model):
+class Countermeasure(TimestampMixin, Model):
     __tablename__ = "countermeasures"
     __audited__ = True
     __audit_exclude__ = ("version",)
@@ -114,7 +104,7 @@ class Countermeasure(TimestampMixin, db.Model):
         return self.title
 
 
-class CountermeasureStatusChange(db.Model):
+class CountermeasureStatusChange(Model):
     __tablename__ = "countermeasure_status_changes"
     __audited__ = True
 
@@ -132,7 +122,7 @@ class CountermeasureStatusChange(db.Model):
         return f"countermeasure {self.countermeasure_id} {self.status.value} on {self.changed_on}"
 
 
-class CountermeasureTargetPeriod(db.Model):
+class CountermeasureTargetPeriod(Model):
     """The target quarter in force from ``valid_from`` until the day before ``valid_until``
     (None: still in force). "Slipped in a quarter" reads the target in force on its end."""
 

@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import DateTime, ForeignKey, Index, String, event, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import utcnow
 
 # The lists whose deletions are kept: the API list each record type is read from.
 TOMBSTONED = ("threats", "countermeasures", "systems", "staff", "responsibilities", "positions")
 
 
-class Deletion(db.Model):
+class Deletion(Model):
     __tablename__ = "deletions"
     __table_args__ = (Index("ix_deletions_entity_deleted_at", "entity", "deleted_at"),)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column
 from app.models.threats import Threat, ThreatFeed
 
@@ -27,7 +27,7 @@ class CandidateStatus(enum.Enum):
         return {"pending": "warning", "accepted": "success", "dismissed": "secondary"}[self.value]
 
 
-class ThreatCandidate(TimestampMixin, db.Model):
+class ThreatCandidate(TimestampMixin, Model):
     """One STIX object of a feed (indicator, malware, ...) that may become a threat."""
 
     __tablename__ = "threat_candidates"

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, utcnow
 
 
-class NotificationPreference(TimestampMixin, db.Model):
+class NotificationPreference(TimestampMixin, Model):
     """A user's choice: how often a digest comes, and which kinds of reminder it holds."""
 
     __tablename__ = "notification_preferences"
@@ -25,7 +25,7 @@ class NotificationPreference(TimestampMixin, db.Model):
     muted_kinds: Mapped[list] = mapped_column(JSON, default=list)
 
 
-class NotificationRun(db.Model):
+class NotificationRun(Model):
     """One pass of ``notify run`` or ``feeds fetch``, with its counts and error."""
 
     __tablename__ = "notification_runs"
@@ -43,7 +43,7 @@ class NotificationRun(db.Model):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-class SentNotification(db.Model):
+class SentNotification(Model):
     """What was last told to a recipient (a user or a webhook) about one event."""
 
     __tablename__ = "sent_notifications"
@@ -60,7 +60,7 @@ class SentNotification(db.Model):
     )
 
 
-class DigestSent(db.Model):
+class DigestSent(Model):
     """One e-mail digest sent to one user (the weekly cadence counts from the last one)."""
 
     __tablename__ = "digests_sent"
@@ -76,7 +76,7 @@ class DigestSent(db.Model):
     items: Mapped[int] = mapped_column(default=0)
 
 
-class Webhook(TimestampMixin, db.Model):
+class Webhook(TimestampMixin, Model):
     """A URL that receives every reminder as Slack-compatible JSON, signed with its secret."""
 
     __tablename__ = "webhooks"
@@ -97,7 +97,7 @@ class Webhook(TimestampMixin, db.Model):
         return self.name
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """One POST of a batch of events to a webhook, after its retries."""
 
     __tablename__ = "webhook_deliveries"
@@ -118,7 +118,7 @@ class WebhookDelivery(db.Model):
     webhook: Mapped[Webhook] = relationship(back_populates="deliveries")
 
 
-class FeedFetch(db.Model):
+class FeedFetch(Model):
     """One fetch of a feed's URL: its answer, its counts, and the validators to send next."""
 
     __tablename__ = "feed_fetches"
@@ -141,7 +141,7 @@ class FeedFetch(db.Model):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-class RunLock(db.Model):
+class RunLock(Model):
     """A held lock on SQLite (PostgreSQL uses an advisory lock): one run at a time."""
 
     __tablename__ = "run_locks"

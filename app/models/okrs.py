@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column
 
 
@@ -41,7 +41,7 @@ class Rating(enum.Enum):
         }[self.value]
 
 
-class Objective(TimestampMixin, db.Model):
+class Objective(TimestampMixin, Model):
     __tablename__ = "objectives"
     __audited__ = True
     __audit_exclude__ = ("version",)
@@ -74,7 +74,7 @@ class Objective(TimestampMixin, db.Model):
         return self.title
 
 
-class ObjectiveNarrative(TimestampMixin, db.Model):
+class ObjectiveNarrative(TimestampMixin, Model):
     """The paragraph under an objective for one quarter."""
 
     __tablename__ = "objective_narratives"
@@ -89,7 +89,7 @@ class ObjectiveNarrative(TimestampMixin, db.Model):
     objective: Mapped[Objective] = relationship(back_populates="narratives")
 
 
-class KeyResult(TimestampMixin, db.Model):
+class KeyResult(TimestampMixin, Model):
     __tablename__ = "key_results"
     __audited__ = True
     __audit_exclude__ = ("version",)
@@ -128,7 +128,7 @@ class KeyResult(TimestampMixin, db.Model):
         return f"{self.code}: {self.statement[:80]}"
 
 
-class KeyResultStatus(TimestampMixin, db.Model):
+class KeyResultStatus(TimestampMixin, Model):
     __tablename__ = "key_result_statuses"
     __audited__ = True
     __audit_exclude__ = ("version",)

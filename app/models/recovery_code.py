@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 
 
 def hash_recovery_code(code: str) -> str:
@@ -17,7 +17,7 @@ def hash_recovery_code(code: str) -> str:
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     __tablename__ = "recovery_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)

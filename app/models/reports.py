@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, LargeBinary, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import utcnow
 
 
-class ReportPublication(db.Model):
+class ReportPublication(Model):
     """One publication of an objective's quarter report; never edited, only superseded."""
 
     __tablename__ = "report_publications"

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.base import TimestampMixin
 
 
-class Setting(TimestampMixin, db.Model):
+class Setting(TimestampMixin, Model):
     __tablename__ = "settings"
     __audited__ = True
 

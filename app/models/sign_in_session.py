@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import utcnow
 
 
@@ -17,7 +17,7 @@ def hash_session_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-class SignInSession(db.Model):
+class SignInSession(Model):
     __tablename__ = "sign_in_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)

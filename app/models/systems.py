@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.base import TimestampMixin, enum_column
 
 
@@ -54,7 +54,7 @@ class PositionStatus(enum.Enum):
 # made from a stale read (StaleDataError), which the views and API answer with 409.
 
 
-class System(TimestampMixin, db.Model):
+class System(TimestampMixin, Model):
     __tablename__ = "systems"
     __audited__ = True
     __audit_exclude__ = ("version",)
@@ -90,7 +90,7 @@ class System(TimestampMixin, db.Model):
         return self.name
 
 
-class SystemProductionChange(db.Model):
+class SystemProductionChange(Model):
     """The day a system went into or out of production. Before its first change a system
     had the opposite flag; with no change, ``System.in_production`` held all along."""
 
@@ -111,7 +111,7 @@ class SystemProductionChange(db.Model):
         return f"system {self.system_id} {state} from {self.changed_on}"
 
 
-class StaffMember(TimestampMixin, db.Model):
+class StaffMember(TimestampMixin, Model):
     __tablename__ = "staff_members"
     __audited__ = True
     __audit_exclude__ = ("version",)
@@ -148,7 +148,7 @@ class StaffMember(TimestampMixin, db.Model):
         return self.name
 
 
-class Responsibility(TimestampMixin, db.Model):
+class Responsibility(TimestampMixin, Model):
     __tablename__ = "responsibilities"
     __audited__ = True
     __audit_exclude__ = ("version",)
@@ -188,7 +188,7 @@ position_systems = Table(
 )
 
 
-class Position(TimestampMixin, db.Model):
+class Position(TimestampMixin, Model):
     __tablename__ = "positions"
     __audited__ = True
     __audit_exclude__ = ("version",)
@@ -223,7 +223,7 @@ class Position(TimestampMixin, db.Model):
         return self.title
 
 
-class PositionStatusChange(db.Model):
+class PositionStatusChange(Model):
     __tablename__ = "position_status_changes"
     __audited__ = True
 

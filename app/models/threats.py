@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.base import TimestampMixin, enum_column
 
 
@@ -51,7 +51,7 @@ class Treatment(enum.Enum):
         return self.value.capitalize()
 
 
-class ThreatCategory(TimestampMixin, db.Model):
+class ThreatCategory(TimestampMixin, Model):
     __tablename__ = "threat_categories"
     __audited__ = True
 
@@ -63,7 +63,7 @@ class ThreatCategory(TimestampMixin, db.Model):
         return self.name
 
 
-class ThreatFeed(TimestampMixin, db.Model):
+class ThreatFeed(TimestampMixin, Model):
     """A named source that threats were imported from (a threat-intelligence feed)."""
 
     __tablename__ = "threat_feeds"
@@ -94,7 +94,7 @@ threat_tags = Table(
 )
 
 
-class Tag(db.Model):
+class Tag(Model):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,7 +104,7 @@ class Tag(db.Model):
         return self.name
 
 
-class Threat(TimestampMixin, db.Model):
+class Threat(TimestampMixin, Model):
     __tablename__ = "threats"
     __audited__ = True
     __audit_exclude__ = ("version",)
@@ -194,7 +194,7 @@ class Threat(TimestampMixin, db.Model):
         return self.title
 
 
-class ThreatSearchTerm(db.Model):
+class ThreatSearchTerm(Model):
     """One word of a threat's title or description (folded to lower case, no accents).
 
     Full-text search that works the same on SQLite and PostgreSQL: each search word is
@@ -210,7 +210,7 @@ class ThreatSearchTerm(db.Model):
     )
 
 
-class ThreatScoreChange(db.Model):
+class ThreatScoreChange(Model):
     """One assessment of a threat's scores; the register as of a date replays these."""
 
     __tablename__ = "threat_score_changes"
@@ -316,12 +316,8 @@ class StateChangeKind(enum.Enum):
             StateChangeKind.MIGRATED: "State when dated history began",
         }[self]
 
-    @property
-    def is_review(self) -> bool:
-        return self in (StateChangeKind.REVIEW, StateChangeKind.RESCORE)
 
-
-class ThreatStateChange(db.Model):
+class ThreatStateChange(Model):
     """A threat's status, archival, treatment and next review in force from ``changed_on``.
 
     Each row is the whole state (a snapshot), valid from ``changed_on`` until

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column
 
 
@@ -42,7 +43,7 @@ PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 256
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "users"
     __audited__ = True
     # Sign-in bookkeeping is written as authentication events (app/auth/events.py) instead.
@@ -87,7 +88,11 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.is_active_account
 
     # The sign-in session this object was loaded for (see app/auth/session.py); not stored.
-    session_key = None  # str once loaded or signed in
+    # str once loaded or signed in: a plain attribute, which the mapper must not see annotated.
+    if TYPE_CHECKING:
+        session_key: str | None = None
+    else:
+        session_key = None
 
     def get_id(self) -> str:
         # What Flask-Login keeps in the session and the remember-me cookie: the user, the

@@ -159,7 +159,7 @@ def _told(recipients: list[str] | None = None) -> dict[tuple[str, str], Told]:
 
 def _last_digests() -> dict[int, date]:
     query = select(DigestSent.user_id, func.max(DigestSent.sent_on)).group_by(DigestSent.user_id)
-    return dict(db.session.connection().execute(query).all())
+    return dict(db.session.connection().execute(query).tuples().all())
 
 
 def plan_digests(events: list[Event], today: date) -> list[Digest]:

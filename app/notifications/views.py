@@ -29,7 +29,7 @@ from app.notifications.service import (
 )
 from app.notifications.webhooks import create_webhook, ping
 from app.security import public, readable, roles
-from app.validation import InputError, apply_errors_to_form
+from app.validation import saved_or_shown
 
 
 @bp.route("/account/reminders", methods=["GET", "POST"])
@@ -41,13 +41,9 @@ def preferences():
         form.cadence.data = pref.cadence
         form.kinds.data = [k for k in KINDS if k not in (pref.muted_kinds or [])]
     elif form.validate():
-        try:
+        with saved_or_shown(form) as outcome:
             save_preference(current_user.id, form.cadence.data, form.kinds.data or [])
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash("Your reminder choices are saved.", "success")
             return redirect(url_for("notifications.preferences"))
     status = 422 if form.errors or form.form_errors else 200
@@ -116,13 +112,9 @@ def save_admin_settings():
     form = ReminderSettingsForm()
     if form.validate():
         days = {kind: getattr(form, f"days_{kind}").data for kind in DEFAULT_DAYS}
-        try:
+        with saved_or_shown(form) as outcome:
             save_settings(days, form.candidate_level.data)
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash("Reminder settings saved.", "success")
             return redirect(url_for("notifications.admin"))
     return _admin_page(settings_form=form, status=422)
@@ -133,13 +125,9 @@ def save_admin_settings():
 def add_webhook():
     form = WebhookForm()
     if form.validate():
-        try:
+        with saved_or_shown(form) as outcome:
             hook = create_webhook(form.name.data, form.url.data)
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(f"Webhook “{hook.name}” added; its signing secret is in the table.", "success")
             return redirect(url_for("notifications.admin"))
     return _admin_page(webhook_form=form, status=422)

@@ -16,7 +16,7 @@ from app import fiscal
 from app.domain.okrs import format_number, progress_percent
 from app.domain.quarters import Quarter, quarters_of_fiscal_year
 from app.extensions import db
-from app.metrics import MetricUnavailableError, figure_cache, get_metric, measured_on
+from app.metrics import get_metric, measured_on, one_reading_per_figure
 from app.models.okrs import GoalDirection, KeyResult, KeyResultStatus, Objective, Rating
 
 NO_STATUS = "-"
@@ -46,7 +46,6 @@ class QuarterCell:
     computed: float | None = None  # the register's value (linked KRs, started quarters)
     computed_text: str | None = None  # "1 of 4 positions filled · 7 solely responsible staff"
     proposed: str | None = None  # a status text proposed from the register's value
-    unavailable: bool = False  # the area computing the figure is not installed
 
     @property
     def has_status(self) -> bool:
@@ -114,7 +113,7 @@ def _computed_text(metric, value: float, kr: KeyResult, related_value) -> str:
     for name in metric.related:
         related = get_metric(name)
         related_value_now = related_value(related) if related is not None else None
-        if related_value_now is not None:
+        if related is not None and related_value_now is not None:
             parts.append(related.show(related_value_now, kr))
     return " · ".join(parts)
 
@@ -150,28 +149,21 @@ def _row(kr: KeyResult, quarters: list[Quarter], through: Quarter | None = None)
                 latest_written = status.value
         if metric is not None and cell.started and (through is None or quarter <= through):
             cell.measured_on = measured_on(quarter)
-            try:
-                cell.computed = metric.value(quarter)
-                if cell.computed is not None:
-                    cell.computed_text = _computed_text(
-                        metric, cell.computed, kr, lambda m, q=quarter: m.value(q)
-                    )
-                    cell.proposed = metric.describe(cell.computed, quarter, kr)
-                    latest_computed = cell.computed
-            except MetricUnavailableError:
-                cell.computed = cell.computed_text = cell.proposed = None
-                cell.unavailable = True
+            cell.computed = metric.value(quarter)
+            if cell.computed is not None:
+                cell.computed_text = _computed_text(
+                    metric, cell.computed, kr, lambda m, q=quarter: m.value(q)
+                )
+                cell.proposed = metric.describe(cell.computed, quarter, kr)
+                latest_computed = cell.computed
         row.quarters.append(cell)
     if metric is not None and metric.at is not None and quarters:
         start = quarters[0].first_day
-        try:
-            row.baseline_computed = metric.value_on(start)
-            if row.baseline_computed is not None:
-                row.baseline_computed_text = _computed_text(
-                    metric, row.baseline_computed, kr, lambda m: m.value_on(start)
-                )
-        except MetricUnavailableError:
-            row.baseline_computed = row.baseline_computed_text = None
+        row.baseline_computed = metric.value_on(start)
+        if row.baseline_computed is not None:
+            row.baseline_computed_text = _computed_text(
+                metric, row.baseline_computed, kr, lambda m: m.value_on(start)
+            )
     row.progress_value = latest_computed if latest_computed is not None else latest_written
     row.baseline_value = kr.baseline_value
     row.decreasing = kr.goal_direction == GoalDirection.DECREASE
@@ -193,14 +185,14 @@ def kr_table(
     shows the later ones as still to come)."""
     year = objective.fiscal_year if fiscal_year is None else fiscal_year
     quarters = quarters_of_fiscal_year(year, fiscal.start_month())
-    with figure_cache():
+    with one_reading_per_figure():
         return [_row(kr, quarters, through) for kr in objective.key_results]
 
 
 def kr_row(key_result: KeyResult, fiscal_year: int | None = None) -> KrRow:
     """One key result's row, as ``kr_table`` builds it (the KR page)."""
     year = key_result.objective.fiscal_year if fiscal_year is None else fiscal_year
-    with figure_cache():
+    with one_reading_per_figure():
         return _row(key_result, quarters_of_fiscal_year(year, fiscal.start_month()))
 
 

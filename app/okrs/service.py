@@ -228,7 +228,7 @@ def _quarter_of_objective(
     return quarter
 
 
-def set_narrative(objective: Objective, quarter: Quarter | str, text: str) -> None:
+def set_narrative(objective: Objective, quarter: Quarter | str, text: str | None) -> None:
     """The paragraph under the objective for a quarter; empty text removes it."""
     errors = _Errors()
     found = _quarter_of_objective(quarter, objective, errors)
@@ -386,7 +386,7 @@ def write_status(
     key_result: KeyResult,
     *,
     quarter: Quarter | str,
-    text: str,
+    text: str | None,
     value: Any = None,
     rating: Rating | str | None = None,
     author_id: int | None = None,

@@ -12,7 +12,7 @@ from app.domain.okrs import format_number
 from app.domain.quarters import Quarter, fiscal_year_label, quarters_of_fiscal_year
 from app.extensions import db
 from app.metrics import get_metric
-from app.models.audit import AuditEntry
+from app.models.audit import audit_trail
 from app.models.okrs import KeyResult, KeyResultStatus, Objective, Rating
 from app.models.user import Role
 from app.okrs import bp, service
@@ -25,7 +25,7 @@ from app.okrs.figures import (
 )
 from app.okrs.forms import KeyResultForm, NarrativeForm, ObjectiveForm, StatusForm
 from app.security import readable, roles
-from app.validation import InputError, apply_errors_to_form
+from app.validation import Refusals, saved_or_shown
 
 WRITERS = (Role.MANAGER,)
 
@@ -134,16 +134,13 @@ def save_narrative(objective_id: int):
     found = _objective_or_404(objective_id)
     form = _narrative_form(found, NarrativeForm())
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form, refused_status=422) as outcome:
             service.set_narrative(found, form.quarter.data, form.text.data)
-        except InputError as error:
-            db.session.rollback()
-            found = _objective_or_404(objective_id)
-            apply_errors_to_form(form, error)
-            return _render_objective(found, form, 422)
-        db.session.commit()
-        flash(f"Narrative for {form.quarter.data} saved.", "success")
-        return redirect(url_for("okrs.objective", objective_id=objective_id))
+        if outcome.saved:
+            flash(f"Narrative for {form.quarter.data} saved.", "success")
+            return redirect(url_for("okrs.objective", objective_id=objective_id))
+        # Read again: the refused change was rolled back.
+        return _render_objective(_objective_or_404(objective_id), form, outcome.status)
     return _render_objective(found, form, 422)
 
 
@@ -166,13 +163,9 @@ def new_objective():
         year = request.args.get("year") or _year_label(fiscal.current_quarter().fiscal_year)
         form.fiscal_year.data = year
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             created = service.create_objective(**_objective_values(form))
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(f"Objective {created.title} created.", "success")
             return redirect(url_for("okrs.objective", objective_id=created.id))
     return render_template("okrs/objective_form.html", form=form, objective=None)
@@ -187,13 +180,9 @@ def edit_objective(objective_id: int):
         form.fiscal_year.data = _year_label(found.fiscal_year)
         form.position.data = str(found.position)
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             service.update_objective(found, **_objective_values(form))
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(f"Objective {found.title} saved.", "success")
             return redirect(url_for("okrs.objective", objective_id=found.id))
     return render_template("okrs/objective_form.html", form=form, objective=found)
@@ -237,16 +226,12 @@ def new_key_result(objective_id: int):
     if request.method == "GET":
         form.code.data = f"KR{len(found.key_results) + 1}"
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             created = service.create_key_result(found, **_key_result_values(form))
-        except InputError as error:
-            db.session.rollback()
-            found = _objective_or_404(objective_id)
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(f"{created.code or 'Key result'} added to {found.title}.", "success")
             return redirect(url_for("okrs.key_result", kr_id=created.id))
+        found = _objective_or_404(objective_id)  # read again: the change was rolled back
     return render_template("okrs/key_result_form.html", form=form, objective=found, key_result=None)
 
 
@@ -278,16 +263,12 @@ def edit_key_result(kr_id: int):
         form.metric.data = found.metric or ""
         form.position.data = str(found.position)
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             service.update_key_result(found, **_key_result_values(form))
-        except InputError as error:
-            db.session.rollback()
-            found = _key_result_or_404(kr_id)
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(f"{found.code or 'Key result'} saved.", "success")
             return redirect(url_for("okrs.key_result", kr_id=found.id))
+        found = _key_result_or_404(kr_id)  # read again: the change was rolled back
     return render_template(
         "okrs/key_result_form.html", form=form, objective=found.objective, key_result=found
     )
@@ -343,17 +324,8 @@ def _status_history(kr: KeyResult) -> list[dict]:
     }
     if not quarters:
         return []
-    query = (
-        select(AuditEntry)
-        .where(
-            AuditEntry.entity_type == "KeyResultStatus",
-            AuditEntry.entity_id.in_(list(quarters)),
-        )
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(100)
-    )
     history = []
-    for entry in db.session.scalars(query):
+    for entry in audit_trail("KeyResultStatus", quarters, 100):
         new = entry.new_values or {}
         rating = new.get("rating")
         history.append(
@@ -436,7 +408,7 @@ def write_status(kr_id: int):
             url_for("okrs.key_result", kr_id=kr_id, quarter=chosen.label if chosen else None)
         )
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form, refused_status=422) as outcome:
             written = service.write_status(
                 found,
                 quarter=form.quarter.data,
@@ -445,15 +417,12 @@ def write_status(kr_id: int):
                 rating=form.rating.data or None,
                 author_id=current_user.id,
             )
-        except InputError as error:
-            db.session.rollback()
-            found = _key_result_or_404(kr_id)
-            apply_errors_to_form(form, error)
-            return _render_key_result(found, form, 422)
-        quarter = fiscal.quarter_starting(written.quarter_start)
-        db.session.commit()
-        flash(f"{found.code or 'Key result'} status for {quarter.label} saved.", "success")
-        return redirect(url_for("okrs.key_result", kr_id=kr_id, quarter=quarter.label))
+            quarter = fiscal.quarter_starting(written.quarter_start)
+        if outcome.saved:
+            flash(f"{found.code or 'Key result'} status for {quarter.label} saved.", "success")
+            return redirect(url_for("okrs.key_result", kr_id=kr_id, quarter=quarter.label))
+        # Read again: the refused change was rolled back.
+        return _render_key_result(_key_result_or_404(kr_id), form, outcome.status)
     return _render_key_result(found, form, 422)
 
 
@@ -462,13 +431,12 @@ def write_status(kr_id: int):
 def clear_status(kr_id: int):
     found = _key_result_or_404(kr_id)
     label = request.form.get("quarter", "")
-    try:
+    refusals = Refusals()
+    with saved_or_shown(refusals) as outcome:
         removed = service.clear_status(found, label)
-    except InputError as error:
-        db.session.rollback()
-        flash(" ".join(error.errors.values()), "danger")
+    if not outcome.saved:
+        flash(" ".join(refusals.form_errors), "danger")
         return redirect(url_for("okrs.key_result", kr_id=kr_id))
-    db.session.commit()
     if removed:
         flash(f"Status for {label} removed; the table shows “-”.", "success")
     return redirect(url_for("okrs.key_result", kr_id=kr_id, quarter=label))

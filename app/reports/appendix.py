@@ -88,7 +88,7 @@ def register_count(as_of: date) -> int:
     from app.risk import scores_as_of_query
 
     query, _ = scores_as_of_query(as_of)
-    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def _countermeasures_of(threat_ids: list[int]) -> dict[int, list[str]]:

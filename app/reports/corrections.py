@@ -40,7 +40,7 @@ def published_reports_affected(effective_on: date | None) -> list[str]:
 def correction_warning(effective_on: date | None) -> str | None:
     """The warning a form shows after saving a change dated inside a published quarter."""
     reports = published_reports_affected(effective_on)
-    if not reports:
+    if not reports or effective_on is None:
         return None
     names = ", ".join(reports)
     noun = "report" if len(reports) == 1 else "reports"

@@ -191,7 +191,8 @@ def _p(text: object, style: str = "cell") -> Paragraph:
 def _heading(text: str, level: int = 0) -> Paragraph:
     """A section heading, kept with what follows and listed in the PDF outline."""
     paragraph = _p(text, "h1" if level == 0 else "h2")
-    paragraph.outline = (text, level)
+    # Read by the document's afterFlowable; the reportlab stubs know no such attribute.
+    paragraph.outline = (text, level)  # type: ignore[attr-defined]
     return paragraph
 
 
@@ -296,17 +297,11 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
         for impact in range(1, cols + 1):
             x = grid_left + (impact - 1) * cell_w
             count = heatmap.count(likelihood, impact)
-            d.add(
-                Rect(
-                    x,
-                    y,
-                    cell_w,
-                    cell_h,
-                    fillColor=LEVEL_COLOURS[heatmap.level(likelihood, impact)],
-                    strokeColor=colors.white,
-                    strokeWidth=1,
-                )
-            )
+            cell = Rect(x, y, cell_w, cell_h)
+            cell.fillColor = LEVEL_COLOURS[heatmap.level(likelihood, impact)]
+            cell.strokeColor = colors.white
+            cell.strokeWidth = 1
+            d.add(cell)
             text, size = _fit(f"{count:,}", SANS_BOLD, 8, cell_w - 2)
             d.add(
                 String(
@@ -377,7 +372,8 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
     measured = {p.quarter: p for p in section.trend}
     chart = VerticalBarChart()
     chart.x, chart.y = 40, 32
-    chart.width, chart.height = width - 190, height - 50
+    # Fractional points are fine; the stubs type the chart's size as int.
+    chart.width, chart.height = width - 190, height - 50  # type: ignore[assignment]
     chart.data = [
         [getattr(measured.get(q), "spof_staff", None) for q in labels],
         [getattr(measured.get(q), "spof_systems", None) for q in labels],
@@ -640,7 +636,7 @@ def kr_table(report: QuarterReport) -> Table:
     rows = []
     extra = []
     for r, kr in enumerate(report.key_results or [], start=1):
-        row = [_p(kr.title, "kr"), _p(kr.goal or "-", "kr")]
+        row: list[object] = [_p(kr.title, "kr"), _p(kr.goal or "-", "kr")]
         for c, cell in enumerate(kr.cells, start=2):
             content = [_p(cell.text or "-", "kr")]
             if kr.linked and cell.value_text:
@@ -655,7 +651,10 @@ def kr_table(report: QuarterReport) -> Table:
 
 def _rating_legend() -> Table:
     row: list = [_p("Rating:", "cell_small")]
-    style = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 3)]
+    style: list[tuple[object, ...]] = [
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+    ]
     for rating, colour in RATING_COLOURS.items():
         column = len(row)
         row += ["", _p(rating.label, "cell_small")]
@@ -1204,7 +1203,8 @@ def _decorator(report: QuarterReport, generated_on: date, marking: str):
     footer_left = f"Frontline · generated on {generated_on.isoformat()}"
 
     def decorate(canvas: Canvas, doc) -> None:
-        width, height = canvas._pagesize
+        # This page's own size (portrait or landscape); the reportlab stubs omit it.
+        width, height = canvas._pagesize  # type: ignore[attr-defined]
         canvas.saveState()
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.5)

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import importlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from types import ModuleType
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -533,7 +531,7 @@ def _names(names: list[str], cap: int = 5, where: str = "") -> str:
 
 
 def headline_differences(
-    published: dict[str, object], live: dict[str, object]
+    published: Mapping[str, object], live: Mapping[str, object]
 ) -> list[tuple[str, object, object]]:
     """(label, published, live) for every headline figure the register now gives differently."""
     labels = list(published) + [k for k in live if k not in published]
@@ -545,16 +543,6 @@ def headline_differences(
 
 
 # ---------------------------------------------------------------- gathering
-
-
-def _figures(module: str) -> ModuleType | None:
-    """An area's figure module, or None when that area is not part of this installation."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as error:
-        if error.name is not None and module.startswith(error.name):
-            return None
-        raise
 
 
 def report_as_of(quarter: Quarter, today: date) -> date:
@@ -643,12 +631,13 @@ def _coverage_for_every_date(
     """Coverage on every date the report reads (its sections, and the key-result table's
     quarter ends and baseline), from one load of facts; the key-result figures then find
     them remembered."""
-    figures = _figures("app.coverage.figures")
+    from app.coverage import figures
+
     linked = objective is not None and any(
         METRIC_AREAS.get(kr.metric or "", frozenset()) & {COVERAGE, HIRING}
         for kr in objective.key_results
     )
-    if figures is None or not (linked or areas & {COVERAGE, HIRING}):
+    if not (linked or areas & {COVERAGE, HIRING}):
         return {}
     from app.metrics import measured_on
 
@@ -674,9 +663,8 @@ def _status_authors(objective: Objective, quarter: Quarter) -> tuple[str, ...]:
 
 
 def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine] | None:
-    okrs = _figures("app.okrs.figures")
-    if okrs is None:
-        return None
+    from app.okrs import figures as okrs
+
     # Key results, their statuses and authors in three queries, whatever their number.
     db.session.scalars(
         select(Objective)
@@ -735,7 +723,7 @@ def _previous_scores(ids: list[int], as_of: date) -> dict[int, int]:
     return {row.id: row.residual_score for row in db.session.execute(query)}
 
 
-def _overdue_lines(threats: ModuleType, as_of: date) -> list[ReviewLine]:
+def _overdue_lines(as_of: date) -> list[ReviewLine]:
     """The overdue reviews (review date in force on ``as_of`` passed) with the highest
     residual score on that day first."""
     from app.models.threats import Threat, ThreatStateChange
@@ -773,10 +761,8 @@ def _overdue_lines(threats: ModuleType, as_of: date) -> list[ReviewLine]:
 
 
 def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSection | None:
-    threats = _figures("app.threats.figures")
-    if threats is None:
-        return None
     from app.risk import risk_matrix, top_threats_as_of
+    from app.threats import figures as threats
 
     matrix = risk_matrix()
     previous_end = quarter.previous().last_day
@@ -818,7 +804,7 @@ def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSecti
     now_ids = set(ids)
     section.entered_top = [t.title for t in top if t.id not in previous_rank]
     section.left_top = [t.title for t in before if t.id not in now_ids]
-    section.overdue = _overdue_lines(threats, as_of)
+    section.overdue = _overdue_lines(as_of)
     return section
 
 
@@ -850,9 +836,7 @@ def score_steps(
     return found
 
 
-def _kr_target(
-    objective: Objective | None, quarter: Quarter
-) -> tuple[int | None, int | None, str] | None:
+def _kr_target(objective: Objective | None, quarter: Quarter) -> tuple[int | None, int, str] | None:
     """(quarter target, yearly goal, KR code) from the objective's countermeasure key result
     with a numeric goal, or None when it has none."""
     if objective is None:
@@ -871,9 +855,7 @@ def gather_countermeasures(
     objective: Objective | None = None,
     as_of: date | None = None,
 ) -> CountermeasureSection | None:
-    cms = _figures("app.countermeasures.figures")
-    if cms is None:
-        return None
+    from app.countermeasures import figures as cms
     from app.models.countermeasures import Countermeasure
 
     as_of = as_of or quarter.last_day
@@ -921,11 +903,13 @@ def gather_countermeasures(
             top_by_cm.setdefault(c.id, []).append(entry.threat.title)
     # Every deployment of the quarter as plain rows, the ones that took most off the
     # register's residual scores first.
-    rows = db.session.execute(
-        select(Countermeasure.id, Countermeasure.title, Countermeasure.deployed_on).where(
-            cms._deployed_between(quarter.first_day, quarter.last_day)
-        )
-    ).all()
+    rows = list(
+        db.session.execute(
+            select(Countermeasure.id, Countermeasure.title, Countermeasure.deployed_on).where(
+                cms._deployed_between(quarter.first_day, quarter.last_day)
+            )
+        ).all()
+    )
     reductions = cms.residual_reductions_for([r.id for r in rows])
     rows.sort(key=lambda r: (-reductions.get(r.id, 0), r.deployed_on, r.id))
     section.deployed = [
@@ -959,8 +943,10 @@ def _most_critical(systems: list) -> list[tuple[str, str]]:
             .tuples()
             .all()
         )
-    ordered = sorted(systems, key=lambda s: (-rank.get(found.get(s.id), -1), s.name, s.id))
-    return [(s.name, found[s.id].label if found.get(s.id) else "-") for s in ordered[:LIST_CAP]]
+    ordered = sorted(
+        systems, key=lambda s: (-rank[found[s.id]] if s.id in found else 1, s.name, s.id)
+    )
+    return [(s.name, found[s.id].label if s.id in found else "-") for s in ordered[:LIST_CAP]]
 
 
 def _coverage_key_result(objective: Objective | None) -> KeyResult | None:
@@ -1027,9 +1013,8 @@ def gather_coverage(
     objective: Objective | None = None,
 ) -> CoverageSection | None:
     """``known``: coverage already computed by date (``coverage_on_dates``)."""
-    figures = _figures("app.coverage.figures")
-    if figures is None:
-        return None
+    from app.coverage import figures
+
     quarters = [
         q for q in quarters_of_fiscal_year(quarter.fiscal_year, quarter.start_month) if q <= quarter
     ]
@@ -1094,9 +1079,7 @@ def gather_catalogues(
 ) -> CatalogueSection | None:
     """The coverage of each library the objective's key results link, from the figures the
     catalogue pages show (``app.catalogues.figures``)."""
-    figures = _figures("app.catalogues.figures")
-    if figures is None:
-        return None
+    from app.catalogues import figures
     from app.models.catalogues import Library, LibraryKind
 
     quarters = [

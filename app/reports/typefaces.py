@@ -46,7 +46,8 @@ def _register_fallback() -> None:
 @functools.cache
 def _sans_chars() -> frozenset[int]:
     register_fonts()
-    return frozenset(pdfmetrics.getFont(SANS).face.charToGlyph)
+    # SANS is a TrueType font, whose face maps characters to glyphs; the stubs type it as Font.
+    return frozenset(pdfmetrics.getFont(SANS).face.charToGlyph)  # type: ignore[attr-defined]
 
 
 def _needs_fallback(char: str) -> bool:

@@ -8,6 +8,7 @@ stood on 2020-10-01, so the story follows whatever the threat register holds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -305,7 +306,7 @@ def load(context: dict) -> None:
     top = top_threats_as_of(Q2_START, 3)
     if len(top) < 2:
         raise RuntimeError("The demo needs at least two scored open threats on 2020-10-01.")
-    threats = {t.id: db.session.get(Threat, t.id) for t in top}
+    threats = {t.id: db.session.get_one(Threat, t.id) for t in top}
     first, second = threats[top[0].id], threats[top[1].id]
     third = threats[top[2].id] if len(top) > 2 else second
 
@@ -339,29 +340,7 @@ def load(context: dict) -> None:
     ]
     slipping = plan(third, 2, planned_on=date(2020, 9, 28), owner=manager)
     # Q2: four deployed, each recording the treated threats' new residual scores.
-    deployments = [
-        (
-            date(2020, 10, 5),
-            date(2020, 10, 26),
-            "Provider contract and failover test report: https://wiki.example.org/sec/ddos-failover-2020-10",
-        ),
-        (
-            date(2020, 10, 12),
-            date(2020, 11, 16),
-            "Change ticket CHG-2207; configuration in the edge repository.",
-        ),
-        (
-            date(2020, 10, 19),
-            date(2020, 12, 7),
-            "Monitoring dashboard https://monitoring.example.org/brand and weekly report.",
-        ),
-        (
-            date(2020, 11, 2),
-            date(2020, 12, 18),
-            "Procedure approved by communications; tabletop exercise on 2020-12-15.",
-        ),
-    ]
-    for cm, (started_on, deployed_on, evidence) in zip(q2, deployments, strict=True):
+    for cm, (started_on, deployed_on, evidence) in zip(q2, Q2_DEPLOYMENTS, strict=True):
         start(cm, started_on)
         _deploy(cm, deployed_on, security.id, evidence)
     service.verify_countermeasure(
@@ -381,7 +360,7 @@ def load(context: dict) -> None:
     # Q3: planned against the top threats as the quarter began.
     q3_top = top_threats_as_of(Q3_START, 2)
     for index, scored in enumerate(q3_top):
-        threat = db.session.get(Threat, scored.id)
+        threat = db.session.get_one(Threat, scored.id)
         used = {c.title for c in q2}
         options = [i for i, entry in enumerate(_playbook_for(threat.title)) if entry[0] not in used]
         cm = plan(
@@ -390,25 +369,55 @@ def load(context: dict) -> None:
         if index == 0:
             start(cm, date(2021, 1, 11))
 
-    # A countermeasure from the year before, retired when its replacement was deployed.
+    legacy = _retired_legacy(first, security.id)
+    context["countermeasures"] = {cm.title: cm for cm in [*q2, slipping, legacy]}
+
+
+# The Q2 deployments of the story: (started on, deployed on, evidence).
+Q2_DEPLOYMENTS = [
+    (
+        date(2020, 10, 5),
+        date(2020, 10, 26),
+        "Provider contract and failover test report: https://wiki.example.org/sec/ddos-failover-2020-10",
+    ),
+    (
+        date(2020, 10, 12),
+        date(2020, 11, 16),
+        "Change ticket CHG-2207; configuration in the edge repository.",
+    ),
+    (
+        date(2020, 10, 19),
+        date(2020, 12, 7),
+        "Monitoring dashboard https://monitoring.example.org/brand and weekly report.",
+    ),
+    (
+        date(2020, 11, 2),
+        date(2020, 12, 18),
+        "Procedure approved by communications; tabletop exercise on 2020-12-15.",
+    ),
+]
+
+
+def _retired_legacy(threat: Threat, user_id: int) -> Countermeasure:
+    """A countermeasure from the year before, retired when its replacement was deployed."""
     legacy = service.create_countermeasure(
         title="Legacy IDS signature set",
         description="Network IDS with vendor signatures; replaced by the edge rate limiting.",
         type=CountermeasureType.DETECTIVE,
-        threat_ids=[first.id],
-        owner_id=security.id,
+        threat_ids=[threat.id],
+        owner_id=user_id,
         status=CountermeasureStatus.DEPLOYED,
         deployed_on=date(2019, 11, 14),
         planned_on=date(2019, 11, 14),
-        user_id=security.id,
+        user_id=user_id,
         evidence="Deployed before the register existed.",
     )
     db.session.flush()
     service.change_status(
-        legacy, CountermeasureStatus.RETIRED, changed_on=date(2020, 11, 30), user_id=security.id
+        legacy, CountermeasureStatus.RETIRED, changed_on=date(2020, 11, 30), user_id=user_id
     )
     db.session.flush()
-    context["countermeasures"] = {cm.title: cm for cm in [*q2, slipping, legacy]}
+    return legacy
 
 
 def context_quarter(first_day: date):
@@ -436,71 +445,31 @@ def synthetic(context: dict, sizes: dict) -> None:
     user_ids = list(db.session.scalars(select(User.id)))
     first_id = (db.session.scalar(select(func.max(Countermeasure.id))) or 0) + 1
     start, span = date(2017, 7, 1), (date(2022, 6, 30) - date(2017, 7, 1)).days
-    verbs = [
-        "Harden",
-        "Monitor",
-        "Segment",
-        "Patch",
-        "Back up",
-        "Rotate",
-        "Restrict",
-        "Drill",
-        "Encrypt",
-        "Log",
-    ]
-    objects = [
-        "edge routers",
-        "VPN",
-        "admin accounts",
-        "CI runners",
-        "DNS",
-        "mail gateway",
-        "object storage",
-        "HR laptops",
-        "payment API",
-        "backups",
-    ]
     kinds = list(CountermeasureType)
     cms, links, changes, credited, periods = [], [], [], [], []
     for offset in range(count):
         cm_id = first_id + offset
         planned = start + timedelta(days=rng.randrange(span))
         target = quarter_of(planned, start_month).next().first_day
-        roll = rng.random()
-        status = CountermeasureStatus.PLANNED
-        history = [(CountermeasureStatus.PLANNED, planned)]
-        deployed_on = retired_on = verified_on = None
-        effectiveness = None
-        if roll > 0.15:
-            status = CountermeasureStatus.IN_PROGRESS
-            history.append((status, planned + timedelta(days=rng.randrange(1, 30))))
-        if roll > 0.35:
-            status = CountermeasureStatus.DEPLOYED
-            deployed_on = history[-1][1] + timedelta(days=rng.randrange(5, 120))
-            history.append((status, deployed_on))
-            if rng.random() < 0.5:
-                verified_on = deployed_on + timedelta(days=rng.randrange(1, 60))
-                effectiveness = rng.choice(list(Effectiveness))
-        if roll > 0.9:
-            status = CountermeasureStatus.RETIRED
-            retired_on = history[-1][1] + timedelta(days=rng.randrange(30, 400))
-            history.append((status, retired_on))
+        life = _synthetic_life(rng, planned)
+        history = life.history
+        status, deployed_on, verified_on = history[-1][0], life.deployed_on, life.verified_on
         cms.append(
             {
                 "id": cm_id,
                 "planned_on": planned,
-                "title": f"{rng.choice(verbs)} {rng.choice(objects)} #{cm_id}",
+                "title": f"{rng.choice(SYNTHETIC_VERBS)} {rng.choice(SYNTHETIC_OBJECTS)} #{cm_id}",
                 "description": "Synthetic countermeasure.",
                 "type": rng.choice(kinds),
                 "status": status,
                 "owner_id": rng.choice(user_ids) if user_ids else None,
                 "target_quarter_start": target if rng.random() < 0.9 else None,
                 "deployed_on": deployed_on,
-                "retired_on": retired_on,
+                "retired_on": life.retired_on,
                 "evidence": "",
                 "verified_on": verified_on,
                 "verified_by_id": rng.choice(user_ids) if verified_on and user_ids else None,
-                "effectiveness": effectiveness,
+                "effectiveness": life.effectiveness,
                 "version": 1,
             }
         )
@@ -520,8 +489,71 @@ def synthetic(context: dict, sizes: dict) -> None:
     bulk_insert(countermeasure_threats, links, "cm threat links")
     bulk_insert(CountermeasureStatusChange, changes, "cm status changes")
     bulk_insert(CountermeasureTargetPeriod, periods, "cm target periods")
-    # Deployments credited in the threats' score history (at the threat's current scores,
-    # so the register's current columns stay what its history says).
+    _credit_deployments(credited)
+
+
+SYNTHETIC_VERBS = [
+    "Harden",
+    "Monitor",
+    "Segment",
+    "Patch",
+    "Back up",
+    "Rotate",
+    "Restrict",
+    "Drill",
+    "Encrypt",
+    "Log",
+]
+SYNTHETIC_OBJECTS = [
+    "edge routers",
+    "VPN",
+    "admin accounts",
+    "CI runners",
+    "DNS",
+    "mail gateway",
+    "object storage",
+    "HR laptops",
+    "payment API",
+    "backups",
+]
+
+
+@dataclass
+class _Life:
+    """A synthetic countermeasure's dated statuses, from planned on."""
+
+    history: list[tuple[CountermeasureStatus, date]]
+    deployed_on: date | None = None
+    retired_on: date | None = None
+    verified_on: date | None = None
+    effectiveness: Effectiveness | None = None
+
+
+def _synthetic_life(rng, planned: date) -> _Life:
+    roll = rng.random()
+    life = _Life(history=[(CountermeasureStatus.PLANNED, planned)])
+    if roll > 0.15:
+        life.history.append(
+            (CountermeasureStatus.IN_PROGRESS, planned + timedelta(days=rng.randrange(1, 30)))
+        )
+    if roll > 0.35:
+        deployed_on = life.history[-1][1] + timedelta(days=rng.randrange(5, 120))
+        life.deployed_on = deployed_on
+        life.history.append((CountermeasureStatus.DEPLOYED, deployed_on))
+        if rng.random() < 0.5:
+            life.verified_on = deployed_on + timedelta(days=rng.randrange(1, 60))
+            life.effectiveness = rng.choice(list(Effectiveness))
+    if roll > 0.9:
+        life.retired_on = life.history[-1][1] + timedelta(days=rng.randrange(30, 400))
+        life.history.append((CountermeasureStatus.RETIRED, life.retired_on))
+    return life
+
+
+def _credit_deployments(credited: list[tuple[int, int, date]]) -> None:
+    """Deployments credited in the threats' score history (at the threat's current scores,
+    so the register's current columns stay what its history says)."""
+    from app.seed.synthetic import bulk_insert
+
     columns = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
     current = {
         row[0]: dict(zip(columns, row[1:], strict=True))

@@ -27,7 +27,7 @@ from app.models.systems import (
     StaffMember,
     System,
 )
-from app.models.user import Role
+from app.models.user import Role, User
 
 C = Criticality
 SRE_SO = "SRE Service Ops"
@@ -101,7 +101,7 @@ HIRE = ("Priya Raman", SRE_SO)
 
 P, B = ResponsibilityKind.PRIMARY, ResponsibilityKind.BACKUP
 # system -> [(person, kind, since, until)]
-RESPONSIBILITIES = {
+RESPONSIBILITIES: dict[str, list[tuple[str, ResponsibilityKind, date, date | None]]] = {
     # Solely responsible at the start of FY20-21 (8 people):
     "MediaWiki application servers": [("Alexandros Petrou", P, date(2017, 3, 1), None)],
     "Kubernetes production clusters": [("Alexandros Petrou", P, date(2018, 9, 1), None)],
@@ -234,7 +234,20 @@ def load(context: dict) -> None:
     users = context.get("users", {})
     manager = users.get(Role.MANAGER)
     security_user = users.get(Role.SECURITY)
+    systems = _demo_systems()
+    staff = _demo_staff(security_user)
+    _demo_responsibilities(systems, staff, security_user)
+    hire_name, hire_team = HIRE
+    hire = StaffMember(name=hire_name, team=hire_team, email=_email(hire_name))
+    staff[hire_name] = hire
+    db.session.add(hire)
+    _demo_positions(systems, hire, manager)
+    set_setting(SPOF_POSITIONS_GOAL_KEY, 4)
+    context["systems"] = systems
+    context["staff"] = staff
 
+
+def _demo_systems() -> dict[str, System]:
     systems: dict[str, System] = {}
     for name, team, criticality, description in PRODUCTION_SYSTEMS:
         systems[name] = System(
@@ -250,7 +263,10 @@ def load(context: dict) -> None:
             retired_on=retired_on,
         )
     db.session.add_all(systems.values())
+    return systems
 
+
+def _demo_staff(security_user: User | None) -> dict[str, StaffMember]:
     staff: dict[str, StaffMember] = {}
     for name, team, left_on in STAFF:
         staff[name] = StaffMember(name=name, team=team, email=_email(name), left_on=left_on)
@@ -261,7 +277,12 @@ def load(context: dict) -> None:
             name=security_user.name, team=SEC, email=security_user.email, user=security_user
         )
     db.session.add_all(staff.values())
+    return staff
 
+
+def _demo_responsibilities(
+    systems: dict[str, System], staff: dict[str, StaffMember], security_user: User | None
+) -> None:
     for system_name, rows in RESPONSIBILITIES.items():
         for person, kind, since, until in rows:
             db.session.add(
@@ -283,11 +304,10 @@ def load(context: dict) -> None:
             )
         )
 
-    hire_name, hire_team = HIRE
-    hire = StaffMember(name=hire_name, team=hire_team, email=_email(hire_name))
-    staff[hire_name] = hire
-    db.session.add(hire)
 
+def _demo_positions(systems: dict[str, System], hire: StaffMember, manager: User | None) -> None:
+    """The SPOF positions of the story, each with its dated steps; the filled one hands the
+    hire its systems."""
     for title, team, system_names, changes in POSITIONS:
         status, opened_on = changes[0]
         position = Position(
@@ -317,10 +337,6 @@ def load(context: dict) -> None:
                         )
                     )
         db.session.add(position)
-
-    set_setting(SPOF_POSITIONS_GOAL_KEY, 4)
-    context["systems"] = systems
-    context["staff"] = staff
 
 
 # Synthetic data at size.
@@ -361,13 +377,8 @@ def _max_id(model) -> int:
 
 def synthetic(context: dict, sizes: dict) -> None:
     from app.models.base import utcnow
-    from app.seed.synthetic import bulk_insert
 
     rng = context["rng"]
-    n_systems = sizes.get("systems") or 0
-    n_staff = sizes.get("staff") or 0
-    n_resp = sizes.get("responsibilities") or 0
-    n_positions = sizes.get("positions") or 0
     now = utcnow()
     start, span = date(2015, 1, 1), (date(2021, 6, 30) - date(2015, 1, 1)).days
 
@@ -375,11 +386,24 @@ def synthetic(context: dict, sizes: dict) -> None:
         return after + timedelta(days=rng.randrange(max(1, (start + timedelta(span) - after).days)))
 
     stamp = {"created_at": now, "updated_at": now, "version": 1}
+    # The calls keep their order: the seeded random numbers are drawn in it.
+    system_ids = _synthetic_systems(rng, sizes.get("systems") or 0, some_day, stamp)
+    staff_ids = _synthetic_staff(rng, sizes.get("staff") or 0, some_day, stamp)
+    _synthetic_responsibilities(
+        rng, sizes.get("responsibilities") or 0, system_ids, staff_ids, some_day, stamp
+    )
+    _synthetic_positions(rng, sizes.get("positions") or 0, system_ids, some_day, stamp)
+
+
+def _synthetic_systems(rng, count: int, some_day, stamp: dict) -> list[int]:
+    """``count`` more systems; the ids of the new ones (of every system when none is new)."""
+    from app.seed.synthetic import bulk_insert
+
     first_system = _max_id(System)
-    offset = db.session.scalar(select(func.count()).select_from(System))
+    offset = db.session.execute(select(func.count()).select_from(System)).scalar_one()
     criticalities = list(Criticality)
     system_rows = []
-    for i in range(offset, offset + n_systems):
+    for i in range(offset, offset + count):
         words = rng.sample(SYSTEM_WORDS, 2)
         retired = rng.random() < 0.03
         system_rows.append(
@@ -394,10 +418,16 @@ def synthetic(context: dict, sizes: dict) -> None:
             }
         )
     bulk_insert(System, system_rows, "systems")
+    return _new_ids(System, first_system) or list(db.session.scalars(select(System.id)))
+
+
+def _synthetic_staff(rng, count: int, some_day, stamp: dict) -> list[int]:
+    """``count`` more staff members; the ids of the new ones (of everyone when none is new)."""
+    from app.seed.synthetic import bulk_insert
 
     first_staff = _max_id(StaffMember)
     staff_rows = []
-    for i in range(n_staff):
+    for i in range(count):
         left = rng.random() < 0.06
         left_on = some_day() if left else None
         staff_rows.append(
@@ -410,21 +440,24 @@ def synthetic(context: dict, sizes: dict) -> None:
             }
         )
     bulk_insert(StaffMember, staff_rows, "staff")
+    return _new_ids(StaffMember, first_staff) or list(db.session.scalars(select(StaffMember.id)))
 
-    system_ids = _new_ids(System, first_system) or list(db.session.scalars(select(System.id)))
-    staff_ids = _new_ids(StaffMember, first_staff) or list(
-        db.session.scalars(select(StaffMember.id))
-    )
+
+def _synthetic_responsibilities(
+    rng, count: int, system_ids: list[int], staff_ids: list[int], some_day, stamp: dict
+) -> None:
+    from app.seed.synthetic import bulk_insert
+
     resp_rows = []
     if system_ids and staff_ids:
         # Most systems get one person first, then the rest spread unevenly: a realistic mix
         # of covered systems, SPOFs and a few uncovered ones.
-        first_pass = rng.sample(system_ids, min(len(system_ids), int(n_resp * 0.45)))
+        first_pass = rng.sample(system_ids, min(len(system_ids), int(count * 0.45)))
         targets = first_pass + [
             system_ids[min(len(system_ids) - 1, int(rng.paretovariate(1.2)) - 1)]
             if rng.random() < 0.1
             else rng.choice(system_ids)
-            for _ in range(max(0, n_resp - len(first_pass)))
+            for _ in range(max(0, count - len(first_pass)))
         ]
         for system_id in targets:
             since = some_day()
@@ -441,6 +474,11 @@ def synthetic(context: dict, sizes: dict) -> None:
             )
     bulk_insert(Responsibility, resp_rows, "responsibilities")
 
+
+def _synthetic_positions(rng, count: int, system_ids: list[int], some_day, stamp: dict) -> None:
+    """``count`` more positions, each with its steps so far and one to three systems."""
+    from app.seed.synthetic import bulk_insert
+
     first_position = _max_id(Position)
     statuses = list(PositionStatus)
     position_rows = [
@@ -452,7 +490,7 @@ def synthetic(context: dict, sizes: dict) -> None:
             "notes": "",
             **stamp,
         }
-        for i in range(n_positions)
+        for i in range(count)
     ]
     bulk_insert(Position, position_rows, "positions")
     changes, links = [], []

@@ -11,6 +11,7 @@ caching; on 2020-10-01 the privileged account takeover and the staff SPOF.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -53,7 +54,7 @@ D = date
 
 # title, category, identified, owner, status, treatment, (iL, iI, rL, rI), systems, tags,
 # description, extra (source, next review, later score changes, acceptance, archived on)
-THREATS = [
+THREATS: list[dict[str, Any]] = [
     dict(
         title="Loss of the single EU data center",
         category="Data-center loss",
@@ -747,7 +748,8 @@ def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple], label: s
     import click
 
     connection = db.session.connection()
-    raw = connection.connection.dbapi_connection
+    # The driver's own connection (psycopg's COPY, sqlite3's executemany).
+    raw: Any = connection.connection.dbapi_connection
     with click.progressbar(length=len(rows), label=f"{label:<18}") as bar:
         if connection.dialect.name == "postgresql":
             with (
@@ -773,50 +775,25 @@ def synthetic(context: dict, sizes: dict) -> None:
     """``seed-synthetic --threats N``: N threats with 1-2 score changes, systems and tags."""
     from datetime import UTC, datetime, timedelta
 
-    from sqlalchemy import func, insert, text
-
     from app.domain.scoring import DEFAULT_REVIEW_INTERVALS, level_for
-    from app.models.threats import (
-        Tag,
-        Threat,
-        ThreatScoreChange,
-        ThreatStatus,
-        Treatment,
-        threat_systems,
-        threat_tags,
-    )
-    from app.models.user import User
-    from app.risk import backfill_state_history
-    from app.seed.synthetic import bulk_insert
+    from app.models.threats import ThreatStatus, Treatment
     from app.threats.search import terms_of
 
     count = sizes.get("threats") or 0
     if not count:
         return
     rng = context["rng"]
-    user_rows = db.session.execute(select(User.id, User.role)).all()
-    owners = [u.id for u in user_rows]
-    approvers = [u.id for u in user_rows if u.role in (Role.MANAGER, Role.ADMIN)] or owners
-    for name in CATEGORIES:
-        if db.session.scalar(select(ThreatCategory.id).where(ThreatCategory.name == name)) is None:
-            db.session.add(ThreatCategory(name=name, active=True))
-    system_ids = list(_systems_by_name({}).values())
-    system_ids = [s.id for s in system_ids]
-    tag_names = [f"tag-{word}" for word in _WORDS[:40]]
-    existing_tags = set(db.session.scalars(select(Tag.name)))
-    db.session.execute(
-        insert(Tag), [{"name": n} for n in tag_names if n not in existing_tags]
-    ) if set(tag_names) - existing_tags else None
-    db.session.flush()
-    category_ids = list(db.session.scalars(select(ThreatCategory.id)))
-    tag_ids = list(db.session.scalars(select(Tag.id).where(Tag.name.in_(tag_names))))
-    first_id = (db.session.scalar(select(func.max(Threat.id))) or 0) + 1
+    owners, approvers, system_ids, category_ids, tag_ids, first_id = _synthetic_references()
 
     start = date(2019, 7, 1)
     span = (date(2021, 1, 10) - start).days
     statuses = list(ThreatStatus)
     now = datetime.now(UTC)
-    threats, changes, links, tagged, terms = [], [], [], [], []
+    threats: list[dict[str, object]] = []
+    changes: list[dict[str, object]] = []
+    links: list[dict[str, int]] = []
+    tagged: list[dict[str, int]] = []
+    terms: list[tuple[str, int]] = []
     for n in range(count):
         tid = first_id + n
         identified = start + timedelta(days=rng.randrange(span))
@@ -833,13 +810,7 @@ def synthetic(context: dict, sizes: dict) -> None:
             f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} #{tid}"
         )
         description = " ".join(rng.choice(_WORDS) for _ in range(14)).capitalize() + "."
-        # One or two assessments: the first on identification, maybe a later one lowering risk.
-        scored = [(identified, il, ii, rl, ri)]
-        if rng.random() < 0.6:
-            later = identified + timedelta(days=rng.randint(1, 120))
-            if later <= date(2021, 1, 14):
-                rl2, ri2 = rng.randint(1, rl), rng.randint(1, ri)
-                scored.append((later, il, ii, rl2, ri2))
+        scored = _synthetic_assessments(rng, identified, il, ii, rl, ri)
         last = scored[-1]
         level = level_for(last[3] * last[4])
         threats.append(
@@ -872,26 +843,105 @@ def synthetic(context: dict, sizes: dict) -> None:
                 "updated_at": now,
             }
         )
-        for k, (on, a, b, c, d) in enumerate(scored):
-            changes.append(
-                {
-                    "threat_id": tid,
-                    "changed_on": on,
-                    "superseded_on": scored[k + 1][0] if k + 1 < len(scored) else None,
-                    "inherent_likelihood": a,
-                    "inherent_impact": b,
-                    "residual_likelihood": c,
-                    "residual_impact": d,
-                    "inherent_score": a * b,
-                    "residual_score": c * d,
-                    "note": "",
-                }
-            )
+        changes += _score_change_rows(tid, scored)
         for sid in rng.sample(system_ids, k=min(len(system_ids), rng.randint(0, 3))):
             links.append({"threat_id": tid, "system_id": sid})
         for tag in rng.sample(tag_ids, k=rng.randint(0, 2)):
             tagged.append({"threat_id": tid, "tag_id": tag})
         terms.extend((term, tid) for term in terms_of(title, description))
+    _insert_synthetic(threats, changes, links, tagged, terms)
+
+
+Assessment = tuple[date, int, int, int, int]  # (on, inherent L, I, residual L, I)
+
+
+class _References(NamedTuple):
+    owners: list[int]
+    approvers: list[int]
+    systems: list[int]
+    categories: list[int]
+    tags: list[int]
+    first_id: int
+
+
+def _synthetic_references() -> _References:
+    """What synthetic threats point at: owners, approvers, systems, categories and tags
+    (the categories and tags created when missing), and the first free threat id."""
+    from sqlalchemy import func, insert
+
+    from app.models.threats import Tag, Threat
+    from app.models.user import User
+
+    user_rows = db.session.execute(select(User.id, User.role)).all()
+    owners = [u.id for u in user_rows]
+    approvers = [u.id for u in user_rows if u.role in (Role.MANAGER, Role.ADMIN)] or owners
+    for name in CATEGORIES:
+        if db.session.scalar(select(ThreatCategory.id).where(ThreatCategory.name == name)) is None:
+            db.session.add(ThreatCategory(name=name, active=True))
+    system_ids = [s.id for s in _systems_by_name({}).values()]
+    tag_names = [f"tag-{word}" for word in _WORDS[:40]]
+    existing_tags = set(db.session.scalars(select(Tag.name)))
+    db.session.execute(
+        insert(Tag), [{"name": n} for n in tag_names if n not in existing_tags]
+    ) if set(tag_names) - existing_tags else None
+    db.session.flush()
+    return _References(
+        owners=owners,
+        approvers=approvers,
+        systems=system_ids,
+        categories=list(db.session.scalars(select(ThreatCategory.id))),
+        tags=list(db.session.scalars(select(Tag.id).where(Tag.name.in_(tag_names)))),
+        first_id=(db.session.scalar(select(func.max(Threat.id))) or 0) + 1,
+    )
+
+
+def _synthetic_assessments(
+    rng, identified: date, il: int, ii: int, rl: int, ri: int
+) -> list[Assessment]:
+    """One or two assessments: the first on identification, maybe a later one lowering risk."""
+    from datetime import timedelta
+
+    scored = [(identified, il, ii, rl, ri)]
+    if rng.random() < 0.6:
+        later = identified + timedelta(days=rng.randint(1, 120))
+        if later <= date(2021, 1, 14):
+            rl2, ri2 = rng.randint(1, rl), rng.randint(1, ri)
+            scored.append((later, il, ii, rl2, ri2))
+    return scored
+
+
+def _score_change_rows(threat_id: int, scored: list[Assessment]) -> list[dict[str, object]]:
+    """The assessments as score history rows, each superseded by the next."""
+    return [
+        {
+            "threat_id": threat_id,
+            "changed_on": on,
+            "superseded_on": scored[k + 1][0] if k + 1 < len(scored) else None,
+            "inherent_likelihood": a,
+            "inherent_impact": b,
+            "residual_likelihood": c,
+            "residual_impact": d,
+            "inherent_score": a * b,
+            "residual_score": c * d,
+            "note": "",
+        }
+        for k, (on, a, b, c, d) in enumerate(scored)
+    ]
+
+
+def _insert_synthetic(
+    threats: list[dict[str, object]],
+    changes: list[dict[str, object]],
+    links: list[dict[str, int]],
+    tagged: list[dict[str, int]],
+    terms: list[tuple[str, int]],
+) -> None:
+    from sqlalchemy import text
+
+    from app.models.threats import Threat, ThreatScoreChange, threat_systems, threat_tags
+    from app.risk import backfill_state_history
+    from app.seed.synthetic import bulk_insert
+
     # Core inserts (one executemany per chunk); the ORM bulk path splits rows by their keys.
     bulk_insert(Threat.__table__, threats, "threats")
     bulk_insert(ThreatScoreChange.__table__, changes, "score changes")

@@ -193,8 +193,11 @@ def _overdue_where(as_of: date):
 
 def overdue_reviews(as_of: date) -> int:
     """Open threats whose next review date in force on ``as_of`` had passed that day."""
-    return db.session.scalar(
-        select(func.count()).select_from(ThreatStateChange).where(*_overdue_where(as_of))
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(ThreatStateChange).where(*_overdue_where(as_of))
+        )
+        or 0
     )
 
 
@@ -251,7 +254,7 @@ def treatments_on(threat_ids, as_of: date) -> dict:
             ThreatStateChange.threat_id.in_(ids), *state_in_force_on(as_of)
         )
     )
-    return dict(rows.all())
+    return dict(rows.tuples().all())
 
 
 def top_threats(as_of: date, n: int) -> list[ScoredThreat]:

@@ -6,11 +6,12 @@ the CSV export (``app.transfer``, which writes every row in the same order).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import SQLColumnExpression, false, select
 
 from app import fiscal, validation
 from app.domain.scoring import Level
@@ -28,7 +29,7 @@ from app.risk import risk_matrix
 from app.threats import figures
 from app.threats.search import apply_search
 
-SORTS = {
+SORTS: dict[str, Callable[[], list[SQLColumnExpression[Any]]]] = {
     "title": lambda: [Threat.title],
     "category": lambda: [
         select(ThreatCategory.name).where(ThreatCategory.id == Threat.category_id).scalar_subquery()
@@ -146,7 +147,7 @@ def _filtered(f: Filters, today: date):
             low, high = matrix.score_range(f.level)
             query = query.where(Threat.residual_score.between(low, high))
         else:
-            query = query.where(False)
+            query = query.where(false())
     if f.owner:
         query = query.where(Threat.owner_id == f.owner)
     if f.system:

@@ -269,8 +269,11 @@ class References:
         return db.session.get(User, user_id)
 
     def systems_found(self, system_ids: list[int]) -> int:
-        return db.session.scalar(
-            select(func.count()).select_from(System).where(System.id.in_(system_ids))
+        return (
+            db.session.scalar(
+                select(func.count()).select_from(System).where(System.id.in_(system_ids))
+            )
+            or 0
         )
 
 
@@ -425,6 +428,7 @@ def _check(
         (assessment.method.value, assessment.inputs) if assessment else (Method.MATRIX.value, "")
     )
     derived = {}
+    method_name = assessment.method.short if assessment is not None else ""
     if assessment is not None:
         derived = {
             "inherent_likelihood": assessment.likelihood,
@@ -450,7 +454,7 @@ def _check(
                 number = _score_axis(given[field], field, maximum, errors, label)
             if number is not None and number != derived[field]:
                 errors[field] = (
-                    f"{label} comes from the {assessment.method.short} inputs: "
+                    f"{label} comes from the {method_name} inputs: "
                     f"{derived[field]}, not {number}. Leave it out or give {derived[field]}."
                 )
             clean[field] = derived[field]

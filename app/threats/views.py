@@ -15,7 +15,7 @@ from app.catalogues.queries import threat_mappings
 from app.domain.scoring import Level, level_for
 from app.domain.scoring_methods import DREAD_FACTORS, OWASP_FACTORS, Method, inputs_for_reading
 from app.extensions import db
-from app.models.audit import AuditEntry
+from app.models.audit import audit_trail, audit_trail_length
 from app.models.countermeasures import Countermeasure, countermeasure_threats
 from app.models.systems import System
 from app.models.threats import (
@@ -156,16 +156,8 @@ def detail(threat_id: int):
         .where(countermeasure_threats.c.threat_id == threat.id)
         .order_by(Countermeasure.title)
     ).all()
-    audit_where = (AuditEntry.entity_type == "Threat", AuditEntry.entity_id == str(threat.id))
-    audit = db.session.scalars(
-        select(AuditEntry)
-        .where(*audit_where)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(AUDIT_SHOWN)
-    ).all()
-    audit_total = db.session.scalar(
-        select(func.count()).select_from(AuditEntry).where(*audit_where)
-    )
+    audit = audit_trail("Threat", [threat.id], AUDIT_SHOWN)
+    audit_total = audit_trail_length("Threat", [threat.id])
     matrix = risk_matrix()
     today = fiscal.today()
     review_form = ReviewForm()
@@ -402,7 +394,7 @@ def review(threat_id: int):
                 threat,
                 current_user.id,
                 on=form.reviewed_on.data,
-                outcome=form.outcome.data,
+                outcome=form.outcome.data or "",
                 next_review_on=form.next_review_on.data,
             )
             db.session.commit()
@@ -410,7 +402,13 @@ def review(threat_id: int):
             db.session.rollback()
             flash(" ".join(error.errors.values()) or str(error), "danger")
         else:
-            flash(f"Review recorded; next review {threat.next_review_on.isoformat()}.", "success")
+            next_on = threat.next_review_on
+            flash(
+                f"Review recorded; next review {next_on.isoformat()}."
+                if next_on
+                else "Review recorded.",
+                "success",
+            )
             _warn_published(form.reviewed_on.data)
     else:
         for name, errors in form.errors.items():
@@ -435,7 +433,7 @@ def purge(threat_id: int):
 
 
 def _recent_quarters(today: date, count: int = 8) -> list[fiscal.Quarter]:
-    quarters = []
+    quarters: list[fiscal.Quarter] = []
     quarter = fiscal.current_quarter().previous()
     while len(quarters) < count:
         quarters.append(quarter)

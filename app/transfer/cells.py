@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 from datetime import date
+from typing import Protocol, cast
 
 from app import fiscal
 from app.validation import control_character_message
@@ -12,6 +13,13 @@ from app.validation import control_character_message
 LIST_SEPARATOR = ";"
 TRUE_WORDS = {"yes", "y", "true", "1"}
 FALSE_WORDS = {"no", "n", "false", "0"}
+
+
+class Labelled(Protocol):
+    """A stored enum member with the words the users know it by."""
+
+    @property
+    def label(self) -> str: ...
 
 
 def render_text(value) -> str:
@@ -41,14 +49,14 @@ def optional_text(max_length: int):
     return parse
 
 
-def render_enum(value: enum.Enum | None) -> str:
+def render_enum(value: Labelled | None) -> str:
     return "" if value is None else value.label
 
 
 def enum_of(enum_cls: type[enum.Enum], default: enum.Enum | None = None):
     names = {}
     for member in enum_cls:
-        for word in (member.label, member.value, member.name):
+        for word in (cast(Labelled, member).label, member.value, member.name):
             names[word.casefold()] = member
 
     def parse(raw: str, lookups=None):
@@ -56,7 +64,7 @@ def enum_of(enum_cls: type[enum.Enum], default: enum.Enum | None = None):
         if not word:
             return default
         if word not in names:
-            choices = ", ".join(m.label for m in enum_cls)
+            choices = ", ".join(cast(Labelled, m).label for m in enum_cls)
             raise ValueError(f"“{raw.strip()}” is not one of: {choices}.")
         return names[word]
 
@@ -132,7 +140,8 @@ def quarter_start(raw: str, lookups=None) -> date | None:
     text_value = raw.strip()
     if not text_value:
         return None
-    return fiscal.quarter_or_none(text_value).first_day  # QuarterError is a ValueError
+    quarter = fiscal.quarter_or_none(text_value)  # QuarterError is a ValueError
+    return quarter.first_day if quarter else None
 
 
 @functools.lru_cache(maxsize=512)

@@ -103,11 +103,11 @@ def export_command(entity: str, path: Path, filters: dict | None) -> None:
         return
     written = 0
     with (
-        path.open("w", encoding="utf-8", newline="") as out,
+        path.open("w", encoding="utf-8", newline="") as csv_file,
         click.progressbar(length=total, label=f"Exporting {entity:<15}") as bar,
     ):
         for chunk in csv_chunks(fmt.columns, export_rows(entity, filters)):
-            out.write(chunk)
+            csv_file.write(chunk)
             done = min(chunk.count("\r\n"), total - written)
             written += done
             bar.update(done)

@@ -161,7 +161,7 @@ def parse_rows(
             continue
         row = ParsedRow(line)
         for column in columns:
-            if not column.imported:
+            if column.parse is None:  # exported only
                 continue
             raw = cells.get(column.header, "")
             if column.required and not raw.strip():

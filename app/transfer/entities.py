@@ -307,7 +307,7 @@ def _responsibility_list(args: Mapping):
         )
     except ValidationError as error:
         raise FilterError(
-            "; ".join(f"{k}: {' '.join(v)}" for k, v in error.messages.items())
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in error.normalized_messages().items())
         ) from None
     return resources.responsibilities_query(loaded)
 
@@ -400,7 +400,8 @@ class CoverageReferences(coverage_rules.References):
             self._links = dict(db.session.execute(query.where(StaffMember.user_id.is_not(None))))
         return self._links.get(user_id)
 
-    def responsibilities(self, staff_id, system_id, kind, exclude_id=None):
+    def _responsibility_periods(self) -> dict[tuple, list]:
+        """Every responsibility's period by (person, system, kind), read once."""
         if self._periods is None:
             self._periods = defaultdict(list)
             query = select(
@@ -414,12 +415,14 @@ class CoverageReferences(coverage_rules.References):
                 self._periods[(person, system, k)].append(
                     coverage_rules.Existing(since=since, until=until)
                 )
-        return self._periods.get((staff_id, system_id, kind), [])
+        return self._periods
+
+    def responsibilities(self, staff_id, system_id, kind, exclude_id=None):
+        return self._responsibility_periods().get((staff_id, system_id, kind), [])
 
     def remember_responsibility(self, clean: dict, line: int) -> None:
-        self.responsibilities(0, 0, clean["kind"])  # loaded before the first row is added
         key = (clean["staff_member_id"], clean["system_id"], clean["kind"])
-        self._periods[key].append(
+        self._responsibility_periods()[key].append(
             coverage_rules.Existing(line=line, since=clean["since"], until=clean["until"])
         )
 
@@ -1293,13 +1296,19 @@ def check_threat_scores(rows: list[ParsedRow], lookups: Lookups) -> list[CellErr
         errors += _history_method(row, rules)
         axes = [v.get(k) for k in ("inherent_likelihood", "inherent_impact")]
         axes += [v.get(k) for k in ("residual_likelihood", "residual_impact")]
-        if None not in axes and axes[2] * axes[3] > axes[0] * axes[1]:
+        il, ii, rl, ri = axes
+        if (
+            il is not None
+            and ii is not None
+            and rl is not None
+            and ri is not None
+            and (rl * ri > il * ii)
+        ):
             errors.append(
                 CellError(
                     row.line,
                     "Residual impact",
-                    f"The residual score ({axes[2] * axes[3]}) cannot exceed the inherent "
-                    f"score ({axes[0] * axes[1]}).",
+                    f"The residual score ({rl * ri}) cannot exceed the inherent score ({il * ii}).",
                 )
             )
     return errors
@@ -1589,4 +1598,4 @@ FORMATS: dict[str, EntityFormat] = {
 
 def count_rows(fmt: EntityFormat, args: Mapping | None = None) -> int:
     query = fmt.list_query(fmt.everything if args is None else args).order_by(None)
-    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+    return db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()

@@ -80,7 +80,7 @@ def _upload_dir() -> Path:
     return path
 
 
-def _upload_path(upload: str, entity: str) -> Path:
+def _upload_path(upload: str | None, entity: str) -> Path:
     if not UPLOAD_NAME.match(upload or ""):
         abort(400, "That upload is unknown; choose the file again.")
     # Named after its owner: nobody can confirm someone else's upload.

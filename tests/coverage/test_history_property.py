@@ -22,10 +22,10 @@ from app.countermeasures import service as cm_service
 from app.coverage import figures as cov_figures
 from app.coverage import queries as cov_queries
 from app.coverage import service as cov_service
+from app.domain.coverage import coverage_trend
 from app.domain.quarters import Quarter
 from app.extensions import db
-from app.metrics import METRICS, measured_on
-from app.metrics import figure_cache as metric_figure_cache
+from app.metrics import METRICS, measured_on, one_reading_per_figure
 from app.models.countermeasures import Countermeasure, CountermeasureStatus
 from app.models.systems import Position, PositionStatus, Responsibility, StaffMember, System
 from app.validation import InputError
@@ -140,8 +140,9 @@ def snapshot(before: date) -> dict:
         }, day
         figures[("sql states", day)] = sql_states
         figures[("pipeline", day)] = cov_figures.pipeline_on(day)
-    figures["trend"] = [row[1:] for row in cov_figures.coverage_trend_for_dates(checked)]
-    with metric_figure_cache():
+    trend = coverage_trend(*cov_figures.load_facts(min(checked), max(checked)), checked)
+    figures["trend"] = [row[1:] for row in trend]
+    with one_reading_per_figure():
         for quarter in QUARTERS:
             if measured_on(quarter) < before:
                 figures[("quarter", quarter.label)] = (

@@ -5,6 +5,7 @@ import pytest
 from app.domain.coverage import (
     POSITION_STATUSES,
     CoverageError,
+    CoverageState,
     PositionStatusChange,
     ResponsibilityFact,
     StaffFact,
@@ -141,10 +142,16 @@ class TestStates:
         assert c.spof_systems == []
         assert c.sole_responsible == []
 
-    def test_state_of(self):
+    def test_each_counted_system_has_its_state(self):
         c = coverage_as_of([SYS], [ALICE], [resp(ALICE)], D)
-        assert c.state_of(1) == "spof"
-        assert c.state_of(2) is None
+        assert [(e.system.id, e.state) for e in c.systems] == [(SYS.id, CoverageState.SPOF)]
+        assert CoverageState.SPOF == "spof" and CoverageState.SPOF.badge == "SPOF"
+        assert [CoverageState.of(n) for n in (0, 1, 2, 5)] == [
+            CoverageState.UNCOVERED,
+            CoverageState.SPOF,
+            CoverageState.COVERED,
+            CoverageState.COVERED,
+        ]
 
 
 class TestSummary:

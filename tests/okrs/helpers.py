@@ -1,15 +1,14 @@
-"""Helpers for the OKR tests: stand-in register figures and a reader for the KR tables."""
+"""Helpers for the OKR tests: register figures given explicitly, a reader for the KR tables."""
 
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import date
 from html.parser import HTMLParser
 from types import SimpleNamespace
 
-FIGURE_MODULES = ("app.coverage.figures", "app.countermeasures.figures", "app.threats.figures")
+from app.metrics import RegisterFigures
 
 
 @dataclass
@@ -33,7 +32,7 @@ class FakeFigures:
     def _log(self, name, *args):
         self.calls.append((name, *args))
 
-    def modules(self) -> dict[str, SimpleNamespace]:
+    def register_figures(self) -> RegisterFigures:
         def spof_staff_count(as_of: date) -> int:
             self._log("spof_staff_count", as_of)
             return self.spof_staff.get(as_of, self.spof_default)
@@ -54,29 +53,24 @@ class FakeFigures:
             self._log("top_threats_treated", quarter, n)
             return [SimpleNamespace(treated=t) for t in self.treated[:n]]
 
-        coverage = SimpleNamespace(
+        return RegisterFigures(
             spof_staff_count=spof_staff_count,
             uncovered_systems_count=lambda as_of: self.uncovered,
             positions_filled=positions_filled,
             positions_in_active_hiring=lambda as_of: self.hiring,
             positions_in_final_stages=lambda as_of: self.final,
             spof_positions_goal=lambda: self.goal,
-        )
-        countermeasures = SimpleNamespace(
             countermeasures_deployed=deployed_in,
             countermeasures_deployed_to_date=deployed_to_date,
             top_threats_treated=top_threats_treated,
             quarter_target=lambda: self.target,
-        )
-        threats = SimpleNamespace(
             open_critical_risks=lambda as_of: self.critical,
             overdue_reviews=lambda as_of: self.overdue,
         )
-        return dict(zip(FIGURE_MODULES, (coverage, countermeasures, threats), strict=True))
 
-    def install(self, monkeypatch) -> FakeFigures:
-        for name, module in self.modules().items():
-            monkeypatch.setitem(sys.modules, name, module)
+    def give_to(self, app, monkeypatch) -> FakeFigures:
+        """The app reads these figures instead of the register's, for this test."""
+        monkeypatch.setitem(app.config, "REGISTER_FIGURES", self.register_figures())
         return self
 
 

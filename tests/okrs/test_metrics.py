@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from app.domain.quarters import Quarter
-from app.metrics import METRICS, figure_cache, get_metric, measured_on
+from app.metrics import METRICS, get_metric, measured_on, one_reading_per_figure
 from tests.okrs.helpers import FakeFigures
 
 Q1, Q2, Q3, Q4 = (Quarter(2020, n) for n in range(1, 5))
@@ -32,8 +32,8 @@ def today(app, monkeypatch):
 
 
 @pytest.fixture
-def figures(monkeypatch, today) -> FakeFigures:
-    return FakeFigures().install(monkeypatch)
+def figures(app, monkeypatch, today) -> FakeFigures:
+    return FakeFigures().give_to(app, monkeypatch)
 
 
 def test_the_registry_names_every_metric_once():
@@ -109,7 +109,7 @@ def test_threat_and_coverage_counts(figures):
 
 def test_figures_are_computed_once_per_page(figures):
     metric = METRICS["spof_staff"]
-    with figure_cache():
+    with one_reading_per_figure():
         metric.value(Q2)
         metric.value(Q2)
     assert figures.calls.count(("spof_staff_count", date(2020, 12, 31))) == 1

@@ -22,14 +22,14 @@ def today(app, monkeypatch):
 
 
 @pytest.fixture
-def figures(monkeypatch, today) -> FakeFigures:
+def figures(app, monkeypatch, today) -> FakeFigures:
     fake = FakeFigures(
         spof_staff={date(2020, 7, 1): 8, date(2020, 9, 30): 8, date(2020, 12, 31): 7},
         filled={date(2020, 12, 31): 1, date(2021, 1, 15): 1},
         hiring=4,
         deployed={1: 1, 2: 3},
     )
-    return fake.install(monkeypatch)
+    return fake.give_to(app, monkeypatch)
 
 
 @pytest.fixture

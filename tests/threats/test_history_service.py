@@ -106,7 +106,7 @@ def test_a_rescore_is_a_review_that_moves_the_next_review_by_the_levels_interval
     )
     db.session.commit()
     review = threat.state_changes[-1]
-    assert review.kind is StateChangeKind.RESCORE and review.kind.is_review
+    assert review.kind is StateChangeKind.RESCORE
     assert review.changed_on == date(2020, 11, 1)
     assert review.author_id == users[Role.SECURITY].id
     # Moved from the review by the interval of the new level (4 x 4 = 16).
