@@ -34,7 +34,7 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, threat_systems
 from app.models.user import Role, User
-from app.okrs.figures import kr_codes_for_metric
+from app.okrs.figures import kr_codes_for_metrics
 from app.reports.corrections import correction_warning, earliest
 from app.security import readable, roles
 from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
@@ -150,6 +150,7 @@ def coverage():
     fy = fiscal.quarter_of_date(as_of).fiscal_year
     result, trend = figures.coverage_with_trend(as_of, fy)
     hiring = figures.hiring_summary(as_of)
+    krs = kr_codes_for_metrics(("spof_staff", "spof_positions_filled"), fy)
     return render_template(
         "coverage/coverage.html",
         error=None,
@@ -161,8 +162,8 @@ def coverage():
         hiring=hiring,
         quarter_options=quarter_options,
         limit=LIST_LIMIT,
-        spof_krs=kr_codes_for_metric("spof_staff", fy),
-        positions_krs=kr_codes_for_metric("spof_positions_filled", fy),
+        spof_krs=krs["spof_staff"],
+        positions_krs=krs["spof_positions_filled"],
     )
 
 
