@@ -425,9 +425,33 @@ class ThreatStateSchema(ma.Schema):
     note = fields.String()
 
 
+class PublishedReportWarning(ma.Schema):
+    objective = fields.String(required=True, metadata={"description": "The objective reported"})
+    quarter = fields.String(required=True, metadata={"example": "FY20-21 Q2"})
+    published_on = fields.Date(required=True)
+    message = fields.String(required=True)
+
+
+def Warnings() -> fields.List:  # noqa: N802 - a field factory, used like a class
+    return fields.List(
+        fields.Nested(PublishedReportWarning),
+        attribute="published_warnings",
+        dump_only=True,
+        metadata={
+            "description": (
+                "In the answer to a write only: the published quarter reports this change "
+                "makes differ from the live figures (a change dated on or before a published "
+                "quarter's last day corrects it). Empty when it touches none. The change is "
+                "saved either way; the reports page shows live now vs published."
+            )
+        },
+    )
+
+
 class ThreatDetailSchema(ThreatSchema):
     score_history = fields.List(fields.Nested(ScoreChangeSchema), attribute="score_changes")
     state_history = fields.List(fields.Nested(ThreatStateSchema), attribute="state_changes")
+    warnings = Warnings()
 
 
 class StatusChangeSchema(ma.Schema):
@@ -465,6 +489,7 @@ class CountermeasureSchema(ma.Schema):
 
 class CountermeasureDetailSchema(CountermeasureSchema):
     status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
+    warnings = Warnings()
 
 
 class SystemSchema(ma.Schema):
@@ -476,6 +501,7 @@ class SystemSchema(ma.Schema):
     in_production = fields.Boolean()
     retired_on = fields.Date(allow_none=True, metadata={"description": RETIRED_ON})
     version = fields.Integer(required=True)
+    warnings = Warnings()
 
 
 class StaffSchema(ma.Schema):
@@ -487,6 +513,7 @@ class StaffSchema(ma.Schema):
     left_on = fields.Date(allow_none=True, metadata={"description": LEFT_ON})
     user_id = fields.Integer(allow_none=True)
     version = fields.Integer(required=True)
+    warnings = Warnings()
 
 
 class ResponsibilitySchema(ma.Schema):
@@ -497,6 +524,7 @@ class ResponsibilitySchema(ma.Schema):
     since = fields.Date(metadata={"description": SINCE})
     until = fields.Date(allow_none=True, metadata={"description": UNTIL})
     version = fields.Integer(required=True)
+    warnings = Warnings()
 
 
 class PositionSchema(ma.Schema):
@@ -511,6 +539,7 @@ class PositionSchema(ma.Schema):
     notes = fields.String()
     status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
     version = fields.Integer(required=True)
+    warnings = Warnings()
 
 
 class KeyResultStatusSchema(ma.Schema):
