@@ -646,6 +646,14 @@ def update_responsibility(
 # Positions.
 
 
+def remove_responsibility(responsibility: Responsibility, version: int | None) -> None:
+    """Delete a responsibility that was never held (an administrator's correction; the audit
+    log keeps its values). One that ended is ended with a date instead."""
+    _check_version(responsibility, version)
+    db.session.delete(responsibility)
+    db.session.flush()
+
+
 def _systems_by_ids(system_ids: list[int]) -> list[System]:
     if not system_ids:
         return []

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import fiscal
+from app.admin.corrections import confirm_and_delete
 from app.coverage import bp, figures, queries, service
 from app.coverage.forms import (
     GoalForm,
@@ -562,6 +563,31 @@ def edit_responsibility(responsibility_id: int):
             impact=impact,
         ),
         status,
+    )
+
+
+@bp.route("/responsibilities/<int:responsibility_id>/delete", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def delete_responsibility(responsibility_id: int):
+    responsibility = db.get_or_404(Responsibility, responsibility_id)
+    held = responsibility.since.isoformat() + (
+        f" to {responsibility.until.isoformat()}" if responsibility.until else " (still held)"
+    )
+    fact = [
+        ("Staff member", responsibility.staff_member.name),
+        ("System", responsibility.system.name),
+        ("Kind", responsibility.kind.label),
+        ("Held", held),
+    ]
+    back = _back_to(responsibility)
+    return confirm_and_delete(
+        fact=fact,
+        effective_on=responsibility.since,
+        remove=lambda: service.remove_responsibility(responsibility, version=None),
+        done="The responsibility is deleted.",
+        back_url=back,
+        back_label=responsibility.system.name,
+        everyday="end it with its last day on the responsibility's edit page",
     )
 
 
