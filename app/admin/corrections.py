@@ -35,7 +35,7 @@ def confirm_and_delete(
     form = CorrectionForm()
     refusal = None
     if form.validate_on_submit():
-        give_correction_reason(form.reason.data)
+        give_correction_reason(form.reason.data or "")
         try:
             target = remove()
             db.session.commit()
