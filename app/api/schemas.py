@@ -801,6 +801,10 @@ class SystemUpdate(SystemCreate):
         allow_none=True,
         metadata={"description": "When in_production changes: the day it took effect (today)"},
     )
+    criticality_changed_on = Day(
+        allow_none=True,
+        metadata={"description": "When criticality changes: the day it took effect (today)"},
+    )
 
 
 class StaffCreate(_Body):

@@ -258,6 +258,7 @@ def _system_update_values(form) -> dict:
     return {
         **_system_values(form),
         "production_changed_on": form.production_changed_on.data,
+        "criticality_changed_on": form.criticality_changed_on.data,
         "user_id": current_user.id,
     }
 
@@ -289,7 +290,7 @@ def edit_system(system_id: int):
         form = SystemForm()
     status = 200
     if form.validate_on_submit():
-        before = (system.in_production, system.retired_on)
+        before = (system.in_production, system.retired_on, system.criticality)
         with saved_or_shown(form) as outcome:
             service.update_system(system, version=_version(form), **_system_update_values(form))
         status = outcome.status
@@ -298,6 +299,8 @@ def edit_system(system_id: int):
             changed = []
             if system.in_production != before[0]:
                 changed.append(system.production_changes[-1].changed_on)
+            if system.criticality != before[2]:
+                changed.append(system.criticality_changes[-1].changed_on)
             if system.retired_on != before[1]:
                 changed += [before[1], system.retired_on]
             _warn_if_published(earliest(*changed))

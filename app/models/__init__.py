@@ -41,6 +41,7 @@ from app.models.systems import (
     ResponsibilityKind,
     StaffMember,
     System,
+    SystemCriticalityChange,
     SystemProductionChange,
 )
 from app.models.threats import (
@@ -93,6 +94,7 @@ __all__ = [
     "SignInSession",
     "StaffMember",
     "System",
+    "SystemCriticalityChange",
     "SystemProductionChange",
     "Tag",
     "Threat",

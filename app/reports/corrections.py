@@ -59,6 +59,7 @@ _FACT_DAY: dict[str, str] = {
     "CountermeasureStatusChange": "changed_on",
     "CountermeasureTargetPeriod": "valid_from",
     "SystemProductionChange": "changed_on",
+    "SystemCriticalityChange": "changed_on",
     "PositionStatusChange": "changed_on",
     "Position": "opened_on",
     "Responsibility": "since",
