@@ -201,6 +201,16 @@ def _pg_exists(name: str) -> bool:
         )
 
 
+def _vacuum(name: str) -> None:
+    # Fresh tables have no visibility map yet: index-only scans would read the heap, as
+    # they would not once autovacuum has passed. Both sides are vacuumed alike.
+    import psycopg
+
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
 def databases(engine: str, cache: Path, tree: Path, sizes: dict) -> tuple[str, str]:
     """The baseline and current database URLs, generated and migrated once and then reused."""
     tag = f"{sizes['threats']}_{sizes['countermeasures']}_{sizes['responsibilities']}"
@@ -233,6 +243,8 @@ def databases(engine: str, cache: Path, tree: Path, sizes: dict) -> tuple[str, s
         _pg(f'ALTER DATABASE "{current_db}_partial" RENAME TO "{current_db}"')
     else:
         _run("migrate", HERE, f"{server}/{current_db}")  # migrations added since
+    _vacuum(base_db)
+    _vacuum(current_db)
     return f"{server}/{base_db}", f"{server}/{current_db}"
 
 
