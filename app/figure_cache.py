@@ -5,7 +5,7 @@ threats and their score and state history. ``register_cached`` keeps such a figu
 (function, arguments, database, register fingerprint); the fingerprint is one cheap
 query (maxima read from indexes, no counts: a count reads the whole index) that changes
 whenever a threat or a score change is added, whenever a threat is edited (``updated_at``)
-and whenever an audited row is removed (the audit log's latest entry). So the first
+and whenever one of them is removed (the audit log's latest removal of that kind). So the first
 call after any change to the register recomputes, later calls reuse the answer.
 
 ``coverage_cached`` does the same for the coverage figures (systems, staff members and
@@ -35,13 +35,18 @@ _entries: OrderedDict[tuple, object] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _latest_audit_entry():
-    # Every change to an audited row (threats, their histories, systems, staff,
-    # responsibilities) writes an audit entry: a removal too, which no maximum of the
-    # record's own table would show. Read from the primary key, unlike a count.
+def _latest_removal(*models) -> list:
+    # A record removed (a purge, a correction) lowers no maximum of its own table; its
+    # audit entry says it, read from an index per kind of record (a count would read the
+    # whole table). Additions and edits show in the tables' own maxima.
     from app.models.audit import AuditEntry
 
-    return select(func.max(AuditEntry.id)).scalar_subquery()
+    return [
+        select(func.max(AuditEntry.id))
+        .where(AuditEntry.entity_type == model.__name__, AuditEntry.action == "delete")
+        .scalar_subquery()
+        for model in models
+    ]
 
 
 def register_fingerprint() -> tuple:
@@ -55,7 +60,7 @@ def register_fingerprint() -> tuple:
                 select(func.max(Threat.updated_at)).scalar_subquery(),
                 select(func.max(ThreatScoreChange.id)).scalar_subquery(),
                 select(func.max(ThreatStateChange.id)).scalar_subquery(),
-                _latest_audit_entry(),
+                *_latest_removal(Threat, ThreatScoreChange, ThreatStateChange),
             )
         ).one()
     )
@@ -74,7 +79,7 @@ def coverage_fingerprint() -> tuple:
     # Production changes have no updated_at: their latest id.
     parts += [
         select(func.max(SystemProductionChange.id)).scalar_subquery(),
-        _latest_audit_entry(),
+        *_latest_removal(System, StaffMember, Responsibility, SystemProductionChange),
     ]
     return tuple(db.session.execute(select(*parts)).one())
 

@@ -22,7 +22,11 @@ from app.models.base import utcnow
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_entries_entity", "entity_type", "entity_id"),
+        # The latest removal of a kind of record, read by the figure cache's fingerprints.
+        Index("ix_audit_entries_removals", "entity_type", "action", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -6,7 +6,8 @@ start with no change: their criticality held all along.
 
 "Is there a production change after this day?" is one probe of the day index, so a systems
 list as of today skips the per-system lookup; the quarter page's "slipped" reads the target
-periods in force on the quarter's last day from the index alone.
+periods in force on the quarter's last day from the index alone; the figure cache reads
+the latest removal of a kind of record from the audit log by index.
 
 Revision ID: 501d3dd4c093
 Revises: 53156c801557
@@ -67,8 +68,16 @@ def upgrade():
     with op.batch_alter_table("system_production_changes", schema=None) as batch_op:
         batch_op.create_index("ix_system_production_changes_day", ["changed_on"], unique=False)
 
+    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_audit_entries_removals", ["entity_type", "action", "id"], unique=False
+        )
+
 
 def downgrade():
+    with op.batch_alter_table("audit_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_entries_removals")
+
     with op.batch_alter_table("system_production_changes", schema=None) as batch_op:
         batch_op.drop_index("ix_system_production_changes_day")
 
