@@ -3,15 +3,16 @@
 A figure of the threat register as of a date (a heat map, a ranking) depends only on the
 threats and their score and state history. ``register_cached`` keeps such a figure under the key
 (function, arguments, database, register fingerprint); the fingerprint is one cheap
-query (counts and maxima read from indexes) that changes whenever a threat or a score
-change is added or removed and whenever a threat is edited (``updated_at``). So the first
+query (maxima read from indexes, no counts: a count reads the whole index) that changes
+whenever a threat or a score change is added, whenever a threat is edited (``updated_at``)
+and whenever one of them is removed (the audit log's latest removal of that kind). So the first
 call after any change to the register recomputes, later calls reuse the answer.
 
 ``coverage_cached`` does the same for the coverage figures (systems, staff members and
 responsibilities). Cached values are shared by every caller: they must be immutable
 (tuples, frozen dataclasses) or treated as read-only.
-Writers that change threats or score changes without going through the ORM and without
-adding a row (none do today) must call ``clear()``.
+Writers that change or remove threats or score changes without going through the ORM (so
+without an audit entry) and without adding a row (none do today) must call ``clear()``.
 """
 
 from __future__ import annotations
@@ -76,6 +77,20 @@ def _read(fingerprint: Callable[[], tuple]) -> tuple:
     return memo[fingerprint]
 
 
+def _latest_removal(*models) -> list:
+    # A record removed (a purge, a correction) lowers no maximum of its own table; its
+    # audit entry says it, read from an index per kind of record (a count would read the
+    # whole table). Additions and edits show in the tables' own maxima.
+    from app.models.audit import AuditEntry
+
+    return [
+        select(func.max(AuditEntry.id))
+        .where(AuditEntry.entity_type == model.__name__, AuditEntry.action == "delete")
+        .scalar_subquery()
+        for model in models
+    ]
+
+
 def register_fingerprint() -> tuple:
     """What identifies the register's current content (one query, index reads only)."""
     from app.models.threats import Threat, ThreatScoreChange, ThreatStateChange
@@ -83,13 +98,11 @@ def register_fingerprint() -> tuple:
     return tuple(
         db.session.execute(
             select(
-                select(func.count(Threat.id)).scalar_subquery(),
                 select(func.max(Threat.id)).scalar_subquery(),
                 select(func.max(Threat.updated_at)).scalar_subquery(),
-                select(func.count(ThreatScoreChange.id)).scalar_subquery(),
                 select(func.max(ThreatScoreChange.id)).scalar_subquery(),
-                # State changes are only ever added (a threat's deletion changes its count).
                 select(func.max(ThreatStateChange.id)).scalar_subquery(),
+                *_latest_removal(Threat, ThreatScoreChange, ThreatStateChange),
             )
         ).one()
     )
@@ -102,14 +115,13 @@ def coverage_fingerprint() -> tuple:
     parts = []
     for model in (System, StaffMember, Responsibility):
         parts += [
-            select(func.count(model.id)).scalar_subquery(),
             select(func.max(model.id)).scalar_subquery(),
             select(func.max(model.updated_at)).scalar_subquery(),
         ]
-    # Production changes have no updated_at: their count and latest id.
+    # Production changes have no updated_at: their latest id.
     parts += [
-        select(func.count(SystemProductionChange.id)).scalar_subquery(),
         select(func.max(SystemProductionChange.id)).scalar_subquery(),
+        *_latest_removal(System, StaffMember, Responsibility, SystemProductionChange),
     ]
     return tuple(db.session.execute(select(*parts)).one())
 

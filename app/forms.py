@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flask import g
 from flask_wtf import FlaskForm as _FlaskForm
-from wtforms import TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from app.validation import control_character_message
 
@@ -37,3 +38,20 @@ class FlaskForm(_FlaskForm):
                 g.refused_control_characters = True
                 valid = False
         return valid
+
+
+class CorrectionForm(FlaskForm):
+    """An administrator deletes a wrong fact that past figures count: why, and a tick that
+    says they read which published reports it changes."""
+
+    reason = StringField(
+        "Why is it wrong?",
+        validators=[
+            DataRequired(message="Say why this entry is wrong (kept in the audit log)."),
+            Length(max=200, message="The reason is too long (200 characters at most)."),
+        ],
+    )
+    confirm = BooleanField(
+        "Delete it for good: I have read which figures and published reports it changes",
+        validators=[DataRequired(message="Tick the box to delete it.")],
+    )

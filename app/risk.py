@@ -36,6 +36,7 @@ from app.models.threats import (
     ThreatStateChange,
     ThreatStatus,
 )
+from app.validation import InputError
 
 RISK_MATRIX_KEY = "risk_matrix"
 REVIEW_INTERVALS_KEY = "review_intervals"
@@ -233,6 +234,59 @@ def _follow(threat: Threat, row: ThreatStateChange) -> None:
         threat.archived_at = datetime.combine(row.changed_on, time(), UTC)
     elif not row.archived and threat.archived_at is not None:
         threat.archived_at = None
+
+
+def _resupersede(rows: list) -> None:
+    # Each entry lasts until the next one (by date, then entry order), the last for good:
+    # the rule ``resync_superseded`` states in SQL, here over loaded rows.
+    ordered = sorted(rows, key=lambda r: (r.changed_on, r.id or 0))
+    for row, following in zip(ordered, [*ordered[1:], None], strict=True):
+        superseded_on = following.changed_on if following is not None else None
+        if row.superseded_on != superseded_on:
+            row.superseded_on = superseded_on
+
+
+def remove_score_change(threat: Threat, change: ThreatScoreChange) -> None:
+    """Delete a wrong assessment (an administrator's correction; the audit log keeps its
+    values). Past figures from its day read the assessment in force before it again."""
+    if change.threat_id != threat.id or change not in threat.score_changes:
+        raise InputError("That assessment is not in this threat's history.")
+    if len(threat.score_changes) == 1:
+        raise InputError(
+            "A threat keeps at least one assessment: record the right scores with their "
+            "date instead, then remove this one."
+        )
+    threat.score_changes.remove(change)
+    db.session.delete(change)
+    _resupersede(threat.score_changes)
+    latest = max(threat.score_changes, key=lambda c: (c.changed_on, c.id or 0))
+    threat.inherent_likelihood, threat.inherent_impact = (
+        latest.inherent_likelihood,
+        latest.inherent_impact,
+    )
+    threat.residual_likelihood, threat.residual_impact = (
+        latest.residual_likelihood,
+        latest.residual_impact,
+    )
+    threat.inherent_score, threat.residual_score = latest.inherent_score, latest.residual_score
+
+
+def remove_state_change(threat: Threat, row: ThreatStateChange) -> None:
+    """Delete a wrong status, archival or review entry (an administrator's correction; the
+    audit log keeps its values). The state before it holds again until the next entry."""
+    if row.threat_id != threat.id or row not in threat.state_changes:
+        raise InputError("That entry is not in this threat's history.")
+    first = min(threat.state_changes, key=lambda r: (r.changed_on, r.id or 0))
+    if row is first:
+        raise InputError(
+            "The first entry is when the threat entered the register: it stays (purge an "
+            "archived threat that never existed)."
+        )
+    threat.state_changes.remove(row)
+    db.session.delete(row)
+    _resupersede(threat.state_changes)
+    latest = max(threat.state_changes, key=lambda r: (r.changed_on, r.id or 0))
+    _follow(threat, latest)
 
 
 def backfill_state_history(threat_ids: Iterable[int] | None = None) -> int:

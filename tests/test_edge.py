@@ -32,7 +32,6 @@ ACTIONS_WITHOUT_TEXT = {
     "auth.revoke_api_token",
     "admin.deactivate_user",
     "threats.archive",
-    "threats.purge",
     "threats.restore",
     "feeds.dismiss",
 }
@@ -73,6 +72,10 @@ FORM_ENDPOINTS = {
     "feeds.accept",
     "reports.settings",
     "reports.publish",
+    "threats.purge",
+    "threats.delete_assessment",
+    "threats.delete_state_entry",
+    "coverage.delete_responsibility",
 }
 
 

@@ -512,6 +512,29 @@ def _mapped_today(kind: str):
     return read
 
 
+class PublishedReportWarning(ma.Schema):
+    objective = fields.String(required=True, metadata={"description": "The objective reported"})
+    quarter = fields.String(required=True, metadata={"example": "FY20-21 Q2"})
+    published_on = fields.Date(required=True)
+    message = fields.String(required=True)
+
+
+def Warnings() -> fields.List:  # noqa: N802 - a field factory, used like a class
+    return fields.List(
+        fields.Nested(PublishedReportWarning),
+        attribute="published_warnings",
+        dump_only=True,
+        metadata={
+            "description": (
+                "In the answer to a write only: the published quarter reports this change "
+                "makes differ from the live figures (a change dated on or before a published "
+                "quarter's last day corrects it). Empty when it touches none. The change is "
+                "saved either way; the reports page shows live now vs published."
+            )
+        },
+    )
+
+
 class ThreatDetailSchema(ThreatSchema):
     score_history = fields.List(fields.Nested(ScoreChangeSchema), attribute="score_changes")
     state_history = fields.List(fields.Nested(ThreatStateSchema), attribute="state_changes")
@@ -519,6 +542,7 @@ class ThreatDetailSchema(ThreatSchema):
         _mapped_today("threat"),
         metadata={"type": "array", "items": {"type": "string"}, "description": "ATT&CK, today"},
     )
+    warnings = Warnings()
 
 
 class StatusChangeSchema(ma.Schema):
@@ -564,6 +588,7 @@ class CountermeasureDetailSchema(CountermeasureSchema):
         _mapped_today("control"),
         metadata={"type": "array", "items": {"type": "string"}, "description": "Implemented"},
     )
+    warnings = Warnings()
 
 
 class SystemSchema(ma.Schema):
@@ -575,6 +600,7 @@ class SystemSchema(ma.Schema):
     in_production = fields.Boolean()
     retired_on = fields.Date(allow_none=True, metadata={"description": RETIRED_ON})
     version = fields.Integer(required=True)
+    warnings = Warnings()
 
 
 class StaffSchema(ma.Schema):
@@ -586,6 +612,7 @@ class StaffSchema(ma.Schema):
     left_on = fields.Date(allow_none=True, metadata={"description": LEFT_ON})
     user_id = fields.Integer(allow_none=True)
     version = fields.Integer(required=True)
+    warnings = Warnings()
 
 
 class ResponsibilitySchema(ma.Schema):
@@ -596,6 +623,7 @@ class ResponsibilitySchema(ma.Schema):
     since = fields.Date(metadata={"description": SINCE})
     until = fields.Date(allow_none=True, metadata={"description": UNTIL})
     version = fields.Integer(required=True)
+    warnings = Warnings()
 
 
 class PositionSchema(ma.Schema):
@@ -610,6 +638,7 @@ class PositionSchema(ma.Schema):
     notes = fields.String()
     status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
     version = fields.Integer(required=True)
+    warnings = Warnings()
 
 
 class KeyResultStatusSchema(ma.Schema):
@@ -907,6 +936,10 @@ class SystemUpdate(SystemCreate):
     production_changed_on = Day(
         allow_none=True,
         metadata={"description": "When in_production changes: the day it took effect (today)"},
+    )
+    criticality_changed_on = Day(
+        allow_none=True,
+        metadata={"description": "When criticality changes: the day it took effect (today)"},
     )
 
 

@@ -11,11 +11,15 @@ from __future__ import annotations
 from app import fiscal
 from app.extensions import db
 from app.models import Countermeasure, Position, Responsibility, StaffMember, System
+from app.reports.corrections import affected_reports, pending_effective_day
 
 
 def saved(obj):
-    """Commit the service's change; the record is answered as it now stands."""
+    """Commit the service's change; the record is answered as it now stands, with the
+    published reports a change dated inside their quarters makes differ (``warnings``)."""
+    effective_on = pending_effective_day(db.session)
     db.session.commit()
+    obj.published_warnings = affected_reports(effective_on)
     return obj
 
 

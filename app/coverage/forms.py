@@ -62,6 +62,12 @@ class SystemForm(FlaskForm):
         description="When you tick or untick “In production”: the day it took effect "
         "(default today). Coverage before that day keeps the flag it had.",
     )
+    criticality_changed_on = IsoDateField(
+        "Criticality changed on",
+        validators=[Optional()],
+        description="When you change the criticality: the day it took effect (default "
+        "today). Reports of quarters before that day keep the criticality it had.",
+    )
     retired_on = IsoDateField(
         "Retired on",
         validators=[Optional()],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from sqlalchemy import Boolean, and_, case, distinct, func, or_, select
+from sqlalchemy import Boolean, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import with_expression
 
 from app import fiscal, validation
@@ -37,7 +37,12 @@ def in_production_on(d: date):
         .correlate(System)
         .scalar_subquery()
     )
-    return func.coalesce(first_later, System.in_production, type_=Boolean)
+    # Most days (today, above all) have no change after them: one uncorrelated probe,
+    # evaluated once per statement, spares the per-system lookup of every listed row.
+    any_later = exists().where(SystemProductionChange.changed_on > d)
+    return func.coalesce(
+        case((any_later, first_later), else_=None), System.in_production, type_=Boolean
+    )
 
 
 def system_counts_on(d: date):

@@ -32,6 +32,7 @@ from app.models.systems import (
     ResponsibilityKind,
     StaffMember,
     System,
+    SystemCriticalityChange,
     SystemProductionChange,
 )
 from app.models.threats import Threat, ThreatStatus
@@ -273,18 +274,21 @@ def update_system(
     in_production: bool,
     retired_on: date | None,
     production_changed_on: date | None = None,
+    criticality_changed_on: date | None = None,
     user_id: int | None = None,
 ) -> System:
     """A change of the production flag is dated ``production_changed_on`` (default today;
     not in the future, not before the system's last production change): coverage as of an
-    earlier day still sees the flag it had then."""
+    earlier day still sees the flag it had then. A change of criticality likewise
+    (``criticality_changed_on``): a past quarter's report lists the criticality of then."""
     _check_version(system, version)
     system.name = _check_system_name(name, system.id)
     system.description = _clean_text(
         description, "a description", "description", DESCRIPTION_MAX, required=False
     )
     system.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
-    system.criticality = criticality
+    if criticality != system.criticality:
+        _record_criticality_change(system, criticality, criticality_changed_on, user_id)
     check_date_range("retired_on", retired_on)
     if bool(in_production) != system.in_production:
         _record_production_change(system, bool(in_production), production_changed_on, user_id)
@@ -318,6 +322,38 @@ def _record_production_change(
         SystemProductionChange(in_production=in_production, changed_on=changed_on, user_id=user_id)
     )
     system.in_production = in_production
+
+
+def _record_criticality_change(
+    system: System, criticality: Criticality, changed_on: date | None, user_id: int | None
+) -> None:
+    today = _today()
+    changed_on = changed_on or today
+    check_date_range("criticality_changed_on", changed_on)
+    if changed_on > today:
+        raise InputError(
+            {
+                "criticality_changed_on": "The date of the change cannot be in the future "
+                f"(today is {today.isoformat()})."
+            }
+        )
+    last = max((c.changed_on for c in system.criticality_changes), default=None)
+    if last is not None and changed_on < last:
+        raise InputError(
+            {
+                "criticality_changed_on": f"Its criticality last changed on "
+                f"{last.isoformat()}; a new change cannot be dated before it."
+            }
+        )
+    system.criticality_changes.append(
+        SystemCriticalityChange(
+            previous=system.criticality,
+            criticality=criticality,
+            changed_on=changed_on,
+            user_id=user_id,
+        )
+    )
+    system.criticality = criticality
 
 
 # Staff members.
@@ -653,6 +689,14 @@ def update_responsibility(
 
 
 # Positions.
+
+
+def remove_responsibility(responsibility: Responsibility, version: int | None) -> None:
+    """Delete a responsibility that was never held (an administrator's correction; the audit
+    log keeps its values). One that ended is ended with a date instead."""
+    _check_version(responsibility, version)
+    db.session.delete(responsibility)
+    db.session.flush()
 
 
 def _systems_by_ids(system_ids: list[int]) -> list[System]:

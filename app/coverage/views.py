@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
+from app.admin.corrections import confirm_and_delete
 from app.coverage import bp, figures, queries, service
 from app.coverage.forms import (
     GoalForm,
@@ -34,7 +35,7 @@ from app.models.systems import (
 )
 from app.models.threats import Threat, threat_systems
 from app.models.user import Role, User
-from app.okrs.figures import kr_codes_for_metric
+from app.okrs.figures import kr_codes_for_metrics
 from app.reports.corrections import correction_warning, earliest
 from app.security import readable, roles
 from app.validation import saved_or_shown
@@ -133,6 +134,7 @@ def coverage():
     fy = fiscal.quarter_of_date(as_of).fiscal_year
     result, trend = figures.coverage_with_trend(as_of, fy)
     hiring = figures.hiring_summary(as_of)
+    krs = kr_codes_for_metrics(("spof_staff", "spof_positions_filled"), fy)
     return render_template(
         "coverage/coverage.html",
         error=None,
@@ -144,8 +146,8 @@ def coverage():
         hiring=hiring,
         quarter_options=quarter_options,
         limit=LIST_LIMIT,
-        spof_krs=kr_codes_for_metric("spof_staff", fy),
-        positions_krs=kr_codes_for_metric("spof_positions_filled", fy),
+        spof_krs=krs["spof_staff"],
+        positions_krs=krs["spof_positions_filled"],
     )
 
 
@@ -237,6 +239,7 @@ def _system_update_values(form) -> dict:
     return {
         **_system_values(form),
         "production_changed_on": form.production_changed_on.data,
+        "criticality_changed_on": form.criticality_changed_on.data,
         "user_id": current_user.id,
     }
 
@@ -268,7 +271,7 @@ def edit_system(system_id: int):
         form = SystemForm()
     status = 200
     if form.validate_on_submit():
-        before = (system.in_production, system.retired_on)
+        before = (system.in_production, system.retired_on, system.criticality)
         with saved_or_shown(form) as outcome:
             service.update_system(system, version=_version(form), **_system_update_values(form))
         status = outcome.status
@@ -277,6 +280,8 @@ def edit_system(system_id: int):
             changed: list[date | None] = []
             if system.in_production != before[0]:
                 changed.append(system.production_changes[-1].changed_on)
+            if system.criticality != before[2]:
+                changed.append(system.criticality_changes[-1].changed_on)
             if system.retired_on != before[1]:
                 changed += [before[1], system.retired_on]
             _warn_if_published(earliest(*changed))
@@ -523,6 +528,31 @@ def edit_responsibility(responsibility_id: int):
             impact=impact,
         ),
         status,
+    )
+
+
+@bp.route("/responsibilities/<int:responsibility_id>/delete", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def delete_responsibility(responsibility_id: int):
+    responsibility = db.get_or_404(Responsibility, responsibility_id)
+    held = responsibility.since.isoformat() + (
+        f" to {responsibility.until.isoformat()}" if responsibility.until else " (still held)"
+    )
+    fact = [
+        ("Staff member", responsibility.staff_member.name),
+        ("System", responsibility.system.name),
+        ("Kind", responsibility.kind.label),
+        ("Held", held),
+    ]
+    back = _back_to(responsibility)
+    return confirm_and_delete(
+        fact=fact,
+        effective_on=responsibility.since,
+        remove=lambda: service.remove_responsibility(responsibility, version=None),
+        done="The responsibility is deleted.",
+        back_url=back,
+        back_label=responsibility.system.name,
+        everyday="end it with its last day on the responsibility's edit page",
     )
 
 

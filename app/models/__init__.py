@@ -52,6 +52,7 @@ from app.models.systems import (
     ResponsibilityKind,
     StaffMember,
     System,
+    SystemCriticalityChange,
     SystemProductionChange,
 )
 from app.models.threats import (
@@ -113,6 +114,7 @@ __all__ = [
     "SignInSession",
     "StaffMember",
     "System",
+    "SystemCriticalityChange",
     "SystemProductionChange",
     "Tag",
     "Threat",

@@ -35,7 +35,11 @@ from app.models.base import utcnow
 
 class AuditEntry(Model):
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_entries_entity", "entity_type", "entity_id"),
+        # The latest removal of a kind of record, read by the figure cache's fingerprints.
+        Index("ix_audit_entries_removals", "entity_type", "action", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -173,6 +177,28 @@ def _changes(obj: Any, action: str) -> tuple[dict | None, dict | None]:
     return (old or None), (new or None)
 
 
+CORRECTION_REASON = "correction_reason"
+
+
+def give_correction_reason(reason: str) -> None:
+    """The reason an administrator gave for deleting a wrong fact: written beside each
+    deletion the session flushes (until it commits or rolls back)."""
+
+    db.session.info[CORRECTION_REASON] = reason.strip()[:200]
+
+
+def _summary(session: Session, obj: Any, action: str) -> str:
+    reason = session.info.get(CORRECTION_REASON) if action == "delete" else None
+    text = f"{obj} (correction: {reason})" if reason else str(obj)
+    return text[:300]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_correction_reason(session: Session, *args: Any) -> None:
+    session.info.pop(CORRECTION_REASON, None)
+
+
 @event.listens_for(Session, "after_flush")
 def _write_audit_entries(session: Session, flush_context: Any) -> None:
     rows = []
@@ -201,7 +227,7 @@ def _write_audit_entries(session: Session, flush_context: Any) -> None:
                     "action": action,
                     "entity_type": type(obj).__name__,
                     "entity_id": _entity_id(obj),
-                    "summary": str(obj)[:300],
+                    "summary": _summary(session, obj, action),
                     "old_values": old,
                     "new_values": new,
                     "address": address,

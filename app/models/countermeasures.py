@@ -129,7 +129,14 @@ class CountermeasureTargetPeriod(Model):
     __tablename__ = "countermeasure_target_periods"
     __audited__ = True
     __table_args__ = (
-        Index("ix_countermeasure_target_periods_target", "target_quarter_start", "valid_from"),
+        # The targets in force on a day, answered from the index alone (no table reads).
+        Index(
+            "ix_countermeasure_target_periods_in_force",
+            "target_quarter_start",
+            "valid_from",
+            "valid_until",
+            "countermeasure_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

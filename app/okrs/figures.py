@@ -224,15 +224,20 @@ def narrative_text(objective: Objective, quarter: Quarter) -> str:
     return ""
 
 
-def kr_codes_for_metric(metric: str, fiscal_year: int) -> list[str]:
-    """The codes of the fiscal year's key results measured by ``metric`` ("KR2"), so a page
-    labels a figure by the KR that uses it instead of a number written into the template."""
+def kr_codes_for_metrics(metrics: tuple[str, ...], fiscal_year: int) -> dict[str, list[str]]:
+    """The codes of the fiscal year's key results measured by each of ``metrics`` ("KR2"),
+    so a page labels a figure by the KR that uses it instead of a number written into the
+    template. One query for all the metrics a page labels."""
     from app.models.okrs import KeyResult, Objective
 
-    rows = db.session.scalars(
-        select(KeyResult.code)
+    rows = db.session.execute(
+        select(KeyResult.metric, KeyResult.code)
         .join(Objective, KeyResult.objective_id == Objective.id)
-        .where(Objective.fiscal_year == fiscal_year, KeyResult.metric == metric)
+        .where(Objective.fiscal_year == fiscal_year, KeyResult.metric.in_(metrics))
         .order_by(KeyResult.code)
     )
-    return [code for code in rows if code]
+    codes: dict[str, list[str]] = {metric: [] for metric in metrics}
+    for metric, code in rows:
+        if code:
+            codes[metric].append(code)
+    return codes

@@ -929,9 +929,10 @@ def gather_countermeasures(
     return section
 
 
-def _most_critical(systems: list) -> list[tuple[str, str]]:
-    """The ``LIST_CAP`` most critical of these systems (by name within a level)."""
-    from app.models.systems import Criticality, System
+def _most_critical(systems: list, as_of: date) -> list[tuple[str, str]]:
+    """The ``LIST_CAP`` most critical of these systems as of ``as_of`` (by name within a
+    level): the criticality in force then, so a later change leaves a past report as it was."""
+    from app.models.systems import Criticality, System, SystemCriticalityChange
 
     rank = {level: i for i, level in enumerate(Criticality)}
     ids = [s.id for s in systems]
@@ -943,6 +944,20 @@ def _most_critical(systems: list) -> list[tuple[str, str]]:
             .tuples()
             .all()
         )
+        # The first change after the day says what held on it.
+        later = db.session.execute(
+            select(SystemCriticalityChange.system_id, SystemCriticalityChange.previous)
+            .where(
+                SystemCriticalityChange.system_id.in_(chunk),
+                SystemCriticalityChange.changed_on > as_of,
+            )
+            .order_by(
+                SystemCriticalityChange.system_id.desc(),
+                SystemCriticalityChange.changed_on.desc(),
+                SystemCriticalityChange.id.desc(),
+            )
+        ).tuples()
+        found.update(dict(later.all()))  # the earliest change of each system is written last
     ordered = sorted(
         systems, key=lambda s: (-rank[found[s.id]] if s.id in found else 1, s.name, s.id)
     )
@@ -1048,7 +1063,7 @@ def gather_coverage(
         sole_responsible=[
             (person.name, tuple(s.name for s in systems)) for person, systems in sole[:LIST_CAP]
         ],
-        uncovered_systems=_most_critical(coverage.uncovered_systems),
+        uncovered_systems=_most_critical(coverage.uncovered_systems, as_of),
         trend=trend,
         pipeline=pipeline,
         positions_filled=figures.positions_filled(as_of),

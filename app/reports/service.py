@@ -290,17 +290,9 @@ def published_reports_differing(on: date) -> list[str]:
     top threats), so a change dated on or before its last day is a correction of it.
     Named as "<objective> <quarter> (published <date>)", oldest quarter first.
     """
-    from app import fiscal
+    from app.reports.corrections import affected_reports
 
-    rows = db.session.execute(
-        select(Objective.title, ReportPublication.quarter_start, ReportPublication.published_at)
-        .join(Objective, Objective.id == ReportPublication.objective_id)
-        .where(ReportPublication.superseded_by_id.is_(None))
-        .order_by(ReportPublication.quarter_start, Objective.title)
-    ).all()
-    names = []
-    for title, quarter_start, published_at in rows:
-        quarter = fiscal.quarter_starting(quarter_start)
-        if on <= quarter.last_day:
-            names.append(f"{title} {quarter.label} (published {published_at.date().isoformat()})")
-    return names
+    return [
+        f"{r.objective} {r.quarter} (published {r.published_on.isoformat()})"
+        for r in affected_reports(on)
+    ]

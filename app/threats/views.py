@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import fiscal, validation
+from app import fiscal, risk, validation
+from app.admin.corrections import confirm_and_delete
 from app.catalogues.queries import threat_mappings
 from app.domain.scoring import Level, level_for
 from app.domain.scoring_methods import DREAD_FACTORS, OWASP_FACTORS, Method, inputs_for_reading
@@ -416,20 +417,96 @@ def review(threat_id: int):
     return redirect(url_for("threats.detail", threat_id=threat_id))
 
 
-@bp.route("/threats/<int:threat_id>/purge", methods=["POST"])
+# Corrections: an administrator deletes a fact that was never true. Everyday changes are
+# dated entries instead (edit, archive, review), which keep the history whole.
+
+
+def _correct(threat: Threat, fact, effective_on: date, remove, done: str):
+    return confirm_and_delete(
+        fact=fact,
+        effective_on=effective_on,
+        remove=remove,
+        done=done,
+        back_url=url_for("threats.detail", threat_id=threat.id),
+        back_label=threat.title,
+        everyday="re-score, archive or record a review on the threat's page",
+    )
+
+
+@bp.route("/threats/<int:threat_id>/assessments/<int:change_id>/delete", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def delete_assessment(threat_id: int, change_id: int):
+    threat = db.get_or_404(Threat, threat_id)
+    change = db.get_or_404(ThreatScoreChange, change_id)
+    if change.threat_id != threat.id:
+        abort(404)
+    fact = [
+        ("Threat", threat.title),
+        ("Assessment of", change.changed_on.isoformat()),
+        ("Inherent", f"{change.inherent_likelihood} × {change.inherent_impact}"),
+        ("Residual", f"{change.residual_likelihood} × {change.residual_impact}"),
+        ("Note", change.note or "—"),
+    ]
+    return _correct(
+        threat,
+        fact,
+        change.changed_on,
+        lambda: risk.remove_score_change(threat, change),
+        f"The assessment of {change.changed_on.isoformat()} is deleted.",
+    )
+
+
+@bp.route("/threats/<int:threat_id>/history/<int:entry_id>/delete", methods=["GET", "POST"])
+@roles(Role.ADMIN)
+def delete_state_entry(threat_id: int, entry_id: int):
+    threat = db.get_or_404(Threat, threat_id)
+    entry = db.get_or_404(ThreatStateChange, entry_id)
+    if entry.threat_id != threat.id:
+        abort(404)
+    fact = [
+        ("Threat", threat.title),
+        ("Entry", f"{entry.kind.label} on {entry.changed_on.isoformat()}"),
+        ("Status", entry.status.label + (" · archived" if entry.archived else "")),
+        ("Next review", entry.next_review_on.isoformat() if entry.next_review_on else "—"),
+        ("Note", entry.note or "—"),
+    ]
+    return _correct(
+        threat,
+        fact,
+        entry.changed_on,
+        lambda: risk.remove_state_change(threat, entry),
+        f"The entry of {entry.changed_on.isoformat()} is deleted.",
+    )
+
+
+@bp.route("/threats/<int:threat_id>/purge", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def purge(threat_id: int):
     threat = db.get_or_404(Threat, threat_id)
     title = threat.title
-    try:
+    days = [threat.identified_on]
+    days += [c.changed_on for c in threat.score_changes]
+    days += [s.changed_on for s in threat.state_changes]
+    fact = [
+        ("Threat", title),
+        ("Identified", threat.identified_on.isoformat()),
+        (
+            "History",
+            f"{len(threat.score_changes)} assessments, {len(threat.state_changes)} entries",
+        ),
+    ]
+
+    def remove():
         service.purge_threat(threat, current_user.id)
-        db.session.commit()
-    except InputError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for("threats.detail", threat_id=threat_id))
-    flash(f"“{title}” purged for good (the audit log keeps its trace).", "success")
-    return redirect(url_for("threats.index", archived="1"))
+        return url_for("threats.index", archived="1")
+
+    return _correct(
+        threat,
+        fact,
+        min(days),
+        remove,
+        f"“{title}” purged for good (the audit log keeps its trace).",
+    )
 
 
 def _recent_quarters(today: date, count: int = 8) -> list[fiscal.Quarter]:

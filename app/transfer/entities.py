@@ -1220,20 +1220,25 @@ def _threat_id(raw: str, lookups: Lookups) -> int:
     return _one_of(lookups.threats(), raw.strip(), "threat")
 
 
-def _threat_score_list(args: Mapping):
-    """Every threat's assessments, oldest first per threat; ``threat=<id>``: one threat's,
-    ``archived=1``: those of archived threats too."""
-    query = select(ThreatScoreChange)
-    threat_id = threat_queries.int_arg(args, "threat")
-    if threat_id is not None:
-        query = query.where(ThreatScoreChange.threat_id == threat_id)
-    if args.get("archived") != "1":
-        query = query.where(
-            ThreatScoreChange.threat_id.in_(select(Threat.id).where(Threat.archived_at.is_(None)))
-        )
-    return query.order_by(
-        ThreatScoreChange.threat_id, ThreatScoreChange.changed_on, ThreatScoreChange.id
-    )
+def _threat_history_list(model):
+    """The list of a threat history file (``model``: score or state changes): oldest first
+    per threat; ``threat=<id>``: one threat's, ``archived=1``: those of archived threats too."""
+
+    def query_of(args: Mapping):
+        query = select(model)
+        threat_id = threat_queries.int_arg(args, "threat")
+        if threat_id is not None:
+            query = query.where(model.threat_id == threat_id)
+        if args.get("archived") != "1":
+            query = query.where(
+                model.threat_id.in_(select(Threat.id).where(Threat.archived_at.is_(None)))
+            )
+        return query.order_by(model.threat_id, model.changed_on, model.id)
+
+    return query_of
+
+
+_threat_score_list = _threat_history_list(ThreatScoreChange)
 
 
 def _dated_in_order(
@@ -1444,20 +1449,7 @@ THREAT_STATE_COLUMNS = [
 ]
 
 
-def _threat_state_list(args: Mapping):
-    """Every threat's dated states, oldest first per threat; ``threat=<id>``: one threat's,
-    ``archived=1``: those of archived threats too."""
-    query = select(ThreatStateChange)
-    threat_id = threat_queries.int_arg(args, "threat")
-    if threat_id is not None:
-        query = query.where(ThreatStateChange.threat_id == threat_id)
-    if args.get("archived") != "1":
-        query = query.where(
-            ThreatStateChange.threat_id.in_(select(Threat.id).where(Threat.archived_at.is_(None)))
-        )
-    return query.order_by(
-        ThreatStateChange.threat_id, ThreatStateChange.changed_on, ThreatStateChange.id
-    )
+_threat_state_list = _threat_history_list(ThreatStateChange)
 
 
 def _latest_fact(chunk):

@@ -1,10 +1,10 @@
 """The history invariant for coverage, positions, countermeasures and the OKR metrics.
 
 A random register, then a random sequence of dated operations (deploy or retire a
-countermeasure, re-target it, retire a system or take it out of production, a person
-leaving or unticked, a position filled or un-filled, a responsibility ended). For every
-operation effective on day E, every figure as of a day before E is the same before and
-after it; an operation the rules refuse changes nothing at all.
+countermeasure, re-target it, retire a system, take it out of production or change its
+criticality, a person leaving or unticked, a position filled or un-filled, a responsibility
+ended). For every operation effective on day E, every figure as of a day before E is the
+same before and after it; an operation the rules refuse changes nothing at all.
 """
 
 from __future__ import annotations
@@ -27,7 +27,15 @@ from app.domain.quarters import Quarter
 from app.extensions import db
 from app.metrics import METRICS, measured_on, one_reading_per_figure
 from app.models.countermeasures import Countermeasure, CountermeasureStatus
-from app.models.systems import Position, PositionStatus, Responsibility, StaffMember, System
+from app.models.systems import (
+    Criticality,
+    Position,
+    PositionStatus,
+    Responsibility,
+    StaffMember,
+    System,
+)
+from app.reports.quarter_report import _most_critical
 from app.validation import InputError
 from tests.conftest import _empty_tables, backend
 
@@ -72,7 +80,11 @@ def attempt(change) -> bool:
 
 def build_register(data) -> None:
     systems = [
-        cov_service.create_system(name=f"S{i}", in_production=data.draw(st.booleans(), "prod"))
+        cov_service.create_system(
+            name=f"S{i}",
+            in_production=data.draw(st.booleans(), "prod"),
+            criticality=data.draw(st.sampled_from(list(Criticality)), "criticality"),
+        )
         for i in range(data.draw(st.integers(1, 4), "systems"))
     ]
     people = [
@@ -140,6 +152,8 @@ def snapshot(before: date) -> dict:
         }, day
         figures[("sql states", day)] = sql_states
         figures[("pipeline", day)] = cov_figures.pipeline_on(day)
+        # The report's uncovered list, ordered and labelled by the criticality of the day.
+        figures[("uncovered by criticality", day)] = _most_critical(c.uncovered_systems, day)
     trend = coverage_trend(*cov_figures.load_facts(min(checked), max(checked)), checked)
     figures["trend"] = [row[1:] for row in trend]
     with one_reading_per_figure():
@@ -229,6 +243,20 @@ def op_production(data):
     return day, lambda: cov_service.update_system(system, version=None, **values)
 
 
+def op_criticality(data):
+    system = _pick(data, System, "system")
+    if system is None:
+        return None
+    day = data.draw(days(), "criticality changed on")
+    others = [c for c in Criticality if c != system.criticality]
+    values = {
+        **_system_values(system),
+        "criticality": data.draw(st.sampled_from(others), "criticality"),
+        "criticality_changed_on": day,
+    }
+    return day, lambda: cov_service.update_system(system, version=None, **values)
+
+
 def _staff_values(person: StaffMember) -> dict:
     return {
         "name": person.name,
@@ -298,6 +326,7 @@ OPERATIONS = [
     op_retarget,
     op_retire_system,
     op_production,
+    op_criticality,
     op_leave,
     op_untick_active,
     op_end_responsibility,

@@ -298,10 +298,12 @@ def test_archive_restore_purge_by_role(client_as, register):
     assert security.post(f"/threats/{threat.id}/restore").status_code == 302
     assert _titles(security.get("/threats").text) == [threat.title]
     admin = client_as(Role.ADMIN)
-    response = admin.post(f"/threats/{threat.id}/purge", follow_redirects=True)
+    confirmed = {"reason": "Logged twice", "confirm": "y"}
+    response = admin.post(f"/threats/{threat.id}/purge", data=confirmed)
+    assert response.status_code == 422
     assert "Archive the threat before purging it." in response.text
     admin.post(f"/threats/{threat.id}/archive")
-    admin.post(f"/threats/{threat.id}/purge")
+    admin.post(f"/threats/{threat.id}/purge", data=confirmed)
     assert _count() == 0
 
 
