@@ -14,6 +14,9 @@ from app.models.user import Role
 from tests.api import factories as f
 from tests.api.test_paging_sync import walk
 
+# Purging asks for a reason and a tick (the admin correction path).
+PURGE = {"reason": "Logged twice", "confirm": "y"}
+
 
 def test_updated_since_returns_created_changed_archived_and_deleted_and_nothing_else(
     api_get, client_as, token_of, users
@@ -23,7 +26,7 @@ def test_updated_since_returns_created_changed_archived_and_deleted_and_nothing_
     earlier = old[2].id  # purged before the sync point: not news to the client
     admin = client_as(Role.ADMIN)
     assert admin.post(f"/threats/{earlier}/archive").status_code == 302
-    assert admin.post(f"/threats/{earlier}/purge").status_code == 302
+    assert admin.post(f"/threats/{earlier}/purge", data=PURGE).status_code == 302
     mfa = f.countermeasure("MFA", threats=[old[3]])
     f.countermeasure("Backups", threats=[old[0]])
     db.session.commit()
@@ -46,7 +49,7 @@ def test_updated_since_returns_created_changed_archived_and_deleted_and_nothing_
     security.post(f"/api/v1/threats/{archived.id}/archive", headers=headers)
     purged_id = old[3].id
     assert admin.post(f"/threats/{purged_id}/archive").status_code == 302
-    assert admin.post(f"/threats/{purged_id}/purge").status_code == 302
+    assert admin.post(f"/threats/{purged_id}/purge", data=PURGE).status_code == 302
 
     since = urlencode({"updated_since": synced})
     threats = walk(api_get, f"/api/v1/threats?{since}&include_archived=1&after=0")
