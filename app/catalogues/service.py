@@ -141,6 +141,21 @@ def current_version_id(library_id: int) -> int | None:
     )
 
 
+def version_in_force(library_id: int, day: date) -> tuple[int | None, str]:
+    """(id, label) of the version whose layout a figure as of ``day`` shows: the last to
+    take effect on or before that day; before the first took effect, the first (one query)."""
+    versions = select(LibraryVersion.id).where(LibraryVersion.library_id == library_id)
+    then = versions.where(LibraryVersion.in_force_from <= day).order_by(
+        LibraryVersion.in_force_from.desc(), LibraryVersion.id.desc()
+    )
+    first = versions.order_by(LibraryVersion.in_force_from, LibraryVersion.id)
+    chosen = func.coalesce(then.limit(1).scalar_subquery(), first.limit(1).scalar_subquery())
+    row = db.session.execute(
+        select(LibraryVersion.id, LibraryVersion.version).where(LibraryVersion.id == chosen)
+    ).first()
+    return (row[0], row[1]) if row else (None, "")
+
+
 def version_entries(version_id: int | None) -> list[Entry]:
     """The entries of one version as plain values (one query)."""
     if version_id is None:
@@ -231,6 +246,7 @@ def import_library(
     row = LibraryVersion(
         library_id=library.id,
         version=version,
+        in_force_from=on,
         source=(filename or "")[-255:],
         imported_by_id=user_id,
         entry_count=len(parsed.entries),
