@@ -338,7 +338,9 @@ def _uncached(app, client, url: str, runs: int = 20) -> dict:
     }
 
 
-def run(engine: str, size: int, workdir: Path, techniques: int, subs: int) -> None:
+def run(
+    engine: str, size: int, workdir: Path, techniques: int, subs: int, keep: bool = False
+) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -389,7 +391,10 @@ def run(engine: str, size: int, workdir: Path, techniques: int, subs: int) -> No
         with app.app_context():
             db.engine.dispose()
     finally:
-        _drop(pg_name)
+        if keep:
+            print(f"kept the database: {url}")
+        else:
+            _drop(pg_name)
 
 
 def main() -> None:
@@ -398,9 +403,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,100", help="comma-separated threat counts")
     parser.add_argument("--techniques", type=int, default=600)
     parser.add_argument("--sub-techniques", type=int, default=200)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the databases, to profile them afterwards"
+    )
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.keep:
+        workdir = tempfile.mkdtemp(prefix="frontline-bench-")
+        for size in sizes:
+            run(args.db, size, Path(workdir), args.techniques, args.sub_techniques, keep=True)
+        return
     with tempfile.TemporaryDirectory(prefix="frontline-bench-") as workdir:
-        for size in [int(s) for s in args.sizes.split(",")]:
+        for size in sizes:
             run(args.db, size, Path(workdir), args.techniques, args.sub_techniques)
 
 

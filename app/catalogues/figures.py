@@ -12,11 +12,12 @@ process until the register, the mappings or the countermeasures change.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import and_, distinct, func, or_, select
 
-from app.catalogues.service import current_version_id, in_force, version_entries
+from app.catalogues.service import in_force, version_entries, version_in_force
 from app.domain.catalogues import (
     AttackCoverage,
     CellFigures,
@@ -132,8 +133,9 @@ def _countermeasure_cells(library_id: int, version_id: int | None, as_of: date) 
 @catalogue_cached
 def attack_coverage_on(library_id: int, as_of: date) -> AttackCoverage:
     """The ATT&CK matrix of a library on ``as_of``: per technique, the open threats mapped
-    to it (and their worst residual score) and the deployed countermeasures mitigating it."""
-    version_id = current_version_id(library_id)
+    to it (and their worst residual score) and the deployed countermeasures mitigating it,
+    laid out as the library's version in force that day."""
+    version_id, label = version_in_force(library_id, as_of)
     threats = _threat_cells(library_id, version_id, as_of)
     countermeasures = _countermeasure_cells(library_id, version_id, as_of)
     figures = {
@@ -144,7 +146,7 @@ def attack_coverage_on(library_id: int, as_of: date) -> AttackCoverage:
         )
         for ref in set(threats) | set(countermeasures)
     }
-    return attack_coverage(version_entries(version_id), figures)
+    return replace(attack_coverage(version_entries(version_id), figures), version=label)
 
 
 def exposed_techniques(library_id: int, as_of: date) -> int:
@@ -159,8 +161,9 @@ def tactics_uncovered(library_id: int, as_of: date) -> int:
 
 @catalogue_cached
 def framework_coverage_on(library_id: int, as_of: date) -> FrameworkCoverage:
-    """A framework's controls implemented by a countermeasure deployed on ``as_of``."""
-    version_id = current_version_id(library_id)
+    """A framework's controls (of its version in force on ``as_of``) implemented by a
+    countermeasure deployed that day."""
+    version_id, _label = version_in_force(library_id, as_of)
     implemented = db.session.scalars(
         select(distinct(CountermeasureMapping.ref))
         .join(Countermeasure, Countermeasure.id == CountermeasureMapping.countermeasure_id)

@@ -148,16 +148,19 @@ def picker_libraries(for_threats: bool) -> list[Library]:
     return list(db.session.scalars(query))
 
 
-def picker_options(for_threats: bool) -> list[tuple[int, str, str]]:
-    """(library id, ref, name) of every entry a record may be mapped to (one query)."""
+def picker_options(for_threats: bool, library_id: int | None = None) -> list[tuple[int, str, str]]:
+    """(library id, ref, name) of every entry a record may be mapped to, of one library
+    when given (one query)."""
     versions = current_versions().subquery()
     kinds = [EntryKind.TECHNIQUE, EntryKind.SUB_TECHNIQUE]
     if not for_threats:
         kinds.append(EntryKind.CONTROL)
+    narrowed = () if library_id is None else (versions.c.library_id == library_id,)
     rows = db.session.execute(
         select(versions.c.library_id, CatalogueEntry.ref, CatalogueEntry.name)
         .join(versions, versions.c.vid == CatalogueEntry.version_id)
         .where(
+            *narrowed,
             CatalogueEntry.kind.in_(kinds),
             CatalogueEntry.revoked.is_(False),
             CatalogueEntry.deprecated.is_(False),

@@ -141,6 +141,21 @@ def current_version_id(library_id: int) -> int | None:
     )
 
 
+def version_in_force(library_id: int, day: date) -> tuple[int | None, str]:
+    """(id, label) of the version whose layout a figure as of ``day`` shows: the last to
+    take effect on or before that day; before the first took effect, the first (one query)."""
+    versions = select(LibraryVersion.id).where(LibraryVersion.library_id == library_id)
+    then = versions.where(LibraryVersion.in_force_from <= day).order_by(
+        LibraryVersion.in_force_from.desc(), LibraryVersion.id.desc()
+    )
+    first = versions.order_by(LibraryVersion.in_force_from, LibraryVersion.id)
+    chosen = func.coalesce(then.limit(1).scalar_subquery(), first.limit(1).scalar_subquery())
+    row = db.session.execute(
+        select(LibraryVersion.id, LibraryVersion.version).where(LibraryVersion.id == chosen)
+    ).first()
+    return (row[0], row[1]) if row else (None, "")
+
+
 def version_entries(version_id: int | None) -> list[Entry]:
     """The entries of one version as plain values (one query)."""
     if version_id is None:
@@ -231,6 +246,7 @@ def import_library(
     row = LibraryVersion(
         library_id=library.id,
         version=version,
+        in_force_from=on,
         source=(filename or "")[-255:],
         imported_by_id=user_id,
         entry_count=len(parsed.entries),
@@ -464,3 +480,111 @@ def resolve_refs(texts: list[str], field: str, attack_only: bool = False) -> set
             )
         wanted.add((owners[0], ref))
     return wanted
+
+
+# ---------------------------------------------------------------- mappings from a file
+
+
+class CatalogueRefs:
+    """The current entries of every library, loaded once for a whole file: a cell of
+    references ("T1566; T1078", or "Library name: ref") resolved without a query per row."""
+
+    def __init__(self) -> None:
+        current = (
+            select(LibraryVersion.library_id, func.max(LibraryVersion.id).label("version_id"))
+            .group_by(LibraryVersion.library_id)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(
+                Library.id,
+                Library.name,
+                Library.kind,
+                CatalogueEntry.ref,
+                CatalogueEntry.kind,
+                CatalogueEntry.revoked,
+                CatalogueEntry.deprecated,
+            )
+            .join(current, current.c.library_id == Library.id)
+            .join(CatalogueEntry, CatalogueEntry.version_id == current.c.version_id)
+        )
+        self._by_ref: dict[str, list[tuple]] = {}
+        for row in rows:
+            self._by_ref.setdefault(row[3], []).append(tuple(row))
+
+    def resolve(self, texts: list[str], kind: LibraryKind) -> list[tuple[int, str]]:
+        """(library id, ref) pairs for the references of one cell, each an entry a record
+        of that column may be mapped to (ValueError: every reference that may not)."""
+        wanted: list[tuple[int, str]] = []
+        problems: list[str] = []
+        for text in texts:
+            library_name, _, ref = text.strip().rpartition(": ")
+            found = [
+                row
+                for row in self._by_ref.get(ref, [])
+                if not library_name or row[1].casefold() == library_name.strip().casefold()
+            ]
+            if not found:
+                problems.append(f"no catalogue has an entry {text.strip()}")
+                continue
+            of_kind = [row for row in found if row[2] == kind]
+            if not of_kind:
+                problems.append(
+                    f"{ref} is a control of {found[0][1]}, not an ATT&CK technique"
+                    if kind == LibraryKind.ATTACK
+                    else f"{ref} is an ATT&CK entry, not a framework control"
+                )
+                continue
+            allowed = (
+                {EntryKind.TECHNIQUE, EntryKind.SUB_TECHNIQUE}
+                if kind == LibraryKind.ATTACK
+                else {EntryKind.CONTROL}
+            )
+            usable = [row for row in of_kind if row[4] in allowed]
+            if not usable:
+                what = "technique" if kind == LibraryKind.ATTACK else "control"
+                problems.append(f"{ref} is a {of_kind[0][4].label.lower()}; name a {what}")
+                continue
+            live = [row for row in usable if not (row[5] or row[6])]
+            if not live:
+                state = "revoked" if usable[0][5] else "deprecated"
+                problems.append(f"{ref} is {state} in {usable[0][1]}; name its successor")
+                continue
+            if len(live) > 1:
+                names = ", ".join(sorted(row[1] for row in live))
+                problems.append(f"{ref} is in several catalogues ({names}); write “library: {ref}”")
+                continue
+            pair = (live[0][0], ref)
+            if pair not in wanted:
+                wanted.append(pair)
+        if problems:
+            message = "; ".join(problems)
+            raise ValueError(message[:1].upper() + message[1:] + ".")
+        return wanted
+
+
+def insert_mappings(
+    model, subject_column: str, facts: list[tuple[int, int, str, date]], user_id: int | None
+) -> tuple[list[int], list[dict]]:
+    """Write new records' mappings in bulk, each a dated fact in force from its day:
+    ``facts`` are (record id, library id, ref, day), already resolved by ``CatalogueRefs``.
+    Returns the new ids and their values, for the import's audit rows."""
+    rows = [
+        {
+            subject_column: subject_id,
+            "library_id": library_id,
+            "ref": ref,
+            "mapped_on": day,
+            "unmapped_on": None,
+            "user_id": user_id,
+        }  # fmt: skip
+        for subject_id, library_id, ref, day in facts
+    ]
+    ids: list[int] = []
+    for start in range(0, len(rows), 5000):
+        chunk = rows[start : start + 5000]
+        result = db.session.execute(
+            insert(model).returning(model.id, sort_by_parameter_order=True), chunk
+        )
+        ids.extend(result.scalars().all())
+    return ids, rows

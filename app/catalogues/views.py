@@ -235,6 +235,12 @@ def _mapping_page(kind: str, record_id: int, form: MappingForm | None = None, st
         form = MappingForm(formdata=None)
         form.on.data = fiscal.today()
     form.library.choices = [(lib.id, lib.name) for lib in libraries]
+    # The entries offered are those of one catalogue, chosen first (a plain GET form, so
+    # the list narrows without script); after a refused post, the one posted.
+    wanted = form.library.data if form.library.data else request.args.get("library", type=int)
+    chosen = next(
+        (lib for lib in libraries if lib.id == wanted), libraries[0] if libraries else None
+    )
     lines = (
         queries.threat_mappings(record.id)
         if for_threats
@@ -250,8 +256,9 @@ def _mapping_page(kind: str, record_id: int, form: MappingForm | None = None, st
         form=form,
         end_form=end_form,
         lines=lines,
-        options=queries.picker_options(for_threats),
+        options=queries.picker_options(for_threats, chosen.id) if chosen else [],
         libraries=libraries,
+        chosen=chosen,
     ), status
 
 

@@ -498,6 +498,7 @@ class AttackCoverage:
     covered: int = 0
     exposed: int = 0  # threatened techniques with no deployed countermeasure
     tactics_uncovered: tuple[str, ...] = field(default=())  # tactics with none deployed
+    version: str = ""  # the library version laid out
 
     @property
     def covered_percent(self) -> int:

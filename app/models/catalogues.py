@@ -47,7 +47,8 @@ class Library(TimestampMixin, Model):
     name: Mapped[str] = mapped_column(String(160), unique=True)
     kind: Mapped[LibraryKind] = enum_column(LibraryKind)
     description: Mapped[str] = mapped_column(Text, default="")
-    # The entries shown and counted are those of its latest version (highest id).
+    # The entries mapped to are those of its latest version (highest id); a figure as of
+    # a day lays out the version in force that day (``LibraryVersion.in_force_from``).
 
     def __str__(self) -> str:
         return self.name
@@ -65,6 +66,9 @@ class LibraryVersion(Model):
     version: Mapped[str] = mapped_column(String(60))
     source: Mapped[str] = mapped_column(String(255), default="")
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The day the version takes effect (the import's day): a figure as of an earlier day
+    # lays out the version in force then.
+    in_force_from: Mapped[date] = mapped_column(Date)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     entry_count: Mapped[int] = mapped_column(default=0)
     # What changed since the previous version: {"added": [...], "removed": [...],

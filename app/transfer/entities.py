@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased, selectinload
 from app import fiscal
 from app.api import resources
 from app.api import schemas as api_schemas
-from app.catalogues.service import in_force
+from app.catalogues.service import CatalogueRefs, in_force, insert_mappings
 from app.countermeasures import queries as countermeasure_queries
 from app.countermeasures import service as countermeasure_rules
 from app.coverage import queries as coverage_queries
@@ -109,6 +109,11 @@ class Lookups:
 
     def feeds(self):
         return self._load("feeds", select(ThreatFeed.name, ThreatFeed.id))
+
+    def catalogues(self) -> CatalogueRefs:
+        if "catalogues" not in self._cache:
+            self._cache["catalogues"] = CatalogueRefs()
+        return self._cache["catalogues"]
 
 
 # A feed the file names that the import will create: the threat rules see it as existing.
@@ -711,14 +716,20 @@ THREAT_COLUMNS = [
         "ATT&CK techniques",
         "techniques",
         lambda: _mapped_refs(ThreatMapping, ThreatMapping.threat_id, Threat, LibraryKind.ATTACK),
-        None,
+        lambda raw, lookups: _refs(raw, lookups, LibraryKind.ATTACK),
+        may_be_absent=True,
     ),
 ]
 
 
+def _refs(raw: str, lookups: Lookups, kind: LibraryKind) -> list[tuple[int, str]]:
+    """A cell of catalogue references as the export writes them ("T1078; T1566")."""
+    return lookups.catalogues().resolve(c.names_list(raw), kind) if raw.strip() else []
+
+
 def _mapped_refs(model, subject, outer, kind: LibraryKind):
-    """The entries of one kind of catalogue a record is mapped to today, exported only:
-    mappings are dated facts, written on the record's mappings page or through the API."""
+    """The entries of one kind of catalogue a record is mapped to today. An import maps
+    the new record to them from the day it starts (see ``_write_mappings``)."""
     return joined(
         model.ref,
         subject == outer.id,
@@ -940,7 +951,29 @@ def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
         ],
         "title",
     )
+    # A threat's techniques are in force from the day it was identified.
+    _write_mappings(
+        ThreatMapping,
+        "threat_id",
+        [
+            (threat_id, pair, t["identified_on"])
+            for threat_id, t, row in zip(ids, threat_rows, rows, strict=True)
+            for pair in row.values.get("techniques", [])
+        ],
+        user_id,
+    )
     return len(ids)
+
+
+def _write_mappings(model, subject_column: str, facts, user_id) -> None:
+    """The rows' catalogue references as dated mappings, with the import's audit rows."""
+    ids, values = insert_mappings(
+        model,
+        subject_column,
+        [(subject_id, library_id, ref, day) for subject_id, (library_id, ref), day in facts],
+        user_id,
+    )
+    _audit(model, ids, values, "ref")
 
 
 # ---- countermeasures -------------------------------------------------------------------
@@ -1013,7 +1046,8 @@ COUNTERMEASURE_COLUMNS = [
             Countermeasure,
             LibraryKind.ATTACK,
         ),
-        None,
+        lambda raw, lookups: _refs(raw, lookups, LibraryKind.ATTACK),
+        may_be_absent=True,
     ),
     Column(
         "Controls implemented",
@@ -1024,7 +1058,8 @@ COUNTERMEASURE_COLUMNS = [
             Countermeasure,
             LibraryKind.FRAMEWORK,
         ),
-        None,
+        lambda raw, lookups: _refs(raw, lookups, LibraryKind.FRAMEWORK),
+        may_be_absent=True,
     ),
 ]
 
@@ -1155,6 +1190,15 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
             if v["target_quarter_start"] is not None
         ],
     )
+    # Its techniques and controls are in force from the day it was planned (the rules
+    # give every countermeasure one); coverage still counts it only once deployed.
+    facts = [
+        (cm_id, pair, v["planned_on"])
+        for cm_id, v, row in zip(ids, values, rows, strict=True)
+        for key in ("techniques", "controls")
+        for pair in row.values.get(key, [])
+    ]
+    _write_mappings(CountermeasureMapping, "countermeasure_id", facts, user_id)
     return len(ids)
 
 

@@ -131,3 +131,25 @@ def test_the_framework_page_has_a_row_per_quarter(framework, client_as):
     assert 'data-quarter="FY20-21 Q4">—' in text
     listed = client_as(Role.VIEWER).get("/countermeasures?control=A.5.15&as_of=2020-09-30")
     assert "Account lockout" in listed.get_data(as_text=True)
+
+
+def test_the_matrix_lays_out_the_library_version_in_force_on_the_day(import_fixture, client_as):
+    from app.catalogues.figures import attack_coverage_on
+    from app.models.user import Role
+
+    library = import_fixture("enterprise-attack-v1.json", on=date(2020, 7, 1)).library
+    import_fixture("enterprise-attack-v2.json", on=date(2021, 1, 5))
+
+    def names(day: date) -> dict[str, str]:
+        coverage = attack_coverage_on(library.id, day)
+        return {cell.ref: cell.name for column in coverage.columns for cell in column.cells}
+
+    before, after = names(date(2020, 12, 31)), names(date(2021, 1, 5))
+    assert before["T1003"] == "Credential Dumping" and "T1656" not in before
+    assert after["T1003"] == "OS Credential Dumping" and "T1656" in after
+    assert names(date(2019, 1, 1)) == before  # before any version: the first one
+    assert attack_coverage_on(library.id, date(2020, 12, 31)).version != (
+        attack_coverage_on(library.id, date(2021, 1, 5)).version
+    )
+    page = client_as(Role.VIEWER).get(f"/catalogues/{library.id}/matrix?quarter=FY20-21 Q2")
+    assert 'data-testid="layout-version"' in page.get_data(as_text=True)

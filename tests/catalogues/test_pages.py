@@ -107,3 +107,31 @@ def test_security_maps_a_countermeasure_to_a_control(client_as, annex_a, make_co
     assert done.status_code == 302
     detail = client.get(f"/countermeasures/{cm.id}").get_data(as_text=True)
     assert "implements" in detail and "A.8.13" in detail and "Information backup" in detail
+
+
+def test_the_entry_picker_offers_the_entries_of_the_chosen_catalogue_only(
+    client_as, attack, annex_a, make_countermeasure
+):
+    cm = make_countermeasure("Backups", date(2020, 8, 1))
+    db.session.commit()
+    client = client_as(Role.SECURITY)
+    url = f"/countermeasures/{cm.id}/mappings"
+
+    def offered(page: str) -> set[str]:
+        datalist = page.split('<datalist id="catalogue-entries">')[1].split("</datalist>")[0]
+        return {part.split(" — ")[0] for part in datalist.split('value="')[1:]}
+
+    first = client.get(url).get_data(as_text=True)
+    assert 'data-testid="catalogue-choice"' in first  # a plain GET form: no script needed
+    chosen = client.get(f"{url}?library={annex_a.id}").get_data(as_text=True)
+    assert "A.8.13" in offered(chosen) and "T1566" not in offered(chosen)
+    assert f'name="library" value="{annex_a.id}"' in chosen
+    other = client.get(f"{url}?library={attack.id}").get_data(as_text=True)
+    assert "T1566" in offered(other) and "A.8.13" not in offered(other)
+    assert offered(first) in (offered(chosen), offered(other))
+    # A reference of another catalogue is refused beside the field; the list stays narrowed.
+    refused = client.post(url, data={"library": annex_a.id, "entry": "T1566", "on": "2020-08-01"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "has no entry T1566" in page and "T1566" not in offered(page)
+    assert client.get(f"{url}?library=999").status_code == 200  # an unknown one: the first

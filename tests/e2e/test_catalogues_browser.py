@@ -48,8 +48,16 @@ def test_a_matrix_cell_leads_to_the_threats_and_the_pages_pass_axe(page, demo, a
         f"/catalogues/{attack}",
         f"/catalogues/{annex}/coverage",
         "/threats/1/mappings",
+        f"/countermeasures/1/mappings?library={annex}",
     ):
         page.goto(path)
         page.wait_for_load_state("load")
         problems += [f"{path}: {v}" for v in serious_violations(axe, page)]
     assert not problems, "\n".join(problems)
+    # The entry picker narrows to the catalogue chosen first.
+    page.goto("/countermeasures/1/mappings")
+    page.select_option("#choose-library", str(annex))
+    page.click("[data-testid=catalogue-choice] >> text=Show its entries")
+    page.wait_for_selector("[data-testid=chosen-library] >> text=ISO")
+    offered = page.eval_on_selector_all("#catalogue-entries option", "os => os.map(o => o.value)")
+    assert offered and all(value.startswith("A.") for value in offered)
