@@ -1,7 +1,7 @@
 """Catalogue versions in force from a day: a figure as of a day lays out the version then.
 
 Revision ID: a1a2b4ca3299
-Revises: feb0eef90079
+Revises: 501d3dd4c093
 Create Date: 2026-11-30 01:50:10.363938
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a1a2b4ca3299"
-down_revision = "feb0eef90079"
+down_revision = "501d3dd4c093"
 branch_labels = None
 depends_on = None
 
