@@ -35,6 +35,7 @@ EVENTS = {
     "sso-sign-in": "Signed in through single sign-on",
     "sso-refused": "Single sign-on refused",
     "sso-role-change": "Role changed by the identity provider",
+    "sso-bind": "Account bound to an identity-provider account",
     "mfa-enrol": "Two-factor sign-in turned on",
     "recovery-code": "Recovery code used",
     "mfa-reset": "Two-factor sign-in reset by an administrator",
