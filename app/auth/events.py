@@ -38,6 +38,8 @@ EVENTS = {
     "sso-bind": "Account bound to an identity-provider account",
     "mfa-enrol": "Two-factor sign-in turned on",
     "recovery-code": "Recovery code used",
+    "recovery-renew": "Recovery codes replaced",
+    "mfa-off": "Two-factor sign-in turned off",
     "mfa-reset": "Two-factor sign-in reset by an administrator",
 }
 
