@@ -14,7 +14,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, logout_user
+from flask_login import current_user, logout_user  # type: ignore[import-untyped]
 from markupsafe import Markup
 
 from app.auth import bp, events, pending, service, sso, two_factor

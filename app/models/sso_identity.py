@@ -12,7 +12,7 @@ from app.models.base import utcnow
 from app.models.user import User
 
 
-class SsoIdentity(db.Model):
+class SsoIdentity(db.Model):  # type: ignore[name-defined]  # Flask-SQLAlchemy's dynamic base
     """Bound at the first single sign-on. Later sign-ins are matched by issuer and subject,
     never by email again, so an email address reused at the provider opens nothing."""
 

@@ -23,6 +23,7 @@ def _stored_hashes() -> set[str]:
 
 def _security() -> User:
     user = db.session.scalar(select(User).where(User.email == SECURITY))
+    assert user is not None
     db.session.refresh(user)
     return user
 
