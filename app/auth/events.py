@@ -36,6 +36,7 @@ EVENTS = {
     "sso-refused": "Single sign-on refused",
     "sso-role-change": "Role changed by the identity provider",
     "sso-bind": "Account bound to an identity-provider account",
+    "sso-unbind": "Account unbound from its identity-provider account",
     "mfa-enrol": "Two-factor sign-in turned on",
     "recovery-code": "Recovery code used",
     "recovery-renew": "Recovery codes replaced",

@@ -271,6 +271,24 @@ def _follow_email_change(user: User, email: str) -> None:
         user.email = email  # recorded by the audit of account changes (old and new)
 
 
+def unbind(user: User) -> bool:
+    """An administrator frees an account from its provider account (replaced there): the
+    next single sign-on with its verified email binds it again. False when not bound."""
+    bound = list(db.session.scalars(select(SsoIdentity).where(SsoIdentity.user_id == user.id)))
+    if not bound:
+        return False
+    for identity in bound:
+        db.session.delete(identity)
+    events.record(
+        "sso-unbind",
+        user,
+        f"{user.email} unbound from its identity-provider account "
+        + ", ".join(identity.subject for identity in bound),
+        old={"subjects": [[i.issuer, i.subject] for i in bound]},
+    )
+    return True
+
+
 def record_refusal(error: SsoRefusedError) -> None:
     who = error.email or "an unknown person"
     events.record(

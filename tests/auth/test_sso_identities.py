@@ -116,3 +116,28 @@ def test_an_existing_unbound_account_is_bound_by_its_verified_email(app, users, 
     sso.add("someone-else", ROLE_EMAILS[Role.VIEWER], ["managers"])
     assert sign_in_sso(app.test_client(), "someone-else").status_code == 403
     assert _count(SsoIdentity) == 1
+
+
+def test_an_administrator_unbinds_an_account_for_a_replaced_provider_account(
+    app, client_as, users, sso
+):
+    sso.add("old-viewer", ROLE_EMAILS[Role.VIEWER], ["managers"])
+    assert sign_in_sso(app.test_client(), "old-viewer").status_code == 302
+    sso.add("new-viewer", ROLE_EMAILS[Role.VIEWER], ["managers"])
+    assert sign_in_sso(app.test_client(), "new-viewer").status_code == 403
+
+    viewer = users[Role.VIEWER]
+    assert client_as(Role.MANAGER).post(f"/admin/users/{viewer.id}/unbind-sso").status_code == 403
+    admin = client_as(Role.ADMIN)
+    assert "Unbind single sign-on" in admin.get("/admin/users").get_data(as_text=True)
+    assert admin.post(f"/admin/users/{viewer.id}/unbind-sso").status_code == 302
+    assert _count(SsoIdentity) == 0
+    (event,) = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "sso-unbind"))
+    assert (
+        event.user_id == users[Role.ADMIN].id and event.old_values["subjects"][0][1] == "old-viewer"
+    )
+    # The new provider account is bound at its next sign-in; the old one no longer opens it.
+    assert sign_in_sso(app.test_client(), "new-viewer").status_code == 302
+    assert sign_in_sso(app.test_client(), "old-viewer").status_code == 403
+    (identity,) = db.session.scalars(select(SsoIdentity)).all()
+    assert (identity.user_id, identity.subject) == (viewer.id, "new-viewer")
