@@ -20,6 +20,7 @@ from authlib.integrations.flask_client import OAuth  # type: ignore[import-untyp
 from flask import Flask, current_app
 from joserfc.errors import JoseError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from app.auth import events
@@ -167,6 +168,12 @@ def _verified_email(claims: dict[str, Any]) -> str:
     return email
 
 
+def _bound_identity(issuer: str, subject: str) -> SsoIdentity | None:
+    return db.session.scalar(
+        select(SsoIdentity).where(SsoIdentity.issuer == issuer, SsoIdentity.subject == subject)
+    )
+
+
 def user_for(claims: dict[str, Any]) -> User:
     """The account these verified claims sign in, with the role the groups give re-applied.
 
@@ -179,9 +186,7 @@ def user_for(claims: dict[str, Any]) -> User:
     """
     config = current_app.config
     issuer, subject = _subject_of(claims)
-    identity = db.session.scalar(
-        select(SsoIdentity).where(SsoIdentity.issuer == issuer, SsoIdentity.subject == subject)
-    )
+    identity = _bound_identity(issuer, subject)
     user: User | None
     email: str | None
     if identity is not None:
@@ -242,7 +247,7 @@ def user_for(claims: dict[str, Any]) -> User:
             password_hash=generate_password_hash(secrets.token_urlsafe(32)),
         )
         db.session.add(user)
-        db.session.flush()
+        _flush_or_refuse(email)
     else:
         if user.role != role:
             change_role(
@@ -259,8 +264,23 @@ def user_for(claims: dict[str, Any]) -> User:
             details={"issuer": issuer, "subject": subject},
             actor=(user.id, user.email),
         )
+        _flush_or_refuse(email)
     user.last_login_at = utcnow()
     return user
+
+
+def _flush_or_refuse(email: str | None) -> None:
+    # Two first sign-ins of the same person at once: the unique email or (issuer, subject)
+    # lets one through; the other is refused rather than failing (the caller rolls back).
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        raise SsoRefusedError(
+            "Another sign-in of this account was being completed at the same moment. "
+            "Start again from the sign-in page.",
+            "concurrent first sign-in",
+            email,
+        ) from error
 
 
 def _follow_email_change(user: User, email: str) -> None:

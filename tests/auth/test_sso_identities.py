@@ -141,3 +141,17 @@ def test_an_administrator_unbinds_an_account_for_a_replaced_provider_account(
     assert sign_in_sso(app.test_client(), "old-viewer").status_code == 403
     (identity,) = db.session.scalars(select(SsoIdentity)).all()
     assert (identity.user_id, identity.subject) == (viewer.id, "new-viewer")
+
+
+def test_the_unique_binding_not_the_lookup_has_the_last_word(app, sso, monkeypatch):
+    carol = sso.add("carol", "carol@corp.example", ["managers"])
+    assert sign_in_sso(app.test_client(), "carol").status_code == 302
+    carol.email = "carol.new@corp.example"
+    before = (_count(User), _count(SsoIdentity), _count(SignInSession), _actions())
+    # A lookup that missed a binding committed by a request running at the same moment.
+    monkeypatch.setattr("app.auth.sso._bound_identity", lambda issuer, subject: None)
+    response = sign_in_sso(app.test_client(), "carol")
+    assert response.status_code == 403
+    assert "at the same moment" in response.get_data(as_text=True)
+    assert (_count(User), _count(SsoIdentity), _count(SignInSession)) == before[:3]
+    assert _actions() == [*before[3], "sso-refused"]
