@@ -390,6 +390,16 @@ def two_factor_setup():
     )
 
 
+def _wrong_proof(user: User, reason: str):
+    """A wrong code or password here counts toward the account's lockout, as a wrong second
+    step does: a stolen session cannot guess its way to new recovery codes. Returns when the
+    account is locked now, or None."""
+    db.session.rollback()
+    result = service.count_failure(user, utcnow(), reason=reason)
+    db.session.commit()
+    return result.locked_until if result.locked else None
+
+
 def _two_factor_on_page(
     user: User,
     required: bool,
@@ -416,16 +426,23 @@ def replace_recovery_codes():
     user = db.session.get(User, current_user.id)
     if not user.has_two_factor:
         return redirect(url_for("auth.two_factor_setup"))
+    required = user.role in two_factor.required_roles()
     form = RecoveryCodesForm(prefix="renew")
     if form.validate_on_submit():
+        if service.is_locked(user):
+            return _locked_response(
+                _aware(user.locked_until), lambda: _two_factor_on_page(user, required, form)
+            )
         codes = two_factor.replace_recovery_codes(user, form.code.data)
         if codes is not None:
             db.session.commit()
             flash("New recovery codes made; the old ones no longer work.", "success")
             return render_template("auth/recovery_codes.html", codes=codes)
-        db.session.rollback()
+        locked_until = _wrong_proof(user, "wrong code to replace recovery codes")
+        if locked_until is not None:
+            return _locked_response(locked_until, lambda: _two_factor_on_page(user, required, form))
         form.code.errors.append("That code is not right, or has been used already.")
-    return _two_factor_on_page(user, user.role in two_factor.required_roles(), renew=form)
+    return _two_factor_on_page(user, required, renew=form)
 
 
 @bp.route("/account/two-factor/off", methods=["POST"])
@@ -439,6 +456,10 @@ def turn_off_two_factor():
     required = user.role in two_factor.required_roles()
     form = TurnOffTwoFactorForm(prefix="off")
     if form.validate_on_submit():
+        if service.is_locked(user):
+            return _locked_response(
+                _aware(user.locked_until), lambda: _two_factor_on_page(user, required, off=form)
+            )
         try:
             how = two_factor.turn_off(user, form.code.data, form.password.data)
         except two_factor.TwoFactorRequiredError:
@@ -450,6 +471,10 @@ def turn_off_two_factor():
                 db.session.commit()
                 flash("Two-factor sign-in is off: signing in asks for the password only.", "info")
                 return redirect(url_for("auth.account"))
-            db.session.rollback()
+            locked_until = _wrong_proof(user, "wrong code or password to turn off two-factor")
+            if locked_until is not None:
+                return _locked_response(
+                    locked_until, lambda: _two_factor_on_page(user, required, off=form)
+                )
             form.code.errors.append("Neither the code nor the password is right.")
     return _two_factor_on_page(user, required, off=form)

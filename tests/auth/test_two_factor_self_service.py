@@ -130,3 +130,39 @@ def test_managing_two_factor_needs_a_sign_in_and_an_enrolment(app, client_as, us
         response = client.post(path, data={"off-password": TEST_PASSWORD})
         assert response.headers["Location"] == "/account/two-factor"
     assert _events("mfa-off") == [] and _events("recovery-renew") == []
+
+
+def test_wrong_codes_and_passwords_here_count_toward_the_lockout(app, client_as, users):
+    client = client_as(Role.SECURITY)
+    secret, _ = _enrol(client)
+    hashes = _stored_hashes()
+    app.config["LOCKOUT_THRESHOLD"] = 3
+    try:
+        bad = _wrong(_code(secret))
+        for _ in range(2):
+            response = client.post("/account/two-factor/recovery-codes", data={"renew-code": bad})
+            assert response.status_code == 200
+        locked = client.post("/account/two-factor/off", data={"off-password": "a guess"})
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+        reasons = [e.new_values["reason"] for e in _events("sign-in-failed")]
+        assert reasons == [
+            "wrong code to replace recovery codes",
+            "wrong code to replace recovery codes",
+            "wrong code or password to turn off two-factor",
+        ]
+        assert len(_events("lockout")) == 1
+        # Locked: even the right code and the right password change nothing now.
+        assert (
+            client.post(
+                "/account/two-factor/recovery-codes", data={"renew-code": _code(secret)}
+            ).status_code
+            == 429
+        )
+        assert (
+            client.post("/account/two-factor/off", data={"off-password": TEST_PASSWORD}).status_code
+            == 429
+        )
+        assert _security().has_two_factor and _stored_hashes() == hashes
+        assert _events("recovery-renew") == [] and _events("mfa-off") == []
+    finally:
+        app.config["LOCKOUT_THRESHOLD"] = 10
