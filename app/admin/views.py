@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from app.admin import bp, service
 from app.admin.forms import AuditFilterForm, TwoFactorRolesForm, UserForm
 from app.auth import service as auth_service
-from app.auth import two_factor
+from app.auth import sso, two_factor
 from app.auth.events import EVENTS as AUTH_EVENTS
 from app.auth.session import sign_in_here
 from app.auth.tokens import revoke_token as revoke_api_token
@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEntry
 from app.models.base import utcnow
+from app.models.sso_identity import SsoIdentity
 from app.models.user import Role, User
 from app.security import roles
 from app.validation import Refusals, id_or_none, saved_or_shown
@@ -30,7 +31,14 @@ def users():
     page = db.paginate(select(User).order_by(User.name), per_page=50, error_out=False)
     now = utcnow()
     locked = {user.id for user in page.items if auth_service.is_locked(user, now)}
-    return render_template("admin/users.html", page=page, locked=locked)
+    bound = set(
+        db.session.scalars(
+            select(SsoIdentity.user_id).where(
+                SsoIdentity.user_id.in_([user.id for user in page.items])
+            )
+        )
+    )
+    return render_template("admin/users.html", page=page, locked=locked, bound=bound)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -117,6 +125,24 @@ def reset_two_factor(user_id: int):
         )
     else:
         flash(f"{user.email} had no two-factor sign-in to reset.", "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/unbind-sso", methods=["POST"])
+@roles(Role.ADMIN)
+def unbind_sso(user_id: int):
+    """After the person's account at the identity provider was replaced: the next single
+    sign-on with their verified email binds the account to the new one."""
+    user = db.get_or_404(User, user_id)
+    if sso.unbind(user):
+        db.session.commit()
+        flash(
+            f"{user.email} is no longer bound to an identity-provider account; their next "
+            "single sign-on binds it again.",
+            "success",
+        )
+    else:
+        flash(f"{user.email} was not bound to an identity-provider account.", "info")
     return redirect(url_for("admin.users"))
 
 

@@ -35,8 +35,12 @@ EVENTS = {
     "sso-sign-in": "Signed in through single sign-on",
     "sso-refused": "Single sign-on refused",
     "sso-role-change": "Role changed by the identity provider",
+    "sso-bind": "Account bound to an identity-provider account",
+    "sso-unbind": "Account unbound from its identity-provider account",
     "mfa-enrol": "Two-factor sign-in turned on",
     "recovery-code": "Recovery code used",
+    "recovery-renew": "Recovery codes replaced",
+    "mfa-off": "Two-factor sign-in turned off",
     "mfa-reset": "Two-factor sign-in reset by an administrator",
 }
 

@@ -82,3 +82,29 @@ class EnrolForm(FlaskForm):
         validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=16)],
     )
     submit = SubmitField("Turn on two-factor sign-in")
+
+
+class RecoveryCodesForm(FlaskForm):
+    code = StringField(
+        "Code from the app",
+        validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=16)],
+    )
+    submit = SubmitField("Replace my recovery codes")
+
+
+class TurnOffTwoFactorForm(FlaskForm):
+    code = StringField("Code from the app", validators=[Optional(), Length(max=16)])
+    password = PasswordField(
+        "Or your password",
+        validators=[Optional(), Length(max=PASSWORD_MAX_LENGTH)],
+    )
+    submit = SubmitField("Turn off two-factor sign-in")
+
+    def validate(self, extra_validators=None):
+        # Either one will do; Optional() would skip a field validator on an empty code.
+        if not super().validate(extra_validators):
+            return False
+        if not (self.code.data or "").strip() and not self.password.data:
+            self.code.errors = ["Enter a code from your app, or your password."]
+            return False
+        return True

@@ -3,7 +3,8 @@
 The provider is found from OIDC_ISSUER (its discovery document); the sign-in is the
 authorization code flow with PKCE (S256), and Authlib checks the state, the nonce and the
 ID token's signature (the provider's JWKS), issuer, audience and expiry. What comes back
-is then matched here to an account by its verified email, or makes one, with the role the
+is then matched here to an account by the provider's issuer and subject (bound at the first
+sign-in; by verified email only while no account is bound), or makes one, with the role the
 person's groups give.
 """
 
@@ -19,6 +20,7 @@ from authlib.integrations.flask_client import OAuth  # type: ignore[import-untyp
 from flask import Flask, current_app
 from joserfc.errors import JoseError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
 from app.auth import events
@@ -26,6 +28,7 @@ from app.auth.service import change_role, is_locked
 from app.domain.sign_in import groups_of, parse_role_map, role_for_groups
 from app.extensions import db
 from app.models.base import utcnow
+from app.models.sso_identity import SsoIdentity
 from app.models.user import Role, User, normalise_email
 
 CLIENT_NAME = "frontline_oidc"
@@ -131,11 +134,22 @@ def _verified(claims: dict[str, Any]) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-def user_for(claims: dict[str, Any]) -> User:
-    """The account these verified claims sign in: matched by email, or made just in time,
-    with the role the groups give re-applied. Everything is checked before anything is
-    written, so a refusal leaves no account behind."""
-    config = current_app.config
+def _subject_of(claims: dict[str, Any]) -> tuple[str, str]:
+    """The issuer and subject (``sub``) the ID token names: who the person is there."""
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject or len(subject) > 255:
+        raise SsoRefusedError(
+            "The identity provider did not say who you are (no usable subject in the ID "
+            "token). Nobody was signed in.",
+            "no subject",
+        )
+    issuer = claims.get("iss")
+    if not isinstance(issuer, str) or not issuer:
+        issuer = str(current_app.config["OIDC_ISSUER"])
+    return issuer[:512], subject
+
+
+def _verified_email(claims: dict[str, Any]) -> str:
     raw_email = claims.get("email")
     if not isinstance(raw_email, str) or "@" not in raw_email:
         raise SsoRefusedError(
@@ -151,6 +165,53 @@ def user_for(claims: dict[str, Any]) -> User:
             "email not verified",
             email,
         )
+    return email
+
+
+def _bound_identity(issuer: str, subject: str) -> SsoIdentity | None:
+    return db.session.scalar(
+        select(SsoIdentity).where(SsoIdentity.issuer == issuer, SsoIdentity.subject == subject)
+    )
+
+
+def user_for(claims: dict[str, Any]) -> User:
+    """The account these verified claims sign in, with the role the groups give re-applied.
+
+    The provider's subject decides: an account bound to it at an earlier sign-in is the
+    one, whatever the email says now. Only when no account is bound to this subject is the
+    verified email matched, and an account already bound to another subject of the same
+    provider is refused (an email address reused there must not open someone else's
+    account). A new person gets an account bound to their subject. Everything is checked
+    before anything is written, so a refusal leaves nothing behind.
+    """
+    config = current_app.config
+    issuer, subject = _subject_of(claims)
+    identity = _bound_identity(issuer, subject)
+    user: User | None
+    email: str | None
+    if identity is not None:
+        # Bound: the email may have changed (or be missing) at the provider.
+        user = identity.user
+        email = user.email
+        if isinstance(claims.get("email"), str) and _verified(claims):
+            email = normalise_email(claims["email"])[:254]
+    else:
+        email = _verified_email(claims)
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is not None:
+            bound = db.session.scalar(
+                select(SsoIdentity.subject).where(
+                    SsoIdentity.user_id == user.id, SsoIdentity.issuer == issuer
+                )
+            )
+            if bound is not None:
+                raise SsoRefusedError(
+                    f"The Frontline account {email} belongs to another {provider_name()} "
+                    "account than the one you signed in with. Nothing was changed; ask an "
+                    "administrator if your account at the identity provider was replaced.",
+                    "account bound to another subject",
+                    email,
+                )
     role_name = role_for_groups(
         groups_of(claims.get(config["OIDC_GROUPS_CLAIM"] or "groups")),
         parse_role_map(config["OIDC_ROLE_MAP"]),
@@ -164,7 +225,6 @@ def user_for(claims: dict[str, Any]) -> User:
             email,
         )
     role = Role(role_name)
-    user = db.session.scalar(select(User).where(User.email == email))
     if user is not None and not user.is_active_account:
         raise SsoRefusedError(
             "This account is deactivated in Frontline.", "deactivated account", email
@@ -177,6 +237,7 @@ def user_for(claims: dict[str, Any]) -> User:
             email,
         )
     if user is None:
+        assert email is not None
         name = claims.get("name") or claims.get("preferred_username") or email
         user = User(
             email=email,
@@ -186,11 +247,66 @@ def user_for(claims: dict[str, Any]) -> User:
             password_hash=generate_password_hash(secrets.token_urlsafe(32)),
         )
         db.session.add(user)
-        db.session.flush()
-    elif user.role != role:
-        change_role(user, role, event="sso-role-change", why=" by the identity provider's groups")
+        _flush_or_refuse(email)
+    else:
+        if user.role != role:
+            change_role(
+                user, role, event="sso-role-change", why=" by the identity provider's groups"
+            )
+        if identity is not None and email and email != user.email:
+            _follow_email_change(user, email)
+    if identity is None:
+        db.session.add(SsoIdentity(user_id=user.id, issuer=issuer, subject=subject))
+        events.record(
+            "sso-bind",
+            user,
+            f"{user.email} bound to the identity-provider account {subject}",
+            details={"issuer": issuer, "subject": subject},
+            actor=(user.id, user.email),
+        )
+        _flush_or_refuse(email)
     user.last_login_at = utcnow()
     return user
+
+
+def _flush_or_refuse(email: str | None) -> None:
+    # Two first sign-ins of the same person at once: the unique email or (issuer, subject)
+    # lets one through; the other is refused rather than failing (the caller rolls back).
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        raise SsoRefusedError(
+            "Another sign-in of this account was being completed at the same moment. "
+            "Start again from the sign-in page.",
+            "concurrent first sign-in",
+            email,
+        ) from error
+
+
+def _follow_email_change(user: User, email: str) -> None:
+    """The provider now vouches for another address: take it, unless another account
+    here has it (then the account keeps its address; the subject still signs it in)."""
+    taken = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    if taken is None:
+        user.email = email  # recorded by the audit of account changes (old and new)
+
+
+def unbind(user: User) -> bool:
+    """An administrator frees an account from its provider account (replaced there): the
+    next single sign-on with its verified email binds it again. False when not bound."""
+    bound = list(db.session.scalars(select(SsoIdentity).where(SsoIdentity.user_id == user.id)))
+    if not bound:
+        return False
+    for identity in bound:
+        db.session.delete(identity)
+    events.record(
+        "sso-unbind",
+        user,
+        f"{user.email} unbound from its identity-provider account "
+        + ", ".join(identity.subject for identity in bound),
+        old={"subjects": [[i.issuer, i.subject] for i in bound]},
+    )
+    return True
 
 
 def record_refusal(error: SsoRefusedError) -> None:

@@ -96,6 +96,30 @@ def _replace_recovery_codes(user: User) -> list[str]:
     return codes
 
 
+def _take_code(user: User, code: str, now: datetime) -> bool | None:
+    """Whether ``code`` is a current code from the app, accepted at most once: None when it
+    matches no time step still open, False when another request took it first. Taken with
+    a conditional UPDATE, so two requests racing with the same code cannot both pass."""
+    if not user.totp_secret:
+        return None
+    step = _step_for_code(user.totp_secret, code, now, user.totp_last_step)
+    if step is None:
+        return None
+    taken: CursorResult = db.session.execute(  # type: ignore[assignment]
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        return False
+    user.totp_last_step = step
+    return True
+
+
 def check_second_step(user: User, code: str, now: datetime | None = None) -> str | None:
     """How ``code`` passes the second step ("code" or "recovery code"), or None.
 
@@ -105,20 +129,9 @@ def check_second_step(user: User, code: str, now: datetime | None = None) -> str
     now = now or utcnow()
     if not user.has_two_factor or not user.totp_secret:
         return None
-    step = _step_for_code(user.totp_secret, code, now, user.totp_last_step)
-    if step is not None:
-        taken: CursorResult = db.session.execute(  # type: ignore[assignment]
-            update(User)
-            .where(
-                User.id == user.id,
-                or_(User.totp_last_step.is_(None), User.totp_last_step < step),
-            )
-            .values(totp_last_step=step)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount == 1:
-            return "code"
-        return None
+    taken = _take_code(user, code, now)
+    if taken is not None:
+        return "code" if taken else None
     cleaned = _clean(code)
     if len(cleaned) != 10:
         return None
@@ -156,16 +169,21 @@ def recovery_codes_left(user: User) -> int:
     )
 
 
-def reset(user: User) -> bool:
-    """An administrator turns a user's two-factor sign-in off (lost phone); False when it
-    was not on. The user enrols again, at once when their role requires it."""
-    if not user.has_two_factor:
-        return False
+def _clear(user: User) -> datetime | None:
     enrolled = user.mfa_enrolled_at
     user.totp_secret = None
     user.totp_last_step = None
     user.mfa_enrolled_at = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    return enrolled
+
+
+def reset(user: User) -> bool:
+    """An administrator turns a user's two-factor sign-in off (lost phone); False when it
+    was not on. The user enrols again, at once when their role requires it."""
+    if not user.has_two_factor:
+        return False
+    enrolled = _clear(user)
     events.record(
         "mfa-reset",
         user,
@@ -173,6 +191,54 @@ def reset(user: User) -> bool:
         old={"enrolled_at": enrolled},
     )
     return True
+
+
+def replace_recovery_codes(user: User, code: str, now: datetime | None = None) -> list[str] | None:
+    """Ten new recovery codes in place of the old ones, once a current code from the app
+    proves the phone is at hand; None (and nothing changed) when it does not."""
+    if not user.has_two_factor or not _take_code(user, code, now or utcnow()):
+        return None
+    codes = _replace_recovery_codes(user)
+    events.record(
+        "recovery-renew",
+        user,
+        f"{user.email} replaced their recovery codes ({len(codes)} new; the old ones no "
+        "longer work)",
+        details={"codes": len(codes)},
+    )
+    return codes
+
+
+class TwoFactorRequiredError(Exception):
+    """The person's role requires two-factor sign-in: it stays on."""
+
+
+def turn_off(
+    user: User, code: str | None, password: str | None, now: datetime | None = None
+) -> str | None:
+    """The person turns their own two-factor sign-in off, proving it is them with a
+    current code or their password. How it was proved ("code" or "password"), or None
+    (nothing changed) when neither matches."""
+    if not user.has_two_factor:
+        return None
+    if user.role in required_roles():
+        raise TwoFactorRequiredError(user.role.label)
+    if code and _take_code(user, code, now or utcnow()):
+        how = "code"
+    elif password and user.check_password(password):
+        how = "password"
+    else:
+        return None
+    enrolled = _clear(user)
+    events.record(
+        "mfa-off",
+        user,
+        f"{user.email} turned off two-factor sign-in (confirmed with their {how}); "
+        "recovery codes deleted",
+        old={"enrolled_at": enrolled},
+        details={"confirmed_with": how},
+    )
+    return how
 
 
 def required_roles() -> frozenset[Role]:

@@ -23,7 +23,9 @@ from app.auth.forms import (
     ChangePasswordForm,
     EnrolForm,
     LoginForm,
+    RecoveryCodesForm,
     SecondStepForm,
+    TurnOffTwoFactorForm,
 )
 from app.auth.session import sign_in_here
 from app.auth.tokens import create_token, revoke_token, tokens_of
@@ -265,6 +267,9 @@ def account():
     current = service.session_for(current_user.session_key)
     return render_template(
         "auth/account.html",
+        codes_left=(
+            two_factor.recovery_codes_left(current_user) if current_user.has_two_factor else None
+        ),
         sessions=sessions,
         current_id=current.id if current else None,
         idle=_duration_text(current_app.config["SESSION_IDLE_MINUTES"]),
@@ -355,13 +360,7 @@ def two_factor_setup():
     user = db.session.get(User, current_user.id)
     required = user.role in two_factor.required_roles()
     if user.has_two_factor:
-        return render_template(
-            "auth/two_factor.html",
-            enrolled=True,
-            user=user,
-            left=two_factor.recovery_codes_left(user),
-            required=required,
-        )
+        return _two_factor_on_page(user, required)
     secret = session.get(SETUP_SECRET_KEY)
     if not isinstance(secret, str) or len(secret) != 32:
         secret = two_factor.new_secret()
@@ -389,3 +388,93 @@ def two_factor_setup():
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         required=required,
     )
+
+
+def _wrong_proof(user: User, reason: str):
+    """A wrong code or password here counts toward the account's lockout, as a wrong second
+    step does: a stolen session cannot guess its way to new recovery codes. Returns when the
+    account is locked now, or None."""
+    db.session.rollback()
+    result = service.count_failure(user, utcnow(), reason=reason)
+    db.session.commit()
+    return result.locked_until if result.locked else None
+
+
+def _two_factor_on_page(
+    user: User,
+    required: bool,
+    renew: RecoveryCodesForm | None = None,
+    off: TurnOffTwoFactorForm | None = None,
+):
+    """The page of an account with two-factor sign-in on: codes left, new codes, turning off."""
+    return render_template(
+        "auth/two_factor.html",
+        enrolled=True,
+        user=user,
+        left=two_factor.recovery_codes_left(user),
+        required=required,
+        renew=renew or RecoveryCodesForm(prefix="renew", formdata=None),
+        off=off or TurnOffTwoFactorForm(prefix="off", formdata=None),
+    )
+
+
+@bp.route("/account/two-factor/recovery-codes", methods=["POST"])
+@readable
+@limiter.limit(_login_limit)
+def replace_recovery_codes():
+    """Ten new recovery codes, shown once; the old ones stop working."""
+    user = db.session.get(User, current_user.id)
+    if not user.has_two_factor:
+        return redirect(url_for("auth.two_factor_setup"))
+    required = user.role in two_factor.required_roles()
+    form = RecoveryCodesForm(prefix="renew")
+    if form.validate_on_submit():
+        if service.is_locked(user):
+            return _locked_response(
+                _aware(user.locked_until), lambda: _two_factor_on_page(user, required, form)
+            )
+        codes = two_factor.replace_recovery_codes(user, form.code.data)
+        if codes is not None:
+            db.session.commit()
+            flash("New recovery codes made; the old ones no longer work.", "success")
+            return render_template("auth/recovery_codes.html", codes=codes)
+        locked_until = _wrong_proof(user, "wrong code to replace recovery codes")
+        if locked_until is not None:
+            return _locked_response(locked_until, lambda: _two_factor_on_page(user, required, form))
+        form.code.errors.append("That code is not right, or has been used already.")
+    return _two_factor_on_page(user, required, renew=form)
+
+
+@bp.route("/account/two-factor/off", methods=["POST"])
+@readable
+@limiter.limit(_login_limit)
+def turn_off_two_factor():
+    """Turn one's own two-factor sign-in off, with a current code or the password."""
+    user = db.session.get(User, current_user.id)
+    if not user.has_two_factor:
+        return redirect(url_for("auth.two_factor_setup"))
+    required = user.role in two_factor.required_roles()
+    form = TurnOffTwoFactorForm(prefix="off")
+    if form.validate_on_submit():
+        if service.is_locked(user):
+            return _locked_response(
+                _aware(user.locked_until), lambda: _two_factor_on_page(user, required, off=form)
+            )
+        try:
+            how = two_factor.turn_off(user, form.code.data, form.password.data)
+        except two_factor.TwoFactorRequiredError:
+            db.session.rollback()
+            # The form is not on the page for such a role: say it above the page.
+            flash("Your role requires two-factor sign-in, so it cannot be turned off.", "danger")
+        else:
+            if how is not None:
+                db.session.commit()
+                flash("Two-factor sign-in is off: signing in asks for the password only.", "info")
+                return redirect(url_for("auth.account"))
+            locked_until = _wrong_proof(user, "wrong code or password to turn off two-factor")
+            if locked_until is not None:
+                return _locked_response(
+                    locked_until, lambda: _two_factor_on_page(user, required, off=form)
+                )
+            form.code.errors.append("Neither the code nor the password is right.")
+    return _two_factor_on_page(user, required, off=form)

@@ -43,6 +43,7 @@ from app.models.recovery_code import RecoveryCode
 from app.models.reports import ReportPublication
 from app.models.setting import Setting
 from app.models.sign_in_session import SignInSession
+from app.models.sso_identity import SsoIdentity
 from app.models.systems import (
     Criticality,
     Position,
@@ -112,6 +113,7 @@ __all__ = [
     "Role",
     "Setting",
     "SignInSession",
+    "SsoIdentity",
     "StaffMember",
     "System",
     "SystemCriticalityChange",
