@@ -79,7 +79,9 @@ test-postgresql: $(VENV)/.dev-deps postgres
 		echo "!!! PostgreSQL is not reachable on 127.0.0.1:5432: SKIPPING the PostgreSQL leg"; \
 	fi
 
-test: $(VENV)/.dev-deps browser-deps lint typecheck test-sqlite test-postgresql
+# The two engines' legs run side by side; each prints its report when it ends.
+test: $(VENV)/.dev-deps browser-deps lint typecheck
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 clean:
 	rm -rf $(VENV)
