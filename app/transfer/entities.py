@@ -17,11 +17,10 @@ from sqlalchemy import Boolean, func, insert, or_, select, type_coerce
 from sqlalchemy.orm import aliased, selectinload
 
 from app import fiscal
-from app.api import resources
-from app.api import schemas as api_schemas
 from app.catalogues.service import CatalogueRefs, in_force, insert_mappings
 from app.countermeasures import queries as countermeasure_queries
 from app.countermeasures import service as countermeasure_rules
+from app.coverage import api_schemas as coverage_schemas
 from app.coverage import queries as coverage_queries
 from app.coverage import service as coverage_rules
 from app.domain.scoring import score
@@ -306,15 +305,18 @@ def _staff_list(args: Mapping):
 
 def _responsibility_list(args: Mapping):
     """No page lists responsibilities: the API's filters (``/api/v1/responsibilities``)."""
+    # Loading the area's API registers its routes: left to ``app.api.resources.blueprints``.
+    from app.coverage.api import responsibilities_query
+
     try:
-        loaded = api_schemas.ResponsibilityArgs().load(
+        loaded = coverage_schemas.ResponsibilityArgs().load(
             {k: v for k, v in args.items() if k not in ("page", "per_page")}, unknown="exclude"
         )
     except ValidationError as error:
         raise FilterError(
             "; ".join(f"{k}: {' '.join(v)}" for k, v in error.normalized_messages().items())
         ) from None
-    return resources.responsibilities_query(loaded)
+    return responsibilities_query(loaded)
 
 
 def _stamp(values: dict) -> dict:
