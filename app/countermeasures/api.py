@@ -84,7 +84,7 @@ class CountermeasureDetail(MethodView):
     def patch(self, body, countermeasure_id):
         """Edit a countermeasure's description, threats, owner and plan (not its status)."""
         countermeasure = load_countermeasure(countermeasure_id)
-        values = w.merged(w.countermeasure_values(countermeasure), body)
+        values = w.merged(countermeasure_values(countermeasure), body)
         cm_service.update_countermeasure(countermeasure, **values, expected_version=body["version"])
         return w.saved(countermeasure)
 
@@ -206,3 +206,17 @@ class QuarterFigures(MethodView):
                 for entry in treated
             ],
         }
+
+
+# The record's current values, which an update merges the body into (``w.merged``).
+def countermeasure_values(countermeasure: Countermeasure) -> dict:
+    start = countermeasure.target_quarter_start
+    return {
+        "title": countermeasure.title,
+        "description": countermeasure.description,
+        "type": countermeasure.type,
+        "threat_ids": [threat.id for threat in countermeasure.threats],
+        "owner_id": countermeasure.owner_id,
+        "target_quarter": fiscal.quarter_starting(start).label if start else None,
+        "evidence": countermeasure.evidence,
+    }

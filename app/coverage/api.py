@@ -112,7 +112,7 @@ class SystemDetail(MethodView):
     def patch(self, body, system_id):
         """Change a system."""
         system = get_or_404(System, system_id)
-        values = w.merged(w.system_values(system), body)
+        values = w.merged(system_values(system), body)
         return w.saved(coverage_service.update_system(system, version=body["version"], **values))
 
 
@@ -152,7 +152,7 @@ class StaffDetail(MethodView):
     def patch(self, body, staff_id):
         """Change a staff member; a leaving date that costs coverage needs confirm_impact."""
         person = get_or_404(StaffMember, staff_id)
-        values = w.merged(w.staff_values(person), body)
+        values = w.merged(staff_values(person), body)
         return w.saved(
             coverage_service.update_staff_member(person, version=body["version"], **values)
         )
@@ -200,7 +200,7 @@ class ResponsibilityDetail(MethodView):
         """Change a responsibility's kind or dates; an end that costs coverage needs
         confirm_impact."""
         responsibility = get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
-        values = w.merged(w.responsibility_values(responsibility), body)
+        values = w.merged(responsibility_values(responsibility), body)
         return w.saved(
             coverage_service.update_responsibility(
                 responsibility, version=body["version"], **values
@@ -259,7 +259,7 @@ class PositionDetail(MethodView):
     def patch(self, body, position_id):
         """Change a position's title, team, systems and notes (status has its own call)."""
         position = get_or_404(Position, position_id, *POSITION_LOADS)
-        values = w.merged(w.position_values(position), body)
+        values = w.merged(position_values(position), body)
         return w.saved(
             coverage_service.update_position(position, version=body["version"], **values)
         )
@@ -319,3 +319,44 @@ class CoverageFigures(MethodView):
                 for entry in coverage.systems
             ],
         }
+
+
+# The record's current values, which an update merges the body into (``w.merged``).
+def system_values(system: System) -> dict:
+    return {
+        "name": system.name,
+        "description": system.description,
+        "team": system.team,
+        "criticality": system.criticality,
+        "in_production": system.in_production,
+        "retired_on": system.retired_on,
+    }
+
+
+def staff_values(person: StaffMember) -> dict:
+    return {
+        "name": person.name,
+        "email": person.email,
+        "team": person.team,
+        # Not merged: ``active`` only says something when sent ("false": leaving today).
+        "active": None,
+        "left_on": person.left_on,
+        "user_id": person.user_id,
+    }
+
+
+def responsibility_values(responsibility: Responsibility) -> dict:
+    return {
+        "kind": responsibility.kind,
+        "since": responsibility.since,
+        "until": responsibility.until,
+    }
+
+
+def position_values(position: Position) -> dict:
+    return {
+        "title": position.title,
+        "team": position.team,
+        "system_ids": [system.id for system in position.systems],
+        "notes": position.notes,
+    }
