@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import System, Threat  # noqa: E402
-from app.transfer.entities import THREAT_COLUMNS  # noqa: E402
+from app.threats.csv import THREAT_COLUMNS  # noqa: E402
 from app.transfer.service import import_file  # noqa: E402
 
 

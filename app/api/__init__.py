@@ -1,8 +1,9 @@
 """The JSON API under /api/v1 (flask-smorest), its OpenAPI document and the page showing it.
 
-Resources live in ``app/api/resources.py`` (reads) as MethodView classes whose methods
-carry the usual ``@readable`` / ``@roles(...)`` marks; ``app.security`` checks them per
-HTTP method. Authentication is by personal token (``app/api/auth.py``).
+Each area's resources live beside it (``app/threats/api.py``...) as MethodView classes
+on the blueprints of ``app/api/resources.py``, whose methods carry the usual
+``@readable`` / ``@roles(...)`` marks; ``app.security`` checks them per HTTP method.
+Authentication is by personal token (``app/api/auth.py``).
 """
 
 from __future__ import annotations

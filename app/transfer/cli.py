@@ -8,8 +8,9 @@ import click
 
 from app.extensions import db
 from app.models.audit import set_cli_actor
+from app.transfer.bulk import FilterError
 from app.transfer.csv_format import csv_chunks
-from app.transfer.entities import FORMATS, FilterError, count_rows
+from app.transfer.entities import FORMATS, count_rows
 from app.transfer.service import (
     ImportRefusedError,
     check_file,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from app.extensions import db
+from app.transfer.bulk import EntityFormat, Lookups
 from app.transfer.csv_format import (
     CellError,
     FileRefusedError,
@@ -18,7 +19,7 @@ from app.transfer.csv_format import (
     decode,
     parse_rows,
 )
-from app.transfer.entities import FORMATS, EntityFormat, Lookups
+from app.transfer.entities import FORMATS
 from app.transfer.xlsx_format import xlsx_file
 
 EXPORT_BATCH = 2000

@@ -29,7 +29,8 @@ from app.forms import FlaskForm
 from app.models.user import Role
 from app.security import readable, roles
 from app.transfer import bp, service, xlsx_format
-from app.transfer.entities import FORMATS, FilterError
+from app.transfer.bulk import FilterError
+from app.transfer.entities import FORMATS
 from app.transfer.service import ImportRefusedError, check_file, export_chunks, import_file
 
 # Who may import what: the roles that write those records through the forms.

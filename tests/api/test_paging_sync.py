@@ -165,8 +165,8 @@ def test_detail_reads_carry_an_etag_and_answer_304_while_unchanged(api_get, clie
 
 
 def test_plain_row_items_equal_what_the_threat_schema_dumps(api_get, users):
-    from app.api.schemas import ThreatSchema
     from app.models import ThreatCategory, ThreatFeed, Treatment
+    from app.threats.api_schemas import ThreatSchema
 
     web = ThreatCategory(name="Web")
     feed = ThreatFeed(name="CERT")

@@ -1,0 +1,222 @@
+"""The API's resources for countermeasures and the quarter's figures,
+on the api blueprints of ``app.api.resources``."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app import fiscal
+from app.api import writes as w
+from app.api.paging import conditional, paginate
+from app.api.resources import figures, get_or_404, page_args, refused, register
+from app.countermeasures import figures as countermeasure_figures
+from app.countermeasures import queries as cm_queries
+from app.countermeasures import service as cm_service
+from app.countermeasures.api_schemas import (
+    CountermeasureArgs,
+    CountermeasureCreate,
+    CountermeasureDetailSchema,
+    CountermeasurePage,
+    CountermeasureStatusCreate,
+    CountermeasureUpdate,
+    DeploymentCreate,
+    QuarterSchema,
+    VerificationCreate,
+)
+from app.domain.scoring import level_for
+from app.models import (
+    Countermeasure,
+)
+from app.models.user import Role
+from app.risk import risk_matrix
+from app.security import readable, roles
+
+# ---- countermeasures ----------------------------------------------------------------
+
+COUNTERMEASURE_LOADS = (selectinload(Countermeasure.owner), selectinload(Countermeasure.threats))
+
+
+@register.route("/countermeasures")
+class Countermeasures(MethodView):
+    @readable
+    @register.arguments(CountermeasureArgs, location="query")
+    @register.response(200, CountermeasurePage)
+    def get(self, args):
+        """Countermeasures, with the threats they treat.
+
+        The countermeasures page's filters and sort (same names, values and order)."""
+        query, _filters, problems = cm_queries.list_query(page_args())
+        if problems:  # a value the page ignores (and says so): refused here
+            refused("filters", " ".join(problems))
+        return paginate(query.options(*COUNTERMEASURE_LOADS), args, Countermeasure)
+
+    @roles(Role.SECURITY)
+    @register.arguments(CountermeasureCreate)
+    @register.response(201, CountermeasureDetailSchema)
+    def post(self, body):
+        """Plan (or record) a countermeasure: security and admins."""
+        title = body.pop("title", None)
+        return w.saved(
+            cm_service.create_countermeasure(title=title, **body, user_id=current_user.id)
+        )
+
+
+@register.route("/countermeasures/<int:countermeasure_id>")
+class CountermeasureDetail(MethodView):
+    @readable
+    @conditional
+    @register.response(200, CountermeasureDetailSchema)
+    def get(self, countermeasure_id):
+        """One countermeasure with its status history."""
+        return get_or_404(
+            Countermeasure,
+            countermeasure_id,
+            *COUNTERMEASURE_LOADS,
+            selectinload(Countermeasure.status_changes),
+        )
+
+    @roles(Role.SECURITY)
+    @register.arguments(CountermeasureUpdate)
+    @register.response(200, CountermeasureDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, countermeasure_id):
+        """Edit a countermeasure's description, threats, owner and plan (not its status)."""
+        countermeasure = load_countermeasure(countermeasure_id)
+        values = w.merged(countermeasure_values(countermeasure), body)
+        cm_service.update_countermeasure(countermeasure, **values, expected_version=body["version"])
+        return w.saved(countermeasure)
+
+
+def load_countermeasure(countermeasure_id: int) -> Countermeasure:
+    return get_or_404(
+        Countermeasure,
+        countermeasure_id,
+        *COUNTERMEASURE_LOADS,
+        selectinload(Countermeasure.status_changes),
+    )
+
+
+@register.route("/countermeasures/<int:countermeasure_id>/status")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class CountermeasureStatusChanges(MethodView):
+    @register.arguments(CountermeasureStatusCreate)
+    @register.response(200, CountermeasureDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def post(self, body, countermeasure_id):
+        """Move a countermeasure to in progress or retired (deployment has its own call)."""
+        countermeasure = load_countermeasure(countermeasure_id)
+        cm_service.change_status(
+            countermeasure,
+            body["status"],
+            changed_on=body.get("changed_on"),
+            user_id=current_user.id,
+            expected_version=body["version"],
+        )
+        return w.saved(countermeasure)
+
+
+@register.route("/countermeasures/<int:countermeasure_id>/deploy")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class CountermeasureDeployment(MethodView):
+    @register.arguments(DeploymentCreate)
+    @register.response(200, CountermeasureDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def post(self, body, countermeasure_id):
+        """Record the deployment and the treated threats' new residual scores."""
+        countermeasure = load_countermeasure(countermeasure_id)
+        cm_service.deploy_countermeasure(
+            countermeasure,
+            deployed_on=body.get("deployed_on"),
+            residuals={
+                r["threat_id"]: (r["likelihood"], r["impact"]) for r in body.get("residuals", [])
+            },
+            user_id=current_user.id,
+            evidence=body.get("evidence"),
+            expected_version=body["version"],
+        )
+        return w.saved(countermeasure)
+
+
+@register.route("/countermeasures/<int:countermeasure_id>/verify")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class CountermeasureVerification(MethodView):
+    @register.arguments(VerificationCreate)
+    @register.response(200, CountermeasureDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def post(self, body, countermeasure_id):
+        """Record that a deployed countermeasure was verified: when, by whom, how well."""
+        countermeasure = load_countermeasure(countermeasure_id)
+        cm_service.verify_countermeasure(
+            countermeasure,
+            verified_on=body.get("verified_on"),
+            verified_by_id=body.get("verified_by_id"),
+            effectiveness=body.get("effectiveness"),
+            expected_version=body["version"],
+        )
+        return w.saved(countermeasure)
+
+
+@figures.route("/quarters/<label>")
+class QuarterFigures(MethodView):
+    @readable
+    @figures.response(200, QuarterSchema)
+    @figures.alt_response(422, response="DEFAULT_ERROR", description="Not started yet")
+    def get(self, label):
+        """A quarter's figures: countermeasures deployed (in it, and in its fiscal year to
+        its end) against the target and the year's goal, the top threats at its start and
+        what treated them, what slipped. A quarter that has not started is refused (422):
+        it has nothing to measure yet."""
+        quarter = fiscal.quarter_or_404(label)
+        today = fiscal.today()
+        if quarter.first_day > today:
+            refused(
+                "label", f"{quarter.label} starts on {quarter.first_day}: nothing to measure yet."
+            )
+        matrix = risk_matrix()
+        target = countermeasure_figures.quarter_target()
+        treated = countermeasure_figures.top_threats_treated(quarter, target)
+        slipped = countermeasure_figures.slipped_countermeasures(quarter)
+        return {
+            "state": "over" if quarter.last_day < today else "in_progress",
+            "target": target,
+            "goal": countermeasure_figures.yearly_goal(),
+            "slipped": [{"id": cm.id, "title": cm.title} for cm in slipped],
+            "quarter": quarter.label,
+            "starts_on": quarter.first_day,
+            "ends_on": quarter.last_day,
+            "countermeasures_deployed": countermeasure_figures.countermeasures_deployed(quarter),
+            "countermeasures_deployed_to_date": (
+                countermeasure_figures.countermeasures_deployed_to_date(quarter)
+            ),
+            "top_threats": [
+                {
+                    "rank": entry.rank,
+                    "id": entry.threat.id,
+                    "title": entry.threat.title,
+                    "inherent_score": entry.threat.inherent_score,
+                    "residual_score": entry.threat.residual_score,
+                    "level": level_for(entry.threat.residual_score, matrix).value,
+                    "treated": entry.treated,
+                    "countermeasures": [
+                        {"id": fact.id, "title": fact.title} for fact in entry.countermeasures
+                    ],
+                }
+                for entry in treated
+            ],
+        }
+
+
+# The record's current values, which an update merges the body into (``w.merged``).
+def countermeasure_values(countermeasure: Countermeasure) -> dict:
+    start = countermeasure.target_quarter_start
+    return {
+        "title": countermeasure.title,
+        "description": countermeasure.description,
+        "type": countermeasure.type,
+        "threat_ids": [threat.id for threat in countermeasure.threats],
+        "owner_id": countermeasure.owner_id,
+        "target_quarter": fiscal.quarter_starting(start).label if start else None,
+        "evidence": countermeasure.evidence,
+    }

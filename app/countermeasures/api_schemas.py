@@ -1,0 +1,200 @@
+"""The API's schemas for countermeasures and the quarter's figures:
+query strings, answers and request bodies."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app import fiscal
+from app.api.schemas import (
+    Choice,
+    Day,
+    Id,
+    ListArgs,
+    LongText,
+    PageDate,
+    PageId,
+    PageSort,
+    Pick,
+    QuarterLabel,
+    StatusChangeSchema,
+    Text,
+    ThreatRef,
+    Version,
+    Warnings,
+    _Body,
+    _mapped_today,
+    _quarter_label,
+    page_schema,
+)
+from app.countermeasures import queries as cm_queries
+from app.models import (
+    CountermeasureStatus,
+    CountermeasureType,
+    Effectiveness,
+)
+from app.threats.api_schemas import Score, TopThreatSchema
+
+
+class CountermeasureArgs(ListArgs):
+    """The countermeasures page's filters (``app.countermeasures.queries``)."""
+
+    q = Text(metadata={"description": "Part of the title"})
+    status = Pick([s.value for s in CountermeasureStatus], any_case=True)
+    type = Pick([t.value for t in CountermeasureType], any_case=True)
+    owner = PageId("Owner's user id")
+    threat = PageId("Id of a threat it treats")
+    quarter = QuarterLabel(
+        metadata={
+            "description": "Counts in this quarter, e.g. FY20-21 Q2: deployed in it, or "
+            "targeted at it while not deployed"
+        }
+    )
+    technique = Text(metadata={"description": "Mitigates this ATT&CK technique (or a sub-one)"})
+    control = Text(metadata={"description": "Implements this framework control"})
+    as_of = PageDate(metadata={"description": "The technique or control mapped on this date"})
+    sort = PageSort(cm_queries.SORTS, cm_queries.DEFAULT_SORT)
+
+
+class CountermeasureSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    description = fields.String()
+    type = Choice(CountermeasureType)
+    status = Choice(CountermeasureStatus)
+    owner = fields.Function(lambda c: c.owner.name if c.owner else None, allow_none=True)
+    owner_id = fields.Integer(allow_none=True)
+    target_quarter = fields.Function(
+        lambda c: _quarter_label(c.target_quarter_start),
+        allow_none=True,
+        metadata={"type": "string", "nullable": True},
+    )
+    planned_on = fields.Date()
+    deployed_on = fields.Date(allow_none=True)
+    deployed_quarter = fields.Function(
+        lambda c: fiscal.quarter_of_date(c.deployed_on).label if c.deployed_on else None,
+        allow_none=True,
+        metadata={"type": "string", "nullable": True},
+    )
+    retired_on = fields.Date(allow_none=True)
+    evidence = fields.String()
+    verified_on = fields.Date(allow_none=True)
+    effectiveness = Choice(Effectiveness, allow_none=True)
+    threats = fields.List(fields.Nested(ThreatRef))
+    version = fields.Integer(required=True)
+
+
+class CountermeasureDetailSchema(CountermeasureSchema):
+    status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
+    techniques = fields.Function(
+        _mapped_today("technique"),
+        metadata={"type": "array", "items": {"type": "string"}, "description": "Mitigated"},
+    )
+    controls = fields.Function(
+        _mapped_today("control"),
+        metadata={"type": "array", "items": {"type": "string"}, "description": "Implemented"},
+    )
+    warnings = Warnings()
+
+
+class QuarterSchema(ma.Schema):
+    quarter = fields.String(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    countermeasures_deployed = fields.Integer(
+        required=True, metadata={"description": "Deployed during the quarter"}
+    )
+    countermeasures_deployed_to_date = fields.Integer(
+        required=True,
+        metadata={"description": "Deployed from the fiscal year's first day to the quarter's last"},
+    )
+    top_threats = fields.List(
+        fields.Nested(TopThreatSchema),
+        metadata={
+            "description": "The quarter's top threats (as many as the per-quarter target) as "
+            "the register stood on its first day, with what was deployed against them"
+        },
+    )
+    state = fields.String(
+        validate=validate.OneOf(["in_progress", "over"]),
+        metadata={"enum": ["in_progress", "over"], "description": "Running today, or ended"},
+    )
+    target = fields.Integer(metadata={"description": "Countermeasures to deploy per quarter"})
+    goal = fields.Integer(
+        metadata={"description": "Countermeasures to deploy over the fiscal year"}
+    )
+    slipped = fields.List(
+        fields.Nested(ThreatRef),
+        metadata={
+            "description": "Planned for the quarter and not deployed in it (while it runs: "
+            "not deployed yet), by title"
+        },
+    )
+
+
+CountermeasurePage = page_schema(CountermeasureSchema, "CountermeasurePage")
+
+
+class CountermeasureCreate(_Body):
+    title = Text(metadata={"description": "Required"})
+    description = LongText()
+    type = Choice(CountermeasureType)
+    threat_ids = fields.List(Id(), validate=validate.Length(max=100))
+    owner_id = Id(allow_none=True)
+    target_quarter = Text(allow_none=True, metadata={"description": "e.g. FY20-21 Q3"})
+    evidence = LongText()
+    status = Choice(CountermeasureStatus)
+    planned_on = Day(
+        allow_none=True,
+        metadata={
+            "description": "The day it was planned (default today, or the deployment day of "
+            "one recorded as deployed); not in the future"
+        },
+    )
+    deployed_on = Day(allow_none=True)
+
+
+class CountermeasureUpdate(_Body):
+    version = Version()
+    title = Text()
+    description = LongText()
+    type = Choice(CountermeasureType)
+    threat_ids = fields.List(Id(), validate=validate.Length(max=100))
+    owner_id = Id(allow_none=True)
+    target_quarter = Text(allow_none=True)
+    evidence = LongText()
+    deployed_on = Day(
+        allow_none=True,
+        metadata={"description": "Corrects the deployment date of a deployed countermeasure"},
+    )
+
+
+class CountermeasureStatusCreate(_Body):
+    version = Version()
+    status = Choice(CountermeasureStatus, required=True)
+    changed_on = Day(allow_none=True)
+
+
+class ResidualScore(_Body):
+    threat_id = Id(required=True)
+    likelihood = Score(required=True)
+    impact = Score("impact", required=True)
+
+
+class DeploymentCreate(_Body):
+    version = Version()
+    deployed_on = Day(allow_none=True)
+    evidence = LongText(allow_none=True)
+    residuals = fields.List(
+        fields.Nested(ResidualScore),
+        validate=validate.Length(max=100),
+        metadata={"description": "The treated threats' new residual likelihood and impact"},
+    )
+
+
+class VerificationCreate(_Body):
+    version = Version()
+    verified_on = Day(allow_none=True)
+    verified_by_id = Id(allow_none=True)
+    effectiveness = Choice(Effectiveness, allow_none=True)

@@ -1,0 +1,274 @@
+"""The countermeasures file: its CSV columns, the rows an export writes, and how an import
+checks and writes rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+
+from app import fiscal
+from app.countermeasures import queries as countermeasure_queries
+from app.countermeasures import service as countermeasure_rules
+from app.extensions import db
+from app.models import (
+    Countermeasure,
+    CountermeasureStatus,
+    CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
+    CountermeasureType,
+    Effectiveness,
+    Threat,
+)
+from app.models.catalogues import CountermeasureMapping, LibraryKind
+from app.models.countermeasures import countermeasure_threats
+from app.transfer import cells as c
+from app.transfer.bulk import (
+    Lookups,
+    _audit,
+    _check_rows,
+    _email_of,
+    _insert,
+    _insert_returning_ids,
+    _mapped_refs,
+    _refs,
+    _stamp,
+    _threat_ids,
+    _user_email,
+    _write_mappings,
+)
+from app.transfer.csv_format import CellError, Column, ParsedRow
+from app.transfer.sql import joined
+
+
+def _countermeasure_list(args: Mapping):
+    # A value the list ignores (it says so on the page) is ignored here too.
+    query, _filters, _problems = countermeasure_queries.list_query(args)
+    return query
+
+
+# ---- countermeasures -------------------------------------------------------------------
+
+COUNTERMEASURE_COLUMNS = [
+    Column("Title", "title", lambda: Countermeasure.title, c.text(200), required=True),
+    Column(
+        "Description",
+        "description",
+        lambda: Countermeasure.description,
+        c.text(20000, strip=False),
+    ),
+    Column(
+        "Type",
+        "type",
+        lambda: Countermeasure.type,
+        c.enum_of(CountermeasureType, CountermeasureType.PREVENTIVE),
+        kind="enum",
+    ),
+    Column(
+        "Status",
+        "status",
+        lambda: Countermeasure.status,
+        c.enum_of(CountermeasureStatus, CountermeasureStatus.PLANNED),
+        kind="enum",
+    ),
+    Column(
+        "Owner email",
+        "owner_id",
+        lambda: _email_of(Countermeasure, Countermeasure.owner_id),
+        _user_email,
+    ),
+    Column(
+        "Target quarter",
+        "target_quarter_start",
+        lambda: Countermeasure.target_quarter_start,
+        c.quarter_start,
+        kind="quarter",
+    ),
+    Column("Planned on", "planned_on", lambda: Countermeasure.planned_on, c.day, kind="date"),
+    Column("Deployed on", "deployed_on", lambda: Countermeasure.deployed_on, c.day, kind="date"),
+    Column("Retired on", "retired_on", lambda: Countermeasure.retired_on, c.day, kind="date"),
+    Column("Evidence", "evidence", lambda: Countermeasure.evidence, c.text(20000, strip=False)),
+    Column("Verified on", "verified_on", lambda: Countermeasure.verified_on, c.day, kind="date"),
+    Column(
+        "Effectiveness",
+        "effectiveness",
+        lambda: Countermeasure.effectiveness,
+        c.enum_of(Effectiveness),
+        kind="enum",
+    ),
+    Column(
+        "Threats",
+        "threat_ids",
+        lambda: joined(
+            Threat.title,
+            countermeasure_threats.c.countermeasure_id == Countermeasure.id,
+            Threat.id == countermeasure_threats.c.threat_id,
+            order_by=[Threat.title],
+            outer=Countermeasure,
+        ),
+        _threat_ids,
+    ),
+    Column(
+        "Techniques mitigated",
+        "techniques",
+        lambda: _mapped_refs(
+            CountermeasureMapping,
+            CountermeasureMapping.countermeasure_id,
+            Countermeasure,
+            LibraryKind.ATTACK,
+        ),
+        lambda raw, lookups: _refs(raw, lookups, LibraryKind.ATTACK),
+        may_be_absent=True,
+    ),
+    Column(
+        "Controls implemented",
+        "controls",
+        lambda: _mapped_refs(
+            CountermeasureMapping,
+            CountermeasureMapping.countermeasure_id,
+            Countermeasure,
+            LibraryKind.FRAMEWORK,
+        ),
+        lambda raw, lookups: _refs(raw, lookups, LibraryKind.FRAMEWORK),
+        may_be_absent=True,
+    ),
+]
+
+
+class ThreatRef(NamedTuple):
+    id: int
+    title: str
+    archived_at: Any
+
+
+class CountermeasureReferences(countermeasure_rules.References):
+    """The countermeasure rules' look-ups (users, threats), loaded once for the file."""
+
+    def __init__(self, lookups: Lookups) -> None:
+        super().__init__()
+        self._lookups = lookups
+        self._users = set(lookups.users().values())
+        self._threat_ids = {i for ids in lookups.threats().values() for i in ids}
+        archived = select(Threat.id, Threat.title, Threat.archived_at)
+        self._archived = {
+            row.id: ThreatRef(*row)
+            for row in db.session.execute(archived.where(Threat.archived_at.is_not(None)))
+        }
+
+    def user_exists(self, user_id) -> bool:
+        return user_id in self._users
+
+    def threats(self, ids):
+        return {
+            i: self._archived.get(i) or ThreatRef(i, "", None) for i in ids if i in self._threat_ids
+        }
+
+
+COUNTERMEASURE_FIELD_COLUMNS = {
+    "title": ("title", "Title"),
+    "description": ("description", "Description"),
+    "type": ("type", "Type"),
+    "status": ("status", "Status"),
+    "owner_id": ("owner_id", "Owner email"),
+    "target_quarter": ("target_quarter_start", "Target quarter"),
+    "planned_on": ("planned_on", "Planned on"),
+    "deployed_on": ("deployed_on", "Deployed on"),
+    "retired_on": ("retired_on", "Retired on"),
+    "evidence": ("evidence", "Evidence"),
+    "verified_on": ("verified_on", "Verified on"),
+    "effectiveness": ("effectiveness", "Effectiveness"),
+    "threat_ids": ("threat_ids", "Threats"),
+}
+
+
+def _countermeasure_values(v: dict) -> dict:
+    """A row as the countermeasure rules take it (the quarter as a quarter, not its day)."""
+    values = {k: v[k] for k in COUNTERMEASURE_FIELD_COLUMNS if k in v}
+    if v.get("target_quarter_start"):
+        values["target_quarter"] = fiscal.quarter_starting(v["target_quarter_start"])
+    return values
+
+
+def check_countermeasures(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """``check_recorded_countermeasure`` for each row: the rules of creating one, and of
+    the retirement and verification the row records."""
+    return _check_rows(
+        rows,
+        countermeasure_rules.check_recorded_countermeasure,
+        CountermeasureReferences(lookups),
+        COUNTERMEASURE_FIELD_COLUMNS,
+        values=_countermeasure_values,
+    )
+
+
+COUNTERMEASURE_FIELDS = (
+    "title",
+    "description",
+    "type",
+    "status",
+    "owner_id",
+    "target_quarter_start",
+    "planned_on",
+    "deployed_on",
+    "retired_on",
+    "evidence",
+    "verified_on",
+    "effectiveness",
+)
+
+
+def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    cleans = [row.values["__clean__"] for row in rows]
+    values = [{k: clean[k] for k in COUNTERMEASURE_FIELDS} for clean in cleans]
+    ids = _insert_returning_ids(Countermeasure, [_stamp(v) for v in values])
+    _audit(
+        Countermeasure,
+        ids,
+        [{**v, "threat_ids": clean["threat_ids"]} for v, clean in zip(values, cleans, strict=True)],
+        "title",
+    )
+    _insert(
+        countermeasure_threats,
+        [
+            {"countermeasure_id": cm_id, "threat_id": threat_id}
+            for cm_id, clean in zip(ids, cleans, strict=True)
+            for threat_id in clean["threat_ids"]
+        ],
+    )
+    _insert(
+        CountermeasureStatusChange,
+        [
+            {
+                "countermeasure_id": cm_id,
+                "status": v["status"],
+                "changed_on": v["retired_on"] or v["deployed_on"] or v["planned_on"],
+                "user_id": user_id,
+            }
+            for cm_id, v in zip(ids, values, strict=True)
+        ],
+    )
+    # The target quarter in force from the plan date ("slipped" reads it as of a day).
+    _insert(
+        CountermeasureTargetPeriod,
+        [
+            {
+                "countermeasure_id": cm_id,
+                "target_quarter_start": v["target_quarter_start"],
+                "valid_from": v["planned_on"],
+                "user_id": user_id,
+            }
+            for cm_id, v in zip(ids, values, strict=True)
+            if v["target_quarter_start"] is not None
+        ],
+    )
+    # Its techniques and controls are in force from the day it was planned (the rules
+    # give every countermeasure one); coverage still counts it only once deployed.
+    facts = [
+        (cm_id, pair, v["planned_on"])
+        for cm_id, v, row in zip(ids, values, rows, strict=True)
+        for key in ("techniques", "controls")
+        for pair in row.values.get(key, [])
+    ]
+    _write_mappings(CountermeasureMapping, "countermeasure_id", facts, user_id)
+    return len(ids)

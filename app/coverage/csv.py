@@ -1,0 +1,287 @@
+"""The systems, staff and responsibilities files: their CSV columns, the rows an export
+writes, and how an import checks and writes rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from marshmallow import ValidationError
+from sqlalchemy import Boolean, or_, select, type_coerce
+
+from app import fiscal
+from app.coverage import api_schemas as coverage_schemas
+from app.coverage import queries as coverage_queries
+from app.coverage import service as coverage_rules
+from app.extensions import db
+from app.models import (
+    Criticality,
+    Responsibility,
+    ResponsibilityKind,
+    StaffMember,
+    System,
+)
+from app.transfer import cells as c
+from app.transfer.bulk import (
+    FilterError,
+    Lookups,
+    _audit,
+    _check_rows,
+    _insert_returning_ids,
+    _one,
+    _staff_id,
+    _stamp,
+    _system_id,
+)
+from app.transfer.csv_format import CellError, Column, ParsedRow
+
+
+def _system_list(args: Mapping):
+    as_of, error = coverage_queries.as_of_from(args)
+    if error:
+        raise FilterError(error)
+    return coverage_queries.systems_list_query(args, as_of)
+
+
+def _staff_list(args: Mapping):
+    return coverage_queries.staff_list_query(args, fiscal.today())
+
+
+def _responsibility_list(args: Mapping):
+    """No page lists responsibilities: the API's filters (``/api/v1/responsibilities``)."""
+    # Loading the area's API registers its routes: left to ``app.api.resources.blueprints``.
+    from app.coverage.api import responsibilities_query
+
+    try:
+        loaded = coverage_schemas.ResponsibilityArgs().load(
+            {k: v for k, v in args.items() if k not in ("page", "per_page")}, unknown="exclude"
+        )
+    except ValidationError as error:
+        raise FilterError(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in error.normalized_messages().items())
+        ) from None
+    return responsibilities_query(loaded)
+
+
+# ---- systems ---------------------------------------------------------------------------
+
+SYSTEM_COLUMNS = [
+    Column("Name", "name", lambda: System.name, c.text(160), required=True),
+    Column("Description", "description", lambda: System.description, c.text(20000, strip=False)),
+    Column("Team", "team", lambda: System.team, c.text(120)),
+    Column(
+        "Criticality",
+        "criticality",
+        lambda: System.criticality,
+        c.enum_of(Criticality, Criticality.MEDIUM),
+        kind="enum",
+    ),
+    Column(
+        "In production",
+        "in_production",
+        lambda: System.in_production,
+        c.boolean(True),
+        kind="bool",
+    ),
+    Column("Retired on", "retired_on", lambda: System.retired_on, c.day, kind="date"),
+]
+
+
+class CoverageReferences(coverage_rules.References):
+    """The coverage rules' look-ups, loaded once for the file; they also see the file's
+    earlier rows, so a name used twice or two overlapping periods in one file are refused
+    like a clash with the register."""
+
+    def __init__(self, lookups: Lookups) -> None:
+        super().__init__()
+        self._lookups = lookups
+        self._names = {name: coverage_rules.Existing() for name in lookups.systems()}
+        self._links: dict[int, str] | None = None
+        self._id_sets: dict[str, set[int]] = {}
+        self._periods: dict[tuple, list] | None = None
+
+    def system_named(self, name, exclude_id=None):
+        return self._names.get(name.casefold())
+
+    def remember_system(self, name: str, line: int) -> None:
+        self._names.setdefault(name.casefold(), coverage_rules.Existing(line=line))
+
+    def _ids(self, key: str, found) -> set[int]:
+        if key not in self._id_sets:
+            values = found.values()
+            self._id_sets[key] = (
+                {i for ids in values for i in ids} if key == "staff" else set(values)
+            )
+        return self._id_sets[key]
+
+    def system_exists(self, system_id) -> bool:
+        return system_id in self._ids("systems", self._lookups.systems())
+
+    def staff_exists(self, staff_id) -> bool:
+        return staff_id in self._ids("staff", self._lookups.staff())
+
+    def user_exists(self, user_id) -> bool:
+        return user_id in self._ids("users", self._lookups.users())
+
+    def staff_linked_to(self, user_id, exclude_id=None):
+        if self._links is None:
+            query = select(StaffMember.user_id, StaffMember.name)
+            self._links = dict(db.session.execute(query.where(StaffMember.user_id.is_not(None))))
+        return self._links.get(user_id)
+
+    def _responsibility_periods(self) -> dict[tuple, list]:
+        """Every responsibility's period by (person, system, kind), read once."""
+        if self._periods is None:
+            self._periods = defaultdict(list)
+            query = select(
+                Responsibility.staff_member_id,
+                Responsibility.system_id,
+                Responsibility.kind,
+                Responsibility.since,
+                Responsibility.until,
+            )
+            for person, system, k, since, until in db.session.execute(query):
+                self._periods[(person, system, k)].append(
+                    coverage_rules.Existing(since=since, until=until)
+                )
+        return self._periods
+
+    def responsibilities(self, staff_id, system_id, kind, exclude_id=None):
+        return self._responsibility_periods().get((staff_id, system_id, kind), [])
+
+    def remember_responsibility(self, clean: dict, line: int) -> None:
+        key = (clean["staff_member_id"], clean["system_id"], clean["kind"])
+        self._responsibility_periods()[key].append(
+            coverage_rules.Existing(line=line, since=clean["since"], until=clean["until"])
+        )
+
+
+SYSTEM_FIELD_COLUMNS = {
+    "name": ("name", "Name"),
+    "description": ("description", "Description"),
+    "team": ("team", "Team"),
+    "criticality": ("criticality", "Criticality"),
+    "in_production": ("in_production", "In production"),
+    "retired_on": ("retired_on", "Retired on"),
+}
+
+
+def check_systems(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """``check_new_system`` for each row; a name is refused if the register or an earlier
+    line of the file has it."""
+    refs = CoverageReferences(lookups)
+
+    def remember(row, clean):
+        if row.values.get("name"):
+            refs.remember_system(row.values["name"], row.line)
+
+    return _check_rows(
+        rows, coverage_rules.check_new_system, refs, SYSTEM_FIELD_COLUMNS, remember=remember
+    )
+
+
+def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    values = [_stamp(row.values["__clean__"]) for row in rows]
+    _audit(System, _insert_returning_ids(System, values), values, "name")
+    return len(rows)
+
+
+# ---- staff -----------------------------------------------------------------------------
+
+
+def _still_here():
+    """SQL of StaffMember.active: no leaving date, or one not passed yet."""
+    left_on = StaffMember.left_on
+    return type_coerce(or_(left_on.is_(None), left_on >= fiscal.today()), Boolean)
+
+
+STAFF_COLUMNS = [
+    Column("Name", "name", lambda: StaffMember.name, c.text(160), required=True),
+    Column("Email", "email", lambda: StaffMember.email, c.optional_text(254)),
+    Column("Team", "team", lambda: StaffMember.team, c.text(120)),
+    Column("Active", "active", lambda: _still_here(), c.boolean(True), kind="bool"),
+    Column("Left on", "left_on", lambda: StaffMember.left_on, c.day, kind="date"),
+]
+
+
+STAFF_FIELD_COLUMNS = {
+    "name": ("name", "Name"),
+    "email": ("email", "Email"),
+    "team": ("team", "Team"),
+    "active": ("active", "Active"),
+    "left_on": ("left_on", "Left on"),
+}
+
+
+def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """``check_new_staff_member`` for each row (``Active`` "no" without a date: leaving today)."""
+    refs = CoverageReferences(lookups)
+    return _check_rows(rows, coverage_rules.check_new_staff_member, refs, STAFF_FIELD_COLUMNS)
+
+
+def write_staff(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    values = [_stamp(row.values["__clean__"]) for row in rows]
+    _audit(StaffMember, _insert_returning_ids(StaffMember, values), values, "name")
+    return len(rows)
+
+
+# ---- responsibilities ------------------------------------------------------------------
+
+RESPONSIBILITY_COLUMNS = [
+    Column(
+        "Staff member",
+        "staff_member_id",
+        lambda: _one(Responsibility, StaffMember, StaffMember.name, Responsibility.staff_member_id),
+        _staff_id,
+        True,
+    ),
+    Column(
+        "System",
+        "system_id",
+        lambda: _one(Responsibility, System, System.name, Responsibility.system_id),
+        _system_id,
+        required=True,
+    ),
+    Column(
+        "Kind",
+        "kind",
+        lambda: Responsibility.kind,
+        c.enum_of(ResponsibilityKind, ResponsibilityKind.PRIMARY),
+        kind="enum",
+    ),
+    Column("Since", "since", lambda: Responsibility.since, c.day, required=True, kind="date"),
+    Column("Until", "until", lambda: Responsibility.until, c.day, kind="date"),
+]
+
+
+RESPONSIBILITY_FIELD_COLUMNS = {
+    "staff_member_id": ("staff_member_id", "Staff member"),
+    "system_id": ("system_id", "System"),
+    "kind": ("kind", "Kind"),
+    "since": ("since", "Since"),
+    "until": ("until", "Until"),
+}
+
+
+def check_responsibilities(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """``check_new_responsibility`` for each row: the overlap check sees the register and
+    the file's earlier rows."""
+    refs = CoverageReferences(lookups)
+
+    def remember(row, clean):
+        if clean is not None:
+            refs.remember_responsibility(clean, row.line)
+
+    return _check_rows(
+        rows,
+        coverage_rules.check_new_responsibility,
+        refs,
+        RESPONSIBILITY_FIELD_COLUMNS,
+        remember=remember,
+    )
+
+
+def write_responsibilities(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    values = [_stamp(row.values["__clean__"]) for row in rows]
+    _audit(Responsibility, _insert_returning_ids(Responsibility, values), values, "since")
+    return len(rows)

@@ -1,0 +1,201 @@
+"""The API's resources for objectives and key results,
+on the api blueprints of ``app.api.resources``."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import fiscal
+from app.api import writes as w
+from app.api.paging import conditional
+from app.api.resources import figures, get_or_404
+from app.domain.quarters import fiscal_year_label
+from app.extensions import db
+from app.models import (
+    KeyResult,
+    Objective,
+)
+from app.models.user import Role
+from app.okrs import service as okr_service
+from app.okrs.api_schemas import (
+    KeyResultCreate,
+    KeyResultSchema,
+    KeyResultStatusSchema,
+    KeyResultUpdate,
+    ObjectiveCreate,
+    ObjectiveSchema,
+    ObjectiveUpdate,
+    OkrArgs,
+    OkrYearSchema,
+    StatusWrite,
+)
+from app.security import readable, roles
+from app.validation import ConflictError
+
+# ---- figures ------------------------------------------------------------------------
+
+
+@figures.route("/okrs")
+class Okrs(MethodView):
+    @readable
+    @figures.arguments(OkrArgs, location="query")
+    @figures.response(200, OkrYearSchema)
+    def get(self, args):
+        """Objectives of a fiscal year with their key results and quarterly statuses."""
+        year = args.get("year") or fiscal.current_quarter().fiscal_year
+        objectives = db.session.scalars(
+            select(Objective)
+            .where(Objective.fiscal_year == year)
+            .options(selectinload(Objective.key_results).selectinload(KeyResult.statuses))
+            .order_by(Objective.position, Objective.id)
+        ).all()
+        return {
+            "fiscal_year": fiscal_year_label(year, fiscal.start_month()),
+            "objectives": objectives,
+        }
+
+
+# ---- OKRs: written through the same service as the forms ---------------------------
+
+OKR_LOADS = (selectinload(Objective.key_results).selectinload(KeyResult.statuses),)
+
+
+def _same_version(obj, version: int | None) -> None:
+    if version is None or version != obj.version:
+        raise ConflictError(
+            f"{obj} changed since you read it (version {obj.version}); read it again, "
+            "then make your change."
+        )
+
+
+def _objective_values(objective: Objective) -> dict:
+    return {
+        "title": objective.title,
+        "statement": objective.statement,
+        "department": objective.department,
+        "fiscal_year": objective.fiscal_year,
+        "target_completion": objective.target_completion,
+        "position": objective.position,
+    }
+
+
+def _key_result_values(key_result: KeyResult) -> dict:
+    return {
+        "code": key_result.code,
+        "statement": key_result.statement,
+        "baseline_text": key_result.baseline_text,
+        "baseline_value": key_result.baseline_value,
+        "goal_text": key_result.goal_text,
+        "goal_value": key_result.goal_value,
+        "goal_unit": key_result.goal_unit,
+        "goal_direction": key_result.goal_direction,
+        "metric": key_result.metric,
+        "baseline_quarter": okr_service.baseline_quarter_label(key_result),
+        "position": key_result.position,
+    }
+
+
+@figures.route("/objectives")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
+class Objectives(MethodView):
+    @roles(Role.MANAGER)
+    @figures.arguments(ObjectiveCreate)
+    @figures.response(201, ObjectiveSchema)
+    def post(self, body):
+        """Add an objective: managers and admins (the objectives page's rules)."""
+        return w.saved(okr_service.create_objective(**body))
+
+
+@figures.route("/objectives/<int:objective_id>")
+class ObjectiveDetail(MethodView):
+    @readable
+    @conditional
+    @figures.response(200, ObjectiveSchema)
+    def get(self, objective_id):
+        """One objective with its key results and their quarterly statuses."""
+        return get_or_404(Objective, objective_id, *OKR_LOADS)
+
+    @roles(Role.MANAGER)
+    @figures.arguments(ObjectiveUpdate)
+    @figures.response(200, ObjectiveSchema)
+    @figures.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, objective_id):
+        """Change an objective (send the version you read)."""
+        objective = get_or_404(Objective, objective_id, *OKR_LOADS)
+        _same_version(objective, body.get("version"))
+        values = w.merged(_objective_values(objective), body)
+        return w.saved(okr_service.update_objective(objective, **values))
+
+
+@figures.route("/objectives/<int:objective_id>/key-results")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
+class ObjectiveKeyResults(MethodView):
+    @roles(Role.MANAGER)
+    @figures.arguments(KeyResultCreate)
+    @figures.response(201, KeyResultSchema)
+    def post(self, body, objective_id):
+        """Add a key result to an objective: managers and admins."""
+        objective = get_or_404(Objective, objective_id, *OKR_LOADS)
+        return w.saved(okr_service.create_key_result(objective, **body))
+
+
+@figures.route("/key-results/<int:key_result_id>")
+class KeyResultDetail(MethodView):
+    @readable
+    @conditional
+    @figures.response(200, KeyResultSchema)
+    def get(self, key_result_id):
+        """One key result with its quarterly statuses."""
+        return get_or_404(KeyResult, key_result_id, selectinload(KeyResult.statuses))
+
+    @roles(Role.MANAGER)
+    @figures.arguments(KeyResultUpdate)
+    @figures.response(200, KeyResultSchema)
+    @figures.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, key_result_id):
+        """Change a key result (send the version you read)."""
+        key_result = get_or_404(KeyResult, key_result_id, selectinload(KeyResult.statuses))
+        _same_version(key_result, body.get("version"))
+        values = w.merged(_key_result_values(key_result), body)
+        return w.saved(okr_service.update_key_result(key_result, **values))
+
+
+@figures.route("/key-results/<int:key_result_id>/statuses")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
+class KeyResultStatuses(MethodView):
+    @roles(Role.MANAGER)
+    @figures.arguments(StatusWrite)
+    @figures.response(200, KeyResultStatusSchema)
+    @figures.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def post(self, body, key_result_id):
+        """Write a quarter's status (text, value, rating) as the key result's form does;
+        rewriting an existing one needs the version you read."""
+        key_result = get_or_404(KeyResult, key_result_id, selectinload(KeyResult.statuses))
+        version = body.pop("version", None)
+        try:
+            quarter = fiscal.parse_quarter(body["quarter"], fiscal.start_month())
+        except ValueError:
+            quarter = None  # the service names what is wrong with it
+        existing = next(
+            (
+                x
+                for x in key_result.statuses
+                if quarter is not None and x.quarter_start == quarter.first_day
+            ),
+            None,
+        )
+        if existing is not None:
+            _same_version(existing, version)
+        return w.saved(
+            okr_service.write_status(
+                key_result,
+                quarter=body["quarter"],
+                text=body.get("text", ""),
+                value=body.get("value"),
+                rating=body.get("rating"),
+                author_id=current_user.id,
+            )
+        )

@@ -1,0 +1,210 @@
+"""The API's resources for threats, on the api blueprints of ``app.api.resources``."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app import fiscal
+from app.api import writes as w
+from app.api.paging import conditional, paginate
+from app.api.resources import figures, get_or_404, page_args, refused, register
+from app.domain.scoring import level_for
+from app.extensions import db
+from app.models import (
+    Threat,
+)
+from app.models.user import Role
+from app.risk import risk_matrix
+from app.security import readable, roles
+from app.threats import api_rows as rows
+from app.threats import figures as threat_figures
+from app.threats import queries as threat_queries
+from app.threats import service as threats_service
+from app.threats.api_schemas import (
+    DatedAction,
+    HeatmapArgs,
+    HeatmapSchema,
+    ThreatArgs,
+    ThreatCreate,
+    ThreatDetailSchema,
+    ThreatPage,
+    ThreatReview,
+    ThreatUpdate,
+    TopArgs,
+    TopSchema,
+)
+
+# ---- threats ------------------------------------------------------------------------
+
+THREAT_LOADS = (
+    selectinload(Threat.category),
+    selectinload(Threat.feed),
+    selectinload(Threat.owner),
+    selectinload(Threat.systems),
+    selectinload(Threat.tags),
+)
+
+
+@register.route("/threats")
+class Threats(MethodView):
+    @readable
+    @register.arguments(ThreatArgs, location="query")
+    @register.response(200, ThreatPage)
+    def get(self, args):
+        """Threats in the register, with their current scores, level, systems and tags.
+
+        The register page's filters and sort, with the same names and values: the same
+        query string lists the same threats in the same order here, on the page and in
+        its CSV export."""
+        try:
+            query = threat_queries.list_query(page_args(include_archived="1"))
+        except ValueError as error:  # the page's 400: an impossible date
+            refused("as_of", str(error))
+        return paginate(query, args, Threat, rows.threat_items)
+
+    @roles(Role.SECURITY)
+    @register.arguments(ThreatCreate)
+    @register.response(201, ThreatDetailSchema)
+    def post(self, body):
+        """Add a threat with its first assessment: security and admins."""
+        return w.saved(threats_service.create_threat(body, current_user.id))
+
+
+@register.route("/threats/<int:threat_id>")
+class ThreatDetail(MethodView):
+    @readable
+    @conditional
+    @register.response(200, ThreatDetailSchema)
+    def get(self, threat_id):
+        """One threat with its score history and its dated status and review history."""
+        return load_threat(threat_id)
+
+    @roles(Role.SECURITY)
+    @register.arguments(ThreatUpdate)
+    @register.response(200, ThreatDetailSchema)
+    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
+    def patch(self, body, threat_id):
+        """Change a threat; new scores are kept in its history (dated ``scored_on``)."""
+        threat = load_threat(threat_id)
+        version = body.pop("version")
+        threats_service.update_threat(threat, body, current_user.id, version)
+        return w.saved(threat)
+
+
+def load_threat(threat_id: int) -> Threat:
+    return get_or_404(
+        Threat,
+        threat_id,
+        *THREAT_LOADS,
+        selectinload(Threat.score_changes),
+        selectinload(Threat.state_changes),
+    )
+
+
+@register.route("/threats/<int:threat_id>/archive")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class ThreatArchive(MethodView):
+    @register.arguments(DatedAction, required=False)
+    @register.response(200, ThreatDetailSchema)
+    def post(self, body, threat_id):
+        """Take a threat off the register (kept, and restorable) from ``on`` (default today)."""
+        threat = load_threat(threat_id)
+        threats_service.archive_threat(threat, current_user.id, on=(body or {}).get("on"))
+        return w.saved(threat)
+
+
+@register.route("/threats/<int:threat_id>/restore")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class ThreatRestore(MethodView):
+    @register.arguments(DatedAction, required=False)
+    @register.response(200, ThreatDetailSchema)
+    def post(self, body, threat_id):
+        """Put an archived threat back on the register from ``on`` (default today)."""
+        threat = load_threat(threat_id)
+        threats_service.restore_threat(threat, current_user.id, on=(body or {}).get("on"))
+        return w.saved(threat)
+
+
+@register.route("/threats/<int:threat_id>/reviews")
+@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
+class ThreatReviews(MethodView):
+    @register.arguments(ThreatReview)
+    @register.response(200, ThreatDetailSchema)
+    def post(self, body, threat_id):
+        """Record a review: when, its outcome and the next review date (a dated fact)."""
+        threat = load_threat(threat_id)
+        threats_service.review_threat(
+            threat,
+            current_user.id,
+            on=body.get("reviewed_on"),
+            outcome=body.get("outcome") or "",
+            next_review_on=body.get("next_review_on"),
+        )
+        return w.saved(threat)
+
+
+@figures.route("/heatmap")
+class Heatmap(MethodView):
+    @readable
+    @figures.arguments(HeatmapArgs, location="query")
+    @figures.response(200, HeatmapSchema)
+    def get(self, args):
+        """The heat map of open threats (inherent or residual) as of a day or the end of an
+        ended quarter, as the heat-map page shows it, with each cell's threats."""
+        kind = args["kind"]
+        today = fiscal.today()
+        quarter = args.get("quarter")
+        if quarter is not None and quarter.last_day > today:
+            refused(
+                "quarter", f"{quarter.label} has not ended yet; choose a past quarter or a date."
+            )
+        as_of = quarter.last_day if quarter is not None else args.get("date") or today
+        cells = threat_figures.heatmap_as_of(as_of, kind)
+        return {
+            "kind": kind,
+            "as_of": as_of,
+            "total": sum(cells.values()),
+            "cells": [
+                {
+                    "likelihood": li,
+                    "impact": im,
+                    "count": count,
+                    # The cell's link on the page: bounded by the matrix, not by the rows.
+                    "threat_ids": (
+                        sorted(
+                            db.session.scalars(threat_figures.cell_threat_ids(as_of, kind, li, im))
+                        )
+                        if count
+                        else []
+                    ),
+                }
+                for (li, im), count in sorted(cells.items())
+            ],
+        }
+
+
+@figures.route("/top-threats")
+class TopThreats(MethodView):
+    @readable
+    @figures.arguments(TopArgs, location="query")
+    @figures.response(200, TopSchema)
+    def get(self, args):
+        """The register's top N open threats as of a day: the one ranking of the register."""
+        as_of = args.get("date") or fiscal.today()
+        matrix = risk_matrix()
+        return {
+            "as_of": as_of,
+            "threats": [
+                {
+                    "rank": rank,
+                    "id": t.id,
+                    "title": t.title,
+                    "inherent_score": t.inherent_score,
+                    "residual_score": t.residual_score,
+                    "level": level_for(t.residual_score, matrix).value,
+                }
+                for rank, t in enumerate(threat_figures.top_threats(as_of, args["n"]), start=1)
+            ],
+        }

@@ -1,0 +1,434 @@
+"""The threats file: its CSV columns, the rows an export writes, and how an import checks
+and writes rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from app.domain.scoring import score
+from app.extensions import db
+from app.models import (
+    Countermeasure,
+    System,
+    Tag,
+    Threat,
+    ThreatCategory,
+    ThreatFeed,
+    ThreatScoreChange,
+    ThreatSearchTerm,
+    ThreatSource,
+    ThreatStatus,
+    Treatment,
+    User,
+)
+from app.models.catalogues import LibraryKind, ThreatMapping
+from app.models.countermeasures import countermeasure_threats
+from app.models.threats import threat_systems, threat_tags
+from app.risk import backfill_state_history
+from app.threats import queries as threat_queries
+from app.threats.search import terms_of
+from app.threats.service import References, check_new_threat
+from app.transfer import cells as c
+from app.transfer.bulk import (
+    FilterError,
+    Lookups,
+    _audit,
+    _email_of,
+    _ids_by_name,
+    _insert,
+    _insert_returning_ids,
+    _mapped_refs,
+    _one,
+    _refs,
+    _rule_errors,
+    _stamp,
+    _system_ids,
+    _user_email,
+    _write_mappings,
+)
+from app.transfer.csv_format import CellError, Column, ParsedRow
+from app.transfer.sql import joined
+from app.validation import InputError
+
+# A feed the file names that the import will create: the threat rules see it as existing.
+NEW_FEED = -1
+
+
+class ImportReferences(References):
+    """The threat register's rules, fed from what the import loaded once for the file."""
+
+    def __init__(self, lookups: Lookups) -> None:
+        super().__init__()
+        self.matrix = lookups.matrix
+        self._categories = {c.id: c for c in lookups.categories().values()}
+        self._feeds = set(lookups.feeds().values()) | {NEW_FEED}
+        self._users = {u.id: u for u in db.session.scalars(select(User))}
+        self._systems = set(lookups.systems().values())
+
+    def category(self, category_id):
+        return self._categories.get(category_id)
+
+    def feed_exists(self, feed_id) -> bool:
+        return feed_id in self._feeds
+
+    def user(self, user_id):
+        return self._users.get(user_id)
+
+    def systems_found(self, system_ids) -> int:
+        return sum(1 for system_id in system_ids if system_id in self._systems)
+
+
+def _threat_list(args: Mapping):
+    try:
+        return threat_queries.list_query(args)
+    except ValueError as error:
+        raise FilterError(str(error)) from None
+
+
+# ---- threats ---------------------------------------------------------------------------
+
+
+def _score_cell(attr: str, label: str, model=Threat, required: bool = True):
+    def parse(raw: str, lookups: Lookups) -> int | None:
+        if not required and not raw.strip():
+            return None  # worked out from the scoring method's inputs
+        high = lookups.matrix.max_likelihood if "likelihood" in attr else lookups.matrix.max_impact
+        return c.whole_number(1, high)(raw)
+
+    return Column(label, attr, lambda: getattr(model, attr), parse, required=required, kind="int")
+
+
+def _method_columns(model) -> list[Column]:
+    """The scoring method of an assessment: imported (method, inputs) and exported only
+    (the method's own score and rating)."""
+    return [
+        Column(
+            "Scoring method",
+            "scoring_method",
+            lambda: model.scoring_method,
+            c.text(10),
+            help="matrix (empty), cvss, owasp or dread",
+            may_be_absent=True,
+        ),
+        Column(
+            "Scoring inputs",
+            "scoring_inputs",
+            lambda: model.scoring_inputs,
+            c.text(1000),
+            help="The CVSS vector, or the OWASP or DREAD factors as JSON",
+            may_be_absent=True,
+        ),
+        Column("Method score", "method_score", lambda: model.method_score, None),
+        Column("Method rating", "method_rating", lambda: model.method_rating, None),
+    ]
+
+
+THREAT_COLUMNS = [
+    Column("Title", "title", lambda: Threat.title, c.text(200), required=True),
+    Column("Description", "description", lambda: Threat.description, c.text(20000, strip=False)),
+    Column(
+        "Category",
+        "category",
+        lambda: _one(Threat, ThreatCategory, ThreatCategory.name, Threat.category_id),
+        c.text(120),
+    ),
+    Column(
+        "Source",
+        "source",
+        lambda: Threat.source,
+        c.enum_of(ThreatSource, ThreatSource.INTERNAL),
+        kind="enum",
+    ),
+    Column(
+        "Feed",
+        "feed",
+        lambda: _one(Threat, ThreatFeed, ThreatFeed.name, Threat.feed_id),
+        c.text(160),
+    ),
+    Column("Owner email", "owner_id", lambda: _email_of(Threat, Threat.owner_id), _user_email),
+    Column(
+        "Status",
+        "status",
+        lambda: Threat.status,
+        c.enum_of(ThreatStatus, ThreatStatus.IDENTIFIED),
+        kind="enum",
+    ),
+    Column("Treatment", "treatment", lambda: Threat.treatment, c.enum_of(Treatment), kind="enum"),
+    Column(
+        "Treatment rationale",
+        "treatment_rationale",
+        lambda: Threat.treatment_rationale,
+        c.text(20000, strip=False),
+    ),
+    Column(
+        "Identified on", "identified_on", lambda: Threat.identified_on, c.day, True, kind="date"
+    ),
+    Column("Next review on", "next_review_on", lambda: Threat.next_review_on, c.day, kind="date"),
+    _score_cell("inherent_likelihood", "Inherent likelihood", required=False),
+    _score_cell("inherent_impact", "Inherent impact", required=False),
+    _score_cell("residual_likelihood", "Residual likelihood"),
+    _score_cell("residual_impact", "Residual impact"),
+    *_method_columns(Threat),
+    Column(
+        "Systems",
+        "system_ids",
+        lambda: joined(
+            System.name,
+            threat_systems.c.threat_id == Threat.id,
+            System.id == threat_systems.c.system_id,
+            order_by=[System.name],
+            outer=Threat,
+        ),
+        _system_ids,
+    ),
+    Column(
+        "Tags",
+        "tags",
+        lambda: joined(
+            Tag.name,
+            threat_tags.c.threat_id == Threat.id,
+            Tag.id == threat_tags.c.tag_id,
+            order_by=[Tag.name],
+            outer=Threat,
+        ),
+        lambda r, _: c.names_list(r),
+    ),
+    Column(
+        "Acceptance approver email",
+        "acceptance_approver_id",
+        lambda: _email_of(Threat, Threat.acceptance_approver_id),
+        _user_email,
+    ),
+    Column(
+        "Acceptance expires on",
+        "acceptance_expires_on",
+        lambda: Threat.acceptance_expires_on,
+        c.day,
+        kind="date",
+    ),
+    # Exported only (an import links threats from the countermeasures' file).
+    Column(
+        "Countermeasure ids",
+        "countermeasure_ids",
+        lambda: _threat_countermeasures(Countermeasure.id),
+        None,
+    ),
+    Column(
+        "Countermeasures",
+        "countermeasures",
+        lambda: _threat_countermeasures(Countermeasure.title),
+        None,
+    ),
+    Column(
+        "ATT&CK techniques",
+        "techniques",
+        lambda: _mapped_refs(ThreatMapping, ThreatMapping.threat_id, Threat, LibraryKind.ATTACK),
+        lambda raw, lookups: _refs(raw, lookups, LibraryKind.ATTACK),
+        may_be_absent=True,
+    ),
+]
+
+
+def _threat_countermeasures(value):
+    """A threat's countermeasures (ids or titles, the same order for both columns)."""
+    return joined(
+        value,
+        countermeasure_threats.c.threat_id == Threat.id,
+        Countermeasure.id == countermeasure_threats.c.countermeasure_id,
+        order_by=[Countermeasure.title, Countermeasure.id],
+        outer=Threat,
+    )
+
+
+# Where the threat register's rules (app.threats.service) name a field, the file has a column.
+THREAT_FIELD_COLUMNS = {
+    "title": ("title", "Title"),
+    "description": ("description", "Description"),
+    "category_id": ("category", "Category"),
+    "source": ("source", "Source"),
+    "feed_id": ("feed", "Feed"),
+    "owner_id": ("owner_id", "Owner email"),
+    "status": ("status", "Status"),
+    "treatment": ("treatment", "Treatment"),
+    "treatment_rationale": ("treatment_rationale", "Treatment rationale"),
+    "acceptance_approver_id": ("acceptance_approver_id", "Acceptance approver email"),
+    "acceptance_expires_on": ("acceptance_expires_on", "Acceptance expires on"),
+    "identified_on": ("identified_on", "Identified on"),
+    "scored_on": ("identified_on", "Identified on"),
+    "next_review_on": ("next_review_on", "Next review on"),
+    "inherent_likelihood": ("inherent_likelihood", "Inherent likelihood"),
+    "inherent_impact": ("inherent_impact", "Inherent impact"),
+    "residual_likelihood": ("residual_likelihood", "Residual likelihood"),
+    "residual_impact": ("residual_impact", "Residual impact"),
+    "scoring_method": ("scoring_method", "Scoring method"),
+    "scoring_inputs": ("scoring_inputs", "Scoring inputs"),
+    "system_ids": ("system_ids", "Systems"),
+    "tags": ("tags", "Tags"),
+}
+
+
+def _threat_values(v: dict, lookups: Lookups) -> dict:
+    """A row as the threat register's service takes it (names resolved to ids)."""
+    values = {k: v[k] for k in THREAT_FIELD_COLUMNS if k in v}
+    if v.get("category"):
+        category = lookups.categories().get(v["category"].casefold())
+        values["category_id"] = category.id if category else None  # a new one is created
+    if v.get("feed"):
+        values["feed_id"] = lookups.feeds().get(v["feed"].casefold(), NEW_FEED)
+    return values
+
+
+def check_threats(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
+    """Each row through the register's own rules (``check_new_threat``), plus what only
+    a file can get wrong; a rule about a cell that could not be read is not repeated."""
+    errors = []
+    refs = ImportReferences(lookups)
+    for row in rows:
+        v = row.values
+        if v.get("source") == ThreatSource.THREAT_INTEL and not v.get("feed"):
+            errors.append(
+                CellError(row.line, "Feed", "A threat-intelligence threat names its feed.")
+            )
+        try:
+            v["__clean__"] = check_new_threat(_threat_values(v, lookups), refs)
+        except InputError as refused:
+            errors += _rule_errors(row, refused, THREAT_FIELD_COLUMNS)
+    return errors
+
+
+THREAT_FIELDS = (
+    "title",
+    "description",
+    "source",
+    "owner_id",
+    "status",
+    "treatment",
+    "treatment_rationale",
+    "acceptance_approver_id",
+    "acceptance_expires_on",
+    "identified_on",
+    "next_review_on",
+    "inherent_likelihood",
+    "inherent_impact",
+    "residual_likelihood",
+    "residual_impact",
+)
+
+
+METHOD_KEYS = ("scoring_method", "scoring_inputs", "method_score", "method_rating")
+
+
+def _method_values(assessment) -> dict:
+    if assessment is None:
+        return {"scoring_method": "matrix", "scoring_inputs": "", "method_score": None,
+                "method_rating": ""}  # fmt: skip
+    return {
+        "scoring_method": assessment.method.value,
+        "scoring_inputs": assessment.inputs,
+        "method_score": assessment.method_score,
+        "method_rating": assessment.rating,
+    }
+
+
+def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    """Rows already checked by the register's rules: their clean values, written in bulk."""
+    matrix = lookups.matrix
+    categories = _ids_by_name(
+        ThreatCategory, {r.values["category"] for r in rows if r.values["category"]}
+    )
+    feeds = _ids_by_name(ThreatFeed, {r.values["feed"] for r in rows if r.values["feed"]})
+    cleans = [row.values["__clean__"] for row in rows]
+    tags = _ids_by_name(Tag, {t for clean in cleans for t in clean["tags"]})
+    threat_rows = []
+    for row, clean in zip(rows, cleans, strict=True):
+        v = row.values
+        threat_rows.append(
+            _stamp(
+                {
+                    **{key: clean[key] for key in THREAT_FIELDS},
+                    "category_id": categories[v["category"].casefold()] if v["category"] else None,
+                    "feed_id": feeds[v["feed"].casefold()] if v["feed"] else None,
+                    "inherent_score": score(
+                        clean["inherent_likelihood"], clean["inherent_impact"], matrix
+                    ),
+                    "residual_score": score(
+                        clean["residual_likelihood"], clean["residual_impact"], matrix
+                    ),
+                    **_method_values(clean["assessment"]),
+                }
+            )
+        )
+    ids = _insert_returning_ids(Threat, threat_rows)
+    # The imported scores start each threat's history, dated the day it was identified.
+    _insert(
+        ThreatScoreChange,
+        [
+            {
+                "threat_id": threat_id,
+                "changed_on": t["identified_on"],
+                "inherent_likelihood": t["inherent_likelihood"],
+                "inherent_impact": t["inherent_impact"],
+                "residual_likelihood": t["residual_likelihood"],
+                "residual_impact": t["residual_impact"],
+                "inherent_score": t["inherent_score"],
+                "residual_score": t["residual_score"],
+                "author_id": user_id,
+                "note": "Imported from CSV",
+                **{key: t[key] for key in METHOD_KEYS},
+                "method_explanation": clean["assessment"].explanation[:300]
+                if clean["assessment"]
+                else "",
+            }
+            for threat_id, t, clean in zip(ids, threat_rows, cleans, strict=True)
+        ],
+    )
+    # Their status, treatment and next review: dated facts from the day each was identified.
+    backfill_state_history(ids)
+    _insert(
+        threat_systems,
+        [
+            {"threat_id": threat_id, "system_id": system_id}
+            for threat_id, clean in zip(ids, cleans, strict=True)
+            for system_id in clean["system_ids"]
+        ],
+    )
+    _insert(
+        threat_tags,
+        [
+            {"threat_id": threat_id, "tag_id": tag_id}
+            for threat_id, clean in zip(ids, cleans, strict=True)
+            for tag_id in dict.fromkeys(tags[t.casefold()] for t in clean["tags"])
+        ],
+    )
+    # The words the register's search looks in (app.threats.search), as reindex() stores them.
+    _insert(
+        ThreatSearchTerm,
+        [
+            {"term": term, "threat_id": threat_id}
+            for threat_id, t in zip(ids, threat_rows, strict=True)
+            for term in terms_of(t["title"], t["description"])
+        ],
+    )
+    _audit(
+        Threat,
+        ids,
+        [
+            {**t, "system_ids": clean["system_ids"], "tags": clean["tags"]}
+            for t, clean in zip(threat_rows, cleans, strict=True)
+        ],
+        "title",
+    )
+    # A threat's techniques are in force from the day it was identified.
+    _write_mappings(
+        ThreatMapping,
+        "threat_id",
+        [
+            (threat_id, pair, t["identified_on"])
+            for threat_id, t, row in zip(ids, threat_rows, rows, strict=True)
+            for pair in row.values.get("techniques", [])
+        ],
+        user_id,
+    )
+    return len(ids)
