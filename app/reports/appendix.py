@@ -265,7 +265,7 @@ class RegisterAppendix:
     limit: int | None = None
 
     def flowables(self) -> Iterator[list]:
-        from app.reports.pdf import STYLES, _heading, _long_date
+        from app.reports.pdf.layout import STYLES, _heading, _long_date
 
         yield [
             _heading(f"Appendix — the full register on {_long_date(self.as_of)}"),

@@ -15,7 +15,7 @@ from app.domain.quarters import parse_quarter
 from app.extensions import db
 from app.models.systems import Criticality, SystemCriticalityChange
 from app.models.user import Role
-from app.reports.quarter_report import gather_coverage
+from app.reports.quarter_report.coverage import gather_coverage
 from app.validation import InputError
 from tests.coverage.conftest import TODAY
 

@@ -35,7 +35,7 @@ from app.models.systems import (
     StaffMember,
     System,
 )
-from app.reports.quarter_report import _most_critical
+from app.reports.quarter_report.coverage import _most_critical
 from app.validation import InputError
 from tests.conftest import _empty_tables, backend
 

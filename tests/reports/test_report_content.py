@@ -14,14 +14,8 @@ from app.domain.quarters import parse_quarter
 from app.extensions import db
 from app.models.okrs import Objective
 from app.reports.pdf import build_report_pdf
-from app.reports.quarter_report import (
-    ALL_AREAS,
-    COUNTERMEASURES,
-    COVERAGE,
-    HIRING,
-    RISK,
-    gather_quarter_report,
-)
+from app.reports.quarter_report import gather_quarter_report
+from app.reports.quarter_report.sections import ALL_AREAS, COUNTERMEASURES, COVERAGE, HIRING, RISK
 from app.seed import load_demo
 from tests.reports.pdf_text import flat, kr_page_text, pages_text
 

@@ -32,7 +32,7 @@ from app.models.threats import (
     threat_tags,
 )
 from app.models.user import Role, User
-from app.reports.quarter_report import gather_risk
+from app.reports.quarter_report.risk import gather_risk
 from app.threats import figures, service
 from app.validation import InputError
 
