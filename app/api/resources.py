@@ -45,11 +45,13 @@ from app.models import (
 from app.models.user import Role
 from app.okrs import service as okr_service
 from app.reports import service as report_service
-from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats import archive as threats_archive
 from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
 from app.threats import service as threats_service
+from app.threats import states
+from app.threats.risk import risk_matrix
 from app.validation import ConflictError, InputError
 
 register = Blueprint(
@@ -171,7 +173,7 @@ class ThreatArchive(MethodView):
     def post(self, body, threat_id):
         """Take a threat off the register (kept, and restorable) from ``on`` (default today)."""
         threat = load_threat(threat_id)
-        threats_service.archive_threat(threat, current_user.id, on=(body or {}).get("on"))
+        threats_archive.archive_threat(threat, current_user.id, on=(body or {}).get("on"))
         return w.saved(threat)
 
 
@@ -183,7 +185,7 @@ class ThreatRestore(MethodView):
     def post(self, body, threat_id):
         """Put an archived threat back on the register from ``on`` (default today)."""
         threat = load_threat(threat_id)
-        threats_service.restore_threat(threat, current_user.id, on=(body or {}).get("on"))
+        threats_archive.restore_threat(threat, current_user.id, on=(body or {}).get("on"))
         return w.saved(threat)
 
 
@@ -195,7 +197,7 @@ class ThreatReviews(MethodView):
     def post(self, body, threat_id):
         """Record a review: when, its outcome and the next review date (a dated fact)."""
         threat = load_threat(threat_id)
-        threats_service.review_threat(
+        states.review_threat(
             threat,
             current_user.id,
             on=body.get("reviewed_on"),

@@ -30,9 +30,9 @@ from app.models import (
     Treatment,
 )
 from app.models.deletions import TOMBSTONED
-from app.risk import risk_matrix
 from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
+from app.threats.risk import risk_matrix
 
 MAX_ID = 2**31 - 1
 EARLIEST = date(1900, 1, 1)

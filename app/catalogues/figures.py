@@ -37,7 +37,7 @@ from app.models.catalogues import (
 )
 from app.models.countermeasures import Countermeasure
 from app.models.threats import ThreatScoreChange
-from app.risk import in_force_on, register_ids_on
+from app.threats.as_of import in_force_on, register_ids_on
 
 
 def catalogue_fingerprint() -> tuple:

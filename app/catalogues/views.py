@@ -34,8 +34,8 @@ from app.models.catalogues import (
 from app.models.countermeasures import Countermeasure
 from app.models.threats import Threat
 from app.models.user import Role
-from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats.risk import risk_matrix
 from app.validation import InputError, apply_errors_to_form
 
 _PLAIN_REF = re.compile(r"^[A-Za-z0-9._-]+$")

@@ -27,7 +27,7 @@ from app.models.countermeasures import (
 from app.models.setting import set_setting
 from app.models.threats import Threat, ThreatScoreChange
 from app.models.user import User
-from app.risk import rescore_threat, risk_matrix
+from app.threats.risk import rescore_threat, risk_matrix
 from app.validation import ConflictError, InputError, check_date_range
 
 TITLE_MAX = 200

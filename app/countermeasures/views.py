@@ -34,8 +34,8 @@ from app.models.countermeasures import (
 from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
 from app.models.user import Role, User
 from app.reports.corrections import correction_warning, earliest
-from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats.risk import risk_matrix
 from app.validation import (
     id_or_none,
     saved_or_shown,

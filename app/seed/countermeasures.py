@@ -34,12 +34,12 @@ from app.models.countermeasures import (
 from app.models.setting import get_setting, set_setting
 from app.models.threats import Threat, ThreatFeed, ThreatScoreChange, ThreatSource, ThreatStatus
 from app.models.user import Role, User
-from app.risk import (
+from app.threats.as_of import top_threats_as_of
+from app.threats.risk import (
     REVIEW_INTERVALS_KEY,
     RISK_MATRIX_KEY,
     rescore_threat,
     resync_superseded,
-    top_threats_as_of,
 )
 
 Q2_START = date(2020, 10, 1)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import fiscal, risk, validation
+from app import fiscal, validation
 from app.admin.corrections import confirm_and_delete
 from app.catalogues.queries import threat_mappings
 from app.domain.scoring import Level, level_for
@@ -31,9 +31,10 @@ from app.models.threats import (
 )
 from app.models.user import Role, User
 from app.reports.service import published_reports_differing
-from app.risk import method_rules, review_intervals, risk_matrix
 from app.security import readable, roles
-from app.threats import bp, figures, queries, service
+from app.threats import bp, figures, queries, risk
+from app.threats.archive import archive_threat, purge_threat, restore_threat
+from app.threats.checks import assess_inputs
 from app.threats.forms import (
     CategoryForm,
     DatedActionForm,
@@ -42,6 +43,11 @@ from app.threats.forms import (
     ScoringMethodsForm,
     ThreatForm,
 )
+from app.threats.parsing import APPROVER_ROLES, SCORE_FIELDS
+from app.threats.risk import method_rules, review_intervals, risk_matrix
+from app.threats.service import create_threat, update_threat
+from app.threats.settings import save_category, save_method_bands, save_risk_settings
+from app.threats.states import acceptance_needs_decision, review_overdue, review_threat
 from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
 
 PER_PAGE = 25
@@ -118,7 +124,7 @@ def index():
         statuses=list(ThreatStatus),
         top=top,
         top_n=top_n,
-        needs_decision=service.acceptance_needs_decision,
+        needs_decision=acceptance_needs_decision,
         ignored_filters=queries.ignored_filters(request.args, MAX_TOP),
         # The dashboard's and the report's count: open threats scored on the register today.
         in_register=sum(figures.heatmap_as_of(today, "residual").values()),
@@ -177,8 +183,8 @@ def detail(threat_id: int):
         matrix=matrix,
         level_for=lambda s: level_for(s, matrix),
         today=today,
-        needs_decision=service.acceptance_needs_decision(threat, today),
-        overdue=service.review_overdue(threat, today),
+        needs_decision=acceptance_needs_decision(threat, today),
+        overdue=review_overdue(threat, today),
     )
 
 
@@ -200,7 +206,7 @@ def _prepare_form(form: ThreatForm, threat: Threat | None) -> None:
     form.acceptance_approver_id.choices = [("", "—")] + [
         (str(u.id), f"{u.name} ({u.role.label})")
         for u in users
-        if u.role in service.APPROVER_ROLES and u.is_active_account
+        if u.role in APPROVER_ROLES and u.is_active_account
     ]
     form.system_ids.choices = [(str(s.id), s.name) for s in systems]
     likelihoods = [
@@ -225,7 +231,7 @@ def _fill_form(form: ThreatForm, threat: Threat) -> None:
     form.next_review_on.data = threat.next_review_on
     form.system_ids.data = [str(s.id) for s in threat.systems]
     form.tags.data = ", ".join(t.name for t in threat.tags)
-    for name in service.SCORE_FIELDS:
+    for name in SCORE_FIELDS:
         getattr(form, name).data = str(getattr(threat, name))
     form.fill_method(
         threat.scoring_method,
@@ -246,12 +252,12 @@ def new():
     if request.method == "GET":
         form.identified_on.data = fiscal.today()
         form.owner_id.data = str(current_user.id)
-        for name in service.SCORE_FIELDS:
+        for name in SCORE_FIELDS:
             getattr(form, name).data = "3"
     derived = _derived(form)
     if derived is None and form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            threat = service.create_threat(form.values(), current_user.id)
+            threat = create_threat(form.values(), current_user.id)
         if outcome.saved:
             flash(f"Threat “{threat.title}” logged.", "success")
             return redirect(url_for("threats.detail", threat_id=threat.id))
@@ -274,7 +280,7 @@ def _derived(form: ThreatForm):
     if request.method != "POST" or not form.derive.data or not form.validate_method_only():
         return None
     try:
-        assessment = service.assess_inputs(form.method.value, form.method_inputs())
+        assessment = assess_inputs(form.method.value, form.method_inputs())
     except InputError as error:
         apply_errors_to_form(form, error)
         return ""
@@ -303,7 +309,7 @@ def edit(threat_id: int):
         version = form.version.data
         expected = int(version) if version and version.isdigit() else None
         try:
-            service.update_threat(threat, form.values(), current_user.id, expected)
+            update_threat(threat, form.values(), current_user.id, expected)
             db.session.commit()
         except InputError as error:
             db.session.rollback()
@@ -372,7 +378,7 @@ def _act(threat_id: int, action, done: str, target: str = "detail"):
 def archive(threat_id: int):
     return _act(
         threat_id,
-        service.archive_threat,
+        archive_threat,
         "“{title}” archived: it has left the register (restore it from the archived list).",
         "index",
     )
@@ -381,7 +387,7 @@ def archive(threat_id: int):
 @bp.route("/threats/<int:threat_id>/restore", methods=["POST"])
 @roles(Role.SECURITY)
 def restore(threat_id: int):
-    return _act(threat_id, service.restore_threat, "“{title}” is back on the register.")
+    return _act(threat_id, restore_threat, "“{title}” is back on the register.")
 
 
 @bp.route("/threats/<int:threat_id>/review", methods=["POST"])
@@ -391,7 +397,7 @@ def review(threat_id: int):
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            service.review_threat(
+            review_threat(
                 threat,
                 current_user.id,
                 on=form.reviewed_on.data,
@@ -497,7 +503,7 @@ def purge(threat_id: int):
     ]
 
     def remove():
-        service.purge_threat(threat, current_user.id)
+        purge_threat(threat, current_user.id)
         return url_for("threats.index", archived="1")
 
     return _correct(
@@ -576,7 +582,7 @@ def categories():
     form = CategoryForm()
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            category = service.save_category(form.name.data)
+            category = save_category(form.name.data)
         if outcome.saved:
             flash(f"Category {category.name} added.", "success")
             return redirect(url_for("threats.categories"))
@@ -600,7 +606,7 @@ def edit_category(category_id: int):
         try:
             # A raw form field (no form class here): refuse a NUL before it reaches a query.
             validation.check_characters("name", request.form.get("name", ""), multiline=False)
-            service.save_category(request.form.get("name", ""), category)
+            save_category(request.form.get("name", ""), category)
             db.session.commit()
         except InputError as error:
             db.session.rollback()
@@ -634,7 +640,7 @@ def risk_settings():
             getattr(form, f"interval_{level.value}").data = intervals.get(level)
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            service.save_risk_settings(
+            save_risk_settings(
                 form.likelihood_labels.data,
                 form.impact_labels.data,
                 {
@@ -663,7 +669,7 @@ def scoring_settings():
                 getattr(form, f"{method.value}_{axis}").data = ", ".join(str(c) for c in cuts)
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            service.save_method_bands(
+            save_method_bands(
                 {
                     name: form[name].data
                     for name in form._fields

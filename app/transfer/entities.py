@@ -56,10 +56,10 @@ from app.models.base import utcnow
 from app.models.catalogues import CountermeasureMapping, Library, LibraryKind, ThreatMapping
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import StateChangeKind, threat_systems, threat_tags
-from app.risk import backfill_state_history, method_rules, risk_matrix
 from app.threats import queries as threat_queries
+from app.threats.checks import References, check_new_threat
+from app.threats.risk import backfill_state_history, method_rules, risk_matrix
 from app.threats.search import terms_of
-from app.threats.service import References, check_new_threat
 from app.transfer import cells as c
 from app.transfer.csv_format import CellError, Column, ParsedRow
 from app.transfer.sql import joined
@@ -1409,7 +1409,7 @@ def _chunks(items: list, size: int = 500):
 def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
     """Add each row to its threat's history, in file order, as the form's re-score does."""
     from app.domain.scoring import level_for, next_review_date
-    from app.risk import rescore_threat, review_intervals
+    from app.threats.risk import rescore_threat, review_intervals
 
     intervals = review_intervals()
     threats = _threats_with_history(sorted({r.values["threat_id"] for r in rows}))
@@ -1530,7 +1530,7 @@ def check_threat_states(rows: list[ParsedRow], lookups: Lookups) -> list[CellErr
 
 def write_threat_states(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
     """Add each row to its threat's state history, in file order."""
-    from app.risk import STATE_FIELDS, record_state
+    from app.threats.risk import STATE_FIELDS, record_state
 
     threats = _threats_with_history(sorted({r.values["threat_id"] for r in rows}))
     for row in rows:

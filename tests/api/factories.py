@@ -16,7 +16,7 @@ from app.models import (
     Tag,
     Threat,
 )
-from app.risk import rescore_threat
+from app.threats.risk import rescore_threat
 from app.threats.search import reindex
 
 

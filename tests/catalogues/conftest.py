@@ -11,7 +11,7 @@ from app.catalogues.service import end_mapping, import_library, map_countermeasu
 from app.extensions import db
 from app.models.countermeasures import Countermeasure, CountermeasureStatus
 from app.models.threats import StateChangeKind, Threat, ThreatStatus
-from app.risk import record_state, rescore_threat
+from app.threats.risk import record_state, rescore_threat
 
 FIXTURES = Path(__file__).resolve().parents[2] / "app" / "seed" / "catalogues"
 TODAY = "2021-01-15"

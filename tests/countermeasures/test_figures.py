@@ -9,7 +9,7 @@ from app.domain.quarters import parse_quarter
 from app.extensions import db
 from app.models.countermeasures import CountermeasureStatus
 from app.models.setting import set_setting
-from app.risk import rescore_threat
+from app.threats.risk import rescore_threat
 
 Q1, Q2, Q3 = (parse_quarter(f"FY20-21 Q{n}") for n in (1, 2, 3))
 

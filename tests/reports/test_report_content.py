@@ -98,7 +98,7 @@ def test_no_countermeasure_target_before_kr3s_programme_starts(demo):
 
 def test_top_threats_start_plus_recorded_changes_gives_the_end(demo):
     from app.models.threats import Threat
-    from app.risk import scores_as_of_query
+    from app.threats.as_of import scores_as_of_query
 
     for quarter in ("FY20-21 Q1", "FY20-21 Q2"):
         report = _report("Front Line Defenses", quarter)

@@ -23,7 +23,7 @@ def _treatment_labels(ids: Iterable[int], as_of: date) -> dict[int, str]:
 
 def _previous_scores(ids: list[int], as_of: date) -> dict[int, int]:
     from app.models.threats import Threat
-    from app.risk import scores_as_of_query
+    from app.threats.as_of import scores_as_of_query
 
     if not ids:
         return {}
@@ -37,7 +37,7 @@ def _overdue_lines(as_of: date) -> list[ReviewLine]:
     residual score on that day first."""
     from app.models.threats import Threat, ThreatStateChange
     from app.models.user import User
-    from app.risk import scores_as_of_query, state_in_force_on
+    from app.threats.as_of import scores_as_of_query, state_in_force_on
 
     # Read in the ranking index's order (residual, then inherent score) and stop at the cap.
     query, changes = scores_as_of_query(as_of, from_changes=True)
@@ -70,8 +70,9 @@ def _overdue_lines(as_of: date) -> list[ReviewLine]:
 
 
 def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSection | None:
-    from app.risk import risk_matrix, top_threats_as_of
     from app.threats import figures as threats
+    from app.threats.as_of import top_threats_as_of
+    from app.threats.risk import risk_matrix
 
     matrix = risk_matrix()
     previous_end = quarter.previous().last_day
