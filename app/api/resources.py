@@ -26,8 +26,11 @@ from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
 from app.countermeasures import service as cm_service
 from app.coverage import figures as coverage_figures
+from app.coverage import positions as coverage_positions
 from app.coverage import queries as coverage_queries
-from app.coverage import service as coverage_service
+from app.coverage import responsibilities as coverage_responsibilities
+from app.coverage import staff as coverage_staff
+from app.coverage import systems as coverage_systems
 from app.domain.quarters import Quarter, fiscal_year_label
 from app.domain.scoring import level_for
 from app.extensions import db
@@ -376,7 +379,7 @@ class Systems(MethodView):
     @register.response(201, s.SystemSchema)
     def post(self, body):
         """Add a system: managers and admins."""
-        return w.saved(coverage_service.create_system(name=body.pop("name", None), **body))
+        return w.saved(coverage_systems.create_system(name=body.pop("name", None), **body))
 
 
 @register.route("/systems/<int:system_id>")
@@ -396,7 +399,7 @@ class SystemDetail(MethodView):
         """Change a system."""
         system = get_or_404(System, system_id)
         values = w.merged(w.system_values(system), body)
-        return w.saved(coverage_service.update_system(system, version=body["version"], **values))
+        return w.saved(coverage_systems.update_system(system, version=body["version"], **values))
 
 
 @register.route("/staff")
@@ -416,7 +419,7 @@ class Staff(MethodView):
     @register.response(201, s.StaffSchema)
     def post(self, body):
         """Add a staff member."""
-        return w.saved(coverage_service.create_staff_member(name=body.pop("name", None), **body))
+        return w.saved(coverage_staff.create_staff_member(name=body.pop("name", None), **body))
 
 
 @register.route("/staff/<int:staff_id>")
@@ -437,7 +440,7 @@ class StaffDetail(MethodView):
         person = get_or_404(StaffMember, staff_id)
         values = w.merged(w.staff_values(person), body)
         return w.saved(
-            coverage_service.update_staff_member(person, version=body["version"], **values)
+            coverage_staff.update_staff_member(person, version=body["version"], **values)
         )
 
 
@@ -457,7 +460,7 @@ class Responsibilities(MethodView):
     def post(self, body):
         """Make a staff member responsible for a system from a date."""
         return w.saved(
-            coverage_service.add_responsibility(
+            coverage_responsibilities.add_responsibility(
                 staff_member_id=body.pop("staff_member_id", None),
                 system_id=body.pop("system_id", None),
                 since=body.pop("since", None),
@@ -485,7 +488,7 @@ class ResponsibilityDetail(MethodView):
         responsibility = get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
         values = w.merged(w.responsibility_values(responsibility), body)
         return w.saved(
-            coverage_service.update_responsibility(
+            coverage_responsibilities.update_responsibility(
                 responsibility, version=body["version"], **values
             )
         )
@@ -517,7 +520,7 @@ class Positions(MethodView):
     def post(self, body):
         """Open a hiring position to remove single points of failure."""
         return w.saved(
-            coverage_service.create_position(
+            coverage_positions.create_position(
                 title=body.pop("title", None),
                 opened_on=body.pop("opened_on", None),
                 **body,
@@ -544,7 +547,7 @@ class PositionDetail(MethodView):
         position = get_or_404(Position, position_id, *POSITION_LOADS)
         values = w.merged(w.position_values(position), body)
         return w.saved(
-            coverage_service.update_position(position, version=body["version"], **values)
+            coverage_positions.update_position(position, version=body["version"], **values)
         )
 
 
@@ -558,7 +561,7 @@ class PositionStatusChanges(MethodView):
         """Record a dated status change; filling it names the hire."""
         position = get_or_404(Position, position_id, *POSITION_LOADS)
         version = body.pop("version")
-        coverage_service.change_position_status(
+        coverage_positions.change_position_status(
             position,
             version=version,
             status=body.pop("status"),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.admin.corrections import confirm_and_delete
-from app.coverage import bp, figures, queries, service
+from app.coverage import bp, figures, queries
 from app.coverage.forms import (
     GoalForm,
     PositionForm,
@@ -20,6 +20,25 @@ from app.coverage.forms import (
     StaffForm,
     SystemForm,
 )
+from app.coverage.positions import (
+    change_position_status,
+    create_position,
+    next_position_status,
+    set_spof_positions_goal,
+    update_position,
+)
+from app.coverage.responsibilities import (
+    add_responsibility,
+    remove_responsibility,
+    update_responsibility,
+)
+from app.coverage.staff import (
+    create_staff_member,
+    departure_preview,
+    ownership_of,
+    update_staff_member,
+)
+from app.coverage.systems import create_system, update_system
 from app.domain.coverage import CoverageState
 from app.domain.quarters import QuarterError, quarters_of_fiscal_year
 from app.extensions import db
@@ -250,7 +269,7 @@ def new_system():
     form = SystemForm()
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            system = service.create_system(**_system_values(form))
+            system = create_system(**_system_values(form))
         if outcome.saved:
             flash(f"System {system.name} created.", "success")
             return redirect(url_for("coverage.system_detail", system_id=system.id))
@@ -273,7 +292,7 @@ def edit_system(system_id: int):
     if form.validate_on_submit():
         before = (system.in_production, system.retired_on, system.criticality)
         with saved_or_shown(form) as outcome:
-            service.update_system(system, version=_version(form), **_system_update_values(form))
+            update_system(system, version=_version(form), **_system_update_values(form))
         status = outcome.status
         if outcome.saved:
             flash(f"System {system.name} saved.", "success")
@@ -344,7 +363,7 @@ def staff_detail(staff_id: int):
         for r in responsibilities
     }
     present = person.left_on is None or person.left_on >= today
-    preview = service.departure_preview(person, today) if present else None
+    preview = departure_preview(person, today) if present else None
     positions = db.session.scalars(select(Position).where(Position.hire_id == person.id)).all()
     return render_template(
         "coverage/staff_detail.html",
@@ -354,7 +373,7 @@ def staff_detail(staff_id: int):
         holders=holders,
         states=states,
         preview=preview,
-        ownership=service.ownership_of(person),
+        ownership=ownership_of(person),
         positions=positions,
         history=_history("StaffMember", person.id),
         today=today,
@@ -384,7 +403,7 @@ def new_staff():
     form.user_id.choices = _user_choices()
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            person = service.create_staff_member(**_staff_values(form))
+            person = create_staff_member(**_staff_values(form))
         if outcome.saved:
             flash(f"{person.name} added.", "success")
             return redirect(url_for("coverage.staff_detail", staff_id=person.id))
@@ -408,7 +427,7 @@ def edit_staff(staff_id: int):
     if form.validate_on_submit():
         if form.preview.data:
             if form.left_on.data:
-                impact = service.departure_preview(person, form.left_on.data)
+                impact = departure_preview(person, form.left_on.data)
             else:
                 form.left_on.errors = [
                     *form.left_on.errors,
@@ -417,7 +436,7 @@ def edit_staff(staff_id: int):
         else:
             left_before = person.left_on
             with saved_or_shown(form) as outcome:
-                service.update_staff_member(
+                update_staff_member(
                     person,
                     version=_version(form),
                     confirm_impact=form.confirm_impact.data,
@@ -439,7 +458,7 @@ def edit_staff(staff_id: int):
             form=form,
             person=person,
             impact=impact,
-            ownership=service.ownership_of(person),
+            ownership=ownership_of(person),
             teams=_teams(StaffMember),
         ),
         status,
@@ -461,7 +480,7 @@ def new_responsibility():
         form.since.data = fiscal.today()
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            responsibility = service.add_responsibility(
+            responsibility = add_responsibility(
                 staff_member_id=form.staff_member_id.data,
                 system_id=form.system_id.data,
                 kind=ResponsibilityKind[form.kind.data],
@@ -500,7 +519,7 @@ def edit_responsibility(responsibility_id: int):
     if form.validate_on_submit():
         before = (responsibility.since, responsibility.until)
         with saved_or_shown(form) as outcome:
-            service.update_responsibility(
+            update_responsibility(
                 responsibility,
                 version=_version(form),
                 kind=ResponsibilityKind[form.kind.data],
@@ -548,7 +567,7 @@ def delete_responsibility(responsibility_id: int):
     return confirm_and_delete(
         fact=fact,
         effective_on=responsibility.since,
-        remove=lambda: service.remove_responsibility(responsibility, version=None),
+        remove=lambda: remove_responsibility(responsibility, version=None),
         done="The responsibility is deleted.",
         back_url=back,
         back_label=responsibility.system.name,
@@ -593,7 +612,7 @@ def set_goal():
     form = GoalForm()
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            service.set_spof_positions_goal(form.goal.data)
+            set_spof_positions_goal(form.goal.data)
         if outcome.saved:
             flash(f"Goal set to {form.goal.data} SPOF positions.", "success")
             return redirect(url_for("coverage.positions"))
@@ -637,7 +656,7 @@ def _status_form(position: Position, formdata=None) -> PositionStatusForm:
     form.hire_id.choices = _staff_choices("— choose the hire —")
     # The current status is no change; after filled or cancelled nothing follows, so the
     # form offers no default rather than a step back.
-    following = service.next_position_status(position.status)
+    following = next_position_status(position.status)
     others = [(s.name, s.label) for s in PositionStatus if s != position.status]
     if following is None:
         others = [("", "— choose the new status —"), *others]
@@ -657,7 +676,7 @@ def change_status(position_id: int):
     status = 400
     if form.validate_on_submit():
         with saved_or_shown(form, refused_status=400) as outcome:
-            change = service.change_position_status(
+            change = change_position_status(
                 position,
                 version=_version(form),
                 status=PositionStatus[form.status.data],
@@ -705,7 +724,7 @@ def new_position():
         form.system_ids.data = request.args.getlist("system_id", type=int)
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            position = service.create_position(
+            position = create_position(
                 title=form.title.data,
                 team=form.team.data,
                 system_ids=form.system_ids.data or [],
@@ -738,7 +757,7 @@ def edit_position(position_id: int):
     status = 200
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            service.update_position(
+            update_position(
                 position,
                 version=_version(form),
                 title=form.title.data,

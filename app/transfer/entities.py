@@ -22,8 +22,11 @@ from app.api import schemas as api_schemas
 from app.catalogues.service import CatalogueRefs, in_force, insert_mappings
 from app.countermeasures import queries as countermeasure_queries
 from app.countermeasures import service as countermeasure_rules
+from app.coverage import checks
 from app.coverage import queries as coverage_queries
-from app.coverage import service as coverage_rules
+from app.coverage import responsibilities as coverage_responsibilities
+from app.coverage import staff as coverage_staff
+from app.coverage import systems as coverage_systems
 from app.domain.scoring import score
 from app.domain.scoring_methods import Assessment, Method, MethodError, assess, parse_method
 from app.extensions import db
@@ -363,7 +366,7 @@ SYSTEM_COLUMNS = [
 ]
 
 
-class CoverageReferences(coverage_rules.References):
+class CoverageReferences(checks.References):
     """The coverage rules' look-ups, loaded once for the file; they also see the file's
     earlier rows, so a name used twice or two overlapping periods in one file are refused
     like a clash with the register."""
@@ -371,7 +374,7 @@ class CoverageReferences(coverage_rules.References):
     def __init__(self, lookups: Lookups) -> None:
         super().__init__()
         self._lookups = lookups
-        self._names = {name: coverage_rules.Existing() for name in lookups.systems()}
+        self._names = {name: checks.Existing() for name in lookups.systems()}
         self._links: dict[int, str] | None = None
         self._id_sets: dict[str, set[int]] = {}
         self._periods: dict[tuple, list] | None = None
@@ -380,7 +383,7 @@ class CoverageReferences(coverage_rules.References):
         return self._names.get(name.casefold())
 
     def remember_system(self, name: str, line: int) -> None:
-        self._names.setdefault(name.casefold(), coverage_rules.Existing(line=line))
+        self._names.setdefault(name.casefold(), checks.Existing(line=line))
 
     def _ids(self, key: str, found) -> set[int]:
         if key not in self._id_sets:
@@ -417,9 +420,7 @@ class CoverageReferences(coverage_rules.References):
                 Responsibility.until,
             )
             for person, system, k, since, until in db.session.execute(query):
-                self._periods[(person, system, k)].append(
-                    coverage_rules.Existing(since=since, until=until)
-                )
+                self._periods[(person, system, k)].append(checks.Existing(since=since, until=until))
         return self._periods
 
     def responsibilities(self, staff_id, system_id, kind, exclude_id=None):
@@ -428,7 +429,7 @@ class CoverageReferences(coverage_rules.References):
     def remember_responsibility(self, clean: dict, line: int) -> None:
         key = (clean["staff_member_id"], clean["system_id"], clean["kind"])
         self._responsibility_periods()[key].append(
-            coverage_rules.Existing(line=line, since=clean["since"], until=clean["until"])
+            checks.Existing(line=line, since=clean["since"], until=clean["until"])
         )
 
 
@@ -467,7 +468,7 @@ def check_systems(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
             refs.remember_system(row.values["name"], row.line)
 
     return _check_rows(
-        rows, coverage_rules.check_new_system, refs, SYSTEM_FIELD_COLUMNS, remember=remember
+        rows, coverage_systems.check_new_system, refs, SYSTEM_FIELD_COLUMNS, remember=remember
     )
 
 
@@ -507,7 +508,7 @@ STAFF_FIELD_COLUMNS = {
 def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
     """``check_new_staff_member`` for each row (``Active`` "no" without a date: leaving today)."""
     refs = CoverageReferences(lookups)
-    return _check_rows(rows, coverage_rules.check_new_staff_member, refs, STAFF_FIELD_COLUMNS)
+    return _check_rows(rows, coverage_staff.check_new_staff_member, refs, STAFF_FIELD_COLUMNS)
 
 
 def write_staff(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
@@ -565,7 +566,7 @@ def check_responsibilities(rows: list[ParsedRow], lookups: Lookups) -> list[Cell
 
     return _check_rows(
         rows,
-        coverage_rules.check_new_responsibility,
+        coverage_responsibilities.check_new_responsibility,
         refs,
         RESPONSIBILITY_FIELD_COLUMNS,
         remember=remember,

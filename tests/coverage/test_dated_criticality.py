@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app import figure_cache
 from app.auth.tokens import create_token
-from app.coverage import service
+from app.coverage import systems as coverage_systems
 from app.domain.quarters import parse_quarter
 from app.extensions import db
 from app.models.systems import Criticality, SystemCriticalityChange
@@ -40,7 +40,7 @@ def _update(system, **changes):
         "retired_on": system.retired_on,
     }
     values.update(changes)
-    return service.update_system(system, **values)
+    return coverage_systems.update_system(system, **values)
 
 
 @pytest.fixture
