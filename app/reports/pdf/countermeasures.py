@@ -65,6 +65,15 @@ def _countermeasures_section(report: QuarterReport, cm: CountermeasureSection | 
             [FRAME_WIDTH - 250, 60, 190],
         )
     )
+    parts += _top_threats_treated(report, cm)
+    parts += _deployed_and_slipped(report, cm)
+    return parts
+
+
+def _top_threats_treated(report: QuarterReport, cm: CountermeasureSection) -> list:
+    """The top threats at the quarter's start, each with the changes of its residual score."""
+    q = report.quarter
+    parts: list = []
     parts.append(_heading(f"Top threats at the start of {q.label} and their treatment", 1))
     if cm.top_treated:
         rows, style = _treatment_rows(cm)
@@ -85,6 +94,13 @@ def _countermeasures_section(report: QuarterReport, cm: CountermeasureSection | 
         )
     else:
         parts.append(_p("No open threats were scored at the start of the quarter.", "body"))
+    return parts
+
+
+def _deployed_and_slipped(report: QuarterReport, cm: CountermeasureSection) -> list:
+    """The countermeasures deployed in the quarter, and those planned for it that slipped."""
+    q = report.quarter
+    parts: list = []
     parts.append(_heading(f"Deployed in {q.label}", 1))
     if cm.deployed:
         rows = [

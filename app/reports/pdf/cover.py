@@ -45,32 +45,10 @@ def _rating_word(rating: Rating | None) -> Paragraph:
     )
 
 
-def _cover(report: QuarterReport, generated_on: date, marking: str, signoff: SignOff) -> list:
+def _summary_table(report: QuarterReport) -> list:
+    """Each key result's goal, status and rating in the quarter."""
     quarter = report.quarter
-    parts: list = [
-        Spacer(1, 8 * mm),
-        Paragraph(markup(report.objective_title), STYLES["title"]),
-        _p(f"Quarterly report — {quarter.label}", "subtitle"),
-    ]
-    if report.department:
-        parts.append(_p(report.department, "centre"))
-    parts.append(
-        _p(
-            f"Figures as of {_long_date(report.as_of)} · generated on {_long_date(generated_on)}",
-            "centre",
-        )
-    )
-    if report.in_progress:
-        parts.append(
-            _p(
-                f"{quarter.label} is still in progress: figures may change "
-                f"until {_long_date(quarter.last_day)}.",
-                "centre",
-            )
-        )
-    if marking:
-        parts += [Spacer(1, 2 * mm), _p(marking, "marking")]
-    parts += [Spacer(1, 5 * mm), _heading("Executive summary")]
+    parts: list = []
     index = quarter.number - 1
     if report.key_results:
         rows = [
@@ -89,6 +67,13 @@ def _cover(report: QuarterReport, generated_on: date, marking: str, signoff: Sig
                 [60, 150, FRAME_WIDTH - 60 - 150 - 70, 70],
             )
         )
+    return parts
+
+
+def _headline_boxes(report: QuarterReport) -> list:
+    """The headline figures in boxes, then what changed since the previous quarter."""
+    quarter = report.quarter
+    parts: list = []
     headlines = report.headlines()
     if headlines:
         width = FRAME_WIDTH / len(headlines)
@@ -116,6 +101,12 @@ def _cover(report: QuarterReport, generated_on: date, marking: str, signoff: Sig
             _p(f"What changed since {quarter.previous().label}", "cell_bold"),
         ]
         parts += [_p(f"• {line}", "cell") for line in changes]
+    return parts
+
+
+def _sign_off(report: QuarterReport, signoff: SignOff) -> list:
+    """Who prepared and reviewed the report, and when it was published."""
+    parts: list = []
     published = (
         _long_date(signoff.published_on) if signoff.published_on else "draft — not published"
     )
@@ -139,6 +130,38 @@ def _cover(report: QuarterReport, generated_on: date, marking: str, signoff: Sig
         )
     )
     parts += [Spacer(1, 5 * mm), KeepTogether([_p("Sign-off", "cell_bold"), sign])]
+    return parts
+
+
+def _cover(report: QuarterReport, generated_on: date, marking: str, signoff: SignOff) -> list:
+    quarter = report.quarter
+    parts: list = [
+        Spacer(1, 8 * mm),
+        Paragraph(markup(report.objective_title), STYLES["title"]),
+        _p(f"Quarterly report — {quarter.label}", "subtitle"),
+    ]
+    if report.department:
+        parts.append(_p(report.department, "centre"))
+    parts.append(
+        _p(
+            f"Figures as of {_long_date(report.as_of)} · generated on {_long_date(generated_on)}",
+            "centre",
+        )
+    )
+    if report.in_progress:
+        parts.append(
+            _p(
+                f"{quarter.label} is still in progress: figures may change "
+                f"until {_long_date(quarter.last_day)}.",
+                "centre",
+            )
+        )
+    if marking:
+        parts += [Spacer(1, 2 * mm), _p(marking, "marking")]
+    parts += [Spacer(1, 5 * mm), _heading("Executive summary")]
+    parts += _summary_table(report)
+    parts += _headline_boxes(report)
+    parts += _sign_off(report, signoff)
     parts.append(PageBreak())
     return parts
 

@@ -140,6 +140,15 @@ def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
             "body",
         )
     )
+    parts += _heat_maps(as_of, risk)
+    parts += _top_threats(report, risk)
+    parts += _overdue_reviews(risk)
+    return parts
+
+
+def _heat_maps(as_of: str, risk: RiskSection) -> list:
+    """Inherent and residual heat maps side by side, with the levels' score ranges."""
+    parts: list = []
     half = FRAME_WIDTH / 2 - 4
     maps = Table(
         [
@@ -166,6 +175,12 @@ def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
             "note",
         ),
     ]
+    return parts
+
+
+def _top_threats(report: QuarterReport, risk: RiskSection) -> list:
+    """The top threats by residual score, with their rank and score a quarter before."""
+    parts: list = []
     parts.append(_heading(f"Top {len(risk.top_threats)} threats by residual score", 1))
     if risk.top_threats:
         previous = report.quarter.previous().label
@@ -201,6 +216,12 @@ def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
         )
     else:
         parts.append(_p("No open threats were scored on that date.", "body"))
+    return parts
+
+
+def _overdue_reviews(risk: RiskSection) -> list:
+    """The reviews overdue, highest residual first, capped with "and N more"."""
+    parts: list = []
     parts.append(_heading("Reviews overdue", 1))
     if risk.overdue:
         rows = [
