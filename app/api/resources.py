@@ -24,7 +24,8 @@ from app.api.paging import conditional, paginate
 from app.api.strict import Blueprint, refuse_unknown_arguments
 from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
-from app.countermeasures import service as cm_service
+from app.countermeasures import service as countermeasures_service
+from app.countermeasures import status as countermeasures_status
 from app.coverage import figures as coverage_figures
 from app.coverage import positions as coverage_positions
 from app.coverage import queries as coverage_queries
@@ -236,7 +237,9 @@ class Countermeasures(MethodView):
         """Plan (or record) a countermeasure: security and admins."""
         title = body.pop("title", None)
         return w.saved(
-            cm_service.create_countermeasure(title=title, **body, user_id=current_user.id)
+            countermeasures_service.create_countermeasure(
+                title=title, **body, user_id=current_user.id
+            )
         )
 
 
@@ -262,7 +265,9 @@ class CountermeasureDetail(MethodView):
         """Edit a countermeasure's description, threats, owner and plan (not its status)."""
         countermeasure = load_countermeasure(countermeasure_id)
         values = w.merged(w.countermeasure_values(countermeasure), body)
-        cm_service.update_countermeasure(countermeasure, **values, expected_version=body["version"])
+        countermeasures_service.update_countermeasure(
+            countermeasure, **values, expected_version=body["version"]
+        )
         return w.saved(countermeasure)
 
 
@@ -284,7 +289,7 @@ class CountermeasureStatusChanges(MethodView):
     def post(self, body, countermeasure_id):
         """Move a countermeasure to in progress or retired (deployment has its own call)."""
         countermeasure = load_countermeasure(countermeasure_id)
-        cm_service.change_status(
+        countermeasures_status.change_status(
             countermeasure,
             body["status"],
             changed_on=body.get("changed_on"),
@@ -303,7 +308,7 @@ class CountermeasureDeployment(MethodView):
     def post(self, body, countermeasure_id):
         """Record the deployment and the treated threats' new residual scores."""
         countermeasure = load_countermeasure(countermeasure_id)
-        cm_service.deploy_countermeasure(
+        countermeasures_status.deploy_countermeasure(
             countermeasure,
             deployed_on=body.get("deployed_on"),
             residuals={
@@ -325,7 +330,7 @@ class CountermeasureVerification(MethodView):
     def post(self, body, countermeasure_id):
         """Record that a deployed countermeasure was verified: when, by whom, how well."""
         countermeasure = load_countermeasure(countermeasure_id)
-        cm_service.verify_countermeasure(
+        countermeasures_status.verify_countermeasure(
             countermeasure,
             verified_on=body.get("verified_on"),
             verified_by_id=body.get("verified_by_id"),

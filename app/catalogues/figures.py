@@ -17,8 +17,9 @@ from datetime import date
 
 from sqlalchemy import and_, distinct, func, or_, select
 
-from app.catalogues.service import in_force, version_entries, version_in_force
-from app.domain.catalogues import (
+from app.catalogues.libraries import version_entries, version_in_force
+from app.catalogues.mappings import in_force
+from app.domain.catalogue_coverage import (
     AttackCoverage,
     CellFigures,
     FrameworkCoverage,

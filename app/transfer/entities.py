@@ -19,9 +19,10 @@ from sqlalchemy.orm import aliased, selectinload
 from app import fiscal
 from app.api import resources
 from app.api import schemas as api_schemas
-from app.catalogues.service import CatalogueRefs, in_force, insert_mappings
+from app.catalogues.mappings import CatalogueRefs, in_force, insert_mappings
+from app.countermeasures import checks as countermeasures_checks
 from app.countermeasures import queries as countermeasure_queries
-from app.countermeasures import service as countermeasure_rules
+from app.countermeasures import service as countermeasures_service
 from app.coverage import checks
 from app.coverage import queries as coverage_queries
 from app.coverage import responsibilities as coverage_responsibilities
@@ -1071,7 +1072,7 @@ class ThreatRef(NamedTuple):
     archived_at: Any
 
 
-class CountermeasureReferences(countermeasure_rules.References):
+class CountermeasureReferences(countermeasures_checks.References):
     """The countermeasure rules' look-ups (users, threats), loaded once for the file."""
 
     def __init__(self, lookups: Lookups) -> None:
@@ -1124,7 +1125,7 @@ def check_countermeasures(rows: list[ParsedRow], lookups: Lookups) -> list[CellE
     the retirement and verification the row records."""
     return _check_rows(
         rows,
-        countermeasure_rules.check_recorded_countermeasure,
+        countermeasures_service.check_recorded_countermeasure,
         CountermeasureReferences(lookups),
         COUNTERMEASURE_FIELD_COLUMNS,
         values=_countermeasure_values,

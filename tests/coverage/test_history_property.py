@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from app import figure_cache, fiscal
 from app.countermeasures import figures as cm_figures
-from app.countermeasures import service as cm_service
+from app.countermeasures import service
+from app.countermeasures import status as countermeasures_status
 from app.coverage import figures as cov_figures
 from app.coverage import positions as coverage_positions
 from app.coverage import queries as cov_queries
@@ -117,7 +118,7 @@ def build_register(data) -> None:
         planned = data.draw(days(), "planned")
         target = data.draw(st.sampled_from(QUARTERS), "target")
         attempt(
-            lambda planned=planned, target=target, i=i: cm_service.create_countermeasure(
+            lambda planned=planned, target=target, i=i: service.create_countermeasure(
                 title=f"CM {i}", planned_on=planned, target_quarter=target
             )
         )
@@ -187,7 +188,9 @@ def op_deploy(data):
     ):
         return None
     day = data.draw(days(cm.planned_on), "deployed_on")
-    return day, lambda: cm_service.deploy_countermeasure(cm, deployed_on=day, user_id=None)
+    return day, lambda: countermeasures_status.deploy_countermeasure(
+        cm, deployed_on=day, user_id=None
+    )
 
 
 def op_retire_countermeasure(data):
@@ -195,7 +198,7 @@ def op_retire_countermeasure(data):
     if cm is None or cm.status == CountermeasureStatus.RETIRED:
         return None
     day = data.draw(days(cm.planned_on), "retired_on")
-    return day, lambda: cm_service.change_status(
+    return day, lambda: countermeasures_status.change_status(
         cm, CountermeasureStatus.RETIRED, changed_on=day, user_id=None
     )
 
@@ -210,7 +213,7 @@ def op_retarget(data):
         "threat_ids": [],
         "target_quarter": target,
     }
-    return fiscal.today(), lambda: cm_service.update_countermeasure(cm, **values)
+    return fiscal.today(), lambda: service.update_countermeasure(cm, **values)
 
 
 def _system_values(system: System) -> dict:

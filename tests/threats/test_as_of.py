@@ -246,16 +246,17 @@ def test_resync_repairs_rows_written_in_bulk(history):
 
 
 def test_countermeasure_deployment_keeps_the_intervals(history, users):
-    from app.countermeasures import service as cm_service
+    from app.countermeasures import service as countermeasures_service
+    from app.countermeasures import status as countermeasures_status
     from app.models.user import Role
 
     b = db.session.scalar(select(Threat).where(Threat.title == "B"))
     security = users[Role.SECURITY].id
-    cm = cm_service.create_countermeasure(
+    cm = countermeasures_service.create_countermeasure(
         title="Rate limits", threat_ids=[b.id], planned_on=date(2020, 12, 1), user_id=security
     )
     db.session.commit()
-    cm_service.deploy_countermeasure(
+    countermeasures_status.deploy_countermeasure(
         cm, deployed_on=date(2021, 1, 10), residuals={b.id: (1, 1)}, user_id=security
     )
     db.session.commit()

@@ -237,7 +237,8 @@ def test_the_identified_date_cannot_move_after_the_first_assessment(register, us
 
 
 def test_a_deployment_that_rescores_the_threat_records_a_review(register, users):
-    from app.countermeasures.service import create_countermeasure, deploy_countermeasure
+    from app.countermeasures.service import create_countermeasure
+    from app.countermeasures.status import deploy_countermeasure
 
     threat = register.threat(identified_on=date(2020, 7, 15))
     cm = create_countermeasure(
