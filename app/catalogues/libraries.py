@@ -177,6 +177,57 @@ def version_entries(version_id: int | None) -> list[Entry]:
     ]
 
 
+def _name_and_version(
+    parsed: ParsedLibrary, name: str | None, version: str | None, on: date
+) -> tuple[str, str]:
+    """The library's name and version: as given, else as the file says (else the import's
+    day for the version); refused when missing or too long."""
+    name = (name or "").strip() or parsed.name
+    version = (version or "").strip() or parsed.version or on.isoformat()
+    errors = {}
+    if not name:
+        errors["name"] = "Name the library (a CSV file does not name its framework)."
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"Use at most {NAME_MAX} characters."
+    if len(version) > VERSION_MAX:
+        errors["version"] = f"Use at most {VERSION_MAX} characters."
+    if errors:
+        raise InputError(errors)
+    return name, version
+
+
+def _insert_entries(row: LibraryVersion, previous: list[Entry], parsed: ParsedLibrary) -> None:
+    """The version's entries, in one statement."""
+    # MITRE strips a revoked object of its tactics; it keeps the place it had, so the
+    # threats still mapped to it stay visible in the matrix, marked.
+    before = {e.ref: e for e in previous}
+    entries = [
+        replace(e, tactics=before[e.ref].tactics)
+        if (e.revoked or e.deprecated) and not e.tactics and e.ref in before
+        else e
+        for e in parsed.entries
+    ]
+    db.session.execute(
+        insert(CatalogueEntry),
+        [
+            {
+                "version_id": row.id,
+                "ref": e.ref,
+                "name": e.name,
+                "description": e.description,
+                "kind": EntryKind(e.kind),
+                "parent_ref": e.parent_ref,
+                "tactics": list(e.tactics),
+                "url": e.url,
+                "position": e.position,
+                "deprecated": e.deprecated,
+                "revoked": e.revoked,
+            }
+            for e in entries
+        ],
+    )
+
+
 def import_library(
     data: bytes,
     filename: str = "",
@@ -190,17 +241,7 @@ def import_library(
     name). Mappings name entries by reference, so they carry over; the result says what
     changed since the previous version. Nothing is written when the file is refused."""
     parsed = read_library_file(data, filename)
-    name = (name or "").strip() or parsed.name
-    version = (version or "").strip() or parsed.version or on.isoformat()
-    errors = {}
-    if not name:
-        errors["name"] = "Name the library (a CSV file does not name its framework)."
-    elif len(name) > NAME_MAX:
-        errors["name"] = f"Use at most {NAME_MAX} characters."
-    if len(version) > VERSION_MAX:
-        errors["version"] = f"Use at most {VERSION_MAX} characters."
-    if errors:
-        raise InputError(errors)
+    name, version = _name_and_version(parsed, name, version, on)
     kind = LibraryKind(parsed.kind)
     library = db.session.scalar(select(Library).where(func.lower(Library.name) == name.lower()))
     new_library = library is None
@@ -244,32 +285,5 @@ def import_library(
     )
     db.session.add(row)
     db.session.flush()
-    # MITRE strips a revoked object of its tactics; it keeps the place it had, so the
-    # threats still mapped to it stay visible in the matrix, marked.
-    before = {e.ref: e for e in previous}
-    entries = [
-        replace(e, tactics=before[e.ref].tactics)
-        if (e.revoked or e.deprecated) and not e.tactics and e.ref in before
-        else e
-        for e in parsed.entries
-    ]
-    db.session.execute(
-        insert(CatalogueEntry),
-        [
-            {
-                "version_id": row.id,
-                "ref": e.ref,
-                "name": e.name,
-                "description": e.description,
-                "kind": EntryKind(e.kind),
-                "parent_ref": e.parent_ref,
-                "tactics": list(e.tactics),
-                "url": e.url,
-                "position": e.position,
-                "deprecated": e.deprecated,
-                "revoked": e.revoked,
-            }
-            for e in entries
-        ],
-    )
+    _insert_entries(row, previous, parsed)
     return ImportResult(library, row, changes, new_library)

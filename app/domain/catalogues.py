@@ -90,6 +90,76 @@ def _text(value: Any, limit: int) -> str:
     return str(value or "").strip()[:limit]
 
 
+def _stix_record(obj: Mapping[str, Any], ref: str, url: str) -> dict[str, Any]:
+    """One ATT&CK tactic or technique as plain values (its tactics by phase name)."""
+    revoked = bool(obj.get("revoked"))
+    record: dict[str, Any] = {
+        "stix_id": obj["id"],
+        "ref": _text(ref, REF_MAX),
+        "name": _text(obj.get("name") or ref, NAME_MAX),
+        "description": _text(obj.get("description"), DESCRIPTION_MAX),
+        "url": _text(url, URL_MAX),
+        "deprecated": bool(obj.get("x_mitre_deprecated")),
+        "revoked": revoked,
+        "modified": str(obj.get("modified") or ""),
+    }
+    if obj.get("type") == "x-mitre-tactic":
+        record["kind"] = TACTIC
+    else:
+        record["kind"] = (
+            SUB_TECHNIQUE
+            if obj.get("x_mitre_is_subtechnique") or "." in record["ref"]
+            else TECHNIQUE
+        )
+        record["phases"] = [
+            str(p.get("phase_name"))
+            for p in obj.get("kill_chain_phases") or ()
+            if str(p.get("kill_chain_name", "")).startswith("mitre")
+        ]
+    return record
+
+
+def _subtechnique_parents(
+    objects: Sequence[Mapping[str, Any]], by_stix_id: Mapping[str, str]
+) -> dict[str, str]:
+    """Each sub-technique's technique, from the bundle's subtechnique-of relationships."""
+    parents: dict[str, str] = {}
+    for obj in objects:
+        if obj.get("type") == "relationship" and obj.get("relationship_type") == "subtechnique-of":
+            child = by_stix_id.get(str(obj.get("source_ref")))
+            parent = by_stix_id.get(str(obj.get("target_ref")))
+            if child and parent and not obj.get("revoked"):
+                parents[child] = parent
+    return parents
+
+
+def _tactics_and_parent(
+    ref: str,
+    record: Mapping[str, Any],
+    tactics_by_shortname: Mapping[str, str],
+    tactic_position: Mapping[str, int],
+    parents: Mapping[str, str],
+    found: Mapping[str, Any],
+) -> tuple[tuple[str, ...], str | None]:
+    """A technique's tactics in the matrix's order and its parent technique (none for a
+    tactic, or when the parent is not in the library)."""
+    tactics: tuple[str, ...] = ()
+    parent = None
+    if record["kind"] != TACTIC:
+        tactics = tuple(
+            sorted(
+                {tactics_by_shortname[p] for p in record["phases"] if p in tactics_by_shortname},
+                key=lambda t: tactic_position.get(t, 10**6),
+            )
+        )
+        parent = parents.get(ref)
+        if record["kind"] == SUB_TECHNIQUE and parent is None and "." in ref:
+            parent = ref.split(".", 1)[0]  # ATT&CK ids name their technique
+        if parent is not None and parent not in found:
+            parent = None
+    return tactics, parent
+
+
 def entries_from_stix(objects: Sequence[Mapping[str, Any]]) -> ParsedLibrary:
     """An ATT&CK library from a bundle's objects (plain mappings, as JSON gives them)."""
     tactics_by_shortname: dict[str, str] = {}
@@ -110,39 +180,17 @@ def entries_from_stix(objects: Sequence[Mapping[str, Any]]) -> ParsedLibrary:
         ref, url = _attack_ref(obj)
         if not ref:
             continue  # not an ATT&CK object (no ATT&CK id): nothing to map to
-        revoked = bool(obj.get("revoked"))
-        record = {
-            "stix_id": obj["id"],
-            "ref": _text(ref, REF_MAX),
-            "name": _text(obj.get("name") or ref, NAME_MAX),
-            "description": _text(obj.get("description"), DESCRIPTION_MAX),
-            "url": _text(url, URL_MAX),
-            "deprecated": bool(obj.get("x_mitre_deprecated")),
-            "revoked": revoked,
-            "modified": str(obj.get("modified") or ""),
-        }
+        record = _stix_record(obj, ref, url)
         if kind == "x-mitre-tactic":
-            record["kind"] = TACTIC
             shortname = str(obj.get("x_mitre_shortname") or "")
             if shortname:
                 tactics_by_shortname[shortname] = record["ref"]
             tactic_order.append(obj["id"])
-        else:
-            record["kind"] = (
-                SUB_TECHNIQUE
-                if obj.get("x_mitre_is_subtechnique") or "." in record["ref"]
-                else TECHNIQUE
-            )
-            record["phases"] = [
-                str(p.get("phase_name"))
-                for p in obj.get("kill_chain_phases") or ()
-                if str(p.get("kill_chain_name", "")).startswith("mitre")
-            ]
         by_stix_id[obj["id"]] = record["ref"]
         known = found.get(record["ref"])
         # One entry per ATT&CK id: a live object wins over a revoked one, then the newest.
         if known is None or (not known["revoked"], known["modified"]) < (
-            not revoked,
+            not record["revoked"],
             record["modified"],
         ):
             found[record["ref"]] = record
@@ -151,37 +199,16 @@ def entries_from_stix(objects: Sequence[Mapping[str, Any]]) -> ParsedLibrary:
             "The bundle holds no ATT&CK tactic or technique (x-mitre-tactic or "
             "attack-pattern objects with a mitre-attack external id)."
         )
-    parents: dict[str, str] = {}
-    for obj in objects:
-        if obj.get("type") == "relationship" and obj.get("relationship_type") == "subtechnique-of":
-            child = by_stix_id.get(str(obj.get("source_ref")))
-            parent = by_stix_id.get(str(obj.get("target_ref")))
-            if child and parent and not obj.get("revoked"):
-                parents[child] = parent
+    parents = _subtechnique_parents(objects, by_stix_id)
     order = [s for s in matrix_order if s in by_stix_id] + [
         s for s in sorted(tactic_order, key=lambda s: by_stix_id[s]) if s not in matrix_order
     ]
     tactic_position = {by_stix_id[s]: i for i, s in enumerate(order)}
     entries = []
     for ref, record in sorted(found.items(), key=lambda item: _ref_key(item[0])):
-        tactics: tuple[str, ...] = ()
-        parent = None
-        if record["kind"] != TACTIC:
-            tactics = tuple(
-                sorted(
-                    {
-                        tactics_by_shortname[p]
-                        for p in record["phases"]
-                        if p in tactics_by_shortname
-                    },
-                    key=lambda t: tactic_position.get(t, 10**6),
-                )
-            )
-            parent = parents.get(ref)
-            if record["kind"] == SUB_TECHNIQUE and parent is None and "." in ref:
-                parent = ref.split(".", 1)[0]  # ATT&CK ids name their technique
-            if parent is not None and parent not in found:
-                parent = None
+        tactics, parent = _tactics_and_parent(
+            ref, record, tactics_by_shortname, tactic_position, parents, found
+        )
         entries.append(
             Entry(
                 ref=ref,

@@ -29,6 +29,51 @@ TARGET_INK = colors.HexColor("#102a43")
 PROJECTED_INK = colors.HexColor("#829ab1")
 
 
+def _value_axis(chart: VerticalBarChart, target) -> None:
+    """A count axis from 0 in round steps, high enough for the bars, the target and the
+    projection."""
+    values = [v for series in chart.data for v in series if v is not None]
+    if target is not None:
+        values += [target.baseline] + [p.target for p in target.points]
+        values += [p.projected for p in target.points if p.projected is not None]
+    peak = max(values + [1])
+    step = max(1, -(-peak // 5))
+    chart.valueAxis.valueMax = step * (-(-peak // step)) + step
+    chart.valueAxis.valueStep = step
+    chart.valueAxis.labels.fontName = SANS
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = lambda value: f"{int(value):,}"
+
+
+def _trend_axis_titles(d: Drawing, chart: VerticalBarChart) -> None:
+    """The axis titles: Quarter end under the bars, Count turned up the left side."""
+    d.add(
+        String(
+            chart.x + chart.width / 2,
+            4,
+            "Quarter end",
+            fontName=SANS_BOLD,
+            fontSize=7.5,
+            textAnchor="middle",
+            fillColor=INK,
+        )
+    )
+    y_title = Group(
+        String(
+            0,
+            0,
+            "Count",
+            fontName=SANS_BOLD,
+            fontSize=7.5,
+            textAnchor="middle",
+            fillColor=INK,
+        )
+    )
+    y_title.rotate(90)
+    y_title.translate(chart.y + chart.height / 2, -10)
+    d.add(y_title)
+
+
 def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawing:
     """SPOF staff, SPOF systems and uncovered systems at each quarter end so far; with a
     coverage key result, its target for the staff solely responsible as a line from the
@@ -55,17 +100,7 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
     chart.categoryAxis.labels.fontName = SANS
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
-    values = [v for series in chart.data for v in series if v is not None]
-    if target is not None:
-        values += [target.baseline] + [p.target for p in target.points]
-        values += [p.projected for p in target.points if p.projected is not None]
-    peak = max(values + [1])
-    step = max(1, -(-peak // 5))
-    chart.valueAxis.valueMax = step * (-(-peak // step)) + step
-    chart.valueAxis.valueStep = step
-    chart.valueAxis.labels.fontName = SANS
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.labelTextFormat = lambda value: f"{int(value):,}"
+    _value_axis(chart, target)
     chart.barSpacing = 1
     chart.groupSpacing = 8
     for i, colour in enumerate(SERIES_COLOURS):
@@ -84,31 +119,7 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
             (TARGET_INK, f"{target.code} target: {target.baseline:,} → {target.goal:,} staff"),
             (PROJECTED_INK, "Projected at the pace so far"),
         ]
-    d.add(
-        String(
-            chart.x + chart.width / 2,
-            4,
-            "Quarter end",
-            fontName=SANS_BOLD,
-            fontSize=7.5,
-            textAnchor="middle",
-            fillColor=INK,
-        )
-    )
-    y_title = Group(
-        String(
-            0,
-            0,
-            "Count",
-            fontName=SANS_BOLD,
-            fontSize=7.5,
-            textAnchor="middle",
-            fillColor=INK,
-        )
-    )
-    y_title.rotate(90)
-    y_title.translate(chart.y + chart.height / 2, -10)
-    d.add(y_title)
+    _trend_axis_titles(d, chart)
     legend = Legend()
     legend.x, legend.y = chart.x + chart.width + 15, chart.y + chart.height - 5
     legend.fontName = SANS

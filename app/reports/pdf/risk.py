@@ -68,24 +68,7 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
         )
         for impact in range(1, cols + 1):
             x = grid_left + (impact - 1) * cell_w
-            count = heatmap.count(likelihood, impact)
-            cell = Rect(x, y, cell_w, cell_h)
-            cell.fillColor = LEVEL_COLOURS[heatmap.level(likelihood, impact)]
-            cell.strokeColor = colors.white
-            cell.strokeWidth = 1
-            d.add(cell)
-            text, size = _fit(f"{count:,}", SANS_BOLD, 8, cell_w - 2)
-            d.add(
-                String(
-                    x + cell_w / 2,
-                    y + cell_h / 2 - size / 3,
-                    text,
-                    fontName=SANS_BOLD if count else SANS,
-                    fontSize=size,
-                    textAnchor="middle",
-                    fillColor=INK if count else MUTED,
-                )
-            )
+            _heat_cell(d, heatmap, likelihood, impact, (x, y, cell_w, cell_h))
     for impact in range(1, cols + 1):
         x = grid_left + (impact - 1) * cell_w
         label, size = _fit(matrix.impact_labels[impact - 1], SANS, 6, cell_w - 2)
@@ -100,9 +83,44 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
                 fillColor=INK,
             )
         )
+    _axis_titles(d, grid_left + cols * cell_w / 2, grid_bottom + rows * cell_h / 2)
+    return d
+
+
+def _heat_cell(
+    d: Drawing,
+    heatmap: HeatMap,
+    likelihood: int,
+    impact: int,
+    box: tuple[float, float, float, float],
+) -> None:
+    """One cell of the heat map: its level's colour and the count of threats in it."""
+    x, y, cell_w, cell_h = box
+    count = heatmap.count(likelihood, impact)
+    cell = Rect(x, y, cell_w, cell_h)
+    cell.fillColor = LEVEL_COLOURS[heatmap.level(likelihood, impact)]
+    cell.strokeColor = colors.white
+    cell.strokeWidth = 1
+    d.add(cell)
+    text, size = _fit(f"{count:,}", SANS_BOLD, 8, cell_w - 2)
     d.add(
         String(
-            grid_left + cols * cell_w / 2,
+            x + cell_w / 2,
+            y + cell_h / 2 - size / 3,
+            text,
+            fontName=SANS_BOLD if count else SANS,
+            fontSize=size,
+            textAnchor="middle",
+            fillColor=INK if count else MUTED,
+        )
+    )
+
+
+def _axis_titles(d: Drawing, impact_x: float, likelihood_y: float) -> None:
+    """The axis titles: Impact under the columns, Likelihood turned up the left side."""
+    d.add(
+        String(
+            impact_x,
             2,
             "Impact",
             fontName=SANS_BOLD,
@@ -122,9 +140,8 @@ def heatmap_drawing(heatmap: HeatMap, title: str, width: float = 80 * mm) -> Dra
     )
     rotated = Group(likelihood_title)
     rotated.rotate(90)
-    rotated.translate(grid_bottom + rows * cell_h / 2, -7)
+    rotated.translate(likelihood_y, -7)
     d.add(rotated)
-    return d
 
 
 def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
