@@ -24,7 +24,7 @@ from app.api.paging import conditional, paginate
 from app.api.strict import Blueprint, refuse_unknown_arguments
 from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
-from app.countermeasures import service as countermeasures_service
+from app.countermeasures import service as cm_service
 from app.countermeasures import status as countermeasures_status
 from app.coverage import figures as coverage_figures
 from app.coverage import positions as coverage_positions
@@ -54,7 +54,7 @@ from app.threats import archive as threats_archive
 from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
 from app.threats import service as threats_service
-from app.threats import states
+from app.threats import states as threats_states
 from app.threats.risk import risk_matrix
 from app.validation import ConflictError, InputError
 
@@ -201,7 +201,7 @@ class ThreatReviews(MethodView):
     def post(self, body, threat_id):
         """Record a review: when, its outcome and the next review date (a dated fact)."""
         threat = load_threat(threat_id)
-        states.review_threat(
+        threats_states.review_threat(
             threat,
             current_user.id,
             on=body.get("reviewed_on"),
@@ -237,9 +237,7 @@ class Countermeasures(MethodView):
         """Plan (or record) a countermeasure: security and admins."""
         title = body.pop("title", None)
         return w.saved(
-            countermeasures_service.create_countermeasure(
-                title=title, **body, user_id=current_user.id
-            )
+            cm_service.create_countermeasure(title=title, **body, user_id=current_user.id)
         )
 
 
@@ -265,9 +263,7 @@ class CountermeasureDetail(MethodView):
         """Edit a countermeasure's description, threats, owner and plan (not its status)."""
         countermeasure = load_countermeasure(countermeasure_id)
         values = w.merged(w.countermeasure_values(countermeasure), body)
-        countermeasures_service.update_countermeasure(
-            countermeasure, **values, expected_version=body["version"]
-        )
+        cm_service.update_countermeasure(countermeasure, **values, expected_version=body["version"])
         return w.saved(countermeasure)
 
 

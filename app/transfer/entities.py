@@ -22,7 +22,7 @@ from app.api import schemas as api_schemas
 from app.catalogues.mappings import CatalogueRefs, in_force, insert_mappings
 from app.countermeasures import checks as countermeasures_checks
 from app.countermeasures import queries as countermeasure_queries
-from app.countermeasures import service as countermeasures_service
+from app.countermeasures import service as countermeasure_rules
 from app.coverage import checks
 from app.coverage import queries as coverage_queries
 from app.coverage import responsibilities as coverage_responsibilities
@@ -1125,7 +1125,7 @@ def check_countermeasures(rows: list[ParsedRow], lookups: Lookups) -> list[CellE
     the retirement and verification the row records."""
     return _check_rows(
         rows,
-        countermeasures_service.check_recorded_countermeasure,
+        countermeasure_rules.check_recorded_countermeasure,
         CountermeasureReferences(lookups),
         COUNTERMEASURE_FIELD_COLUMNS,
         values=_countermeasure_values,
