@@ -241,7 +241,7 @@ def _map_register(rng: random.Random, library_id: int) -> None:
 
     from sqlalchemy import insert, select
 
-    from app.catalogues.service import current_version_id
+    from app.catalogues.libraries import current_version_id
     from app.extensions import db
     from app.models.catalogues import (
         CatalogueEntry,
@@ -295,7 +295,7 @@ def _map_register(rng: random.Random, library_id: int) -> None:
 def bench_import(app, techniques: int, subs: int) -> None:
     from datetime import date
 
-    from app.catalogues.service import import_library
+    from app.catalogues.libraries import import_library
     from app.extensions import db
 
     first, second = synthetic_bundle(techniques, subs), synthetic_bundle(techniques, subs, 2)

@@ -65,18 +65,27 @@ def test_models_import_no_area(path):
     assert areas == [], f"{path.name} imports {areas}"
 
 
+def _is_pages(parts: tuple[str, ...]) -> bool:
+    """An area's pages: its ``views.py`` or the modules of its ``views`` package."""
+    return len(parts) > 1 and (parts[1] == "views" or parts[1] == "views.py")
+
+
 @pytest.mark.parametrize(
     "path",
-    [p for p in sorted(APP.rglob("*.py")) if p.parent.name in AREAS and p.name != "views.py"],
-    ids=lambda p: f"{p.parent.name}/{p.name}",
+    [
+        p
+        for p in sorted(APP.rglob("*.py"))
+        if p.relative_to(APP).parts[0] in AREAS and not _is_pages(p.relative_to(APP).parts)
+    ],
+    ids=lambda p: "/".join(p.relative_to(APP).parts),
 )
 def test_no_area_imports_another_areas_pages(path):
-    """Another area's services, queries and figures are fine; its views are its own."""
-    own = path.parent.name
+    """Another area's rules, queries and figures are fine; its views are its own."""
+    own = path.relative_to(APP).parts[0]
     pages = [
         name
         for name in _imports(path)
-        if name.startswith("app.") and name.endswith(".views") and _room(name) != own
+        if name.startswith("app.") and _is_pages(tuple(name.split(".")[1:])) and _room(name) != own
     ]
     assert pages == [], f"{own}/{path.name} imports {pages}"
 

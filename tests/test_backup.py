@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.threats import Threat
 from app.models.user import Role, User
 from app.seed import load_demo
-from app.threats import service as threats
+from app.threats import service, settings
 from tests.conftest import backend
 
 
@@ -54,8 +54,8 @@ def test_the_restore_drill_brings_back_register_audit_log_and_users(
     # Changes after the backup: an edit, a new record, a new user (all audited).
     threat = db.session.scalars(select(Threat).order_by(Threat.id)).first()
     threat_id = threat.id
-    threats.update_threat(threat, {"title": "Changed after the backup"}, admin_id)
-    threats.save_category("Added after the backup")
+    service.update_threat(threat, {"title": "Changed after the backup"}, admin_id)
+    settings.save_category("Added after the backup")
     db.session.add(
         User(email="late@test.example", name="Late", role=Role.VIEWER, password_hash="x")
     )

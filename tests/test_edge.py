@@ -306,7 +306,7 @@ def test_a_100000_character_key_result_status_is_refused(app, client_as, demo):
 
 
 def test_a_text_limit_holds_in_the_form_the_api_and_the_csv_import(app, client_as, users):
-    from app.coverage.service import DESCRIPTION_MAX
+    from app.coverage.checks import DESCRIPTION_MAX
     from app.transfer.service import check_file, format_for
 
     too_long = "d" * (DESCRIPTION_MAX + 1)

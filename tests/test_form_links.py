@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models.systems import Responsibility, ResponsibilityKind, StaffMember, System
 from app.models.threats import Threat
 from app.models.user import Role
-from app.risk import rescore_threat
+from app.threats.risk import rescore_threat
 
 
 def test_a_threat_page_plans_a_countermeasure_for_it(client_as, users):

@@ -7,8 +7,8 @@ import copy
 from flask import jsonify, render_template
 
 from app.api import API_PREFIX, bp, current_api
-from app.risk import risk_matrix
 from app.security import readable
+from app.threats.risk import risk_matrix
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

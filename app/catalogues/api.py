@@ -12,7 +12,8 @@ from app import fiscal
 from app.api.errors import register_api_errors
 from app.api.schemas import Day
 from app.api.strict import Blueprint, refuse_unknown_arguments
-from app.catalogues import figures, queries, service
+from app.catalogues import figures, queries
+from app.catalogues import mappings as catalogues_mappings
 from app.extensions import db
 from app.models.catalogues import CountermeasureMapping, Library, LibraryKind, ThreatMapping
 from app.models.countermeasures import Countermeasure
@@ -195,9 +196,11 @@ class ThreatTechniques(MethodView):
     def put(self, body, threat_id):
         """Set the techniques the threat is mapped to from ``on`` (the others end then)."""
         threat = _record(Threat, threat_id)
-        wanted = service.resolve_refs(body["refs"], "refs", attack_only=True)
+        wanted = catalogues_mappings.resolve_refs(body["refs"], "refs", attack_only=True)
         on = body.get("on") or fiscal.today()
-        service.set_mappings(ThreatMapping, "threat_id", threat.id, wanted, on, current_user.id)
+        catalogues_mappings.set_mappings(
+            ThreatMapping, "threat_id", threat.id, wanted, on, current_user.id
+        )
         db.session.commit()
         return queries.threat_mappings(threat.id)
 
@@ -216,9 +219,9 @@ class CountermeasureEntries(MethodView):
     def put(self, body, countermeasure_id):
         """Set the techniques and controls the countermeasure is mapped to from ``on``."""
         cm = _record(Countermeasure, countermeasure_id)
-        wanted = service.resolve_refs(body["refs"], "refs")
+        wanted = catalogues_mappings.resolve_refs(body["refs"], "refs")
         on = body.get("on") or fiscal.today()
-        service.set_mappings(
+        catalogues_mappings.set_mappings(
             CountermeasureMapping, "countermeasure_id", cm.id, wanted, on, current_user.id
         )
         db.session.commit()

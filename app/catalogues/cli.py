@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from app import fiscal
-from app.catalogues.service import import_library
+from app.catalogues.libraries import import_library
 from app.extensions import db
 from app.models.audit import set_cli_actor
 from app.validation import InputError

@@ -17,8 +17,9 @@ from datetime import date
 
 from sqlalchemy import and_, distinct, func, or_, select
 
-from app.catalogues.service import in_force, version_entries, version_in_force
-from app.domain.catalogues import (
+from app.catalogues.libraries import version_entries, version_in_force
+from app.catalogues.mappings import in_force
+from app.domain.catalogue_coverage import (
     AttackCoverage,
     CellFigures,
     FrameworkCoverage,
@@ -37,7 +38,7 @@ from app.models.catalogues import (
 )
 from app.models.countermeasures import Countermeasure
 from app.models.threats import ThreatScoreChange
-from app.risk import in_force_on, register_ids_on
+from app.threats.as_of import in_force_on, register_ids_on
 
 
 def catalogue_fingerprint() -> tuple:

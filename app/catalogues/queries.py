@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import and_, case, func, or_, select
 
-from app.catalogues.service import in_force
+from app.catalogues.mappings import in_force
 from app.extensions import db
 from app.models.catalogues import (
     CatalogueEntry,

@@ -12,7 +12,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import fiscal
-from app.catalogues import bp, figures, queries, service
+from app.catalogues import bp, figures, queries
+from app.catalogues import libraries as catalogues_libraries
+from app.catalogues import mappings as catalogues_mappings
 from app.catalogues.forms import EndMappingForm, ImportForm, MappingForm
 from app.domain.catalogues import VersionChanges
 from app.domain.quarters import (
@@ -34,8 +36,8 @@ from app.models.catalogues import (
 from app.models.countermeasures import Countermeasure
 from app.models.threats import Threat
 from app.models.user import Role
-from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats.risk import risk_matrix
 from app.validation import InputError, apply_errors_to_form
 
 _PLAIN_REF = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -75,7 +77,7 @@ def import_file():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            result = service.import_library(
+            result = catalogues_libraries.import_library(
                 upload.read(),
                 upload.filename or "",
                 name=form.name.data,
@@ -270,12 +272,14 @@ def _map(kind: str, record_id: int):
     libraries = queries.picker_libraries(kind == "threat")
     form.library.choices = [(lib.id, lib.name) for lib in libraries]
     if form.validate_on_submit():
-        ref = service.ref_from_text(form.entry.data)
+        ref = catalogues_mappings.ref_from_text(form.entry.data)
         try:
             if kind == "threat":
-                service.map_threat(record.id, form.library.data, ref, form.on.data, current_user.id)
+                catalogues_mappings.map_threat(
+                    record.id, form.library.data, ref, form.on.data, current_user.id
+                )
             else:
-                service.map_countermeasure(
+                catalogues_mappings.map_countermeasure(
                     record.id, form.library.data, ref, form.on.data, current_user.id
                 )
         except InputError as error:
@@ -298,7 +302,7 @@ def _end(kind: str, record_id: int, mapping_id: int):
         flash("Give the day the mapping ends (YYYY-MM-DD).", "danger")
         return redirect(url_for(f"catalogues.{kind}_mappings", record_id=record.id))
     try:
-        service.end_mapping(mapping, form.on.data)
+        catalogues_mappings.end_mapping(mapping, form.on.data)
     except InputError as error:
         db.session.rollback()
         flash(" ".join(error.errors.values()), "danger")

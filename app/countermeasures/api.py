@@ -13,7 +13,6 @@ from app.api.paging import conditional, paginate
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
-from app.countermeasures import service as cm_service
 from app.countermeasures.api_schemas import (
     CountermeasureArgs,
     CountermeasureCreate,
@@ -25,13 +24,15 @@ from app.countermeasures.api_schemas import (
     QuarterSchema,
     VerificationCreate,
 )
+from app.countermeasures.service import create_countermeasure, update_countermeasure
+from app.countermeasures.status import change_status, deploy_countermeasure, verify_countermeasure
 from app.domain.scoring import level_for
 from app.models import (
     Countermeasure,
 )
 from app.models.user import Role
-from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats.risk import risk_matrix
 
 # ---- countermeasures ----------------------------------------------------------------
 
@@ -58,9 +59,7 @@ class Countermeasures(MethodView):
     def post(self, body):
         """Plan (or record) a countermeasure: security and admins."""
         title = body.pop("title", None)
-        return w.saved(
-            cm_service.create_countermeasure(title=title, **body, user_id=current_user.id)
-        )
+        return w.saved(create_countermeasure(title=title, **body, user_id=current_user.id))
 
 
 @register.route("/countermeasures/<int:countermeasure_id>")
@@ -85,7 +84,7 @@ class CountermeasureDetail(MethodView):
         """Edit a countermeasure's description, threats, owner and plan (not its status)."""
         countermeasure = load_countermeasure(countermeasure_id)
         values = w.merged(countermeasure_values(countermeasure), body)
-        cm_service.update_countermeasure(countermeasure, **values, expected_version=body["version"])
+        update_countermeasure(countermeasure, **values, expected_version=body["version"])
         return w.saved(countermeasure)
 
 
@@ -107,7 +106,7 @@ class CountermeasureStatusChanges(MethodView):
     def post(self, body, countermeasure_id):
         """Move a countermeasure to in progress or retired (deployment has its own call)."""
         countermeasure = load_countermeasure(countermeasure_id)
-        cm_service.change_status(
+        change_status(
             countermeasure,
             body["status"],
             changed_on=body.get("changed_on"),
@@ -126,7 +125,7 @@ class CountermeasureDeployment(MethodView):
     def post(self, body, countermeasure_id):
         """Record the deployment and the treated threats' new residual scores."""
         countermeasure = load_countermeasure(countermeasure_id)
-        cm_service.deploy_countermeasure(
+        deploy_countermeasure(
             countermeasure,
             deployed_on=body.get("deployed_on"),
             residuals={
@@ -148,7 +147,7 @@ class CountermeasureVerification(MethodView):
     def post(self, body, countermeasure_id):
         """Record that a deployed countermeasure was verified: when, by whom, how well."""
         countermeasure = load_countermeasure(countermeasure_id)
-        cm_service.verify_countermeasure(
+        verify_countermeasure(
             countermeasure,
             verified_on=body.get("verified_on"),
             verified_by_id=body.get("verified_by_id"),

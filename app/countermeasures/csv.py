@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app import fiscal
 from app.countermeasures import queries as countermeasure_queries
-from app.countermeasures import service as countermeasure_rules
+from app.countermeasures.checks import References
+from app.countermeasures.service import check_recorded_countermeasure
 from app.extensions import db
 from app.models import (
     Countermeasure,
@@ -142,7 +143,7 @@ class ThreatRef(NamedTuple):
     archived_at: Any
 
 
-class CountermeasureReferences(countermeasure_rules.References):
+class CountermeasureReferences(References):
     """The countermeasure rules' look-ups (users, threats), loaded once for the file."""
 
     def __init__(self, lookups: Lookups) -> None:
@@ -195,7 +196,7 @@ def check_countermeasures(rows: list[ParsedRow], lookups: Lookups) -> list[CellE
     the retirement and verification the row records."""
     return _check_rows(
         rows,
-        countermeasure_rules.check_recorded_countermeasure,
+        check_recorded_countermeasure,
         CountermeasureReferences(lookups),
         COUNTERMEASURE_FIELD_COLUMNS,
         values=_countermeasure_values,

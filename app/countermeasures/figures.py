@@ -26,7 +26,7 @@ from app.models.countermeasures import (
 )
 from app.models.setting import get_setting
 from app.models.threats import ThreatScoreChange
-from app.risk import top_threats_as_of
+from app.threats.as_of import top_threats_as_of
 
 QUARTER_TARGET_KEY = "countermeasures_per_quarter"
 YEARLY_GOAL_KEY = "countermeasures_yearly_goal"
@@ -159,7 +159,7 @@ def top_threats_treated(quarter: Quarter, n: int) -> list[TopThreatTreatment]:
     """The top ``n`` threats as they stood on the quarter's first day, each with the
     countermeasures treating it that were deployed in the quarter.
 
-    The ranking is ``app.risk.top_threats_as_of`` (remembered per process until the
+    The ranking is ``app.threats.risk.top_threats_as_of`` (remembered per process until the
     register changes, ``app.figure_cache``)."""
     top = top_threats_as_of(quarter.first_day, n)
     if not top:

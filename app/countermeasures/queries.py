@@ -1,6 +1,6 @@
 """The countermeasures list as a query: filters and sort read from a query string.
 
-One code path for the list page (``app.countermeasures.views.index``, which paginates it)
+One code path for the list page (``app.countermeasures.views.register.index``, which paginates it)
 and the CSV export (``app.transfer``, which writes every row in the same order).
 """
 

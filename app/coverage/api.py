@@ -14,7 +14,6 @@ from app.api.paging import conditional, paginate
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.coverage import figures as coverage_figures
 from app.coverage import queries as coverage_queries
-from app.coverage import service as coverage_service
 from app.coverage.api_schemas import (
     CoverageArgs,
     CoverageSchema,
@@ -40,6 +39,10 @@ from app.coverage.api_schemas import (
     SystemSchema,
     SystemUpdate,
 )
+from app.coverage.positions import change_position_status, create_position, update_position
+from app.coverage.responsibilities import add_responsibility, update_responsibility
+from app.coverage.staff import create_staff_member, update_staff_member
+from app.coverage.systems import create_system, update_system
 from app.models import (
     Position,
     Responsibility,
@@ -93,7 +96,7 @@ class Systems(MethodView):
     @register.response(201, SystemSchema)
     def post(self, body):
         """Add a system: managers and admins."""
-        return w.saved(coverage_service.create_system(name=body.pop("name", None), **body))
+        return w.saved(create_system(name=body.pop("name", None), **body))
 
 
 @register.route("/systems/<int:system_id>")
@@ -113,7 +116,7 @@ class SystemDetail(MethodView):
         """Change a system."""
         system = get_or_404(System, system_id)
         values = w.merged(system_values(system), body)
-        return w.saved(coverage_service.update_system(system, version=body["version"], **values))
+        return w.saved(update_system(system, version=body["version"], **values))
 
 
 @register.route("/staff")
@@ -133,7 +136,7 @@ class Staff(MethodView):
     @register.response(201, StaffSchema)
     def post(self, body):
         """Add a staff member."""
-        return w.saved(coverage_service.create_staff_member(name=body.pop("name", None), **body))
+        return w.saved(create_staff_member(name=body.pop("name", None), **body))
 
 
 @register.route("/staff/<int:staff_id>")
@@ -153,9 +156,7 @@ class StaffDetail(MethodView):
         """Change a staff member; a leaving date that costs coverage needs confirm_impact."""
         person = get_or_404(StaffMember, staff_id)
         values = w.merged(staff_values(person), body)
-        return w.saved(
-            coverage_service.update_staff_member(person, version=body["version"], **values)
-        )
+        return w.saved(update_staff_member(person, version=body["version"], **values))
 
 
 @register.route("/responsibilities")
@@ -174,7 +175,7 @@ class Responsibilities(MethodView):
     def post(self, body):
         """Make a staff member responsible for a system from a date."""
         return w.saved(
-            coverage_service.add_responsibility(
+            add_responsibility(
                 staff_member_id=body.pop("staff_member_id", None),
                 system_id=body.pop("system_id", None),
                 since=body.pop("since", None),
@@ -201,11 +202,7 @@ class ResponsibilityDetail(MethodView):
         confirm_impact."""
         responsibility = get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
         values = w.merged(responsibility_values(responsibility), body)
-        return w.saved(
-            coverage_service.update_responsibility(
-                responsibility, version=body["version"], **values
-            )
-        )
+        return w.saved(update_responsibility(responsibility, version=body["version"], **values))
 
 
 POSITION_LOADS = (
@@ -234,7 +231,7 @@ class Positions(MethodView):
     def post(self, body):
         """Open a hiring position to remove single points of failure."""
         return w.saved(
-            coverage_service.create_position(
+            create_position(
                 title=body.pop("title", None),
                 opened_on=body.pop("opened_on", None),
                 **body,
@@ -260,9 +257,7 @@ class PositionDetail(MethodView):
         """Change a position's title, team, systems and notes (status has its own call)."""
         position = get_or_404(Position, position_id, *POSITION_LOADS)
         values = w.merged(position_values(position), body)
-        return w.saved(
-            coverage_service.update_position(position, version=body["version"], **values)
-        )
+        return w.saved(update_position(position, version=body["version"], **values))
 
 
 @register.route("/positions/<int:position_id>/status")
@@ -275,7 +270,7 @@ class PositionStatusChanges(MethodView):
         """Record a dated status change; filling it names the hire."""
         position = get_or_404(Position, position_id, *POSITION_LOADS)
         version = body.pop("version")
-        coverage_service.change_position_status(
+        change_position_status(
             position,
             version=version,
             status=body.pop("status"),

@@ -12,7 +12,10 @@ from sqlalchemy import Boolean, or_, select, type_coerce
 from app import fiscal
 from app.coverage import api_schemas as coverage_schemas
 from app.coverage import queries as coverage_queries
-from app.coverage import service as coverage_rules
+from app.coverage.checks import Existing, References
+from app.coverage.responsibilities import check_new_responsibility
+from app.coverage.staff import check_new_staff_member
+from app.coverage.systems import check_new_system
 from app.extensions import db
 from app.models import (
     Criticality,
@@ -87,7 +90,7 @@ SYSTEM_COLUMNS = [
 ]
 
 
-class CoverageReferences(coverage_rules.References):
+class CoverageReferences(References):
     """The coverage rules' look-ups, loaded once for the file; they also see the file's
     earlier rows, so a name used twice or two overlapping periods in one file are refused
     like a clash with the register."""
@@ -95,7 +98,7 @@ class CoverageReferences(coverage_rules.References):
     def __init__(self, lookups: Lookups) -> None:
         super().__init__()
         self._lookups = lookups
-        self._names = {name: coverage_rules.Existing() for name in lookups.systems()}
+        self._names = {name: Existing() for name in lookups.systems()}
         self._links: dict[int, str] | None = None
         self._id_sets: dict[str, set[int]] = {}
         self._periods: dict[tuple, list] | None = None
@@ -104,7 +107,7 @@ class CoverageReferences(coverage_rules.References):
         return self._names.get(name.casefold())
 
     def remember_system(self, name: str, line: int) -> None:
-        self._names.setdefault(name.casefold(), coverage_rules.Existing(line=line))
+        self._names.setdefault(name.casefold(), Existing(line=line))
 
     def _ids(self, key: str, found) -> set[int]:
         if key not in self._id_sets:
@@ -141,9 +144,7 @@ class CoverageReferences(coverage_rules.References):
                 Responsibility.until,
             )
             for person, system, k, since, until in db.session.execute(query):
-                self._periods[(person, system, k)].append(
-                    coverage_rules.Existing(since=since, until=until)
-                )
+                self._periods[(person, system, k)].append(Existing(since=since, until=until))
         return self._periods
 
     def responsibilities(self, staff_id, system_id, kind, exclude_id=None):
@@ -152,7 +153,7 @@ class CoverageReferences(coverage_rules.References):
     def remember_responsibility(self, clean: dict, line: int) -> None:
         key = (clean["staff_member_id"], clean["system_id"], clean["kind"])
         self._responsibility_periods()[key].append(
-            coverage_rules.Existing(line=line, since=clean["since"], until=clean["until"])
+            Existing(line=line, since=clean["since"], until=clean["until"])
         )
 
 
@@ -175,9 +176,7 @@ def check_systems(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
         if row.values.get("name"):
             refs.remember_system(row.values["name"], row.line)
 
-    return _check_rows(
-        rows, coverage_rules.check_new_system, refs, SYSTEM_FIELD_COLUMNS, remember=remember
-    )
+    return _check_rows(rows, check_new_system, refs, SYSTEM_FIELD_COLUMNS, remember=remember)
 
 
 def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
@@ -216,7 +215,7 @@ STAFF_FIELD_COLUMNS = {
 def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
     """``check_new_staff_member`` for each row (``Active`` "no" without a date: leaving today)."""
     refs = CoverageReferences(lookups)
-    return _check_rows(rows, coverage_rules.check_new_staff_member, refs, STAFF_FIELD_COLUMNS)
+    return _check_rows(rows, check_new_staff_member, refs, STAFF_FIELD_COLUMNS)
 
 
 def write_staff(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
@@ -274,7 +273,7 @@ def check_responsibilities(rows: list[ParsedRow], lookups: Lookups) -> list[Cell
 
     return _check_rows(
         rows,
-        coverage_rules.check_new_responsibility,
+        check_new_responsibility,
         refs,
         RESPONSIBILITY_FIELD_COLUMNS,
         remember=remember,

@@ -19,7 +19,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 TACTIC = "tactic"
@@ -90,6 +90,76 @@ def _text(value: Any, limit: int) -> str:
     return str(value or "").strip()[:limit]
 
 
+def _stix_record(obj: Mapping[str, Any], ref: str, url: str) -> dict[str, Any]:
+    """One ATT&CK tactic or technique as plain values (its tactics by phase name)."""
+    revoked = bool(obj.get("revoked"))
+    record: dict[str, Any] = {
+        "stix_id": obj["id"],
+        "ref": _text(ref, REF_MAX),
+        "name": _text(obj.get("name") or ref, NAME_MAX),
+        "description": _text(obj.get("description"), DESCRIPTION_MAX),
+        "url": _text(url, URL_MAX),
+        "deprecated": bool(obj.get("x_mitre_deprecated")),
+        "revoked": revoked,
+        "modified": str(obj.get("modified") or ""),
+    }
+    if obj.get("type") == "x-mitre-tactic":
+        record["kind"] = TACTIC
+    else:
+        record["kind"] = (
+            SUB_TECHNIQUE
+            if obj.get("x_mitre_is_subtechnique") or "." in record["ref"]
+            else TECHNIQUE
+        )
+        record["phases"] = [
+            str(p.get("phase_name"))
+            for p in obj.get("kill_chain_phases") or ()
+            if str(p.get("kill_chain_name", "")).startswith("mitre")
+        ]
+    return record
+
+
+def _subtechnique_parents(
+    objects: Sequence[Mapping[str, Any]], by_stix_id: Mapping[str, str]
+) -> dict[str, str]:
+    """Each sub-technique's technique, from the bundle's subtechnique-of relationships."""
+    parents: dict[str, str] = {}
+    for obj in objects:
+        if obj.get("type") == "relationship" and obj.get("relationship_type") == "subtechnique-of":
+            child = by_stix_id.get(str(obj.get("source_ref")))
+            parent = by_stix_id.get(str(obj.get("target_ref")))
+            if child and parent and not obj.get("revoked"):
+                parents[child] = parent
+    return parents
+
+
+def _tactics_and_parent(
+    ref: str,
+    record: Mapping[str, Any],
+    tactics_by_shortname: Mapping[str, str],
+    tactic_position: Mapping[str, int],
+    parents: Mapping[str, str],
+    found: Mapping[str, Any],
+) -> tuple[tuple[str, ...], str | None]:
+    """A technique's tactics in the matrix's order and its parent technique (none for a
+    tactic, or when the parent is not in the library)."""
+    tactics: tuple[str, ...] = ()
+    parent = None
+    if record["kind"] != TACTIC:
+        tactics = tuple(
+            sorted(
+                {tactics_by_shortname[p] for p in record["phases"] if p in tactics_by_shortname},
+                key=lambda t: tactic_position.get(t, 10**6),
+            )
+        )
+        parent = parents.get(ref)
+        if record["kind"] == SUB_TECHNIQUE and parent is None and "." in ref:
+            parent = ref.split(".", 1)[0]  # ATT&CK ids name their technique
+        if parent is not None and parent not in found:
+            parent = None
+    return tactics, parent
+
+
 def entries_from_stix(objects: Sequence[Mapping[str, Any]]) -> ParsedLibrary:
     """An ATT&CK library from a bundle's objects (plain mappings, as JSON gives them)."""
     tactics_by_shortname: dict[str, str] = {}
@@ -110,39 +180,17 @@ def entries_from_stix(objects: Sequence[Mapping[str, Any]]) -> ParsedLibrary:
         ref, url = _attack_ref(obj)
         if not ref:
             continue  # not an ATT&CK object (no ATT&CK id): nothing to map to
-        revoked = bool(obj.get("revoked"))
-        record = {
-            "stix_id": obj["id"],
-            "ref": _text(ref, REF_MAX),
-            "name": _text(obj.get("name") or ref, NAME_MAX),
-            "description": _text(obj.get("description"), DESCRIPTION_MAX),
-            "url": _text(url, URL_MAX),
-            "deprecated": bool(obj.get("x_mitre_deprecated")),
-            "revoked": revoked,
-            "modified": str(obj.get("modified") or ""),
-        }
+        record = _stix_record(obj, ref, url)
         if kind == "x-mitre-tactic":
-            record["kind"] = TACTIC
             shortname = str(obj.get("x_mitre_shortname") or "")
             if shortname:
                 tactics_by_shortname[shortname] = record["ref"]
             tactic_order.append(obj["id"])
-        else:
-            record["kind"] = (
-                SUB_TECHNIQUE
-                if obj.get("x_mitre_is_subtechnique") or "." in record["ref"]
-                else TECHNIQUE
-            )
-            record["phases"] = [
-                str(p.get("phase_name"))
-                for p in obj.get("kill_chain_phases") or ()
-                if str(p.get("kill_chain_name", "")).startswith("mitre")
-            ]
         by_stix_id[obj["id"]] = record["ref"]
         known = found.get(record["ref"])
         # One entry per ATT&CK id: a live object wins over a revoked one, then the newest.
         if known is None or (not known["revoked"], known["modified"]) < (
-            not revoked,
+            not record["revoked"],
             record["modified"],
         ):
             found[record["ref"]] = record
@@ -151,37 +199,16 @@ def entries_from_stix(objects: Sequence[Mapping[str, Any]]) -> ParsedLibrary:
             "The bundle holds no ATT&CK tactic or technique (x-mitre-tactic or "
             "attack-pattern objects with a mitre-attack external id)."
         )
-    parents: dict[str, str] = {}
-    for obj in objects:
-        if obj.get("type") == "relationship" and obj.get("relationship_type") == "subtechnique-of":
-            child = by_stix_id.get(str(obj.get("source_ref")))
-            parent = by_stix_id.get(str(obj.get("target_ref")))
-            if child and parent and not obj.get("revoked"):
-                parents[child] = parent
+    parents = _subtechnique_parents(objects, by_stix_id)
     order = [s for s in matrix_order if s in by_stix_id] + [
         s for s in sorted(tactic_order, key=lambda s: by_stix_id[s]) if s not in matrix_order
     ]
     tactic_position = {by_stix_id[s]: i for i, s in enumerate(order)}
     entries = []
     for ref, record in sorted(found.items(), key=lambda item: _ref_key(item[0])):
-        tactics: tuple[str, ...] = ()
-        parent = None
-        if record["kind"] != TACTIC:
-            tactics = tuple(
-                sorted(
-                    {
-                        tactics_by_shortname[p]
-                        for p in record["phases"]
-                        if p in tactics_by_shortname
-                    },
-                    key=lambda t: tactic_position.get(t, 10**6),
-                )
-            )
-            parent = parents.get(ref)
-            if record["kind"] == SUB_TECHNIQUE and parent is None and "." in ref:
-                parent = ref.split(".", 1)[0]  # ATT&CK ids name their technique
-            if parent is not None and parent not in found:
-                parent = None
+        tactics, parent = _tactics_and_parent(
+            ref, record, tactics_by_shortname, tactic_position, parents, found
+        )
         entries.append(
             Entry(
                 ref=ref,
@@ -439,183 +466,4 @@ def compare_versions(old: Iterable[Entry], new: Iterable[Entry]) -> VersionChang
             for r in sorted(after, key=_ref_key)
             if after[r].deprecated and (r not in before or not before[r].deprecated)
         ),
-    )
-
-
-# ---------------------------------------------------------------- coverage
-
-
-@dataclass(frozen=True)
-class CellFigures:
-    """What the register holds against one technique (its sub-techniques included)."""
-
-    threats: int = 0
-    worst_residual: int | None = None
-    countermeasures: int = 0
-
-
-@dataclass(frozen=True)
-class TechniqueCell:
-    ref: str
-    name: str
-    threats: int
-    worst_residual: int | None
-    countermeasures: int
-    sub_techniques: int = 0
-    deprecated: bool = False
-    revoked: bool = False
-
-    @property
-    def state(self) -> str:
-        """covered (a deployed countermeasure), exposed (threats, none deployed), or quiet."""
-        if self.countermeasures:
-            return "covered"
-        if self.threats:
-            return "exposed"
-        return "quiet"
-
-
-@dataclass(frozen=True)
-class TacticColumn:
-    ref: str
-    name: str
-    cells: tuple[TechniqueCell, ...]
-
-    @property
-    def threatened(self) -> int:
-        return sum(1 for c in self.cells if c.threats)
-
-    @property
-    def covered(self) -> int:
-        return sum(1 for c in self.cells if c.countermeasures)
-
-
-@dataclass(frozen=True)
-class AttackCoverage:
-    columns: tuple[TacticColumn, ...] = ()
-    techniques: int = 0
-    threatened: int = 0
-    covered: int = 0
-    exposed: int = 0  # threatened techniques with no deployed countermeasure
-    tactics_uncovered: tuple[str, ...] = field(default=())  # tactics with none deployed
-    version: str = ""  # the library version laid out
-
-    @property
-    def covered_percent(self) -> int:
-        return percent(self.threatened - self.exposed, self.threatened)
-
-
-def percent(part: int, whole: int) -> int:
-    """A share as a whole percentage, rounded half up; 0 of 0 is 0%."""
-    if whole <= 0:
-        return 0
-    return (200 * part + whole) // (2 * whole)
-
-
-def attack_coverage(
-    entries: Iterable[Entry], figures: Mapping[str, CellFigures], *, show_retired: bool = False
-) -> AttackCoverage:
-    """The matrix: one column per tactic, one cell per technique in each of its tactics,
-    with the figures of the technique (``figures`` already rolls sub-techniques up).
-
-    Revoked and deprecated techniques are left out unless something still maps to them
-    (or ``show_retired``), so an old mapping stays visible, marked.
-    """
-    entries = list(entries)
-    tactics = sorted((e for e in entries if e.kind == TACTIC), key=lambda e: (e.position, e.ref))
-    subs: dict[str, int] = {}
-    for e in entries:
-        if e.kind == SUB_TECHNIQUE and e.parent_ref and not (e.revoked or e.deprecated):
-            subs[e.parent_ref] = subs.get(e.parent_ref, 0) + 1
-    by_tactic: dict[str, list[TechniqueCell]] = {t.ref: [] for t in tactics}
-    counted: dict[str, TechniqueCell] = {}
-    for e in sorted(entries, key=lambda e: (e.name.lower(), e.ref)):
-        if e.kind != TECHNIQUE:
-            continue
-        f = figures.get(e.ref, CellFigures())
-        retired = e.revoked or e.deprecated
-        if retired and not show_retired and not (f.threats or f.countermeasures):
-            continue
-        cell = TechniqueCell(
-            e.ref,
-            e.name,
-            f.threats,
-            f.worst_residual,
-            f.countermeasures,
-            subs.get(e.ref, 0),
-            e.deprecated,
-            e.revoked,
-        )
-        for tactic in e.tactics:
-            if tactic in by_tactic:
-                by_tactic[tactic].append(cell)
-                counted[e.ref] = cell
-    columns = tuple(TacticColumn(t.ref, t.name, tuple(by_tactic[t.ref])) for t in tactics)
-    threatened = [c for c in counted.values() if c.threats]
-    return AttackCoverage(
-        columns=columns,
-        techniques=sum(1 for c in counted.values() if not (c.revoked or c.deprecated)),
-        threatened=len(threatened),
-        covered=sum(1 for c in counted.values() if c.countermeasures),
-        exposed=sum(1 for c in threatened if not c.countermeasures),
-        tactics_uncovered=tuple(c.ref for c in columns if not c.covered),
-    )
-
-
-@dataclass(frozen=True)
-class ControlGroup:
-    ref: str
-    name: str
-    controls: int
-    implemented: int
-
-    @property
-    def percent(self) -> int:
-        return percent(self.implemented, self.controls)
-
-
-@dataclass(frozen=True)
-class FrameworkCoverage:
-    controls: int
-    implemented: int
-    groups: tuple[ControlGroup, ...] = ()
-    implemented_refs: tuple[str, ...] = ()
-
-    @property
-    def percent(self) -> int:
-        return percent(self.implemented, self.controls)
-
-
-def framework_coverage(entries: Iterable[Entry], implemented: Iterable[str]) -> FrameworkCoverage:
-    """The share of a framework's controls implemented: its leaf controls (entries with no
-    child), deprecated ones left out, that a deployed countermeasure implements; grouped by
-    their top-level entry (Annex A's themes)."""
-    entries = [e for e in entries if not (e.deprecated or e.revoked)]
-    parents = {e.parent_ref for e in entries if e.parent_ref}
-    by_ref = {e.ref: e for e in entries}
-    leaves = [e for e in entries if e.ref not in parents]
-    done = set(implemented)
-
-    def top(e: Entry) -> Entry:
-        while e.parent_ref and e.parent_ref in by_ref:
-            e = by_ref[e.parent_ref]
-        return e
-
-    groups: dict[str, list[Entry]] = {}
-    for leaf in sorted(leaves, key=lambda e: (e.position, _ref_key(e.ref))):
-        groups.setdefault(top(leaf).ref, []).append(leaf)
-    ordered = sorted(groups, key=lambda r: (by_ref[r].position, _ref_key(r)))
-    return FrameworkCoverage(
-        controls=len(leaves),
-        implemented=sum(1 for e in leaves if e.ref in done),
-        groups=tuple(
-            ControlGroup(
-                ref,
-                by_ref[ref].name if groups[ref][0].ref != ref else "Controls",
-                len(groups[ref]),
-                sum(1 for e in groups[ref] if e.ref in done),
-            )
-            for ref in ordered
-        ),
-        implemented_refs=tuple(sorted((e.ref for e in leaves if e.ref in done), key=_ref_key)),
     )

@@ -20,8 +20,8 @@ from app.feeds.service import (
 )
 from app.models import CandidateStatus, ThreatCandidate, ThreatFeed
 from app.models.user import Role
-from app.risk import risk_matrix
 from app.security import readable, roles
+from app.threats.risk import risk_matrix
 from app.validation import Refusals, saved_or_shown
 
 

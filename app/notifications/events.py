@@ -43,7 +43,7 @@ from app.models import (
     User,
 )
 from app.models.user import Role
-from app.risk import on_register_on, register_ids_on
+from app.threats.as_of import on_register_on, register_ids_on
 
 
 def _rows(query):

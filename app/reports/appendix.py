@@ -54,7 +54,7 @@ def register_query(as_of: date):
     register's ranking order)."""
     from app.models.threats import Threat, ThreatCategory, ThreatStateChange
     from app.models.user import User
-    from app.risk import scores_as_of_query, state_in_force_on
+    from app.threats.as_of import scores_as_of_query, state_in_force_on
 
     # Driven from the score changes: read in the ranking index's order, no sort of the
     # whole register before the first row comes.
@@ -85,7 +85,7 @@ def register_query(as_of: date):
 
 
 def register_count(as_of: date) -> int:
-    from app.risk import scores_as_of_query
+    from app.threats.as_of import scores_as_of_query
 
     query, _ = scores_as_of_query(as_of)
     return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -265,7 +265,7 @@ class RegisterAppendix:
     limit: int | None = None
 
     def flowables(self) -> Iterator[list]:
-        from app.reports.pdf import STYLES, _heading, _long_date
+        from app.reports.pdf.layout import STYLES, _heading, _long_date
 
         yield [
             _heading(f"Appendix — the full register on {_long_date(self.as_of)}"),
@@ -285,7 +285,7 @@ class RegisterAppendix:
 
 
 def register_appendix(as_of: date, limit: int | None = None) -> RegisterAppendix:
-    from app.risk import risk_matrix
+    from app.threats.risk import risk_matrix
 
     total = register_count(as_of)
     if limit is not None:

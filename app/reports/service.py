@@ -14,8 +14,11 @@ from app.models.reports import ReportPublication
 from app.models.setting import get_setting, set_setting
 from app.models.user import User
 from app.reports.appendix import register_appendix
-from app.reports.pdf import SignOff, build_report_pdf
-from app.reports.quarter_report import ALL_AREAS, QuarterReport, gather_quarter_report
+from app.reports.pdf import build_report_pdf
+from app.reports.pdf.cover import SignOff
+from app.reports.quarter_report import gather_quarter_report
+from app.reports.quarter_report.sections import ALL_AREAS
+from app.reports.quarter_report.values import QuarterReport
 from app.validation import InputError, id_or_none
 
 REPORT_MARKING_KEY = "report_marking"

@@ -14,7 +14,7 @@ from app.models.okrs import Objective
 from app.models.user import Role
 from app.reports import bp
 from app.reports.forms import PublishForm, ReportSettingsForm
-from app.reports.quarter_report import headline_differences
+from app.reports.quarter_report.values import headline_differences
 from app.reports.service import (
     ReportNotFoundError,
     all_objectives,

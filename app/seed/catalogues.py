@@ -15,7 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.catalogues.service import import_library, map_countermeasure, map_threat
+from app.catalogues.libraries import import_library
+from app.catalogues.mappings import map_countermeasure, map_threat
 from app.extensions import db
 from app.models.countermeasures import Countermeasure
 from app.models.threats import Threat

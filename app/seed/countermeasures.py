@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from app.countermeasures import service
+from app.countermeasures import status as countermeasures_status
 from app.countermeasures.figures import (
     DEFAULT_QUARTER_TARGET,
     DEFAULT_YEARLY_GOAL,
@@ -34,12 +35,12 @@ from app.models.countermeasures import (
 from app.models.setting import get_setting, set_setting
 from app.models.threats import Threat, ThreatFeed, ThreatScoreChange, ThreatSource, ThreatStatus
 from app.models.user import Role, User
-from app.risk import (
+from app.threats.as_of import top_threats_as_of
+from app.threats.risk import (
     REVIEW_INTERVALS_KEY,
     RISK_MATRIX_KEY,
     rescore_threat,
     resync_superseded,
-    top_threats_as_of,
 )
 
 Q2_START = date(2020, 10, 1)
@@ -288,7 +289,7 @@ def _deploy(cm: Countermeasure, deployed_on: date, user_id: int | None, evidence
         # A deployment dated before a later re-assessment keeps the threat's score as it is.
         if threat.archived_at is None and (last is None or last <= deployed_on):
             residuals[threat.id] = _lowered(threat, cm.type)
-    service.deploy_countermeasure(
+    countermeasures_status.deploy_countermeasure(
         cm, deployed_on=deployed_on, residuals=residuals, user_id=user_id, evidence=evidence
     )
     db.session.flush()
@@ -326,7 +327,7 @@ def load(context: dict) -> None:
         return cm
 
     def start(cm, on):
-        service.change_status(
+        countermeasures_status.change_status(
             cm, CountermeasureStatus.IN_PROGRESS, changed_on=on, user_id=security.id
         )
         db.session.flush()
@@ -343,13 +344,13 @@ def load(context: dict) -> None:
     for cm, (started_on, deployed_on, evidence) in zip(q2, Q2_DEPLOYMENTS, strict=True):
         start(cm, started_on)
         _deploy(cm, deployed_on, security.id, evidence)
-    service.verify_countermeasure(
+    countermeasures_status.verify_countermeasure(
         q2[0],
         verified_on=date(2020, 11, 20),
         verified_by_id=security.id,
         effectiveness=Effectiveness.YES,
     )
-    service.verify_countermeasure(
+    countermeasures_status.verify_countermeasure(
         q2[2],
         verified_on=date(2021, 1, 8),
         verified_by_id=admin.id,
@@ -413,7 +414,7 @@ def _retired_legacy(threat: Threat, user_id: int) -> Countermeasure:
         evidence="Deployed before the register existed.",
     )
     db.session.flush()
-    service.change_status(
+    countermeasures_status.change_status(
         legacy, CountermeasureStatus.RETIRED, changed_on=date(2020, 11, 30), user_id=user_id
     )
     db.session.flush()

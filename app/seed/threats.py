@@ -20,7 +20,8 @@ from app.extensions import db
 from app.models.systems import System
 from app.models.threats import ThreatCategory
 from app.models.user import Role
-from app.threats import service
+from app.threats import archive
+from app.threats import service as threats_service
 
 CATEGORIES = [
     "DDoS",
@@ -678,9 +679,9 @@ def load(context: dict) -> None:
         if spec.get("accept"):
             values["acceptance_approver_id"] = approver.id
             values["acceptance_expires_on"] = spec["accept"]
-        threat = service.create_threat(values, owner.id)
+        threat = threats_service.create_threat(values, owner.id)
         for changed_on, (cil, cii, crl, cri), note in spec.get("changes", []):
-            service.update_threat(
+            threats_service.update_threat(
                 threat,
                 {
                     "inherent_likelihood": cil,
@@ -693,7 +694,7 @@ def load(context: dict) -> None:
                 owner.id,
             )
         if spec.get("archived"):
-            service.archive_threat(threat, owner.id, on=spec["archived"])
+            archive.archive_threat(threat, owner.id, on=spec["archived"])
         threats[threat.title] = threat
     context["threats"] = threats
     context["threat_categories"] = categories
@@ -939,8 +940,8 @@ def _insert_synthetic(
     from sqlalchemy import text
 
     from app.models.threats import Threat, ThreatScoreChange, threat_systems, threat_tags
-    from app.risk import backfill_state_history
     from app.seed.synthetic import bulk_insert
+    from app.threats.risk import backfill_state_history
 
     # Core inserts (one executemany per chunk); the ORM bulk path splits rows by their keys.
     bulk_insert(Threat.__table__, threats, "threats")

@@ -16,12 +16,10 @@ from app.models import (
     Threat,
 )
 from app.models.user import Role
-from app.risk import risk_matrix
 from app.security import readable, roles
 from app.threats import api_rows as rows
 from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
-from app.threats import service as threats_service
 from app.threats.api_schemas import (
     DatedAction,
     HeatmapArgs,
@@ -35,6 +33,10 @@ from app.threats.api_schemas import (
     TopArgs,
     TopSchema,
 )
+from app.threats.archive import archive_threat, restore_threat
+from app.threats.risk import risk_matrix
+from app.threats.service import create_threat, update_threat
+from app.threats.states import review_threat
 
 # ---- threats ------------------------------------------------------------------------
 
@@ -69,7 +71,7 @@ class Threats(MethodView):
     @register.response(201, ThreatDetailSchema)
     def post(self, body):
         """Add a threat with its first assessment: security and admins."""
-        return w.saved(threats_service.create_threat(body, current_user.id))
+        return w.saved(create_threat(body, current_user.id))
 
 
 @register.route("/threats/<int:threat_id>")
@@ -89,7 +91,7 @@ class ThreatDetail(MethodView):
         """Change a threat; new scores are kept in its history (dated ``scored_on``)."""
         threat = load_threat(threat_id)
         version = body.pop("version")
-        threats_service.update_threat(threat, body, current_user.id, version)
+        update_threat(threat, body, current_user.id, version)
         return w.saved(threat)
 
 
@@ -111,7 +113,7 @@ class ThreatArchive(MethodView):
     def post(self, body, threat_id):
         """Take a threat off the register (kept, and restorable) from ``on`` (default today)."""
         threat = load_threat(threat_id)
-        threats_service.archive_threat(threat, current_user.id, on=(body or {}).get("on"))
+        archive_threat(threat, current_user.id, on=(body or {}).get("on"))
         return w.saved(threat)
 
 
@@ -123,7 +125,7 @@ class ThreatRestore(MethodView):
     def post(self, body, threat_id):
         """Put an archived threat back on the register from ``on`` (default today)."""
         threat = load_threat(threat_id)
-        threats_service.restore_threat(threat, current_user.id, on=(body or {}).get("on"))
+        restore_threat(threat, current_user.id, on=(body or {}).get("on"))
         return w.saved(threat)
 
 
@@ -135,7 +137,7 @@ class ThreatReviews(MethodView):
     def post(self, body, threat_id):
         """Record a review: when, its outcome and the next review date (a dated fact)."""
         threat = load_threat(threat_id)
-        threats_service.review_threat(
+        review_threat(
             threat,
             current_user.id,
             on=body.get("reviewed_on"),

@@ -44,7 +44,7 @@ from app.models import (
     User,
 )
 from app.models.threats import threat_systems, threat_tags
-from app.risk import risk_matrix
+from app.threats.risk import risk_matrix
 from app.transfer.sql import dialect
 
 

@@ -36,9 +36,9 @@ from app.models import (
     ThreatStatus,
     Treatment,
 )
-from app.risk import risk_matrix
 from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
+from app.threats.risk import risk_matrix
 
 
 class ThreatArgs(ListArgs):

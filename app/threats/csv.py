@@ -26,10 +26,10 @@ from app.models import (
 from app.models.catalogues import LibraryKind, ThreatMapping
 from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
-from app.risk import backfill_state_history
 from app.threats import queries as threat_queries
+from app.threats.checks import References, check_new_threat
+from app.threats.risk import backfill_state_history
 from app.threats.search import terms_of
-from app.threats.service import References, check_new_threat
 from app.transfer import cells as c
 from app.transfer.bulk import (
     FilterError,

@@ -21,9 +21,9 @@ from app.models import (
     Treatment,
 )
 from app.models.threats import StateChangeKind
-from app.risk import method_rules
 from app.threats import queries as threat_queries
 from app.threats.csv import _method_columns, _score_cell
+from app.threats.risk import method_rules
 from app.transfer import cells as c
 from app.transfer.bulk import Lookups, _chunks, _email_of, _one, _one_of
 from app.transfer.csv_format import CellError, Column, ParsedRow
@@ -230,7 +230,7 @@ def _history_method(row: ParsedRow, rules) -> list[CellError]:
 def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
     """Add each row to its threat's history, in file order, as the form's re-score does."""
     from app.domain.scoring import level_for, next_review_date
-    from app.risk import rescore_threat, review_intervals
+    from app.threats.risk import rescore_threat, review_intervals
 
     intervals = review_intervals()
     threats = _threats_with_history(sorted({r.values["threat_id"] for r in rows}))
@@ -351,7 +351,7 @@ def check_threat_states(rows: list[ParsedRow], lookups: Lookups) -> list[CellErr
 
 def write_threat_states(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
     """Add each row to its threat's state history, in file order."""
-    from app.risk import STATE_FIELDS, record_state
+    from app.threats.risk import STATE_FIELDS, record_state
 
     threats = _threats_with_history(sorted({r.values["threat_id"] for r in rows}))
     for row in rows:

@@ -20,17 +20,17 @@ from app.extensions import db
 from app.figure_cache import register_cached
 from app.models.threats import Threat, ThreatScoreChange, ThreatStateChange, ThreatStatus
 from app.models.user import User
-from app.risk import (  # noqa: F401 (in_force_on, register_ids_on: shared with app.risk)
+from app.threats.as_of import (
     ScoredThreat,
     in_force_on,
     later_facts_exist,
     on_register_on,
     register_ids_on,
-    risk_matrix,
     scores_as_of_query,
     state_in_force_on,
     top_threats_as_of,
 )
+from app.threats.risk import risk_matrix
 
 KINDS = ("inherent", "residual")
 
@@ -260,7 +260,7 @@ def treatments_on(threat_ids, as_of: date) -> dict:
 def top_threats(as_of: date, n: int) -> list[ScoredThreat]:
     """The n open threats with the highest residual score on ``as_of``.
 
-    The one ranking of the register: ``app.risk.top_threats_as_of`` (residual, inherent,
+    The one ranking of the register: ``app.threats.risk.top_threats_as_of`` (residual, inherent,
     older, id), read from the change in force on the date.
     """
     return top_threats_as_of(as_of, n)

@@ -25,8 +25,8 @@ from app.models.threats import (
     threat_tags,
 )
 from app.models.user import User
-from app.risk import risk_matrix
 from app.threats import figures
+from app.threats.risk import risk_matrix
 from app.threats.search import apply_search
 
 SORTS: dict[str, Callable[[], list[SQLColumnExpression[Any]]]] = {

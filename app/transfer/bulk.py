@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import aliased
 
 from app import fiscal
-from app.catalogues.service import CatalogueRefs, in_force, insert_mappings
+from app.catalogues.mappings import CatalogueRefs, in_force, insert_mappings
 from app.extensions import db
 from app.models import (
     StaffMember,
@@ -31,7 +31,7 @@ from app.models import (
 from app.models.audit import AuditEntry, to_json_value
 from app.models.base import utcnow
 from app.models.catalogues import Library, LibraryKind
-from app.risk import risk_matrix
+from app.threats.risk import risk_matrix
 from app.transfer import cells as c
 from app.transfer.csv_format import CellError, Column, ParsedRow
 from app.transfer.sql import joined

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from app import fiscal
-from app.countermeasures.service import _set_target
+from app.countermeasures.checks import _set_target
 from app.extensions import db
 from app.models import (
     Countermeasure,
@@ -16,7 +16,7 @@ from app.models import (
     Tag,
     Threat,
 )
-from app.risk import rescore_threat
+from app.threats.risk import rescore_threat
 from app.threats.search import reindex
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models.user import Role
-from app.risk import rescore_threat
+from app.threats.risk import rescore_threat
 from tests.api import factories as f
 
 TODAY = date(2021, 1, 15)

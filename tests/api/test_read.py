@@ -8,7 +8,7 @@ from datetime import date
 from app.extensions import db
 from app.models import KeyResult, KeyResultStatus, Objective, Rating
 from app.models.user import Role
-from app.risk import rescore_threat
+from app.threats.risk import rescore_threat
 from bench.harness import count_queries
 from tests.api import factories as f
 

@@ -38,7 +38,7 @@ def test_known_arguments_still_work(api_get):
 
 
 def test_document_states_score_bounds_enums_and_date_rules(api_get):
-    from app.risk import risk_matrix
+    from app.threats.risk import risk_matrix
 
     matrix = risk_matrix()
     spec = api_get("/api/v1/openapi.json").json

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from app.catalogues.service import end_mapping, import_library, map_countermeasure, map_threat
+from app.catalogues.libraries import import_library
+from app.catalogues.mappings import end_mapping, map_countermeasure, map_threat
 from app.extensions import db
 from app.models.countermeasures import Countermeasure, CountermeasureStatus
 from app.models.threats import StateChangeKind, Threat, ThreatStatus
-from app.risk import record_state, rescore_threat
+from app.threats.risk import record_state, rescore_threat
 
 FIXTURES = Path(__file__).resolve().parents[2] / "app" / "seed" / "catalogues"
 TODAY = "2021-01-15"

@@ -11,7 +11,7 @@ from app.catalogues.figures import (
     framework_coverage_on,
     tactics_uncovered,
 )
-from app.catalogues.service import map_threat
+from app.catalogues.mappings import map_threat
 from app.extensions import db
 
 Q2_END = date(2020, 12, 31)  # FY20-21 Q2 (the fiscal year starts in July)

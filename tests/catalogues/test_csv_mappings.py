@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, func, select
 
-from app.catalogues.service import in_force, map_countermeasure
+from app.catalogues.mappings import in_force, map_countermeasure
 from app.extensions import db
 from app.models import Countermeasure, Threat
 from app.models.audit import AuditEntry

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.catalogues.figures import attack_coverage_on, framework_coverage_on
-from app.catalogues.service import end_mapping, map_countermeasure, map_threat
+from app.catalogues.mappings import end_mapping, map_countermeasure, map_threat
 from app.extensions import db
 from app.models.catalogues import CountermeasureMapping, ThreatMapping
 from app.models.countermeasures import Countermeasure, CountermeasureStatus

@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from app.catalogues.libraries import current_version_id, import_library
+from app.catalogues.mappings import map_threat
 from app.catalogues.queries import threat_mappings
-from app.catalogues.service import current_version_id, import_library, map_threat
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.catalogues import (

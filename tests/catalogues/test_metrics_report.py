@@ -10,7 +10,8 @@ from app.metrics import get_metric, metric_choices
 from app.models.okrs import KeyResult, Objective
 from app.okrs.service import update_key_result
 from app.reports.pdf import build_report_pdf
-from app.reports.quarter_report import CATALOGUES, areas_of, gather_quarter_report
+from app.reports.quarter_report import gather_quarter_report
+from app.reports.quarter_report.sections import CATALOGUES, areas_of
 from app.validation import InputError
 from tests.reports.pdf_text import flat, pages_text
 

@@ -1,4 +1,4 @@
-"""Helpers: threats made directly with the models and scored through app.risk."""
+"""Helpers: threats made directly with the models and scored through app.threats.risk."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models.threats import Threat, ThreatStatus
-from app.risk import rescore_threat
+from app.threats.risk import rescore_threat
 
 TODAY = "2021-01-15"
 

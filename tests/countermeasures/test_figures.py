@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from app.countermeasures import figures, service
+from app.countermeasures import status as countermeasures_status
 from app.domain.quarters import parse_quarter
 from app.extensions import db
 from app.models.countermeasures import CountermeasureStatus
 from app.models.setting import set_setting
-from app.risk import rescore_threat
+from app.threats.risk import rescore_threat
 
 Q1, Q2, Q3 = (parse_quarter(f"FY20-21 Q{n}") for n in (1, 2, 3))
 
@@ -23,9 +24,11 @@ def deployed(title, on, threats=(), target=Q2, retired_on=None):
         user_id=None,
     )
     if on is not None:
-        service.deploy_countermeasure(cm, deployed_on=on, user_id=None)
+        countermeasures_status.deploy_countermeasure(cm, deployed_on=on, user_id=None)
     if retired_on is not None:
-        service.change_status(cm, CountermeasureStatus.RETIRED, changed_on=retired_on, user_id=None)
+        countermeasures_status.change_status(
+            cm, CountermeasureStatus.RETIRED, changed_on=retired_on, user_id=None
+        )
     db.session.flush()
     return cm
 
@@ -108,7 +111,7 @@ def test_residual_reduction_credited_on_deployment(make_threat, users):
         title="Scrubbing", threat_ids=[ddos.id, disinfo.id], planned_on=date(2020, 9, 1)
     )
     db.session.flush()
-    service.deploy_countermeasure(
+    countermeasures_status.deploy_countermeasure(
         cm,
         deployed_on=date(2020, 10, 26),
         residuals={ddos.id: (3, 4), disinfo.id: (4, 4)},  # disinfo unchanged

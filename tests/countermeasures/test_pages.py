@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from app.countermeasures import service
+from app.countermeasures import service as countermeasures_service
+from app.countermeasures import status as countermeasures_status
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.countermeasures import (
@@ -28,7 +29,9 @@ def count(model) -> int:
 
 def plan(title="Edge rate limiting", threats=(), **values):
     values.setdefault("planned_on", date(2020, 9, 1))
-    cm = service.create_countermeasure(title=title, threat_ids=[t.id for t in threats], **values)
+    cm = countermeasures_service.create_countermeasure(
+        title=title, threat_ids=[t.id for t in threats], **values
+    )
     db.session.commit()
     return cm
 
@@ -82,7 +85,9 @@ def test_edit_with_a_stale_version_is_refused(client_as):
     cm = plan()
     client = client_as(Role.SECURITY)
     data = {"title": "Renamed", "type": "DETECTIVE", "version": str(cm.version)}
-    service.update_countermeasure(cm, title="Someone else", expected_version=cm.version)
+    countermeasures_service.update_countermeasure(
+        cm, title="Someone else", expected_version=cm.version
+    )
     db.session.commit()
     response = client.post(f"/countermeasures/{cm.id}/edit", data=data)
     assert response.status_code == 409
@@ -249,7 +254,7 @@ def test_bad_input_deployed_without_a_deployment_date(client_as):
     assert "A deployed countermeasure needs its deployment date." in response.get_data(as_text=True)
     assert db.session.get(Countermeasure, cm.id).status == CountermeasureStatus.PLANNED
     # Clearing the date of one already deployed is refused too.
-    service.deploy_countermeasure(cm, deployed_on=date(2020, 11, 1), user_id=None)
+    countermeasures_status.deploy_countermeasure(cm, deployed_on=date(2020, 11, 1), user_id=None)
     db.session.commit()
     before = count(AuditEntry)
     response = client.post(
@@ -259,8 +264,10 @@ def test_bad_input_deployed_without_a_deployment_date(client_as):
     assert db.session.get(Countermeasure, cm.id).deployed_on == date(2020, 11, 1)
     assert count(AuditEntry) == before
     # And through the service, as the API will call it.
-    with pytest.raises(service.InputError) as error:
-        service.create_countermeasure(title="x", status="deployed", deployed_on=None)
+    with pytest.raises(countermeasures_service.InputError) as error:
+        countermeasures_service.create_countermeasure(
+            title="x", status="deployed", deployed_on=None
+        )
     assert error.value.errors == {
         "deployed_on": "A deployed countermeasure needs its deployment date."
     }
@@ -324,7 +331,7 @@ def test_list_filters_and_sorts(client_as, users, make_threat):
     a = plan("Alpha", threats=[ddos], type="detective", owner_id=users[Role.SECURITY].id)
     b = plan("Bravo", target_quarter="FY20-21 Q2")
     c = plan("Charlie", target_quarter="FY20-21 Q2")
-    service.deploy_countermeasure(c, deployed_on=date(2021, 1, 4), user_id=None)
+    countermeasures_status.deploy_countermeasure(c, deployed_on=date(2021, 1, 4), user_id=None)
     db.session.commit()
     client = client_as(Role.VIEWER)
 
@@ -361,7 +368,7 @@ def test_query_count_does_not_grow_with_rows(app, client_as, make_threat):
     def add(n):
         for i in range(n):
             cm = plan(f"CM {i}", threats=threats[i % 4 : i % 4 + 2], target_quarter="FY20-21 Q2")
-            service.deploy_countermeasure(
+            countermeasures_status.deploy_countermeasure(
                 cm,
                 deployed_on=date(2020, 10, 1 + i % 28),
                 residuals={threats[i % 4].id: (1, 1)} if i < 4 else None,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.auth.tokens import create_token
 from app.countermeasures import figures, service
+from app.countermeasures import status as countermeasures_status
 from app.domain.quarters import Quarter
 from app.extensions import db
 from app.models.countermeasures import (
@@ -44,12 +45,14 @@ def test_planned_in_the_past_then_deployed_after_that_day(users):
     assert cm.planned_on == date(2020, 10, 5)
     assert [c.changed_on for c in cm.status_changes] == [date(2020, 10, 5)]
     with pytest.raises(InputError) as refused:
-        service.deploy_countermeasure(cm, deployed_on=date(2020, 10, 1), user_id=None)
+        countermeasures_status.deploy_countermeasure(
+            cm, deployed_on=date(2020, 10, 1), user_id=None
+        )
     assert refused.value.errors["deployed_on"] == (
         "It was planned on 2020-10-05; it cannot have been deployed before that."
     )
     db.session.rollback()
-    service.deploy_countermeasure(cm, deployed_on=date(2020, 11, 20), user_id=None)
+    countermeasures_status.deploy_countermeasure(cm, deployed_on=date(2020, 11, 20), user_id=None)
     db.session.commit()
     assert figures.countermeasures_deployed(Q2) == 1
     assert figures.countermeasures_deployed_to_date(Q2) == 1

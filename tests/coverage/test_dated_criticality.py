@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from app import figure_cache
 from app.auth.tokens import create_token
-from app.coverage import service
+from app.coverage import systems as coverage_systems
 from app.domain.quarters import parse_quarter
 from app.extensions import db
 from app.models.systems import Criticality, SystemCriticalityChange
 from app.models.user import Role
-from app.reports.quarter_report import gather_coverage
+from app.reports.quarter_report.coverage import gather_coverage
 from app.validation import InputError
 from tests.coverage.conftest import TODAY
 
@@ -40,7 +40,7 @@ def _update(system, **changes):
         "retired_on": system.retired_on,
     }
     values.update(changes)
-    return service.update_system(system, **values)
+    return coverage_systems.update_system(system, **values)
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from app import figure_cache
-from app.coverage import figures, service
+from app.coverage import figures
+from app.coverage import positions as coverage_positions
+from app.coverage import systems as coverage_systems
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.okrs import Objective
@@ -124,7 +126,7 @@ def test_the_api_unticks_active_as_leaving_and_a_patch_without_it_keeps_the_pers
 def test_taking_a_system_out_of_production_is_dated(make, sole):
     _, dns = sole
     before = _coverage(Q1_END)
-    service.update_system(
+    coverage_systems.update_system(
         dns,
         version=dns.version,
         name="DNS",
@@ -147,7 +149,7 @@ def test_taking_a_system_out_of_production_is_dated(make, sole):
         (TODAY + timedelta(days=1), "cannot be in the future"),
     ):
         with pytest.raises(InputError) as refused:
-            service.update_system(
+            coverage_systems.update_system(
                 dns,
                 version=None,
                 name="DNS",
@@ -165,7 +167,7 @@ def test_taking_a_system_out_of_production_is_dated(make, sole):
 
 def test_the_systems_list_reads_the_production_flag_of_its_date(client_as, make, sole):
     _, dns = sole
-    service.update_system(
+    coverage_systems.update_system(
         dns,
         version=None,
         name="DNS",
@@ -190,10 +192,10 @@ def test_the_systems_list_reads_the_production_flag_of_its_date(client_as, make,
 @pytest.fixture
 def filled(make, users):
     hire = make.person("Hana")
-    position = service.create_position(
+    position = coverage_positions.create_position(
         title="SRE", opened_on=date(2020, 7, 1), status=PositionStatus.ACTIVE_HIRING
     )
-    service.change_position_status(
+    coverage_positions.change_position_status(
         position,
         version=None,
         status=PositionStatus.FILLED,
@@ -210,7 +212,7 @@ def test_the_status_form_offers_the_next_step_and_nothing_after_filled(client_as
     select_html = html.split('name="status"')[1].split("</select>")[0]
     assert '<option selected value="">— choose the new status —</option>' in select_html
     assert 'value="FILLED"' not in select_html
-    other = service.create_position(title="Ops", opened_on=date(2020, 7, 1))
+    other = coverage_positions.create_position(title="Ops", opened_on=date(2020, 7, 1))
     db.session.commit()
     html = client.get(f"/positions/{other.id}").get_data(as_text=True)
     assert '<option selected value="ACTIVE_HIRING">' in html
@@ -246,7 +248,7 @@ def test_unfilling_needs_a_confirmation_and_moves_only_the_days_after(client_as,
 
 def test_a_status_change_in_the_future_is_refused(filled):
     with pytest.raises(InputError) as refused:
-        service.change_position_status(
+        coverage_positions.change_position_status(
             filled,
             version=None,
             status=PositionStatus.CANCELLED,
@@ -291,7 +293,7 @@ def test_a_change_dated_inside_a_published_quarter_names_the_report(client_as, u
     )
     assert "inside published quarters" in response.get_data(as_text=True)
     # A change dated after the published quarter names nothing.
-    position = service.create_position(title="Later", opened_on=date(2021, 1, 4))
+    position = coverage_positions.create_position(title="Later", opened_on=date(2021, 1, 4))
     db.session.commit()
     response = client.post(
         f"/positions/{position.id}/status",

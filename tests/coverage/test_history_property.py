@@ -18,10 +18,14 @@ from sqlalchemy import select
 
 from app import figure_cache, fiscal
 from app.countermeasures import figures as cm_figures
-from app.countermeasures import service as cm_service
+from app.countermeasures import service
+from app.countermeasures import status as countermeasures_status
 from app.coverage import figures as cov_figures
+from app.coverage import positions as coverage_positions
 from app.coverage import queries as cov_queries
-from app.coverage import service as cov_service
+from app.coverage import responsibilities as coverage_responsibilities
+from app.coverage import staff as coverage_staff
+from app.coverage import systems as coverage_systems
 from app.domain.coverage import coverage_trend
 from app.domain.quarters import Quarter
 from app.extensions import db
@@ -35,7 +39,7 @@ from app.models.systems import (
     StaffMember,
     System,
 )
-from app.reports.quarter_report import _most_critical
+from app.reports.quarter_report.coverage import _most_critical
 from app.validation import InputError
 from tests.conftest import _empty_tables, backend
 
@@ -80,7 +84,7 @@ def attempt(change) -> bool:
 
 def build_register(data) -> None:
     systems = [
-        cov_service.create_system(
+        coverage_systems.create_system(
             name=f"S{i}",
             in_production=data.draw(st.booleans(), "prod"),
             criticality=data.draw(st.sampled_from(list(Criticality)), "criticality"),
@@ -88,7 +92,7 @@ def build_register(data) -> None:
         for i in range(data.draw(st.integers(1, 4), "systems"))
     ]
     people = [
-        cov_service.create_staff_member(name=f"P{i}")
+        coverage_staff.create_staff_member(name=f"P{i}")
         for i in range(data.draw(st.integers(1, 4), "staff"))
     ]
     db.session.commit()
@@ -96,7 +100,7 @@ def build_register(data) -> None:
         since = data.draw(days(max_value=TODAY - timedelta(days=30)), "since")
         until = data.draw(st.one_of(st.none(), days(since, TODAY)), "until")
         attempt(
-            lambda since=since, until=until: cov_service.add_responsibility(
+            lambda since=since, until=until: coverage_responsibilities.add_responsibility(
                 staff_member_id=data.draw(st.sampled_from(people)).id,
                 system_id=data.draw(st.sampled_from(systems)).id,
                 since=since,
@@ -106,7 +110,7 @@ def build_register(data) -> None:
     for i in range(data.draw(st.integers(0, 2), "positions")):
         opened = data.draw(days(max_value=TODAY - timedelta(days=60)), "opened")
         attempt(
-            lambda opened=opened, i=i: cov_service.create_position(
+            lambda opened=opened, i=i: coverage_positions.create_position(
                 title=f"Pos {i}", opened_on=opened, system_ids=[systems[0].id]
             )
         )
@@ -114,7 +118,7 @@ def build_register(data) -> None:
         planned = data.draw(days(), "planned")
         target = data.draw(st.sampled_from(QUARTERS), "target")
         attempt(
-            lambda planned=planned, target=target, i=i: cm_service.create_countermeasure(
+            lambda planned=planned, target=target, i=i: service.create_countermeasure(
                 title=f"CM {i}", planned_on=planned, target_quarter=target
             )
         )
@@ -184,7 +188,9 @@ def op_deploy(data):
     ):
         return None
     day = data.draw(days(cm.planned_on), "deployed_on")
-    return day, lambda: cm_service.deploy_countermeasure(cm, deployed_on=day, user_id=None)
+    return day, lambda: countermeasures_status.deploy_countermeasure(
+        cm, deployed_on=day, user_id=None
+    )
 
 
 def op_retire_countermeasure(data):
@@ -192,7 +198,7 @@ def op_retire_countermeasure(data):
     if cm is None or cm.status == CountermeasureStatus.RETIRED:
         return None
     day = data.draw(days(cm.planned_on), "retired_on")
-    return day, lambda: cm_service.change_status(
+    return day, lambda: countermeasures_status.change_status(
         cm, CountermeasureStatus.RETIRED, changed_on=day, user_id=None
     )
 
@@ -207,7 +213,7 @@ def op_retarget(data):
         "threat_ids": [],
         "target_quarter": target,
     }
-    return fiscal.today(), lambda: cm_service.update_countermeasure(cm, **values)
+    return fiscal.today(), lambda: service.update_countermeasure(cm, **values)
 
 
 def _system_values(system: System) -> dict:
@@ -227,7 +233,7 @@ def op_retire_system(data):
         return None
     day = data.draw(days(), "retired_on")
     values = {**_system_values(system), "retired_on": day}
-    return day, lambda: cov_service.update_system(system, version=None, **values)
+    return day, lambda: coverage_systems.update_system(system, version=None, **values)
 
 
 def op_production(data):
@@ -240,7 +246,7 @@ def op_production(data):
         "in_production": not system.in_production,
         "production_changed_on": day,
     }
-    return day, lambda: cov_service.update_system(system, version=None, **values)
+    return day, lambda: coverage_systems.update_system(system, version=None, **values)
 
 
 def op_criticality(data):
@@ -254,7 +260,7 @@ def op_criticality(data):
         "criticality": data.draw(st.sampled_from(others), "criticality"),
         "criticality_changed_on": day,
     }
-    return day, lambda: cov_service.update_system(system, version=None, **values)
+    return day, lambda: coverage_systems.update_system(system, version=None, **values)
 
 
 def _staff_values(person: StaffMember) -> dict:
@@ -272,7 +278,7 @@ def op_leave(data):
         return None
     effective = data.draw(days(FIRST + timedelta(days=1)), "first day without them")
     values = {**_staff_values(person), "active": True, "left_on": effective - timedelta(days=1)}
-    return effective, lambda: cov_service.update_staff_member(
+    return effective, lambda: coverage_staff.update_staff_member(
         person, version=None, confirm_impact=True, **values
     )
 
@@ -282,7 +288,7 @@ def op_untick_active(data):
     if person is None or person.left_on is not None:
         return None
     values = {**_staff_values(person), "active": False, "left_on": None}
-    return fiscal.today(), lambda: cov_service.update_staff_member(
+    return fiscal.today(), lambda: coverage_staff.update_staff_member(
         person, version=None, confirm_impact=True, **values
     )
 
@@ -292,7 +298,7 @@ def op_end_responsibility(data):
     if responsibility is None or responsibility.until is not None:
         return None
     effective = data.draw(days(responsibility.since + timedelta(days=1)), "first day without")
-    return effective, lambda: cov_service.update_responsibility(
+    return effective, lambda: coverage_responsibilities.update_responsibility(
         responsibility,
         version=None,
         kind=responsibility.kind,
@@ -310,7 +316,7 @@ def op_position(data):
     day = data.draw(days(position.opened_on), "changed_on")
     people = db.session.scalars(select(StaffMember.id)).all()
     hire = data.draw(st.sampled_from(people), "hire") if status == PositionStatus.FILLED else None
-    return day, lambda: cov_service.change_position_status(
+    return day, lambda: coverage_positions.change_position_status(
         position,
         version=None,
         status=status,

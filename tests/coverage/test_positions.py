@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.coverage import figures, service
+from app.coverage import figures
+from app.coverage import positions as coverage_positions
 from app.extensions import db
 from app.models.systems import (
     Position,
@@ -25,7 +26,7 @@ def position(make):
     mw, k8s = make.system("MediaWiki"), make.system("Kubernetes")
     make.resp(ana, mw)
     make.resp(ana, k8s)
-    p = service.create_position(
+    p = coverage_positions.create_position(
         title="SRE", team="SRE", system_ids=[mw.id, k8s.id], opened_on=date(2020, 7, 1)
     )
     db.session.commit()
@@ -122,7 +123,7 @@ def test_filling_with_an_existing_person_without_handing_over(client_as, positio
 
 def test_change_dated_before_the_last_one_is_refused(position):
     with pytest.raises(InputError) as error:
-        service.change_position_status(
+        coverage_positions.change_position_status(
             position,
             version=None,
             status=PositionStatus.ACTIVE_HIRING,
@@ -159,7 +160,7 @@ def test_pipeline_page(client_as, position):
 
 
 def test_hire_created_inline_is_a_staff_member(position):
-    service.change_position_status(
+    coverage_positions.change_position_status(
         position,
         version=position.version,
         status=PositionStatus.FILLED,

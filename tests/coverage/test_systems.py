@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.coverage import service
+from app.coverage import systems as coverage_systems
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.systems import Criticality, System
@@ -55,7 +55,7 @@ def test_duplicate_name_on_edit_is_refused(client_as, make):
 
 def test_service_refuses_empty_name():
     with pytest.raises(InputError) as error:
-        service.create_system(name="  ")
+        coverage_systems.create_system(name="  ")
     assert error.value.errors == {"name": "Enter a name."}
 
 

@@ -146,8 +146,8 @@ def test_viewer_reads_feeds_but_cannot_import(feed, client_as):
 
 def test_accepting_follows_the_configured_matrix_and_rows_have_unique_ids(client_as):
     from app.domain.scoring import Level
-    from app.risk import review_intervals
-    from app.threats.service import save_risk_settings
+    from app.threats.risk import review_intervals
+    from app.threats.settings import save_risk_settings
 
     save_risk_settings(
         "R\nU\nP\nL\nA\nX", "N\nM\nMo\nMa\nS", {Level.MEDIUM: 6, Level.HIGH: 12}, review_intervals()

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.coverage.service import departure_preview
+from app.coverage.staff import departure_preview
 from app.extensions import db
 from app.models import StaffMember, Threat, User
 from app.models.notifications import DigestSent, NotificationRun, RunLock, SentNotification

@@ -7,7 +7,7 @@ from datetime import date
 from app.domain.quarters import Quarter
 from app.domain.scoring import DEFAULT_MATRIX, Level, heatmap_counts
 from app.models.okrs import Rating
-from app.reports.quarter_report import (
+from app.reports.quarter_report.values import (
     CountermeasureLine,
     CountermeasureSection,
     CoverageSection,

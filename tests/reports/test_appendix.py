@@ -19,8 +19,8 @@ from app.models.user import Role
 from app.reports import appendix as appendix_module
 from app.reports.appendix import register_rows
 from app.reports.service import report_document
-from app.risk import risk_matrix
 from app.seed import load_demo
+from app.threats.risk import risk_matrix
 from tests.reports.pdf_text import flat
 
 for _area in ("okrs", "threats", "countermeasures", "coverage"):

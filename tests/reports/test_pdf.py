@@ -8,7 +8,7 @@ from datetime import date
 import pypdf
 
 from app.reports.pdf import build_report_pdf
-from app.reports.quarter_report import KrCell, KrLine
+from app.reports.quarter_report.values import KrCell, KrLine
 from tests.reports.pdf_text import assert_cells_in_order, flat, kr_page_text, pages_text
 from tests.reports.sample import DECK_ROWS, deck_report
 
@@ -248,7 +248,7 @@ def test_only_the_areas_linked_to_the_objective_are_shown():
 
 
 def test_the_cover_holds_the_executive_summary_and_sign_off():
-    from app.reports.pdf import SignOff
+    from app.reports.pdf.cover import SignOff
 
     draft = flat(pages_text(build_report_pdf(deck_report(), GENERATED, MARKING))[0])
     assert "Executive summary" in draft

@@ -14,14 +14,8 @@ from app.domain.quarters import parse_quarter
 from app.extensions import db
 from app.models.okrs import Objective
 from app.reports.pdf import build_report_pdf
-from app.reports.quarter_report import (
-    ALL_AREAS,
-    COUNTERMEASURES,
-    COVERAGE,
-    HIRING,
-    RISK,
-    gather_quarter_report,
-)
+from app.reports.quarter_report import gather_quarter_report
+from app.reports.quarter_report.sections import ALL_AREAS, COUNTERMEASURES, COVERAGE, HIRING, RISK
 from app.seed import load_demo
 from tests.reports.pdf_text import flat, kr_page_text, pages_text
 
@@ -104,7 +98,7 @@ def test_no_countermeasure_target_before_kr3s_programme_starts(demo):
 
 def test_top_threats_start_plus_recorded_changes_gives_the_end(demo):
     from app.models.threats import Threat
-    from app.risk import scores_as_of_query
+    from app.threats.as_of import scores_as_of_query
 
     for quarter in ("FY20-21 Q1", "FY20-21 Q2"):
         report = _report("Front Line Defenses", quarter)

@@ -12,9 +12,11 @@ from app import figure_cache
 from app.domain.scoring import level_for, rank_top_threats
 from app.extensions import db
 from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
-from app.risk import ScoredThreat, rescore_threat, resync_superseded, risk_matrix
-from app.risk import top_threats_as_of as risk_top_threats
-from app.threats import figures, service
+from app.threats import archive, figures
+from app.threats import service as threats_service
+from app.threats.as_of import ScoredThreat
+from app.threats.as_of import top_threats_as_of as risk_top_threats
+from app.threats.risk import rescore_threat, resync_superseded, risk_matrix
 from bench.harness import count_queries
 
 DAYS = [
@@ -52,7 +54,7 @@ def history(register):
     b = register.threat(title="B", residual_likelihood=4, residual_impact=4)
     _rescore(b, date(2020, 10, 1), (1, 2))  # a change on an as-of date
     c = register.threat(title="C", identified_on=date(2020, 7, 1), residual_likelihood=4)
-    service.archive_threat(c, on=date(2020, 10, 1))  # off the register from that day
+    archive.archive_threat(c, on=date(2020, 10, 1))  # off the register from that day
     register.threat(title="D", status="closed", treatment="avoid")
     e = register.threat(title="E", identified_on=date(2020, 8, 1), residual_impact=4)
     _rescore(e, date(2020, 11, 15), (3, 4), inherent=(5, 5))
@@ -160,12 +162,12 @@ def test_remembered_figures_follow_every_change_to_the_register(app, history):
     assert counter["n"] == 2  # the matrix setting and the fingerprint, no counting
     threat = db.session.scalar(select(Threat).where(Threat.title == "F"))
     # A threat closed today: the figures of 2020-09-30 stay as they were.
-    service.update_threat(threat, {"status": "closed", "treatment": "avoid"}, None)
+    threats_service.update_threat(threat, {"status": "closed", "treatment": "avoid"}, None)
     db.session.commit()
     assert figures.heatmap_as_of(day, "residual") == before == _cells_by_hand(day, "residual")
     # Closed as a correction dated before that day: the remembered figure follows.
     other = db.session.scalar(select(Threat).where(Threat.title == "A"))
-    service.update_threat(
+    threats_service.update_threat(
         other, {"status": "closed", "treatment": "avoid", "status_changed_on": "2020-09-15"}, None
     )
     db.session.commit()
@@ -244,16 +246,17 @@ def test_resync_repairs_rows_written_in_bulk(history):
 
 
 def test_countermeasure_deployment_keeps_the_intervals(history, users):
-    from app.countermeasures import service as cm_service
+    from app.countermeasures import service as countermeasures_service
+    from app.countermeasures import status as countermeasures_status
     from app.models.user import Role
 
     b = db.session.scalar(select(Threat).where(Threat.title == "B"))
     security = users[Role.SECURITY].id
-    cm = cm_service.create_countermeasure(
+    cm = countermeasures_service.create_countermeasure(
         title="Rate limits", threat_ids=[b.id], planned_on=date(2020, 12, 1), user_id=security
     )
     db.session.commit()
-    cm_service.deploy_countermeasure(
+    countermeasures_status.deploy_countermeasure(
         cm, deployed_on=date(2021, 1, 10), residuals={b.id: (1, 1)}, user_id=security
     )
     db.session.commit()

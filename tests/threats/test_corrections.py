@@ -15,8 +15,8 @@ from app.models.reports import ReportPublication
 from app.models.systems import Responsibility, ResponsibilityKind, StaffMember
 from app.models.threats import Threat, ThreatScoreChange, ThreatStateChange, ThreatStatus
 from app.models.user import Role
-from app.risk import rescore_threat
 from app.threats import figures, service
+from app.threats.risk import rescore_threat
 
 CONFIRMED = {"reason": "Entered on the wrong threat", "confirm": "y"}
 

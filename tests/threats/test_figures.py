@@ -6,8 +6,8 @@ from app.domain.scoring import Level
 from app.extensions import db
 from app.models.threats import ThreatStatus
 from app.models.user import Role
-from app.risk import top_threats_as_of
-from app.threats import figures, service
+from app.threats import archive, figures, service
+from app.threats.as_of import top_threats_as_of
 
 
 def _rescore(threat, on, residual, inherent=None):
@@ -39,7 +39,7 @@ def test_heatmap_moves_cells_with_history_and_ignores_later_threats(register):
 
 def test_archived_and_closed_threats_leave_the_figures_from_then_on(register):
     archived = register.threat(title="Archived later")
-    service.archive_threat(archived, on=date(2020, 11, 15))
+    archive.archive_threat(archived, on=date(2020, 11, 15))
     closed = register.threat(title="Closed", status="closed", treatment="avoid")
     db.session.commit()
     assert sum(figures.heatmap_as_of(date(2020, 10, 1), "residual").values()) == 1

@@ -17,9 +17,9 @@ from app.extensions import db
 from app.models.okrs import Objective
 from app.models.threats import Threat
 from app.models.user import Role
-from app.risk import top_threats_as_of
 from app.seed import load_demo
-from app.threats import figures, service
+from app.threats import archive, figures, service
+from app.threats.as_of import top_threats_as_of
 
 for _area in ("okrs", "threats", "countermeasures", "coverage"):
     pytest.importorskip(f"app.{_area}.figures")
@@ -73,7 +73,7 @@ def test_closing_archiving_and_rescoring_today_leave_q1_and_q2_as_they_were(
     closing = db.session.get(Threat, top[0].id)
     service.update_threat(closing, {"status": "closed", "treatment": "avoid"}, author)
     archiving = db.session.get(Threat, top[1].id)
-    service.archive_threat(archiving, author)
+    archive.archive_threat(archiving, author)
     rescoring = db.session.get(Threat, top[2].id)
     service.update_threat(rescoring, {"residual_likelihood": 1, "residual_impact": 1}, author)
     db.session.commit()

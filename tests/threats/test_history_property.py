@@ -32,8 +32,9 @@ from app.models.threats import (
     threat_tags,
 )
 from app.models.user import Role, User
-from app.reports.quarter_report import gather_risk
-from app.threats import figures, service
+from app.reports.quarter_report.risk import gather_risk
+from app.threats import archive as threats_archive
+from app.threats import figures, service, states
 from app.validation import InputError
 
 START = date(2020, 7, 1)
@@ -147,9 +148,9 @@ def _apply(op: dict, threats: list[int], users) -> date | None:
             threat, {"status": "closed", "treatment": "avoid", "status_changed_on": day}, author
         )
     elif kind == "archive":
-        service.archive_threat(threat, author, on=day)
+        threats_archive.archive_threat(threat, author, on=day)
     elif kind == "restore":
-        service.restore_threat(threat, author, on=day)
+        threats_archive.restore_threat(threat, author, on=day)
     elif kind == "accept":
         service.update_threat(
             threat,
@@ -163,7 +164,7 @@ def _apply(op: dict, threats: list[int], users) -> date | None:
             author,
         )
     elif kind == "review":
-        service.review_threat(
+        states.review_threat(
             threat, author, on=day, next_review_on=day + timedelta(days=op["days"])
         )
     return day

@@ -18,8 +18,9 @@ from app.models.okrs import Objective
 from app.models.reports import ReportPublication
 from app.models.threats import StateChangeKind, ThreatStateChange, ThreatStatus
 from app.models.user import Role
-from app.risk import state_on
-from app.threats import figures, service
+from app.threats import archive as threats_archive
+from app.threats import figures, service, states
+from app.threats.risk import state_on
 from app.validation import InputError
 
 TODAY = date(2021, 1, 15)
@@ -84,8 +85,8 @@ def test_a_status_date_in_the_future_or_before_earlier_facts_is_refused(
 
 def test_archiving_and_restoring_are_dated(register, users):
     threat = register.threat(identified_on=date(2020, 7, 15))
-    service.archive_threat(threat, users[Role.SECURITY].id, on=date(2020, 10, 1))
-    service.restore_threat(threat, users[Role.SECURITY].id, on=date(2020, 12, 1))
+    threats_archive.archive_threat(threat, users[Role.SECURITY].id, on=date(2020, 10, 1))
+    threats_archive.restore_threat(threat, users[Role.SECURITY].id, on=date(2020, 12, 1))
     db.session.commit()
     assert threat.archived_at is None
     on_register = [sum(figures.level_counts(d).values()) for d in (date(2020, 9, 30),)]
@@ -93,7 +94,7 @@ def test_archiving_and_restoring_are_dated(register, users):
     on_register += [sum(figures.level_counts(d).values()) for d in (date(2020, 12, 1),)]
     assert on_register == [1, 0, 1]
     with pytest.raises(InputError) as refused:
-        service.archive_threat(threat, None, on=date(2020, 11, 1))
+        threats_archive.archive_threat(threat, None, on=date(2020, 11, 1))
     assert "before the threat's last recorded change" in refused.value.errors["on"]
 
 
@@ -124,7 +125,7 @@ def test_a_rescore_is_a_review_that_moves_the_next_review_by_the_levels_interval
 
 def test_overdue_at_a_date_uses_the_next_review_then_in_force(register, users):
     threat = register.threat(identified_on=date(2020, 7, 15), next_review_on="2020-08-01")
-    service.review_threat(
+    states.review_threat(
         threat,
         users[Role.SECURITY].id,
         on=date(2020, 9, 1),
@@ -145,10 +146,10 @@ def test_a_review_dated_in_the_future_or_before_the_next_one_is_refused(register
     threat = register.threat()
     before = _count_states()
     with pytest.raises(InputError) as refused:
-        service.review_threat(threat, None, on=date(2021, 2, 1))
+        states.review_threat(threat, None, on=date(2021, 2, 1))
     assert "future" in refused.value.errors["reviewed_on"]
     with pytest.raises(InputError) as refused:
-        service.review_threat(threat, None, on=date(2020, 9, 1), next_review_on=date(2020, 9, 1))
+        states.review_threat(threat, None, on=date(2020, 9, 1), next_review_on=date(2020, 9, 1))
     assert "after this one" in refused.value.errors["next_review_on"]
     db.session.rollback()
     assert _count_states() == before
@@ -236,7 +237,8 @@ def test_the_identified_date_cannot_move_after_the_first_assessment(register, us
 
 
 def test_a_deployment_that_rescores_the_threat_records_a_review(register, users):
-    from app.countermeasures.service import create_countermeasure, deploy_countermeasure
+    from app.countermeasures.service import create_countermeasure
+    from app.countermeasures.status import deploy_countermeasure
 
     threat = register.threat(identified_on=date(2020, 7, 15))
     cm = create_countermeasure(

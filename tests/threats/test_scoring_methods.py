@@ -17,8 +17,11 @@ from app.models.audit import AuditEntry
 from app.models.setting import Setting
 from app.models.threats import Threat, ThreatScoreChange
 from app.models.user import Role
-from app.risk import SCORING_METHODS_KEY, top_threats_as_of
-from app.threats import figures, service
+from app.threats import figures
+from app.threats import service as threats_service
+from app.threats import settings as threats_settings
+from app.threats.as_of import top_threats_as_of
+from app.threats.risk import SCORING_METHODS_KEY
 from app.transfer.service import ImportRefusedError, export_text, import_file
 from app.validation import InputError
 from tests.api.conftest import token_of  # noqa: F401 - fixture
@@ -68,7 +71,7 @@ def _form(register, **overrides) -> dict:
 
 
 def test_a_cvss_31_vector_gives_the_cell_and_its_base_score_is_in_the_history(register):
-    threat = service.create_threat(_scored(register, "cvss", CVSS_31), None)
+    threat = threats_service.create_threat(_scored(register, "cvss", CVSS_31), None)
     db.session.commit()
     assert (threat.inherent_likelihood, threat.inherent_impact, threat.inherent_score) == (5, 5, 25)
     assert (threat.residual_likelihood, threat.residual_impact) == (3, 3)
@@ -84,8 +87,8 @@ def test_a_cvss_31_vector_gives_the_cell_and_its_base_score_is_in_the_history(re
 
 
 def test_a_cvss_40_vector_and_dread_factors(register):
-    cvss4 = service.create_threat(_scored(register, "cvss", CVSS_40), None)
-    dread = service.create_threat(_scored(register, "dread", DREAD, title="Dread"), None)
+    cvss4 = threats_service.create_threat(_scored(register, "cvss", CVSS_40), None)
+    dread = threats_service.create_threat(_scored(register, "dread", DREAD, title="Dread"), None)
     db.session.commit()
     assert (cvss4.inherent_likelihood, cvss4.inherent_impact, cvss4.method_score) == (5, 5, 9.3)
     assert (dread.inherent_likelihood, dread.inherent_impact, dread.method_score) == (3, 5, 6.8)
@@ -94,17 +97,19 @@ def test_a_cvss_40_vector_and_dread_factors(register):
 def test_a_given_inherent_cell_must_agree_with_the_method(register):
     values = register.values(scoring_method="cvss", scoring_inputs=CVSS_31)  # says 4 x 4
     with pytest.raises(InputError) as refused:
-        service.create_threat(values, None)
+        threats_service.create_threat(values, None)
     assert "comes from the CVSS inputs: 5, not 4" in refused.value.errors["inherent_likelihood"]
     db.session.rollback()
     assert _count() == 0
 
 
 def test_a_residual_change_keeps_the_method_and_a_switch_to_the_matrix_is_recorded(register):
-    threat = service.create_threat(_scored(register, "cvss", CVSS_31), None)
+    threat = threats_service.create_threat(_scored(register, "cvss", CVSS_31), None)
     db.session.commit()
-    service.update_threat(threat, {"residual_impact": 2, "scored_on": date(2020, 9, 1)}, None)
-    service.update_threat(
+    threats_service.update_threat(
+        threat, {"residual_impact": 2, "scored_on": date(2020, 9, 1)}, None
+    )
+    threats_service.update_threat(
         threat,
         {"scoring_method": "matrix", "inherent_likelihood": 5, "inherent_impact": 5},
         None,
@@ -116,7 +121,7 @@ def test_a_residual_change_keeps_the_method_and_a_switch_to_the_matrix_is_record
 
 
 def test_new_cut_points_change_new_assessments_only(client_as, register):
-    old = service.create_threat(_scored(register, "cvss", CVSS_31), None)
+    old = threats_service.create_threat(_scored(register, "cvss", CVSS_31), None)
     matrix_threat = register.threat(title="On the matrix")
     db.session.commit()
     day = date(2020, 12, 31)
@@ -138,14 +143,14 @@ def test_new_cut_points_change_new_assessments_only(client_as, register):
     )
     # A new assessment with the same vector reads the new cuts: 3.9 -> 5, 5.9 -> 4.
     today = date(2021, 1, 15)
-    new = service.create_threat(
+    new = threats_service.create_threat(
         _scored(register, "cvss", CVSS_31, title="New", identified_on=today), None
     )
     db.session.commit()
     assert (new.inherent_likelihood, new.inherent_impact) == (5, 4)
     # The earlier threat, its history and the figures as of before are unchanged, even
     # when the threat is edited without a new vector.
-    service.update_threat(old, {"title": "Renamed"}, None)
+    threats_service.update_threat(old, {"title": "Renamed"}, None)
     db.session.commit()
     assert (old.inherent_likelihood, old.inherent_impact) == (5, 5)
     assert len(old.score_changes) == 1 and old.score_changes[0].inherent_score == 25
@@ -171,12 +176,12 @@ def test_matrix_threats_keep_their_heat_map_and_ranking(register):
         register.threat(title=f"Matrix {n}", inherent_likelihood=4 - n, residual_likelihood=3 - n)
     day = date(2021, 1, 15)
     heat, top = figures.heatmap_as_of(day, "residual"), top_threats_as_of(day, 3)
-    service.save_method_bands({"dread_likelihood": "1, 2, 3, 4", "dread_impact": ""})
+    threats_settings.save_method_bands({"dread_likelihood": "1, 2, 3, 4", "dread_impact": ""})
     db.session.commit()
     assert figures.heatmap_as_of(day, "residual") == heat
     assert [t.id for t in top_threats_as_of(day, 3)] == [t.id for t in top]
     # A method-scored threat lands in its worked-out cell beside them.
-    service.create_threat(_scored(register, "dread", DREAD, title="Dread"), None)
+    threats_service.create_threat(_scored(register, "dread", DREAD, title="Dread"), None)
     db.session.commit()
     assert figures.heatmap_as_of(day, "inherent")[(5, 5)] == 1  # likelihood 5.67 >= 4
 
@@ -375,8 +380,8 @@ def test_the_history_file_keeps_recorded_cells_and_refuses_bad_vectors(register,
 
 def test_threats_export_imports_back_with_methods_and_inputs(register, users):
     owasp = dict.fromkeys(OWASP_FACTORS, 4)
-    service.create_threat(_scored(register, "owasp", owasp, title="Owasp"), None)
-    service.create_threat(_scored(register, "cvss", CVSS_40, title="Cvss"), None)
+    threats_service.create_threat(_scored(register, "owasp", owasp, title="Owasp"), None)
+    threats_service.create_threat(_scored(register, "cvss", CVSS_40, title="Cvss"), None)
     register.threat(title="Matrix")
     db.session.commit()
     before = {

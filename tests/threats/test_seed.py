@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.threats import Threat, ThreatScoreChange, ThreatSearchTerm, Treatment
-from app.risk import top_threats_as_of
 from app.seed import load_demo
 from app.threats import figures
+from app.threats.as_of import top_threats_as_of
 
 
 def test_demo_register_tells_the_decks_story():

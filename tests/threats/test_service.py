@@ -17,8 +17,8 @@ from app.models.threats import (
     Treatment,
 )
 from app.models.user import Role
-from app.risk import REVIEW_INTERVALS_KEY, RISK_MATRIX_KEY, review_intervals, risk_matrix
-from app.threats import service
+from app.threats import archive, service, settings, states
+from app.threats.risk import REVIEW_INTERVALS_KEY, RISK_MATRIX_KEY, review_intervals, risk_matrix
 from app.validation import ConflictError, InputError
 
 
@@ -124,8 +124,8 @@ def test_acceptance_needs_rationale_approver_and_expiry(register, users):
     threat = service.create_threat(values, None)
     assert threat.treatment is Treatment.ACCEPT
     assert threat.acceptance_expires_on == date(2021, 6, 30)
-    assert not service.acceptance_needs_decision(threat, date(2021, 6, 30))
-    assert service.acceptance_needs_decision(threat, date(2021, 7, 1))
+    assert not states.acceptance_needs_decision(threat, date(2021, 6, 30))
+    assert states.acceptance_needs_decision(threat, date(2021, 7, 1))
 
 
 def test_leaving_acceptance_clears_approver_and_expiry(register, users):
@@ -192,16 +192,16 @@ def test_tags_are_normalised_and_reused(register):
 def test_archive_restore_and_purge(register, users):
     threat = register.threat()
     with pytest.raises(InputError):
-        service.purge_threat(threat)
-    service.archive_threat(threat)
+        archive.purge_threat(threat)
+    archive.archive_threat(threat)
     db.session.commit()
     assert threat.archived_at is not None
     with pytest.raises(InputError):
-        service.archive_threat(threat)
-    service.restore_threat(threat)
-    service.archive_threat(threat)
+        archive.archive_threat(threat)
+    archive.restore_threat(threat)
+    archive.archive_threat(threat)
     threat_id = threat.id
-    service.purge_threat(threat)
+    archive.purge_threat(threat)
     db.session.commit()
     assert db.session.get(Threat, threat_id) is None
     assert _count(ThreatScoreChange) == 0 and _count(ThreatSearchTerm) == 0
@@ -215,15 +215,15 @@ def test_archive_restore_and_purge(register, users):
 
 def test_category_names_are_unique_ignoring_case(register):
     with pytest.raises(InputError) as error:
-        service.save_category("ddos")
+        settings.save_category("ddos")
     assert "already exists" in error.value.errors["name"]
-    assert service.save_category("Supply chain").active
+    assert settings.save_category("Supply chain").active
 
 
 def test_risk_settings_are_validated_and_stored(register):
     intervals = {Level.LOW: 300, Level.MEDIUM: 120, Level.HIGH: 60, Level.CRITICAL: 14}
     with pytest.raises(InputError) as error:
-        service.save_risk_settings(
+        settings.save_risk_settings(
             "A\nB\nC\nD\nE",
             "A\nB\nC\nD\nE",
             {Level.MEDIUM: 10, Level.HIGH: 8, Level.CRITICAL: 20},
@@ -231,17 +231,17 @@ def test_risk_settings_are_validated_and_stored(register):
         )
     assert "strictly increase" in error.value.errors["threshold_critical"]
     with pytest.raises(InputError) as error:
-        service.save_risk_settings(
+        settings.save_risk_settings(
             "A\nB\nC\nD\nE", "A\nB\nC\nD\nE", {Level.CRITICAL: 30}, intervals
         )
     assert "maximum score 25" in error.value.errors["threshold_critical"]
     register.threat()  # scored with likelihood 4: the scale cannot shrink below it
     with pytest.raises(InputError) as error:
-        service.save_risk_settings("Low\nHigh", "Low\nMid\nHigh", {Level.HIGH: 4}, intervals)
+        settings.save_risk_settings("Low\nHigh", "Low\nMid\nHigh", {Level.HIGH: 4}, intervals)
     assert "keep at least 4 labels" in error.value.errors["likelihood_labels"]
     db.session.rollback()
     assert risk_matrix().max_likelihood == 5
-    service.save_risk_settings(
+    settings.save_risk_settings(
         "R\nU\nP\nL\nA\nX", "N\nM\nMo\nMa\nS", {Level.MEDIUM: 6, Level.HIGH: 12}, intervals
     )
     db.session.commit()

@@ -11,8 +11,8 @@ from app.models.countermeasures import Countermeasure
 from app.models.setting import Setting
 from app.models.threats import Threat, ThreatCategory, ThreatScoreChange
 from app.models.user import Role
-from app.risk import RISK_MATRIX_KEY
 from app.threats import service
+from app.threats.risk import RISK_MATRIX_KEY
 from bench.harness import count_queries
 
 

@@ -14,7 +14,7 @@ from app.domain.scoring import Level
 from app.extensions import db
 from app.models import Criticality, ThreatCategory
 from app.models.user import Role
-from app.risk import risk_matrix
+from app.threats.risk import risk_matrix
 from tests.api import factories as f
 
 TODAY = date(2021, 1, 15)

@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.models.user import Role
-from app.risk import rescore_threat
+from app.threats.risk import rescore_threat
 from app.transfer.service import export_text
 from tests.api import factories as f
 

@@ -13,7 +13,8 @@ from app.extensions import db
 from app.models import Threat, ThreatScoreChange
 from app.models.threats import ThreatSearchTerm, ThreatStateChange
 from app.models.user import Role
-from app.threats import figures, service
+from app.threats import figures
+from app.threats import service as threats_service
 from app.transfer.service import ImportRefusedError, export_text, import_file
 
 THREAT_HEADER = (
@@ -87,12 +88,14 @@ def test_200_threats_with_3_assessments_import_with_their_history(users):
     # Entered one by one, as the API does (the API calls these same functions).
     for spec in specs:
         (first, inherent, residual), *later = spec["assessments"]
-        threat = service.create_threat(
+        threat = threats_service.create_threat(
             {"title": spec["title"], "identified_on": first, **_scores(inherent, residual)},
             author,
         )
         for day, inherent, residual in later:
-            service.update_threat(threat, {**_scores(inherent, residual), "scored_on": day}, author)
+            threats_service.update_threat(
+                threat, {**_scores(inherent, residual), "scored_on": day}, author
+            )
     db.session.commit()
     entered = _maps()
     exported = export_text("threat-scores")
@@ -141,7 +144,7 @@ def test_a_history_row_out_of_order_is_refused_with_line_and_column(users, regis
 
 @pytest.fixture
 def register_one(users):
-    service.create_threat(
+    threats_service.create_threat(
         {"title": "Edge DDoS", "identified_on": date(2020, 7, 15), **_scores((4, 4), (3, 3))},
         users[Role.SECURITY].id,
     )

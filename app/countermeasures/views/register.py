@@ -1,3 +1,5 @@
+"""The countermeasures' list, a countermeasure's page, new and edit."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -8,38 +10,18 @@ from sqlalchemy.orm import selectinload
 from app import fiscal
 from app.catalogues.queries import countermeasure_mappings
 from app.countermeasures import bp, figures, queries
-from app.countermeasures.forms import (
-    CountermeasureForm,
-    StatusForm,
-    TargetsForm,
-    VerifyForm,
-    deploy_form_class,
-)
-from app.countermeasures.service import (
-    change_status,
-    create_countermeasure,
-    deploy_countermeasure,
-    next_statuses,
-    set_targets,
-    update_countermeasure,
-    verify_countermeasure,
-)
+from app.countermeasures.forms import CountermeasureForm, StatusForm
+from app.countermeasures.service import create_countermeasure, update_countermeasure
+from app.countermeasures.status import next_statuses
 from app.domain.quarters import quarters_of_fiscal_year
 from app.extensions import db
-from app.models.countermeasures import (
-    Countermeasure,
-    CountermeasureStatus,
-    CountermeasureType,
-)
+from app.models.countermeasures import Countermeasure, CountermeasureStatus, CountermeasureType
 from app.models.threats import Threat, ThreatScoreChange, ThreatStatus
 from app.models.user import Role, User
 from app.reports.corrections import correction_warning, earliest
-from app.risk import risk_matrix
 from app.security import readable, roles
-from app.validation import (
-    id_or_none,
-    saved_or_shown,
-)
+from app.threats.risk import risk_matrix
+from app.validation import id_or_none, saved_or_shown
 
 PER_PAGE = 50
 THREAT_CHOICES = 200
@@ -303,201 +285,3 @@ def _warn_if_published(day) -> None:
     message = correction_warning(day)
     if message:
         flash(message, "warning")
-
-
-@bp.route("/countermeasures/<int:countermeasure_id>/status", methods=["POST"])
-@roles(Role.SECURITY)
-def status(countermeasure_id: int):
-    countermeasure = _load(countermeasure_id)
-    form = StatusForm()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            change_status(
-                countermeasure,
-                form.status.data,
-                changed_on=form.changed_on.data,
-                user_id=current_user.id,
-                expected_version=form.version.data,
-            )
-        if outcome.conflict:
-            flash(outcome.conflict, "danger")
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-        if outcome.saved:
-            flash(f"Status changed to {countermeasure.status.label.lower()}.", "success")
-            _warn_if_published(form.changed_on.data)
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-    return _render_detail(_load(countermeasure_id), form, 422)
-
-
-def _deploy_field(key: str) -> str:
-    """The deploy form shows a threat's refused residual score beside its impact."""
-    if key.startswith("residual_"):
-        return f"impact_{key.removeprefix('residual_')}"
-    return key
-
-
-@bp.route("/countermeasures/<int:countermeasure_id>/deploy", methods=["GET", "POST"])
-@roles(Role.SECURITY)
-def deploy(countermeasure_id: int):
-    countermeasure = _load(countermeasure_id)
-    if countermeasure.status not in (
-        CountermeasureStatus.PLANNED,
-        CountermeasureStatus.IN_PROGRESS,
-    ):
-        flash(f"This countermeasure is already {countermeasure.status.label.lower()}.", "warning")
-        return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-    matrix = risk_matrix()
-    threats = list(countermeasure.threats)
-    form = deploy_form_class(threats, matrix)()
-    if request.method == "GET":
-        form.deployed_on.data = fiscal.today()
-        form.evidence.data = countermeasure.evidence
-        form.version.data = str(countermeasure.version)
-        for threat in threats:
-            form[f"likelihood_{threat.id}"].data = threat.residual_likelihood
-            form[f"impact_{threat.id}"].data = threat.residual_impact
-    if form.validate_on_submit():
-        residuals = {
-            threat.id: (form[f"likelihood_{threat.id}"].data, form[f"impact_{threat.id}"].data)
-            for threat in threats
-        }
-        with saved_or_shown(form, field_of=_deploy_field) as outcome:
-            deploy_countermeasure(
-                countermeasure,
-                deployed_on=form.deployed_on.data,
-                residuals=residuals,
-                user_id=current_user.id,
-                evidence=form.evidence.data,
-                expected_version=form.version.data,
-            )
-        if outcome.conflict:
-            flash(outcome.conflict, "danger")
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-        deployed_on = countermeasure.deployed_on
-        if outcome.saved and deployed_on is not None:
-            quarter = fiscal.quarter_of_date(deployed_on)
-            flash(
-                f"Deployed on {deployed_on.isoformat()}: it counts in {quarter.label}.",
-                "success",
-            )
-            _warn_if_published(deployed_on)
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-    return render_template(
-        "countermeasures/deploy.html",
-        form=form,
-        cm=_load(countermeasure_id) if form.errors else countermeasure,
-        threats=threats,
-        matrix=matrix,
-    )
-
-
-@bp.route("/countermeasures/<int:countermeasure_id>/verify", methods=["GET", "POST"])
-@roles(Role.SECURITY)
-def verify(countermeasure_id: int):
-    countermeasure = _load(countermeasure_id)
-    if countermeasure.deployed_on is None:
-        flash("Only a deployed countermeasure can be verified.", "warning")
-        return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-    form = VerifyForm()
-    form.verified_by_id.choices = [(str(u.id), u.name) for u in _users()]
-    if request.method == "GET":
-        form.verified_on.data = countermeasure.verified_on or fiscal.today()
-        form.verified_by_id.data = str(countermeasure.verified_by_id or current_user.id)
-        if countermeasure.effectiveness:
-            form.effectiveness.data = countermeasure.effectiveness.name
-        form.version.data = str(countermeasure.version)
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            verify_countermeasure(
-                countermeasure,
-                verified_on=form.verified_on.data,
-                verified_by_id=form.verified_by_id.data,
-                effectiveness=form.effectiveness.data,
-                expected_version=form.version.data,
-            )
-        if outcome.conflict:
-            flash(outcome.conflict, "danger")
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-        if outcome.saved:
-            flash("Verification recorded.", "success")
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-    return render_template("countermeasures/verify.html", form=form, cm=countermeasure)
-
-
-# --- targets --------------------------------------------------------------------------
-
-
-@bp.route("/countermeasures/settings", methods=["GET", "POST"])
-@roles()
-def settings():
-    form = TargetsForm()
-    if request.method == "GET":
-        form.per_quarter.data = figures.quarter_target()
-        form.yearly_goal.data = figures.yearly_goal()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            set_targets(per_quarter=form.per_quarter.data, yearly_goal=form.yearly_goal.data)
-        if outcome.saved:
-            flash("Countermeasure targets saved.", "success")
-            return redirect(url_for("countermeasures.settings"))
-    return render_template("countermeasures/settings.html", form=form)
-
-
-# --- quarters -------------------------------------------------------------------------
-
-
-@bp.route("/quarters")
-@readable
-def current_quarter():
-    label = request.args.get("quarter", "").strip()
-    quarter = fiscal.quarter_or_404(label) if label else fiscal.current_quarter()
-    return redirect(url_for("countermeasures.quarter", label=quarter.slug))
-
-
-@bp.route("/quarters/<label>")
-@readable
-def quarter(label: str):
-    quarter = fiscal.quarter_or_404(label)
-    target = figures.quarter_target()
-    goal = figures.yearly_goal()
-    deployed_page = db.paginate(
-        figures.deployed_in_quarter_query(quarter), per_page=PER_PAGE, error_out=False
-    )
-    reductions = figures.residual_reductions_for(cm.id for cm in deployed_page.items)
-    slipped_total = figures.slipped_count(quarter)
-    slipped = db.session.scalars(figures.slipped_query(quarter).limit(PER_PAGE)).all()
-    today = fiscal.today()
-    return render_template(
-        "countermeasures/quarter.html",
-        quarter=quarter,
-        target=target,
-        goal=goal,
-        deployed=figures.countermeasures_deployed(quarter),
-        to_date=figures.countermeasures_deployed_to_date(quarter),
-        deployed_page=deployed_page,
-        reductions=reductions,
-        top=figures.top_threats_treated(quarter, target),
-        slipped=slipped,
-        slipped_total=slipped_total,
-        quarter_over=quarter.last_day < today,
-        quarter_started=quarter.first_day <= today,
-        matrix=risk_matrix(),
-    )
-
-
-@bp.app_template_filter("evidence_links")
-def evidence_links(text: str):
-    """Evidence text with its http(s) links clickable; everything else escaped."""
-    import re
-
-    from markupsafe import Markup, escape
-
-    parts = re.split(r"(https?://[^\s<>\"']+)", text or "")
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2:
-            url = escape(part)
-            out.append(Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url))
-        else:
-            out.append(escape(part))
-    return Markup("").join(out)

@@ -1,0 +1,197 @@
+"""What the countermeasure rules share: field limits, the parsers of plain values, the
+records a change refers to (``References``), the version check, and the dated status and
+target facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+
+from app import fiscal
+from app.domain.quarters import Quarter, QuarterError
+from app.extensions import db
+from app.models.countermeasures import (
+    Countermeasure,
+    CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
+)
+from app.models.threats import Threat
+from app.models.user import User
+from app.validation import ConflictError, InputError, check_date_range
+
+TITLE_MAX = 200
+TEXT_MAX = 20_000
+MAX_QUARTER_TARGET = 50
+MAX_YEARLY_GOAL = 500
+
+_UNSET = object()
+
+
+# --- parsing plain values -------------------------------------------------------------
+
+
+def _enum(enum_cls, value, field: str, errors: dict, required: bool = True):
+    if isinstance(value, enum_cls):
+        return value
+    if value in (None, ""):
+        if required:
+            errors[field] = "Choose one."
+        return None
+    text = str(value).strip()
+    for member in enum_cls:
+        if text.upper() == member.name or text.lower() == member.value:
+            return member
+    choices = ", ".join(m.value for m in enum_cls)
+    errors[field] = f'"{text[:40]}" is not one of: {choices}.'
+    return None
+
+
+def _text(value, field: str, errors: dict, *, required=False, max_length=TEXT_MAX) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        errors[field] = "This is required."
+    elif len(text) > max_length:
+        errors[field] = f"Keep it under {max_length:,} characters (this is {len(text):,})."
+    return text
+
+
+def _quarter(value, errors: dict) -> Quarter | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, Quarter):
+        return value
+    try:
+        return fiscal.quarter_or_none(str(value))
+    except QuarterError as error:
+        errors["target_quarter"] = str(error)
+        return None
+
+
+class References:
+    """What the rules look up: today, users, threats.
+
+    This one reads the database as each rule needs it; the CSV import hands the rules one
+    loaded once for the whole file (``app.transfer.entities``), so the same rules run
+    without a query per row.
+    """
+
+    def __init__(self) -> None:
+        self.today = fiscal.today()
+
+    def user_exists(self, user_id: int) -> bool:
+        return db.session.get(User, user_id) is not None
+
+    def threats(self, ids: list[int]) -> dict:
+        """The threats with these ids (objects with ``id``, ``title`` and ``archived_at``)."""
+        return {t.id: t for t in db.session.scalars(select(Threat).where(Threat.id.in_(ids)))}
+
+
+def _not_future(value: date | None, field: str, errors: dict, what: str, today=None) -> None:
+    today = today or fiscal.today()
+    if value is not None and value > today:
+        errors[field] = f"The {what} cannot be in the future (today is {today.isoformat()})."
+    else:
+        try:
+            check_date_range(field, value)
+        except InputError as error:
+            errors.update(error.errors)
+
+
+def _user(user_id, field: str, errors: dict, refs: References | None = None) -> int | None:
+    if user_id in (None, ""):
+        return None
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        errors[field] = "Unknown user."
+        return None
+    if not (refs or References()).user_exists(user_id):
+        errors[field] = "Unknown user."
+        return None
+    return user_id
+
+
+def _threats(
+    threat_ids: Iterable,
+    errors: dict,
+    already_linked: Iterable[Threat] = (),
+    refs: References | None = None,
+) -> list:
+    ids: list[int] = []
+    for raw in threat_ids or ():
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            errors["threat_ids"] = f'"{str(raw)[:20]}" is not a threat number.'
+            return []
+        if value not in ids:
+            ids.append(value)
+    if not ids:
+        return []
+    found = (refs or References()).threats(ids)
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        errors["threat_ids"] = f"No threat numbered {', '.join(missing)}."
+        return []
+    linked = {t.id for t in already_linked}
+    archived = [found[i] for i in ids if found[i].archived_at is not None and i not in linked]
+    if archived:
+        names = ", ".join(f'#{t.id} "{t.title}"' for t in archived)
+        errors["threat_ids"] = (
+            f"Threat {names} is archived: a countermeasure cannot be linked to an archived "
+            "threat. Restore the threat first."
+        )
+        return []
+    return [found[i] for i in ids]
+
+
+def _check_version(countermeasure: Countermeasure, expected_version) -> None:
+    if expected_version in (None, ""):
+        return
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        raise ConflictError() from None
+    if expected != countermeasure.version:
+        raise ConflictError(
+            "Someone else changed this countermeasure since you opened it. "
+            "Reload it to see their changes, then make yours again."
+        )
+
+
+def _record_status(countermeasure, status, changed_on, user_id) -> None:
+    countermeasure.status = status
+    countermeasure.status_changes.append(
+        CountermeasureStatusChange(status=status, changed_on=changed_on, user_id=user_id)
+    )
+
+
+def _last_status_change_on(countermeasure: Countermeasure) -> date | None:
+    dates = [c.changed_on for c in countermeasure.status_changes]
+    return max(dates) if dates else None
+
+
+def _set_target(countermeasure: Countermeasure, start: date | None, on: date, user_id) -> None:
+    """The target quarter from ``on``: the period in force ends there, a new one begins.
+
+    "Slipped" reads the target in force on a quarter's end, so changing it today leaves
+    the quarters already ended as they were."""
+    if countermeasure.target_quarter_start == start and (
+        start is None or countermeasure.target_periods
+    ):
+        return
+    countermeasure.target_quarter_start = start
+    current = next((p for p in countermeasure.target_periods if p.valid_until is None), None)
+    if current is not None and current.valid_from >= on:
+        # Changed again the same day: that day's period takes the new target.
+        current.target_quarter_start = start
+        return
+    if current is not None:
+        current.valid_until = on
+    countermeasure.target_periods.append(
+        CountermeasureTargetPeriod(
+            target_quarter_start=start, valid_from=on, valid_until=None, user_id=user_id
+        )
+    )

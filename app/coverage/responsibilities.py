@@ -1,0 +1,176 @@
+"""Responsibilities: who is responsible for which system, from when until when."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from app.coverage import figures
+from app.coverage.checks import (
+    References,
+    _check_version,
+    _choice,
+    _impact_to_confirm,
+    periods_overlap,
+)
+from app.domain.coverage import (
+    DepartureImpact,
+    ResponsibilityFact,
+    responsibility_end_impact,
+)
+from app.extensions import db
+from app.models.systems import Responsibility, ResponsibilityKind, StaffMember, System
+from app.validation import InputError, check_date_range
+
+
+def _check_dates(since: date | None, until: date | None) -> date:
+    """The start date, once it is there and the period is well ordered."""
+    if since is None:
+        raise InputError({"since": "Enter the date the responsibility starts."})
+    check_date_range("since", since)
+    check_date_range("until", until)
+    if until is not None and until < since:
+        raise InputError(
+            {"until": f"The end date must be on or after the start date ({since.isoformat()})."}
+        )
+    return since
+
+
+def _check_overlap(
+    staff_id: int,
+    system_id: int,
+    kind: ResponsibilityKind,
+    since: date,
+    until: date | None,
+    exclude_id: int | None,
+    refs: References | None = None,
+) -> None:
+    refs = refs or References()
+    for clash in refs.responsibilities(staff_id, system_id, kind, exclude_id):
+        if periods_overlap(since, until, clash):
+            end = clash.until.isoformat() if clash.until else "today, open-ended"
+            raise InputError(
+                {
+                    "since": f"This person already has a {kind.value} responsibility for this "
+                    f"system from {clash.since} to {end}{clash.where}; "
+                    "change that one instead."
+                }
+            )
+
+
+def check_new_responsibility(values: dict, refs: References | None = None) -> dict:
+    """Every rule ``add_responsibility`` applies (the overlap check included), without
+    writing: the clean values or InputError. The CSV import calls it for each row."""
+    refs = refs or References()
+    errors: dict[str, str] = {}
+    staff_id, system_id = values.get("staff_member_id"), values.get("system_id")
+    if not staff_id or not refs.staff_exists(staff_id):
+        errors["staff_member_id"] = "Choose a staff member."
+    if not system_id or not refs.system_exists(system_id):
+        errors["system_id"] = "Choose a system."
+    kind = _choice(
+        ResponsibilityKind,
+        values.get("kind"),
+        ResponsibilityKind.PRIMARY,
+        "kind",
+        errors,
+    )
+    since, until = values.get("since"), values.get("until")
+    try:
+        start = _check_dates(since, until)
+        if not errors and staff_id and system_id:  # both checked above
+            _check_overlap(staff_id, system_id, kind, start, until, None, refs)
+    except InputError as refused:
+        errors.update(refused.errors)
+    if errors:
+        raise InputError(errors)
+    return {
+        "staff_member_id": staff_id,
+        "system_id": system_id,
+        "kind": kind,
+        "since": since,
+        "until": until,
+    }
+
+
+def add_responsibility(
+    *,
+    staff_member_id: int | None,
+    system_id: int | None,
+    kind: ResponsibilityKind = ResponsibilityKind.PRIMARY,
+    since: date | None,
+    until: date | None = None,
+) -> Responsibility:
+    clean = check_new_responsibility(
+        {
+            "staff_member_id": staff_member_id,
+            "system_id": system_id,
+            "kind": kind,
+            "since": since,
+            "until": until,
+        }
+    )
+    responsibility = Responsibility(
+        staff_member=db.session.get(StaffMember, clean["staff_member_id"]),
+        system=db.session.get(System, clean["system_id"]),
+        kind=clean["kind"],
+        since=clean["since"],
+        until=clean["until"],
+    )
+    db.session.add(responsibility)
+    db.session.flush()
+    return responsibility
+
+
+def responsibility_end_preview(responsibility: Responsibility, until: date) -> DepartureImpact:
+    day_after = until + timedelta(days=1)
+    systems, staff, _ = figures.load_facts(day_after)
+    others = figures.responsibility_facts(day_after, day_after, exclude_id=responsibility.id)
+    this = ResponsibilityFact(
+        responsibility.staff_member_id,
+        responsibility.system_id,
+        responsibility.since,
+        responsibility.until,
+        responsibility.kind.value,
+    )
+    return responsibility_end_impact(systems, staff, [*others, this], len(others), until)
+
+
+def update_responsibility(
+    responsibility: Responsibility,
+    *,
+    version: int | None,
+    kind: ResponsibilityKind,
+    since: date | None,
+    until: date | None,
+    confirm_impact: bool = False,
+) -> Responsibility:
+    _check_version(responsibility, version)
+    start = _check_dates(since, until)
+    _check_overlap(
+        responsibility.staff_member_id,
+        responsibility.system_id,
+        kind,
+        start,
+        until,
+        responsibility.id,
+    )
+    if until is not None and (responsibility.until is None or until < responsibility.until):
+        impact = responsibility_end_preview(responsibility, until)
+        if impact.has_impact and not confirm_impact:
+            raise _impact_to_confirm(impact)
+    responsibility.kind = kind
+    responsibility.since = start
+    responsibility.until = until
+    db.session.flush()
+    return responsibility
+
+
+# Positions.
+
+
+def remove_responsibility(responsibility: Responsibility, version: int | None) -> None:
+    """Delete a responsibility that was never held (an administrator's correction; the audit
+    log keeps its values). One that ended is ended with a date instead."""
+    _check_version(responsibility, version)
+    db.session.delete(responsibility)
+    db.session.flush()

@@ -1,0 +1,194 @@
+"""Systems: create and edit, with their production and criticality changes dated."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.coverage.checks import (
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    TEAM_MAX,
+    References,
+    _check_version,
+    _choice,
+    _clean_text,
+    _text,
+    _today,
+)
+from app.extensions import db
+from app.models.systems import (
+    Criticality,
+    System,
+    SystemCriticalityChange,
+    SystemProductionChange,
+)
+from app.validation import InputError, check_date_range
+
+
+def _check_system_name(
+    name: str | None, exclude_id: int | None, refs: References | None = None
+) -> str:
+    name = _clean_text(name, "a name", "name", NAME_MAX)
+    clash = (refs or References()).system_named(name, exclude_id)
+    if clash is not None:
+        if clash.line:
+            raise InputError({"name": f'A system named "{name}" is also on line {clash.line}.'})
+        raise InputError({"name": f'A system named "{name}" already exists.'})
+    return name
+
+
+def check_new_system(values: dict, refs: References | None = None) -> dict:
+    """Every rule ``create_system`` applies, without writing: the clean values or
+    InputError (a message per field). The CSV import calls it for each row."""
+    refs = refs or References()
+    errors: dict[str, str] = {}
+    clean: dict = {}
+    try:
+        clean["name"] = _check_system_name(values.get("name"), None, refs)
+    except InputError as refused:
+        errors.update(refused.errors)
+    clean["description"] = _text(
+        values, "description", "a description", DESCRIPTION_MAX, errors, required=False
+    )
+    clean["team"] = _text(values, "team", "a team", TEAM_MAX, errors, required=False)
+    clean["criticality"] = _choice(
+        Criticality,
+        values.get("criticality"),
+        Criticality.MEDIUM,
+        "criticality",
+        errors,
+    )
+    in_production = values.get("in_production")
+    clean["in_production"] = True if in_production is None else bool(in_production)
+    clean["retired_on"] = values.get("retired_on")
+    try:
+        check_date_range("retired_on", clean["retired_on"])
+    except InputError as refused:
+        errors.update(refused.errors)
+    if errors:
+        raise InputError(errors)
+    return clean
+
+
+def create_system(
+    *,
+    name: str,
+    description: str = "",
+    team: str = "",
+    criticality: Criticality = Criticality.MEDIUM,
+    in_production: bool = True,
+    retired_on: date | None = None,
+) -> System:
+    clean = check_new_system(
+        {
+            "name": name,
+            "description": description,
+            "team": team,
+            "criticality": criticality,
+            "in_production": in_production,
+            "retired_on": retired_on,
+        }
+    )
+    system = System(**clean)
+    db.session.add(system)
+    db.session.flush()
+    return system
+
+
+def update_system(
+    system: System,
+    *,
+    version: int | None,
+    name: str,
+    description: str,
+    team: str,
+    criticality: Criticality,
+    in_production: bool,
+    retired_on: date | None,
+    production_changed_on: date | None = None,
+    criticality_changed_on: date | None = None,
+    user_id: int | None = None,
+) -> System:
+    """A change of the production flag is dated ``production_changed_on`` (default today;
+    not in the future, not before the system's last production change): coverage as of an
+    earlier day still sees the flag it had then. A change of criticality likewise
+    (``criticality_changed_on``): a past quarter's report lists the criticality of then."""
+    _check_version(system, version)
+    system.name = _check_system_name(name, system.id)
+    system.description = _clean_text(
+        description, "a description", "description", DESCRIPTION_MAX, required=False
+    )
+    system.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
+    if criticality != system.criticality:
+        _record_criticality_change(system, criticality, criticality_changed_on, user_id)
+    check_date_range("retired_on", retired_on)
+    if bool(in_production) != system.in_production:
+        _record_production_change(system, bool(in_production), production_changed_on, user_id)
+    system.retired_on = retired_on
+    db.session.flush()
+    return system
+
+
+def _record_production_change(
+    system: System, in_production: bool, changed_on: date | None, user_id: int | None
+) -> None:
+    today = _today()
+    changed_on = changed_on or today
+    check_date_range("production_changed_on", changed_on)
+    if changed_on > today:
+        raise InputError(
+            {
+                "production_changed_on": "The date of the change cannot be in the future "
+                f"(today is {today.isoformat()})."
+            }
+        )
+    last = max((c.changed_on for c in system.production_changes), default=None)
+    if last is not None and changed_on < last:
+        raise InputError(
+            {
+                "production_changed_on": f"Its production flag last changed on "
+                f"{last.isoformat()}; a new change cannot be dated before it."
+            }
+        )
+    system.production_changes.append(
+        SystemProductionChange(in_production=in_production, changed_on=changed_on, user_id=user_id)
+    )
+    system.in_production = in_production
+
+
+def _record_criticality_change(
+    system: System,
+    criticality: Criticality,
+    changed_on: date | None,
+    user_id: int | None,
+) -> None:
+    today = _today()
+    changed_on = changed_on or today
+    check_date_range("criticality_changed_on", changed_on)
+    if changed_on > today:
+        raise InputError(
+            {
+                "criticality_changed_on": "The date of the change cannot be in the future "
+                f"(today is {today.isoformat()})."
+            }
+        )
+    last = max((c.changed_on for c in system.criticality_changes), default=None)
+    if last is not None and changed_on < last:
+        raise InputError(
+            {
+                "criticality_changed_on": f"Its criticality last changed on "
+                f"{last.isoformat()}; a new change cannot be dated before it."
+            }
+        )
+    system.criticality_changes.append(
+        SystemCriticalityChange(
+            previous=system.criticality,
+            criticality=criticality,
+            changed_on=changed_on,
+            user_id=user_id,
+        )
+    )
+    system.criticality = criticality
+
+
+# Staff members.

@@ -1,0 +1,75 @@
+"""What the coverage pages share: the as-of date from the query string, the audit trail, the
+version a form read, the warning about published reports, and the choices of the forms."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import flash, request
+from sqlalchemy import select
+
+from app.coverage import queries
+from app.domain.coverage import CoverageState
+from app.extensions import db
+from app.models.audit import AuditEntry, audit_trail
+from app.models.systems import StaffMember, System
+from app.reports.corrections import correction_warning
+
+PER_PAGE = 25
+LIST_LIMIT = 200  # people or systems listed in full on the coverage page
+STATES = {state.value: state.label for state in CoverageState}
+
+
+# Helpers.
+
+
+def _as_of_from_args() -> tuple[date, str | None]:
+    """The ``date`` query argument or today; a readable error for an impossible date."""
+    return queries.as_of_from(request.args)
+
+
+def _history(entity_type: str, entity_id: int, limit: int = 20) -> list[AuditEntry]:
+    return audit_trail(entity_type, [entity_id], limit)
+
+
+def _version(form) -> int | None:
+    try:
+        return int(form.version.data) if form.version.data else None
+    except ValueError:
+        return None
+
+
+def _warn_if_published(day) -> None:
+    """After saving: name the published reports a change effective on ``day`` makes differ."""
+    message = correction_warning(day)
+    if message:
+        flash(message, "warning")
+
+
+def _day_after(day):
+    return day + timedelta(days=1) if day else None
+
+
+def _teams(model) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(model.team).where(model.team != "").distinct().order_by(model.team)
+        )
+    )
+
+
+def _staff_choices(include_blank: str | None = None) -> list[tuple]:
+    rows = db.session.execute(
+        select(StaffMember.id, StaffMember.name, StaffMember.team).order_by(StaffMember.name)
+    )
+    choices = [(r.id, f"{r.name} ({r.team})" if r.team else r.name) for r in rows]
+    return ([("", include_blank)] if include_blank else []) + choices
+
+
+def _system_choices(include_blank: str | None = None) -> list[tuple]:
+    rows = db.session.execute(select(System.id, System.name).order_by(System.name))
+    choices = [(r.id, r.name) for r in rows]
+    return ([("", include_blank)] if include_blank else []) + choices
+
+
+# Coverage.

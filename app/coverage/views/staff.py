@@ -1,0 +1,183 @@
+"""The staff pages: the list, a person's page, new and edit (with the departure's impact)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import fiscal
+from app.coverage import bp, queries
+from app.coverage.forms import StaffForm
+from app.coverage.staff import (
+    create_staff_member,
+    departure_preview,
+    ownership_of,
+    update_staff_member,
+)
+from app.coverage.views.common import (
+    PER_PAGE,
+    _day_after,
+    _history,
+    _teams,
+    _version,
+    _warn_if_published,
+)
+from app.extensions import db
+from app.models.systems import Position, Responsibility, StaffMember
+from app.models.user import Role, User
+from app.reports.corrections import earliest
+from app.security import readable, roles
+from app.validation import saved_or_shown
+
+
+@bp.route("/staff")
+@readable
+def staff():
+    today = fiscal.today()
+    query = queries.staff_list_query(request.args, today)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    ids = [p.id for p in page.items]
+    systems_now = queries.systems_of(ids, today)
+    sole_counts = {}
+    if ids:
+        sole_sub = queries.sole_systems_subquery(today)
+        sole_counts = dict(
+            db.session.execute(
+                select(sole_sub.c.staff_member_id, sole_sub.c.sole).where(
+                    sole_sub.c.staff_member_id.in_(ids)
+                )
+            ).all()
+        )
+    return render_template(
+        "coverage/staff.html",
+        page=page,
+        filtered=queries.staff_filtered(request.args),
+        ignored_filters=queries.staff_ignored_filters(request.args),
+        systems_now=systems_now,
+        sole_counts=sole_counts,
+        teams=_teams(StaffMember),
+        today=today,
+    )
+
+
+@bp.route("/staff/<int:staff_id>")
+@readable
+def staff_detail(staff_id: int):
+    person = db.get_or_404(StaffMember, staff_id)
+    today = fiscal.today()
+    responsibilities = db.session.scalars(
+        select(Responsibility)
+        .where(Responsibility.staff_member_id == person.id)
+        .options(selectinload(Responsibility.system).options(queries.counted_on(today)))
+        .order_by(Responsibility.since.desc(), Responsibility.id.desc())
+    ).all()
+    holders = queries.holders_of({r.system_id for r in responsibilities}, today)
+    states = {
+        r.system_id: queries.state_for(r.system, len(holders[r.system_id]))
+        for r in responsibilities
+    }
+    present = person.left_on is None or person.left_on >= today
+    preview = departure_preview(person, today) if present else None
+    positions = db.session.scalars(select(Position).where(Position.hire_id == person.id)).all()
+    return render_template(
+        "coverage/staff_detail.html",
+        person=person,
+        present=present,
+        responsibilities=responsibilities,
+        holders=holders,
+        states=states,
+        preview=preview,
+        ownership=ownership_of(person),
+        positions=positions,
+        history=_history("StaffMember", person.id),
+        today=today,
+    )
+
+
+def _user_choices() -> list[tuple]:
+    rows = db.session.execute(select(User.id, User.name, User.email).order_by(User.name))
+    return [("", "— not linked —")] + [(r.id, f"{r.name} <{r.email}>") for r in rows]
+
+
+def _staff_values(form) -> dict:
+    return {
+        "name": form.name.data,
+        "email": form.email.data,
+        "team": form.team.data,
+        "active": form.active.data,
+        "left_on": form.left_on.data,
+        "user_id": form.user_id.data,
+    }
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def new_staff():
+    form = StaffForm()
+    form.user_id.choices = _user_choices()
+    if form.validate_on_submit():
+        with saved_or_shown(form) as outcome:
+            person = create_staff_member(**_staff_values(form))
+        if outcome.saved:
+            flash(f"{person.name} added.", "success")
+            return redirect(url_for("coverage.staff_detail", staff_id=person.id))
+    return render_template(
+        "coverage/staff_form.html", form=form, person=None, teams=_teams(StaffMember)
+    )
+
+
+@bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def edit_staff(staff_id: int):
+    person = db.get_or_404(StaffMember, staff_id)
+    if request.method == "GET":
+        form = StaffForm(obj=person)
+        form.version.data = str(person.version)
+    else:
+        form = StaffForm()
+    form.user_id.choices = _user_choices()
+    impact: object | None = None
+    status = 200
+    if form.validate_on_submit():
+        if form.preview.data:
+            if form.left_on.data:
+                impact = departure_preview(person, form.left_on.data)
+            else:
+                form.left_on.errors = [
+                    *form.left_on.errors,
+                    "Enter a leaving date to see its impact.",
+                ]
+        else:
+            left_before = person.left_on
+            with saved_or_shown(form) as outcome:
+                update_staff_member(
+                    person,
+                    version=_version(form),
+                    confirm_impact=form.confirm_impact.data,
+                    **_staff_values(form),
+                )
+            impact, status = outcome.impact, outcome.status
+            if outcome.saved:
+                flash(f"{person.name} saved.", "success")
+                if person.left_on != left_before:
+                    _warn_if_published(
+                        earliest(_day_after(left_before), _day_after(person.left_on))
+                    )
+                return redirect(url_for("coverage.staff_detail", staff_id=person.id))
+    # Read again: a refused change was rolled back.
+    person = db.get_or_404(StaffMember, staff_id)
+    return (
+        render_template(
+            "coverage/staff_form.html",
+            form=form,
+            person=person,
+            impact=impact,
+            ownership=ownership_of(person),
+            teams=_teams(StaffMember),
+        ),
+        status,
+    )
+
+
+# Responsibilities.

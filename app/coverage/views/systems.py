@@ -1,0 +1,173 @@
+"""The systems' pages: the list, a system's page, new and edit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import fiscal
+from app.coverage import bp, queries
+from app.coverage.forms import SystemForm
+from app.coverage.systems import create_system, update_system
+from app.coverage.views.common import (
+    PER_PAGE,
+    STATES,
+    _history,
+    _teams,
+    _version,
+    _warn_if_published,
+)
+from app.extensions import db
+from app.models.systems import Criticality, Position, Responsibility, System
+from app.models.threats import Threat, threat_systems
+from app.models.user import Role
+from app.reports.corrections import earliest
+from app.security import readable, roles
+from app.validation import saved_or_shown
+
+
+@bp.route("/systems")
+@readable
+def systems():
+    as_of, error = queries.as_of_from(request.args)
+    query = queries.systems_list_query(request.args, as_of)
+    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    people = queries.holders_of((s.id for s in page.items), as_of)
+    rows = [
+        (system, people[system.id], queries.state_for(system, len(people[system.id])))
+        for system in page.items
+    ]
+    return (
+        render_template(
+            "coverage/systems.html",
+            page=page,
+            rows=rows,
+            teams=_teams(System),
+            as_of=as_of,
+            today=fiscal.today(),
+            error=error,
+            states=STATES,
+            criticalities=list(Criticality),
+            filtered=queries.systems_filtered(request.args),
+            ignored_filters=queries.systems_ignored_filters(request.args),
+        ),
+        400 if error else 200,
+    )
+
+
+@bp.route("/systems/<int:system_id>")
+@readable
+def system_detail(system_id: int):
+    today = fiscal.today()
+    system = db.session.scalar(
+        select(System).where(System.id == system_id).options(queries.counted_on(today))
+    )
+    if system is None:
+        abort(404)
+    responsibilities = db.session.scalars(
+        select(Responsibility)
+        .where(Responsibility.system_id == system.id)
+        .options(selectinload(Responsibility.staff_member))
+        .order_by(Responsibility.since.desc(), Responsibility.id.desc())
+    ).all()
+    holders = queries.holders_of([system.id], today)[system.id]
+    positions = db.session.scalars(
+        select(Position)
+        .where(Position.systems.any(System.id == system.id))
+        .order_by(Position.opened_on.desc())
+    ).all()
+    threats = db.session.scalars(
+        select(Threat)
+        .join(threat_systems, threat_systems.c.threat_id == Threat.id)
+        .where(threat_systems.c.system_id == system.id, Threat.archived_at.is_(None))
+        .order_by(Threat.residual_score.desc(), Threat.title)
+    ).all()
+    return render_template(
+        "coverage/system_detail.html",
+        system=system,
+        responsibilities=responsibilities,
+        holders=holders,
+        state=queries.state_for(system, len(holders)),
+        positions=positions,
+        threats=threats,
+        history=_history("System", system.id),
+        today=today,
+        states=STATES,
+    )
+
+
+def _system_values(form) -> dict:
+    return {
+        "name": form.name.data,
+        "description": form.description.data,
+        "team": form.team.data,
+        "criticality": Criticality[form.criticality.data],
+        "in_production": form.in_production.data,
+        "retired_on": form.retired_on.data,
+    }
+
+
+def _system_update_values(form) -> dict:
+    return {
+        **_system_values(form),
+        "production_changed_on": form.production_changed_on.data,
+        "criticality_changed_on": form.criticality_changed_on.data,
+        "user_id": current_user.id,
+    }
+
+
+@bp.route("/systems/new", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def new_system():
+    form = SystemForm()
+    if form.validate_on_submit():
+        with saved_or_shown(form) as outcome:
+            system = create_system(**_system_values(form))
+        if outcome.saved:
+            flash(f"System {system.name} created.", "success")
+            return redirect(url_for("coverage.system_detail", system_id=system.id))
+    return render_template(
+        "coverage/system_form.html", form=form, system=None, teams=_teams(System)
+    )
+
+
+@bp.route("/systems/<int:system_id>/edit", methods=["GET", "POST"])
+@roles(Role.MANAGER)
+def edit_system(system_id: int):
+    system = db.get_or_404(System, system_id)
+    if request.method == "GET":
+        form = SystemForm(obj=system)
+        form.criticality.data = system.criticality.name
+        form.version.data = str(system.version)
+    else:
+        form = SystemForm()
+    status = 200
+    if form.validate_on_submit():
+        before = (system.in_production, system.retired_on, system.criticality)
+        with saved_or_shown(form) as outcome:
+            update_system(system, version=_version(form), **_system_update_values(form))
+        status = outcome.status
+        if outcome.saved:
+            flash(f"System {system.name} saved.", "success")
+            changed: list[date | None] = []
+            if system.in_production != before[0]:
+                changed.append(system.production_changes[-1].changed_on)
+            if system.criticality != before[2]:
+                changed.append(system.criticality_changes[-1].changed_on)
+            if system.retired_on != before[1]:
+                changed += [before[1], system.retired_on]
+            _warn_if_published(earliest(*changed))
+            return redirect(url_for("coverage.system_detail", system_id=system.id))
+    return (
+        render_template(
+            "coverage/system_form.html", form=form, system=system, teams=_teams(System)
+        ),
+        status,
+    )
+
+
+# Staff.

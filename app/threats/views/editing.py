@@ -1,0 +1,171 @@
+"""New and edit: the threat form, with the scores a scoring method derives."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import fiscal
+from app.domain.scoring_methods import Method, inputs_for_reading
+from app.extensions import db
+from app.models.threats import Threat, ThreatFeed
+from app.models.user import Role
+from app.security import roles
+from app.threats import bp
+from app.threats.checks import assess_inputs
+from app.threats.forms import ThreatForm
+from app.threats.parsing import APPROVER_ROLES, SCORE_FIELDS
+from app.threats.risk import risk_matrix
+from app.threats.service import create_threat, update_threat
+from app.threats.views.common import FACTOR_NAMES, _choices, _warn_published
+from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
+
+
+def _prepare_form(form: ThreatForm, threat: Threat | None) -> None:
+    categories, users, systems = _choices()
+    matrix = risk_matrix()
+    form.category_id.choices = [("", "—")] + [
+        (str(c.id), c.name)
+        for c in categories
+        if c.active or (threat is not None and threat.category_id == c.id)
+    ]
+    feeds = db.session.execute(select(ThreatFeed.id, ThreatFeed.name).order_by(ThreatFeed.name))
+    form.feed_id.choices = [("", "—")] + [(str(i), n) for i, n in feeds]
+    form.owner_id.choices = [("", "Nobody yet")] + [
+        (str(u.id), u.name)
+        for u in users
+        if u.is_active_account or (threat is not None and threat.owner_id == u.id)
+    ]
+    form.acceptance_approver_id.choices = [("", "—")] + [
+        (str(u.id), f"{u.name} ({u.role.label})")
+        for u in users
+        if u.role in APPROVER_ROLES and u.is_active_account
+    ]
+    form.system_ids.choices = [(str(s.id), s.name) for s in systems]
+    likelihoods = [
+        (str(n), f"{n} · {label}") for n, label in enumerate(matrix.likelihood_labels, 1)
+    ]
+    impacts = [(str(n), f"{n} · {label}") for n, label in enumerate(matrix.impact_labels, 1)]
+    form.inherent_likelihood.choices = likelihoods
+    form.residual_likelihood.choices = likelihoods
+    form.inherent_impact.choices = impacts
+    form.residual_impact.choices = impacts
+
+
+def _fill_form(form: ThreatForm, threat: Threat) -> None:
+    form.title.data = threat.title
+    form.description.data = threat.description
+    form.category_id.data = str(threat.category_id or "")
+    form.source.data = threat.source.value
+    form.feed_id.data = str(threat.feed_id or "")
+    form.owner_id.data = str(threat.owner_id or "")
+    form.status.data = threat.status.value
+    form.identified_on.data = threat.identified_on
+    form.next_review_on.data = threat.next_review_on
+    form.system_ids.data = [str(s.id) for s in threat.systems]
+    form.tags.data = ", ".join(t.name for t in threat.tags)
+    for name in SCORE_FIELDS:
+        getattr(form, name).data = str(getattr(threat, name))
+    form.fill_method(
+        threat.scoring_method,
+        inputs_for_reading(Method(threat.scoring_method), threat.scoring_inputs),
+    )
+    form.treatment.data = threat.treatment.value if threat.treatment else ""
+    form.treatment_rationale.data = threat.treatment_rationale
+    form.acceptance_approver_id.data = str(threat.acceptance_approver_id or "")
+    form.acceptance_expires_on.data = threat.acceptance_expires_on
+    form.version.data = str(threat.version)
+
+
+@bp.route("/threats/new", methods=["GET", "POST"])
+@roles(Role.SECURITY)
+def new():
+    form = ThreatForm()
+    _prepare_form(form, None)
+    if request.method == "GET":
+        form.identified_on.data = fiscal.today()
+        form.owner_id.data = str(current_user.id)
+        for name in SCORE_FIELDS:
+            getattr(form, name).data = "3"
+    derived = _derived(form)
+    if derived is None and form.validate_on_submit():
+        with saved_or_shown(form) as outcome:
+            threat = create_threat(form.values(), current_user.id)
+        if outcome.saved:
+            flash(f"Threat “{threat.title}” logged.", "success")
+            return redirect(url_for("threats.detail", threat_id=threat.id))
+    return render_template(
+        "threats/form.html",
+        form=form,
+        threat=None,
+        matrix=risk_matrix(),
+        derived=derived,
+        **FACTOR_NAMES,
+    )
+
+
+def _derived(form: ThreatForm):
+    """ "Work out the cell" pressed: what the method makes of the inputs, nothing saved.
+
+    Returns the assessment, or "" when the inputs are refused (the message is then beside
+    the field); None when the button was not pressed.
+    """
+    if request.method != "POST" or not form.derive.data or not form.validate_method_only():
+        return None
+    try:
+        assessment = assess_inputs(form.method.value, form.method_inputs())
+    except InputError as error:
+        apply_errors_to_form(form, error)
+        return ""
+    if assessment is not None:
+        form.inherent_likelihood.data = str(assessment.likelihood)
+        form.inherent_impact.data = str(assessment.impact)
+    return assessment or ""
+
+
+@bp.route("/threats/<int:threat_id>/edit", methods=["GET", "POST"])
+@roles(Role.SECURITY)
+def edit(threat_id: int):
+    threat = db.get_or_404(Threat, threat_id)
+    if threat.archived_at is not None:
+        flash("Restore this threat before editing it.", "warning")
+        return redirect(url_for("threats.detail", threat_id=threat.id))
+    form = ThreatForm()
+    _prepare_form(form, threat)
+    if request.method == "GET":
+        _fill_form(form, threat)
+        form.scored_on.data = fiscal.today()
+        form.status_changed_on.data = fiscal.today()
+    conflict = None
+    derived = _derived(form)
+    if derived is None and form.validate_on_submit():
+        version = form.version.data
+        expected = int(version) if version and version.isdigit() else None
+        try:
+            update_threat(threat, form.values(), current_user.id, expected)
+            db.session.commit()
+        except InputError as error:
+            db.session.rollback()
+            apply_errors_to_form(form, error)
+        except (ConflictError, StaleDataError) as error:
+            db.session.rollback()
+            conflict = getattr(error, "message", None) or ConflictError().message
+        else:
+            flash("Threat saved.", "success")
+            _warn_published(form.status_changed_on.data, form.scored_on.data)
+            return redirect(url_for("threats.detail", threat_id=threat.id))
+    status = 409 if conflict else 200
+    return (
+        render_template(
+            "threats/form.html",
+            form=form,
+            threat=threat,
+            matrix=risk_matrix(),
+            conflict=conflict,
+            derived=derived,
+            **FACTOR_NAMES,
+        ),
+        status,
+    )
