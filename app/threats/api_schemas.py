@@ -105,16 +105,9 @@ _INPUTS_DOC = {
 }
 
 
-class ScoreChangeSchema(ma.Schema):
-    changed_on = fields.Date(required=True)
-    inherent_likelihood = fields.Integer()
-    inherent_impact = fields.Integer()
-    inherent_score = fields.Integer()
-    residual_likelihood = fields.Integer()
-    residual_impact = fields.Integer()
-    residual_score = fields.Integer()
-    countermeasure_id = fields.Integer(allow_none=True)
-    note = fields.String()
+class MethodFields(ma.Schema):
+    """How an assessment's inherent cell was found: on a threat and on each history row."""
+
     scoring_method = fields.String(
         metadata={
             "enum": [m.value for m in Method],
@@ -129,12 +122,24 @@ class ScoreChangeSchema(ma.Schema):
     method_rating = fields.String(
         metadata={"description": "The method's own rating (CVSS or OWASP severity)"}
     )
+
+
+class ScoreChangeSchema(MethodFields):
+    changed_on = fields.Date(required=True)
+    inherent_likelihood = fields.Integer()
+    inherent_impact = fields.Integer()
+    inherent_score = fields.Integer()
+    residual_likelihood = fields.Integer()
+    residual_impact = fields.Integer()
+    residual_score = fields.Integer()
+    countermeasure_id = fields.Integer(allow_none=True)
+    note = fields.String()
     method_explanation = fields.String(
         metadata={"description": "How the inputs became the cell, under the rules then in use"}
     )
 
 
-class ThreatSchema(ma.Schema):
+class ThreatSchema(MethodFields):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     description = fields.String()
@@ -171,20 +176,6 @@ class ThreatSchema(ma.Schema):
     level = fields.Function(
         lambda t: level_for(t.residual_score, _matrix()).value,
         metadata={"type": "string", "enum": ["low", "medium", "high", "critical"]},
-    )
-    scoring_method = fields.String(
-        metadata={
-            "enum": [m.value for m in Method],
-            "description": "How the inherent likelihood and impact were found",
-        }
-    )
-    scoring_inputs = fields.Function(_method_inputs, metadata=_INPUTS_DOC)
-    method_score = fields.Float(
-        allow_none=True,
-        metadata={"description": "The method's own score (CVSS base score, DREAD mean)"},
-    )
-    method_rating = fields.String(
-        metadata={"description": "The method's own rating (CVSS or OWASP severity)"}
     )
     systems = fields.List(fields.Nested(Ref))
     tags = fields.Function(lambda t: [tag.name for tag in t.tags], metadata={"type": "array"})
