@@ -162,7 +162,7 @@ def accept_candidate(
 ) -> Threat:
     """Put a candidate into the register as a threat from its feed, through the threat
     register's own rules (``app.threats.service.create_threat``)."""
-    from app.threats.parsing import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, TITLE_MAX_LENGTH
+    from app.threats.inputs import DESCRIPTION_MAX_LENGTH, NOTE_MAX_LENGTH, TITLE_MAX_LENGTH
     from app.threats.service import create_threat
 
     _pending(candidate)

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from app import fiscal
 from app.domain.scoring import level_for, next_review_date
-from app.domain.scoring_methods import Assessment, Method, MethodError, assess, parse_method
+from app.domain.scoring_methods import Assessment, Method, MethodError, assess
 from app.extensions import db
+from app.inputs import read_value
 from app.models.systems import System
 from app.models.threats import (
     Threat,
@@ -20,25 +21,26 @@ from app.models.threats import (
     ThreatStatus,
     Treatment,
 )
-from app.models.user import User
-from app.threats.parsing import (
-    APPROVER_ROLES,
-    DESCRIPTION_MAX_LENGTH,
-    NEEDS_TREATMENT,
-    NOTE_MAX_LENGTH,
-    RATIONALE_MAX_LENGTH,
+from app.models.user import Role, User
+from app.threats.inputs import (
     SCORE_FIELDS,
-    TITLE_MAX_LENGTH,
-    _date,
-    _enum,
-    _optional_int,
-    _score_axis,
-    _system_ids,
-    _tags,
-    _text,
+    ScoringMethod,
+    ThreatInput,
+    read_threat,
+    score_label,
 )
 from app.threats.risk import method_rules, review_intervals, risk_matrix
 from app.validation import InputError
+
+APPROVER_ROLES = (Role.MANAGER, Role.ADMIN)
+# Statuses that only make sense once a treatment has been decided.
+NEEDS_TREATMENT = (ThreatStatus.IN_TREATMENT, ThreatStatus.MONITORING)
+_FIELD_ORDER = {name: n for n, name in enumerate(ThreatInput._declared_fields)}
+
+
+def _field_order(name: str) -> int:
+    return _FIELD_ORDER.get(name, len(_FIELD_ORDER))
+
 
 # ---------------------------------------------------------------- the rules
 
@@ -115,17 +117,14 @@ class References:
         )
 
 
-def _method_assessment(values: dict, refs: References, errors: dict) -> Assessment | None:
+def _method_assessment(
+    method: Method | None, inputs, refs: References, errors: dict
+) -> Assessment | None:
     """What the scoring method makes of its inputs (None for the matrix, or when refused)."""
-    try:
-        method = parse_method(values.get("scoring_method"))
-    except MethodError as error:
-        errors["scoring_method"] = error.message
-        return None
-    if method is Method.MATRIX:
+    if method is None or method is Method.MATRIX:
         return None
     try:
-        return assess(method, values.get("scoring_inputs"), refs.method_rules)
+        return assess(method, inputs, refs.method_rules)
     except MethodError as error:
         errors["scoring_inputs"] = error.message
         return None
@@ -135,9 +134,8 @@ def assess_inputs(method, inputs, refs: References | None = None) -> Assessment 
     """What ``method`` makes of ``inputs`` with today's rules, nothing written (the form's
     "work out the cell"); None for the matrix. Raises InputError."""
     errors: dict[str, str] = {}
-    assessment = _method_assessment(
-        {"scoring_method": method, "scoring_inputs": inputs}, refs or References(), errors
-    )
+    chosen = read_value(ScoringMethod(), method, "scoring_method")
+    assessment = _method_assessment(chosen, inputs, refs or References(), errors)
     if errors:
         raise InputError(errors)
     return assessment
@@ -149,162 +147,126 @@ def _check(
     refs: References | None = None,
     given: dict | None = None,
 ) -> dict:
-    """Parse and check every value; returns clean values or raises InputError.
+    """Read every value (``app.threats.inputs``) and check the rules on them; returns clean
+    values or raises InputError.
 
     ``given``: the values the caller named (an update merges them into the threat's
     current ones): an inherent likelihood or impact given beside a scoring method must
     agree with it.
     """
     given = values if given is None else given
-    errors: dict[str, str] = {}
     refs = refs or References()
-    clean: dict = {}
-    _check_description(values, threat, refs, clean, errors)
-    _check_status_and_treatment(values, threat, refs, clean, errors)
-    _check_scores(values, threat, refs, given, clean, errors)
-
-    clean["scored_on"] = _date(values.get("scored_on"), "scored_on", errors)
-    clean["score_note"] = _text(
-        values.get("score_note"), "score_note", NOTE_MAX_LENGTH, errors, "The note"
-    )
-    clean["status_changed_on"] = _date(values.get("status_changed_on"), "status_changed_on", errors)
+    clean, refused = read_threat(values, refs.matrix)
+    # A score's refusal depends on the scoring method: ``_check_scores`` decides.
+    errors = {k: v for k, v in refused.items() if k not in SCORE_FIELDS}
+    _check_description(threat, refs, clean, errors)
+    _check_status_and_treatment(threat, refs, clean, errors)
+    _check_scores(threat, refs, given, clean, refused, errors)
 
     identified_on = clean["identified_on"]
-    next_review_on = _date(values.get("next_review_on"), "next_review_on", errors)
+    next_review_on = clean["next_review_on"]
     if next_review_on is not None and identified_on is not None and next_review_on < identified_on:
         errors["next_review_on"] = "The next review cannot be before the identified date."
-    clean["next_review_on"] = next_review_on
 
-    clean["system_ids"] = _system_ids(values.get("system_ids"), errors)
     if clean["system_ids"] and refs.systems_found(clean["system_ids"]) != len(clean["system_ids"]):
         errors["system_ids"] = "Choose systems from the list."
-    clean["tags"] = _tags(values.get("tags"), errors)
 
     if errors:
-        raise InputError(errors)
+        # Listed in the order of the fields, as a form shows them.
+        raise InputError({k: errors[k] for k in sorted(errors, key=_field_order)})
     return clean
 
 
 def _check_description(
-    values: dict, threat: Threat | None, refs: References, clean: dict, errors: dict[str, str]
+    threat: Threat | None, refs: References, clean: dict, errors: dict[str, str]
 ) -> None:
-    """The title and description, and the category, source, feed and owner they name."""
-    clean["title"] = _text(values.get("title"), "title", TITLE_MAX_LENGTH, errors, "The title")
+    """The title, and the category, source, feed and owner it names."""
     if not clean["title"] and "title" not in errors:
         errors["title"] = "Give the threat a title."
-    clean["description"] = _text(
-        values.get("description"), "description", DESCRIPTION_MAX_LENGTH, errors, "The description"
-    )
 
-    category_id = _optional_int(values.get("category_id"), "category_id", errors, "category")
+    category_id = clean["category_id"]
     if category_id is not None:
         category = refs.category(category_id)
         if category is None:
             errors["category_id"] = "Choose a category from the list."
         elif not category.active and (threat is None or threat.category_id != category_id):
             errors["category_id"] = f"The category {category.name} is no longer in use."
-    clean["category_id"] = category_id
 
-    source = _enum(ThreatSource, values.get("source"), "source", errors, "source")
-    clean["source"] = source or ThreatSource.INTERNAL
-    feed_id = _optional_int(values.get("feed_id"), "feed_id", errors, "feed")
+    clean["source"] = clean["source"] or ThreatSource.INTERNAL
+    feed_id = clean["feed_id"]
     if feed_id is not None:
         if clean["source"] is not ThreatSource.THREAT_INTEL:
             errors["feed_id"] = "A feed applies only to threats from a threat-intelligence feed."
         elif not refs.feed_exists(feed_id):
             errors["feed_id"] = "Choose a feed from the list."
-    clean["feed_id"] = feed_id
 
-    owner_id = _optional_int(values.get("owner_id"), "owner_id", errors, "owner")
+    owner_id = clean["owner_id"]
     if owner_id is not None:
         owner = refs.user(owner_id)
         if owner is None or (
             not owner.is_active_account and owner_id != getattr(threat, "owner_id", None)
         ):
             errors["owner_id"] = "Choose an active user as owner."
-    clean["owner_id"] = owner_id
 
 
 def _check_status_and_treatment(
-    values: dict, threat: Threat | None, refs: References, clean: dict, errors: dict[str, str]
+    threat: Threat | None, refs: References, clean: dict, errors: dict[str, str]
 ) -> None:
     """The status, the treatment and its rationale, the identified date, and an acceptance's
     approver and expiry."""
     today = refs.today
-    status = _enum(ThreatStatus, values.get("status"), "status", errors, "status")
-    clean["status"] = status or ThreatStatus.IDENTIFIED
-    treatment = _enum(Treatment, values.get("treatment"), "treatment", errors, "treatment")
-    clean["treatment"] = treatment
-    clean["treatment_rationale"] = _text(
-        values.get("treatment_rationale"),
-        "treatment_rationale",
-        RATIONALE_MAX_LENGTH,
-        errors,
-        "The rationale",
-    )
+    clean["status"] = clean["status"] or ThreatStatus.IDENTIFIED
+    treatment = clean["treatment"]
     if clean["status"] in NEEDS_TREATMENT and treatment is None and "treatment" not in errors:
         errors["treatment"] = (
             f"Decide the treatment before setting the status to {clean['status'].label}."
         )
 
-    identified_on = _date(values.get("identified_on"), "identified_on", errors)
+    identified_on = clean["identified_on"]
     if identified_on is None and "identified_on" not in errors:
         identified_on = today if threat is None else threat.identified_on
     if identified_on is not None and identified_on > today:
         errors["identified_on"] = "The identified date cannot be in the future."
     clean["identified_on"] = identified_on
 
-    approver_id = _optional_int(
-        values.get("acceptance_approver_id"), "acceptance_approver_id", errors, "approver"
-    )
-    expires_on = _date(values.get("acceptance_expires_on"), "acceptance_expires_on", errors)
-    if treatment is Treatment.ACCEPT:
-        if not clean["treatment_rationale"] and "treatment_rationale" not in errors:
-            errors["treatment_rationale"] = "Explain why the risk is accepted."
-        if approver_id is None:
-            errors.setdefault(
-                "acceptance_approver_id", "Name the manager or admin who approves the acceptance."
-            )
-        else:
-            approver = refs.user(approver_id)
-            if approver is None or approver.role not in APPROVER_ROLES:
-                errors["acceptance_approver_id"] = (
-                    "The acceptance must be approved by a manager or an admin."
-                )
-        if expires_on is None:
-            errors.setdefault(
-                "acceptance_expires_on",
-                "Give the date the acceptance expires (it is reviewed then).",
-            )
-        elif identified_on is not None and expires_on <= identified_on:
-            errors["acceptance_expires_on"] = (
-                "The acceptance must expire after the identified date."
-            )
-        clean["acceptance_approver_id"] = approver_id
-        clean["acceptance_expires_on"] = expires_on
-    else:
+    if treatment is not Treatment.ACCEPT:
         clean["acceptance_approver_id"] = None
         clean["acceptance_expires_on"] = None
+        return
+    if not clean["treatment_rationale"] and "treatment_rationale" not in errors:
+        errors["treatment_rationale"] = "Explain why the risk is accepted."
+    approver_id = clean["acceptance_approver_id"]
+    if approver_id is None:
+        errors.setdefault(
+            "acceptance_approver_id", "Name the manager or admin who approves the acceptance."
+        )
+    else:
+        approver = refs.user(approver_id)
+        if approver is None or approver.role not in APPROVER_ROLES:
+            errors["acceptance_approver_id"] = (
+                "The acceptance must be approved by a manager or an admin."
+            )
+    expires_on = clean["acceptance_expires_on"]
+    if expires_on is None:
+        errors.setdefault(
+            "acceptance_expires_on",
+            "Give the date the acceptance expires (it is reviewed then).",
+        )
+    elif identified_on is not None and expires_on <= identified_on:
+        errors["acceptance_expires_on"] = "The acceptance must expire after the identified date."
 
 
 def _check_scores(
-    values: dict,
     threat: Threat | None,
     refs: References,
     given: dict,
     clean: dict,
+    refused: dict[str, str],
     errors: dict[str, str],
 ) -> None:
     """The four scores on the matrix, the inherent ones derived from a scoring method's
-    inputs when one is given."""
-    matrix = refs.matrix
-    labels = {
-        "inherent_likelihood": ("Inherent likelihood", matrix.max_likelihood),
-        "inherent_impact": ("Inherent impact", matrix.max_impact),
-        "residual_likelihood": ("Residual likelihood", matrix.max_likelihood),
-        "residual_impact": ("Residual impact", matrix.max_impact),
-    }
-    assessment = _method_assessment(values, refs, errors)
+    inputs when one is given (``refused``: what reading each score refused)."""
+    assessment = _method_assessment(clean["scoring_method"], clean["scoring_inputs"], refs, errors)
     method_refused = "scoring_method" in errors or "scoring_inputs" in errors
     clean["assessment"] = assessment
     # The method and canonical inputs this assessment is made with.
@@ -331,21 +293,23 @@ def _check_scores(
             clean["assessment"] = assessment = None
             clean["method_key"] = (threat.scoring_method, threat.scoring_inputs)
     for field in SCORE_FIELDS:
-        label, maximum = labels[field]
         if field in derived:
+            # Given beside the method, a score must agree with what the method makes.
             number = None
             if given.get(field) not in (None, ""):
-                number = _score_axis(given[field], field, maximum, errors, label)
+                if field in refused:
+                    errors[field] = refused[field]
+                number = clean[field]
             if number is not None and number != derived[field]:
                 errors[field] = (
-                    f"{label} comes from the {method_name} inputs: "
+                    f"{score_label(field)} comes from the {method_name} inputs: "
                     f"{derived[field]}, not {number}. Leave it out or give {derived[field]}."
                 )
             clean[field] = derived[field]
         elif method_refused and field.startswith("inherent_"):
             clean[field] = None  # the method's inputs are refused: no cell to check yet
-        else:
-            clean[field] = _score_axis(values.get(field), field, maximum, errors, label)
+        elif field in refused:
+            errors[field] = refused[field]
     errors.update(_residual_refusal(clean))
 
 

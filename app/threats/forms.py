@@ -26,7 +26,7 @@ from app.domain.scoring import Level
 from app.domain.scoring_methods import DREAD_FACTORS, FACTOR_MAX, OWASP_FACTORS, Method
 from app.forms import FlaskForm
 from app.models.threats import ThreatSource, ThreatStatus, Treatment
-from app.threats.parsing import (
+from app.threats.inputs import (
     DESCRIPTION_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     RATIONALE_MAX_LENGTH,

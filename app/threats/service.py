@@ -60,7 +60,7 @@ from app.threats.checks import (
     _reassessed,
     check_new_threat,
 )
-from app.threats.parsing import SCORE_FIELDS
+from app.threats.inputs import SCORE_FIELDS
 from app.threats.risk import StateChangeKind, last_fact_on, record_state, rescore_threat
 from app.threats.states import _describe_state_change
 from app.validation import ConflictError, InputError

@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 from app.domain.scoring import Level
 from app.domain.scoring_methods import MethodError
 from app.extensions import db
+from app.inputs import read
 from app.models.threats import ThreatCategory
-from app.threats.parsing import _text
+from app.threats.inputs import CategoryInput
 from app.threats.risk import risk_matrix
 from app.validation import InputError
 
@@ -17,8 +18,8 @@ from app.validation import InputError
 
 
 def save_category(name: str, category: ThreatCategory | None = None) -> ThreatCategory:
-    errors: dict[str, str] = {}
-    clean = _text(name, "name", 120, errors, "The name")
+    read_in, errors = read(CategoryInput(), {"name": name})
+    clean = read_in.get("name", "")
     if not clean and not errors:
         errors["name"] = "Give the category a name."
     if not errors:

@@ -7,9 +7,10 @@ from datetime import date
 from app import fiscal
 from app.domain.threat_history import refusal_for_date
 from app.extensions import db
+from app.inputs import Date, loaded, read_value
 from app.models.threats import Threat, ThreatStatus, Treatment
 from app.threats.checks import _default_review
-from app.threats.parsing import NOTE_MAX_LENGTH, _date, _text
+from app.threats.inputs import ReviewInput
 from app.threats.risk import StateChangeKind, last_fact_on, record_state
 from app.validation import InputError
 
@@ -32,10 +33,7 @@ def _describe_state_change(threat: Threat, changes: dict) -> str:
 
 def _dated(threat: Threat, on, field: str, what: str) -> date:
     """The date a change took effect (default today), or InputError {field: why not}."""
-    errors: dict[str, str] = {}
-    day = _date(on, field, errors)
-    if errors:
-        raise InputError(errors)
+    day = read_value(Date(), on, field)
     today = fiscal.today()
     day = day or today
     refusal = refusal_for_date(day, today, last_fact_on(threat), what)
@@ -58,11 +56,8 @@ def review_threat(
     date (default: the interval of the threat's residual level from the review)."""
     if threat.archived_at is not None:
         raise InputError("Restore the threat before reviewing it.")
-    errors: dict[str, str] = {}
-    text = _text(outcome, "outcome", NOTE_MAX_LENGTH, errors, "The outcome")
-    next_day = _date(next_review_on, "next_review_on", errors)
-    if errors:
-        raise InputError(errors)
+    clean = loaded(ReviewInput(), {"outcome": outcome, "next_review_on": next_review_on})
+    text, next_day = clean["outcome"], clean["next_review_on"]
     day = _dated(threat, on, "reviewed_on", "review")
     if next_day is None:
         next_day = _default_review(day, threat.residual_score)

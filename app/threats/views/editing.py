@@ -14,9 +14,9 @@ from app.models.threats import Threat, ThreatFeed
 from app.models.user import Role
 from app.security import roles
 from app.threats import bp
-from app.threats.checks import assess_inputs
+from app.threats.checks import APPROVER_ROLES, assess_inputs
 from app.threats.forms import ThreatForm
-from app.threats.parsing import APPROVER_ROLES, SCORE_FIELDS
+from app.threats.inputs import SCORE_FIELDS
 from app.threats.risk import risk_matrix
 from app.threats.service import create_threat, update_threat
 from app.threats.views.common import FACTOR_NAMES, _choices, _warn_published

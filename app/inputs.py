@@ -1,0 +1,297 @@
+"""The types input is read as, declared once and shared by the forms, the API and the CSV
+import: text with a length, a choice from an enum, a date, an id, a list of ids or names,
+a fiscal quarter label.
+
+Two families. The API's body fields (``Text``, ``Id``, ``Day``, ``Choice``...) are strict
+JSON types: a wrong type is a 422 from the API itself. The register's fields (``Words``,
+``Named``, ``Date``, ``OptionalId``, ``IdList``, ``NameList``) read plain values from any
+caller (a form's text, a CSV cell, a JSON value, a Python value) and refuse with the
+messages a person reads beside the field; ``read`` loads a record's values with them and
+collects one message per field instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from copy import copy
+from datetime import date, datetime
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app import fiscal
+from app.validation import FIRST_YEAR, LAST_YEAR, MAX_ID, InputError, check_date_range
+
+EARLIEST = date(FIRST_YEAR, 1, 1)
+LATEST = date(LAST_YEAR, 12, 31)
+
+
+# ---- the API's body fields ------------------------------------------------------------
+
+
+def _no_nul(value: str) -> bool:
+    # PostgreSQL refuses NUL characters in text; refuse them here with a 422 instead.
+    if "\x00" in value:
+        raise ma.ValidationError("Must not contain NUL characters.")
+    return True
+
+
+def Text(**kwargs) -> fields.String:  # noqa: N802 - a field factory, used like a class
+    return fields.String(validate=[validate.Length(max=200), _no_nul], **kwargs)
+
+
+def LongText(**kwargs) -> fields.String:  # noqa: N802
+    return fields.String(validate=[validate.Length(max=20_000), _no_nul], **kwargs)
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def Day(**kwargs) -> fields.Date:  # noqa: N802
+    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST), **kwargs)
+
+
+def Choice(enum_cls, **kwargs) -> fields.Enum:  # noqa: N802
+    return fields.Enum(enum_cls, by_value=True, **kwargs)
+
+
+# Labels as the fiscal calendar writes them: "FY20-21 Q2" ("FY2021 Q2" with a January start).
+_YEAR_PATTERN = r"FY\s*(\d{2}\s*-\s*\d{2}|\d{4})"
+QUARTER_PATTERN = r"^\s*" + _YEAR_PATTERN + r"(\s*[-_]\s*|\s+)Q\s*[1-4]\s*$"
+YEAR_PATTERN = r"^\s*" + _YEAR_PATTERN + r"\s*$"
+
+
+class _Label(fields.String):
+    pattern = ""
+
+    def __init__(self, **kwargs):
+        metadata = {"pattern": self.pattern, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if not re.match(self.pattern, text):
+                raise ValueError(f'"{text[:40]}" is not a label like FY20-21 Q2.')
+            return self.parse(text)
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+
+
+class QuarterLabel(_Label):
+    """A fiscal quarter label, loaded as a Quarter (a clear 422 when it is not one)."""
+
+    pattern = QUARTER_PATTERN
+
+    def parse(self, text):
+        return fiscal.parse_quarter(text, fiscal.start_month())
+
+
+class FiscalYearLabel(_Label):
+    """A fiscal year label such as FY20-21, loaded as the year it starts in."""
+
+    pattern = YEAR_PATTERN
+
+    def parse(self, text):
+        return fiscal.parse_fiscal_year(text, fiscal.start_month())
+
+
+# ---- the register's fields: plain values from any caller --------------------------------
+
+
+class _Plain(fields.Field):
+    """A field that reads every value itself, None and "" included (``read`` gives each
+    field a value, so a missing one is read as None)."""
+
+    # What a refused value reads as, for the rules that look at the others.
+    empty: Any = None
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        return self._read(None if value is ma.missing else value)
+
+    def _read(self, value: Any) -> Any:
+        raise NotImplementedError
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+class Words(_Plain):
+    """Text, stripped, at most ``maximum`` characters; None reads as ""."""
+
+    empty = ""
+
+    def __init__(self, maximum: int, label: str, **kwargs):
+        self.maximum = maximum
+        self.label = label
+        super().__init__(**kwargs)
+
+    def _read(self, value):
+        text = "" if value is None else str(value).strip()
+        if len(text) > self.maximum:
+            raise ma.ValidationError(
+                f"{self.label} is too long: {len(text):,} characters, at most {self.maximum:,}."
+            )
+        return text
+
+
+class Named(_Plain):
+    """A member of ``enum_cls`` by its name or value, case ignored; empty reads as None."""
+
+    def __init__(self, enum_cls: type[enum.Enum], label: str, **kwargs):
+        self.enum_cls = enum_cls
+        self.label = label
+        super().__init__(**kwargs)
+
+    def _read(self, value):
+        if _empty(value):
+            return None
+        if isinstance(value, self.enum_cls):
+            return value
+        text = str(value).strip()
+        for member in self.enum_cls:
+            if text.lower() in (member.name.lower(), str(member.value).lower()):
+                return member
+        choices = ", ".join(str(m.value) for m in self.enum_cls)
+        raise ma.ValidationError(f"Unknown {self.label} {text[:40]!r}; choose one of {choices}.")
+
+
+class Date(_Plain):
+    """A business date (a date, or ISO text), within the years a date may have."""
+
+    def _read(self, value):
+        if _empty(value):
+            return None
+        if isinstance(value, datetime):
+            value = value.date()
+        if isinstance(value, date):
+            try:
+                check_date_range(self.name or "", value)
+            except InputError as error:
+                raise ma.ValidationError(next(iter(error.errors.values()))) from None
+            return value
+        try:
+            return fiscal.parse_date_or_none(str(value)[:40])
+        except ValueError as error:
+            raise ma.ValidationError(str(error)) from None
+
+
+def whole_number(value: Any, digits: int) -> int | None:
+    """An int, or digit text shorter than ``digits``; None for anything else (a bool too)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() and len(text) < digits else None
+
+
+class OptionalId(_Plain):
+    """The id of a record chosen from a list; empty reads as None."""
+
+    def __init__(self, label: str, **kwargs):
+        self.label = label
+        super().__init__(**kwargs)
+
+    def _read(self, value):
+        if _empty(value):
+            return None
+        number = whole_number(value, 10)
+        if number is None:
+            raise ma.ValidationError(f"Choose a valid {self.label}.")
+        return number
+
+
+class IdList(_Plain):
+    """Ids chosen from a list (one, or a list), each once, in the order given."""
+
+    empty: list[int] = []
+
+    def __init__(self, message: str, **kwargs):
+        self.message = message
+        super().__init__(**kwargs)
+
+    def _read(self, value: Any) -> list[int]:
+        if _empty(value):
+            return []
+        items = [value] if isinstance(value, int | str) else list(value)
+        ids: list[int] = []
+        for item in items:
+            number = None if _empty(item) else whole_number(item, 10)
+            if number is None:
+                raise ma.ValidationError(self.message)
+            if number not in ids:
+                ids.append(number)
+        return ids
+
+
+class NameList(_Plain):
+    """Names (a list, or one comma-separated text), spaces folded, lower case, each once."""
+
+    empty: list[str] = []
+
+    def __init__(self, maximum: int, most: int, too_long: str, too_many: str, **kwargs):
+        self.maximum, self.most = maximum, most
+        self.too_long, self.too_many = too_long, too_many
+        super().__init__(**kwargs)
+
+    def _read(self, value: Any) -> list[str]:
+        if value is None:
+            return []
+        items = value.split(",") if isinstance(value, str) else list(value)
+        names: list[str] = []
+        for item in items:
+            name = " ".join(str(item).split()).lower()
+            if not name:
+                continue
+            if len(name) > self.maximum:
+                raise ma.ValidationError(self.too_long)
+            if name not in names:
+                names.append(name)
+        if len(names) > self.most:
+            raise ma.ValidationError(self.too_many)
+        return names
+
+
+def read(schema: ma.Schema, values: dict) -> tuple[dict, dict[str, str]]:
+    """Every field of ``schema`` read from ``values`` (a missing one as None): the clean
+    values (a refused field as its ``empty`` value), and a message for each field refused,
+    in the order the schema declares them."""
+    try:
+        return schema.load({name: values.get(name) for name in schema.load_fields}), {}
+    except ma.ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        clean = dict(error.valid_data or {})
+        refused = {}
+        for name, field in schema.load_fields.items():
+            if name in messages:
+                refused[name] = _first(messages[name])
+                clean[name] = copy(getattr(field, "empty", None))
+        return clean, refused
+
+
+def _first(message: Any) -> str:
+    return str(message[0] if isinstance(message, list) else message)
+
+
+def loaded(schema: ma.Schema, values: dict) -> dict:
+    """Every field of ``schema`` read from ``values``, or InputError naming each refused."""
+    clean, refused = read(schema, values)
+    if refused:
+        raise InputError(refused)
+    return clean
+
+
+def read_value(field: fields.Field, value: Any, name: str) -> Any:
+    """One value read by ``field`` (outside a schema), or InputError ``{name: why not}``."""
+    try:
+        return field.deserialize(value)
+    except ma.ValidationError as error:
+        raise InputError({name: _first(error.messages)}) from None
