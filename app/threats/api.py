@@ -91,7 +91,7 @@ class ThreatDetail(MethodView):
         """Change a threat; new scores are kept in its history (dated ``scored_on``)."""
         threat = load_threat(threat_id)
         version = body.pop("version")
-        update_threat(threat, body, current_user.id, version)
+        update_threat(threat, body, current_user.id, version=version)
         return w.saved(threat)
 
 

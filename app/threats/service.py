@@ -185,14 +185,14 @@ def _dated_state_changes(
 
 
 def update_threat(
-    threat: Threat, values: dict, author_id: int | None, expected_version: int | None = None
+    threat: Threat, values: dict, author_id: int | None, version: int | None = None
 ) -> Threat:
     """Change a threat; missing keys keep their value. A score change is kept in the history.
 
-    Raises ConflictError when ``expected_version`` (the version the editor read) is not
+    Raises ConflictError when ``version`` (the version the editor read) is not
     the threat's current version: someone else saved in between; nothing is changed.
     """
-    if expected_version is not None and expected_version != threat.version:
+    if version is not None and version != threat.version:
         raise ConflictError(
             "Someone else changed this threat since you opened it. "
             "Nothing was saved: reload it to see their changes, then edit again."

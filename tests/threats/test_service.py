@@ -46,7 +46,7 @@ def test_update_rescore_keeps_history_and_supersedes_the_previous_change(registe
         threat,
         {"residual_likelihood": 2, "residual_impact": 2, "scored_on": date(2020, 10, 5)},
         users[Role.SECURITY].id,
-        expected_version=threat.version,
+        version=threat.version,
     )
     db.session.commit()
     first, second = threat.score_changes

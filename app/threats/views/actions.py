@@ -14,7 +14,16 @@ from app.threats.archive import archive_threat, restore_threat
 from app.threats.forms import DatedActionForm, ReviewForm
 from app.threats.states import review_threat
 from app.threats.views.common import _warn_published
-from app.validation import InputError
+from app.validation import SaveOutcome, saved_or_shown
+
+
+def _flash_refusal(outcome: SaveOutcome) -> None:
+    """Why a dated action was not saved, flashed above the threat's page."""
+    refusal = outcome.refusal
+    if refusal is not None:
+        flash(" ".join(refusal.errors.values()) or str(refusal), "danger")
+    elif outcome.conflict:
+        flash(outcome.conflict, "danger")
 
 
 def _act(threat_id: int, action, done: str, target: str = "detail"):
@@ -26,12 +35,10 @@ def _act(threat_id: int, action, done: str, target: str = "detail"):
     if form.on.errors:
         flash("Give the date as YYYY-MM-DD.", "danger")
         return redirect(url_for("threats.detail", threat_id=threat_id))
-    try:
+    with saved_or_shown(form) as outcome:
         action(threat, current_user.id, on=on)
-        db.session.commit()
-    except InputError as error:
-        db.session.rollback()
-        flash(" ".join(error.errors.values()) or str(error), "danger")
+    if not outcome.saved:
+        _flash_refusal(outcome)
         return redirect(url_for("threats.detail", threat_id=threat_id))
     flash(done.format(title=title), "success")
     _warn_published(on)
@@ -63,7 +70,7 @@ def review(threat_id: int):
     threat = db.get_or_404(Threat, threat_id)
     form = ReviewForm()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             review_threat(
                 threat,
                 current_user.id,
@@ -71,11 +78,7 @@ def review(threat_id: int):
                 outcome=form.outcome.data or "",
                 next_review_on=form.next_review_on.data,
             )
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            flash(" ".join(error.errors.values()) or str(error), "danger")
-        else:
+        if outcome.saved:
             next_on = threat.next_review_on
             flash(
                 f"Review recorded; next review {next_on.isoformat()}."
@@ -84,6 +87,8 @@ def review(threat_id: int):
                 "success",
             )
             _warn_published(form.reviewed_on.data)
+        else:
+            _flash_refusal(outcome)
     else:
         for name, errors in form.errors.items():
             flash(f"{getattr(form, name).label.text}: {errors[0]}", "danger")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import fiscal
 from app.domain.scoring_methods import Method, inputs_for_reading
@@ -20,7 +19,7 @@ from app.threats.inputs import SCORE_FIELDS
 from app.threats.risk import risk_matrix
 from app.threats.service import create_threat, update_threat
 from app.threats.views.common import FACTOR_NAMES, _choices, _warn_published
-from app.validation import ConflictError, InputError, apply_errors_to_form, saved_or_shown
+from app.validation import saved_or_shown
 
 
 def _prepare_form(form: ThreatForm, threat: Threat | None) -> None:
@@ -114,15 +113,21 @@ def _derived(form: ThreatForm):
     """
     if request.method != "POST" or not form.derive.data or not form.validate_method_only():
         return None
-    try:
+    assessment = None
+    with saved_or_shown(form) as outcome:  # nothing is written: a refusal is shown
         assessment = assess_inputs(form.method.value, form.method_inputs())
-    except InputError as error:
-        apply_errors_to_form(form, error)
+    if not outcome.saved:
         return ""
     if assessment is not None:
         form.inherent_likelihood.data = str(assessment.likelihood)
         form.inherent_impact.data = str(assessment.impact)
     return assessment or ""
+
+
+def _version(form: ThreatForm) -> int | None:
+    """The version of the threat the form was read from (None: not given)."""
+    version = form.version.data
+    return int(version) if version and version.isdigit() else None
 
 
 @bp.route("/threats/<int:threat_id>/edit", methods=["GET", "POST"])
@@ -141,21 +146,15 @@ def edit(threat_id: int):
     conflict = None
     derived = _derived(form)
     if derived is None and form.validate_on_submit():
-        version = form.version.data
-        expected = int(version) if version and version.isdigit() else None
-        try:
-            update_threat(threat, form.values(), current_user.id, expected)
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        except (ConflictError, StaleDataError) as error:
-            db.session.rollback()
-            conflict = getattr(error, "message", None) or ConflictError().message
-        else:
+        with saved_or_shown(form) as outcome:
+            update_threat(threat, form.values(), current_user.id, version=_version(form))
+        if outcome.saved:
             flash("Threat saved.", "success")
             _warn_published(form.status_changed_on.data, form.scored_on.data)
             return redirect(url_for("threats.detail", threat_id=threat.id))
+        conflict = outcome.conflict
+        if conflict:
+            form.form_errors.remove(conflict)  # shown above the form, as a warning
     status = 409 if conflict else 200
     return (
         render_template(

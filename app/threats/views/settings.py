@@ -16,7 +16,7 @@ from app.threats import bp
 from app.threats.forms import CategoryForm, RiskSettingsForm, ScoringMethodsForm
 from app.threats.risk import method_rules, review_intervals, risk_matrix
 from app.threats.settings import save_category, save_method_bands, save_risk_settings
-from app.validation import InputError, saved_or_shown
+from app.validation import Refusals, saved_or_shown
 
 
 @bp.route("/threats/categories", methods=["GET", "POST"])
@@ -46,16 +46,14 @@ def edit_category(category_id: int):
     category = db.get_or_404(ThreatCategory, category_id)
     action = request.form.get("action")
     if action == "rename":
-        try:
+        with saved_or_shown(Refusals()) as outcome:
             # A raw form field (no form class here): refuse a NUL before it reaches a query.
             validation.check_characters("name", request.form.get("name", ""), multiline=False)
             save_category(request.form.get("name", ""), category)
-            db.session.commit()
-        except InputError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
+        if outcome.saved:
             flash(f"Category renamed to {category.name}.", "success")
+        else:
+            flash(str(outcome.refusal or outcome.conflict), "danger")
     elif action in ("retire", "reuse"):
         category.active = action == "reuse"
         db.session.commit()
