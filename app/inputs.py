@@ -58,6 +58,13 @@ def Choice(enum_cls, **kwargs) -> fields.Enum:  # noqa: N802
     return fields.Enum(enum_cls, by_value=True, **kwargs)
 
 
+class Body(ma.Schema):
+    """A request body: a field the API does not know is a 422, not silently ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
 # Labels as the fiscal calendar writes them: "FY20-21 Q2" ("FY2021 Q2" with a January start).
 _YEAR_PATTERN = r"FY\s*(\d{2}\s*-\s*\d{2}|\d{4})"
 QUARTER_PATTERN = r"^\s*" + _YEAR_PATTERN + r"(\s*[-_]\s*|\s+)Q\s*[1-4]\s*$"
@@ -118,6 +125,10 @@ class _Plain(fields.Field):
     def _read(self, value: Any) -> Any:
         raise NotImplementedError
 
+    def json_field(self) -> fields.Field:
+        """The JSON type the API reads this field as (``body_of``), documented alike."""
+        raise NotImplementedError
+
 
 def _empty(value: Any) -> bool:
     return value is None or value == ""
@@ -141,6 +152,11 @@ class Words(_Plain):
             )
         return text
 
+    def json_field(self) -> fields.Field:
+        # The body bounds the column; the length rule, with its message, is read after.
+        factory = Text if self.maximum <= 200 else LongText
+        return factory(metadata=self.metadata)
+
 
 class Named(_Plain):
     """A member of ``enum_cls`` by its name or value, case ignored; empty reads as None."""
@@ -162,6 +178,9 @@ class Named(_Plain):
         choices = ", ".join(str(m.value) for m in self.enum_cls)
         raise ma.ValidationError(f"Unknown {self.label} {text[:40]!r}; choose one of {choices}.")
 
+    def json_field(self) -> fields.Field:
+        return Choice(self.enum_cls, allow_none=self.allow_none, metadata=self.metadata)
+
 
 class Date(_Plain):
     """A business date (a date, or ISO text), within the years a date may have."""
@@ -181,6 +200,9 @@ class Date(_Plain):
             return fiscal.parse_date_or_none(str(value)[:40])
         except ValueError as error:
             raise ma.ValidationError(str(error)) from None
+
+    def json_field(self) -> fields.Field:
+        return Day(allow_none=True, metadata=self.metadata)
 
 
 def whole_number(value: Any, digits: int) -> int | None:
@@ -208,6 +230,9 @@ class OptionalId(_Plain):
             raise ma.ValidationError(f"Choose a valid {self.label}.")
         return number
 
+    def json_field(self) -> fields.Field:
+        return Id(allow_none=True, metadata=self.metadata)
+
 
 class IdList(_Plain):
     """Ids chosen from a list (one, or a list), each once, in the order given."""
@@ -230,6 +255,9 @@ class IdList(_Plain):
             if number not in ids:
                 ids.append(number)
         return ids
+
+    def json_field(self) -> fields.Field:
+        return fields.List(Id(), validate=validate.Length(max=100), metadata=self.metadata)
 
 
 class NameList(_Plain):
@@ -258,6 +286,22 @@ class NameList(_Plain):
         if len(names) > self.most:
             raise ma.ValidationError(self.too_many)
         return names
+
+    def json_field(self) -> fields.Field:
+        return fields.List(Text(), validate=validate.Length(max=100), metadata=self.metadata)
+
+
+def body_of(
+    schema: type[ma.Schema], name: str, exclude: tuple[str, ...] = (), **more: fields.Field
+) -> type[Body]:
+    """The API's request body for the input ``schema``: each field's JSON type
+    (``json_field``), less ``exclude``, with ``more`` fields (or replacements)."""
+    declared: dict[str, Any] = {
+        key: field.json_field()  # type: ignore[attr-defined]
+        for key, field in schema._declared_fields.items()
+        if key not in exclude
+    }
+    return type(name, (Body,), {**declared, **more})
 
 
 def read(schema: ma.Schema, values: dict) -> tuple[dict, dict[str, str]]:

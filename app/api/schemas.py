@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, date
 
@@ -10,11 +9,24 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app import fiscal
+from app.inputs import EARLIEST as EARLIEST
+from app.inputs import LATEST as LATEST
+from app.inputs import MAX_ID as MAX_ID
+from app.inputs import QUARTER_PATTERN as QUARTER_PATTERN
+from app.inputs import YEAR_PATTERN as YEAR_PATTERN
+from app.inputs import Body
+from app.inputs import Choice as Choice
+from app.inputs import Day as Day
+from app.inputs import FiscalYearLabel as FiscalYearLabel
+from app.inputs import Id as Id
+from app.inputs import LongText as LongText
+from app.inputs import QuarterLabel as QuarterLabel
+from app.inputs import Text as Text
+from app.inputs import _no_nul as _no_nul
 from app.models.deletions import TOMBSTONED
 
-MAX_ID = 2**31 - 1
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2999, 12, 31)
+# The generic field types (text, ids, dates, enums, quarter labels, the request body) are
+# ``app.inputs``'s, imported here for the areas' API schemas.
 
 
 # The date rules of the forms, stated on every field they govern.
@@ -24,70 +36,6 @@ RETIRED_ON = (
 LEFT_ON = "The last working day (inclusive): present that day, gone from the next; null: staying"
 SINCE = "The first day held (inclusive)"
 UNTIL = "The last day held (inclusive); null: still held"
-
-
-def _no_nul(value: str) -> bool:
-    # PostgreSQL refuses NUL characters in text; refuse them here with a 422 instead.
-    if "\x00" in value:
-        raise ma.ValidationError("Must not contain NUL characters.")
-    return True
-
-
-def Text(**kwargs) -> fields.String:  # noqa: N802 - a field factory, used like a class
-    return fields.String(validate=[validate.Length(max=200), _no_nul], **kwargs)
-
-
-def Id(**kwargs) -> fields.Integer:  # noqa: N802
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-def Day(**kwargs) -> fields.Date:  # noqa: N802
-    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST), **kwargs)
-
-
-def Choice(enum_cls, **kwargs) -> fields.Enum:  # noqa: N802
-    return fields.Enum(enum_cls, by_value=True, **kwargs)
-
-
-# Labels as the fiscal calendar writes them: "FY20-21 Q2" ("FY2021 Q2" with a January start).
-_YEAR_PATTERN = r"FY\s*(\d{2}\s*-\s*\d{2}|\d{4})"
-QUARTER_PATTERN = r"^\s*" + _YEAR_PATTERN + r"(\s*[-_]\s*|\s+)Q\s*[1-4]\s*$"
-YEAR_PATTERN = r"^\s*" + _YEAR_PATTERN + r"\s*$"
-
-
-class _Label(fields.String):
-    pattern = ""
-
-    def __init__(self, **kwargs):
-        metadata = {"pattern": self.pattern, **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            if not re.match(self.pattern, text):
-                raise ValueError(f'"{text[:40]}" is not a label like FY20-21 Q2.')
-            return self.parse(text)
-        except ValueError as error:
-            raise ma.ValidationError(str(error)) from None
-
-
-class QuarterLabel(_Label):
-    """A fiscal quarter label, loaded as a Quarter (a clear 422 when it is not one)."""
-
-    pattern = QUARTER_PATTERN
-
-    def parse(self, text):
-        return fiscal.parse_quarter(text, fiscal.start_month())
-
-
-class FiscalYearLabel(_Label):
-    """A fiscal year label such as FY20-21, loaded as the year it starts in."""
-
-    pattern = YEAR_PATTERN
-
-    def parse(self, text):
-        return fiscal.parse_fiscal_year(text, fiscal.start_month())
 
 
 # ---- query strings -----------------------------------------------------------------
@@ -352,10 +300,6 @@ DeletionPage = page_schema(DeletionSchema, "DeletionPage")
 # the service's default on create and keep their current value on update.
 
 
-def LongText(**kwargs) -> fields.String:  # noqa: N802
-    return fields.String(validate=[validate.Length(max=20_000), _no_nul], **kwargs)
-
-
 def Version() -> fields.Integer:  # noqa: N802
     return fields.Integer(
         required=True,
@@ -364,6 +308,5 @@ def Version() -> fields.Integer:  # noqa: N802
     )
 
 
-class _Body(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+class _Body(Body):
+    """A request body (``app.inputs.Body``: an unknown field is a 422)."""

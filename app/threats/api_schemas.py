@@ -8,12 +8,9 @@ from marshmallow import fields, validate
 
 from app.api.schemas import (
     FLAG,
-    MAX_ID,
     Choice,
     Day,
-    Id,
     ListArgs,
-    LongText,
     PageDate,
     PageId,
     PageSort,
@@ -26,11 +23,11 @@ from app.api.schemas import (
     Warnings,
     _Body,
     _mapped_today,
-    _no_nul,
     page_schema,
 )
 from app.domain.scoring import Level, level_for
 from app.domain.scoring_methods import Method, inputs_for_reading
+from app.inputs import body_of
 from app.models import (
     ThreatSource,
     ThreatStatus,
@@ -38,6 +35,8 @@ from app.models import (
 )
 from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
+from app.threats.inputs import INPUTS_DOC, ThreatInput
+from app.threats.inputs import Score as Score
 from app.threats.risk import risk_matrix
 
 
@@ -94,17 +93,6 @@ def _method_inputs(row) -> object:
     return inputs_for_reading(Method(row.scoring_method or "matrix"), row.scoring_inputs or "")
 
 
-_INPUTS_DOC = {
-    "oneOf": [
-        {"type": "string"},
-        {"type": "object", "additionalProperties": {"type": "integer"}},
-        {"type": "null"},
-    ],
-    "description": "The scoring method's inputs: the CVSS vector, or the OWASP or DREAD "
-    "factors by name; null for likelihood × impact",
-}
-
-
 class MethodFields(ma.Schema):
     """How an assessment's inherent cell was found: on a threat and on each history row."""
 
@@ -114,7 +102,7 @@ class MethodFields(ma.Schema):
             "description": "How the inherent likelihood and impact were found",
         }
     )
-    scoring_inputs = fields.Function(_method_inputs, metadata=_INPUTS_DOC)
+    scoring_inputs = fields.Function(_method_inputs, metadata=INPUTS_DOC)
     method_score = fields.Float(
         allow_none=True,
         metadata={"description": "The method's own score (CVSS base score, DREAD mean)"},
@@ -289,90 +277,9 @@ class TopSchema(ma.Schema):
 ThreatPage = page_schema(ThreatSchema, "ThreatPage")
 
 
-class MethodInputs(fields.Field):
-    """A CVSS vector (text) or factors by name (an object of whole numbers)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            _no_nul(value)
-            if len(value) > 1000:
-                raise ma.ValidationError("Longer than maximum length 1000.")
-            return value
-        if isinstance(value, dict):
-            if len(value) > 20 or any(
-                not isinstance(k, str) or len(k) > 40 or type(v) is not int
-                for k, v in value.items()
-            ):
-                raise ma.ValidationError("Give the factors by name, each a whole number.")
-            return value
-        raise ma.ValidationError("Give a CVSS vector (text) or the factors (an object).")
-
-
-def Score(axis: str = "likelihood", **kwargs) -> fields.Integer:  # noqa: N802
-    # The document states the configured matrix's bounds (app.api.docs); values outside
-    # them are refused by the register's rules, with the form's message.
-    return fields.Integer(
-        strict=True,
-        validate=validate.Range(min=-MAX_ID, max=MAX_ID),
-        metadata={"description": f"1 to the risk matrix's {axis} size", "x-matrix": axis},
-        **kwargs,
-    )
-
-
-class ThreatCreate(_Body):
-    title = Text(metadata={"description": "Required"})
-    description = LongText()
-    category_id = Id(allow_none=True)
-    source = Choice(ThreatSource)
-    feed_id = Id(allow_none=True, metadata={"description": "Only for source threat_intel"})
-    owner_id = Id(allow_none=True)
-    status = Choice(ThreatStatus)
-    treatment = Choice(Treatment, allow_none=True)
-    treatment_rationale = LongText()
-    acceptance_approver_id = Id(
-        allow_none=True, metadata={"description": "Required to accept: a manager or admin"}
-    )
-    acceptance_expires_on = Day(allow_none=True)
-    identified_on = Day(allow_none=True)
-    next_review_on = Day(allow_none=True)
-    inherent_likelihood = Score()
-    inherent_impact = Score("impact")
-    residual_likelihood = Score()
-    residual_impact = Score("impact")
-    scored_on = Day(allow_none=True, metadata={"description": "Date of this assessment"})
-    score_note = LongText(metadata={"description": "Why the scores changed"})
-    scoring_method = fields.String(
-        validate=validate.OneOf([m.value for m in Method]),
-        metadata={
-            "description": "matrix (default: give the inherent likelihood and impact), or "
-            "cvss, owasp, dread: the inherent likelihood and impact are worked out from "
-            "scoring_inputs (leave them out, or give the same values); 422 on bad inputs"
-        },
-    )
-    scoring_inputs = MethodInputs(
-        allow_none=True,
-        metadata={
-            **_INPUTS_DOC,
-            "description": "cvss: the vector (CVSS:3.1/... or CVSS:4.0/...); owasp: the 16 "
-            "factors 0-9 by name (skill_level, motive, ...); dread: the 5 factors 0-10 "
-            "(damage, reproducibility, exploitability, affected_users, discoverability)",
-        },
-    )
-    system_ids = fields.List(Id(), validate=validate.Length(max=100))
-    tags = fields.List(Text(), validate=validate.Length(max=100))
-
-
-class ThreatUpdate(ThreatCreate):
-    version = Version()
-    title = Text()
-    status_changed_on = Day(
-        allow_none=True,
-        metadata={
-            "description": "The day a change of status, treatment, acceptance or next review "
-            "took effect (default today; not in the future, not before the threat's last "
-            "recorded change)"
-        },
-    )
+# The request bodies: the threat's input schema (``app.threats.inputs``), in JSON.
+ThreatCreate = body_of(ThreatInput, "ThreatCreate", exclude=("status_changed_on",))
+ThreatUpdate = body_of(ThreatInput, "ThreatUpdate", version=Version(), title=Text())
 
 
 class DatedAction(_Body):

@@ -8,10 +8,22 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from marshmallow import fields, validate
 
 from app.domain.scoring import RiskMatrix
-from app.domain.scoring_methods import MethodError, parse_method
-from app.inputs import Date, IdList, Named, NameList, OptionalId, Words, read, whole_number
+from app.domain.scoring_methods import Method, MethodError, parse_method
+from app.inputs import (
+    MAX_ID,
+    Date,
+    IdList,
+    Named,
+    NameList,
+    OptionalId,
+    Words,
+    _no_nul,
+    read,
+    whole_number,
+)
 from app.models.threats import ThreatSource, ThreatStatus, Treatment
 
 TITLE_MAX_LENGTH = 200
@@ -21,6 +33,17 @@ NOTE_MAX_LENGTH = 300
 TAG_MAX_LENGTH = 60
 MAX_TAGS = 20
 SCORE_FIELDS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
+
+
+def Score(axis: str = "likelihood", **kwargs) -> fields.Integer:  # noqa: N802
+    """A score in JSON. The document states the configured matrix's bounds
+    (app.api.docs); values outside them are refused by ``ScoreAxis``, with its message."""
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=-MAX_ID, max=MAX_ID),
+        metadata={"description": f"1 to the risk matrix's {axis} size", "x-matrix": axis},
+        **kwargs,
+    )
 
 
 class ScoreAxis(ma.fields.Field):
@@ -37,6 +60,9 @@ class ScoreAxis(ma.fields.Field):
             raise ma.ValidationError(f"{self.label} must be a whole number from 1 to {maximum}.")
         return number
 
+    def json_field(self) -> fields.Field:
+        return Score(self.axis)
+
 
 class ScoringMethod(ma.fields.Field):
     """matrix (when empty), cvss, owasp or dread, by value or name."""
@@ -47,39 +73,99 @@ class ScoringMethod(ma.fields.Field):
         except MethodError as error:
             raise ma.ValidationError(error.message) from None
 
+    def json_field(self) -> fields.Field:
+        return fields.String(
+            validate=validate.OneOf([m.value for m in Method]), metadata=self.metadata
+        )
 
-class PassedOn(ma.fields.Field):
-    """Read by the rules it is for (a scoring method's inputs: a vector or factors)."""
+
+INPUTS_DOC = {
+    "oneOf": [
+        {"type": "string"},
+        {"type": "object", "additionalProperties": {"type": "integer"}},
+        {"type": "null"},
+    ],
+    "description": "The scoring method's inputs: the CVSS vector, or the OWASP or DREAD "
+    "factors by name; null for likelihood × impact",
+}
+
+
+class MethodInputs(fields.Field):
+    """A CVSS vector (text) or factors by name (an object of whole numbers), in JSON."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            _no_nul(value)
+            if len(value) > 1000:
+                raise ma.ValidationError("Longer than maximum length 1000.")
+            return value
+        if isinstance(value, dict):
+            if len(value) > 20 or any(
+                not isinstance(k, str) or len(k) > 40 or type(v) is not int
+                for k, v in value.items()
+            ):
+                raise ma.ValidationError("Give the factors by name, each a whole number.")
+            return value
+        raise ma.ValidationError("Give a CVSS vector (text) or the factors (an object).")
+
+
+class ScoringInputs(ma.fields.Field):
+    """A scoring method's inputs, read by its rules (``app.domain.scoring_methods``)."""
 
     def deserialize(self, value, attr=None, data=None, **kwargs):
         return None if value is ma.missing else value
+
+    def json_field(self) -> fields.Field:
+        return MethodInputs(allow_none=True, metadata={**INPUTS_DOC, **self.metadata})
 
 
 class ThreatInput(ma.Schema):
     """A threat's values; the scores are read against the risk matrix given."""
 
     # In the order a form shows them, which is the order their refusals are listed in.
-    title = Words(TITLE_MAX_LENGTH, "The title")
+    title = Words(TITLE_MAX_LENGTH, "The title", metadata={"description": "Required"})
     description = Words(DESCRIPTION_MAX_LENGTH, "The description")
     category_id = OptionalId("category")
     source = Named(ThreatSource, "source")
-    feed_id = OptionalId("feed")
+    feed_id = OptionalId("feed", metadata={"description": "Only for source threat_intel"})
     owner_id = OptionalId("owner")
     status = Named(ThreatStatus, "status")
-    treatment = Named(Treatment, "treatment")
+    treatment = Named(Treatment, "treatment", allow_none=True)
     treatment_rationale = Words(RATIONALE_MAX_LENGTH, "The rationale")
     identified_on = Date()
-    acceptance_approver_id = OptionalId("approver")
+    acceptance_approver_id = OptionalId(
+        "approver", metadata={"description": "Required to accept: a manager or admin"}
+    )
     acceptance_expires_on = Date()
-    scoring_method = ScoringMethod()
-    scoring_inputs = PassedOn()
+    scoring_method = ScoringMethod(
+        metadata={
+            "description": "matrix (default: give the inherent likelihood and impact), or "
+            "cvss, owasp, dread: the inherent likelihood and impact are worked out from "
+            "scoring_inputs (leave them out, or give the same values); 422 on bad inputs"
+        }
+    )
+    scoring_inputs = ScoringInputs(
+        metadata={
+            "description": "cvss: the vector (CVSS:3.1/... or CVSS:4.0/...); owasp: the 16 "
+            "factors 0-9 by name (skill_level, motive, ...); dread: the 5 factors 0-10 "
+            "(damage, reproducibility, exploitability, affected_users, discoverability)",
+        }
+    )
     inherent_likelihood = ScoreAxis("likelihood", "Inherent likelihood")
     inherent_impact = ScoreAxis("impact", "Inherent impact")
     residual_likelihood = ScoreAxis("likelihood", "Residual likelihood")
     residual_impact = ScoreAxis("impact", "Residual impact")
-    scored_on = Date()
-    score_note = Words(NOTE_MAX_LENGTH, "The note")
-    status_changed_on = Date()
+    scored_on = Date(metadata={"description": "Date of this assessment"})
+    score_note = Words(
+        NOTE_MAX_LENGTH, "The note", metadata={"description": "Why the scores changed"}
+    )
+    status_changed_on = Date(
+        metadata={
+            "description": "The day a change of status, treatment, acceptance or next review "
+            "took effect (default today; not in the future, not before the threat's last "
+            "recorded change)"
+        }
+    )
     next_review_on = Date()
     system_ids = IdList("Choose systems from the list.")
     tags = NameList(
