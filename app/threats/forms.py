@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask_wtf.csrf import validate_csrf
 from wtforms import (
     DateField,
@@ -25,17 +26,22 @@ from wtforms.validators import (
 from app.domain.scoring import Level
 from app.domain.scoring_methods import DREAD_FACTORS, FACTOR_MAX, OWASP_FACTORS, Method
 from app.forms import FlaskForm
+from app.inputs import Words
 from app.models.threats import ThreatSource, ThreatStatus, Treatment
-from app.threats.inputs import (
-    DESCRIPTION_MAX_LENGTH,
-    NOTE_MAX_LENGTH,
-    RATIONALE_MAX_LENGTH,
-    TITLE_MAX_LENGTH,
-)
+from app.threats.inputs import CategoryInput, ReviewInput, ThreatInput
 
 
-def _too_long(label: str, maximum: int) -> str:
-    return f"{label} is too long: at most {maximum:,} characters."
+def _length(
+    schema: type[ma.Schema],
+    name: str,
+    message: str = "{label} is too long: at most {maximum:,} characters.",
+) -> Length:
+    """The input schema's length of a text field, checked as the form is read."""
+    field = schema._declared_fields[name]
+    assert isinstance(field, Words)
+    return Length(
+        max=field.maximum, message=message.format(label=field.label, maximum=field.maximum)
+    )
 
 
 class ThreatForm(FlaskForm):
@@ -43,17 +49,12 @@ class ThreatForm(FlaskForm):
         "Title",
         validators=[
             DataRequired("Give the threat a title."),
-            Length(max=TITLE_MAX_LENGTH, message=_too_long("The title", TITLE_MAX_LENGTH)),
+            _length(ThreatInput, "title"),
         ],
     )
     description = TextAreaField(
         "Description",
-        validators=[
-            Length(
-                max=DESCRIPTION_MAX_LENGTH,
-                message=_too_long("The description", DESCRIPTION_MAX_LENGTH),
-            )
-        ],
+        validators=[_length(ThreatInput, "description")],
     )
     category_id = SelectField("Category", choices=[], validate_choice=False)
     source = SelectField(
@@ -106,7 +107,7 @@ class ThreatForm(FlaskForm):
     )
     score_note = StringField(
         "Why the scores changed",
-        validators=[Length(max=NOTE_MAX_LENGTH, message=_too_long("The note", NOTE_MAX_LENGTH))],
+        validators=[_length(ThreatInput, "score_note")],
     )
     treatment = SelectField(
         "Treatment decision",
@@ -115,11 +116,7 @@ class ThreatForm(FlaskForm):
     )
     treatment_rationale = TextAreaField(
         "Rationale",
-        validators=[
-            Length(
-                max=RATIONALE_MAX_LENGTH, message=_too_long("The rationale", RATIONALE_MAX_LENGTH)
-            )
-        ],
+        validators=[_length(ThreatInput, "treatment_rationale")],
     )
     acceptance_approver_id = SelectField(
         "Acceptance approved by", choices=[], validate_choice=False
@@ -266,7 +263,7 @@ class ReviewForm(FlaskForm):
     reviewed_on = DateField("Reviewed on", validators=[Optional()])
     outcome = StringField(
         "Outcome",
-        validators=[Length(max=NOTE_MAX_LENGTH, message=_too_long("The outcome", NOTE_MAX_LENGTH))],
+        validators=[_length(ReviewInput, "outcome")],
     )
     next_review_on = DateField(
         "Next review",
@@ -281,7 +278,7 @@ class CategoryForm(FlaskForm):
         "Name",
         validators=[
             DataRequired("Give the category a name."),
-            Length(max=120, message="At most 120 characters."),
+            _length(CategoryInput, "name", "At most {maximum} characters."),
         ],
     )
     submit = SubmitField("Add category")
