@@ -28,6 +28,7 @@ from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
 from app.threats import queries as threat_queries
 from app.threats.checks import References, check_new_threat
+from app.threats.inputs import max_length
 from app.threats.risk import backfill_state_history
 from app.threats.search import terms_of
 from app.transfer import cells as c
@@ -100,6 +101,18 @@ def _score_cell(attr: str, label: str, model=Threat, required: bool = True):
     return Column(label, attr, lambda: getattr(model, attr), parse, required=required, kind="int")
 
 
+def _enum_cell(label: str, attr: str, enum_cls, default=None, model=Threat) -> Column:
+    """A column of one of ``enum_cls``'s members, by label, value or name."""
+    parse = c.enum_of(enum_cls, default)
+    return Column(label, attr, lambda: getattr(model, attr), parse, kind="enum")
+
+
+def _text_cell(label: str, attr: str, strip: bool = True) -> Column:
+    """A threat's text, as long as its input schema allows."""
+    parse = c.text(max_length(attr), strip=strip)
+    return Column(label, attr, lambda: getattr(Threat, attr), parse, required=attr == "title")
+
+
 def _method_columns(model) -> list[Column]:
     """The scoring method of an assessment: imported (method, inputs) and exported only
     (the method's own score and rating)."""
@@ -126,21 +139,15 @@ def _method_columns(model) -> list[Column]:
 
 
 THREAT_COLUMNS = [
-    Column("Title", "title", lambda: Threat.title, c.text(200), required=True),
-    Column("Description", "description", lambda: Threat.description, c.text(20000, strip=False)),
+    _text_cell("Title", "title"),
+    _text_cell("Description", "description", strip=False),
     Column(
         "Category",
         "category",
         lambda: _one(Threat, ThreatCategory, ThreatCategory.name, Threat.category_id),
         c.text(120),
     ),
-    Column(
-        "Source",
-        "source",
-        lambda: Threat.source,
-        c.enum_of(ThreatSource, ThreatSource.INTERNAL),
-        kind="enum",
-    ),
+    _enum_cell("Source", "source", ThreatSource, ThreatSource.INTERNAL),
     Column(
         "Feed",
         "feed",
@@ -148,14 +155,8 @@ THREAT_COLUMNS = [
         c.text(160),
     ),
     Column("Owner email", "owner_id", lambda: _email_of(Threat, Threat.owner_id), _user_email),
-    Column(
-        "Status",
-        "status",
-        lambda: Threat.status,
-        c.enum_of(ThreatStatus, ThreatStatus.IDENTIFIED),
-        kind="enum",
-    ),
-    Column("Treatment", "treatment", lambda: Threat.treatment, c.enum_of(Treatment), kind="enum"),
+    _enum_cell("Status", "status", ThreatStatus, ThreatStatus.IDENTIFIED),
+    _enum_cell("Treatment", "treatment", Treatment),
     Column(
         "Treatment rationale",
         "treatment_rationale",

@@ -22,11 +22,26 @@ from app.models import (
 )
 from app.models.threats import StateChangeKind
 from app.threats import queries as threat_queries
-from app.threats.csv import _method_columns, _score_cell
+from app.threats.csv import _enum_cell, _method_columns, _score_cell
 from app.threats.risk import method_rules
 from app.transfer import cells as c
 from app.transfer.bulk import Lookups, _chunks, _email_of, _one, _one_of
 from app.transfer.csv_format import CellError, Column, ParsedRow
+
+
+def _threat_columns(model) -> list[Column]:
+    """The threat a history row belongs to: its id (exported) and its title (read)."""
+    return [
+        Column("Threat id", "threat_ref", lambda: model.threat_id, None, kind="int"),
+        Column(
+            "Threat",
+            "threat_id",
+            lambda: _one(model, Threat, Threat.title, model.threat_id),
+            lambda r, lk: _threat_id(r, lk),
+            required=True,
+        ),
+    ]
+
 
 # ---- threat score history (the second threats file) ---------------------------------------
 # One row per assessment, oldest first per threat. Import the threats first (their file
@@ -34,14 +49,7 @@ from app.transfer.csv_format import CellError, Column, ParsedRow
 # history in order, dated "Assessed on"; each is a re-score (and a review) as on the form.
 
 THREAT_SCORE_COLUMNS = [
-    Column("Threat id", "threat_ref", lambda: ThreatScoreChange.threat_id, None, kind="int"),
-    Column(
-        "Threat",
-        "threat_id",
-        lambda: _one(ThreatScoreChange, Threat, Threat.title, ThreatScoreChange.threat_id),
-        lambda r, lk: _threat_id(r, lk),
-        required=True,
-    ),
+    *_threat_columns(ThreatScoreChange),
     Column(
         "Assessed on",
         "changed_on",
@@ -260,42 +268,17 @@ def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int
 # order as a dated change, as the edit form's "changed on" date does.
 
 THREAT_STATE_COLUMNS = [
-    Column("Threat id", "threat_ref", lambda: ThreatStateChange.threat_id, None, kind="int"),
-    Column(
-        "Threat",
-        "threat_id",
-        lambda: _one(ThreatStateChange, Threat, Threat.title, ThreatStateChange.threat_id),
-        lambda r, lk: _threat_id(r, lk),
-        required=True,
-    ),
+    *_threat_columns(ThreatStateChange),
     Column("From", "changed_on", lambda: ThreatStateChange.changed_on, c.day, True, kind="date"),
     Column(
         "Superseded on", "superseded_on", lambda: ThreatStateChange.superseded_on, None, kind="date"
     ),
-    Column(
-        "What",
-        "kind",
-        lambda: ThreatStateChange.kind,
-        c.enum_of(StateChangeKind, StateChangeKind.STATUS),
-        kind="enum",
-    ),
-    Column(
-        "Status",
-        "status",
-        lambda: ThreatStateChange.status,
-        c.enum_of(ThreatStatus, ThreatStatus.IDENTIFIED),
-        kind="enum",
-    ),
+    _enum_cell("What", "kind", StateChangeKind, StateChangeKind.STATUS, ThreatStateChange),
+    _enum_cell("Status", "status", ThreatStatus, ThreatStatus.IDENTIFIED, ThreatStateChange),
     Column(
         "Archived", "archived", lambda: ThreatStateChange.archived, c.boolean(False), kind="bool"
     ),
-    Column(
-        "Treatment",
-        "treatment",
-        lambda: ThreatStateChange.treatment,
-        c.enum_of(Treatment),
-        kind="enum",
-    ),
+    _enum_cell("Treatment", "treatment", Treatment, None, ThreatStateChange),
     Column(
         "Acceptance expires on",
         "acceptance_expires_on",
