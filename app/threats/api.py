@@ -112,9 +112,7 @@ class ThreatArchive(MethodView):
     @register.response(200, ThreatDetailSchema)
     def post(self, body, threat_id):
         """Take a threat off the register (kept, and restorable) from ``on`` (default today)."""
-        threat = load_threat(threat_id)
-        archive_threat(threat, current_user.id, on=(body or {}).get("on"))
-        return w.saved(threat)
+        return _dated(archive_threat, body, threat_id)
 
 
 @register.route("/threats/<int:threat_id>/restore")
@@ -124,9 +122,14 @@ class ThreatRestore(MethodView):
     @register.response(200, ThreatDetailSchema)
     def post(self, body, threat_id):
         """Put an archived threat back on the register from ``on`` (default today)."""
-        threat = load_threat(threat_id)
-        restore_threat(threat, current_user.id, on=(body or {}).get("on"))
-        return w.saved(threat)
+        return _dated(restore_threat, body, threat_id)
+
+
+def _dated(action, body: dict | None, threat_id: int):
+    """Archive or restore a threat from the body's ``on`` (default today)."""
+    threat = load_threat(threat_id)
+    action(threat, current_user.id, on=(body or {}).get("on"))
+    return w.saved(threat)
 
 
 @register.route("/threats/<int:threat_id>/reviews")

@@ -83,6 +83,18 @@ def _matrix():
     return g.risk_matrix
 
 
+def _cell(kind: str) -> fields.Function:
+    """A threat's inherent or residual cell and its score."""
+    return fields.Function(
+        lambda t: {
+            "likelihood": getattr(t, f"{kind}_likelihood"),
+            "impact": getattr(t, f"{kind}_impact"),
+            "score": getattr(t, f"{kind}_score"),
+        },
+        metadata={"type": "object"},
+    )
+
+
 class Scores(ma.Schema):
     likelihood = fields.Integer(required=True)
     impact = fields.Integer(required=True)
@@ -145,22 +157,8 @@ class ThreatSchema(MethodFields):
     acceptance_expires_on = fields.Date(allow_none=True)
     identified_on = fields.Date()
     next_review_on = fields.Date(allow_none=True)
-    inherent = fields.Function(
-        lambda t: {
-            "likelihood": t.inherent_likelihood,
-            "impact": t.inherent_impact,
-            "score": t.inherent_score,
-        },
-        metadata={"type": "object"},
-    )
-    residual = fields.Function(
-        lambda t: {
-            "likelihood": t.residual_likelihood,
-            "impact": t.residual_impact,
-            "score": t.residual_score,
-        },
-        metadata={"type": "object"},
-    )
+    inherent = _cell("inherent")
+    residual = _cell("residual")
     level = fields.Function(
         lambda t: level_for(t.residual_score, _matrix()).value,
         metadata={"type": "string", "enum": ["low", "medium", "high", "critical"]},

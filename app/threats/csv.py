@@ -113,6 +113,18 @@ def _text_cell(label: str, attr: str, strip: bool = True) -> Column:
     return Column(label, attr, lambda: getattr(Threat, attr), parse, required=attr == "title")
 
 
+def _linked_names(model, link_key):
+    """The names of a threat's systems or tags (``link_key``: the link table's column for
+    them), in name order."""
+    return lambda: joined(
+        model.name,
+        link_key.table.c.threat_id == Threat.id,
+        model.id == link_key,
+        order_by=[model.name],
+        outer=Threat,
+    )
+
+
 def _method_columns(model) -> list[Column]:
     """The scoring method of an assessment: imported (method, inputs) and exported only
     (the method's own score and rating)."""
@@ -172,30 +184,8 @@ THREAT_COLUMNS = [
     _score_cell("residual_likelihood", "Residual likelihood"),
     _score_cell("residual_impact", "Residual impact"),
     *_method_columns(Threat),
-    Column(
-        "Systems",
-        "system_ids",
-        lambda: joined(
-            System.name,
-            threat_systems.c.threat_id == Threat.id,
-            System.id == threat_systems.c.system_id,
-            order_by=[System.name],
-            outer=Threat,
-        ),
-        _system_ids,
-    ),
-    Column(
-        "Tags",
-        "tags",
-        lambda: joined(
-            Tag.name,
-            threat_tags.c.threat_id == Threat.id,
-            Tag.id == threat_tags.c.tag_id,
-            order_by=[Tag.name],
-            outer=Threat,
-        ),
-        lambda r, _: c.names_list(r),
-    ),
+    Column("Systems", "system_ids", _linked_names(System, threat_systems.c.system_id), _system_ids),
+    Column("Tags", "tags", _linked_names(Tag, threat_tags.c.tag_id), lambda r, _: c.names_list(r)),
     Column(
         "Acceptance approver email",
         "acceptance_approver_id",
