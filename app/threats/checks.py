@@ -24,6 +24,7 @@ from app.models.threats import (
 from app.models.user import Role, User
 from app.threats.inputs import (
     SCORE_FIELDS,
+    STORED_AS_READ,
     ScoringMethod,
     ThreatInput,
     read_threat,
@@ -46,24 +47,10 @@ def _field_order(name: str) -> int:
 
 
 def _current_values(threat: Threat) -> dict:
+    """The threat's values as its input schema names them (what an update starts from)."""
+    kept = (*STORED_AS_READ, "status", "treatment", "acceptance_expires_on", "next_review_on")
     return {
-        "title": threat.title,
-        "description": threat.description,
-        "category_id": threat.category_id,
-        "source": threat.source,
-        "feed_id": threat.feed_id,
-        "owner_id": threat.owner_id,
-        "status": threat.status,
-        "treatment": threat.treatment,
-        "treatment_rationale": threat.treatment_rationale,
-        "acceptance_approver_id": threat.acceptance_approver_id,
-        "acceptance_expires_on": threat.acceptance_expires_on,
-        "identified_on": threat.identified_on,
-        "next_review_on": threat.next_review_on,
-        "inherent_likelihood": threat.inherent_likelihood,
-        "inherent_impact": threat.inherent_impact,
-        "residual_likelihood": threat.residual_likelihood,
-        "residual_impact": threat.residual_impact,
+        **{name: getattr(threat, name) for name in (*kept, *SCORE_FIELDS)},
         "scoring_method": threat.scoring_method or Method.MATRIX.value,
         "scoring_inputs": threat.scoring_inputs or "",
         "system_ids": [s.id for s in threat.systems],

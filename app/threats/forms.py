@@ -26,9 +26,17 @@ from wtforms.validators import (
 from app.domain.scoring import Level
 from app.domain.scoring_methods import DREAD_FACTORS, FACTOR_MAX, OWASP_FACTORS, Method
 from app.forms import FlaskForm
-from app.inputs import Words
+from app.inputs import Date, Named, Words
 from app.models.threats import ThreatSource, ThreatStatus, Treatment
-from app.threats.inputs import CategoryInput, ReviewInput, ThreatInput
+from app.threats.inputs import (
+    STORED_AS_READ,
+    TITLE_MAX_LENGTH,
+    CategoryInput,
+    ReviewInput,
+    ThreatInput,
+    input_field,
+    title_of,
+)
 
 
 def _length(
@@ -207,30 +215,8 @@ class ThreatForm(FlaskForm):
         return scored
 
     def _values(self) -> dict:
-        return {
-            "title": self.title.data,
-            "description": self.description.data,
-            "category_id": self.category_id.data or None,
-            "source": self.source.data,
-            "feed_id": self.feed_id.data or None,
-            "owner_id": self.owner_id.data or None,
-            "status": self.status.data,
-            "identified_on": self.identified_on.data,
-            "next_review_on": self.next_review_on.data,
-            "system_ids": self.system_ids.data or [],
-            "tags": self.tags.data or "",
-            "inherent_likelihood": self.inherent_likelihood.data,
-            "inherent_impact": self.inherent_impact.data,
-            "residual_likelihood": self.residual_likelihood.data,
-            "residual_impact": self.residual_impact.data,
-            "scored_on": self.scored_on.data,
-            "score_note": self.score_note.data,
-            "treatment": self.treatment.data or None,
-            "treatment_rationale": self.treatment_rationale.data,
-            "acceptance_approver_id": self.acceptance_approver_id.data or None,
-            "acceptance_expires_on": self.acceptance_expires_on.data,
-            "status_changed_on": self.status_changed_on.data,
-        }
+        # As the form holds them: the input schema reads them ("" for none, ids as text).
+        return {name: self[name].data for name in ThreatInput._declared_fields if name in self}
 
 
 def _factor_field(label: str, top: int) -> IntegerField:
@@ -249,6 +235,26 @@ for _name, _label in OWASP_FACTORS.items():
     setattr(ThreatForm, f"owasp_{_name}", _factor_field(_label, FACTOR_MAX[Method.OWASP]))
 for _name, _label in DREAD_FACTORS.items():
     setattr(ThreatForm, f"dread_{_name}", _factor_field(_label, FACTOR_MAX[Method.DREAD]))
+
+
+def _stored_field(name: str):
+    """The form's field for a value stored as read that the form does not lay out itself:
+    a text box, a date or a choice, named and bounded as the input schema declares it."""
+    field, title = input_field(name), title_of(name)
+    if isinstance(field, Words):
+        box = TextAreaField if field.maximum > TITLE_MAX_LENGTH else StringField
+        return box(title, validators=[_length(ThreatInput, name)])
+    if isinstance(field, Date):
+        return DateField(title, validators=[Optional()])
+    if isinstance(field, Named):
+        members = [(m.value, getattr(m, "label", m.value)) for m in field.enum_cls]
+        return SelectField(title, choices=[("", "—"), *members], default="")
+    raise TypeError(f"Lay out the form's field for {name} in ThreatForm.")
+
+
+for _name in STORED_AS_READ:
+    if not hasattr(ThreatForm, _name):
+        setattr(ThreatForm, _name, _stored_field(_name))
 
 
 class DatedActionForm(FlaskForm):

@@ -180,6 +180,36 @@ class ThreatInput(ma.Schema):
         self.maximum = {"likelihood": matrix.max_likelihood, "impact": matrix.max_impact}
 
 
+# What the service works out from a threat's values, or records as its dated history. Every
+# other field of ``ThreatInput`` is stored on the threat as read: the service writes it, the
+# form, the API and the threats file show it (a new field of the schema is one of these).
+WORKED_OUT = (
+    *SCORE_FIELDS,
+    "scoring_method",
+    "scoring_inputs",
+    "scored_on",
+    "score_note",
+    "status",
+    "treatment",
+    "acceptance_expires_on",
+    "status_changed_on",
+    "next_review_on",
+    "system_ids",
+    "tags",
+)
+STORED_AS_READ = tuple(name for name in ThreatInput._declared_fields if name not in WORKED_OUT)
+
+
+def input_field(name: str) -> ma.fields.Field:
+    """The declaration of one of a threat's fields."""
+    return ThreatInput._declared_fields[name]
+
+
+def title_of(name: str) -> str:
+    """What a field is called on a form or in a file's header ("Detection source")."""
+    return input_field(name).metadata.get("title") or name.replace("_", " ").capitalize()
+
+
 def read_threat(values: dict, matrix: RiskMatrix) -> tuple[dict, dict[str, str]]:
     """A threat's clean values (those that could be read) and a message per refused field."""
     return read(ThreatInput(matrix), values)

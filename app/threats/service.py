@@ -60,7 +60,7 @@ from app.threats.checks import (
     _reassessed,
     check_new_threat,
 )
-from app.threats.inputs import SCORE_FIELDS
+from app.threats.inputs import SCORE_FIELDS, STORED_AS_READ
 from app.threats.risk import StateChangeKind, last_fact_on, record_state, rescore_threat
 from app.threats.states import _describe_state_change
 from app.validation import ConflictError, InputError
@@ -86,17 +86,7 @@ STATE_KEYS = ("status", "treatment", "acceptance_expires_on")
 def _apply(threat: Threat, clean: dict, state: bool = True) -> None:
     """Set the threat's plain fields; its state (``STATE_KEYS``) too unless ``state`` is
     False (an update records the state as a dated fact instead)."""
-    keys = [
-        "title",
-        "description",
-        "category_id",
-        "source",
-        "feed_id",
-        "owner_id",
-        "treatment_rationale",
-        "acceptance_approver_id",
-        "identified_on",
-    ]
+    keys = list(STORED_AS_READ)
     if state:
         keys += STATE_KEYS
     for key in keys:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import enum
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectField
 
 from app import fiscal
 from app.domain.scoring_methods import Method, inputs_for_reading
@@ -13,7 +16,7 @@ from app.models.threats import Threat, ThreatFeed
 from app.models.user import Role
 from app.security import roles
 from app.threats import bp
-from app.threats.checks import APPROVER_ROLES, assess_inputs
+from app.threats.checks import APPROVER_ROLES, _current_values, assess_inputs
 from app.threats.forms import ThreatForm
 from app.threats.inputs import SCORE_FIELDS
 from app.threats.risk import risk_matrix
@@ -54,28 +57,25 @@ def _prepare_form(form: ThreatForm, threat: Threat | None) -> None:
 
 
 def _fill_form(form: ThreatForm, threat: Threat) -> None:
-    form.title.data = threat.title
-    form.description.data = threat.description
-    form.category_id.data = str(threat.category_id or "")
-    form.source.data = threat.source.value
-    form.feed_id.data = str(threat.feed_id or "")
-    form.owner_id.data = str(threat.owner_id or "")
-    form.status.data = threat.status.value
-    form.identified_on.data = threat.identified_on
-    form.next_review_on.data = threat.next_review_on
+    for name, value in _current_values(threat).items():
+        if name in form and name not in ("scoring_method", "system_ids", "tags"):
+            form[name].data = _shown(value, form[name])
     form.system_ids.data = [str(s.id) for s in threat.systems]
     form.tags.data = ", ".join(t.name for t in threat.tags)
-    for name in SCORE_FIELDS:
-        getattr(form, name).data = str(getattr(threat, name))
     form.fill_method(
         threat.scoring_method,
         inputs_for_reading(Method(threat.scoring_method), threat.scoring_inputs),
     )
-    form.treatment.data = threat.treatment.value if threat.treatment else ""
-    form.treatment_rationale.data = threat.treatment_rationale
-    form.acceptance_approver_id.data = str(threat.acceptance_approver_id or "")
-    form.acceptance_expires_on.data = threat.acceptance_expires_on
     form.version.data = str(threat.version)
+
+
+def _shown(value, field):
+    """A stored value as the form's field holds it: a choice as its text ("" for none)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(field, SelectField):
+        return "" if value is None else str(value)
+    return value
 
 
 @bp.route("/threats/new", methods=["GET", "POST"])
