@@ -32,6 +32,7 @@ from sqlalchemy.orm import aliased
 from app.domain.scoring import Level
 from app.domain.scoring_methods import Method
 from app.extensions import db
+from app.inputs import Named
 from app.models import (
     System,
     Tag,
@@ -44,6 +45,7 @@ from app.models import (
     User,
 )
 from app.models.threats import threat_systems, threat_tags
+from app.threats.inputs import STORED_AS_READ, input_field
 from app.threats.risk import risk_matrix
 from app.transfer.sql import dialect
 
@@ -60,6 +62,10 @@ def _value(column, enum_cls):
         *[(type_coerce(column, String) == _word(m.name), _word(m.value)) for m in enum_cls],
         else_=None,
     )
+
+
+def _stored(column, field):
+    return _value(column, field.enum_cls) if isinstance(field, Named) else column
 
 
 class _Json:
@@ -159,7 +165,7 @@ def _threat_json_query(kind: str, thresholds: tuple[tuple[Level, int], ...]):
         *[(t.residual_score >= minimum, _word(lvl.value)) for lvl, minimum in reversed(thresholds)],
         else_=_word(thresholds[0][0].value),
     )  # as app.domain.scoring.level_for: the last threshold reached, in the matrix's order
-    item = j.object(
+    pairs = dict(
         id=t.id,
         title=t.title,
         description=t.description,
@@ -193,6 +199,10 @@ def _threat_json_query(kind: str, thresholds: tuple[tuple[Level, int], ...]):
         method_score=t.method_score,
         method_rating=t.method_rating,
     )
+    for name in STORED_AS_READ:  # a field stored as read, unless laid out above
+        if name not in pairs:
+            pairs[name] = _stored(getattr(t, name), input_field(name))
+    item = j.object(**pairs)
     source = (
         t.__table__.outerjoin(category, category.id == t.category_id)
         .outerjoin(feed, feed.id == t.feed_id)

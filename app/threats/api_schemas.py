@@ -27,7 +27,7 @@ from app.api.schemas import (
 )
 from app.domain.scoring import Level, level_for
 from app.domain.scoring_methods import Method, inputs_for_reading
-from app.inputs import body_of
+from app.inputs import Date, Named, OptionalId, body_of
 from app.models import (
     ThreatSource,
     ThreatStatus,
@@ -35,7 +35,7 @@ from app.models import (
 )
 from app.threats import figures as threat_figures
 from app.threats import queries as threat_queries
-from app.threats.inputs import INPUTS_DOC, ThreatInput
+from app.threats.inputs import INPUTS_DOC, STORED_AS_READ, ThreatInput, input_field
 from app.threats.inputs import Score as Score
 from app.threats.risk import risk_matrix
 
@@ -139,7 +139,7 @@ class ScoreChangeSchema(MethodFields):
     )
 
 
-class ThreatSchema(MethodFields):
+class _ThreatFields(MethodFields):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     description = fields.String()
@@ -167,6 +167,28 @@ class ThreatSchema(MethodFields):
     tags = fields.Function(lambda t: [tag.name for tag in t.tags], metadata={"type": "array"})
     archived = fields.Function(lambda t: t.archived_at is not None, metadata={"type": "boolean"})
     version = fields.Integer(required=True)
+
+
+def _answer(name: str) -> fields.Field:
+    """A value the threat stores as read, answered as stored."""
+    field = input_field(name)
+    if isinstance(field, Named):
+        return Choice(field.enum_cls, allow_none=True)
+    if isinstance(field, Date):
+        return fields.Date(allow_none=True)
+    if isinstance(field, OptionalId):
+        return fields.Integer(allow_none=True)
+    return fields.String()
+
+
+class ThreatSchema(_ThreatFields):
+    class Meta:
+        # A field of the input schema stored as read is answered, unless laid out above.
+        include = {
+            name: _answer(name)
+            for name in STORED_AS_READ
+            if name not in _ThreatFields._declared_fields
+        }
 
 
 class ThreatStateSchema(ma.Schema):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.domain.scoring import score
 from app.extensions import db
+from app.inputs import Date, Named, Words
 from app.models import (
     Countermeasure,
     System,
@@ -28,7 +29,7 @@ from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
 from app.threats import queries as threat_queries
 from app.threats.checks import References, check_new_threat
-from app.threats.inputs import max_length
+from app.threats.inputs import STORED_AS_READ, input_field, max_length, title_of
 from app.threats.risk import backfill_state_history
 from app.threats.search import terms_of
 from app.transfer import cells as c
@@ -222,6 +223,21 @@ THREAT_COLUMNS = [
 ]
 
 
+def _stored_cell(name: str) -> Column:
+    """The column of a value the threat stores as read (``app.threats.inputs``) that the
+    file does not lay out above: text, a date or a choice, under the field's title."""
+    field, title = input_field(name), title_of(name)
+    if isinstance(field, Named):
+        return _enum_cell(title, name, field.enum_cls)
+    if isinstance(field, Words):
+        parse, kind = c.text(field.maximum), "text"
+    elif isinstance(field, Date):
+        parse, kind = c.day, "date"
+    else:
+        raise TypeError(f"Lay out the threats file's column for {name}.")
+    return Column(title, name, lambda: getattr(Threat, name), parse, kind=kind, may_be_absent=True)
+
+
 def _threat_countermeasures(value):
     """A threat's countermeasures (ids or titles, the same order for both columns)."""
     return joined(
@@ -258,6 +274,10 @@ THREAT_FIELD_COLUMNS = {
     "system_ids": ("system_ids", "Systems"),
     "tags": ("tags", "Tags"),
 }
+# The other values a threat stores as read, at the end (a file without them still reads).
+STORED_COLUMNS = [_stored_cell(name) for name in STORED_AS_READ if name not in THREAT_FIELD_COLUMNS]
+THREAT_COLUMNS += STORED_COLUMNS
+THREAT_FIELD_COLUMNS.update({column.key: (column.key, column.header) for column in STORED_COLUMNS})
 
 
 def _threat_values(v: dict, lookups: Lookups) -> dict:
@@ -305,6 +325,7 @@ THREAT_FIELDS = (
     "inherent_impact",
     "residual_likelihood",
     "residual_impact",
+    *(column.key for column in STORED_COLUMNS),
 )
 
 
