@@ -126,26 +126,19 @@ def _linked_names(model, link_key):
     )
 
 
+def _column_of(model, attr: str, header: str, parse, **options) -> Column:
+    """A column added after files were first written (a file without it reads empty)."""
+    return Column(header, attr, lambda: getattr(model, attr), parse, may_be_absent=True, **options)
+
+
 def _method_columns(model) -> list[Column]:
     """The scoring method of an assessment: imported (method, inputs) and exported only
     (the method's own score and rating)."""
+    method_help = "matrix (empty), cvss, owasp or dread"
+    inputs_help = "The CVSS vector, or the OWASP or DREAD factors as JSON"
     return [
-        Column(
-            "Scoring method",
-            "scoring_method",
-            lambda: model.scoring_method,
-            c.text(10),
-            help="matrix (empty), cvss, owasp or dread",
-            may_be_absent=True,
-        ),
-        Column(
-            "Scoring inputs",
-            "scoring_inputs",
-            lambda: model.scoring_inputs,
-            c.text(1000),
-            help="The CVSS vector, or the OWASP or DREAD factors as JSON",
-            may_be_absent=True,
-        ),
+        _column_of(model, "scoring_method", "Scoring method", c.text(10), help=method_help),
+        _column_of(model, "scoring_inputs", "Scoring inputs", c.text(1000), help=inputs_help),
         Column("Method score", "method_score", lambda: model.method_score, None),
         Column("Method rating", "method_rating", lambda: model.method_rating, None),
     ]
@@ -235,7 +228,7 @@ def _stored_cell(name: str) -> Column:
         parse, kind = c.day, "date"
     else:
         raise TypeError(f"Lay out the threats file's column for {name}.")
-    return Column(title, name, lambda: getattr(Threat, name), parse, kind=kind, may_be_absent=True)
+    return _column_of(Threat, name, title, parse, kind=kind)
 
 
 def _threat_countermeasures(value):
