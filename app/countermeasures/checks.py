@@ -19,7 +19,7 @@ from app.models.countermeasures import (
 )
 from app.models.threats import Threat
 from app.models.user import User
-from app.validation import ConflictError, InputError, check_date_range
+from app.validation import ConflictError, InputError, check_date_range, parse_enum, parse_text
 
 TITLE_MAX = 200
 TEXT_MAX = 20_000
@@ -32,29 +32,26 @@ _UNSET = object()
 # --- parsing plain values -------------------------------------------------------------
 
 
-def _enum(enum_cls, value, field: str, errors: dict, required: bool = True):
-    if isinstance(value, enum_cls):
-        return value
-    if value in (None, ""):
-        if required:
-            errors[field] = "Choose one."
-        return None
-    text = str(value).strip()
-    for member in enum_cls:
-        if text.upper() == member.name or text.lower() == member.value:
-            return member
-    choices = ", ".join(m.value for m in enum_cls)
-    errors[field] = f'"{text[:40]}" is not one of: {choices}.'
-    return None
+def enum_field(enum_cls, value, field: str, errors: dict, required: bool = True):
+    return parse_enum(
+        enum_cls,
+        value,
+        field,
+        errors,
+        refusal='"{text:.40}" is not one of: {choices}.',
+        missing="Choose one." if required else None,
+    )
 
 
-def _text(value, field: str, errors: dict, *, required=False, max_length=TEXT_MAX) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        errors[field] = "This is required."
-    elif len(text) > max_length:
-        errors[field] = f"Keep it under {max_length:,} characters (this is {len(text):,})."
-    return text
+def text_field(value, field: str, errors: dict, *, required=False, max_length=TEXT_MAX) -> str:
+    return parse_text(
+        value,
+        field,
+        errors,
+        max_length=max_length,
+        missing="This is required." if required else None,
+        too_long="Keep it under {max_length:,} characters (this is {length:,}).",
+    )
 
 
 def _quarter(value, errors: dict) -> Quarter | None:

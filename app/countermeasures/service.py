@@ -17,14 +17,14 @@ from app.countermeasures.checks import (
     TITLE_MAX,
     References,
     _check_version,
-    _enum,
     _not_future,
     _quarter,
     _record_status,
     _set_target,
-    _text,
     _threats,
     _user,
+    enum_field,
+    text_field,
 )
 from app.extensions import db
 from app.models.countermeasures import (
@@ -41,10 +41,12 @@ from app.validation import InputError
 
 def _check_new(values: dict, refs: References, errors: dict) -> dict:
     clean: dict = {
-        "title": _text(values.get("title"), "title", errors, required=True, max_length=TITLE_MAX),
-        "description": _text(values.get("description"), "description", errors),
-        "evidence": _text(values.get("evidence"), "evidence", errors),
-        "type": _enum(
+        "title": text_field(
+            values.get("title"), "title", errors, required=True, max_length=TITLE_MAX
+        ),
+        "description": text_field(values.get("description"), "description", errors),
+        "evidence": text_field(values.get("evidence"), "evidence", errors),
+        "type": enum_field(
             CountermeasureType,
             values.get("type", CountermeasureType.PREVENTIVE),
             "type",
@@ -52,7 +54,7 @@ def _check_new(values: dict, refs: References, errors: dict) -> dict:
         ),
         "owner_id": _user(values.get("owner_id"), "owner_id", errors, refs),
     }
-    status = _enum(
+    status = enum_field(
         CountermeasureStatus,
         values.get("status", CountermeasureStatus.PLANNED),
         "status",
@@ -133,7 +135,7 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
                 clean["planned_on"] = retired_on
     clean["retired_on"] = retired_on
     verified_on = values.get("verified_on")
-    effectiveness = _enum(
+    effectiveness = enum_field(
         Effectiveness,
         values.get("effectiveness"),
         "effectiveness",
@@ -243,10 +245,10 @@ def update_countermeasure(
     """
     _check_version(countermeasure, expected_version)
     errors: dict[str, str] = {}
-    title = _text(title, "title", errors, required=True, max_length=TITLE_MAX)
-    description = _text(description, "description", errors)
-    evidence = _text(evidence, "evidence", errors)
-    kind = _enum(CountermeasureType, type, "type", errors)
+    title = text_field(title, "title", errors, required=True, max_length=TITLE_MAX)
+    description = text_field(description, "description", errors)
+    evidence = text_field(evidence, "evidence", errors)
+    kind = enum_field(CountermeasureType, type, "type", errors)
     owner_id = _user(owner_id, "owner_id", errors)
     quarter = _quarter(target_quarter, errors)
     threats = _threats(threat_ids, errors, already_linked=countermeasure.threats)

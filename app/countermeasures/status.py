@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 from app.countermeasures.checks import (
     _check_version,
-    _enum,
     _last_status_change_on,
     _not_future,
     _record_status,
-    _text,
     _user,
+    enum_field,
+    text_field,
 )
 from app.domain.countermeasures import allowed_next_statuses
 from app.domain.scoring import ScoringError
@@ -50,7 +50,7 @@ def change_status(
     ``deploy_countermeasure`` because it needs its date and the threats' new scores."""
     _check_version(countermeasure, expected_version)
     errors: dict[str, str] = {}
-    status = _enum(CountermeasureStatus, status, "status", errors)
+    status = enum_field(CountermeasureStatus, status, "status", errors)
     if status == CountermeasureStatus.DEPLOYED:
         errors["status"] = (
             "Use Deploy: a deployed countermeasure needs its deployment date and the treated "
@@ -111,7 +111,7 @@ def deploy_countermeasure(
     _check_deployment_date(countermeasure, deployed_on, errors)
     evidence_text = None
     if evidence is not None:
-        evidence_text = _text(evidence, "evidence", errors)
+        evidence_text = text_field(evidence, "evidence", errors)
     changes = _residual_changes(countermeasure, residuals or {}, errors)
     if changes and deployed_on is not None and "deployed_on" not in errors:
         _refuse_rescored_after(deployed_on, changes, errors)
@@ -258,7 +258,7 @@ def verify_countermeasure(
     verified_by_id = _user(verified_by_id, "verified_by_id", errors)
     if verified_by_id is None and "verified_by_id" not in errors:
         errors["verified_by_id"] = "Who verified it?"
-    effectiveness = _enum(Effectiveness, effectiveness, "effectiveness", errors)
+    effectiveness = enum_field(Effectiveness, effectiveness, "effectiveness", errors)
     if errors:
         raise InputError(errors)
     countermeasure.verified_on = verified_on

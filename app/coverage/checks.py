@@ -17,7 +17,13 @@ from app.domain.coverage import DepartureImpact
 from app.extensions import db
 from app.models.systems import Responsibility, ResponsibilityKind, StaffMember, System
 from app.models.user import User
-from app.validation import ConfirmationRequiredError, ConflictError, InputError
+from app.validation import (
+    ConfirmationRequiredError,
+    ConflictError,
+    FieldErrors,
+    parse_enum,
+    parse_text,
+)
 
 NAME_MAX = 160
 TEAM_MAX = 120
@@ -61,35 +67,29 @@ def _check_version(obj, version: int | None) -> None:
         )
 
 
-def _clean_text(value: str | None, label: str, field: str, max_length: int, required=True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise InputError({field: f"Enter {label}."})
-    if len(text) > max_length:
-        raise InputError({field: f"Use at most {max_length} characters."})
+def clean_text(value: str | None, label: str, field: str, max_length: int, required=True) -> str:
+    """The text stripped, or InputError: empty when ``required``, or too long."""
+    errors = FieldErrors()
+    text = text_field({field: value}, field, label, max_length, errors, required)
+    errors.raise_if_any()
     return text
 
 
-def _text(values: dict, field: str, label: str, max_length: int, errors: dict, required=True):
-    try:
-        return _clean_text(values.get(field), label, field, max_length, required)
-    except InputError as refused:
-        errors.update(refused.errors)
-        return None
+def text_field(values: dict, field: str, label: str, max_length: int, errors: dict, required=True):
+    return parse_text(
+        values.get(field),
+        field,
+        errors,
+        max_length=max_length,
+        missing=f"Enter {label}." if required else None,
+    )
 
 
-def _choice(cls: type[enum.Enum], value, default, field: str, errors: dict):
+def choice_field(cls: type[enum.Enum], value, default, field: str, errors: dict):
     """An enum member from a member, its name or its value; ``default`` when empty."""
-    if value is None or value == "":
-        return default
-    if isinstance(value, cls):
-        return value
-    text = str(value).strip()
-    for member in cls:
-        if text.lower() in (member.name.lower(), str(member.value).lower()):
-            return member
-    errors[field] = f"Choose one of: {', '.join(str(m.value) for m in cls)}."
-    return None
+    return parse_enum(
+        cls, value, field, errors, refusal="Choose one of: {choices}.", default=default
+    )
 
 
 # What the rules look up.

@@ -8,8 +8,8 @@ from app.coverage import figures
 from app.coverage.checks import (
     References,
     _check_version,
-    _choice,
     _impact_to_confirm,
+    choice_field,
     periods_overlap,
 )
 from app.domain.coverage import (
@@ -67,7 +67,7 @@ def check_new_responsibility(values: dict, refs: References | None = None) -> di
         errors["staff_member_id"] = "Choose a staff member."
     if not system_id or not refs.system_exists(system_id):
         errors["system_id"] = "Choose a system."
-    kind = _choice(
+    kind = choice_field(
         ResponsibilityKind,
         values.get("kind"),
         ResponsibilityKind.PRIMARY,

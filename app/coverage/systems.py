@@ -10,10 +10,10 @@ from app.coverage.checks import (
     TEAM_MAX,
     References,
     _check_version,
-    _choice,
-    _clean_text,
-    _text,
     _today,
+    choice_field,
+    clean_text,
+    text_field,
 )
 from app.extensions import db
 from app.models.systems import (
@@ -28,7 +28,7 @@ from app.validation import InputError, check_date_range
 def _check_system_name(
     name: str | None, exclude_id: int | None, refs: References | None = None
 ) -> str:
-    name = _clean_text(name, "a name", "name", NAME_MAX)
+    name = clean_text(name, "a name", "name", NAME_MAX)
     clash = (refs or References()).system_named(name, exclude_id)
     if clash is not None:
         if clash.line:
@@ -47,11 +47,11 @@ def check_new_system(values: dict, refs: References | None = None) -> dict:
         clean["name"] = _check_system_name(values.get("name"), None, refs)
     except InputError as refused:
         errors.update(refused.errors)
-    clean["description"] = _text(
+    clean["description"] = text_field(
         values, "description", "a description", DESCRIPTION_MAX, errors, required=False
     )
-    clean["team"] = _text(values, "team", "a team", TEAM_MAX, errors, required=False)
-    clean["criticality"] = _choice(
+    clean["team"] = text_field(values, "team", "a team", TEAM_MAX, errors, required=False)
+    clean["criticality"] = choice_field(
         Criticality,
         values.get("criticality"),
         Criticality.MEDIUM,
@@ -115,10 +115,10 @@ def update_system(
     (``criticality_changed_on``): a past quarter's report lists the criticality of then."""
     _check_version(system, version)
     system.name = _check_system_name(name, system.id)
-    system.description = _clean_text(
+    system.description = clean_text(
         description, "a description", "description", DESCRIPTION_MAX, required=False
     )
-    system.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
+    system.team = clean_text(team, "a team", "team", TEAM_MAX, required=False)
     if criticality != system.criticality:
         _record_criticality_change(system, criticality, criticality_changed_on, user_id)
     check_date_range("retired_on", retired_on)
