@@ -32,7 +32,7 @@ EMAIL_MAX = 254
 NOTES_MAX = 5_000
 
 
-def _impact_to_confirm(impact: DepartureImpact) -> ConfirmationRequiredError:
+def impact_to_confirm(impact: DepartureImpact) -> ConfirmationRequiredError:
     """The change would create a new SPOF or uncovered system: ask before saving it."""
     parts = []
     if impact.new_uncovered_systems:
@@ -59,7 +59,7 @@ def _systems(systems) -> str:
     return f"{len(systems)} {noun} ({', '.join(s.name for s in systems)})"
 
 
-def _check_version(obj, version: int | None) -> None:
+def check_version(obj, version: int | None) -> None:
     if version is not None and version != obj.version:
         raise ConflictError(
             f"Someone else changed {obj} since you opened it. Reload the page to see their "
@@ -125,7 +125,7 @@ class References:
     """
 
     def __init__(self) -> None:
-        self.today = _today()
+        self.today = coverage_today()
 
     def system_named(self, name: str, exclude_id: int | None = None) -> Existing | None:
         query = select(System.id).where(func.lower(System.name) == func.lower(name))
@@ -172,7 +172,7 @@ class References:
 # Systems.
 
 
-def _today() -> date:
+def coverage_today() -> date:
     from app import fiscal
 
     return fiscal.today()

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import or_, select
 
 from app.coverage import figures
-from app.coverage.checks import NOTES_MAX, TEAM_MAX, _check_version, _today, clean_text
+from app.coverage.checks import NOTES_MAX, TEAM_MAX, check_version, clean_text, coverage_today
 from app.coverage.staff import create_staff_member
 from app.extensions import db
 from app.models.setting import set_setting
@@ -74,7 +74,7 @@ def update_position(
     system_ids: list[int],
     notes: str | None,
 ) -> Position:
-    _check_version(position, version)
+    check_version(position, version)
     position.title = clean_text(title, "a title", "title", 200)
     position.team = clean_text(team, "a team", "team", TEAM_MAX, required=False)
     position.systems = _systems_by_ids(system_ids)
@@ -126,7 +126,7 @@ def change_position_status(
 
     A step back (a filled position back to planned) needs ``confirm_backwards``; the date
     is not in the future and not before the position's last change."""
-    _check_version(position, version)
+    check_version(position, version)
     changed_on = _check_status_change(position, status, changed_on, confirm_backwards)
     hire = None
     if status == PositionStatus.FILLED:
@@ -158,7 +158,7 @@ def _check_status_change(
     if changed_on is None:
         raise InputError({"changed_on": "Enter the date of the change."})
     check_date_range("changed_on", changed_on)
-    today = _today()
+    today = coverage_today()
     if changed_on > today:
         raise InputError(
             {

@@ -14,10 +14,10 @@ from app.coverage.checks import (
     NAME_MAX,
     TEAM_MAX,
     References,
-    _check_version,
-    _impact_to_confirm,
-    _today,
+    check_version,
     clean_text,
+    coverage_today,
+    impact_to_confirm,
     text_field,
 )
 from app.domain.coverage import DepartureImpact, departure_impact
@@ -156,12 +156,12 @@ def update_staff_member(
 ) -> StaffMember:
     """Unticking Active (``active=False`` without a date) records leaving today, through the
     same departure-impact check and confirmation as a leaving date."""
-    _check_version(person, version)
+    check_version(person, version)
     name = clean_text(name, "a name", "name", NAME_MAX)
     team = clean_text(team, "a team", "team", TEAM_MAX, required=False)
     user_id = _check_user_link(user_id, person.id)
     errors: dict[str, str] = {}
-    left_on = _check_leaving_date(active, left_on, _today(), errors)
+    left_on = _check_leaving_date(active, left_on, coverage_today(), errors)
     if errors:
         raise InputError(errors)
     _check_not_before_responsibilities(person, left_on)
@@ -169,7 +169,7 @@ def update_staff_member(
     if left_on is not None and (person.left_on is None or left_on < person.left_on):
         impact = departure_preview(person, left_on)
         if impact.has_impact and not confirm_impact:
-            raise _impact_to_confirm(impact)
+            raise impact_to_confirm(impact)
     person.name = name
     person.email = clean_text(email, "an email", "email", EMAIL_MAX, required=False) or None
     person.team = team

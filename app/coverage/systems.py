@@ -9,10 +9,10 @@ from app.coverage.checks import (
     NAME_MAX,
     TEAM_MAX,
     References,
-    _check_version,
-    _today,
+    check_version,
     choice_field,
     clean_text,
+    coverage_today,
     text_field,
 )
 from app.extensions import db
@@ -113,7 +113,7 @@ def update_system(
     not in the future, not before the system's last production change): coverage as of an
     earlier day still sees the flag it had then. A change of criticality likewise
     (``criticality_changed_on``): a past quarter's report lists the criticality of then."""
-    _check_version(system, version)
+    check_version(system, version)
     system.name = _check_system_name(name, system.id)
     system.description = clean_text(
         description, "a description", "description", DESCRIPTION_MAX, required=False
@@ -132,7 +132,7 @@ def update_system(
 def _record_production_change(
     system: System, in_production: bool, changed_on: date | None, user_id: int | None
 ) -> None:
-    today = _today()
+    today = coverage_today()
     changed_on = changed_on or today
     check_date_range("production_changed_on", changed_on)
     if changed_on > today:
@@ -162,7 +162,7 @@ def _record_criticality_change(
     changed_on: date | None,
     user_id: int | None,
 ) -> None:
-    today = _today()
+    today = coverage_today()
     changed_on = changed_on or today
     check_date_range("criticality_changed_on", changed_on)
     if changed_on > today:
