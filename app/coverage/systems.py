@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from app.coverage.checks import (
@@ -132,24 +133,12 @@ def update_system(
 def _record_production_change(
     system: System, in_production: bool, changed_on: date | None, user_id: int | None
 ) -> None:
-    today = coverage_today()
-    changed_on = changed_on or today
-    check_date_range("production_changed_on", changed_on)
-    if changed_on > today:
-        raise InputError(
-            {
-                "production_changed_on": "The date of the change cannot be in the future "
-                f"(today is {today.isoformat()})."
-            }
-        )
-    last = max((c.changed_on for c in system.production_changes), default=None)
-    if last is not None and changed_on < last:
-        raise InputError(
-            {
-                "production_changed_on": f"Its production flag last changed on "
-                f"{last.isoformat()}; a new change cannot be dated before it."
-            }
-        )
+    changed_on = _change_dated(
+        "production_changed_on",
+        changed_on,
+        (c.changed_on for c in system.production_changes),
+        "production flag",
+    )
     system.production_changes.append(
         SystemProductionChange(in_production=in_production, changed_on=changed_on, user_id=user_id)
     )
@@ -162,24 +151,12 @@ def _record_criticality_change(
     changed_on: date | None,
     user_id: int | None,
 ) -> None:
-    today = coverage_today()
-    changed_on = changed_on or today
-    check_date_range("criticality_changed_on", changed_on)
-    if changed_on > today:
-        raise InputError(
-            {
-                "criticality_changed_on": "The date of the change cannot be in the future "
-                f"(today is {today.isoformat()})."
-            }
-        )
-    last = max((c.changed_on for c in system.criticality_changes), default=None)
-    if last is not None and changed_on < last:
-        raise InputError(
-            {
-                "criticality_changed_on": f"Its criticality last changed on "
-                f"{last.isoformat()}; a new change cannot be dated before it."
-            }
-        )
+    changed_on = _change_dated(
+        "criticality_changed_on",
+        changed_on,
+        (c.changed_on for c in system.criticality_changes),
+        "criticality",
+    )
     system.criticality_changes.append(
         SystemCriticalityChange(
             previous=system.criticality,
@@ -191,4 +168,25 @@ def _record_criticality_change(
     system.criticality = criticality
 
 
-# Staff members.
+def _change_dated(field: str, changed_on: date | None, earlier: Iterable[date], what: str) -> date:
+    """The day a dated change of ``what`` takes effect: today unless given, never in the
+    future, never before its last change (``earlier``)."""
+    today = coverage_today()
+    changed_on = changed_on or today
+    check_date_range(field, changed_on)
+    if changed_on > today:
+        raise InputError(
+            {
+                field: "The date of the change cannot be in the future "
+                f"(today is {today.isoformat()})."
+            }
+        )
+    last = max(earlier, default=None)
+    if last is not None and changed_on < last:
+        raise InputError(
+            {
+                field: f"Its {what} last changed on {last.isoformat()}; a new change cannot be "
+                "dated before it."
+            }
+        )
+    return changed_on
