@@ -9,18 +9,15 @@ from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.countermeasures import CountermeasureStatus
+from app.domain.words import Worded
 from app.extensions import Model, db
 from app.models.base import TimestampMixin, enum_column
 
 
-class CountermeasureType(enum.Enum):
+class CountermeasureType(Worded):
     PREVENTIVE = "preventive"
     DETECTIVE = "detective"
     CORRECTIVE = "corrective"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class Effectiveness(enum.Enum):

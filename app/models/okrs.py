@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.words import Worded
 from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column
 
@@ -21,15 +22,11 @@ class GoalDirection(enum.Enum):
         return {"increase": "Increase to", "decrease": "Decrease to"}[self.value]
 
 
-class Rating(enum.Enum):
+class Rating(Worded):
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
     OFF_TRACK = "off_track"
     DONE = "done"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
     @property
     def css(self) -> str:

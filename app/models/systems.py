@@ -2,52 +2,34 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
+from app.domain.words import Worded
 from app.extensions import Model, db
 from app.models.base import TimestampMixin, enum_column
 
 
-class Criticality(enum.Enum):
+class Criticality(Worded):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class ResponsibilityKind(enum.Enum):
+class ResponsibilityKind(Worded):
     PRIMARY = "primary"
     BACKUP = "backup"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class PositionStatus(enum.Enum):
+class PositionStatus(Worded):
     PLANNED = "planned"
     ACTIVE_HIRING = "active_hiring"
     FINAL_STAGES = "final_stages"
     FILLED = "filled"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return {
-            PositionStatus.PLANNED: "Planned",
-            PositionStatus.ACTIVE_HIRING: "Active hiring",
-            PositionStatus.FINAL_STAGES: "Final stages",
-            PositionStatus.FILLED: "Filled",
-            PositionStatus.CANCELLED: "Cancelled",
-        }[self]
 
 
 # Records people edit concurrently carry a ``version``: SQLAlchemy refuses an update

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.words import Worded
 from app.extensions import Model, db
 from app.models.base import TimestampMixin, enum_column
 
@@ -28,27 +29,19 @@ class ThreatSource(enum.Enum):
         }[self]
 
 
-class ThreatStatus(enum.Enum):
+class ThreatStatus(Worded):
     IDENTIFIED = "identified"
     ASSESSED = "assessed"
     IN_TREATMENT = "in_treatment"
     MONITORING = "monitoring"
     CLOSED = "closed"
 
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
-
-class Treatment(enum.Enum):
+class Treatment(Worded):
     MITIGATE = "mitigate"
     ACCEPT = "accept"
     TRANSFER = "transfer"
     AVOID = "avoid"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class ThreatCategory(TimestampMixin, Model):
