@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.domain.words import Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, enum_column
+from app.models.base import TimestampMixin, dated_history, enum_column, owned_rows
 
 
 class Criticality(Worded):
@@ -53,18 +53,12 @@ class System(TimestampMixin, Model):
     retired_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(default=1)
 
-    responsibilities: Mapped[list[Responsibility]] = relationship(
-        back_populates="system", cascade="all, delete-orphan"
+    responsibilities: Mapped[list[Responsibility]] = owned_rows("system")
+    production_changes: Mapped[list[SystemProductionChange]] = dated_history(
+        "system", "SystemProductionChange"
     )
-    production_changes: Mapped[list[SystemProductionChange]] = relationship(
-        back_populates="system",
-        cascade="all, delete-orphan",
-        order_by="(SystemProductionChange.changed_on, SystemProductionChange.id)",
-    )
-    criticality_changes: Mapped[list[SystemCriticalityChange]] = relationship(
-        back_populates="system",
-        cascade="all, delete-orphan",
-        order_by="(SystemCriticalityChange.changed_on, SystemCriticalityChange.id)",
+    criticality_changes: Mapped[list[SystemCriticalityChange]] = dated_history(
+        "system", "SystemCriticalityChange"
     )
 
     # Whether it counts for coverage on a day, when loaded with
@@ -144,9 +138,7 @@ class StaffMember(TimestampMixin, Model):
     version: Mapped[int] = mapped_column(default=1)
 
     user = relationship("User")
-    responsibilities: Mapped[list[Responsibility]] = relationship(
-        back_populates="staff_member", cascade="all, delete-orphan"
-    )
+    responsibilities: Mapped[list[Responsibility]] = owned_rows("staff_member")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -224,10 +216,8 @@ class Position(TimestampMixin, Model):
 
     hire: Mapped[StaffMember | None] = relationship()
     systems: Mapped[list[System]] = relationship(secondary=position_systems)
-    status_changes: Mapped[list[PositionStatusChange]] = relationship(
-        back_populates="position",
-        cascade="all, delete-orphan",
-        order_by="(PositionStatusChange.changed_on, PositionStatusChange.id)",
+    status_changes: Mapped[list[PositionStatusChange]] = dated_history(
+        "position", "PositionStatusChange"
     )
 
     __mapper_args__ = {"version_id_col": version}
