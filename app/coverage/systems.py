@@ -134,10 +134,7 @@ def _record_production_change(
     system: System, in_production: bool, changed_on: date | None, user_id: int | None
 ) -> None:
     changed_on = _change_dated(
-        "production_changed_on",
-        changed_on,
-        (c.changed_on for c in system.production_changes),
-        "production flag",
+        "production_changed_on", changed_on, system.production_changes, "production flag"
     )
     system.production_changes.append(
         SystemProductionChange(in_production=in_production, changed_on=changed_on, user_id=user_id)
@@ -152,10 +149,7 @@ def _record_criticality_change(
     user_id: int | None,
 ) -> None:
     changed_on = _change_dated(
-        "criticality_changed_on",
-        changed_on,
-        (c.changed_on for c in system.criticality_changes),
-        "criticality",
+        "criticality_changed_on", changed_on, system.criticality_changes, "criticality"
     )
     system.criticality_changes.append(
         SystemCriticalityChange(
@@ -168,9 +162,14 @@ def _record_criticality_change(
     system.criticality = criticality
 
 
-def _change_dated(field: str, changed_on: date | None, earlier: Iterable[date], what: str) -> date:
+def _change_dated(
+    field: str,
+    changed_on: date | None,
+    earlier: Iterable[SystemProductionChange] | Iterable[SystemCriticalityChange],
+    what: str,
+) -> date:
     """The day a dated change of ``what`` takes effect: today unless given, never in the
-    future, never before its last change (``earlier``)."""
+    future, never before its last change (of the ``earlier`` ones)."""
     today = coverage_today()
     changed_on = changed_on or today
     check_date_range(field, changed_on)
@@ -181,7 +180,7 @@ def _change_dated(field: str, changed_on: date | None, earlier: Iterable[date], 
                 f"(today is {today.isoformat()})."
             }
         )
-    last = max(earlier, default=None)
+    last = max((c.changed_on for c in earlier), default=None)
     if last is not None and changed_on < last:
         raise InputError(
             {

@@ -92,6 +92,17 @@ def _enum(enum_cls: type[E], raw: Any, field: str, errors: FieldErrors, what: st
     return parse_enum(enum_cls, raw, field, errors, refusal=refusal, by_label=True)
 
 
+def _value_text(
+    values: dict[str, Any],
+    field: str,
+    maximum: int,
+    errors: FieldErrors,
+    missing: str | None = None,
+) -> str:
+    """The text of ``values[field]``, refused when too long (or, with ``missing``, empty)."""
+    return parse_text(values.get(field), field, errors, max_length=maximum, missing=missing)
+
+
 def _fiscal_year(raw: Any, errors: FieldErrors) -> int | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         if 1900 <= raw <= 2999:
@@ -115,26 +126,18 @@ def _fiscal_year(raw: Any, errors: FieldErrors) -> int | None:
 
 
 def _objective_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
-    title = parse_text(
-        values.get("title"),
-        "title",
-        errors,
-        max_length=TITLE_MAX,
-        missing="Give the objective a title, e.g. Front Line Defenses.",
+    title = _value_text(
+        values, "title", TITLE_MAX, errors, "Give the objective a title, e.g. Front Line Defenses."
     )
-    department = parse_text(
-        values.get("department"), "department", errors, max_length=DEPARTMENT_MAX
-    )
-    target = parse_text(
-        values.get("target_completion"), "target_completion", errors, max_length=TARGET_MAX
-    )
+    department = _value_text(values, "department", DEPARTMENT_MAX, errors)
+    target = _value_text(values, "target_completion", TARGET_MAX, errors)
     position = values.get("position")
     try:
         position = int(position) if position not in (None, "") else 0
     except (TypeError, ValueError):
         errors["position"] = "Enter a whole number (the objective's place on the page)."
         position = 0
-    statement = parse_text(values.get("statement"), "statement", errors, max_length=STATEMENT_MAX)
+    statement = _value_text(values, "statement", STATEMENT_MAX, errors)
     return {
         "title": title,
         "statement": statement,
@@ -232,7 +235,7 @@ def set_narrative(objective: Objective, quarter: Quarter | str, text: str | None
 def _key_result_values(
     objective: Objective, values: dict[str, Any], errors: FieldErrors, current: KeyResult | None
 ) -> dict[str, Any]:
-    code = parse_text(values.get("code"), "code", errors, max_length=CODE_MAX)
+    code = _value_text(values, "code", CODE_MAX, errors)
     if code and "code" not in errors:
         taken = db.session.scalar(
             select(KeyResult.id).where(
@@ -243,18 +246,16 @@ def _key_result_values(
         )
         if taken is not None:
             errors["code"] = f"{code} already exists in {objective.title}; use another code."
-    statement = parse_text(
-        values.get("statement"),
+    statement = _value_text(
+        values,
         "statement",
+        STATEMENT_MAX,
         errors,
-        max_length=STATEMENT_MAX,
-        missing="Write the key result, e.g. what is reduced, from what, to what.",
+        "Write the key result, e.g. what is reduced, from what, to what.",
     )
-    baseline_text = parse_text(
-        values.get("baseline_text"), "baseline_text", errors, max_length=BASELINE_MAX
-    )
-    goal_text = parse_text(values.get("goal_text"), "goal_text", errors, max_length=GOAL_MAX)
-    unit = parse_text(values.get("goal_unit"), "goal_unit", errors, max_length=UNIT_MAX)
+    baseline_text = _value_text(values, "baseline_text", BASELINE_MAX, errors)
+    goal_text = _value_text(values, "goal_text", GOAL_MAX, errors)
+    unit = _value_text(values, "goal_unit", UNIT_MAX, errors)
     metric = plain_text(values.get("metric")) or None
     if metric is not None and get_metric(metric) is None:
         errors["metric"] = (
