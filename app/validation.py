@@ -7,13 +7,14 @@ answers 422 with them as JSON, and an import names the line and column.
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -86,6 +87,81 @@ class ConflictError(Exception):
     def __init__(self, message: str = "Someone else changed this record since you opened it."):
         self.message = message
         super().__init__(message)
+
+
+class FieldErrors(dict[str, str]):
+    """The refusals gathered while checking a record's values: one message per field."""
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise InputError(dict(self))
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+# The parsers of plain values (a form's strings, the API's JSON, a CSV cell): each records a
+# refusal in ``errors`` under ``field`` instead of raising, so every field is checked before
+# the caller refuses the lot. The messages are each area's own, passed in.
+
+
+def plain_text(value: Any) -> str:
+    """The value as text without surrounding blanks ("" for None)."""
+    return "" if value is None else str(value).strip()
+
+
+def parse_text(
+    value: Any,
+    field: str,
+    errors: dict[str, str],
+    *,
+    max_length: int,
+    missing: str | None = None,
+    too_long: str = "Use at most {max_length} characters.",
+) -> str:
+    """The text stripped; ``missing`` refuses an empty one, ``too_long`` (with
+    ``{max_length}`` and ``{length}``) a longer one than ``max_length``."""
+    text = plain_text(value)
+    if missing is not None and not text:
+        errors[field] = missing
+    elif len(text) > max_length:
+        errors[field] = too_long.format(max_length=max_length, length=len(text))
+    return text
+
+
+def parse_enum(
+    cls: type[E],
+    value: Any,
+    field: str,
+    errors: dict[str, str],
+    *,
+    refusal: str,
+    missing: str | None = None,
+    default: E | None = None,
+    by_label: bool = False,
+) -> E | None:
+    """A member of ``cls`` from a member, its name or its value in any case (or its label,
+    ``by_label``). Empty: ``default``, refused with ``missing`` when given. Anything else is
+    refused with ``refusal`` (with ``{text}`` and ``{choices}``: the values, or the labels
+    ``by_label``)."""
+    if isinstance(value, cls):
+        return value
+    if value is None or value == "":
+        if missing is not None:
+            errors[field] = missing
+        return default
+    text = str(value).strip()
+    for member in cls:
+        spellings = [member.name, str(member.value)]
+        if by_label:
+            spellings.append(member.label)  # type: ignore[attr-defined]
+        if text.lower() in (spelling.lower() for spelling in spellings):
+            return member
+    choices = ", ".join(
+        member.label.lower() if by_label else str(member.value)  # type: ignore[attr-defined]
+        for member in cls
+    )
+    errors[field] = refusal.format(text=text, choices=choices)
+    return None
 
 
 def apply_errors_to_form(form, error: InputError) -> None:

@@ -191,7 +191,7 @@ class ThreatRef(ma.Schema):
     title = fields.String(required=True)
 
 
-def _quarter_label(first_day: date | None) -> str | None:
+def label_of_quarter(first_day: date | None) -> str | None:
     return fiscal.quarter_starting(first_day).label if first_day else None
 
 

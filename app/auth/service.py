@@ -21,7 +21,7 @@ from app.auth.tokens import revoke_tokens_of
 from app.domain.lockout import lock_seconds
 from app.domain.sign_in import parse_email_list, password_sign_in_allowed
 from app.extensions import db
-from app.models.api_token import _aware
+from app.models.api_token import aware
 from app.models.base import utcnow
 from app.models.sign_in_session import SignInSession, hash_session_key
 from app.models.user import Role, User, normalise_email
@@ -63,7 +63,7 @@ def check_sign_in(email: str, password: str, now: datetime | None = None) -> Sig
     # A NUL cannot be in a stored email, and PostgreSQL refuses it in a query.
     user = None if "\x00" in email else db.session.scalar(select(User).where(User.email == email))
     usable = user is not None and user.is_active_account
-    locked_until = _aware(user.locked_until) if usable and user and user.locked_until else None
+    locked_until = aware(user.locked_until) if usable and user and user.locked_until else None
     if locked_until is not None and locked_until <= now:
         locked_until = None
     if user is None or not usable or locked_until is not None:
@@ -153,7 +153,7 @@ def count_failure(user: User, now: datetime, reason: str = "wrong password") -> 
 
 
 def is_locked(user: User, now: datetime | None = None) -> bool:
-    return user.locked_until is not None and _aware(user.locked_until) > (now or utcnow())
+    return user.locked_until is not None and aware(user.locked_until) > (now or utcnow())
 
 
 def unlock(user: User) -> bool:
@@ -269,10 +269,10 @@ def active_sessions(user: User, now: datetime | None = None) -> list[SignInSessi
 def expiry_reason(row: SignInSession, now: datetime) -> str | None:
     """Why a session has run out by ``now``, or None while it is still good."""
     lifetime = timedelta(days=_config("REMEMBER_ME_DAYS"))
-    if _aware(row.created_at) + lifetime <= now:
+    if aware(row.created_at) + lifetime <= now:
         return "lifetime reached"
     idle = timedelta(minutes=_config("SESSION_IDLE_MINUTES"))
-    if not row.remember and _aware(row.last_seen_at) + idle <= now:
+    if not row.remember and aware(row.last_seen_at) + idle <= now:
         return "idle timeout"
     return None
 

@@ -58,9 +58,9 @@ def load_user(session_id: str) -> User | None:
 
 
 def _stale(moment, now) -> bool:
-    from app.models.api_token import _aware
+    from app.models.api_token import aware
 
-    return _aware(moment) < now - LAST_SEEN_RESOLUTION
+    return aware(moment) < now - LAST_SEEN_RESOLUTION
 
 
 def _pending_changes() -> bool:

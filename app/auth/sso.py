@@ -184,34 +184,60 @@ def user_for(claims: dict[str, Any]) -> User:
     account). A new person gets an account bound to their subject. Everything is checked
     before anything is written, so a refusal leaves nothing behind.
     """
-    config = current_app.config
     issuer, subject = _subject_of(claims)
     identity = _bound_identity(issuer, subject)
-    user: User | None
-    email: str | None
+    user, email = _account_and_email(claims, identity, issuer)
+    role = _role_from_groups(claims, email)
+    _refuse_unusable(user, email)
+    if user is None:
+        assert email is not None
+        user = _new_account(claims, email, role)
+    else:
+        if user.role != role:
+            change_role(
+                user, role, event="sso-role-change", why=" by the identity provider's groups"
+            )
+        if identity is not None and email and email != user.email:
+            _follow_email_change(user, email)
+    if identity is None:
+        _bind(user, issuer, subject, email)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _account_and_email(
+    claims: dict[str, Any], identity: SsoIdentity | None, issuer: str
+) -> tuple[User | None, str | None]:
+    """The account the claims name (None for a new person) and the email to keep."""
     if identity is not None:
         # Bound: the email may have changed (or be missing) at the provider.
         user = identity.user
-        email = user.email
+        email: str | None = user.email
         if isinstance(claims.get("email"), str) and _verified(claims):
             email = normalise_email(claims["email"])[:254]
-    else:
-        email = _verified_email(claims)
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None:
-            bound = db.session.scalar(
-                select(SsoIdentity.subject).where(
-                    SsoIdentity.user_id == user.id, SsoIdentity.issuer == issuer
-                )
+        return user, email
+    email = _verified_email(claims)
+    found = db.session.scalar(select(User).where(User.email == email))
+    if found is not None:
+        bound = db.session.scalar(
+            select(SsoIdentity.subject).where(
+                SsoIdentity.user_id == found.id, SsoIdentity.issuer == issuer
             )
-            if bound is not None:
-                raise SsoRefusedError(
-                    f"The Frontline account {email} belongs to another {provider_name()} "
-                    "account than the one you signed in with. Nothing was changed; ask an "
-                    "administrator if your account at the identity provider was replaced.",
-                    "account bound to another subject",
-                    email,
-                )
+        )
+        if bound is not None:
+            raise SsoRefusedError(
+                f"The Frontline account {email} belongs to another {provider_name()} "
+                "account than the one you signed in with. Nothing was changed; ask an "
+                "administrator if your account at the identity provider was replaced.",
+                "account bound to another subject",
+                email,
+            )
+    return found, email
+
+
+def _role_from_groups(claims: dict[str, Any], email: str | None) -> Role:
+    """The role the provider's groups give, or a refusal when none maps to one."""
+    config = current_app.config
     role_name = role_for_groups(
         groups_of(claims.get(config["OIDC_GROUPS_CLAIM"] or "groups")),
         parse_role_map(config["OIDC_ROLE_MAP"]),
@@ -224,7 +250,11 @@ def user_for(claims: dict[str, Any]) -> User:
             "no mapped group",
             email,
         )
-    role = Role(role_name)
+    return Role(role_name)
+
+
+def _refuse_unusable(user: User | None, email: str | None) -> None:
+    """A deactivated or locked account stays shut, whatever the provider says."""
     if user is not None and not user.is_active_account:
         raise SsoRefusedError(
             "This account is deactivated in Frontline.", "deactivated account", email
@@ -236,37 +266,33 @@ def user_for(claims: dict[str, Any]) -> User:
             "account locked",
             email,
         )
-    if user is None:
-        assert email is not None
-        name = claims.get("name") or claims.get("preferred_username") or email
-        user = User(
-            email=email,
-            name=str(name)[:120],
-            role=role,
-            # Never usable: nobody knows it; password sign-in is for accounts given one.
-            password_hash=generate_password_hash(secrets.token_urlsafe(32)),
-        )
-        db.session.add(user)
-        _flush_or_refuse(email)
-    else:
-        if user.role != role:
-            change_role(
-                user, role, event="sso-role-change", why=" by the identity provider's groups"
-            )
-        if identity is not None and email and email != user.email:
-            _follow_email_change(user, email)
-    if identity is None:
-        db.session.add(SsoIdentity(user_id=user.id, issuer=issuer, subject=subject))
-        events.record(
-            "sso-bind",
-            user,
-            f"{user.email} bound to the identity-provider account {subject}",
-            details={"issuer": issuer, "subject": subject},
-            actor=(user.id, user.email),
-        )
-        _flush_or_refuse(email)
-    user.last_login_at = utcnow()
+
+
+def _new_account(claims: dict[str, Any], email: str, role: Role) -> User:
+    name = claims.get("name") or claims.get("preferred_username") or email
+    user = User(
+        email=email,
+        name=str(name)[:120],
+        role=role,
+        # Never usable: nobody knows it; password sign-in is for accounts given one.
+        password_hash=generate_password_hash(secrets.token_urlsafe(32)),
+    )
+    db.session.add(user)
+    _flush_or_refuse(email)
     return user
+
+
+def _bind(user: User, issuer: str, subject: str, email: str | None) -> None:
+    """Bind the account to the provider's subject, for every later sign-in."""
+    db.session.add(SsoIdentity(user_id=user.id, issuer=issuer, subject=subject))
+    events.record(
+        "sso-bind",
+        user,
+        f"{user.email} bound to the identity-provider account {subject}",
+        details={"issuer": issuer, "subject": subject},
+        actor=(user.id, user.email),
+    )
+    _flush_or_refuse(email)
 
 
 def _flush_or_refuse(email: str | None) -> None:

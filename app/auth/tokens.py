@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from app.auth import events
 from app.extensions import db
-from app.models.api_token import TOKEN_PREFIX, ApiToken, _aware, hash_token
+from app.models.api_token import TOKEN_PREFIX, ApiToken, aware, hash_token
 from app.models.base import utcnow
 from app.models.user import User
 from app.validation import InputError
@@ -95,7 +95,7 @@ def user_for_token(secret: str, now: datetime | None = None) -> tuple[User, ApiT
     user = db.session.get(User, token.user_id)
     if user is None or not user.is_active_account:
         raise TokenRefusedError("the account of this API token is deactivated")
-    if token.last_used_at is None or _aware(token.last_used_at) < now - LAST_USED_RESOLUTION:
+    if token.last_used_at is None or aware(token.last_used_at) < now - LAST_USED_RESOLUTION:
         # A plain UPDATE, at most once a minute: reads do not turn into writes.
         if token.last_used_at is None:
             events.record(

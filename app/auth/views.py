@@ -31,11 +31,11 @@ from app.auth.session import sign_in_here
 from app.auth.tokens import create_token, revoke_token, tokens_of
 from app.domain.sign_in import RoleMapError
 from app.extensions import db, limiter
-from app.models.api_token import ApiToken, _aware
+from app.models.api_token import ApiToken, aware
 from app.models.base import utcnow
 from app.models.user import User
 from app.security import public, readable
-from app.validation import InputError, apply_errors_to_form
+from app.validation import saved_or_shown
 
 FAILED_SIGN_IN = "Those details do not match an active account. Check them and try again."
 
@@ -137,7 +137,7 @@ def second_step():
             )
             db.session.commit()
             return _locked_response(
-                _aware(user.locked_until),
+                aware(user.locked_until),
                 lambda: render_template("auth/second_step.html", form=form),
             )
         how = two_factor.check_second_step(user, form.code.data, now)
@@ -320,13 +320,9 @@ def tokens():
     form = ApiTokenForm()
     new_secret = None
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             token, new_secret = create_token(current_user, form.name.data, form.expires_days.data)
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(f"Token “{token.name}” created. Copy it now: it is not shown again.", "success")
             form = ApiTokenForm(formdata=None)
     return render_template(
@@ -431,7 +427,7 @@ def replace_recovery_codes():
     if form.validate_on_submit():
         if service.is_locked(user):
             return _locked_response(
-                _aware(user.locked_until), lambda: _two_factor_on_page(user, required, form)
+                aware(user.locked_until), lambda: _two_factor_on_page(user, required, form)
             )
         codes = two_factor.replace_recovery_codes(user, form.code.data)
         if codes is not None:
@@ -458,7 +454,7 @@ def turn_off_two_factor():
     if form.validate_on_submit():
         if service.is_locked(user):
             return _locked_response(
-                _aware(user.locked_until), lambda: _two_factor_on_page(user, required, off=form)
+                aware(user.locked_until), lambda: _two_factor_on_page(user, required, off=form)
             )
         try:
             how = two_factor.turn_off(user, form.code.data, form.password.data)

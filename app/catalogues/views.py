@@ -38,7 +38,7 @@ from app.models.threats import Threat
 from app.models.user import Role
 from app.security import readable, roles
 from app.threats.risk import risk_matrix
-from app.validation import InputError, apply_errors_to_form
+from app.validation import Refusals, saved_or_shown
 
 _PLAIN_REF = re.compile(r"^[A-Za-z0-9._-]+$")
 
@@ -76,7 +76,7 @@ def import_file():
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.file.data
-        try:
+        with saved_or_shown(form) as outcome:
             result = catalogues_libraries.import_library(
                 upload.read(),
                 upload.filename or "",
@@ -85,11 +85,7 @@ def import_file():
                 on=fiscal.today(),
                 user_id=current_user.id,
             )
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(str(result), "success")
             return redirect(url_for("catalogues.library", library_id=result.library.id))
     return _index(form, 422)
@@ -273,7 +269,7 @@ def _map(kind: str, record_id: int):
     form.library.choices = [(lib.id, lib.name) for lib in libraries]
     if form.validate_on_submit():
         ref = catalogues_mappings.ref_from_text(form.entry.data)
-        try:
+        with saved_or_shown(form) as outcome:
             if kind == "threat":
                 catalogues_mappings.map_threat(
                     record.id, form.library.data, ref, form.on.data, current_user.id
@@ -282,11 +278,7 @@ def _map(kind: str, record_id: int):
                 catalogues_mappings.map_countermeasure(
                     record.id, form.library.data, ref, form.on.data, current_user.id
                 )
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(f"Mapped to {ref} from {form.on.data}.", "success")
             return redirect(url_for(f"catalogues.{kind}_mappings", record_id=record.id))
     return _mapping_page(kind, record_id, form, 422)
@@ -301,14 +293,13 @@ def _end(kind: str, record_id: int, mapping_id: int):
     if not form.validate_on_submit():
         flash("Give the day the mapping ends (YYYY-MM-DD).", "danger")
         return redirect(url_for(f"catalogues.{kind}_mappings", record_id=record.id))
-    try:
+    refusals = Refusals()
+    with saved_or_shown(refusals) as outcome:
         catalogues_mappings.end_mapping(mapping, form.on.data)
-    except InputError as error:
-        db.session.rollback()
-        flash(" ".join(error.errors.values()), "danger")
-    else:
-        db.session.commit()
+    if outcome.saved:
         flash(f"{mapping.ref} is unmapped from {form.on.data}.", "success")
+    else:
+        flash(" ".join(refusals.form_errors), "danger")
     return redirect(url_for(f"catalogues.{kind}_mappings", record_id=record.id))
 
 

@@ -25,7 +25,7 @@ from app.api.schemas import (
     Warnings,
     _Body,
     _mapped_today,
-    _quarter_label,
+    label_of_quarter,
     page_schema,
 )
 from app.countermeasures import queries as cm_queries
@@ -66,7 +66,7 @@ class CountermeasureSchema(ma.Schema):
     owner = fields.Function(lambda c: c.owner.name if c.owner else None, allow_none=True)
     owner_id = fields.Integer(allow_none=True)
     target_quarter = fields.Function(
-        lambda c: _quarter_label(c.target_quarter_start),
+        lambda c: label_of_quarter(c.target_quarter_start),
         allow_none=True,
         metadata={"type": "string", "nullable": True},
     )

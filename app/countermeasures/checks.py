@@ -19,45 +19,42 @@ from app.models.countermeasures import (
 )
 from app.models.threats import Threat
 from app.models.user import User
-from app.validation import ConflictError, InputError, check_date_range
+from app.validation import ConflictError, InputError, check_date_range, parse_enum, parse_text
 
 TITLE_MAX = 200
 TEXT_MAX = 20_000
 MAX_QUARTER_TARGET = 50
 MAX_YEARLY_GOAL = 500
 
-_UNSET = object()
+UNSET = object()
 
 
 # --- parsing plain values -------------------------------------------------------------
 
 
-def _enum(enum_cls, value, field: str, errors: dict, required: bool = True):
-    if isinstance(value, enum_cls):
-        return value
-    if value in (None, ""):
-        if required:
-            errors[field] = "Choose one."
-        return None
-    text = str(value).strip()
-    for member in enum_cls:
-        if text.upper() == member.name or text.lower() == member.value:
-            return member
-    choices = ", ".join(m.value for m in enum_cls)
-    errors[field] = f'"{text[:40]}" is not one of: {choices}.'
-    return None
+def enum_field(enum_cls, value, field: str, errors: dict, required: bool = True):
+    return parse_enum(
+        enum_cls,
+        value,
+        field,
+        errors,
+        refusal='"{text:.40}" is not one of: {choices}.',
+        missing="Choose one." if required else None,
+    )
 
 
-def _text(value, field: str, errors: dict, *, required=False, max_length=TEXT_MAX) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        errors[field] = "This is required."
-    elif len(text) > max_length:
-        errors[field] = f"Keep it under {max_length:,} characters (this is {len(text):,})."
-    return text
+def text_field(value, field: str, errors: dict, *, required=False, max_length=TEXT_MAX) -> str:
+    return parse_text(
+        value,
+        field,
+        errors,
+        max_length=max_length,
+        missing="This is required." if required else None,
+        too_long="Keep it under {max_length:,} characters (this is {length:,}).",
+    )
 
 
-def _quarter(value, errors: dict) -> Quarter | None:
+def quarter_field(value, errors: dict) -> Quarter | None:
     if value in (None, ""):
         return None
     if isinstance(value, Quarter):
@@ -88,7 +85,7 @@ class References:
         return {t.id: t for t in db.session.scalars(select(Threat).where(Threat.id.in_(ids)))}
 
 
-def _not_future(value: date | None, field: str, errors: dict, what: str, today=None) -> None:
+def check_not_future(value: date | None, field: str, errors: dict, what: str, today=None) -> None:
     today = today or fiscal.today()
     if value is not None and value > today:
         errors[field] = f"The {what} cannot be in the future (today is {today.isoformat()})."
@@ -99,7 +96,7 @@ def _not_future(value: date | None, field: str, errors: dict, what: str, today=N
             errors.update(error.errors)
 
 
-def _user(user_id, field: str, errors: dict, refs: References | None = None) -> int | None:
+def user_field(user_id, field: str, errors: dict, refs: References | None = None) -> int | None:
     if user_id in (None, ""):
         return None
     try:
@@ -113,7 +110,7 @@ def _user(user_id, field: str, errors: dict, refs: References | None = None) -> 
     return user_id
 
 
-def _threats(
+def threats_field(
     threat_ids: Iterable,
     errors: dict,
     already_linked: Iterable[Threat] = (),
@@ -147,7 +144,7 @@ def _threats(
     return [found[i] for i in ids]
 
 
-def _check_version(countermeasure: Countermeasure, expected_version) -> None:
+def check_version(countermeasure: Countermeasure, expected_version) -> None:
     if expected_version in (None, ""):
         return
     try:
@@ -161,19 +158,19 @@ def _check_version(countermeasure: Countermeasure, expected_version) -> None:
         )
 
 
-def _record_status(countermeasure, status, changed_on, user_id) -> None:
+def record_status(countermeasure, status, changed_on, user_id) -> None:
     countermeasure.status = status
     countermeasure.status_changes.append(
         CountermeasureStatusChange(status=status, changed_on=changed_on, user_id=user_id)
     )
 
 
-def _last_status_change_on(countermeasure: Countermeasure) -> date | None:
+def last_status_change_on(countermeasure: Countermeasure) -> date | None:
     dates = [c.changed_on for c in countermeasure.status_changes]
     return max(dates) if dates else None
 
 
-def _set_target(countermeasure: Countermeasure, start: date | None, on: date, user_id) -> None:
+def set_target(countermeasure: Countermeasure, start: date | None, on: date, user_id) -> None:
     """The target quarter from ``on``: the period in force ends there, a new one begins.
 
     "Slipped" reads the target in force on a quarter's end, so changing it today leaves

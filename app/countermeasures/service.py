@@ -11,20 +11,20 @@ from datetime import date
 
 from app import fiscal
 from app.countermeasures.checks import (
-    _UNSET,
     MAX_QUARTER_TARGET,
     MAX_YEARLY_GOAL,
     TITLE_MAX,
+    UNSET,
     References,
-    _check_version,
-    _enum,
-    _not_future,
-    _quarter,
-    _record_status,
-    _set_target,
-    _text,
-    _threats,
-    _user,
+    check_not_future,
+    check_version,
+    enum_field,
+    quarter_field,
+    record_status,
+    set_target,
+    text_field,
+    threats_field,
+    user_field,
 )
 from app.extensions import db
 from app.models.countermeasures import (
@@ -41,33 +41,35 @@ from app.validation import InputError
 
 def _check_new(values: dict, refs: References, errors: dict) -> dict:
     clean: dict = {
-        "title": _text(values.get("title"), "title", errors, required=True, max_length=TITLE_MAX),
-        "description": _text(values.get("description"), "description", errors),
-        "evidence": _text(values.get("evidence"), "evidence", errors),
-        "type": _enum(
+        "title": text_field(
+            values.get("title"), "title", errors, required=True, max_length=TITLE_MAX
+        ),
+        "description": text_field(values.get("description"), "description", errors),
+        "evidence": text_field(values.get("evidence"), "evidence", errors),
+        "type": enum_field(
             CountermeasureType,
             values.get("type", CountermeasureType.PREVENTIVE),
             "type",
             errors,
         ),
-        "owner_id": _user(values.get("owner_id"), "owner_id", errors, refs),
+        "owner_id": user_field(values.get("owner_id"), "owner_id", errors, refs),
     }
-    status = _enum(
+    status = enum_field(
         CountermeasureStatus,
         values.get("status", CountermeasureStatus.PLANNED),
         "status",
         errors,
     )
     clean["status"] = status
-    quarter = _quarter(values.get("target_quarter"), errors)
+    quarter = quarter_field(values.get("target_quarter"), errors)
     clean["target_quarter_start"] = quarter.first_day if quarter else None
-    clean["threats"] = _threats(values.get("threat_ids") or (), errors, refs=refs)
+    clean["threats"] = threats_field(values.get("threat_ids") or (), errors, refs=refs)
     clean["threat_ids"] = [t.id for t in clean["threats"]]
     deployed_on = values.get("deployed_on")
     # Recording an existing control: planned, at the latest, the day it was deployed.
     default_plan = min(deployed_on, refs.today) if isinstance(deployed_on, date) else refs.today
     planned_on = values.get("planned_on") or default_plan
-    _not_future(planned_on, "planned_on", errors, "plan date", refs.today)
+    check_not_future(planned_on, "planned_on", errors, "plan date", refs.today)
     clean["planned_on"] = planned_on
     if status == CountermeasureStatus.DEPLOYED and deployed_on is None:
         errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
@@ -86,7 +88,7 @@ def _check_new(values: dict, refs: References, errors: dict) -> dict:
             f"It was planned on {planned_on.isoformat()}; it cannot have been deployed before "
             "that. Give the earlier plan date."
         )
-    _not_future(deployed_on, "deployed_on", errors, "deployment date", refs.today)
+    check_not_future(deployed_on, "deployed_on", errors, "deployment date", refs.today)
     clean["deployed_on"] = deployed_on
     return clean
 
@@ -119,7 +121,7 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
     elif retired_on is not None and status != CountermeasureStatus.RETIRED:
         errors["retired_on"] = "Only a retired countermeasure has a retirement date."
     else:
-        _not_future(retired_on, "retired_on", errors, "retirement date", refs.today)
+        check_not_future(retired_on, "retired_on", errors, "retirement date", refs.today)
         if "retired_on" not in errors and deployed_on and retired_on and retired_on < deployed_on:
             errors["retired_on"] = "It cannot be retired before it was deployed."
         elif "retired_on" not in errors and retired_on and retired_on < clean["planned_on"]:
@@ -133,7 +135,7 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
                 clean["planned_on"] = retired_on
     clean["retired_on"] = retired_on
     verified_on = values.get("verified_on")
-    effectiveness = _enum(
+    effectiveness = enum_field(
         Effectiveness,
         values.get("effectiveness"),
         "effectiveness",
@@ -144,7 +146,7 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
         if deployed_on is None:
             errors["verified_on"] = "Only a deployed countermeasure can be verified."
         else:
-            _not_future(verified_on, "verified_on", errors, "verification date", refs.today)
+            check_not_future(verified_on, "verified_on", errors, "verification date", refs.today)
             if "verified_on" not in errors and verified_on < deployed_on:
                 errors["verified_on"] = (
                     f"It was deployed on {deployed_on.isoformat()}; "
@@ -207,9 +209,9 @@ def create_countermeasure(
         planned_on=clean["planned_on"],
     )
     countermeasure.threats = clean["threats"]
-    _set_target(countermeasure, clean["target_quarter_start"], clean["planned_on"], user_id)
+    set_target(countermeasure, clean["target_quarter_start"], clean["planned_on"], user_id)
     status = clean["status"]
-    _record_status(
+    record_status(
         countermeasure,
         status,
         clean["deployed_on"] if status == CountermeasureStatus.DEPLOYED else clean["planned_on"],
@@ -230,7 +232,7 @@ def update_countermeasure(
     owner_id=None,
     target_quarter=None,
     evidence: str = "",
-    deployed_on=_UNSET,
+    deployed_on=UNSET,
     expected_version=None,
     user_id: int | None = None,
 ) -> Countermeasure:
@@ -241,21 +243,21 @@ def update_countermeasure(
     ``deployed_on`` corrects the deployment date of a deployed or retired one: it stays
     required for a deployed countermeasure and may not be in the future.
     """
-    _check_version(countermeasure, expected_version)
+    check_version(countermeasure, expected_version)
     errors: dict[str, str] = {}
-    title = _text(title, "title", errors, required=True, max_length=TITLE_MAX)
-    description = _text(description, "description", errors)
-    evidence = _text(evidence, "evidence", errors)
-    kind = _enum(CountermeasureType, type, "type", errors)
-    owner_id = _user(owner_id, "owner_id", errors)
-    quarter = _quarter(target_quarter, errors)
-    threats = _threats(threat_ids, errors, already_linked=countermeasure.threats)
-    if deployed_on is not _UNSET:
+    title = text_field(title, "title", errors, required=True, max_length=TITLE_MAX)
+    description = text_field(description, "description", errors)
+    evidence = text_field(evidence, "evidence", errors)
+    kind = enum_field(CountermeasureType, type, "type", errors)
+    owner_id = user_field(owner_id, "owner_id", errors)
+    quarter = quarter_field(target_quarter, errors)
+    threats = threats_field(threat_ids, errors, already_linked=countermeasure.threats)
+    if deployed_on is not UNSET:
         if countermeasure.status == CountermeasureStatus.DEPLOYED and deployed_on is None:
             errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
         elif deployed_on is not None and countermeasure.deployed_on is None:
             errors["deployed_on"] = "Use Deploy to record the deployment of this countermeasure."
-        _not_future(deployed_on, "deployed_on", errors, "deployment date")
+        check_not_future(deployed_on, "deployed_on", errors, "deployment date")
         if (
             deployed_on is not None
             and countermeasure.retired_on is not None
@@ -273,11 +275,11 @@ def update_countermeasure(
     countermeasure.description = description
     countermeasure.type = kind
     countermeasure.owner_id = owner_id
-    _set_target(countermeasure, quarter.first_day if quarter else None, fiscal.today(), user_id)
+    set_target(countermeasure, quarter.first_day if quarter else None, fiscal.today(), user_id)
     countermeasure.evidence = evidence
     if {t.id for t in threats} != {t.id for t in countermeasure.threats}:
         countermeasure.threats = threats
-    if deployed_on is not _UNSET and deployed_on != countermeasure.deployed_on:
+    if deployed_on is not UNSET and deployed_on != countermeasure.deployed_on:
         countermeasure.deployed_on = deployed_on
     return countermeasure
 

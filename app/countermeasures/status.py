@@ -9,13 +9,13 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.countermeasures.checks import (
-    _check_version,
-    _enum,
-    _last_status_change_on,
-    _not_future,
-    _record_status,
-    _text,
-    _user,
+    check_not_future,
+    check_version,
+    enum_field,
+    last_status_change_on,
+    record_status,
+    text_field,
+    user_field,
 )
 from app.domain.countermeasures import allowed_next_statuses
 from app.domain.scoring import ScoringError
@@ -48,9 +48,9 @@ def change_status(
 ) -> Countermeasure:
     """Move to a later status (in progress, or retired); deployment goes through
     ``deploy_countermeasure`` because it needs its date and the threats' new scores."""
-    _check_version(countermeasure, expected_version)
+    check_version(countermeasure, expected_version)
     errors: dict[str, str] = {}
-    status = _enum(CountermeasureStatus, status, "status", errors)
+    status = enum_field(CountermeasureStatus, status, "status", errors)
     if status == CountermeasureStatus.DEPLOYED:
         errors["status"] = (
             "Use Deploy: a deployed countermeasure needs its deployment date and the treated "
@@ -66,8 +66,8 @@ def change_status(
     if changed_on is None:
         errors["changed_on"] = "Give the date of the change."
     else:
-        _not_future(changed_on, "changed_on", errors, "date of the change")
-        last = _last_status_change_on(countermeasure)
+        check_not_future(changed_on, "changed_on", errors, "date of the change")
+        last = last_status_change_on(countermeasure)
         if "changed_on" not in errors and last is not None and changed_on < last:
             errors["changed_on"] = (
                 f"The last status change was on {last.isoformat()}; use that day or later."
@@ -83,7 +83,7 @@ def change_status(
         raise InputError(errors)
     if status == CountermeasureStatus.RETIRED:
         countermeasure.retired_on = changed_on
-    _record_status(countermeasure, status, changed_on, user_id)
+    record_status(countermeasure, status, changed_on, user_id)
     return countermeasure
 
 
@@ -101,7 +101,7 @@ def deploy_countermeasure(
     A threat whose residual pair is missing or unchanged keeps its scores; each changed one
     gets a score change dated the deployment day that credits this countermeasure.
     """
-    _check_version(countermeasure, expected_version)
+    check_version(countermeasure, expected_version)
     errors: dict[str, str] = {}
     if countermeasure.status not in (
         CountermeasureStatus.PLANNED,
@@ -111,7 +111,7 @@ def deploy_countermeasure(
     _check_deployment_date(countermeasure, deployed_on, errors)
     evidence_text = None
     if evidence is not None:
-        evidence_text = _text(evidence, "evidence", errors)
+        evidence_text = text_field(evidence, "evidence", errors)
     changes = _residual_changes(countermeasure, residuals or {}, errors)
     if changes and deployed_on is not None and "deployed_on" not in errors:
         _refuse_rescored_after(deployed_on, changes, errors)
@@ -122,7 +122,7 @@ def deploy_countermeasure(
     countermeasure.retired_on = None
     if evidence_text is not None:
         countermeasure.evidence = evidence_text
-    _record_status(countermeasure, CountermeasureStatus.DEPLOYED, deployed_on, user_id)
+    record_status(countermeasure, CountermeasureStatus.DEPLOYED, deployed_on, user_id)
     return countermeasure
 
 
@@ -133,8 +133,8 @@ def _check_deployment_date(
     if deployed_on is None:
         errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
         return
-    _not_future(deployed_on, "deployed_on", errors, "deployment date")
-    last = _last_status_change_on(countermeasure)
+    check_not_future(deployed_on, "deployed_on", errors, "deployment date")
+    last = last_status_change_on(countermeasure)
     if "deployed_on" not in errors and deployed_on < countermeasure.planned_on:
         errors["deployed_on"] = (
             f"It was planned on {countermeasure.planned_on.isoformat()}; it cannot have "
@@ -238,14 +238,14 @@ def verify_countermeasure(
     expected_version=None,
 ) -> Countermeasure:
     """Record that the deployed countermeasure was checked: when, by whom, how effective."""
-    _check_version(countermeasure, expected_version)
+    check_version(countermeasure, expected_version)
     errors: dict[str, str] = {}
     if countermeasure.deployed_on is None:
         errors["_"] = "Only a deployed countermeasure can be verified."
     if verified_on is None:
         errors["verified_on"] = "Give the date of the verification."
     else:
-        _not_future(verified_on, "verified_on", errors, "verification date")
+        check_not_future(verified_on, "verified_on", errors, "verification date")
         if (
             "verified_on" not in errors
             and countermeasure.deployed_on is not None
@@ -255,10 +255,10 @@ def verify_countermeasure(
                 f"It was deployed on {countermeasure.deployed_on.isoformat()}; "
                 "it cannot be verified before that."
             )
-    verified_by_id = _user(verified_by_id, "verified_by_id", errors)
+    verified_by_id = user_field(verified_by_id, "verified_by_id", errors)
     if verified_by_id is None and "verified_by_id" not in errors:
         errors["verified_by_id"] = "Who verified it?"
-    effectiveness = _enum(Effectiveness, effectiveness, "effectiveness", errors)
+    effectiveness = enum_field(Effectiveness, effectiveness, "effectiveness", errors)
     if errors:
         raise InputError(errors)
     countermeasure.verified_on = verified_on

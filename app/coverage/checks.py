@@ -17,7 +17,13 @@ from app.domain.coverage import DepartureImpact
 from app.extensions import db
 from app.models.systems import Responsibility, ResponsibilityKind, StaffMember, System
 from app.models.user import User
-from app.validation import ConfirmationRequiredError, ConflictError, InputError
+from app.validation import (
+    ConfirmationRequiredError,
+    ConflictError,
+    FieldErrors,
+    parse_enum,
+    parse_text,
+)
 
 NAME_MAX = 160
 TEAM_MAX = 120
@@ -26,7 +32,7 @@ EMAIL_MAX = 254
 NOTES_MAX = 5_000
 
 
-def _impact_to_confirm(impact: DepartureImpact) -> ConfirmationRequiredError:
+def impact_to_confirm(impact: DepartureImpact) -> ConfirmationRequiredError:
     """The change would create a new SPOF or uncovered system: ask before saving it."""
     parts = []
     if impact.new_uncovered_systems:
@@ -53,7 +59,7 @@ def _systems(systems) -> str:
     return f"{len(systems)} {noun} ({', '.join(s.name for s in systems)})"
 
 
-def _check_version(obj, version: int | None) -> None:
+def check_version(obj, version: int | None) -> None:
     if version is not None and version != obj.version:
         raise ConflictError(
             f"Someone else changed {obj} since you opened it. Reload the page to see their "
@@ -61,35 +67,29 @@ def _check_version(obj, version: int | None) -> None:
         )
 
 
-def _clean_text(value: str | None, label: str, field: str, max_length: int, required=True) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise InputError({field: f"Enter {label}."})
-    if len(text) > max_length:
-        raise InputError({field: f"Use at most {max_length} characters."})
+def clean_text(value: str | None, label: str, field: str, max_length: int, required=True) -> str:
+    """The text stripped, or InputError: empty when ``required``, or too long."""
+    errors = FieldErrors()
+    text = text_field({field: value}, field, label, max_length, errors, required)
+    errors.raise_if_any()
     return text
 
 
-def _text(values: dict, field: str, label: str, max_length: int, errors: dict, required=True):
-    try:
-        return _clean_text(values.get(field), label, field, max_length, required)
-    except InputError as refused:
-        errors.update(refused.errors)
-        return None
+def text_field(values: dict, field: str, label: str, max_length: int, errors: dict, required=True):
+    return parse_text(
+        values.get(field),
+        field,
+        errors,
+        max_length=max_length,
+        missing=f"Enter {label}." if required else None,
+    )
 
 
-def _choice(cls: type[enum.Enum], value, default, field: str, errors: dict):
+def choice_field(cls: type[enum.Enum], value, default, field: str, errors: dict):
     """An enum member from a member, its name or its value; ``default`` when empty."""
-    if value is None or value == "":
-        return default
-    if isinstance(value, cls):
-        return value
-    text = str(value).strip()
-    for member in cls:
-        if text.lower() in (member.name.lower(), str(member.value).lower()):
-            return member
-    errors[field] = f"Choose one of: {', '.join(str(m.value) for m in cls)}."
-    return None
+    return parse_enum(
+        cls, value, field, errors, refusal="Choose one of: {choices}.", default=default
+    )
 
 
 # What the rules look up.
@@ -125,7 +125,7 @@ class References:
     """
 
     def __init__(self) -> None:
-        self.today = _today()
+        self.today = coverage_today()
 
     def system_named(self, name: str, exclude_id: int | None = None) -> Existing | None:
         query = select(System.id).where(func.lower(System.name) == func.lower(name))
@@ -172,7 +172,7 @@ class References:
 # Systems.
 
 
-def _today() -> date:
+def coverage_today() -> date:
     from app import fiscal
 
     return fiscal.today()

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import or_, select
 
 from app.coverage import figures
-from app.coverage.checks import NOTES_MAX, TEAM_MAX, _check_version, _clean_text, _today
+from app.coverage.checks import NOTES_MAX, TEAM_MAX, check_version, clean_text, coverage_today
 from app.coverage.staff import create_staff_member
 from app.extensions import db
 from app.models.setting import set_setting
@@ -43,7 +43,7 @@ def create_position(
     status: PositionStatus = PositionStatus.PLANNED,
     user_id: int | None = None,
 ) -> Position:
-    title = _clean_text(title, "a title", "title", 200)
+    title = clean_text(title, "a title", "title", 200)
     if opened_on is None:
         raise InputError({"opened_on": "Enter the date the position was opened."})
     check_date_range("opened_on", opened_on)
@@ -51,9 +51,9 @@ def create_position(
         raise InputError({"status": "A new position starts planned, in hiring or in final stages."})
     position = Position(
         title=title,
-        team=_clean_text(team, "a team", "team", TEAM_MAX, required=False),
+        team=clean_text(team, "a team", "team", TEAM_MAX, required=False),
         opened_on=opened_on,
-        notes=_clean_text(notes, "notes", "notes", NOTES_MAX, required=False),
+        notes=clean_text(notes, "notes", "notes", NOTES_MAX, required=False),
         status=status,
         systems=_systems_by_ids(system_ids or []),
     )
@@ -74,11 +74,11 @@ def update_position(
     system_ids: list[int],
     notes: str | None,
 ) -> Position:
-    _check_version(position, version)
-    position.title = _clean_text(title, "a title", "title", 200)
-    position.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
+    check_version(position, version)
+    position.title = clean_text(title, "a title", "title", 200)
+    position.team = clean_text(team, "a team", "team", TEAM_MAX, required=False)
     position.systems = _systems_by_ids(system_ids)
-    position.notes = _clean_text(notes, "notes", "notes", NOTES_MAX, required=False)
+    position.notes = clean_text(notes, "notes", "notes", NOTES_MAX, required=False)
     db.session.flush()
     return position
 
@@ -126,7 +126,7 @@ def change_position_status(
 
     A step back (a filled position back to planned) needs ``confirm_backwards``; the date
     is not in the future and not before the position's last change."""
-    _check_version(position, version)
+    check_version(position, version)
     changed_on = _check_status_change(position, status, changed_on, confirm_backwards)
     hire = None
     if status == PositionStatus.FILLED:
@@ -137,7 +137,7 @@ def change_position_status(
         # Reopened: the earlier hire stays in the history, not on the position.
         position.hire = None
         position.filled_on = None
-    note = _clean_text(note, "a note", "note", NOTES_MAX, required=False)
+    note = clean_text(note, "a note", "note", NOTES_MAX, required=False)
     change = PositionStatusChange(status=status, changed_on=changed_on, user_id=user_id, note=note)
     position.status_changes.append(change)
     position.status = status
@@ -158,7 +158,7 @@ def _check_status_change(
     if changed_on is None:
         raise InputError({"changed_on": "Enter the date of the change."})
     check_date_range("changed_on", changed_on)
-    today = _today()
+    today = coverage_today()
     if changed_on > today:
         raise InputError(
             {

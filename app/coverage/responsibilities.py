@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from app.coverage import figures
 from app.coverage.checks import (
     References,
-    _check_version,
-    _choice,
-    _impact_to_confirm,
+    check_version,
+    choice_field,
+    impact_to_confirm,
     periods_overlap,
 )
 from app.domain.coverage import (
@@ -67,7 +67,7 @@ def check_new_responsibility(values: dict, refs: References | None = None) -> di
         errors["staff_member_id"] = "Choose a staff member."
     if not system_id or not refs.system_exists(system_id):
         errors["system_id"] = "Choose a system."
-    kind = _choice(
+    kind = choice_field(
         ResponsibilityKind,
         values.get("kind"),
         ResponsibilityKind.PRIMARY,
@@ -144,7 +144,7 @@ def update_responsibility(
     until: date | None,
     confirm_impact: bool = False,
 ) -> Responsibility:
-    _check_version(responsibility, version)
+    check_version(responsibility, version)
     start = _check_dates(since, until)
     _check_overlap(
         responsibility.staff_member_id,
@@ -157,7 +157,7 @@ def update_responsibility(
     if until is not None and (responsibility.until is None or until < responsibility.until):
         impact = responsibility_end_preview(responsibility, until)
         if impact.has_impact and not confirm_impact:
-            raise _impact_to_confirm(impact)
+            raise impact_to_confirm(impact)
     responsibility.kind = kind
     responsibility.since = start
     responsibility.until = until
@@ -171,6 +171,6 @@ def update_responsibility(
 def remove_responsibility(responsibility: Responsibility, version: int | None) -> None:
     """Delete a responsibility that was never held (an administrator's correction; the audit
     log keeps its values). One that ended is ended with a date instead."""
-    _check_version(responsibility, version)
+    check_version(responsibility, version)
     db.session.delete(responsibility)
     db.session.flush()

@@ -14,11 +14,11 @@ from app.coverage.checks import (
     NAME_MAX,
     TEAM_MAX,
     References,
-    _check_version,
-    _clean_text,
-    _impact_to_confirm,
-    _text,
-    _today,
+    check_version,
+    clean_text,
+    coverage_today,
+    impact_to_confirm,
+    text_field,
 )
 from app.domain.coverage import DepartureImpact, departure_impact
 from app.extensions import db
@@ -95,9 +95,9 @@ def check_new_staff_member(values: dict, refs: References | None = None) -> dict
     refs = refs or References()
     errors: dict[str, str] = {}
     clean: dict = {
-        "name": _text(values, "name", "a name", NAME_MAX, errors),
-        "email": _text(values, "email", "an email", EMAIL_MAX, errors, required=False) or None,
-        "team": _text(values, "team", "a team", TEAM_MAX, errors, required=False),
+        "name": text_field(values, "name", "a name", NAME_MAX, errors),
+        "email": text_field(values, "email", "an email", EMAIL_MAX, errors, required=False) or None,
+        "team": text_field(values, "team", "a team", TEAM_MAX, errors, required=False),
     }
     active = None if values.get("active") is None else bool(values["active"])
     clean["left_on"] = _check_leaving_date(active, values.get("left_on"), refs.today, errors)
@@ -156,12 +156,12 @@ def update_staff_member(
 ) -> StaffMember:
     """Unticking Active (``active=False`` without a date) records leaving today, through the
     same departure-impact check and confirmation as a leaving date."""
-    _check_version(person, version)
-    name = _clean_text(name, "a name", "name", NAME_MAX)
-    team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
+    check_version(person, version)
+    name = clean_text(name, "a name", "name", NAME_MAX)
+    team = clean_text(team, "a team", "team", TEAM_MAX, required=False)
     user_id = _check_user_link(user_id, person.id)
     errors: dict[str, str] = {}
-    left_on = _check_leaving_date(active, left_on, _today(), errors)
+    left_on = _check_leaving_date(active, left_on, coverage_today(), errors)
     if errors:
         raise InputError(errors)
     _check_not_before_responsibilities(person, left_on)
@@ -169,9 +169,9 @@ def update_staff_member(
     if left_on is not None and (person.left_on is None or left_on < person.left_on):
         impact = departure_preview(person, left_on)
         if impact.has_impact and not confirm_impact:
-            raise _impact_to_confirm(impact)
+            raise impact_to_confirm(impact)
     person.name = name
-    person.email = _clean_text(email, "an email", "email", EMAIL_MAX, required=False) or None
+    person.email = clean_text(email, "an email", "email", EMAIL_MAX, required=False) or None
     person.team = team
     person.left_on = left_on
     person.user_id = user_id

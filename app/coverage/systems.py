@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from app.coverage.checks import (
@@ -9,11 +10,11 @@ from app.coverage.checks import (
     NAME_MAX,
     TEAM_MAX,
     References,
-    _check_version,
-    _choice,
-    _clean_text,
-    _text,
-    _today,
+    check_version,
+    choice_field,
+    clean_text,
+    coverage_today,
+    text_field,
 )
 from app.extensions import db
 from app.models.systems import (
@@ -28,7 +29,7 @@ from app.validation import InputError, check_date_range
 def _check_system_name(
     name: str | None, exclude_id: int | None, refs: References | None = None
 ) -> str:
-    name = _clean_text(name, "a name", "name", NAME_MAX)
+    name = clean_text(name, "a name", "name", NAME_MAX)
     clash = (refs or References()).system_named(name, exclude_id)
     if clash is not None:
         if clash.line:
@@ -47,11 +48,11 @@ def check_new_system(values: dict, refs: References | None = None) -> dict:
         clean["name"] = _check_system_name(values.get("name"), None, refs)
     except InputError as refused:
         errors.update(refused.errors)
-    clean["description"] = _text(
+    clean["description"] = text_field(
         values, "description", "a description", DESCRIPTION_MAX, errors, required=False
     )
-    clean["team"] = _text(values, "team", "a team", TEAM_MAX, errors, required=False)
-    clean["criticality"] = _choice(
+    clean["team"] = text_field(values, "team", "a team", TEAM_MAX, errors, required=False)
+    clean["criticality"] = choice_field(
         Criticality,
         values.get("criticality"),
         Criticality.MEDIUM,
@@ -113,12 +114,12 @@ def update_system(
     not in the future, not before the system's last production change): coverage as of an
     earlier day still sees the flag it had then. A change of criticality likewise
     (``criticality_changed_on``): a past quarter's report lists the criticality of then."""
-    _check_version(system, version)
+    check_version(system, version)
     system.name = _check_system_name(name, system.id)
-    system.description = _clean_text(
+    system.description = clean_text(
         description, "a description", "description", DESCRIPTION_MAX, required=False
     )
-    system.team = _clean_text(team, "a team", "team", TEAM_MAX, required=False)
+    system.team = clean_text(team, "a team", "team", TEAM_MAX, required=False)
     if criticality != system.criticality:
         _record_criticality_change(system, criticality, criticality_changed_on, user_id)
     check_date_range("retired_on", retired_on)
@@ -132,24 +133,9 @@ def update_system(
 def _record_production_change(
     system: System, in_production: bool, changed_on: date | None, user_id: int | None
 ) -> None:
-    today = _today()
-    changed_on = changed_on or today
-    check_date_range("production_changed_on", changed_on)
-    if changed_on > today:
-        raise InputError(
-            {
-                "production_changed_on": "The date of the change cannot be in the future "
-                f"(today is {today.isoformat()})."
-            }
-        )
-    last = max((c.changed_on for c in system.production_changes), default=None)
-    if last is not None and changed_on < last:
-        raise InputError(
-            {
-                "production_changed_on": f"Its production flag last changed on "
-                f"{last.isoformat()}; a new change cannot be dated before it."
-            }
-        )
+    changed_on = _change_dated(
+        "production_changed_on", changed_on, system.production_changes, "production flag"
+    )
     system.production_changes.append(
         SystemProductionChange(in_production=in_production, changed_on=changed_on, user_id=user_id)
     )
@@ -162,24 +148,9 @@ def _record_criticality_change(
     changed_on: date | None,
     user_id: int | None,
 ) -> None:
-    today = _today()
-    changed_on = changed_on or today
-    check_date_range("criticality_changed_on", changed_on)
-    if changed_on > today:
-        raise InputError(
-            {
-                "criticality_changed_on": "The date of the change cannot be in the future "
-                f"(today is {today.isoformat()})."
-            }
-        )
-    last = max((c.changed_on for c in system.criticality_changes), default=None)
-    if last is not None and changed_on < last:
-        raise InputError(
-            {
-                "criticality_changed_on": f"Its criticality last changed on "
-                f"{last.isoformat()}; a new change cannot be dated before it."
-            }
-        )
+    changed_on = _change_dated(
+        "criticality_changed_on", changed_on, system.criticality_changes, "criticality"
+    )
     system.criticality_changes.append(
         SystemCriticalityChange(
             previous=system.criticality,
@@ -191,4 +162,30 @@ def _record_criticality_change(
     system.criticality = criticality
 
 
-# Staff members.
+def _change_dated(
+    field: str,
+    changed_on: date | None,
+    earlier: Iterable[SystemProductionChange] | Iterable[SystemCriticalityChange],
+    what: str,
+) -> date:
+    """The day a dated change of ``what`` takes effect: today unless given, never in the
+    future, never before its last change (of the ``earlier`` ones)."""
+    today = coverage_today()
+    changed_on = changed_on or today
+    check_date_range(field, changed_on)
+    if changed_on > today:
+        raise InputError(
+            {
+                field: "The date of the change cannot be in the future "
+                f"(today is {today.isoformat()})."
+            }
+        )
+    last = max((c.changed_on for c in earlier), default=None)
+    if last is not None and changed_on < last:
+        raise InputError(
+            {
+                field: f"Its {what} last changed on {last.isoformat()}; a new change cannot be "
+                "dated before it."
+            }
+        )
+    return changed_on

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from app.domain.catalogues import SUB_TECHNIQUE, TACTIC, TECHNIQUE, Entry, _ref_key
+from app.domain.catalogues import SUB_TECHNIQUE, TACTIC, TECHNIQUE, Entry, ref_key
 
 # ---------------------------------------------------------------- coverage
 
@@ -169,9 +169,9 @@ def framework_coverage(entries: Iterable[Entry], implemented: Iterable[str]) -> 
         return e
 
     groups: dict[str, list[Entry]] = {}
-    for leaf in sorted(leaves, key=lambda e: (e.position, _ref_key(e.ref))):
+    for leaf in sorted(leaves, key=lambda e: (e.position, ref_key(e.ref))):
         groups.setdefault(top(leaf).ref, []).append(leaf)
-    ordered = sorted(groups, key=lambda r: (by_ref[r].position, _ref_key(r)))
+    ordered = sorted(groups, key=lambda r: (by_ref[r].position, ref_key(r)))
     return FrameworkCoverage(
         controls=len(leaves),
         implemented=sum(1 for e in leaves if e.ref in done),
@@ -184,5 +184,5 @@ def framework_coverage(entries: Iterable[Entry], implemented: Iterable[str]) -> 
             )
             for ref in ordered
         ),
-        implemented_refs=tuple(sorted((e.ref for e in leaves if e.ref in done), key=_ref_key)),
+        implemented_refs=tuple(sorted((e.ref for e in leaves if e.ref in done), key=ref_key)),
     )

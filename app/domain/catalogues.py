@@ -205,7 +205,7 @@ def entries_from_stix(objects: Sequence[Mapping[str, Any]]) -> ParsedLibrary:
     ]
     tactic_position = {by_stix_id[s]: i for i, s in enumerate(order)}
     entries = []
-    for ref, record in sorted(found.items(), key=lambda item: _ref_key(item[0])):
+    for ref, record in sorted(found.items(), key=lambda item: ref_key(item[0])):
         tactics, parent = _tactics_and_parent(
             ref, record, tactics_by_shortname, tactic_position, parents, found
         )
@@ -233,7 +233,7 @@ def entries_from_stix(objects: Sequence[Mapping[str, Any]]) -> ParsedLibrary:
     )
 
 
-def _ref_key(ref: str) -> tuple[tuple[int, int, str], ...]:
+def ref_key(ref: str) -> tuple[tuple[int, int, str], ...]:
     # T1059.003 after T1059, A.5.10 after A.5.9: numbers compare as numbers.
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-]", ref))
 
@@ -449,21 +449,21 @@ def compare_versions(old: Iterable[Entry], new: Iterable[Entry]) -> VersionChang
     before = {e.ref: e for e in old}
     after = {e.ref: e for e in new}
     return VersionChanges(
-        added=tuple(sorted((r for r in after if r not in before), key=_ref_key)),
-        removed=tuple(sorted((r for r in before if r not in after), key=_ref_key)),
+        added=tuple(sorted((r for r in after if r not in before), key=ref_key)),
+        removed=tuple(sorted((r for r in before if r not in after), key=ref_key)),
         renamed=tuple(
             (r, before[r].name, after[r].name)
-            for r in sorted(after, key=_ref_key)
+            for r in sorted(after, key=ref_key)
             if r in before and before[r].name != after[r].name
         ),
         revoked=tuple(
             r
-            for r in sorted(after, key=_ref_key)
+            for r in sorted(after, key=ref_key)
             if after[r].revoked and (r not in before or not before[r].revoked)
         ),
         deprecated=tuple(
             r
-            for r in sorted(after, key=_ref_key)
+            for r in sorted(after, key=ref_key)
             if after[r].deprecated and (r not in before or not before[r].deprecated)
         ),
     )

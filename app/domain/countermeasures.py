@@ -8,13 +8,13 @@ per quarter (deployed, to date, slipped) runs in SQL there, its one home.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
 from app.domain.quarters import Quarter
+from app.domain.words import Worded
 
 __all__ = [
     "CountermeasureFact",
@@ -29,17 +29,13 @@ __all__ = [
 ]
 
 
-class CountermeasureStatus(enum.Enum):
+class CountermeasureStatus(Worded):
     """Where a countermeasure stands, in the order it moves through them (stored by name)."""
 
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
     DEPLOYED = "deployed"
     RETIRED = "retired"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 def allowed_next_statuses(current: str) -> tuple[str, ...]:

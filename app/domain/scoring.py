@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol, TypeGuard, TypeVar
+
+from app.domain.words import Worded
 
 __all__ = [
     "DEFAULT_MATRIX",
@@ -30,16 +31,12 @@ class ScoringError(ValueError):
     """An invalid score input or risk matrix configuration."""
 
 
-class Level(enum.Enum):
+class Level(Worded):
     # String values so the level can be stored and round-tripped as text.
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
     @property
     def css(self) -> str:

@@ -1,6 +1,18 @@
-"""How the app says counts in words: one place for plurals, used by pages and reports."""
+"""How the app says things in words: plurals and the labels of stored states, used by pages
+and reports."""
 
 from __future__ import annotations
+
+import enum
+
+
+class Worded(enum.Enum):
+    """An enum whose members read as their value in words ("active_hiring": "Active
+    hiring"); one whose words differ from its values defines its own ``label``."""
+
+    @property
+    def label(self) -> str:
+        return str(self.value).replace("_", " ").capitalize()
 
 
 def plural(

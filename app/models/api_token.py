@@ -43,12 +43,12 @@ class ApiToken(Model):
         now = now or utcnow()
         if self.revoked_at is not None:
             return "revoked"
-        if self.expires_at is not None and _aware(self.expires_at) <= now:
+        if self.expires_at is not None and aware(self.expires_at) <= now:
             return "expired"
         return "active"
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; they were stored as UTC.
     from datetime import UTC
 

@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -18,6 +18,16 @@ def enum_column(enum_cls: type[enum.Enum], **kwargs):
     return mapped_column(
         Enum(enum_cls, native_enum=False, length=32, validate_strings=True), **kwargs
     )
+
+
+def owned_rows(back_populates: str, **kwargs):
+    """The rows a record owns (its parts, its history): saved and deleted with it."""
+    return relationship(back_populates=back_populates, cascade="all, delete-orphan", **kwargs)
+
+
+def dated_history(back_populates: str, row: str, on: str = "changed_on"):
+    """A record's dated rows (class ``row``, dated by ``on``): owned by it, oldest first."""
+    return owned_rows(back_populates, order_by=f"({row}.{on}, {row}.id)")
 
 
 class TimestampMixin:

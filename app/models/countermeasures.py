@@ -9,18 +9,15 @@ from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.countermeasures import CountermeasureStatus
+from app.domain.words import Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, enum_column
+from app.models.base import TimestampMixin, dated_history, enum_column
 
 
-class CountermeasureType(enum.Enum):
+class CountermeasureType(Worded):
     PREVENTIVE = "preventive"
     DETECTIVE = "detective"
     CORRECTIVE = "corrective"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class Effectiveness(enum.Enum):
@@ -87,15 +84,11 @@ class Countermeasure(TimestampMixin, Model):
     owner = relationship("User", foreign_keys=[owner_id])
     verified_by = relationship("User", foreign_keys=[verified_by_id])
     threats = relationship("Threat", secondary=countermeasure_threats, order_by="Threat.title")
-    status_changes: Mapped[list[CountermeasureStatusChange]] = relationship(
-        back_populates="countermeasure",
-        cascade="all, delete-orphan",
-        order_by="(CountermeasureStatusChange.changed_on, CountermeasureStatusChange.id)",
+    status_changes: Mapped[list[CountermeasureStatusChange]] = dated_history(
+        "countermeasure", "CountermeasureStatusChange"
     )
-    target_periods: Mapped[list[CountermeasureTargetPeriod]] = relationship(
-        back_populates="countermeasure",
-        cascade="all, delete-orphan",
-        order_by="(CountermeasureTargetPeriod.valid_from, CountermeasureTargetPeriod.id)",
+    target_periods: Mapped[list[CountermeasureTargetPeriod]] = dated_history(
+        "countermeasure", "CountermeasureTargetPeriod", on="valid_from"
     )
 
     __mapper_args__ = {"version_id_col": version}

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.words import Worded
 from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column
 from app.models.threats import Threat, ThreatFeed
 
 
-class CandidateStatus(enum.Enum):
+class CandidateStatus(Worded):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DISMISSED = "dismissed"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
     @property
     def css(self) -> str:

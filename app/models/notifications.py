@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
-from app.models.base import TimestampMixin, utcnow
+from app.models.base import TimestampMixin, owned_rows, utcnow
 
 
 class NotificationPreference(TimestampMixin, Model):
@@ -89,9 +89,7 @@ class Webhook(TimestampMixin, Model):
     secret: Mapped[str] = mapped_column(String(128))
     active: Mapped[bool] = mapped_column(default=True)
 
-    deliveries: Mapped[list[WebhookDelivery]] = relationship(
-        back_populates="webhook", cascade="all, delete-orphan", passive_deletes=True
-    )
+    deliveries: Mapped[list[WebhookDelivery]] = owned_rows("webhook", passive_deletes=True)
 
     def __str__(self) -> str:
         return self.name

@@ -8,8 +8,9 @@ from datetime import date
 from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.words import Worded
 from app.extensions import Model
-from app.models.base import TimestampMixin, enum_column
+from app.models.base import TimestampMixin, enum_column, owned_rows
 
 
 class GoalDirection(enum.Enum):
@@ -21,15 +22,11 @@ class GoalDirection(enum.Enum):
         return {"increase": "Increase to", "decrease": "Decrease to"}[self.value]
 
 
-class Rating(enum.Enum):
+class Rating(Worded):
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
     OFF_TRACK = "off_track"
     DONE = "done"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
     @property
     def css(self) -> str:
@@ -59,15 +56,11 @@ class Objective(TimestampMixin, Model):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
 
-    key_results: Mapped[list[KeyResult]] = relationship(
-        back_populates="objective",
-        cascade="all, delete-orphan",
-        order_by="(KeyResult.position, KeyResult.id)",
+    key_results: Mapped[list[KeyResult]] = owned_rows(
+        "objective", order_by="(KeyResult.position, KeyResult.id)"
     )
-    narratives: Mapped[list[ObjectiveNarrative]] = relationship(
-        back_populates="objective",
-        cascade="all, delete-orphan",
-        order_by="ObjectiveNarrative.quarter_start",
+    narratives: Mapped[list[ObjectiveNarrative]] = owned_rows(
+        "objective", order_by="ObjectiveNarrative.quarter_start"
     )
 
     def __str__(self) -> str:
@@ -118,10 +111,8 @@ class KeyResult(TimestampMixin, Model):
     __mapper_args__ = {"version_id_col": version}
 
     objective: Mapped[Objective] = relationship(back_populates="key_results")
-    statuses: Mapped[list[KeyResultStatus]] = relationship(
-        back_populates="key_result",
-        cascade="all, delete-orphan",
-        order_by="KeyResultStatus.quarter_start",
+    statuses: Mapped[list[KeyResultStatus]] = owned_rows(
+        "key_result", order_by="KeyResultStatus.quarter_start"
     )
 
     def __str__(self) -> str:

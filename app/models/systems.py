@@ -2,52 +2,34 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 
 from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
+from app.domain.words import Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, enum_column
+from app.models.base import TimestampMixin, dated_history, enum_column, owned_rows
 
 
-class Criticality(enum.Enum):
+class Criticality(Worded):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class ResponsibilityKind(enum.Enum):
+class ResponsibilityKind(Worded):
     PRIMARY = "primary"
     BACKUP = "backup"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class PositionStatus(enum.Enum):
+class PositionStatus(Worded):
     PLANNED = "planned"
     ACTIVE_HIRING = "active_hiring"
     FINAL_STAGES = "final_stages"
     FILLED = "filled"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return {
-            PositionStatus.PLANNED: "Planned",
-            PositionStatus.ACTIVE_HIRING: "Active hiring",
-            PositionStatus.FINAL_STAGES: "Final stages",
-            PositionStatus.FILLED: "Filled",
-            PositionStatus.CANCELLED: "Cancelled",
-        }[self]
 
 
 # Records people edit concurrently carry a ``version``: SQLAlchemy refuses an update
@@ -71,18 +53,12 @@ class System(TimestampMixin, Model):
     retired_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(default=1)
 
-    responsibilities: Mapped[list[Responsibility]] = relationship(
-        back_populates="system", cascade="all, delete-orphan"
+    responsibilities: Mapped[list[Responsibility]] = owned_rows("system")
+    production_changes: Mapped[list[SystemProductionChange]] = dated_history(
+        "system", "SystemProductionChange"
     )
-    production_changes: Mapped[list[SystemProductionChange]] = relationship(
-        back_populates="system",
-        cascade="all, delete-orphan",
-        order_by="(SystemProductionChange.changed_on, SystemProductionChange.id)",
-    )
-    criticality_changes: Mapped[list[SystemCriticalityChange]] = relationship(
-        back_populates="system",
-        cascade="all, delete-orphan",
-        order_by="(SystemCriticalityChange.changed_on, SystemCriticalityChange.id)",
+    criticality_changes: Mapped[list[SystemCriticalityChange]] = dated_history(
+        "system", "SystemCriticalityChange"
     )
 
     # Whether it counts for coverage on a day, when loaded with
@@ -162,9 +138,7 @@ class StaffMember(TimestampMixin, Model):
     version: Mapped[int] = mapped_column(default=1)
 
     user = relationship("User")
-    responsibilities: Mapped[list[Responsibility]] = relationship(
-        back_populates="staff_member", cascade="all, delete-orphan"
-    )
+    responsibilities: Mapped[list[Responsibility]] = owned_rows("staff_member")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -242,10 +216,8 @@ class Position(TimestampMixin, Model):
 
     hire: Mapped[StaffMember | None] = relationship()
     systems: Mapped[list[System]] = relationship(secondary=position_systems)
-    status_changes: Mapped[list[PositionStatusChange]] = relationship(
-        back_populates="position",
-        cascade="all, delete-orphan",
-        order_by="(PositionStatusChange.changed_on, PositionStatusChange.id)",
+    status_changes: Mapped[list[PositionStatusChange]] = dated_history(
+        "position", "PositionStatusChange"
     )
 
     __mapper_args__ = {"version_id_col": version}

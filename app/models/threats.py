@@ -8,8 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.words import Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, enum_column
+from app.models.base import TimestampMixin, dated_history, enum_column
 
 
 class ThreatSource(enum.Enum):
@@ -28,27 +29,19 @@ class ThreatSource(enum.Enum):
         }[self]
 
 
-class ThreatStatus(enum.Enum):
+class ThreatStatus(Worded):
     IDENTIFIED = "identified"
     ASSESSED = "assessed"
     IN_TREATMENT = "in_treatment"
     MONITORING = "monitoring"
     CLOSED = "closed"
 
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
-
-class Treatment(enum.Enum):
+class Treatment(Worded):
     MITIGATE = "mitigate"
     ACCEPT = "accept"
     TRANSFER = "transfer"
     AVOID = "avoid"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class ThreatCategory(TimestampMixin, Model):
@@ -177,16 +170,8 @@ class Threat(TimestampMixin, Model):
     acceptance_approver = relationship("User", foreign_keys=[acceptance_approver_id])
     systems = relationship("System", secondary=threat_systems, order_by="System.name")
     tags: Mapped[list[Tag]] = relationship(secondary=threat_tags, order_by="Tag.name")
-    score_changes: Mapped[list[ThreatScoreChange]] = relationship(
-        back_populates="threat",
-        cascade="all, delete-orphan",
-        order_by="(ThreatScoreChange.changed_on, ThreatScoreChange.id)",
-    )
-    state_changes: Mapped[list[ThreatStateChange]] = relationship(
-        back_populates="threat",
-        cascade="all, delete-orphan",
-        order_by="(ThreatStateChange.changed_on, ThreatStateChange.id)",
-    )
+    score_changes: Mapped[list[ThreatScoreChange]] = dated_history("threat", "ThreatScoreChange")
+    state_changes: Mapped[list[ThreatStateChange]] = dated_history("threat", "ThreatStateChange")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -79,19 +79,38 @@ def review_events(today: date, days: int) -> list[Event]:
         if state is None:
             continue
         events.append(
-            Event(
-                key=f"review:{threat_id}",
-                kind="review",
-                title=title,
-                detail=f"review overdue since {review_on.isoformat()}"
+            _threat_event(
+                "review",
+                threat_id,
+                title,
+                f"review overdue since {review_on.isoformat()}"
                 if state == "overdue"
                 else f"review due on {review_on.isoformat()}",
-                path=url_for("threats.detail", threat_id=threat_id, _external=True),
-                state=(state, review_on),
-                user_ids=frozenset({owner_id}),
+                (state, review_on),
+                frozenset({owner_id}),
             )
         )
     return events
+
+
+def _threat_event(
+    kind: str,
+    threat_id: int,
+    title: str,
+    detail: str,
+    state: tuple[object, ...],
+    user_ids: frozenset[int],
+) -> Event:
+    """An event about one threat (its review, its acceptance), linking to its page."""
+    return Event(
+        key=f"{kind}:{threat_id}",
+        kind=kind,
+        title=title,
+        detail=detail,
+        path=url_for("threats.detail", threat_id=threat_id, _external=True),
+        state=state,
+        user_ids=user_ids,
+    )
 
 
 def acceptance_events(today: date, days: int) -> list[Event]:
@@ -117,16 +136,15 @@ def acceptance_events(today: date, days: int) -> list[Event]:
         if state is None or not users:
             continue
         events.append(
-            Event(
-                key=f"acceptance:{threat_id}",
-                kind="acceptance",
-                title=title,
-                detail=f"acceptance expired on {expires_on.isoformat()}"
+            _threat_event(
+                "acceptance",
+                threat_id,
+                title,
+                f"acceptance expired on {expires_on.isoformat()}"
                 if state == "expired"
                 else f"acceptance ends on {expires_on.isoformat()}",
-                path=url_for("threats.detail", threat_id=threat_id, _external=True),
-                state=(state, expires_on),
-                user_ids=users,
+                (state, expires_on),
+                users,
             )
         )
     return events

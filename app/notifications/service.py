@@ -144,7 +144,7 @@ class RunSummary:
         return text + "".join(f"\n  {e}" for e in self.errors)
 
 
-def _told(recipients: list[str] | None = None) -> dict[tuple[str, str], Told]:
+def told_before(recipients: list[str] | None = None) -> dict[tuple[str, str], Told]:
     query = select(
         SentNotification.recipient,
         SentNotification.event_key,
@@ -178,7 +178,7 @@ def plan_digests(events: list[Event], today: date) -> list[Digest]:
         p.user_id: (p.cadence, set(p.muted_kinds or []))
         for p in db.session.scalars(select(NotificationPreference))
     }
-    told = _told()
+    told = told_before()
     last = _last_digests()
     digests = []
     for user_id in sorted(by_user):

@@ -111,11 +111,11 @@ def post(hook: Webhook, body: bytes) -> tuple[int, int | None, str]:
 
 
 def deliver_webhooks(hooks, events: list[Event], today: date, run_id: int, summary) -> None:
-    from app.notifications.service import _told, record_told
+    from app.notifications.service import record_told, told_before
 
     for hook in hooks:
         recipient = f"webhook:{hook.id}"
-        told = _told([recipient])
+        told = told_before([recipient])
         pending = [e for e in events if should_tell(e, told.get((recipient, e.key)), today)]
         for start in range(0, len(pending), EVENTS_PER_POST):
             batch = pending[start : start + EVENTS_PER_POST]

@@ -14,7 +14,7 @@ from app.api.schemas import (
     Text,
     Version,
     _Body,
-    _quarter_label,
+    label_of_quarter,
 )
 from app.domain.quarters import fiscal_year_label
 from app.models import (
@@ -31,7 +31,7 @@ class OkrArgs(ma.Schema):
 
 class KeyResultStatusSchema(ma.Schema):
     quarter = fields.Function(
-        lambda s: _quarter_label(s.quarter_start), metadata={"type": "string"}
+        lambda s: label_of_quarter(s.quarter_start), metadata={"type": "string"}
     )
     text = fields.String()
     value = fields.Float(allow_none=True)

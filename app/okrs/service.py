@@ -31,7 +31,7 @@ from app.models.okrs import (
     ObjectiveNarrative,
     Rating,
 )
-from app.validation import InputError
+from app.validation import E, FieldErrors, parse_enum, parse_text, plain_text
 
 __all__ = [
     "baseline_quarter_label",
@@ -59,16 +59,6 @@ NARRATIVE_MAX = 4_000
 STATUS_MAX = 500
 
 
-class _Errors(dict):
-    def raise_if_any(self) -> None:
-        if self:
-            raise InputError(dict(self))
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
 def parse_number(raw: Any) -> float | None:
     """None for an empty value; ValueError for something that is not a finite number."""
     if raw is None:
@@ -89,7 +79,7 @@ def parse_number(raw: Any) -> float | None:
     return number
 
 
-def _number(raw: Any, field: str, errors: _Errors, message: str) -> float | None:
+def _number(raw: Any, field: str, errors: FieldErrors, message: str) -> float | None:
     try:
         return parse_number(raw)
     except ValueError:
@@ -97,27 +87,29 @@ def _number(raw: Any, field: str, errors: _Errors, message: str) -> float | None
         return None
 
 
-def _enum(enum_cls, raw: Any, field: str, errors: _Errors, what: str):
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, enum_cls):
-        return raw
-    text = str(raw).strip()
-    for member in enum_cls:
-        if text.lower() in (member.name.lower(), member.value, member.label.lower()):
-            return member
-    choices = ", ".join(member.label.lower() for member in enum_cls)
-    errors[field] = f'Unknown {what} "{text}": choose one of {choices}.'
-    return None
+def _enum(enum_cls: type[E], raw: Any, field: str, errors: FieldErrors, what: str) -> E | None:
+    refusal = f'Unknown {what} "{{text}}": choose one of {{choices}}.'
+    return parse_enum(enum_cls, raw, field, errors, refusal=refusal, by_label=True)
 
 
-def _fiscal_year(raw: Any, errors: _Errors) -> int | None:
+def _value_text(
+    values: dict[str, Any],
+    field: str,
+    maximum: int,
+    errors: FieldErrors,
+    missing: str | None = None,
+) -> str:
+    """The text of ``values[field]``, refused when too long (or, with ``missing``, empty)."""
+    return parse_text(values.get(field), field, errors, max_length=maximum, missing=missing)
+
+
+def _fiscal_year(raw: Any, errors: FieldErrors) -> int | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         if 1900 <= raw <= 2999:
             return raw
         errors["fiscal_year"] = f"{raw} is not a plausible fiscal year."
         return None
-    text = _text(raw)
+    text = plain_text(raw)
     if not text:
         errors["fiscal_year"] = "Choose the fiscal year, e.g. " + fiscal_year_label(
             fiscal.current_quarter().fiscal_year, fiscal.start_month()
@@ -130,31 +122,22 @@ def _fiscal_year(raw: Any, errors: _Errors) -> int | None:
         return None
 
 
-def _length(value: str, field: str, maximum: int, errors: _Errors) -> None:
-    if len(value) > maximum:
-        errors[field] = f"Use at most {maximum} characters."
-
-
 # ---------------------------------------------------------------- objectives
 
 
-def _objective_values(values: dict[str, Any], errors: _Errors) -> dict[str, Any]:
-    title = _text(values.get("title"))
-    if not title:
-        errors["title"] = "Give the objective a title, e.g. Front Line Defenses."
-    _length(title, "title", TITLE_MAX, errors)
-    department = _text(values.get("department"))
-    _length(department, "department", DEPARTMENT_MAX, errors)
-    target = _text(values.get("target_completion"))
-    _length(target, "target_completion", TARGET_MAX, errors)
+def _objective_values(values: dict[str, Any], errors: FieldErrors) -> dict[str, Any]:
+    title = _value_text(
+        values, "title", TITLE_MAX, errors, "Give the objective a title, e.g. Front Line Defenses."
+    )
+    department = _value_text(values, "department", DEPARTMENT_MAX, errors)
+    target = _value_text(values, "target_completion", TARGET_MAX, errors)
     position = values.get("position")
     try:
         position = int(position) if position not in (None, "") else 0
     except (TypeError, ValueError):
         errors["position"] = "Enter a whole number (the objective's place on the page)."
         position = 0
-    statement = _text(values.get("statement"))
-    _length(statement, "statement", STATEMENT_MAX, errors)
+    statement = _value_text(values, "statement", STATEMENT_MAX, errors)
     return {
         "title": title,
         "statement": statement,
@@ -167,7 +150,7 @@ def _objective_values(values: dict[str, Any], errors: _Errors) -> dict[str, Any]
 
 def create_objective(**values: Any) -> Objective:
     """title, statement, department, fiscal_year (2020 or "FY20-21"), target_completion."""
-    errors = _Errors()
+    errors = FieldErrors()
     clean = _objective_values(values, errors)
     errors.raise_if_any()
     objective = Objective(**clean)
@@ -177,7 +160,7 @@ def create_objective(**values: Any) -> Objective:
 
 
 def update_objective(objective: Objective, **values: Any) -> Objective:
-    errors = _Errors()
+    errors = FieldErrors()
     clean = _objective_values(values, errors)
     if clean["fiscal_year"] is not None and clean["fiscal_year"] != objective.fiscal_year:
         written = [
@@ -204,13 +187,13 @@ def _in_year(first_day: date, fiscal_year: int) -> bool:
 
 
 def _quarter_of_objective(
-    raw: Quarter | str | None, objective: Objective, errors: _Errors
+    raw: Quarter | str | None, objective: Objective, errors: FieldErrors
 ) -> Quarter | None:
     year = fiscal_year_label(objective.fiscal_year, fiscal.start_month())
     if isinstance(raw, Quarter):
         quarter = raw
     else:
-        text = _text(raw)
+        text = plain_text(raw)
         if not text:
             errors["quarter"] = f"Choose a quarter of {year}."
             return None
@@ -230,10 +213,9 @@ def _quarter_of_objective(
 
 def set_narrative(objective: Objective, quarter: Quarter | str, text: str | None) -> None:
     """The paragraph under the objective for a quarter; empty text removes it."""
-    errors = _Errors()
+    errors = FieldErrors()
     found = _quarter_of_objective(quarter, objective, errors)
-    body = _text(text)
-    _length(body, "text", NARRATIVE_MAX, errors)
+    body = parse_text(text, "text", errors, max_length=NARRATIVE_MAX)
     errors.raise_if_any()
     assert found is not None
     existing = next((n for n in objective.narratives if n.quarter_start == found.first_day), None)
@@ -251,10 +233,9 @@ def set_narrative(objective: Objective, quarter: Quarter | str, text: str | None
 
 
 def _key_result_values(
-    objective: Objective, values: dict[str, Any], errors: _Errors, current: KeyResult | None
+    objective: Objective, values: dict[str, Any], errors: FieldErrors, current: KeyResult | None
 ) -> dict[str, Any]:
-    code = _text(values.get("code"))
-    _length(code, "code", CODE_MAX, errors)
+    code = _value_text(values, "code", CODE_MAX, errors)
     if code and "code" not in errors:
         taken = db.session.scalar(
             select(KeyResult.id).where(
@@ -265,17 +246,17 @@ def _key_result_values(
         )
         if taken is not None:
             errors["code"] = f"{code} already exists in {objective.title}; use another code."
-    statement = _text(values.get("statement"))
-    if not statement:
-        errors["statement"] = "Write the key result, e.g. what is reduced, from what, to what."
-    _length(statement, "statement", STATEMENT_MAX, errors)
-    baseline_text = _text(values.get("baseline_text"))
-    _length(baseline_text, "baseline_text", BASELINE_MAX, errors)
-    goal_text = _text(values.get("goal_text"))
-    _length(goal_text, "goal_text", GOAL_MAX, errors)
-    unit = _text(values.get("goal_unit"))
-    _length(unit, "goal_unit", UNIT_MAX, errors)
-    metric = _text(values.get("metric")) or None
+    statement = _value_text(
+        values,
+        "statement",
+        STATEMENT_MAX,
+        errors,
+        "Write the key result, e.g. what is reduced, from what, to what.",
+    )
+    baseline_text = _value_text(values, "baseline_text", BASELINE_MAX, errors)
+    goal_text = _value_text(values, "goal_text", GOAL_MAX, errors)
+    unit = _value_text(values, "goal_unit", UNIT_MAX, errors)
+    metric = plain_text(values.get("metric")) or None
     if metric is not None and get_metric(metric) is None:
         errors["metric"] = (
             f'There is no register metric called "{metric}". Choose one of: '
@@ -332,13 +313,13 @@ def baseline_quarter_label(key_result: KeyResult) -> str:
     return fiscal.quarter_starting(start).label if start is not None else ""
 
 
-def _baseline_quarter(raw: Quarter | str | None, objective: Objective, errors: _Errors):
+def _baseline_quarter(raw: Quarter | str | None, objective: Objective, errors: FieldErrors):
     """First day of the baseline quarter (None: the fiscal year's start): a quarter of the
     objective's fiscal year, before its last (a baseline at the year's end leaves no
     quarter for the goal)."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    found = _Errors()
+    found = FieldErrors()
     quarter = _quarter_of_objective(raw, objective, found)
     if quarter is None:
         errors["baseline_quarter"] = found["quarter"]
@@ -359,7 +340,7 @@ def _next_position(objective: Objective) -> int:
 def create_key_result(objective: Objective, **values: Any) -> KeyResult:
     """code, statement, baseline_text/value, goal_text/value/unit/direction, metric,
     baseline_quarter (a quarter label of the objective's fiscal year, or empty)."""
-    errors = _Errors()
+    errors = FieldErrors()
     clean = _key_result_values(objective, values, errors, None)
     errors.raise_if_any()
     key_result = KeyResult(**clean)
@@ -369,7 +350,7 @@ def create_key_result(objective: Objective, **values: Any) -> KeyResult:
 
 
 def update_key_result(key_result: KeyResult, **values: Any) -> KeyResult:
-    errors = _Errors()
+    errors = FieldErrors()
     clean = _key_result_values(key_result.objective, values, errors, key_result)
     errors.raise_if_any()
     for key, value in clean.items():
@@ -393,22 +374,27 @@ def write_status(
     written_on: date | None = None,
 ) -> KeyResultStatus:
     """Write (or rewrite) a quarter's status: the deck's cell, a value and a rating."""
-    errors = _Errors()
+    errors = FieldErrors()
     found = _quarter_of_objective(quarter, key_result.objective, errors)
     if found is not None and found.first_day > fiscal.today():
         errors["quarter"] = (
             f"{found.label} has not started yet; its status can be written once it starts."
         )
-    body = _text(text)
-    if not body:
-        errors["text"] = "Write the status as it should read in the table."
-    _length(body, "text", STATUS_MAX, errors)
+    body = parse_text(
+        text,
+        "text",
+        errors,
+        max_length=STATUS_MAX,
+        missing="Write the status as it should read in the table.",
+    )
     if is_numeric(key_result):
         unit = key_result.goal_unit or "the goal's unit"
         name = key_result.code or "this key result"
-        message = f'"{_text(value)}" is not a number: {name} is measured in {unit}; enter e.g. 4.'
+        message = (
+            f'"{plain_text(value)}" is not a number: {name} is measured in {unit}; enter e.g. 4.'
+        )
     else:
-        message = f'"{_text(value)}" is not a number: enter a number or leave the value empty.'
+        message = f'"{plain_text(value)}" is not a number: enter a number or leave the value empty.'
     number = _number(value, "value", errors, message)
     chosen = _enum(Rating, rating, "rating", errors, "rating")
     errors.raise_if_any()
@@ -428,7 +414,7 @@ def write_status(
 
 def clear_status(key_result: KeyResult, quarter: Quarter | str) -> bool:
     """Remove a quarter's status (the table shows "-" again); False if there was none."""
-    errors = _Errors()
+    errors = FieldErrors()
     found = _quarter_of_objective(quarter, key_result.objective, errors)
     errors.raise_if_any()
     assert found is not None

@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from app import fiscal
 from app.domain.quarters import Quarter, fiscal_year_label, quarters_of_fiscal_year
-from app.extensions import db
 from app.models.okrs import Objective
 from app.models.user import Role
 from app.reports import bp
@@ -33,7 +32,7 @@ from app.reports.service import (
     save_report_marking,
 )
 from app.security import readable, roles
-from app.validation import InputError, apply_errors_to_form
+from app.validation import InputError, saved_or_shown
 
 
 def _quarter_or_400(label: str | None) -> Quarter:
@@ -157,7 +156,7 @@ def publish():
     except InputError as error:
         abort(400, error.errors["quarter"])
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             publication = publish_report(
                 objective,
                 quarter,
@@ -166,11 +165,7 @@ def publish():
                 today=fiscal.today(),
                 with_appendix=bool(form.with_appendix.data),
             )
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash(
                 f"{objective.title} {quarter.label} published; its download is now frozen "
                 f"(publication {publication.id}).",
@@ -187,13 +182,9 @@ def settings():
     if request.method == "GET":
         form.marking.data = report_marking()
     if form.validate_on_submit():
-        try:
+        with saved_or_shown(form) as outcome:
             save_report_marking(form.marking.data)
-        except InputError as error:
-            db.session.rollback()
-            apply_errors_to_form(form, error)
-        else:
-            db.session.commit()
+        if outcome.saved:
             flash("Report marking saved.", "success")
             return redirect(url_for("reports.settings"))
     return render_template("reports/settings.html", form=form)

@@ -89,7 +89,7 @@ class Lookups:
 
 
 def _actor() -> tuple[int | None, str]:
-    from app.models.audit import _actor as audit_actor
+    from app.models.audit import current_actor as audit_actor
 
     return audit_actor()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from app import fiscal
-from app.countermeasures.checks import _set_target
+from app.countermeasures.checks import set_target
 from app.extensions import db
 from app.models import (
     Countermeasure,
@@ -60,7 +60,7 @@ def countermeasure(title="MFA", deployed_on=None, threats=(), **kw):
     )
     if target is not None:
         # The target is a dated fact, in force from the day it was planned.
-        _set_target(c, target, kw.get("planned_on") or fiscal.today(), None)
+        set_target(c, target, kw.get("planned_on") or fiscal.today(), None)
     db.session.add(c)
     db.session.flush()
     return c

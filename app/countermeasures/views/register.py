@@ -34,7 +34,7 @@ def _int_arg(name: str) -> int | None:
     return id_or_none(request.args.get(name))
 
 
-def _users():
+def user_choices():
     return db.session.execute(
         select(User.id, User.name).where(User.is_active_account.is_(True)).order_by(User.name)
     ).all()
@@ -64,7 +64,7 @@ def index():
         filters=filters,
         problems=problems,
         threat=threat,
-        users=_users(),
+        users=user_choices(),
         quarters=quarters,
         statuses=list(CountermeasureStatus),
         types=list(CountermeasureType),
@@ -75,7 +75,7 @@ def index():
 # --- one countermeasure ---------------------------------------------------------------
 
 
-def _load(countermeasure_id: int) -> Countermeasure:
+def load_countermeasure(countermeasure_id: int) -> Countermeasure:
     countermeasure = db.session.scalar(
         select(Countermeasure)
         .where(Countermeasure.id == countermeasure_id)
@@ -136,7 +136,7 @@ def _status_form(countermeasure: Countermeasure, form: StatusForm | None = None)
     return form
 
 
-def _render_detail(countermeasure: Countermeasure, status_form: StatusForm | None = None, code=200):
+def render_detail(countermeasure: Countermeasure, status_form: StatusForm | None = None, code=200):
     credited = _credited_changes(countermeasure)
     reduction = figures.residual_reduction(countermeasure)
     can_deploy = countermeasure.status in (
@@ -167,7 +167,7 @@ def _render_detail(countermeasure: Countermeasure, status_form: StatusForm | Non
 @bp.route("/countermeasures/<int:countermeasure_id>")
 @readable
 def detail(countermeasure_id: int):
-    return _render_detail(_load(countermeasure_id))
+    return render_detail(load_countermeasure(countermeasure_id))
 
 
 def _prepare_form(form: CountermeasureForm, countermeasure: Countermeasure | None) -> None:
@@ -182,7 +182,7 @@ def _prepare_form(form: CountermeasureForm, countermeasure: Countermeasure | Non
     for threat_id, title, residual in top:
         choices.setdefault(threat_id, f"#{threat_id} {title} (residual {residual})")
     form.threat_ids.choices = list(choices.items())
-    form.owner_id.choices = [("", "— nobody yet —")] + [(str(u.id), u.name) for u in _users()]
+    form.owner_id.choices = [("", "— nobody yet —")] + [(str(u.id), u.name) for u in user_choices()]
     current = fiscal.current_quarter()
     quarters = [
         q
@@ -234,7 +234,7 @@ def new():
             countermeasure = create_countermeasure(**values, user_id=current_user.id)
         if outcome.saved:
             flash(f"Countermeasure “{countermeasure.title}” planned.", "success")
-            _warn_if_published(countermeasure.planned_on)
+            warn_if_published(countermeasure.planned_on)
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure.id))
     return render_template("countermeasures/form.html", form=form, cm=None)
 
@@ -242,7 +242,7 @@ def new():
 @bp.route("/countermeasures/<int:countermeasure_id>/edit", methods=["GET", "POST"])
 @roles(Role.SECURITY)
 def edit(countermeasure_id: int):
-    countermeasure = _load(countermeasure_id)
+    countermeasure = load_countermeasure(countermeasure_id)
     form = (
         CountermeasureForm(obj=countermeasure) if request.method == "GET" else CountermeasureForm()
     )
@@ -271,17 +271,17 @@ def edit(countermeasure_id: int):
             )
         if outcome.conflict:
             return render_template(
-                "countermeasures/form.html", form=form, cm=_load(countermeasure_id)
+                "countermeasures/form.html", form=form, cm=load_countermeasure(countermeasure_id)
             ), 409
         if outcome.saved:
             flash("Countermeasure saved.", "success")
             if countermeasure.deployed_on != deployed_before:
-                _warn_if_published(earliest(deployed_before, countermeasure.deployed_on))
+                warn_if_published(earliest(deployed_before, countermeasure.deployed_on))
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure.id))
     return render_template("countermeasures/form.html", form=form, cm=countermeasure)
 
 
-def _warn_if_published(day) -> None:
+def warn_if_published(day) -> None:
     message = correction_warning(day)
     if message:
         flash(message, "warning")

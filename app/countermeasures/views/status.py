@@ -10,7 +10,12 @@ from app import fiscal
 from app.countermeasures import bp
 from app.countermeasures.forms import StatusForm, VerifyForm, deploy_form_class
 from app.countermeasures.status import change_status, deploy_countermeasure, verify_countermeasure
-from app.countermeasures.views.register import _load, _render_detail, _users, _warn_if_published
+from app.countermeasures.views.register import (
+    load_countermeasure,
+    render_detail,
+    user_choices,
+    warn_if_published,
+)
 from app.models.countermeasures import CountermeasureStatus
 from app.models.user import Role
 from app.security import roles
@@ -21,7 +26,7 @@ from app.validation import saved_or_shown
 @bp.route("/countermeasures/<int:countermeasure_id>/status", methods=["POST"])
 @roles(Role.SECURITY)
 def status(countermeasure_id: int):
-    countermeasure = _load(countermeasure_id)
+    countermeasure = load_countermeasure(countermeasure_id)
     form = StatusForm()
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
@@ -37,9 +42,9 @@ def status(countermeasure_id: int):
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
         if outcome.saved:
             flash(f"Status changed to {countermeasure.status.label.lower()}.", "success")
-            _warn_if_published(form.changed_on.data)
+            warn_if_published(form.changed_on.data)
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-    return _render_detail(_load(countermeasure_id), form, 422)
+    return render_detail(load_countermeasure(countermeasure_id), form, 422)
 
 
 def _deploy_field(key: str) -> str:
@@ -52,7 +57,7 @@ def _deploy_field(key: str) -> str:
 @bp.route("/countermeasures/<int:countermeasure_id>/deploy", methods=["GET", "POST"])
 @roles(Role.SECURITY)
 def deploy(countermeasure_id: int):
-    countermeasure = _load(countermeasure_id)
+    countermeasure = load_countermeasure(countermeasure_id)
     if countermeasure.status not in (
         CountermeasureStatus.PLANNED,
         CountermeasureStatus.IN_PROGRESS,
@@ -93,12 +98,12 @@ def deploy(countermeasure_id: int):
                 f"Deployed on {deployed_on.isoformat()}: it counts in {quarter.label}.",
                 "success",
             )
-            _warn_if_published(deployed_on)
+            warn_if_published(deployed_on)
             return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
     return render_template(
         "countermeasures/deploy.html",
         form=form,
-        cm=_load(countermeasure_id) if form.errors else countermeasure,
+        cm=load_countermeasure(countermeasure_id) if form.errors else countermeasure,
         threats=threats,
         matrix=matrix,
     )
@@ -107,12 +112,12 @@ def deploy(countermeasure_id: int):
 @bp.route("/countermeasures/<int:countermeasure_id>/verify", methods=["GET", "POST"])
 @roles(Role.SECURITY)
 def verify(countermeasure_id: int):
-    countermeasure = _load(countermeasure_id)
+    countermeasure = load_countermeasure(countermeasure_id)
     if countermeasure.deployed_on is None:
         flash("Only a deployed countermeasure can be verified.", "warning")
         return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
     form = VerifyForm()
-    form.verified_by_id.choices = [(str(u.id), u.name) for u in _users()]
+    form.verified_by_id.choices = [(str(u.id), u.name) for u in user_choices()]
     if request.method == "GET":
         form.verified_on.data = countermeasure.verified_on or fiscal.today()
         form.verified_by_id.data = str(countermeasure.verified_by_id or current_user.id)

@@ -23,34 +23,34 @@ STATES = {state.value: state.label for state in CoverageState}
 # Helpers.
 
 
-def _as_of_from_args() -> tuple[date, str | None]:
+def as_of_from_args() -> tuple[date, str | None]:
     """The ``date`` query argument or today; a readable error for an impossible date."""
     return queries.as_of_from(request.args)
 
 
-def _history(entity_type: str, entity_id: int, limit: int = 20) -> list[AuditEntry]:
+def history_page(entity_type: str, entity_id: int, limit: int = 20) -> list[AuditEntry]:
     return audit_trail(entity_type, [entity_id], limit)
 
 
-def _version(form) -> int | None:
+def version_of(form) -> int | None:
     try:
         return int(form.version.data) if form.version.data else None
     except ValueError:
         return None
 
 
-def _warn_if_published(day) -> None:
+def warn_if_published(day) -> None:
     """After saving: name the published reports a change effective on ``day`` makes differ."""
     message = correction_warning(day)
     if message:
         flash(message, "warning")
 
 
-def _day_after(day):
+def day_after(day):
     return day + timedelta(days=1) if day else None
 
 
-def _teams(model) -> list[str]:
+def team_names(model) -> list[str]:
     return list(
         db.session.scalars(
             select(model.team).where(model.team != "").distinct().order_by(model.team)
@@ -58,7 +58,7 @@ def _teams(model) -> list[str]:
     )
 
 
-def _staff_choices(include_blank: str | None = None) -> list[tuple]:
+def staff_choices(include_blank: str | None = None) -> list[tuple]:
     rows = db.session.execute(
         select(StaffMember.id, StaffMember.name, StaffMember.team).order_by(StaffMember.name)
     )
@@ -66,7 +66,7 @@ def _staff_choices(include_blank: str | None = None) -> list[tuple]:
     return ([("", include_blank)] if include_blank else []) + choices
 
 
-def _system_choices(include_blank: str | None = None) -> list[tuple]:
+def system_choices(include_blank: str | None = None) -> list[tuple]:
     rows = db.session.execute(select(System.id, System.name).order_by(System.name))
     choices = [(r.id, r.name) for r in rows]
     return ([("", include_blank)] if include_blank else []) + choices

@@ -18,13 +18,13 @@ from app.coverage.positions import (
     update_position,
 )
 from app.coverage.views.common import (
-    _as_of_from_args,
-    _history,
-    _staff_choices,
-    _system_choices,
-    _teams,
-    _version,
-    _warn_if_published,
+    as_of_from_args,
+    history_page,
+    staff_choices,
+    system_choices,
+    team_names,
+    version_of,
+    warn_if_published,
 )
 from app.extensions import db
 from app.models.systems import Position, PositionStatus, StaffMember
@@ -36,7 +36,7 @@ from app.validation import saved_or_shown
 @bp.route("/positions")
 @readable
 def positions():
-    as_of, error = _as_of_from_args()
+    as_of, error = as_of_from_args()
     hiring = figures.hiring_summary(as_of)
     all_positions = db.session.scalars(
         select(Position)
@@ -93,7 +93,7 @@ def position_detail(position_id: int):
         position=position,
         form=form,
         users=_user_names(position),
-        history=_history("Position", position.id),
+        history=history_page("Position", position.id),
     )
 
 
@@ -108,7 +108,7 @@ def _user_names(position: Position) -> dict[int, str]:
 
 def _status_form(position: Position, formdata=None) -> PositionStatusForm:
     form = PositionStatusForm(formdata=formdata) if formdata is not None else PositionStatusForm()
-    form.hire_id.choices = _staff_choices("— choose the hire —")
+    form.hire_id.choices = staff_choices("— choose the hire —")
     # The current status is no change; after filled or cancelled nothing follows, so the
     # form offers no default rather than a step back.
     following = next_position_status(position.status)
@@ -133,7 +133,7 @@ def change_status(position_id: int):
         with saved_or_shown(form, refused_status=400) as outcome:
             change = change_position_status(
                 position,
-                version=_version(form),
+                version=version_of(form),
                 status=PositionStatus[form.status.data],
                 changed_on=form.changed_on.data,
                 user_id=current_user.id,
@@ -149,7 +149,7 @@ def change_status(position_id: int):
             if change.status == PositionStatus.FILLED and position.hire:
                 message += f" Hire: {position.hire.name}."
             flash(message, "success")
-            _warn_if_published(change.changed_on)
+            warn_if_published(change.changed_on)
             return redirect(url_for("coverage.position_detail", position_id=position.id))
     # Read again: a refused change was rolled back.
     position = db.get_or_404(Position, position_id)
@@ -159,14 +159,14 @@ def change_status(position_id: int):
             position=position,
             form=form,
             users=_user_names(position),
-            history=_history("Position", position.id),
+            history=history_page("Position", position.id),
         ),
         status,
     )
 
 
 def _position_form_choices(form) -> None:
-    form.system_ids.choices = _system_choices()
+    form.system_ids.choices = system_choices()
 
 
 @bp.route("/positions/new", methods=["GET", "POST"])
@@ -190,13 +190,13 @@ def new_position():
             )
         if outcome.saved:
             flash(f"Position {position.title} opened.", "success")
-            _warn_if_published(position.opened_on)
+            warn_if_published(position.opened_on)
             return redirect(url_for("coverage.position_detail", position_id=position.id))
     return render_template(
         "coverage/position_form.html",
         form=form,
         position=None,
-        teams=_teams(StaffMember),
+        teams=team_names(StaffMember),
     )
 
 
@@ -217,7 +217,7 @@ def edit_position(position_id: int):
         with saved_or_shown(form) as outcome:
             update_position(
                 position,
-                version=_version(form),
+                version=version_of(form),
                 title=form.title.data,
                 team=form.team.data,
                 system_ids=form.system_ids.data or [],
@@ -232,7 +232,7 @@ def edit_position(position_id: int):
             "coverage/position_form.html",
             form=form,
             position=position,
-            teams=_teams(StaffMember),
+            teams=team_names(StaffMember),
         ),
         status,
     )

@@ -16,11 +16,11 @@ from app.coverage.responsibilities import (
     update_responsibility,
 )
 from app.coverage.views.common import (
-    _day_after,
-    _staff_choices,
-    _system_choices,
-    _version,
-    _warn_if_published,
+    day_after,
+    staff_choices,
+    system_choices,
+    version_of,
+    warn_if_published,
 )
 from app.extensions import db
 from app.models.systems import Responsibility, ResponsibilityKind
@@ -34,8 +34,8 @@ from app.validation import saved_or_shown
 @roles(Role.MANAGER)
 def new_responsibility():
     form = ResponsibilityForm()
-    form.staff_member_id.choices = _staff_choices("— choose a person —")
-    form.system_id.choices = _system_choices("— choose a system —")
+    form.staff_member_id.choices = staff_choices("— choose a person —")
+    form.system_id.choices = system_choices("— choose a system —")
     if request.method == "GET":
         form.staff_member_id.data = request.args.get("staff_member_id", type=int)
         form.system_id.data = request.args.get("system_id", type=int)
@@ -55,7 +55,7 @@ def new_responsibility():
                 f"{responsibility.system.name} from {responsibility.since.isoformat()}.",
                 "success",
             )
-            _warn_if_published(responsibility.since)
+            warn_if_published(responsibility.since)
             return redirect(_back_to(responsibility))
     return render_template("coverage/responsibility_form.html", form=form, responsibility=None)
 
@@ -83,7 +83,7 @@ def edit_responsibility(responsibility_id: int):
         with saved_or_shown(form) as outcome:
             update_responsibility(
                 responsibility,
-                version=_version(form),
+                version=version_of(form),
                 kind=ResponsibilityKind[form.kind.data],
                 since=form.since.data,
                 until=form.until.data,
@@ -96,8 +96,8 @@ def edit_responsibility(responsibility_id: int):
             if responsibility.since != before[0]:
                 changed += [before[0], responsibility.since]
             if responsibility.until != before[1]:
-                changed += [_day_after(before[1]), _day_after(responsibility.until)]
-            _warn_if_published(earliest(*changed))
+                changed += [day_after(before[1]), day_after(responsibility.until)]
+            warn_if_published(earliest(*changed))
             return redirect(_back_to(responsibility))
     # Read again: a refused change was rolled back.
     responsibility = db.get_or_404(Responsibility, responsibility_id)

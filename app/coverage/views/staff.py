@@ -17,11 +17,11 @@ from app.coverage.staff import (
 )
 from app.coverage.views.common import (
     PER_PAGE,
-    _day_after,
-    _history,
-    _teams,
-    _version,
-    _warn_if_published,
+    day_after,
+    history_page,
+    team_names,
+    version_of,
+    warn_if_published,
 )
 from app.extensions import db
 from app.models.systems import Position, Responsibility, StaffMember
@@ -56,7 +56,7 @@ def staff():
         ignored_filters=queries.staff_ignored_filters(request.args),
         systems_now=systems_now,
         sole_counts=sole_counts,
-        teams=_teams(StaffMember),
+        teams=team_names(StaffMember),
         today=today,
     )
 
@@ -90,7 +90,7 @@ def staff_detail(staff_id: int):
         preview=preview,
         ownership=ownership_of(person),
         positions=positions,
-        history=_history("StaffMember", person.id),
+        history=history_page("StaffMember", person.id),
         today=today,
     )
 
@@ -123,7 +123,7 @@ def new_staff():
             flash(f"{person.name} added.", "success")
             return redirect(url_for("coverage.staff_detail", staff_id=person.id))
     return render_template(
-        "coverage/staff_form.html", form=form, person=None, teams=_teams(StaffMember)
+        "coverage/staff_form.html", form=form, person=None, teams=team_names(StaffMember)
     )
 
 
@@ -153,7 +153,7 @@ def edit_staff(staff_id: int):
             with saved_or_shown(form) as outcome:
                 update_staff_member(
                     person,
-                    version=_version(form),
+                    version=version_of(form),
                     confirm_impact=form.confirm_impact.data,
                     **_staff_values(form),
                 )
@@ -161,9 +161,7 @@ def edit_staff(staff_id: int):
             if outcome.saved:
                 flash(f"{person.name} saved.", "success")
                 if person.left_on != left_before:
-                    _warn_if_published(
-                        earliest(_day_after(left_before), _day_after(person.left_on))
-                    )
+                    warn_if_published(earliest(day_after(left_before), day_after(person.left_on)))
                 return redirect(url_for("coverage.staff_detail", staff_id=person.id))
     # Read again: a refused change was rolled back.
     person = db.get_or_404(StaffMember, staff_id)
@@ -174,7 +172,7 @@ def edit_staff(staff_id: int):
             person=person,
             impact=impact,
             ownership=ownership_of(person),
-            teams=_teams(StaffMember),
+            teams=team_names(StaffMember),
         ),
         status,
     )

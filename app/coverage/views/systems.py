@@ -16,10 +16,10 @@ from app.coverage.systems import create_system, update_system
 from app.coverage.views.common import (
     PER_PAGE,
     STATES,
-    _history,
-    _teams,
-    _version,
-    _warn_if_published,
+    history_page,
+    team_names,
+    version_of,
+    warn_if_published,
 )
 from app.extensions import db
 from app.models.systems import Criticality, Position, Responsibility, System
@@ -46,7 +46,7 @@ def systems():
             "coverage/systems.html",
             page=page,
             rows=rows,
-            teams=_teams(System),
+            teams=team_names(System),
             as_of=as_of,
             today=fiscal.today(),
             error=error,
@@ -94,7 +94,7 @@ def system_detail(system_id: int):
         state=queries.state_for(system, len(holders)),
         positions=positions,
         threats=threats,
-        history=_history("System", system.id),
+        history=history_page("System", system.id),
         today=today,
         states=STATES,
     )
@@ -131,7 +131,7 @@ def new_system():
             flash(f"System {system.name} created.", "success")
             return redirect(url_for("coverage.system_detail", system_id=system.id))
     return render_template(
-        "coverage/system_form.html", form=form, system=None, teams=_teams(System)
+        "coverage/system_form.html", form=form, system=None, teams=team_names(System)
     )
 
 
@@ -149,7 +149,7 @@ def edit_system(system_id: int):
     if form.validate_on_submit():
         before = (system.in_production, system.retired_on, system.criticality)
         with saved_or_shown(form) as outcome:
-            update_system(system, version=_version(form), **_system_update_values(form))
+            update_system(system, version=version_of(form), **_system_update_values(form))
         status = outcome.status
         if outcome.saved:
             flash(f"System {system.name} saved.", "success")
@@ -160,11 +160,11 @@ def edit_system(system_id: int):
                 changed.append(system.criticality_changes[-1].changed_on)
             if system.retired_on != before[1]:
                 changed += [before[1], system.retired_on]
-            _warn_if_published(earliest(*changed))
+            warn_if_published(earliest(*changed))
             return redirect(url_for("coverage.system_detail", system_id=system.id))
     return (
         render_template(
-            "coverage/system_form.html", form=form, system=system, teams=_teams(System)
+            "coverage/system_form.html", form=form, system=system, teams=team_names(System)
         ),
         status,
     )
