@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 
 from app import fiscal
+from app.bulk import audit_imported, insert_returning_ids, insert_rows, stamped
 from app.countermeasures import queries as countermeasure_queries
 from app.countermeasures.checks import References
 from app.countermeasures.service import check_recorded_countermeasure
@@ -27,14 +28,10 @@ from app.models.countermeasures import countermeasure_threats
 from app.transfer import cells as c
 from app.transfer.bulk import (
     Lookups,
-    _audit,
     _check_rows,
     _email_of,
-    _insert,
-    _insert_returning_ids,
     _mapped_refs,
     _refs,
-    _stamp,
     _threat_ids,
     _user_email,
     _write_mappings,
@@ -222,14 +219,14 @@ COUNTERMEASURE_FIELDS = (
 def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
     cleans = [row.values["__clean__"] for row in rows]
     values = [{k: clean[k] for k in COUNTERMEASURE_FIELDS} for clean in cleans]
-    ids = _insert_returning_ids(Countermeasure, [_stamp(v) for v in values])
-    _audit(
+    ids = insert_returning_ids(Countermeasure, [stamped(v) for v in values])
+    audit_imported(
         Countermeasure,
         ids,
         [{**v, "threat_ids": clean["threat_ids"]} for v, clean in zip(values, cleans, strict=True)],
         "title",
     )
-    _insert(
+    insert_rows(
         countermeasure_threats,
         [
             {"countermeasure_id": cm_id, "threat_id": threat_id}
@@ -237,7 +234,7 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
             for threat_id in clean["threat_ids"]
         ],
     )
-    _insert(
+    insert_rows(
         CountermeasureStatusChange,
         [
             {
@@ -250,7 +247,7 @@ def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> i
         ],
     )
     # The target quarter in force from the plan date ("slipped" reads it as of a day).
-    _insert(
+    insert_rows(
         CountermeasureTargetPeriod,
         [
             {

@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy import Boolean, or_, select, type_coerce
 
 from app import fiscal
+from app.bulk import audit_imported, insert_returning_ids, stamped
 from app.coverage import api_schemas as coverage_schemas
 from app.coverage import queries as coverage_queries
 from app.coverage.checks import Existing, References
@@ -28,12 +29,9 @@ from app.transfer import cells as c
 from app.transfer.bulk import (
     FilterError,
     Lookups,
-    _audit,
     _check_rows,
-    _insert_returning_ids,
     _one,
     _staff_id,
-    _stamp,
     _system_id,
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
@@ -180,8 +178,8 @@ def check_systems(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
 
 
 def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [_stamp(row.values["__clean__"]) for row in rows]
-    _audit(System, _insert_returning_ids(System, values), values, "name")
+    values = [stamped(row.values["__clean__"]) for row in rows]
+    audit_imported(System, insert_returning_ids(System, values), values, "name")
     return len(rows)
 
 
@@ -219,8 +217,8 @@ def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
 
 
 def write_staff(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [_stamp(row.values["__clean__"]) for row in rows]
-    _audit(StaffMember, _insert_returning_ids(StaffMember, values), values, "name")
+    values = [stamped(row.values["__clean__"]) for row in rows]
+    audit_imported(StaffMember, insert_returning_ids(StaffMember, values), values, "name")
     return len(rows)
 
 
@@ -281,6 +279,6 @@ def check_responsibilities(rows: list[ParsedRow], lookups: Lookups) -> list[Cell
 
 
 def write_responsibilities(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [_stamp(row.values["__clean__"]) for row in rows]
-    _audit(Responsibility, _insert_returning_ids(Responsibility, values), values, "since")
+    values = [stamped(row.values["__clean__"]) for row in rows]
+    audit_imported(Responsibility, insert_returning_ids(Responsibility, values), values, "since")
     return len(rows)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
-from app.domain.scoring import score
+from app.bulk import ids_by_name
 from app.extensions import db
 from app.models import (
     Countermeasure,
@@ -16,8 +16,6 @@ from app.models import (
     Threat,
     ThreatCategory,
     ThreatFeed,
-    ThreatScoreChange,
-    ThreatSearchTerm,
     ThreatSource,
     ThreatStatus,
     Treatment,
@@ -28,22 +26,16 @@ from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
 from app.threats import queries as threat_queries
 from app.threats.checks import References, check_new_threat
-from app.threats.risk import backfill_state_history
-from app.threats.search import terms_of
+from app.threats.service import create_threats
 from app.transfer import cells as c
 from app.transfer.bulk import (
     FilterError,
     Lookups,
-    _audit,
     _email_of,
-    _ids_by_name,
-    _insert,
-    _insert_returning_ids,
     _mapped_refs,
     _one,
     _refs,
     _rule_errors,
-    _stamp,
     _system_ids,
     _user_email,
     _write_mappings,
@@ -298,135 +290,32 @@ def check_threats(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
     return errors
 
 
-THREAT_FIELDS = (
-    "title",
-    "description",
-    "source",
-    "owner_id",
-    "status",
-    "treatment",
-    "treatment_rationale",
-    "acceptance_approver_id",
-    "acceptance_expires_on",
-    "identified_on",
-    "next_review_on",
-    "inherent_likelihood",
-    "inherent_impact",
-    "residual_likelihood",
-    "residual_impact",
-)
-
-
-METHOD_KEYS = ("scoring_method", "scoring_inputs", "method_score", "method_rating")
-
-
-def _method_values(assessment) -> dict:
-    if assessment is None:
-        return {"scoring_method": "matrix", "scoring_inputs": "", "method_score": None,
-                "method_rating": ""}  # fmt: skip
-    return {
-        "scoring_method": assessment.method.value,
-        "scoring_inputs": assessment.inputs,
-        "method_score": assessment.method_score,
-        "method_rating": assessment.rating,
-    }
+def _named(model, rows: list[ParsedRow], key: str) -> dict[str, int]:
+    """The ids of the categories (or feeds) the rows name, created when new."""
+    return ids_by_name(model, {row.values[key] for row in rows if row.values[key]})
 
 
 def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    """Rows already checked by the register's rules: their clean values, written in bulk."""
-    matrix = lookups.matrix
-    categories = _ids_by_name(
-        ThreatCategory, {r.values["category"] for r in rows if r.values["category"]}
-    )
-    feeds = _ids_by_name(ThreatFeed, {r.values["feed"] for r in rows if r.values["feed"]})
-    cleans = [row.values["__clean__"] for row in rows]
-    tags = _ids_by_name(Tag, {t for clean in cleans for t in clean["tags"]})
-    threat_rows = []
-    for row, clean in zip(rows, cleans, strict=True):
-        v = row.values
-        threat_rows.append(
-            _stamp(
-                {
-                    **{key: clean[key] for key in THREAT_FIELDS},
-                    "category_id": categories[v["category"].casefold()] if v["category"] else None,
-                    "feed_id": feeds[v["feed"].casefold()] if v["feed"] else None,
-                    "inherent_score": score(
-                        clean["inherent_likelihood"], clean["inherent_impact"], matrix
-                    ),
-                    "residual_score": score(
-                        clean["residual_likelihood"], clean["residual_impact"], matrix
-                    ),
-                    **_method_values(clean["assessment"]),
-                }
-            )
-        )
-    ids = _insert_returning_ids(Threat, threat_rows)
-    # The imported scores start each threat's history, dated the day it was identified.
-    _insert(
-        ThreatScoreChange,
-        [
-            {
-                "threat_id": threat_id,
-                "changed_on": t["identified_on"],
-                "inherent_likelihood": t["inherent_likelihood"],
-                "inherent_impact": t["inherent_impact"],
-                "residual_likelihood": t["residual_likelihood"],
-                "residual_impact": t["residual_impact"],
-                "inherent_score": t["inherent_score"],
-                "residual_score": t["residual_score"],
-                "author_id": user_id,
-                "note": "Imported from CSV",
-                **{key: t[key] for key in METHOD_KEYS},
-                "method_explanation": clean["assessment"].explanation[:300]
-                if clean["assessment"]
-                else "",
-            }
-            for threat_id, t, clean in zip(ids, threat_rows, cleans, strict=True)
-        ],
-    )
-    # Their status, treatment and next review: dated facts from the day each was identified.
-    backfill_state_history(ids)
-    _insert(
-        threat_systems,
-        [
-            {"threat_id": threat_id, "system_id": system_id}
-            for threat_id, clean in zip(ids, cleans, strict=True)
-            for system_id in clean["system_ids"]
-        ],
-    )
-    _insert(
-        threat_tags,
-        [
-            {"threat_id": threat_id, "tag_id": tag_id}
-            for threat_id, clean in zip(ids, cleans, strict=True)
-            for tag_id in dict.fromkeys(tags[t.casefold()] for t in clean["tags"])
-        ],
-    )
-    # The words the register's search looks in (app.threats.search), as reindex() stores them.
-    _insert(
-        ThreatSearchTerm,
-        [
-            {"term": term, "threat_id": threat_id}
-            for threat_id, t in zip(ids, threat_rows, strict=True)
-            for term in terms_of(t["title"], t["description"])
-        ],
-    )
-    _audit(
-        Threat,
-        ids,
-        [
-            {**t, "system_ids": clean["system_ids"], "tags": clean["tags"]}
-            for t, clean in zip(threat_rows, cleans, strict=True)
-        ],
-        "title",
-    )
+    """Rows already checked by the register's rules, written by the register's bulk path
+    with the categories and feeds they name (created when new) and their techniques."""
+    categories = _named(ThreatCategory, rows, "category")
+    feeds = _named(ThreatFeed, rows, "feed")
+    cleans = [
+        {
+            **row.values["__clean__"],
+            "category_id": categories.get(row.values["category"].casefold()),
+            "feed_id": feeds.get(row.values["feed"].casefold()),
+        }
+        for row in rows
+    ]
+    ids = create_threats(cleans, user_id)
     # A threat's techniques are in force from the day it was identified.
     _write_mappings(
         ThreatMapping,
         "threat_id",
         [
-            (threat_id, pair, t["identified_on"])
-            for threat_id, t, row in zip(ids, threat_rows, rows, strict=True)
+            (threat_id, pair, clean["identified_on"])
+            for threat_id, clean, row in zip(ids, cleans, rows, strict=True)
             for pair in row.values.get("techniques", [])
         ],
         user_id,

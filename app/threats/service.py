@@ -47,10 +47,12 @@ from datetime import date
 from sqlalchemy import select
 
 from app import fiscal
+from app.bulk import audit_imported, ids_by_name, insert_returning_ids, insert_rows, stamped
+from app.domain.scoring import RiskMatrix
 from app.domain.threat_history import refusal_for_date
 from app.extensions import db
 from app.models.systems import System
-from app.models.threats import Tag, Threat
+from app.models.threats import Tag, Threat, ThreatScoreChange, threat_systems, threat_tags
 from app.threats import search
 from app.threats.checks import (
     _check,
@@ -61,7 +63,16 @@ from app.threats.checks import (
     check_new_threat,
 )
 from app.threats.parsing import SCORE_FIELDS
-from app.threats.risk import StateChangeKind, last_fact_on, record_state, rescore_threat
+from app.threats.risk import (
+    StateChangeKind,
+    backfill_state_history,
+    last_fact_on,
+    method_columns,
+    record_state,
+    rescore_threat,
+    risk_matrix,
+    score_columns,
+)
 from app.threats.states import _describe_state_change
 from app.validation import ConflictError, InputError
 
@@ -80,28 +91,45 @@ def _tags_named(names: list[str]) -> list[Tag]:
     return tags
 
 
+# A threat's own fields; its state (``STATE_KEYS``) changes as dated facts once it exists.
+FIELD_KEYS = (
+    "title",
+    "description",
+    "category_id",
+    "source",
+    "feed_id",
+    "owner_id",
+    "treatment_rationale",
+    "acceptance_approver_id",
+    "identified_on",
+)
 STATE_KEYS = ("status", "treatment", "acceptance_expires_on")
+# What a new threat's row takes from its checked values as they are (the synthetic data
+# also gives its own ids and threats archived from the start).
+NEW_KEYS = (*FIELD_KEYS, *STATE_KEYS, "next_review_on")
+GIVEN_KEYS = ("id", "archived_at")
+
+
+def _new_threat_columns(clean: dict) -> dict:
+    """A new threat's plain columns from its checked values (``check_new_threat``)."""
+    return {
+        **{key: clean[key] for key in NEW_KEYS},
+        **{key: clean[key] for key in GIVEN_KEYS if key in clean},
+    }
 
 
 def _apply(threat: Threat, clean: dict, state: bool = True) -> None:
     """Set the threat's plain fields; its state (``STATE_KEYS``) too unless ``state`` is
     False (an update records the state as a dated fact instead)."""
-    keys = [
-        "title",
-        "description",
-        "category_id",
-        "source",
-        "feed_id",
-        "owner_id",
-        "treatment_rationale",
-        "acceptance_approver_id",
-        "identified_on",
-    ]
-    if state:
-        keys += STATE_KEYS
+    keys = FIELD_KEYS + STATE_KEYS if state else FIELD_KEYS
     for key in keys:
         if getattr(threat, key) != clean[key]:
             setattr(threat, key, clean[key])
+    _link(threat, clean)
+
+
+def _link(threat: Threat, clean: dict) -> None:
+    """The threat's systems and tags (the tags created when new)."""
     wanted = clean["system_ids"]
     if sorted(s.id for s in threat.systems) != sorted(wanted):
         threat.systems = list(db.session.scalars(select(System).where(System.id.in_(wanted))))
@@ -115,8 +143,8 @@ def create_threat(values: dict, author_id: int | None) -> Threat:
     scored_on = clean["scored_on"]
     # One flush at the end, so the audit log holds one "create" row with the final values.
     with db.session.no_autoflush:
-        threat = Threat(title=clean["title"], identified_on=clean["identified_on"])
-        _apply(threat, clean)
+        threat = Threat(**_new_threat_columns(clean))
+        _link(threat, clean)
         rescore_threat(
             threat,
             inherent=(clean["inherent_likelihood"], clean["inherent_impact"]),
@@ -127,7 +155,7 @@ def create_threat(values: dict, author_id: int | None) -> Threat:
             review=False,
             assessment=clean["assessment"] or _matrix_assessment(clean),
         )
-        threat.next_review_on = clean["next_review_on"]
+        threat.next_review_on = clean["next_review_on"]  # not the re-score's default
         record_state(
             threat, clean["identified_on"], StateChangeKind.CREATED, author_id, note="Identified"
         )
@@ -257,3 +285,109 @@ def update_threat(
     if text_changed:
         search.reindex(threat)
     return threat
+
+
+def create_threats(
+    cleans: list[dict], author_id: int | None, note: str = "Imported from CSV", audited=True
+) -> list[int]:
+    """Add many checked threats (``check_new_threat``'s values, category and feed as ids)
+    in bulk, as ``create_threat`` would one by one: each with its first assessment (or the
+    assessments given in ``history``), its dated state from the day it was identified,
+    its systems, tags and search words, and an "import" audit row unless not ``audited``
+    (the synthetic data). Returns the new threats' ids, in order."""
+    matrix = risk_matrix()
+    rows = [
+        stamped(
+            {
+                **_new_threat_columns(clean),
+                **score_columns(*_scores(clean), matrix),
+                **method_columns(clean["assessment"]),
+            }
+        )
+        for clean in cleans
+    ]
+    ids = insert_returning_ids(Threat, rows)
+    insert_rows(
+        ThreatScoreChange,
+        [
+            change
+            for threat_id, clean in zip(ids, cleans, strict=True)
+            for change in _history_rows(threat_id, clean, matrix, author_id, note)
+        ],
+    )
+    # Their status, treatment and next review: dated facts from the day each was identified.
+    backfill_state_history(ids)
+    _link_new(ids, cleans)
+    search.index_new(
+        (threat_id, row["title"], row["description"])
+        for threat_id, row in zip(ids, rows, strict=True)
+    )
+    if audited:
+        audit_imported(
+            Threat,
+            ids,
+            [
+                {**row, "system_ids": clean["system_ids"], "tags": clean["tags"]}
+                for row, clean in zip(rows, cleans, strict=True)
+            ],
+            "title",
+        )
+    return ids
+
+
+Scores = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _scores(clean: dict) -> Scores:
+    return (
+        (clean["inherent_likelihood"], clean["inherent_impact"]),
+        (clean["residual_likelihood"], clean["residual_impact"]),
+    )
+
+
+def _history_rows(
+    threat_id: int, clean: dict, matrix: RiskMatrix, author_id: int | None, note: str
+) -> list[dict]:
+    """A new threat's assessments, each in force until the next: its scores on the day it
+    was identified, or the dated ones given in ``history`` (the last its current scores)."""
+    history: list[tuple[date, Scores]] = clean.get("history") or [
+        (clean["identified_on"], _scores(clean))
+    ]
+    assessment = clean["assessment"]
+    method = {
+        **method_columns(assessment),
+        "method_explanation": assessment.explanation[:300] if assessment else "",
+    }
+    return [
+        {
+            "threat_id": threat_id,
+            "changed_on": on,
+            "superseded_on": history[k + 1][0] if k + 1 < len(history) else None,
+            **score_columns(*scores, matrix),
+            "author_id": author_id,
+            "note": note,
+            **method,
+        }
+        for k, (on, scores) in enumerate(history)
+    ]
+
+
+def _link_new(ids: list[int], cleans: list[dict]) -> None:
+    """New threats' systems and tags (the tags created when new)."""
+    tags = ids_by_name(Tag, {name for clean in cleans for name in clean["tags"]})
+    insert_rows(
+        threat_systems,
+        [
+            {"threat_id": threat_id, "system_id": system_id}
+            for threat_id, clean in zip(ids, cleans, strict=True)
+            for system_id in clean["system_ids"]
+        ],
+    )
+    insert_rows(
+        threat_tags,
+        [
+            {"threat_id": threat_id, "tag_id": tag_id}
+            for threat_id, clean in zip(ids, cleans, strict=True)
+            for tag_id in dict.fromkeys(tags[name.casefold()] for name in clean["tags"])
+        ],
+    )
