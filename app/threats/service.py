@@ -306,9 +306,10 @@ def create_threats(
         )
         for clean in cleans
     ]
-    ids = insert_returning_ids(Threat, rows)
+    # The tables, not the models: the ORM's bulk path splits rows by their empty values.
+    ids = insert_returning_ids(Threat.__table__, rows)
     insert_rows(
-        ThreatScoreChange,
+        ThreatScoreChange.__table__,
         [
             change
             for threat_id, clean in zip(ids, cleans, strict=True)
