@@ -9,16 +9,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 
 from app import fiscal
-from app.bulk import audit_imported, insert_returning_ids, insert_rows, stamped
 from app.countermeasures import queries as countermeasure_queries
 from app.countermeasures.checks import References
-from app.countermeasures.service import check_recorded_countermeasure
+from app.countermeasures.service import check_recorded_countermeasure, create_countermeasures
 from app.extensions import db
 from app.models import (
     Countermeasure,
     CountermeasureStatus,
-    CountermeasureStatusChange,
-    CountermeasureTargetPeriod,
     CountermeasureType,
     Effectiveness,
     Threat,
@@ -200,71 +197,16 @@ def check_countermeasures(rows: list[ParsedRow], lookups: Lookups) -> list[CellE
     )
 
 
-COUNTERMEASURE_FIELDS = (
-    "title",
-    "description",
-    "type",
-    "status",
-    "owner_id",
-    "target_quarter_start",
-    "planned_on",
-    "deployed_on",
-    "retired_on",
-    "evidence",
-    "verified_on",
-    "effectiveness",
-)
-
-
 def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
+    """Rows already checked by the rules, written by the register's bulk path, with the
+    techniques and controls they name."""
     cleans = [row.values["__clean__"] for row in rows]
-    values = [{k: clean[k] for k in COUNTERMEASURE_FIELDS} for clean in cleans]
-    ids = insert_returning_ids(Countermeasure, [stamped(v) for v in values])
-    audit_imported(
-        Countermeasure,
-        ids,
-        [{**v, "threat_ids": clean["threat_ids"]} for v, clean in zip(values, cleans, strict=True)],
-        "title",
-    )
-    insert_rows(
-        countermeasure_threats,
-        [
-            {"countermeasure_id": cm_id, "threat_id": threat_id}
-            for cm_id, clean in zip(ids, cleans, strict=True)
-            for threat_id in clean["threat_ids"]
-        ],
-    )
-    insert_rows(
-        CountermeasureStatusChange,
-        [
-            {
-                "countermeasure_id": cm_id,
-                "status": v["status"],
-                "changed_on": v["retired_on"] or v["deployed_on"] or v["planned_on"],
-                "user_id": user_id,
-            }
-            for cm_id, v in zip(ids, values, strict=True)
-        ],
-    )
-    # The target quarter in force from the plan date ("slipped" reads it as of a day).
-    insert_rows(
-        CountermeasureTargetPeriod,
-        [
-            {
-                "countermeasure_id": cm_id,
-                "target_quarter_start": v["target_quarter_start"],
-                "valid_from": v["planned_on"],
-                "user_id": user_id,
-            }
-            for cm_id, v in zip(ids, values, strict=True)
-            if v["target_quarter_start"] is not None
-        ],
-    )
+    ids = create_countermeasures(cleans, user_id)
     # Its techniques and controls are in force from the day it was planned (the rules
     # give every countermeasure one); coverage still counts it only once deployed.
     facts = [
-        (cm_id, pair, v["planned_on"])
-        for cm_id, v, row in zip(ids, values, rows, strict=True)
+        (cm_id, pair, clean["planned_on"])
+        for cm_id, clean, row in zip(ids, cleans, rows, strict=True)
         for key in ("techniques", "controls")
         for pair in row.values.get(key, [])
     ]
