@@ -122,3 +122,14 @@ def audit_imported(model, ids: list[int], rows: list[dict], summary_key: str) ->
             for object_id, row in zip(ids, rows, strict=True)
         ],
     )
+
+
+def insert_new(model, values: list[dict], summary_key: str, audited: bool = True) -> list[int]:
+    """New records whose checked values are their columns, with their "import" audit rows
+    unless not ``audited`` (the synthetic data); their ids, in order."""
+    rows = [stamped(v) for v in values]
+    # Into the table: the checked values leave no column to its default.
+    ids = insert_returning_ids(model.__table__, rows)
+    if audited:
+        audit_imported(model, ids, rows, summary_key)
+    return ids

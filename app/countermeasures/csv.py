@@ -26,6 +26,7 @@ from app.transfer import cells as c
 from app.transfer.bulk import (
     Lookups,
     _check_rows,
+    _cleans,
     _email_of,
     _mapped_refs,
     _refs,
@@ -200,7 +201,7 @@ def check_countermeasures(rows: list[ParsedRow], lookups: Lookups) -> list[CellE
 def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
     """Rows already checked by the rules, written by the register's bulk path, with the
     techniques and controls they name."""
-    cleans = [row.values["__clean__"] for row in rows]
+    cleans = _cleans(rows)
     ids = create_countermeasures(cleans, user_id)
     # Its techniques and controls are in force from the day it was planned (the rules
     # give every countermeasure one); coverage still counts it only once deployed.

@@ -10,13 +10,12 @@ from marshmallow import ValidationError
 from sqlalchemy import Boolean, or_, select, type_coerce
 
 from app import fiscal
-from app.bulk import audit_imported, insert_returning_ids, stamped
 from app.coverage import api_schemas as coverage_schemas
 from app.coverage import queries as coverage_queries
 from app.coverage.checks import Existing, References
-from app.coverage.responsibilities import check_new_responsibility
-from app.coverage.staff import check_new_staff_member
-from app.coverage.systems import check_new_system
+from app.coverage.responsibilities import add_responsibilities, check_new_responsibility
+from app.coverage.staff import check_new_staff_member, create_staff_members
+from app.coverage.systems import check_new_system, create_systems
 from app.extensions import db
 from app.models import (
     Criticality,
@@ -30,6 +29,7 @@ from app.transfer.bulk import (
     FilterError,
     Lookups,
     _check_rows,
+    _cleans,
     _one,
     _staff_id,
     _system_id,
@@ -178,9 +178,7 @@ def check_systems(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
 
 
 def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [stamped(row.values["__clean__"]) for row in rows]
-    audit_imported(System, insert_returning_ids(System, values), values, "name")
-    return len(rows)
+    return len(create_systems(_cleans(rows)))
 
 
 # ---- staff -----------------------------------------------------------------------------
@@ -217,9 +215,7 @@ def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
 
 
 def write_staff(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [stamped(row.values["__clean__"]) for row in rows]
-    audit_imported(StaffMember, insert_returning_ids(StaffMember, values), values, "name")
-    return len(rows)
+    return len(create_staff_members(_cleans(rows)))
 
 
 # ---- responsibilities ------------------------------------------------------------------
@@ -279,6 +275,4 @@ def check_responsibilities(rows: list[ParsedRow], lookups: Lookups) -> list[Cell
 
 
 def write_responsibilities(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [stamped(row.values["__clean__"]) for row in rows]
-    audit_imported(Responsibility, insert_returning_ids(Responsibility, values), values, "since")
-    return len(rows)
+    return len(add_responsibilities(_cleans(rows)))

@@ -367,10 +367,6 @@ LAST_NAMES = [
 ]  # fmt: skip
 
 
-def _new_ids(model, before: int) -> list[int]:
-    return list(db.session.scalars(select(model.id).where(model.id > before).order_by(model.id)))
-
-
 def _max_id(model) -> int:
     return db.session.scalar(select(func.coalesce(func.max(model.id), 0)))
 
@@ -387,19 +383,20 @@ def synthetic(context: dict, sizes: dict) -> None:
 
     stamp = {"created_at": now, "updated_at": now, "version": 1}
     # The calls keep their order: the seeded random numbers are drawn in it.
-    system_ids = _synthetic_systems(rng, sizes.get("systems") or 0, some_day, stamp)
-    staff_ids = _synthetic_staff(rng, sizes.get("staff") or 0, some_day, stamp)
+    system_ids = _synthetic_systems(rng, sizes.get("systems") or 0, some_day)
+    staff_ids = _synthetic_staff(rng, sizes.get("staff") or 0, some_day)
     _synthetic_responsibilities(
-        rng, sizes.get("responsibilities") or 0, system_ids, staff_ids, some_day, stamp
+        rng, sizes.get("responsibilities") or 0, system_ids, staff_ids, some_day
     )
     _synthetic_positions(rng, sizes.get("positions") or 0, system_ids, some_day, stamp)
 
 
-def _synthetic_systems(rng, count: int, some_day, stamp: dict) -> list[int]:
+def _synthetic_systems(rng, count: int, some_day) -> list[int]:
     """``count`` more systems; the ids of the new ones (of every system when none is new)."""
-    from app.seed.synthetic import bulk_insert
+    import click
 
-    first_system = _max_id(System)
+    from app.coverage.systems import create_systems
+
     offset = db.session.execute(select(func.count()).select_from(System)).scalar_one()
     criticalities = list(Criticality)
     system_rows = []
@@ -414,16 +411,17 @@ def _synthetic_systems(rng, count: int, some_day, stamp: dict) -> list[int]:
                 "criticality": rng.choices(criticalities, weights=(2, 5, 3, 1))[0],
                 "in_production": rng.random() < 0.85,
                 "retired_on": some_day() if retired else None,
-                **stamp,
             }
         )
-    bulk_insert(System, system_rows, "systems")
-    return _new_ids(System, first_system) or list(db.session.scalars(select(System.id)))
+    click.echo(f"{'systems':<18} {len(system_rows)}")
+    return create_systems(system_rows, audited=False) or list(db.session.scalars(select(System.id)))
 
 
-def _synthetic_staff(rng, count: int, some_day, stamp: dict) -> list[int]:
+def _synthetic_staff(rng, count: int, some_day) -> list[int]:
     """``count`` more staff members; the ids of the new ones (of everyone when none is new)."""
-    from app.seed.synthetic import bulk_insert
+    import click
+
+    from app.coverage.staff import create_staff_members
 
     first_staff = _max_id(StaffMember)
     staff_rows = []
@@ -436,17 +434,20 @@ def _synthetic_staff(rng, count: int, some_day, stamp: dict) -> list[int]:
                 "email": f"staff{first_staff + i + 1}@synthetic.example",
                 "team": rng.choice(TEAMS),
                 "left_on": left_on,
-                **stamp,
             }
         )
-    bulk_insert(StaffMember, staff_rows, "staff")
-    return _new_ids(StaffMember, first_staff) or list(db.session.scalars(select(StaffMember.id)))
+    click.echo(f"{'staff':<18} {len(staff_rows)}")
+    return create_staff_members(staff_rows, audited=False) or list(
+        db.session.scalars(select(StaffMember.id))
+    )
 
 
 def _synthetic_responsibilities(
-    rng, count: int, system_ids: list[int], staff_ids: list[int], some_day, stamp: dict
+    rng, count: int, system_ids: list[int], staff_ids: list[int], some_day
 ) -> None:
-    from app.seed.synthetic import bulk_insert
+    import click
+
+    from app.coverage.responsibilities import add_responsibilities
 
     resp_rows = []
     if system_ids and staff_ids:
@@ -469,10 +470,10 @@ def _synthetic_responsibilities(
                     "kind": P if rng.random() < 0.7 else B,
                     "since": since,
                     "until": some_day(since) if ended else None,
-                    **stamp,
                 }
             )
-    bulk_insert(Responsibility, resp_rows, "responsibilities")
+    click.echo(f"{'responsibilities':<18} {len(resp_rows)}")
+    add_responsibilities(resp_rows, audited=False)
 
 
 def _synthetic_positions(rng, count: int, system_ids: list[int], some_day, stamp: dict) -> None:

@@ -31,6 +31,7 @@ from app.transfer import cells as c
 from app.transfer.bulk import (
     FilterError,
     Lookups,
+    _cleans,
     _email_of,
     _mapped_refs,
     _one,
@@ -302,11 +303,11 @@ def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
     feeds = _named(ThreatFeed, rows, "feed")
     cleans = [
         {
-            **row.values["__clean__"],
+            **clean,
             "category_id": categories.get(row.values["category"].casefold()),
             "feed_id": feeds.get(row.values["feed"].casefold()),
         }
-        for row in rows
+        for row, clean in zip(rows, _cleans(rows), strict=True)
     ]
     ids = create_threats(cleans, user_id)
     # A threat's techniques are in force from the day it was identified.

@@ -203,6 +203,11 @@ def _check_rows(rows, rule, refs, columns, values=lambda v: v, remember=None):
     return errors
 
 
+def _cleans(rows: list[ParsedRow]) -> list[dict]:
+    """The clean values the check kept on each row, for the writer."""
+    return [row.values["__clean__"] for row in rows]
+
+
 def _refs(raw: str, lookups: Lookups, kind: LibraryKind) -> list[tuple[int, str]]:
     """A cell of catalogue references as the export writes them ("T1078; T1566")."""
     return lookups.catalogues().resolve(c.names_list(raw), kind) if raw.strip() else []
