@@ -53,6 +53,19 @@ def insert_rows(table, rows: list[dict]) -> None:
             db.session.execute(insert(table), rows[start : start + CHUNK])
 
 
+def insert_links(table, key: str, ids: list[int], other_key: str, others: list) -> None:
+    """A link table's rows: each new record (``ids``) with the ids it links to (``others``,
+    one collection per record)."""
+    insert_rows(
+        table,
+        [
+            {key: object_id, other_key: other_id}
+            for object_id, linked in zip(ids, others, strict=True)
+            for other_id in linked
+        ],
+    )
+
+
 def copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Very many small rows (a search index): COPY on PostgreSQL, the driver's own
     executemany on SQLite, in the session's transaction."""

@@ -33,9 +33,11 @@ from app.transfer.bulk import (
     _threat_ids,
     _user_email,
     _write_mappings,
+    date_field,
+    enum_field,
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
-from app.transfer.sql import joined
+from app.transfer.sql import linked_names
 
 
 def _countermeasure_list(args: Mapping):
@@ -54,19 +56,9 @@ COUNTERMEASURE_COLUMNS = [
         lambda: Countermeasure.description,
         c.text(20000, strip=False),
     ),
-    Column(
-        "Type",
-        "type",
-        lambda: Countermeasure.type,
-        c.enum_of(CountermeasureType, CountermeasureType.PREVENTIVE),
-        kind="enum",
-    ),
-    Column(
-        "Status",
-        "status",
-        lambda: Countermeasure.status,
-        c.enum_of(CountermeasureStatus, CountermeasureStatus.PLANNED),
-        kind="enum",
+    enum_field("Type", Countermeasure, "type", CountermeasureType, CountermeasureType.PREVENTIVE),
+    enum_field(
+        "Status", Countermeasure, "status", CountermeasureStatus, CountermeasureStatus.PLANNED
     ),
     Column(
         "Owner email",
@@ -81,27 +73,22 @@ COUNTERMEASURE_COLUMNS = [
         c.quarter_start,
         kind="quarter",
     ),
-    Column("Planned on", "planned_on", lambda: Countermeasure.planned_on, c.day, kind="date"),
-    Column("Deployed on", "deployed_on", lambda: Countermeasure.deployed_on, c.day, kind="date"),
-    Column("Retired on", "retired_on", lambda: Countermeasure.retired_on, c.day, kind="date"),
+    date_field("Planned on", Countermeasure, "planned_on"),
+    date_field("Deployed on", Countermeasure, "deployed_on"),
+    date_field("Retired on", Countermeasure, "retired_on"),
     Column("Evidence", "evidence", lambda: Countermeasure.evidence, c.text(20000, strip=False)),
-    Column("Verified on", "verified_on", lambda: Countermeasure.verified_on, c.day, kind="date"),
-    Column(
-        "Effectiveness",
-        "effectiveness",
-        lambda: Countermeasure.effectiveness,
-        c.enum_of(Effectiveness),
-        kind="enum",
-    ),
+    date_field("Verified on", Countermeasure, "verified_on"),
+    enum_field("Effectiveness", Countermeasure, "effectiveness", Effectiveness),
     Column(
         "Threats",
         "threat_ids",
-        lambda: joined(
+        lambda: linked_names(
+            Countermeasure,
+            countermeasure_threats,
+            "countermeasure_id",
+            Threat,
+            "threat_id",
             Threat.title,
-            countermeasure_threats.c.countermeasure_id == Countermeasure.id,
-            Threat.id == countermeasure_threats.c.threat_id,
-            order_by=[Threat.title],
-            outer=Countermeasure,
         ),
         _threat_ids,
     ),

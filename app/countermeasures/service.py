@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from app import fiscal
-from app.bulk import audit_imported, insert_returning_ids, insert_rows, stamped
+from app.bulk import audit_imported, insert_links, insert_returning_ids, insert_rows, stamped
 from app.countermeasures.checks import (
     _UNSET,
     MAX_QUARTER_TARGET,
@@ -256,13 +256,12 @@ def create_countermeasures(
             ],
             "title",
         )
-    insert_rows(
+    insert_links(
         countermeasure_threats,
-        [
-            {"countermeasure_id": cm_id, "threat_id": threat_id}
-            for cm_id, clean in zip(ids, cleans, strict=True)
-            for threat_id in clean["threat_ids"]
-        ],
+        "countermeasure_id",
+        ids,
+        "threat_id",
+        [clean["threat_ids"] for clean in cleans],
     )
     insert_rows(
         CountermeasureStatusChange,

@@ -33,6 +33,9 @@ from app.transfer.bulk import (
     _one,
     _staff_id,
     _system_id,
+    date_field,
+    enum_field,
+    flag_field,
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
 
@@ -70,21 +73,9 @@ SYSTEM_COLUMNS = [
     Column("Name", "name", lambda: System.name, c.text(160), required=True),
     Column("Description", "description", lambda: System.description, c.text(20000, strip=False)),
     Column("Team", "team", lambda: System.team, c.text(120)),
-    Column(
-        "Criticality",
-        "criticality",
-        lambda: System.criticality,
-        c.enum_of(Criticality, Criticality.MEDIUM),
-        kind="enum",
-    ),
-    Column(
-        "In production",
-        "in_production",
-        lambda: System.in_production,
-        c.boolean(True),
-        kind="bool",
-    ),
-    Column("Retired on", "retired_on", lambda: System.retired_on, c.day, kind="date"),
+    enum_field("Criticality", System, "criticality", Criticality, Criticality.MEDIUM),
+    flag_field("In production", System, "in_production", True),
+    date_field("Retired on", System, "retired_on"),
 ]
 
 
@@ -195,7 +186,7 @@ STAFF_COLUMNS = [
     Column("Email", "email", lambda: StaffMember.email, c.optional_text(254)),
     Column("Team", "team", lambda: StaffMember.team, c.text(120)),
     Column("Active", "active", lambda: _still_here(), c.boolean(True), kind="bool"),
-    Column("Left on", "left_on", lambda: StaffMember.left_on, c.day, kind="date"),
+    date_field("Left on", StaffMember, "left_on"),
 ]
 
 
@@ -235,15 +226,9 @@ RESPONSIBILITY_COLUMNS = [
         _system_id,
         required=True,
     ),
-    Column(
-        "Kind",
-        "kind",
-        lambda: Responsibility.kind,
-        c.enum_of(ResponsibilityKind, ResponsibilityKind.PRIMARY),
-        kind="enum",
-    ),
-    Column("Since", "since", lambda: Responsibility.since, c.day, required=True, kind="date"),
-    Column("Until", "until", lambda: Responsibility.until, c.day, kind="date"),
+    enum_field("Kind", Responsibility, "kind", ResponsibilityKind, ResponsibilityKind.PRIMARY),
+    date_field("Since", Responsibility, "since", required=True),
+    date_field("Until", Responsibility, "until"),
 ]
 
 

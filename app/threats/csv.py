@@ -40,9 +40,11 @@ from app.transfer.bulk import (
     _system_ids,
     _user_email,
     _write_mappings,
+    date_field,
+    enum_field,
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
-from app.transfer.sql import joined
+from app.transfer.sql import joined, linked_names
 from app.validation import InputError
 
 # A feed the file names that the import will create: the threat rules see it as existing.
@@ -127,13 +129,7 @@ THREAT_COLUMNS = [
         lambda: _one(Threat, ThreatCategory, ThreatCategory.name, Threat.category_id),
         c.text(120),
     ),
-    Column(
-        "Source",
-        "source",
-        lambda: Threat.source,
-        c.enum_of(ThreatSource, ThreatSource.INTERNAL),
-        kind="enum",
-    ),
+    enum_field("Source", Threat, "source", ThreatSource, ThreatSource.INTERNAL),
     Column(
         "Feed",
         "feed",
@@ -141,24 +137,16 @@ THREAT_COLUMNS = [
         c.text(160),
     ),
     Column("Owner email", "owner_id", lambda: _email_of(Threat, Threat.owner_id), _user_email),
-    Column(
-        "Status",
-        "status",
-        lambda: Threat.status,
-        c.enum_of(ThreatStatus, ThreatStatus.IDENTIFIED),
-        kind="enum",
-    ),
-    Column("Treatment", "treatment", lambda: Threat.treatment, c.enum_of(Treatment), kind="enum"),
+    enum_field("Status", Threat, "status", ThreatStatus, ThreatStatus.IDENTIFIED),
+    enum_field("Treatment", Threat, "treatment", Treatment),
     Column(
         "Treatment rationale",
         "treatment_rationale",
         lambda: Threat.treatment_rationale,
         c.text(20000, strip=False),
     ),
-    Column(
-        "Identified on", "identified_on", lambda: Threat.identified_on, c.day, True, kind="date"
-    ),
-    Column("Next review on", "next_review_on", lambda: Threat.next_review_on, c.day, kind="date"),
+    date_field("Identified on", Threat, "identified_on", required=True),
+    date_field("Next review on", Threat, "next_review_on"),
     _score_cell("inherent_likelihood", "Inherent likelihood", required=False),
     _score_cell("inherent_impact", "Inherent impact", required=False),
     _score_cell("residual_likelihood", "Residual likelihood"),
@@ -167,25 +155,13 @@ THREAT_COLUMNS = [
     Column(
         "Systems",
         "system_ids",
-        lambda: joined(
-            System.name,
-            threat_systems.c.threat_id == Threat.id,
-            System.id == threat_systems.c.system_id,
-            order_by=[System.name],
-            outer=Threat,
-        ),
+        lambda: linked_names(Threat, threat_systems, "threat_id", System, "system_id"),
         _system_ids,
     ),
     Column(
         "Tags",
         "tags",
-        lambda: joined(
-            Tag.name,
-            threat_tags.c.threat_id == Threat.id,
-            Tag.id == threat_tags.c.tag_id,
-            order_by=[Tag.name],
-            outer=Threat,
-        ),
+        lambda: linked_names(Threat, threat_tags, "threat_id", Tag, "tag_id"),
         lambda r, _: c.names_list(r),
     ),
     Column(
@@ -194,13 +170,7 @@ THREAT_COLUMNS = [
         lambda: _email_of(Threat, Threat.acceptance_approver_id),
         _user_email,
     ),
-    Column(
-        "Acceptance expires on",
-        "acceptance_expires_on",
-        lambda: Threat.acceptance_expires_on,
-        c.day,
-        kind="date",
-    ),
+    date_field("Acceptance expires on", Threat, "acceptance_expires_on"),
     # Exported only (an import links threats from the countermeasures' file).
     Column(
         "Countermeasure ids",

@@ -25,7 +25,16 @@ from app.threats import queries as threat_queries
 from app.threats.csv import _method_columns, _score_cell
 from app.threats.risk import method_rules
 from app.transfer import cells as c
-from app.transfer.bulk import Lookups, _chunks, _email_of, _one, _one_of
+from app.transfer.bulk import (
+    Lookups,
+    _chunks,
+    _email_of,
+    _one,
+    _one_of,
+    date_field,
+    enum_field,
+    flag_field,
+)
 from app.transfer.csv_format import CellError, Column, ParsedRow
 
 # ---- threat score history (the second threats file) ---------------------------------------
@@ -42,14 +51,7 @@ THREAT_SCORE_COLUMNS = [
         lambda r, lk: _threat_id(r, lk),
         required=True,
     ),
-    Column(
-        "Assessed on",
-        "changed_on",
-        lambda: ThreatScoreChange.changed_on,
-        c.day,
-        required=True,
-        kind="date",
-    ),
+    date_field("Assessed on", ThreatScoreChange, "changed_on", required=True),
     Column(
         "Superseded on",
         "superseded_on",
@@ -268,48 +270,16 @@ THREAT_STATE_COLUMNS = [
         lambda r, lk: _threat_id(r, lk),
         required=True,
     ),
-    Column("From", "changed_on", lambda: ThreatStateChange.changed_on, c.day, True, kind="date"),
+    date_field("From", ThreatStateChange, "changed_on", required=True),
     Column(
         "Superseded on", "superseded_on", lambda: ThreatStateChange.superseded_on, None, kind="date"
     ),
-    Column(
-        "What",
-        "kind",
-        lambda: ThreatStateChange.kind,
-        c.enum_of(StateChangeKind, StateChangeKind.STATUS),
-        kind="enum",
-    ),
-    Column(
-        "Status",
-        "status",
-        lambda: ThreatStateChange.status,
-        c.enum_of(ThreatStatus, ThreatStatus.IDENTIFIED),
-        kind="enum",
-    ),
-    Column(
-        "Archived", "archived", lambda: ThreatStateChange.archived, c.boolean(False), kind="bool"
-    ),
-    Column(
-        "Treatment",
-        "treatment",
-        lambda: ThreatStateChange.treatment,
-        c.enum_of(Treatment),
-        kind="enum",
-    ),
-    Column(
-        "Acceptance expires on",
-        "acceptance_expires_on",
-        lambda: ThreatStateChange.acceptance_expires_on,
-        c.day,
-        kind="date",
-    ),
-    Column(
-        "Next review on",
-        "next_review_on",
-        lambda: ThreatStateChange.next_review_on,
-        c.day,
-        kind="date",
-    ),
+    enum_field("What", ThreatStateChange, "kind", StateChangeKind, StateChangeKind.STATUS),
+    enum_field("Status", ThreatStateChange, "status", ThreatStatus, ThreatStatus.IDENTIFIED),
+    flag_field("Archived", ThreatStateChange, "archived", False),
+    enum_field("Treatment", ThreatStateChange, "treatment", Treatment),
+    date_field("Acceptance expires on", ThreatStateChange, "acceptance_expires_on"),
+    date_field("Next review on", ThreatStateChange, "next_review_on"),
     Column("Note", "note", lambda: ThreatStateChange.note, c.text(500)),
 ]
 

@@ -47,7 +47,14 @@ from datetime import date
 from sqlalchemy import select
 
 from app import fiscal
-from app.bulk import audit_imported, ids_by_name, insert_returning_ids, insert_rows, stamped
+from app.bulk import (
+    audit_imported,
+    ids_by_name,
+    insert_links,
+    insert_returning_ids,
+    insert_rows,
+    stamped,
+)
 from app.domain.scoring import RiskMatrix
 from app.domain.threat_history import refusal_for_date
 from app.extensions import db
@@ -376,19 +383,13 @@ def _history_rows(
 def _link_new(ids: list[int], cleans: list[dict]) -> None:
     """New threats' systems and tags (the tags created when new)."""
     tags = ids_by_name(Tag, {name for clean in cleans for name in clean["tags"]})
-    insert_rows(
-        threat_systems,
-        [
-            {"threat_id": threat_id, "system_id": system_id}
-            for threat_id, clean in zip(ids, cleans, strict=True)
-            for system_id in clean["system_ids"]
-        ],
+    insert_links(
+        threat_systems, "threat_id", ids, "system_id", [clean["system_ids"] for clean in cleans]
     )
-    insert_rows(
+    insert_links(
         threat_tags,
-        [
-            {"threat_id": threat_id, "tag_id": tag_id}
-            for threat_id, clean in zip(ids, cleans, strict=True)
-            for tag_id in dict.fromkeys(tags[name.casefold()] for name in clean["tags"])
-        ],
+        "threat_id",
+        ids,
+        "tag_id",
+        [dict.fromkeys(tags[name.casefold()] for name in clean["tags"]) for clean in cleans],
     )

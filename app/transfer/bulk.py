@@ -145,6 +145,24 @@ def _email_of(outer, key):
     return _one(outer, User, User.email, key)
 
 
+def enum_field(header: str, model, key: str, enum_cls, default=None) -> Column:
+    """The column of an enum the record stores (written by its label; read by its label,
+    value or name; an empty cell is ``default``)."""
+    return Column(
+        header, key, lambda: getattr(model, key), c.enum_of(enum_cls, default), kind="enum"
+    )
+
+
+def date_field(header: str, model, key: str, required: bool = False) -> Column:
+    """The column of a date the record stores (ISO dates)."""
+    return Column(header, key, lambda: getattr(model, key), c.day, required, kind="date")
+
+
+def flag_field(header: str, model, key: str, default: bool) -> Column:
+    """The column of a yes/no the record stores (an empty cell is ``default``)."""
+    return Column(header, key, lambda: getattr(model, key), c.boolean(default), kind="bool")
+
+
 def _rule_errors(row: ParsedRow, refused: InputError, columns: dict) -> list[CellError]:
     """The messages of a register rule, each on the column its field comes from (``columns``:
     field -> (row key, header)); a rule about a cell that could not be read is not repeated."""
