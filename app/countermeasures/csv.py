@@ -28,13 +28,12 @@ from app.transfer.bulk import (
     _check_rows,
     _cleans,
     _email_of,
-    _mapped_refs,
-    _refs,
     _threat_ids,
     _user_email,
     _write_mappings,
     date_field,
     enum_field,
+    refs_field,
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
 from app.transfer.sql import linked_names
@@ -92,29 +91,21 @@ COUNTERMEASURE_COLUMNS = [
         ),
         _threat_ids,
     ),
-    Column(
+    refs_field(
         "Techniques mitigated",
         "techniques",
-        lambda: _mapped_refs(
-            CountermeasureMapping,
-            CountermeasureMapping.countermeasure_id,
-            Countermeasure,
-            LibraryKind.ATTACK,
-        ),
-        lambda raw, lookups: _refs(raw, lookups, LibraryKind.ATTACK),
-        may_be_absent=True,
+        CountermeasureMapping,
+        CountermeasureMapping.countermeasure_id,
+        Countermeasure,
+        LibraryKind.ATTACK,
     ),
-    Column(
+    refs_field(
         "Controls implemented",
         "controls",
-        lambda: _mapped_refs(
-            CountermeasureMapping,
-            CountermeasureMapping.countermeasure_id,
-            Countermeasure,
-            LibraryKind.FRAMEWORK,
-        ),
-        lambda raw, lookups: _refs(raw, lookups, LibraryKind.FRAMEWORK),
-        may_be_absent=True,
+        CountermeasureMapping,
+        CountermeasureMapping.countermeasure_id,
+        Countermeasure,
+        LibraryKind.FRAMEWORK,
     ),
 ]
 

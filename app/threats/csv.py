@@ -33,15 +33,14 @@ from app.transfer.bulk import (
     Lookups,
     _cleans,
     _email_of,
-    _mapped_refs,
     _one,
-    _refs,
     _rule_errors,
     _system_ids,
     _user_email,
     _write_mappings,
     date_field,
     enum_field,
+    refs_field,
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
 from app.transfer.sql import joined, linked_names
@@ -184,12 +183,13 @@ THREAT_COLUMNS = [
         lambda: _threat_countermeasures(Countermeasure.title),
         None,
     ),
-    Column(
+    refs_field(
         "ATT&CK techniques",
         "techniques",
-        lambda: _mapped_refs(ThreatMapping, ThreatMapping.threat_id, Threat, LibraryKind.ATTACK),
-        lambda raw, lookups: _refs(raw, lookups, LibraryKind.ATTACK),
-        may_be_absent=True,
+        ThreatMapping,
+        ThreatMapping.threat_id,
+        Threat,
+        LibraryKind.ATTACK,
     ),
 ]
 

@@ -37,20 +37,28 @@ from app.transfer.bulk import (
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
 
+
+def _threat_columns(model) -> list[Column]:
+    """Which threat a history row belongs to: its id (exported only) and its title."""
+    return [
+        Column("Threat id", "threat_ref", lambda: model.threat_id, None, kind="int"),
+        Column(
+            "Threat",
+            "threat_id",
+            lambda: _one(model, Threat, Threat.title, model.threat_id),
+            lambda r, lk: _threat_id(r, lk),
+            required=True,
+        ),
+    ]
+
+
 # ---- threat score history (the second threats file) ---------------------------------------
 # One row per assessment, oldest first per threat. Import the threats first (their file
 # holds each threat's current scores), then this file: its rows are added to each threat's
 # history in order, dated "Assessed on"; each is a re-score (and a review) as on the form.
 
 THREAT_SCORE_COLUMNS = [
-    Column("Threat id", "threat_ref", lambda: ThreatScoreChange.threat_id, None, kind="int"),
-    Column(
-        "Threat",
-        "threat_id",
-        lambda: _one(ThreatScoreChange, Threat, Threat.title, ThreatScoreChange.threat_id),
-        lambda r, lk: _threat_id(r, lk),
-        required=True,
-    ),
+    *_threat_columns(ThreatScoreChange),
     date_field("Assessed on", ThreatScoreChange, "changed_on", required=True),
     Column(
         "Superseded on",
@@ -262,14 +270,7 @@ def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int
 # order as a dated change, as the edit form's "changed on" date does.
 
 THREAT_STATE_COLUMNS = [
-    Column("Threat id", "threat_ref", lambda: ThreatStateChange.threat_id, None, kind="int"),
-    Column(
-        "Threat",
-        "threat_id",
-        lambda: _one(ThreatStateChange, Threat, Threat.title, ThreatStateChange.threat_id),
-        lambda r, lk: _threat_id(r, lk),
-        required=True,
-    ),
+    *_threat_columns(ThreatStateChange),
     date_field("From", ThreatStateChange, "changed_on", required=True),
     Column(
         "Superseded on", "superseded_on", lambda: ThreatStateChange.superseded_on, None, kind="date"

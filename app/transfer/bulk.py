@@ -244,6 +244,18 @@ def _mapped_refs(model, subject, outer, kind: LibraryKind):
     )
 
 
+def refs_field(header: str, key: str, model, subject, outer, kind: LibraryKind) -> Column:
+    """The column of the catalogue entries of one kind a record is mapped to (``model``:
+    the mapping table, ``subject`` its column naming the record)."""
+    return Column(
+        header,
+        key,
+        lambda: _mapped_refs(model, subject, outer, kind),
+        lambda raw, lookups: _refs(raw, lookups, kind),
+        may_be_absent=True,
+    )
+
+
 def _write_mappings(model, subject_column: str, facts, user_id) -> None:
     """The rows' catalogue references as dated mappings, with the import's audit rows."""
     ids, values = insert_mappings(
