@@ -372,23 +372,19 @@ def _max_id(model) -> int:
 
 
 def synthetic(context: dict, sizes: dict) -> None:
-    from app.models.base import utcnow
-
     rng = context["rng"]
-    now = utcnow()
     start, span = date(2015, 1, 1), (date(2021, 6, 30) - date(2015, 1, 1)).days
 
     def some_day(after: date = start) -> date:
         return after + timedelta(days=rng.randrange(max(1, (start + timedelta(span) - after).days)))
 
-    stamp = {"created_at": now, "updated_at": now, "version": 1}
     # The calls keep their order: the seeded random numbers are drawn in it.
     system_ids = _synthetic_systems(rng, sizes.get("systems") or 0, some_day)
     staff_ids = _synthetic_staff(rng, sizes.get("staff") or 0, some_day)
     _synthetic_responsibilities(
         rng, sizes.get("responsibilities") or 0, system_ids, staff_ids, some_day
     )
-    _synthetic_positions(rng, sizes.get("positions") or 0, system_ids, some_day, stamp)
+    _synthetic_positions(rng, sizes.get("positions") or 0, system_ids, some_day)
 
 
 def _synthetic_systems(rng, count: int, some_day) -> list[int]:
@@ -476,41 +472,32 @@ def _synthetic_responsibilities(
     add_responsibilities(resp_rows, audited=False)
 
 
-def _synthetic_positions(rng, count: int, system_ids: list[int], some_day, stamp: dict) -> None:
+def _synthetic_positions(rng, count: int, system_ids: list[int], some_day) -> None:
     """``count`` more positions, each with its steps so far and one to three systems."""
-    from app.seed.synthetic import bulk_insert
+    import click
+
+    from app.coverage.positions import create_positions
 
     first_position = _max_id(Position)
     statuses = list(PositionStatus)
-    position_rows = [
+    positions = [
         {
             "title": f"SPOF position {first_position + i + 1}",
             "team": rng.choice(TEAMS),
             "status": rng.choice(statuses),
             "opened_on": some_day(date(2019, 1, 1)),
             "notes": "",
-            **stamp,
         }
         for i in range(count)
     ]
-    bulk_insert(Position, position_rows, "positions")
-    changes, links = [], []
-    new_positions = db.session.execute(
-        select(Position.id, Position.status, Position.opened_on).where(Position.id > first_position)
-    ).all()
     order = [PositionStatus.PLANNED, PositionStatus.ACTIVE_HIRING, PositionStatus.FINAL_STAGES]
-    for position_id, status, opened_on in new_positions:
+    for position in positions:
+        status = position["status"]
         path = order[: order.index(status) + 1] if status in order else [*order[:2], status]
-        day = opened_on
+        day, position["history"] = position["opened_on"], []
         for step in path:
-            changes.append(
-                {"position_id": position_id, "status": step, "changed_on": day, "note": ""}
-            )
+            position["history"].append((step, day, ""))
             day += timedelta(days=rng.randrange(10, 60))
-        for system_id in rng.sample(system_ids, min(len(system_ids), rng.randrange(1, 4))):
-            links.append({"position_id": position_id, "system_id": system_id})
-    bulk_insert(PositionStatusChange, changes, "position changes")
-    if links:
-        from app.models.systems import position_systems
-
-        db.session.execute(position_systems.insert(), links)
+        position["system_ids"] = rng.sample(system_ids, min(len(system_ids), rng.randrange(1, 4)))
+    click.echo(f"{'positions':<18} {count}")
+    create_positions(positions, None, audited=False)
