@@ -37,7 +37,6 @@ from app.threats.risk import (
     REVIEW_INTERVALS_KEY,
     RISK_MATRIX_KEY,
     rescore_threat,
-    resync_superseded,
 )
 
 Q2_START = date(2020, 10, 1)
@@ -543,27 +542,30 @@ def _synthetic_life(rng, planned: date) -> _Life:
 def _credit_deployments(credited: list[tuple[int, int, date]]) -> None:
     """Deployments credited in the threats' score history (at the threat's current scores,
     so the register's current columns stay what its history says)."""
-    from app.seed.synthetic import bulk_insert
+    from app.threats.service import add_assessments
 
-    columns = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
     current = {
-        row[0]: dict(zip(columns, row[1:], strict=True))
-        for row in db.session.execute(select(Threat.id, *(getattr(Threat, c) for c in columns)))
+        row[0]: ((row[1], row[2]), (row[3], row[4]))
+        for row in db.session.execute(
+            select(
+                Threat.id,
+                Threat.inherent_likelihood,
+                Threat.inherent_impact,
+                Threat.residual_likelihood,
+                Threat.residual_impact,
+            )
+        )
     }
-    scores = []
-    for cm_id, threat_id, on in credited:
-        values = current[threat_id]
-        scores.append(
+    add_assessments(
+        [
             {
                 "threat_id": threat_id,
                 "changed_on": on,
-                **values,
-                "inherent_score": values["inherent_likelihood"] * values["inherent_impact"],
-                "residual_score": values["residual_likelihood"] * values["residual_impact"],
+                "inherent": current[threat_id][0],
+                "residual": current[threat_id][1],
                 "countermeasure_id": cm_id,
                 "note": "Countermeasure deployed",
             }
-        )
-    bulk_insert(ThreatScoreChange, scores, "credited scores")
-    # Bulk rows skip rescore_threat: close the validity intervals they interrupt.
-    resync_superseded({row["threat_id"] for row in scores})
+            for cm_id, threat_id, on in credited
+        ]
+    )

@@ -77,6 +77,7 @@ from app.threats.risk import (
     method_columns,
     record_state,
     rescore_threat,
+    resync_superseded,
     risk_matrix,
     score_columns,
 )
@@ -393,3 +394,27 @@ def _link_new(ids: list[int], cleans: list[dict]) -> None:
         "tag_id",
         [dict.fromkeys(tags[name.casefold()] for name in clean["tags"]) for clean in cleans],
     )
+
+
+def add_assessments(changes: list[dict], author_id: int | None = None) -> None:
+    """Dated assessments added to existing threats in bulk (each: ``threat_id``,
+    ``changed_on``, ``inherent`` and ``residual`` (likelihood, impact), ``countermeasure_id``,
+    ``note``), scored as ``rescore_threat`` scores them; each threat's history is then
+    chained again (the change a new one interrupts ends on its day). The threats' own
+    columns are not touched: the caller adds them at the threats' current scores."""
+    matrix = risk_matrix()
+    insert_rows(
+        ThreatScoreChange.__table__,
+        [
+            {
+                "threat_id": change["threat_id"],
+                "changed_on": change["changed_on"],
+                **score_columns(change["inherent"], change["residual"], matrix),
+                "author_id": author_id,
+                "countermeasure_id": change["countermeasure_id"],
+                "note": change["note"],
+            }
+            for change in changes
+        ],
+    )
+    resync_superseded({change["threat_id"] for change in changes})
