@@ -296,7 +296,10 @@ def update_threat(
 
 
 def create_threats(
-    cleans: list[dict], author_id: int | None, note: str = "Imported from CSV", audited=True
+    cleans: list[dict],
+    author_id: int | None,
+    note: str = "Imported from CSV",
+    audited: bool = True,
 ) -> list[int]:
     """Add many checked threats (``check_new_threat``'s values, category and feed as ids)
     in bulk, as ``create_threat`` would one by one: each with its first assessment (or the
