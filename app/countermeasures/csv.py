@@ -11,13 +11,11 @@ from sqlalchemy import select
 from app import fiscal
 from app.countermeasures import queries as countermeasure_queries
 from app.countermeasures.checks import References
-from app.countermeasures.service import check_recorded_countermeasure
+from app.countermeasures.service import check_recorded_countermeasure, create_countermeasures
 from app.extensions import db
 from app.models import (
     Countermeasure,
     CountermeasureStatus,
-    CountermeasureStatusChange,
-    CountermeasureTargetPeriod,
     CountermeasureType,
     Effectiveness,
     Threat,
@@ -27,20 +25,18 @@ from app.models.countermeasures import countermeasure_threats
 from app.transfer import cells as c
 from app.transfer.bulk import (
     Lookups,
-    _audit,
     _check_rows,
+    _cleans,
     _email_of,
-    _insert,
-    _insert_returning_ids,
-    _mapped_refs,
-    _refs,
-    _stamp,
     _threat_ids,
     _user_email,
     _write_mappings,
+    date_field,
+    enum_field,
+    refs_field,
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
-from app.transfer.sql import joined
+from app.transfer.sql import linked_names
 
 
 def _countermeasure_list(args: Mapping):
@@ -59,19 +55,9 @@ COUNTERMEASURE_COLUMNS = [
         lambda: Countermeasure.description,
         c.text(20000, strip=False),
     ),
-    Column(
-        "Type",
-        "type",
-        lambda: Countermeasure.type,
-        c.enum_of(CountermeasureType, CountermeasureType.PREVENTIVE),
-        kind="enum",
-    ),
-    Column(
-        "Status",
-        "status",
-        lambda: Countermeasure.status,
-        c.enum_of(CountermeasureStatus, CountermeasureStatus.PLANNED),
-        kind="enum",
+    enum_field("Type", Countermeasure, "type", CountermeasureType, CountermeasureType.PREVENTIVE),
+    enum_field(
+        "Status", Countermeasure, "status", CountermeasureStatus, CountermeasureStatus.PLANNED
     ),
     Column(
         "Owner email",
@@ -86,53 +72,40 @@ COUNTERMEASURE_COLUMNS = [
         c.quarter_start,
         kind="quarter",
     ),
-    Column("Planned on", "planned_on", lambda: Countermeasure.planned_on, c.day, kind="date"),
-    Column("Deployed on", "deployed_on", lambda: Countermeasure.deployed_on, c.day, kind="date"),
-    Column("Retired on", "retired_on", lambda: Countermeasure.retired_on, c.day, kind="date"),
+    date_field("Planned on", Countermeasure, "planned_on"),
+    date_field("Deployed on", Countermeasure, "deployed_on"),
+    date_field("Retired on", Countermeasure, "retired_on"),
     Column("Evidence", "evidence", lambda: Countermeasure.evidence, c.text(20000, strip=False)),
-    Column("Verified on", "verified_on", lambda: Countermeasure.verified_on, c.day, kind="date"),
-    Column(
-        "Effectiveness",
-        "effectiveness",
-        lambda: Countermeasure.effectiveness,
-        c.enum_of(Effectiveness),
-        kind="enum",
-    ),
+    date_field("Verified on", Countermeasure, "verified_on"),
+    enum_field("Effectiveness", Countermeasure, "effectiveness", Effectiveness),
     Column(
         "Threats",
         "threat_ids",
-        lambda: joined(
+        lambda: linked_names(
+            Countermeasure,
+            countermeasure_threats,
+            "countermeasure_id",
+            Threat,
+            "threat_id",
             Threat.title,
-            countermeasure_threats.c.countermeasure_id == Countermeasure.id,
-            Threat.id == countermeasure_threats.c.threat_id,
-            order_by=[Threat.title],
-            outer=Countermeasure,
         ),
         _threat_ids,
     ),
-    Column(
+    refs_field(
         "Techniques mitigated",
         "techniques",
-        lambda: _mapped_refs(
-            CountermeasureMapping,
-            CountermeasureMapping.countermeasure_id,
-            Countermeasure,
-            LibraryKind.ATTACK,
-        ),
-        lambda raw, lookups: _refs(raw, lookups, LibraryKind.ATTACK),
-        may_be_absent=True,
+        CountermeasureMapping,
+        CountermeasureMapping.countermeasure_id,
+        Countermeasure,
+        LibraryKind.ATTACK,
     ),
-    Column(
+    refs_field(
         "Controls implemented",
         "controls",
-        lambda: _mapped_refs(
-            CountermeasureMapping,
-            CountermeasureMapping.countermeasure_id,
-            Countermeasure,
-            LibraryKind.FRAMEWORK,
-        ),
-        lambda raw, lookups: _refs(raw, lookups, LibraryKind.FRAMEWORK),
-        may_be_absent=True,
+        CountermeasureMapping,
+        CountermeasureMapping.countermeasure_id,
+        Countermeasure,
+        LibraryKind.FRAMEWORK,
     ),
 ]
 
@@ -203,71 +176,16 @@ def check_countermeasures(rows: list[ParsedRow], lookups: Lookups) -> list[CellE
     )
 
 
-COUNTERMEASURE_FIELDS = (
-    "title",
-    "description",
-    "type",
-    "status",
-    "owner_id",
-    "target_quarter_start",
-    "planned_on",
-    "deployed_on",
-    "retired_on",
-    "evidence",
-    "verified_on",
-    "effectiveness",
-)
-
-
 def write_countermeasures(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    cleans = [row.values["__clean__"] for row in rows]
-    values = [{k: clean[k] for k in COUNTERMEASURE_FIELDS} for clean in cleans]
-    ids = _insert_returning_ids(Countermeasure, [_stamp(v) for v in values])
-    _audit(
-        Countermeasure,
-        ids,
-        [{**v, "threat_ids": clean["threat_ids"]} for v, clean in zip(values, cleans, strict=True)],
-        "title",
-    )
-    _insert(
-        countermeasure_threats,
-        [
-            {"countermeasure_id": cm_id, "threat_id": threat_id}
-            for cm_id, clean in zip(ids, cleans, strict=True)
-            for threat_id in clean["threat_ids"]
-        ],
-    )
-    _insert(
-        CountermeasureStatusChange,
-        [
-            {
-                "countermeasure_id": cm_id,
-                "status": v["status"],
-                "changed_on": v["retired_on"] or v["deployed_on"] or v["planned_on"],
-                "user_id": user_id,
-            }
-            for cm_id, v in zip(ids, values, strict=True)
-        ],
-    )
-    # The target quarter in force from the plan date ("slipped" reads it as of a day).
-    _insert(
-        CountermeasureTargetPeriod,
-        [
-            {
-                "countermeasure_id": cm_id,
-                "target_quarter_start": v["target_quarter_start"],
-                "valid_from": v["planned_on"],
-                "user_id": user_id,
-            }
-            for cm_id, v in zip(ids, values, strict=True)
-            if v["target_quarter_start"] is not None
-        ],
-    )
+    """Rows already checked by the rules, written by the register's bulk path, with the
+    techniques and controls they name."""
+    cleans = _cleans(rows)
+    ids = create_countermeasures(cleans, user_id)
     # Its techniques and controls are in force from the day it was planned (the rules
     # give every countermeasure one); coverage still counts it only once deployed.
     facts = [
-        (cm_id, pair, v["planned_on"])
-        for cm_id, v, row in zip(ids, values, rows, strict=True)
+        (cm_id, pair, clean["planned_on"])
+        for cm_id, clean, row in zip(ids, cleans, rows, strict=True)
         for key in ("techniques", "controls")
         for pair in row.values.get(key, [])
     ]

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from app import fiscal
+from app.bulk import audit_imported, insert_links, insert_returning_ids, insert_rows, stamped
 from app.countermeasures.checks import (
     MAX_QUARTER_TARGET,
     MAX_YEARLY_GOAL,
@@ -30,8 +31,11 @@ from app.extensions import db
 from app.models.countermeasures import (
     Countermeasure,
     CountermeasureStatus,
+    CountermeasureStatusChange,
+    CountermeasureTargetPeriod,
     CountermeasureType,
     Effectiveness,
+    countermeasure_threats,
 )
 from app.models.setting import set_setting
 from app.validation import InputError
@@ -163,6 +167,21 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
     return clean
 
 
+# A new countermeasure's own fields; its status and target quarter are dated facts.
+FIELD_KEYS = ("title", "description", "type", "owner_id", "evidence", "deployed_on", "planned_on")
+# One recorded as it stands (the CSV import) also brings the steps it went through; the
+# synthetic data also gives its own ids and who verified it.
+RECORDED_KEYS = (
+    *FIELD_KEYS,
+    "status",
+    "target_quarter_start",
+    "retired_on",
+    "verified_on",
+    "effectiveness",
+)
+GIVEN_KEYS = ("id", "verified_by_id")
+
+
 def create_countermeasure(
     *,
     title: str,
@@ -199,15 +218,7 @@ def create_countermeasure(
             "deployed_on": deployed_on,
         }
     )
-    countermeasure = Countermeasure(
-        title=clean["title"],
-        description=clean["description"],
-        type=clean["type"],
-        owner_id=clean["owner_id"],
-        evidence=clean["evidence"],
-        deployed_on=clean["deployed_on"],
-        planned_on=clean["planned_on"],
-    )
+    countermeasure = Countermeasure(**{key: clean[key] for key in FIELD_KEYS})
     countermeasure.threats = clean["threats"]
     set_target(countermeasure, clean["target_quarter_start"], clean["planned_on"], user_id)
     status = clean["status"]
@@ -220,6 +231,67 @@ def create_countermeasure(
     db.session.add(countermeasure)
     db.session.flush()
     return countermeasure
+
+
+def create_countermeasures(
+    cleans: list[dict], user_id: int | None, audited: bool = True
+) -> list[int]:
+    """Add many countermeasures recorded as they stand (``check_recorded_countermeasure``'s
+    values) in bulk: each with its threats, its status from the day of its latest step
+    (or the dated steps given in ``history``), its target quarter from the plan date, and
+    an "import" audit row unless not ``audited`` (the synthetic data). Returns the ids."""
+    rows = [
+        {
+            **{key: clean[key] for key in RECORDED_KEYS},
+            **{key: clean[key] for key in GIVEN_KEYS if key in clean},
+        }
+        for clean in cleans
+    ]
+    ids = insert_returning_ids(Countermeasure, [stamped(row) for row in rows])
+    if audited:
+        audit_imported(
+            Countermeasure,
+            ids,
+            [
+                {**row, "threat_ids": clean["threat_ids"]}
+                for row, clean in zip(rows, cleans, strict=True)
+            ],
+            "title",
+        )
+    insert_links(
+        countermeasure_threats,
+        "countermeasure_id",
+        ids,
+        "threat_id",
+        [clean["threat_ids"] for clean in cleans],
+    )
+    insert_rows(
+        CountermeasureStatusChange,
+        [
+            {"countermeasure_id": cm_id, "status": status, "changed_on": on, "user_id": user_id}
+            for cm_id, row, clean in zip(ids, rows, cleans, strict=True)
+            for status, on in clean.get("history") or [(row["status"], _latest_step_on(row))]
+        ],
+    )
+    # The target quarter in force from the plan date ("slipped" reads it as of a day).
+    insert_rows(
+        CountermeasureTargetPeriod,
+        [
+            {
+                "countermeasure_id": cm_id,
+                "target_quarter_start": row["target_quarter_start"],
+                "valid_from": row["planned_on"],
+                "user_id": user_id,
+            }
+            for cm_id, row in zip(ids, rows, strict=True)
+            if row["target_quarter_start"] is not None
+        ],
+    )
+    return ids
+
+
+def _latest_step_on(row: dict) -> date:
+    return row["retired_on"] or row["deployed_on"] or row["planned_on"]
 
 
 def update_countermeasure(

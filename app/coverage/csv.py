@@ -13,9 +13,9 @@ from app import fiscal
 from app.coverage import api_schemas as coverage_schemas
 from app.coverage import queries as coverage_queries
 from app.coverage.checks import Existing, References
-from app.coverage.responsibilities import check_new_responsibility
-from app.coverage.staff import check_new_staff_member
-from app.coverage.systems import check_new_system
+from app.coverage.responsibilities import add_responsibilities, check_new_responsibility
+from app.coverage.staff import check_new_staff_member, create_staff_members
+from app.coverage.systems import check_new_system, create_systems
 from app.extensions import db
 from app.models import (
     Criticality,
@@ -28,13 +28,14 @@ from app.transfer import cells as c
 from app.transfer.bulk import (
     FilterError,
     Lookups,
-    _audit,
     _check_rows,
-    _insert_returning_ids,
+    _cleans,
     _one,
     _staff_id,
-    _stamp,
     _system_id,
+    date_field,
+    enum_field,
+    flag_field,
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
 
@@ -72,21 +73,9 @@ SYSTEM_COLUMNS = [
     Column("Name", "name", lambda: System.name, c.text(160), required=True),
     Column("Description", "description", lambda: System.description, c.text(20000, strip=False)),
     Column("Team", "team", lambda: System.team, c.text(120)),
-    Column(
-        "Criticality",
-        "criticality",
-        lambda: System.criticality,
-        c.enum_of(Criticality, Criticality.MEDIUM),
-        kind="enum",
-    ),
-    Column(
-        "In production",
-        "in_production",
-        lambda: System.in_production,
-        c.boolean(True),
-        kind="bool",
-    ),
-    Column("Retired on", "retired_on", lambda: System.retired_on, c.day, kind="date"),
+    enum_field("Criticality", System, "criticality", Criticality, Criticality.MEDIUM),
+    flag_field("In production", System, "in_production", True),
+    date_field("Retired on", System, "retired_on"),
 ]
 
 
@@ -180,9 +169,7 @@ def check_systems(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
 
 
 def write_systems(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [_stamp(row.values["__clean__"]) for row in rows]
-    _audit(System, _insert_returning_ids(System, values), values, "name")
-    return len(rows)
+    return len(create_systems(_cleans(rows)))
 
 
 # ---- staff -----------------------------------------------------------------------------
@@ -199,7 +186,7 @@ STAFF_COLUMNS = [
     Column("Email", "email", lambda: StaffMember.email, c.optional_text(254)),
     Column("Team", "team", lambda: StaffMember.team, c.text(120)),
     Column("Active", "active", lambda: _still_here(), c.boolean(True), kind="bool"),
-    Column("Left on", "left_on", lambda: StaffMember.left_on, c.day, kind="date"),
+    date_field("Left on", StaffMember, "left_on"),
 ]
 
 
@@ -219,9 +206,7 @@ def check_staff(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
 
 
 def write_staff(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [_stamp(row.values["__clean__"]) for row in rows]
-    _audit(StaffMember, _insert_returning_ids(StaffMember, values), values, "name")
-    return len(rows)
+    return len(create_staff_members(_cleans(rows)))
 
 
 # ---- responsibilities ------------------------------------------------------------------
@@ -241,15 +226,9 @@ RESPONSIBILITY_COLUMNS = [
         _system_id,
         required=True,
     ),
-    Column(
-        "Kind",
-        "kind",
-        lambda: Responsibility.kind,
-        c.enum_of(ResponsibilityKind, ResponsibilityKind.PRIMARY),
-        kind="enum",
-    ),
-    Column("Since", "since", lambda: Responsibility.since, c.day, required=True, kind="date"),
-    Column("Until", "until", lambda: Responsibility.until, c.day, kind="date"),
+    enum_field("Kind", Responsibility, "kind", ResponsibilityKind, ResponsibilityKind.PRIMARY),
+    date_field("Since", Responsibility, "since", required=True),
+    date_field("Until", Responsibility, "until"),
 ]
 
 
@@ -281,6 +260,4 @@ def check_responsibilities(rows: list[ParsedRow], lookups: Lookups) -> list[Cell
 
 
 def write_responsibilities(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    values = [_stamp(row.values["__clean__"]) for row in rows]
-    _audit(Responsibility, _insert_returning_ids(Responsibility, values), values, "since")
-    return len(rows)
+    return len(add_responsibilities(_cleans(rows)))

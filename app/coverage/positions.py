@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
+from app.bulk import insert_links, insert_new, insert_rows
 from app.coverage import figures
 from app.coverage.checks import NOTES_MAX, TEAM_MAX, check_version, clean_text, coverage_today
 from app.coverage.staff import create_staff_member
@@ -20,6 +21,7 @@ from app.models.systems import (
     ResponsibilityKind,
     StaffMember,
     System,
+    position_systems,
 )
 from app.validation import InputError, check_date_range
 
@@ -63,6 +65,34 @@ def create_position(
     db.session.add(position)
     db.session.flush()
     return position
+
+
+POSITION_KEYS = ("title", "team", "opened_on", "notes", "status")
+
+
+def create_positions(values: list[dict], user_id: int | None, audited: bool = True) -> list[int]:
+    """Add many positions (their ``POSITION_KEYS``, ``system_ids`` and the dated steps so
+    far in ``history``: (status, day, note), by default opened in their status) in bulk,
+    with an "import" audit row each unless not ``audited`` (the synthetic data)."""
+    ids = insert_new(Position, [{k: v[k] for k in POSITION_KEYS} for v in values], "title", audited)
+    insert_rows(
+        PositionStatusChange,
+        [
+            {
+                "position_id": position_id,
+                "status": status,
+                "changed_on": on,
+                "note": note,
+                "user_id": user_id,
+            }  # fmt: skip
+            for position_id, v in zip(ids, values, strict=True)
+            for status, on, note in v.get("history") or [(v["status"], v["opened_on"], "Opened")]
+        ],
+    )
+    insert_links(
+        position_systems, "position_id", ids, "system_id", [v["system_ids"] for v in values]
+    )
+    return ids
 
 
 def update_position(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from app.bulk import insert_new
 from app.coverage import figures
 from app.coverage.checks import (
     References,
@@ -174,3 +175,9 @@ def remove_responsibility(responsibility: Responsibility, version: int | None) -
     check_version(responsibility, version)
     db.session.delete(responsibility)
     db.session.flush()
+
+
+def add_responsibilities(cleans: list[dict], audited: bool = True) -> list[int]:
+    """Add many responsibilities (``check_new_responsibility``'s values) in bulk, as
+    ``add_responsibility`` would, with an "import" audit row each unless not ``audited``."""
+    return insert_new(Responsibility, cleans, "since", audited)

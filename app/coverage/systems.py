@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from app.bulk import insert_new
 from app.coverage.checks import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -94,6 +95,12 @@ def create_system(
     db.session.add(system)
     db.session.flush()
     return system
+
+
+def create_systems(cleans: list[dict], audited: bool = True) -> list[int]:
+    """Add many systems (``check_new_system``'s values) in bulk, as ``create_system`` would
+    one by one, with an "import" audit row each unless not ``audited``; their ids."""
+    return insert_new(System, cleans, "name", audited)
 
 
 def update_system(

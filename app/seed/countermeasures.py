@@ -26,11 +26,8 @@ from app.extensions import db
 from app.models.countermeasures import (
     Countermeasure,
     CountermeasureStatus,
-    CountermeasureStatusChange,
-    CountermeasureTargetPeriod,
     CountermeasureType,
     Effectiveness,
-    countermeasure_threats,
 )
 from app.models.setting import get_setting, set_setting
 from app.models.threats import Threat, ThreatFeed, ThreatScoreChange, ThreatSource, ThreatStatus
@@ -40,7 +37,6 @@ from app.threats.risk import (
     REVIEW_INTERVALS_KEY,
     RISK_MATRIX_KEY,
     rescore_threat,
-    resync_superseded,
 )
 
 Q2_START = date(2020, 10, 1)
@@ -433,9 +429,10 @@ def context_quarter(first_day: date):
 def synthetic(context: dict, sizes: dict) -> None:
     """``seed-synthetic --countermeasures N``: bulk rows linked to random existing threats,
     statuses and dates spread over FY17-18 to FY21-22."""
+    import click
+
     from app import fiscal
     from app.domain.quarters import quarter_of
-    from app.seed.synthetic import bulk_insert
 
     count = int(sizes.get("countermeasures") or 0)
     if count <= 0:
@@ -447,7 +444,8 @@ def synthetic(context: dict, sizes: dict) -> None:
     first_id = (db.session.scalar(select(func.max(Countermeasure.id))) or 0) + 1
     start, span = date(2017, 7, 1), (date(2022, 6, 30) - date(2017, 7, 1)).days
     kinds = list(CountermeasureType)
-    cms, links, changes, credited, periods = [], [], [], [], []
+    cms: list[dict] = []
+    credited = []
     for offset in range(count):
         cm_id = first_id + offset
         planned = start + timedelta(days=rng.randrange(span))
@@ -455,41 +453,32 @@ def synthetic(context: dict, sizes: dict) -> None:
         life = _synthetic_life(rng, planned)
         history = life.history
         status, deployed_on, verified_on = history[-1][0], life.deployed_on, life.verified_on
-        cms.append(
-            {
-                "id": cm_id,
-                "planned_on": planned,
-                "title": f"{rng.choice(SYNTHETIC_VERBS)} {rng.choice(SYNTHETIC_OBJECTS)} #{cm_id}",
-                "description": "Synthetic countermeasure.",
-                "type": rng.choice(kinds),
-                "status": status,
-                "owner_id": rng.choice(user_ids) if user_ids else None,
-                "target_quarter_start": target if rng.random() < 0.9 else None,
-                "deployed_on": deployed_on,
-                "retired_on": life.retired_on,
-                "evidence": "",
-                "verified_on": verified_on,
-                "verified_by_id": rng.choice(user_ids) if verified_on and user_ids else None,
-                "effectiveness": life.effectiveness,
-                "version": 1,
-            }
-        )
-        if cms[-1]["target_quarter_start"] is not None:
-            periods.append(
-                {"countermeasure_id": cm_id, "target_quarter_start": target, "valid_from": planned}
-            )
+        cm = {
+            "id": cm_id,
+            "planned_on": planned,
+            "title": f"{rng.choice(SYNTHETIC_VERBS)} {rng.choice(SYNTHETIC_OBJECTS)} #{cm_id}",
+            "description": "Synthetic countermeasure.",
+            "type": rng.choice(kinds),
+            "status": status,
+            "owner_id": rng.choice(user_ids) if user_ids else None,
+            "target_quarter_start": target if rng.random() < 0.9 else None,
+            "deployed_on": deployed_on,
+            "retired_on": life.retired_on,
+            "evidence": "",
+            "verified_on": verified_on,
+            "verified_by_id": rng.choice(user_ids) if verified_on and user_ids else None,
+            "effectiveness": life.effectiveness,
+            "history": history,
+            "threat_ids": [],
+        }
+        cms.append(cm)
         if threat_ids:
-            for threat_id in rng.sample(threat_ids, min(len(threat_ids), rng.randint(1, 3))):
-                links.append({"countermeasure_id": cm_id, "threat_id": threat_id})
-        for status_then, on in history:
-            changes.append({"countermeasure_id": cm_id, "status": status_then, "changed_on": on})
-        linked = bool(links) and links[-1]["countermeasure_id"] == cm_id
-        if deployed_on is not None and linked and rng.random() < 0.6:
-            credited.append((cm_id, links[-1]["threat_id"], deployed_on))
-    bulk_insert(Countermeasure, cms, "countermeasures")
-    bulk_insert(countermeasure_threats, links, "cm threat links")
-    bulk_insert(CountermeasureStatusChange, changes, "cm status changes")
-    bulk_insert(CountermeasureTargetPeriod, periods, "cm target periods")
+            cm["threat_ids"] = rng.sample(threat_ids, min(len(threat_ids), rng.randint(1, 3)))
+        if deployed_on is not None and cm["threat_ids"] and rng.random() < 0.6:
+            credited.append((cm_id, cm["threat_ids"][-1], deployed_on))
+    click.echo(f"{'countermeasures':<18} {count}")
+    # Written by the register's own bulk path; synthetic data leaves no audit trail.
+    service.create_countermeasures(cms, None, audited=False)
     _credit_deployments(credited)
 
 
@@ -553,27 +542,30 @@ def _synthetic_life(rng, planned: date) -> _Life:
 def _credit_deployments(credited: list[tuple[int, int, date]]) -> None:
     """Deployments credited in the threats' score history (at the threat's current scores,
     so the register's current columns stay what its history says)."""
-    from app.seed.synthetic import bulk_insert
+    from app.threats.service import add_assessments
 
-    columns = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
     current = {
-        row[0]: dict(zip(columns, row[1:], strict=True))
-        for row in db.session.execute(select(Threat.id, *(getattr(Threat, c) for c in columns)))
+        row[0]: ((row[1], row[2]), (row[3], row[4]))
+        for row in db.session.execute(
+            select(
+                Threat.id,
+                Threat.inherent_likelihood,
+                Threat.inherent_impact,
+                Threat.residual_likelihood,
+                Threat.residual_impact,
+            )
+        )
     }
-    scores = []
-    for cm_id, threat_id, on in credited:
-        values = current[threat_id]
-        scores.append(
+    add_assessments(
+        [
             {
                 "threat_id": threat_id,
                 "changed_on": on,
-                **values,
-                "inherent_score": values["inherent_likelihood"] * values["inherent_impact"],
-                "residual_score": values["residual_likelihood"] * values["residual_impact"],
+                "inherent": current[threat_id][0],
+                "residual": current[threat_id][1],
                 "countermeasure_id": cm_id,
                 "note": "Countermeasure deployed",
             }
-        )
-    bulk_insert(ThreatScoreChange, scores, "credited scores")
-    # Bulk rows skip rescore_threat: close the validity intervals they interrupt.
-    resync_superseded({row["threat_id"] for row in scores})
+            for cm_id, threat_id, on in credited
+        ]
+    )

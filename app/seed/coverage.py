@@ -367,39 +367,32 @@ LAST_NAMES = [
 ]  # fmt: skip
 
 
-def _new_ids(model, before: int) -> list[int]:
-    return list(db.session.scalars(select(model.id).where(model.id > before).order_by(model.id)))
-
-
 def _max_id(model) -> int:
     return db.session.scalar(select(func.coalesce(func.max(model.id), 0)))
 
 
 def synthetic(context: dict, sizes: dict) -> None:
-    from app.models.base import utcnow
-
     rng = context["rng"]
-    now = utcnow()
     start, span = date(2015, 1, 1), (date(2021, 6, 30) - date(2015, 1, 1)).days
 
     def some_day(after: date = start) -> date:
         return after + timedelta(days=rng.randrange(max(1, (start + timedelta(span) - after).days)))
 
-    stamp = {"created_at": now, "updated_at": now, "version": 1}
     # The calls keep their order: the seeded random numbers are drawn in it.
-    system_ids = _synthetic_systems(rng, sizes.get("systems") or 0, some_day, stamp)
-    staff_ids = _synthetic_staff(rng, sizes.get("staff") or 0, some_day, stamp)
+    system_ids = _synthetic_systems(rng, sizes.get("systems") or 0, some_day)
+    staff_ids = _synthetic_staff(rng, sizes.get("staff") or 0, some_day)
     _synthetic_responsibilities(
-        rng, sizes.get("responsibilities") or 0, system_ids, staff_ids, some_day, stamp
+        rng, sizes.get("responsibilities") or 0, system_ids, staff_ids, some_day
     )
-    _synthetic_positions(rng, sizes.get("positions") or 0, system_ids, some_day, stamp)
+    _synthetic_positions(rng, sizes.get("positions") or 0, system_ids, some_day)
 
 
-def _synthetic_systems(rng, count: int, some_day, stamp: dict) -> list[int]:
+def _synthetic_systems(rng, count: int, some_day) -> list[int]:
     """``count`` more systems; the ids of the new ones (of every system when none is new)."""
-    from app.seed.synthetic import bulk_insert
+    import click
 
-    first_system = _max_id(System)
+    from app.coverage.systems import create_systems
+
     offset = db.session.execute(select(func.count()).select_from(System)).scalar_one()
     criticalities = list(Criticality)
     system_rows = []
@@ -414,16 +407,17 @@ def _synthetic_systems(rng, count: int, some_day, stamp: dict) -> list[int]:
                 "criticality": rng.choices(criticalities, weights=(2, 5, 3, 1))[0],
                 "in_production": rng.random() < 0.85,
                 "retired_on": some_day() if retired else None,
-                **stamp,
             }
         )
-    bulk_insert(System, system_rows, "systems")
-    return _new_ids(System, first_system) or list(db.session.scalars(select(System.id)))
+    click.echo(f"{'systems':<18} {len(system_rows)}")
+    return create_systems(system_rows, audited=False) or list(db.session.scalars(select(System.id)))
 
 
-def _synthetic_staff(rng, count: int, some_day, stamp: dict) -> list[int]:
+def _synthetic_staff(rng, count: int, some_day) -> list[int]:
     """``count`` more staff members; the ids of the new ones (of everyone when none is new)."""
-    from app.seed.synthetic import bulk_insert
+    import click
+
+    from app.coverage.staff import create_staff_members
 
     first_staff = _max_id(StaffMember)
     staff_rows = []
@@ -436,17 +430,20 @@ def _synthetic_staff(rng, count: int, some_day, stamp: dict) -> list[int]:
                 "email": f"staff{first_staff + i + 1}@synthetic.example",
                 "team": rng.choice(TEAMS),
                 "left_on": left_on,
-                **stamp,
             }
         )
-    bulk_insert(StaffMember, staff_rows, "staff")
-    return _new_ids(StaffMember, first_staff) or list(db.session.scalars(select(StaffMember.id)))
+    click.echo(f"{'staff':<18} {len(staff_rows)}")
+    return create_staff_members(staff_rows, audited=False) or list(
+        db.session.scalars(select(StaffMember.id))
+    )
 
 
 def _synthetic_responsibilities(
-    rng, count: int, system_ids: list[int], staff_ids: list[int], some_day, stamp: dict
+    rng, count: int, system_ids: list[int], staff_ids: list[int], some_day
 ) -> None:
-    from app.seed.synthetic import bulk_insert
+    import click
+
+    from app.coverage.responsibilities import add_responsibilities
 
     resp_rows = []
     if system_ids and staff_ids:
@@ -469,47 +466,38 @@ def _synthetic_responsibilities(
                     "kind": P if rng.random() < 0.7 else B,
                     "since": since,
                     "until": some_day(since) if ended else None,
-                    **stamp,
                 }
             )
-    bulk_insert(Responsibility, resp_rows, "responsibilities")
+    click.echo(f"{'responsibilities':<18} {len(resp_rows)}")
+    add_responsibilities(resp_rows, audited=False)
 
 
-def _synthetic_positions(rng, count: int, system_ids: list[int], some_day, stamp: dict) -> None:
+def _synthetic_positions(rng, count: int, system_ids: list[int], some_day) -> None:
     """``count`` more positions, each with its steps so far and one to three systems."""
-    from app.seed.synthetic import bulk_insert
+    import click
+
+    from app.coverage.positions import create_positions
 
     first_position = _max_id(Position)
     statuses = list(PositionStatus)
-    position_rows = [
+    positions = [
         {
             "title": f"SPOF position {first_position + i + 1}",
             "team": rng.choice(TEAMS),
             "status": rng.choice(statuses),
             "opened_on": some_day(date(2019, 1, 1)),
             "notes": "",
-            **stamp,
         }
         for i in range(count)
     ]
-    bulk_insert(Position, position_rows, "positions")
-    changes, links = [], []
-    new_positions = db.session.execute(
-        select(Position.id, Position.status, Position.opened_on).where(Position.id > first_position)
-    ).all()
     order = [PositionStatus.PLANNED, PositionStatus.ACTIVE_HIRING, PositionStatus.FINAL_STAGES]
-    for position_id, status, opened_on in new_positions:
+    for position in positions:
+        status = position["status"]
         path = order[: order.index(status) + 1] if status in order else [*order[:2], status]
-        day = opened_on
+        day, position["history"] = position["opened_on"], []
         for step in path:
-            changes.append(
-                {"position_id": position_id, "status": step, "changed_on": day, "note": ""}
-            )
+            position["history"].append((step, day, ""))
             day += timedelta(days=rng.randrange(10, 60))
-        for system_id in rng.sample(system_ids, min(len(system_ids), rng.randrange(1, 4))):
-            links.append({"position_id": position_id, "system_id": system_id})
-    bulk_insert(PositionStatusChange, changes, "position changes")
-    if links:
-        from app.models.systems import position_systems
-
-        db.session.execute(position_systems.insert(), links)
+        position["system_ids"] = rng.sample(system_ids, min(len(system_ids), rng.randrange(1, 4)))
+    click.echo(f"{'positions':<18} {count}")
+    create_positions(positions, None, audited=False)

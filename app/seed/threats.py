@@ -10,7 +10,7 @@ caching; on 2020-10-01 the privileged account takeover and the staff SPOF.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -744,113 +744,84 @@ _WORDS = (  # noqa: SIM905 - a word list reads better as text
 ).split()
 
 
-def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple], label: str) -> None:
-    """Fast bulk load for very many small rows: COPY on PostgreSQL, executemany on SQLite."""
-    import click
-
-    connection = db.session.connection()
-    # The driver's own connection (psycopg's COPY, sqlite3's executemany).
-    raw: Any = connection.connection.dbapi_connection
-    with click.progressbar(length=len(rows), label=f"{label:<18}") as bar:
-        if connection.dialect.name == "postgresql":
-            with (
-                raw.cursor() as cursor,
-                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-            bar.update(len(rows))
-        else:
-            marks = ", ".join("?" for _ in columns)
-            cursor = raw.cursor()
-            step = 50_000
-            for start in range(0, len(rows), step):
-                cursor.executemany(
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                    rows[start : start + step],
-                )
-                bar.update(len(rows[start : start + step]))
-
-
 def synthetic(context: dict, sizes: dict) -> None:
     """``seed-synthetic --threats N``: N threats with 1-2 score changes, systems and tags."""
-    from datetime import UTC, datetime, timedelta
+    import click
+    from sqlalchemy import text
 
-    from app.domain.scoring import DEFAULT_REVIEW_INTERVALS, level_for
-    from app.models.threats import ThreatStatus, Treatment
-    from app.threats.search import terms_of
+    from app.threats.service import create_threats
 
     count = sizes.get("threats") or 0
     if not count:
         return
+    refs = _synthetic_references()
     rng = context["rng"]
-    owners, approvers, system_ids, category_ids, tag_ids, first_id = _synthetic_references()
+    now = datetime.now(UTC)
+    threats = [_synthetic_threat(rng, refs, refs.first_id + n, now) for n in range(count)]
+    click.echo(f"{'threats':<18} {count}")
+    # Written by the register's own bulk path; synthetic data leaves no audit trail.
+    create_threats(threats, None, note="", audited=False)
+    if db.session.connection().dialect.name == "postgresql":
+        db.session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('threats', 'id'), "
+                "(SELECT max(id) FROM threats))"
+            )
+        )
+
+
+def _synthetic_threat(rng, refs: _References, tid: int, now: datetime) -> dict:
+    """One threat's checked values (as ``check_new_threat`` gives them), with its own id,
+    its assessments and maybe an archive date."""
+    from datetime import timedelta
+
+    from app.domain.scoring import DEFAULT_REVIEW_INTERVALS, level_for
+    from app.models.threats import ThreatSource, ThreatStatus, Treatment
 
     start = date(2019, 7, 1)
-    span = (date(2021, 1, 10) - start).days
-    statuses = list(ThreatStatus)
-    now = datetime.now(UTC)
-    threats: list[dict[str, object]] = []
-    changes: list[dict[str, object]] = []
-    links: list[dict[str, int]] = []
-    tagged: list[dict[str, int]] = []
-    terms: list[tuple[str, int]] = []
-    for n in range(count):
-        tid = first_id + n
-        identified = start + timedelta(days=rng.randrange(span))
-        il, ii = rng.randint(1, 5), rng.randint(1, 5)
-        rl, ri = rng.randint(1, il), rng.randint(1, ii)
-        status = rng.choice(statuses)
-        treatment = None
-        if status not in (ThreatStatus.IDENTIFIED, ThreatStatus.ASSESSED) or rng.random() < 0.5:
-            treatment = rng.choice(
-                [Treatment.MITIGATE] * 6 + [Treatment.ACCEPT, Treatment.TRANSFER, Treatment.AVOID]
-            )
-        title = (
-            f"{rng.choice(_ACTORS).capitalize()} {rng.choice(_ACTIONS)} on "
-            f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} #{tid}"
+    identified = start + timedelta(days=rng.randrange((date(2021, 1, 10) - start).days))
+    il, ii = rng.randint(1, 5), rng.randint(1, 5)
+    rl, ri = rng.randint(1, il), rng.randint(1, ii)
+    status = rng.choice(list(ThreatStatus))
+    treatment = None
+    if status not in (ThreatStatus.IDENTIFIED, ThreatStatus.ASSESSED) or rng.random() < 0.5:
+        treatment = rng.choice(
+            [Treatment.MITIGATE] * 6 + [Treatment.ACCEPT, Treatment.TRANSFER, Treatment.AVOID]
         )
-        description = " ".join(rng.choice(_WORDS) for _ in range(14)).capitalize() + "."
-        scored = _synthetic_assessments(rng, identified, il, ii, rl, ri)
-        last = scored[-1]
-        level = level_for(last[3] * last[4])
-        threats.append(
-            {
-                "id": tid,
-                "title": title,
-                "description": description,
-                "category_id": rng.choice(category_ids),
-                "owner_id": rng.choice(owners),
-                "status": status,
-                "treatment": treatment,
-                "treatment_rationale": "Synthetic rationale." if treatment else "",
-                "acceptance_approver_id": rng.choice(approvers)
-                if treatment is Treatment.ACCEPT
-                else None,
-                "acceptance_expires_on": identified + timedelta(days=365)
-                if treatment is Treatment.ACCEPT
-                else None,
-                "identified_on": identified,
-                "next_review_on": last[0] + timedelta(days=DEFAULT_REVIEW_INTERVALS[level]),
-                "inherent_likelihood": il,
-                "inherent_impact": ii,
-                "residual_likelihood": last[3],
-                "residual_impact": last[4],
-                "inherent_score": il * ii,
-                "residual_score": last[3] * last[4],
-                "archived_at": now if rng.random() < 0.03 else None,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        changes += _score_change_rows(tid, scored)
-        for sid in rng.sample(system_ids, k=min(len(system_ids), rng.randint(0, 3))):
-            links.append({"threat_id": tid, "system_id": sid})
-        for tag in rng.sample(tag_ids, k=rng.randint(0, 2)):
-            tagged.append({"threat_id": tid, "tag_id": tag})
-        terms.extend((term, tid) for term in terms_of(title, description))
-    _insert_synthetic(threats, changes, links, tagged, terms)
+    title = (
+        f"{rng.choice(_ACTORS).capitalize()} {rng.choice(_ACTIONS)} on "
+        f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} #{tid}"
+    )
+    description = " ".join(rng.choice(_WORDS) for _ in range(14)).capitalize() + "."
+    scored = _synthetic_assessments(rng, identified, il, ii, rl, ri)
+    last = scored[-1]
+    accepted = treatment is Treatment.ACCEPT
+    return {
+        "id": tid,
+        "title": title,
+        "description": description,
+        "category_id": rng.choice(refs.categories),
+        "source": ThreatSource.INTERNAL,
+        "feed_id": None,
+        "owner_id": rng.choice(refs.owners),
+        "status": status,
+        "treatment": treatment,
+        "treatment_rationale": "Synthetic rationale." if treatment else "",
+        "acceptance_approver_id": rng.choice(refs.approvers) if accepted else None,
+        "acceptance_expires_on": identified + timedelta(days=365) if accepted else None,
+        "identified_on": identified,
+        "next_review_on": last[0]
+        + timedelta(days=DEFAULT_REVIEW_INTERVALS[level_for(last[3] * last[4])]),
+        "inherent_likelihood": il,
+        "inherent_impact": ii,
+        "residual_likelihood": last[3],
+        "residual_impact": last[4],
+        "assessment": None,
+        "history": [(on, ((a, b), (c, d))) for on, a, b, c, d in scored],
+        "archived_at": now if rng.random() < 0.03 else None,
+        "system_ids": rng.sample(refs.systems, k=min(len(refs.systems), rng.randint(0, 3))),
+        "tags": rng.sample(refs.tags, k=rng.randint(0, 2)),
+    }
 
 
 Assessment = tuple[date, int, int, int, int]  # (on, inherent L, I, residual L, I)
@@ -861,7 +832,7 @@ class _References(NamedTuple):
     approvers: list[int]
     systems: list[int]
     categories: list[int]
-    tags: list[int]
+    tags: list[str]
     first_id: int
 
 
@@ -891,7 +862,7 @@ def _synthetic_references() -> _References:
         approvers=approvers,
         systems=system_ids,
         categories=list(db.session.scalars(select(ThreatCategory.id))),
-        tags=list(db.session.scalars(select(Tag.id).where(Tag.name.in_(tag_names)))),
+        tags=list(db.session.scalars(select(Tag.name).where(Tag.name.in_(tag_names)))),
         first_id=(db.session.scalar(select(func.max(Threat.id))) or 0) + 1,
     )
 
@@ -909,52 +880,3 @@ def _synthetic_assessments(
             rl2, ri2 = rng.randint(1, rl), rng.randint(1, ri)
             scored.append((later, il, ii, rl2, ri2))
     return scored
-
-
-def _score_change_rows(threat_id: int, scored: list[Assessment]) -> list[dict[str, object]]:
-    """The assessments as score history rows, each superseded by the next."""
-    return [
-        {
-            "threat_id": threat_id,
-            "changed_on": on,
-            "superseded_on": scored[k + 1][0] if k + 1 < len(scored) else None,
-            "inherent_likelihood": a,
-            "inherent_impact": b,
-            "residual_likelihood": c,
-            "residual_impact": d,
-            "inherent_score": a * b,
-            "residual_score": c * d,
-            "note": "",
-        }
-        for k, (on, a, b, c, d) in enumerate(scored)
-    ]
-
-
-def _insert_synthetic(
-    threats: list[dict[str, object]],
-    changes: list[dict[str, object]],
-    links: list[dict[str, int]],
-    tagged: list[dict[str, int]],
-    terms: list[tuple[str, int]],
-) -> None:
-    from sqlalchemy import text
-
-    from app.models.threats import Threat, ThreatScoreChange, threat_systems, threat_tags
-    from app.seed.synthetic import bulk_insert
-    from app.threats.risk import backfill_state_history
-
-    # Core inserts (one executemany per chunk); the ORM bulk path splits rows by their keys.
-    bulk_insert(Threat.__table__, threats, "threats")
-    bulk_insert(ThreatScoreChange.__table__, changes, "score changes")
-    # Each threat's state (status, archival, review) as a dated fact from its identified day.
-    backfill_state_history()
-    bulk_insert(threat_systems, links, "threat systems")
-    bulk_insert(threat_tags, tagged, "threat tags")
-    _copy_rows("threat_search_terms", ("term", "threat_id"), terms, "search terms")
-    if db.session.connection().dialect.name == "postgresql":
-        db.session.execute(
-            text(
-                "SELECT setval(pg_get_serial_sequence('threats', 'id'), "
-                "(SELECT max(id) FROM threats))"
-            )
-        )

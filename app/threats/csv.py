@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
-from app.domain.scoring import score
+from app.bulk import ids_by_name
 from app.extensions import db
 from app.inputs import Date, Named, Words
 from app.models import (
@@ -17,8 +17,6 @@ from app.models import (
     Threat,
     ThreatCategory,
     ThreatFeed,
-    ThreatScoreChange,
-    ThreatSearchTerm,
     ThreatSource,
     ThreatStatus,
     Treatment,
@@ -30,28 +28,24 @@ from app.models.threats import threat_systems, threat_tags
 from app.threats import queries as threat_queries
 from app.threats.checks import References, check_new_threat
 from app.threats.inputs import STORED_AS_READ, input_field, max_length, title_of
-from app.threats.risk import backfill_state_history
-from app.threats.search import terms_of
+from app.threats.service import create_threats
 from app.transfer import cells as c
 from app.transfer.bulk import (
     FilterError,
     Lookups,
-    _audit,
+    _cleans,
     _email_of,
-    _ids_by_name,
-    _insert,
-    _insert_returning_ids,
-    _mapped_refs,
     _one,
-    _refs,
     _rule_errors,
-    _stamp,
     _system_ids,
     _user_email,
     _write_mappings,
+    date_field,
+    enum_field,
+    refs_field,
 )
 from app.transfer.csv_format import CellError, Column, ParsedRow
-from app.transfer.sql import joined
+from app.transfer.sql import joined, linked_names
 from app.validation import InputError
 
 # A feed the file names that the import will create: the threat rules see it as existing.
@@ -102,28 +96,10 @@ def _score_cell(attr: str, label: str, model=Threat, required: bool = True):
     return Column(label, attr, lambda: getattr(model, attr), parse, required=required, kind="int")
 
 
-def _enum_cell(label: str, attr: str, enum_cls, default=None, model=Threat) -> Column:
-    """A column of one of ``enum_cls``'s members, by label, value or name."""
-    parse = c.enum_of(enum_cls, default)
-    return Column(label, attr, lambda: getattr(model, attr), parse, kind="enum")
-
-
 def _text_cell(label: str, attr: str, strip: bool = True) -> Column:
     """A threat's text, as long as its input schema allows."""
     parse = c.text(max_length(attr), strip=strip)
     return Column(label, attr, lambda: getattr(Threat, attr), parse, required=attr == "title")
-
-
-def _linked_names(model, link_key):
-    """The names of a threat's systems or tags (``link_key``: the link table's column for
-    them), in name order."""
-    return lambda: joined(
-        model.name,
-        link_key.table.c.threat_id == Threat.id,
-        model.id == link_key,
-        order_by=[model.name],
-        outer=Threat,
-    )
 
 
 def _column_of(model, attr: str, header: str, parse, **options) -> Column:
@@ -153,7 +129,7 @@ THREAT_COLUMNS = [
         lambda: _one(Threat, ThreatCategory, ThreatCategory.name, Threat.category_id),
         c.text(120),
     ),
-    _enum_cell("Source", "source", ThreatSource, ThreatSource.INTERNAL),
+    enum_field("Source", Threat, "source", ThreatSource, ThreatSource.INTERNAL),
     Column(
         "Feed",
         "feed",
@@ -161,38 +137,40 @@ THREAT_COLUMNS = [
         c.text(160),
     ),
     Column("Owner email", "owner_id", lambda: _email_of(Threat, Threat.owner_id), _user_email),
-    _enum_cell("Status", "status", ThreatStatus, ThreatStatus.IDENTIFIED),
-    _enum_cell("Treatment", "treatment", Treatment),
+    enum_field("Status", Threat, "status", ThreatStatus, ThreatStatus.IDENTIFIED),
+    enum_field("Treatment", Threat, "treatment", Treatment),
     Column(
         "Treatment rationale",
         "treatment_rationale",
         lambda: Threat.treatment_rationale,
         c.text(20000, strip=False),
     ),
-    Column(
-        "Identified on", "identified_on", lambda: Threat.identified_on, c.day, True, kind="date"
-    ),
-    Column("Next review on", "next_review_on", lambda: Threat.next_review_on, c.day, kind="date"),
+    date_field("Identified on", Threat, "identified_on", required=True),
+    date_field("Next review on", Threat, "next_review_on"),
     _score_cell("inherent_likelihood", "Inherent likelihood", required=False),
     _score_cell("inherent_impact", "Inherent impact", required=False),
     _score_cell("residual_likelihood", "Residual likelihood"),
     _score_cell("residual_impact", "Residual impact"),
     *_method_columns(Threat),
-    Column("Systems", "system_ids", _linked_names(System, threat_systems.c.system_id), _system_ids),
-    Column("Tags", "tags", _linked_names(Tag, threat_tags.c.tag_id), lambda r, _: c.names_list(r)),
+    Column(
+        "Systems",
+        "system_ids",
+        lambda: linked_names(Threat, threat_systems, "threat_id", System, "system_id"),
+        _system_ids,
+    ),
+    Column(
+        "Tags",
+        "tags",
+        lambda: linked_names(Threat, threat_tags, "threat_id", Tag, "tag_id"),
+        lambda r, _: c.names_list(r),
+    ),
     Column(
         "Acceptance approver email",
         "acceptance_approver_id",
         lambda: _email_of(Threat, Threat.acceptance_approver_id),
         _user_email,
     ),
-    Column(
-        "Acceptance expires on",
-        "acceptance_expires_on",
-        lambda: Threat.acceptance_expires_on,
-        c.day,
-        kind="date",
-    ),
+    date_field("Acceptance expires on", Threat, "acceptance_expires_on"),
     # Exported only (an import links threats from the countermeasures' file).
     Column(
         "Countermeasure ids",
@@ -206,12 +184,13 @@ THREAT_COLUMNS = [
         lambda: _threat_countermeasures(Countermeasure.title),
         None,
     ),
-    Column(
+    refs_field(
         "ATT&CK techniques",
         "techniques",
-        lambda: _mapped_refs(ThreatMapping, ThreatMapping.threat_id, Threat, LibraryKind.ATTACK),
-        lambda raw, lookups: _refs(raw, lookups, LibraryKind.ATTACK),
-        may_be_absent=True,
+        ThreatMapping,
+        ThreatMapping.threat_id,
+        Threat,
+        LibraryKind.ATTACK,
     ),
 ]
 
@@ -221,7 +200,7 @@ def _stored_cell(name: str) -> Column:
     file does not lay out above: text, a date or a choice, under the field's title."""
     field, title = input_field(name), title_of(name)
     if isinstance(field, Named):
-        return _enum_cell(title, name, field.enum_cls)
+        return enum_field(title, Threat, name, field.enum_cls)
     if isinstance(field, Words):
         parse, kind = c.text(field.maximum), "text"
     elif isinstance(field, Date):
@@ -302,136 +281,32 @@ def check_threats(rows: list[ParsedRow], lookups: Lookups) -> list[CellError]:
     return errors
 
 
-THREAT_FIELDS = (
-    "title",
-    "description",
-    "source",
-    "owner_id",
-    "status",
-    "treatment",
-    "treatment_rationale",
-    "acceptance_approver_id",
-    "acceptance_expires_on",
-    "identified_on",
-    "next_review_on",
-    "inherent_likelihood",
-    "inherent_impact",
-    "residual_likelihood",
-    "residual_impact",
-    *(column.key for column in STORED_COLUMNS),
-)
-
-
-METHOD_KEYS = ("scoring_method", "scoring_inputs", "method_score", "method_rating")
-
-
-def _method_values(assessment) -> dict:
-    if assessment is None:
-        return {"scoring_method": "matrix", "scoring_inputs": "", "method_score": None,
-                "method_rating": ""}  # fmt: skip
-    return {
-        "scoring_method": assessment.method.value,
-        "scoring_inputs": assessment.inputs,
-        "method_score": assessment.method_score,
-        "method_rating": assessment.rating,
-    }
+def _named(model, rows: list[ParsedRow], key: str) -> dict[str, int]:
+    """The ids of the categories (or feeds) the rows name, created when new."""
+    return ids_by_name(model, {row.values[key] for row in rows if row.values[key]})
 
 
 def write_threats(rows: list[ParsedRow], lookups: Lookups, user_id) -> int:
-    """Rows already checked by the register's rules: their clean values, written in bulk."""
-    matrix = lookups.matrix
-    categories = _ids_by_name(
-        ThreatCategory, {r.values["category"] for r in rows if r.values["category"]}
-    )
-    feeds = _ids_by_name(ThreatFeed, {r.values["feed"] for r in rows if r.values["feed"]})
-    cleans = [row.values["__clean__"] for row in rows]
-    tags = _ids_by_name(Tag, {t for clean in cleans for t in clean["tags"]})
-    threat_rows = []
-    for row, clean in zip(rows, cleans, strict=True):
-        v = row.values
-        threat_rows.append(
-            _stamp(
-                {
-                    **{key: clean[key] for key in THREAT_FIELDS},
-                    "category_id": categories[v["category"].casefold()] if v["category"] else None,
-                    "feed_id": feeds[v["feed"].casefold()] if v["feed"] else None,
-                    "inherent_score": score(
-                        clean["inherent_likelihood"], clean["inherent_impact"], matrix
-                    ),
-                    "residual_score": score(
-                        clean["residual_likelihood"], clean["residual_impact"], matrix
-                    ),
-                    **_method_values(clean["assessment"]),
-                }
-            )
-        )
-    ids = _insert_returning_ids(Threat, threat_rows)
-    # The imported scores start each threat's history, dated the day it was identified.
-    _insert(
-        ThreatScoreChange,
-        [
-            {
-                "threat_id": threat_id,
-                "changed_on": t["identified_on"],
-                "inherent_likelihood": t["inherent_likelihood"],
-                "inherent_impact": t["inherent_impact"],
-                "residual_likelihood": t["residual_likelihood"],
-                "residual_impact": t["residual_impact"],
-                "inherent_score": t["inherent_score"],
-                "residual_score": t["residual_score"],
-                "author_id": user_id,
-                "note": "Imported from CSV",
-                **{key: t[key] for key in METHOD_KEYS},
-                "method_explanation": clean["assessment"].explanation[:300]
-                if clean["assessment"]
-                else "",
-            }
-            for threat_id, t, clean in zip(ids, threat_rows, cleans, strict=True)
-        ],
-    )
-    # Their status, treatment and next review: dated facts from the day each was identified.
-    backfill_state_history(ids)
-    _insert(
-        threat_systems,
-        [
-            {"threat_id": threat_id, "system_id": system_id}
-            for threat_id, clean in zip(ids, cleans, strict=True)
-            for system_id in clean["system_ids"]
-        ],
-    )
-    _insert(
-        threat_tags,
-        [
-            {"threat_id": threat_id, "tag_id": tag_id}
-            for threat_id, clean in zip(ids, cleans, strict=True)
-            for tag_id in dict.fromkeys(tags[t.casefold()] for t in clean["tags"])
-        ],
-    )
-    # The words the register's search looks in (app.threats.search), as reindex() stores them.
-    _insert(
-        ThreatSearchTerm,
-        [
-            {"term": term, "threat_id": threat_id}
-            for threat_id, t in zip(ids, threat_rows, strict=True)
-            for term in terms_of(t["title"], t["description"])
-        ],
-    )
-    _audit(
-        Threat,
-        ids,
-        [
-            {**t, "system_ids": clean["system_ids"], "tags": clean["tags"]}
-            for t, clean in zip(threat_rows, cleans, strict=True)
-        ],
-        "title",
-    )
+    """Rows already checked by the register's rules, written by the register's bulk path
+    with the categories and feeds they name (created when new) and their techniques."""
+    categories = _named(ThreatCategory, rows, "category")
+    feeds = _named(ThreatFeed, rows, "feed")
+    cleans = [
+        {
+            **clean,
+            "category_id": categories.get(row.values["category"].casefold()),
+            "feed_id": feeds.get(row.values["feed"].casefold()),
+        }
+        for row, clean in zip(rows, _cleans(rows), strict=True)
+    ]
+    ids = create_threats(cleans, user_id)
     # A threat's techniques are in force from the day it was identified.
     _write_mappings(
         ThreatMapping,
         "threat_id",
         [
-            (threat_id, pair, t["identified_on"])
-            for threat_id, t, row in zip(ids, threat_rows, rows, strict=True)
+            (threat_id, pair, clean["identified_on"])
+            for threat_id, clean, row in zip(ids, cleans, rows, strict=True)
             for pair in row.values.get("techniques", [])
         ],
         user_id,

@@ -22,15 +22,24 @@ from app.models import (
 )
 from app.models.threats import StateChangeKind
 from app.threats import queries as threat_queries
-from app.threats.csv import _enum_cell, _method_columns, _score_cell
+from app.threats.csv import _method_columns, _score_cell
 from app.threats.risk import method_rules
 from app.transfer import cells as c
-from app.transfer.bulk import Lookups, _chunks, _email_of, _one, _one_of
+from app.transfer.bulk import (
+    Lookups,
+    _chunks,
+    _email_of,
+    _one,
+    _one_of,
+    date_field,
+    enum_field,
+    flag_field,
+)
 from app.transfer.csv_format import CellError, Column, ParsedRow
 
 
 def _threat_columns(model) -> list[Column]:
-    """The threat a history row belongs to: its id (exported) and its title (read)."""
+    """Which threat a history row belongs to: its id (exported only) and its title."""
     return [
         Column("Threat id", "threat_ref", lambda: model.threat_id, None, kind="int"),
         Column(
@@ -50,14 +59,7 @@ def _threat_columns(model) -> list[Column]:
 
 THREAT_SCORE_COLUMNS = [
     *_threat_columns(ThreatScoreChange),
-    Column(
-        "Assessed on",
-        "changed_on",
-        lambda: ThreatScoreChange.changed_on,
-        c.day,
-        required=True,
-        kind="date",
-    ),
+    date_field("Assessed on", ThreatScoreChange, "changed_on", required=True),
     Column(
         "Superseded on",
         "superseded_on",
@@ -269,30 +271,16 @@ def write_threat_scores(rows: list[ParsedRow], lookups: Lookups, user_id) -> int
 
 THREAT_STATE_COLUMNS = [
     *_threat_columns(ThreatStateChange),
-    Column("From", "changed_on", lambda: ThreatStateChange.changed_on, c.day, True, kind="date"),
+    date_field("From", ThreatStateChange, "changed_on", required=True),
     Column(
         "Superseded on", "superseded_on", lambda: ThreatStateChange.superseded_on, None, kind="date"
     ),
-    _enum_cell("What", "kind", StateChangeKind, StateChangeKind.STATUS, ThreatStateChange),
-    _enum_cell("Status", "status", ThreatStatus, ThreatStatus.IDENTIFIED, ThreatStateChange),
-    Column(
-        "Archived", "archived", lambda: ThreatStateChange.archived, c.boolean(False), kind="bool"
-    ),
-    _enum_cell("Treatment", "treatment", Treatment, None, ThreatStateChange),
-    Column(
-        "Acceptance expires on",
-        "acceptance_expires_on",
-        lambda: ThreatStateChange.acceptance_expires_on,
-        c.day,
-        kind="date",
-    ),
-    Column(
-        "Next review on",
-        "next_review_on",
-        lambda: ThreatStateChange.next_review_on,
-        c.day,
-        kind="date",
-    ),
+    enum_field("What", ThreatStateChange, "kind", StateChangeKind, StateChangeKind.STATUS),
+    enum_field("Status", ThreatStateChange, "status", ThreatStatus, ThreatStatus.IDENTIFIED),
+    flag_field("Archived", ThreatStateChange, "archived", False),
+    enum_field("Treatment", ThreatStateChange, "treatment", Treatment),
+    date_field("Acceptance expires on", ThreatStateChange, "acceptance_expires_on"),
+    date_field("Next review on", ThreatStateChange, "next_review_on"),
     Column("Note", "note", lambda: ThreatStateChange.note, c.text(500)),
 ]
 

@@ -87,20 +87,13 @@ def rescore_threat(
     a threat scored on it.
     """
     matrix = risk_matrix()
-    inherent_score = score(*inherent, matrix)
-    residual_score = score(*residual, matrix)
-    threat.inherent_likelihood, threat.inherent_impact = inherent
-    threat.residual_likelihood, threat.residual_impact = residual
-    threat.inherent_score = inherent_score
-    threat.residual_score = residual_score
+    scores = score_columns(inherent, residual, matrix)
+    for name, value in scores.items():
+        setattr(threat, name, value)
+    residual_score = scores["residual_score"]
     change = ThreatScoreChange(
         changed_on=changed_on,
-        inherent_likelihood=inherent[0],
-        inherent_impact=inherent[1],
-        residual_likelihood=residual[0],
-        residual_impact=residual[1],
-        inherent_score=inherent_score,
-        residual_score=residual_score,
+        **scores,
         author_id=author_id,
         countermeasure_id=countermeasure_id,
         note=note,
@@ -133,10 +126,38 @@ def rescore_threat(
     return change
 
 
+def score_columns(
+    inherent: tuple[int, int], residual: tuple[int, int], matrix: RiskMatrix
+) -> dict[str, int]:
+    """The cells and scores a threat and its history row keep for one assessment."""
+    return {
+        "inherent_likelihood": inherent[0],
+        "inherent_impact": inherent[1],
+        "residual_likelihood": residual[0],
+        "residual_impact": residual[1],
+        "inherent_score": score(*inherent, matrix),
+        "residual_score": score(*residual, matrix),
+    }
+
+
+def method_columns(assessment: Assessment | None) -> dict:
+    """The scoring method a threat and its history row keep (None: the matrix)."""
+    if assessment is None:
+        return {"scoring_method": "matrix", "scoring_inputs": "", "method_score": None,
+                "method_rating": ""}  # fmt: skip
+    return {
+        "scoring_method": assessment.method.value,
+        "scoring_inputs": assessment.inputs,
+        "method_score": assessment.method_score,
+        "method_rating": assessment.rating,
+    }
+
+
 def _keep_method(threat: Threat, change: ThreatScoreChange, assessment: Assessment | None) -> None:
     if assessment is not None:
-        method, inputs = assessment.method.value, assessment.inputs
-        method_score, rating = assessment.method_score, assessment.rating
+        given = method_columns(assessment)
+        method, inputs = given["scoring_method"], given["scoring_inputs"]
+        method_score, rating = given["method_score"], given["method_rating"]
         explanation = assessment.explanation[:300]
     else:
         method = threat.scoring_method or "matrix"

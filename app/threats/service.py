@@ -47,10 +47,19 @@ from datetime import date
 from sqlalchemy import select
 
 from app import fiscal
+from app.bulk import (
+    audit_imported,
+    ids_by_name,
+    insert_links,
+    insert_returning_ids,
+    insert_rows,
+    stamped,
+)
+from app.domain.scoring import RiskMatrix
 from app.domain.threat_history import refusal_for_date
 from app.extensions import db
 from app.models.systems import System
-from app.models.threats import Tag, Threat
+from app.models.threats import Tag, Threat, ThreatScoreChange, threat_systems, threat_tags
 from app.threats import search
 from app.threats.checks import (
     _check,
@@ -61,7 +70,17 @@ from app.threats.checks import (
     check_new_threat,
 )
 from app.threats.inputs import SCORE_FIELDS, STORED_AS_READ
-from app.threats.risk import StateChangeKind, last_fact_on, record_state, rescore_threat
+from app.threats.risk import (
+    StateChangeKind,
+    backfill_state_history,
+    last_fact_on,
+    method_columns,
+    record_state,
+    rescore_threat,
+    resync_superseded,
+    risk_matrix,
+    score_columns,
+)
 from app.threats.states import _describe_state_change
 from app.validation import ConflictError, InputError
 
@@ -81,6 +100,19 @@ def _tags_named(names: list[str]) -> list[Tag]:
 
 
 STATE_KEYS = ("status", "treatment", "acceptance_expires_on")
+# A new threat's row takes its fields as read (``STORED_AS_READ``) and its first state;
+# the state changes as dated facts once it exists. The synthetic data also gives its own
+# ids and threats archived from the start.
+NEW_KEYS = (*STORED_AS_READ, *STATE_KEYS, "next_review_on")
+GIVEN_KEYS = ("id", "archived_at")
+
+
+def _new_threat_columns(clean: dict) -> dict:
+    """A new threat's plain columns from its checked values (``check_new_threat``)."""
+    return {
+        **{key: clean[key] for key in NEW_KEYS},
+        **{key: clean[key] for key in GIVEN_KEYS if key in clean},
+    }
 
 
 def _apply(threat: Threat, clean: dict, state: bool = True) -> None:
@@ -92,6 +124,11 @@ def _apply(threat: Threat, clean: dict, state: bool = True) -> None:
     for key in keys:
         if getattr(threat, key) != clean[key]:
             setattr(threat, key, clean[key])
+    _link(threat, clean)
+
+
+def _link(threat: Threat, clean: dict) -> None:
+    """The threat's systems and tags (the tags created when new)."""
     wanted = clean["system_ids"]
     if sorted(s.id for s in threat.systems) != sorted(wanted):
         threat.systems = list(db.session.scalars(select(System).where(System.id.in_(wanted))))
@@ -105,8 +142,8 @@ def create_threat(values: dict, author_id: int | None) -> Threat:
     scored_on = clean["scored_on"]
     # One flush at the end, so the audit log holds one "create" row with the final values.
     with db.session.no_autoflush:
-        threat = Threat(title=clean["title"], identified_on=clean["identified_on"])
-        _apply(threat, clean)
+        threat = Threat(**_new_threat_columns(clean))
+        _link(threat, clean)
         rescore_threat(
             threat,
             inherent=(clean["inherent_likelihood"], clean["inherent_impact"]),
@@ -117,7 +154,7 @@ def create_threat(values: dict, author_id: int | None) -> Threat:
             review=False,
             assessment=clean["assessment"] or _matrix_assessment(clean),
         )
-        threat.next_review_on = clean["next_review_on"]
+        threat.next_review_on = clean["next_review_on"]  # not the re-score's default
         record_state(
             threat, clean["identified_on"], StateChangeKind.CREATED, author_id, note="Identified"
         )
@@ -247,3 +284,131 @@ def update_threat(
     if text_changed:
         search.reindex(threat)
     return threat
+
+
+def create_threats(
+    cleans: list[dict],
+    author_id: int | None,
+    note: str = "Imported from CSV",
+    audited: bool = True,
+) -> list[int]:
+    """Add many checked threats (``check_new_threat``'s values, category and feed as ids)
+    in bulk, as ``create_threat`` would one by one: each with its first assessment (or the
+    assessments given in ``history``), its dated state from the day it was identified,
+    its systems, tags and search words, and an "import" audit row unless not ``audited``
+    (the synthetic data). Returns the new threats' ids, in order."""
+    matrix = risk_matrix()
+    rows = [
+        stamped(
+            {
+                **_new_threat_columns(clean),
+                **score_columns(*_scores(clean), matrix),
+                **method_columns(clean["assessment"]),
+            }
+        )
+        for clean in cleans
+    ]
+    # The tables, not the models: the ORM's bulk path splits rows by their empty values.
+    ids = insert_returning_ids(Threat.__table__, rows)
+    insert_rows(
+        ThreatScoreChange.__table__,
+        [
+            change
+            for threat_id, clean in zip(ids, cleans, strict=True)
+            for change in _history_rows(threat_id, clean, matrix, author_id, note)
+        ],
+    )
+    # Their status, treatment and next review: dated facts from the day each was identified.
+    backfill_state_history(ids)
+    _link_new(ids, cleans)
+    search.index_new(
+        (threat_id, row["title"], row["description"])
+        for threat_id, row in zip(ids, rows, strict=True)
+    )
+    if audited:
+        audit_imported(
+            Threat,
+            ids,
+            [
+                {**row, "system_ids": clean["system_ids"], "tags": clean["tags"]}
+                for row, clean in zip(rows, cleans, strict=True)
+            ],
+            "title",
+        )
+    return ids
+
+
+Scores = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _scores(clean: dict) -> Scores:
+    return (
+        (clean["inherent_likelihood"], clean["inherent_impact"]),
+        (clean["residual_likelihood"], clean["residual_impact"]),
+    )
+
+
+def _history_rows(
+    threat_id: int, clean: dict, matrix: RiskMatrix, author_id: int | None, note: str
+) -> list[dict]:
+    """A new threat's assessments, each in force until the next: its scores on the day it
+    was identified, or the dated ones given in ``history`` (the last its current scores)."""
+    history: list[tuple[date, Scores]] = clean.get("history") or [
+        (clean["identified_on"], _scores(clean))
+    ]
+    assessment = clean["assessment"]
+    method = {
+        **method_columns(assessment),
+        "method_explanation": assessment.explanation[:300] if assessment else "",
+    }
+    return [
+        {
+            "threat_id": threat_id,
+            "changed_on": on,
+            "superseded_on": history[k + 1][0] if k + 1 < len(history) else None,
+            **score_columns(*scores, matrix),
+            "author_id": author_id,
+            "note": note,
+            **method,
+        }
+        for k, (on, scores) in enumerate(history)
+    ]
+
+
+def _link_new(ids: list[int], cleans: list[dict]) -> None:
+    """New threats' systems and tags (the tags created when new)."""
+    tags = ids_by_name(Tag, {name for clean in cleans for name in clean["tags"]})
+    insert_links(
+        threat_systems, "threat_id", ids, "system_id", [clean["system_ids"] for clean in cleans]
+    )
+    insert_links(
+        threat_tags,
+        "threat_id",
+        ids,
+        "tag_id",
+        [dict.fromkeys(tags[name.casefold()] for name in clean["tags"]) for clean in cleans],
+    )
+
+
+def add_assessments(changes: list[dict], author_id: int | None = None) -> None:
+    """Dated assessments added to existing threats in bulk (each: ``threat_id``,
+    ``changed_on``, ``inherent`` and ``residual`` (likelihood, impact), ``countermeasure_id``,
+    ``note``), scored as ``rescore_threat`` scores them; each threat's history is then
+    chained again (the change a new one interrupts ends on its day). The threats' own
+    columns are not touched: the caller adds them at the threats' current scores."""
+    matrix = risk_matrix()
+    insert_rows(
+        ThreatScoreChange.__table__,
+        [
+            {
+                "threat_id": change["threat_id"],
+                "changed_on": change["changed_on"],
+                **score_columns(change["inherent"], change["residual"], matrix),
+                "author_id": author_id,
+                "countermeasure_id": change["countermeasure_id"],
+                "note": change["note"],
+            }
+            for change in changes
+        ],
+    )
+    resync_superseded({change["threat_id"] for change in changes})

@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app import fiscal
+from app.bulk import audit_imported
 from app.catalogues.mappings import CatalogueRefs, in_force, insert_mappings
 from app.extensions import db
 from app.models import (
@@ -28,16 +29,12 @@ from app.models import (
     ThreatFeed,
     User,
 )
-from app.models.audit import AuditEntry, to_json_value
-from app.models.base import utcnow
 from app.models.catalogues import Library, LibraryKind
 from app.threats.risk import risk_matrix
 from app.transfer import cells as c
 from app.transfer.csv_format import CellError, Column, ParsedRow
 from app.transfer.sql import joined
 from app.validation import InputError
-
-CHUNK = 5000
 
 
 class Lookups:
@@ -86,39 +83,6 @@ class Lookups:
         if "catalogues" not in self._cache:
             self._cache["catalogues"] = CatalogueRefs()
         return self._cache["catalogues"]
-
-
-def _actor() -> tuple[int | None, str]:
-    from app.models.audit import current_actor as audit_actor
-
-    return audit_actor()
-
-
-def _audit(model, ids: list[int], rows: list[dict], summary_key: str) -> None:
-    """One audit row per imported record, in bulk: the flush listener never sees them."""
-    user_id, actor = _actor()
-    now = utcnow()
-    _insert(
-        AuditEntry.__table__,
-        [
-            {
-                "at": now,
-                "user_id": user_id,
-                "actor": actor,
-                "action": "import",
-                "entity_type": model.__name__,
-                "entity_id": str(object_id),
-                "summary": str(row.get(summary_key, ""))[:300],
-                "old_values": None,
-                "new_values": {
-                    k: to_json_value(v)
-                    for k, v in row.items()
-                    if k not in ("created_at", "updated_at", "version")
-                },
-            }
-            for object_id, row in zip(ids, rows, strict=True)
-        ],
-    )
 
 
 def _user_email(raw: str, lookups: Lookups) -> int | None:
@@ -181,6 +145,24 @@ def _email_of(outer, key):
     return _one(outer, User, User.email, key)
 
 
+def enum_field(header: str, model, key: str, enum_cls, default=None) -> Column:
+    """The column of an enum the record stores (written by its label; read by its label,
+    value or name; an empty cell is ``default``)."""
+    return Column(
+        header, key, lambda: getattr(model, key), c.enum_of(enum_cls, default), kind="enum"
+    )
+
+
+def date_field(header: str, model, key: str, required: bool = False) -> Column:
+    """The column of a date the record stores (ISO dates)."""
+    return Column(header, key, lambda: getattr(model, key), c.day, required, kind="date")
+
+
+def flag_field(header: str, model, key: str, default: bool) -> Column:
+    """The column of a yes/no the record stores (an empty cell is ``default``)."""
+    return Column(header, key, lambda: getattr(model, key), c.boolean(default), kind="bool")
+
+
 def _rule_errors(row: ParsedRow, refused: InputError, columns: dict) -> list[CellError]:
     """The messages of a register rule, each on the column its field comes from (``columns``:
     field -> (row key, header)); a rule about a cell that could not be read is not repeated."""
@@ -224,28 +206,6 @@ class EntityFormat:
         )
 
 
-def _stamp(values: dict) -> dict:
-    now = utcnow()
-    return {**values, "created_at": now, "updated_at": now, "version": 1}
-
-
-def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
-    ids: list[int] = []
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        result = db.session.execute(
-            insert(model).returning(model.id, sort_by_parameter_order=True), chunk
-        )
-        ids.extend(result.scalars().all())
-    return ids
-
-
-def _insert(table, rows: list[dict]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        if rows[start : start + CHUNK]:
-            db.session.execute(insert(table), rows[start : start + CHUNK])
-
-
 def _check_rows(rows, rule, refs, columns, values=lambda v: v, remember=None):
     """Each row through a register rule (``check_new_*``): its clean values are kept on
     the row for the writer; ``remember(row, clean)`` lets later rows see earlier ones."""
@@ -259,6 +219,11 @@ def _check_rows(rows, rule, refs, columns, values=lambda v: v, remember=None):
         if remember is not None:
             remember(row, clean)
     return errors
+
+
+def _cleans(rows: list[ParsedRow]) -> list[dict]:
+    """The clean values the check kept on each row, for the writer."""
+    return [row.values["__clean__"] for row in rows]
 
 
 def _refs(raw: str, lookups: Lookups, kind: LibraryKind) -> list[tuple[int, str]]:
@@ -279,26 +244,16 @@ def _mapped_refs(model, subject, outer, kind: LibraryKind):
     )
 
 
-def _ids_by_name(model, names: set[str]) -> dict[str, int]:
-    """Existing rows by name, creating the missing ones (categories, feeds, tags)."""
-    found = {
-        name.casefold(): object_id
-        for name, object_id in db.session.execute(select(model.name, model.id))
-    }
-    missing = {}
-    for name in names:
-        if name.casefold() not in found and name.casefold() not in missing:
-            missing[name.casefold()] = name
-    if missing:
-        extra = (
-            {"created_at": utcnow(), "updated_at": utcnow()} if hasattr(model, "created_at") else {}
-        )
-        _insert(model, [{"name": name, **extra} for name in missing.values()])
-        found = {
-            name.casefold(): object_id
-            for name, object_id in db.session.execute(select(model.name, model.id))
-        }
-    return found
+def refs_field(header: str, key: str, model, subject, outer, kind: LibraryKind) -> Column:
+    """The column of the catalogue entries of one kind a record is mapped to (``model``:
+    the mapping table, ``subject`` its column naming the record)."""
+    return Column(
+        header,
+        key,
+        lambda: _mapped_refs(model, subject, outer, kind),
+        lambda raw, lookups: _refs(raw, lookups, kind),
+        may_be_absent=True,
+    )
 
 
 def _write_mappings(model, subject_column: str, facts, user_id) -> None:
@@ -309,7 +264,7 @@ def _write_mappings(model, subject_column: str, facts, user_id) -> None:
         [(subject_id, library_id, ref, day) for subject_id, (library_id, ref), day in facts],
         user_id,
     )
-    _audit(model, ids, values, "ref")
+    audit_imported(model, ids, values, "ref")
 
 
 def _chunks(items: list, size: int = 500):

@@ -32,3 +32,17 @@ def joined(value, *where, order_by, outer, from_=None, separator=SEPARATOR):
         inner = inner.select_from(from_)
     inner = inner.subquery()
     return select(func.group_concat(inner.c.v, separator)).scalar_subquery()
+
+
+def linked_names(outer, link, key: str, named, other_key: str, value=None):
+    """One cell per row: the names (or ``value``) of the records the outer row links to
+    through the table ``link`` (its ``key`` to the outer row, ``other_key`` to ``named``),
+    sorted."""
+    value = named.name if value is None else value
+    return joined(
+        value,
+        link.c[key] == outer.id,
+        named.id == link.c[other_key],
+        order_by=[value],
+        outer=outer,
+    )
