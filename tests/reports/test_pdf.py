@@ -81,14 +81,8 @@ def test_title_page_and_sections():
 
 def test_a_report_holds_every_section_and_draws_an_empty_one_from_its_content():
     sample = deck_report()
-    report = QuarterReport(
-        objective_id=sample.objective_id,
-        objective_title=sample.objective_title,
-        statement=sample.statement,
-        narrative=sample.narrative,
-        quarter=sample.quarter,
-        as_of=sample.as_of,
-    )
+    # Only what every report has: no section given.
+    report = QuarterReport(1, sample.objective_title, "", "", sample.quarter, sample.as_of)
     assert report.key_results == [] and report.catalogues.blocks == []
     assert report.risk == RiskSection.empty() and report.coverage == CoverageSection.empty()
     assert report.countermeasures == CountermeasureSection.empty()
