@@ -167,18 +167,23 @@ def open_critical_risks(as_of: date) -> int:
 
 @register_cached
 def _score_band_count(as_of: date, lowest: int, highest: int) -> int:
-    # "+ 0" keeps SQLite from driving the count from the register's ids (every threat)
-    # rather than from the ranking index's band.
+    # Read from the ranking index's band, each change's threat then checked by one probe
+    # of its state in force (EXISTS): an IN list would first gather the ids of the whole
+    # register (100,000 at size) to test a few hundred changes against.
     score = ThreatScoreChange.residual_score
+    states = ThreatStateChange.__table__.alias("band_state")
+    on_register = (
+        select(states.c.threat_id)
+        .where(
+            states.c.threat_id == ThreatScoreChange.threat_id,
+            *on_register_on(as_of, states),
+        )
+        .exists()
+    )
     query = (
         select(func.count())
         .select_from(ThreatScoreChange)
-        .where(
-            score >= lowest,
-            score <= highest,
-            *in_force_on(as_of),
-            (ThreatScoreChange.threat_id + 0).in_(register_ids_on(as_of)),
-        )
+        .where(score >= lowest, score <= highest, *in_force_on(as_of), on_register)
     )
     return db.session.scalar(query) or 0
 

@@ -95,6 +95,6 @@ def test_the_pdf_has_a_section_for_each_linked_library(register, framework):
 def test_a_report_without_a_catalogue_key_result_has_no_catalogue_section(register):
     objective = _objective("open_critical_risks")
     report = gather_quarter_report(objective, Q2, Q2.last_day)
-    assert report.catalogues is None
+    assert report.catalogues.blocks == []
     text = flat(" ".join(pages_text(build_report_pdf(report, Q2.last_day, "INTERNAL"))))
     assert "ATT&CK and control frameworks" not in text

@@ -8,7 +8,14 @@ from datetime import date
 import pypdf
 
 from app.reports.pdf import build_report_pdf
-from app.reports.quarter_report.values import KrCell, KrLine
+from app.reports.quarter_report.values import (
+    CountermeasureSection,
+    CoverageSection,
+    KrCell,
+    KrLine,
+    QuarterReport,
+    RiskSection,
+)
 from tests.reports.pdf_text import assert_cells_in_order, flat, kr_page_text, pages_text
 from tests.reports.sample import DECK_ROWS, deck_report
 
@@ -72,12 +79,17 @@ def test_title_page_and_sections():
     )
 
 
-def test_missing_sections_say_so_instead_of_failing():
-    report = dataclasses.replace(deck_report(), key_results=None, risk=None, coverage=None)
+def test_a_report_holds_every_section_and_draws_an_empty_one_from_its_content():
+    sample = deck_report()
+    # Only what every report has: no section given.
+    report = QuarterReport(1, sample.objective_title, "", "", sample.quarter, sample.as_of)
+    assert report.key_results == [] and report.catalogues.blocks == []
+    assert report.risk == RiskSection.empty() and report.coverage == CoverageSection.empty()
+    assert report.countermeasures == CountermeasureSection.empty()
     everything = flat(" ".join(pages_text(build_report_pdf(report, GENERATED, MARKING))))
-    assert "No key-result figures are available" in everything
-    assert "No risk figures are available" in everything
-    assert "No coverage figures are available" in everything
+    assert "This objective has no key results yet." in everything
+    for heading in ("Risk", "Countermeasures", "SPOF coverage", "SPOF hiring"):
+        assert heading in everything
 
 
 def test_register_text_is_shown_literally_never_as_markup():

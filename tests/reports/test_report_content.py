@@ -16,6 +16,7 @@ from app.models.okrs import Objective
 from app.reports.pdf import build_report_pdf
 from app.reports.quarter_report import gather_quarter_report
 from app.reports.quarter_report.sections import ALL_AREAS, COUNTERMEASURES, COVERAGE, HIRING, RISK
+from app.reports.quarter_report.values import CountermeasureSection, CoverageSection, RiskSection
 from app.seed import load_demo
 from tests.reports.pdf_text import flat, kr_page_text, pages_text
 
@@ -53,7 +54,10 @@ def _outline(pdf: bytes) -> list[str]:
 def test_an_objective_without_register_links_has_no_register_pages(demo):
     report = _report("Production Quality", "FY20-21 Q2")
     assert report.areas == frozenset()
-    assert report.risk is None and report.countermeasures is None and report.coverage is None
+    # Every section is held, empty where the objective links no register area.
+    assert report.risk == RiskSection.empty()
+    assert report.countermeasures == CountermeasureSection.empty()
+    assert report.coverage == CoverageSection.empty()
     pdf = build_report_pdf(report, TODAY, "Internal")
     titles = _outline(pdf)
     assert "Key results — FY20-21" in titles and "Objective" in titles
@@ -176,7 +180,7 @@ def test_the_target_line_follows_the_key_results_baseline_quarter(demo):
 
 def test_no_target_line_without_a_coverage_key_result(demo):
     report = _report("Production Quality", "FY20-21 Q2")
-    assert report.coverage is None or report.coverage.target is None
+    assert report.coverage.target is None
 
 
 @pytest.mark.parametrize("day", [date(2020, 6, 30), date(2020, 9, 30), date(2020, 12, 31), TODAY])

@@ -12,7 +12,6 @@ from app.reports.pdf.layout import (
     _more,
     _p,
     _table,
-    _unavailable,
 )
 from app.reports.quarter_report.values import CatalogueBlock, CatalogueSection, QuarterReport, count
 
@@ -103,10 +102,8 @@ def _framework_block(report: QuarterReport, block: CatalogueBlock) -> list:
     return parts
 
 
-def _catalogues_section(report: QuarterReport, section: CatalogueSection | None) -> list:
+def _catalogues_section(report: QuarterReport, section: CatalogueSection) -> list:
     parts = [CondPageBreak(80 * mm), _heading("ATT&CK and control frameworks")]
-    if section is None:
-        return parts + [_unavailable("catalogue")]
     if not section.blocks:
         return parts + [_p("The catalogue the key results link is no longer imported.", "body")]
     for block in section.blocks:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak
 
-from app.reports.pdf.layout import FRAME_WIDTH, INK, _heading, _more, _p, _table, _unavailable
+from app.reports.pdf.layout import FRAME_WIDTH, INK, _heading, _more, _p, _table
 from app.reports.quarter_report.values import CountermeasureSection, QuarterReport, count
 
 
@@ -40,10 +40,8 @@ def _treatment_rows(cm: CountermeasureSection) -> tuple[list[list], list]:
     return rows, style
 
 
-def _countermeasures_section(report: QuarterReport, cm: CountermeasureSection | None) -> list:
+def _countermeasures_section(report: QuarterReport, cm: CountermeasureSection) -> list:
     parts = [CondPageBreak(80 * mm), _heading("Countermeasures")]
-    if cm is None:
-        return parts + [_unavailable("countermeasure")]
     q = report.quarter
     source = f" ({cm.target_source})" if cm.target_source else ""
     if cm.quarter_target is None:

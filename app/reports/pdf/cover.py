@@ -20,7 +20,6 @@ from app.reports.pdf.layout import (
     _p,
     _table,
     _table_style,
-    _unavailable,
 )
 from app.reports.quarter_report.sections import COUNTERMEASURES, COVERAGE, HIRING, RISK
 from app.reports.quarter_report.values import QuarterReport, count
@@ -185,7 +184,7 @@ def kr_table(report: QuarterReport) -> Table:
     widths = [FRAME_WIDTH - goal_width - 4 * quarter_width, goal_width] + [quarter_width] * 4
     rows = []
     extra = []
-    for r, kr in enumerate(report.key_results or [], start=1):
+    for r, kr in enumerate(report.key_results, start=1):
         row: list[object] = [_p(kr.title, "kr"), _p(kr.goal or "-", "kr")]
         for c, cell in enumerate(kr.cells, start=2):
             content = [_p(cell.text or "-", "kr")]
@@ -222,8 +221,6 @@ def _key_results_section(report: QuarterReport) -> list:
         CondPageBreak(60 * mm),
         _heading(f"Key results — {report.quarter.fiscal_year_label}"),
     ]
-    if report.key_results is None:
-        return parts + [_unavailable("key-result")]
     if not report.key_results:
         return parts + [_p("This objective has no key results yet.", "body")]
     parts += [

@@ -20,7 +20,6 @@ from app.reports.pdf.layout import (
     _more,
     _p,
     _table,
-    _unavailable,
 )
 from app.reports.quarter_report.values import CoverageSection, QuarterReport, count
 from app.reports.typefaces import SANS, SANS_BOLD
@@ -169,10 +168,8 @@ def _target_lines(d: Drawing, chart: VerticalBarChart, target) -> None:
         _label(d, x(i) - 3 - stringWidth(text, SANS, 6), y(value) + 3, text, PROJECTED_INK)
 
 
-def _coverage_section(report: QuarterReport, cov: CoverageSection | None) -> list:
+def _coverage_section(report: QuarterReport, cov: CoverageSection) -> list:
     parts = [CondPageBreak(100 * mm), _heading("SPOF coverage")]
-    if cov is None:
-        return parts + [_unavailable("coverage")]
     as_of = _long_date(report.as_of)
     rows = [
         ["Staff solely responsible for a production system", count(cov.spof_staff)],

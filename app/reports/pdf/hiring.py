@@ -5,14 +5,12 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak
 
-from app.reports.pdf.layout import FRAME_WIDTH, _heading, _long_date, _table, _unavailable
+from app.reports.pdf.layout import FRAME_WIDTH, _heading, _long_date, _table
 from app.reports.quarter_report.values import CoverageSection, QuarterReport, count
 
 
-def _hiring_section(report: QuarterReport, cov: CoverageSection | None) -> list:
+def _hiring_section(report: QuarterReport, cov: CoverageSection) -> list:
     parts = [CondPageBreak(60 * mm), _heading("SPOF hiring")]
-    if cov is None:
-        return parts + [_unavailable("hiring")]
     as_of = _long_date(report.as_of)
     filled = count(cov.positions_filled)
     if cov.positions_goal:

@@ -184,10 +184,6 @@ def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{count(n)} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def _unavailable(what: str) -> Paragraph:
-    return _p(f"No {what} figures are available in this installation.", "note")
-
-
 # ---------------------------------------------------------------- charts
 
 

@@ -20,7 +20,6 @@ from app.reports.pdf.layout import (
     _p,
     _table,
     _table_style,
-    _unavailable,
 )
 from app.reports.quarter_report.values import HeatMap, QuarterReport, RiskSection
 from app.reports.typefaces import SANS, SANS_BOLD, font_for
@@ -144,10 +143,8 @@ def _axis_titles(d: Drawing, impact_x: float, likelihood_y: float) -> None:
     d.add(rotated)
 
 
-def _risk_section(report: QuarterReport, risk: RiskSection | None) -> list:
+def _risk_section(report: QuarterReport, risk: RiskSection) -> list:
     parts = [CondPageBreak(120 * mm), _heading("Risk")]
-    if risk is None:
-        return parts + [_unavailable("risk")]
     as_of = _long_date(report.as_of)
     parts.append(
         _p(

@@ -25,9 +25,7 @@ def _linked_libraries(objective: Objective) -> list[int]:
     return found
 
 
-def gather_catalogues(
-    objective: Objective, quarter: Quarter, as_of: date
-) -> CatalogueSection | None:
+def gather_catalogues(objective: Objective, quarter: Quarter, as_of: date) -> CatalogueSection:
     """The coverage of each library the objective's key results link, from the figures the
     catalogue pages show (``app.catalogues.figures``)."""
     from app.catalogues import figures

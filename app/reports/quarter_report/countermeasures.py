@@ -66,7 +66,7 @@ def gather_countermeasures(
     detail: bool = True,
     objective: Objective | None = None,
     as_of: date | None = None,
-) -> CountermeasureSection | None:
+) -> CountermeasureSection:
     from app.countermeasures import figures as cms
     from app.models.countermeasures import Countermeasure
 

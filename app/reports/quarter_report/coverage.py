@@ -117,7 +117,7 @@ def gather_coverage(
     detail: bool = True,
     known: dict | None = None,
     objective: Objective | None = None,
-) -> CoverageSection | None:
+) -> CoverageSection:
     """``known``: coverage already computed by date (``coverage_on_dates``)."""
     from app.coverage import figures
 

@@ -22,7 +22,7 @@ def _status_authors(objective: Objective, quarter: Quarter) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine] | None:
+def gather_key_results(objective: Objective, quarter: Quarter) -> list[KrLine]:
     from app.okrs import figures as okrs
 
     # Key results, their statuses and authors in three queries, whatever their number.

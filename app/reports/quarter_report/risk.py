@@ -69,7 +69,7 @@ def _overdue_lines(as_of: date) -> list[ReviewLine]:
     ]
 
 
-def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSection | None:
+def gather_risk(quarter: Quarter, as_of: date, detail: bool = True) -> RiskSection:
     from app.threats import figures as threats
     from app.threats.as_of import top_threats_as_of
     from app.threats.risk import risk_matrix

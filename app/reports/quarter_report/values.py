@@ -115,6 +115,17 @@ class RiskSection:
     entered_top: list[str] = field(default_factory=list)
     left_top: list[str] = field(default_factory=list)
 
+    @classmethod
+    def empty(cls) -> RiskSection:
+        """The section of a report that does not show the risk area."""
+        return cls(
+            inherent=HeatMap("inherent", {}, RiskMatrix()),
+            residual=HeatMap("residual", {}, RiskMatrix()),
+            top_threats=[],
+            open_critical=0,
+            overdue_count=0,
+        )
+
     @property
     def overdue_more(self) -> int:
         return max(0, self.overdue_count - len(self.overdue))
@@ -171,6 +182,20 @@ class CountermeasureSection:
     slipped_count: int
     previous_to_date: int | None = None
     target_source: str = ""  # "KR3" when the target comes from a key result
+
+    @classmethod
+    def empty(cls) -> CountermeasureSection:
+        """The section of a report that does not show the countermeasures area."""
+        return cls(
+            deployed_in_quarter=0,
+            deployed_to_date=0,
+            quarter_target=None,
+            yearly_goal=0,
+            deployed=[],
+            top_treated=[],
+            slipped=[],
+            slipped_count=0,
+        )
 
     @property
     def deployed_more(self) -> int:
@@ -234,6 +259,23 @@ class CoverageSection:
     became_spof: list[str] = field(default_factory=list)
     became_uncovered: list[str] = field(default_factory=list)
     target: CoverageTarget | None = None
+
+    @classmethod
+    def empty(cls) -> CoverageSection:
+        """The section of a report that shows neither coverage nor hiring."""
+        return cls(
+            spof_staff=0,
+            spof_systems=0,
+            uncovered=0,
+            sole_responsible=[],
+            uncovered_systems=[],
+            trend=[],
+            pipeline=[],
+            positions_filled=0,
+            positions_active_hiring=0,
+            positions_final_stages=0,
+            positions_goal=0,
+        )
 
     @property
     def sole_more(self) -> int:
@@ -318,11 +360,12 @@ class QuarterReport:
     as_of: date
     in_progress: bool = False
     department: str = ""
-    key_results: list[KrLine] | None = None
-    risk: RiskSection | None = None
-    countermeasures: CountermeasureSection | None = None
-    coverage: CoverageSection | None = None
-    catalogues: CatalogueSection | None = None
+    # Every section is held; one the report does not show (``areas``) stays empty.
+    key_results: list[KrLine] = field(default_factory=list)
+    risk: RiskSection = field(default_factory=RiskSection.empty)
+    countermeasures: CountermeasureSection = field(default_factory=CountermeasureSection.empty)
+    coverage: CoverageSection = field(default_factory=CoverageSection.empty)
+    catalogues: CatalogueSection = field(default_factory=CatalogueSection)
     areas: frozenset[str] = ALL_AREAS
     prepared_by: tuple[str, ...] = ()
 
@@ -338,7 +381,7 @@ class QuarterReport:
         previous = self.quarter.previous().label
         found: list[Headline] = []
         cov, cm, risk = self.coverage, self.countermeasures, self.risk
-        if self.shows(HIRING) and cov is not None:
+        if self.shows(HIRING):
             found.append(
                 Headline(
                     f"SPOF positions filled (goal {count(cov.positions_goal)})",
@@ -347,7 +390,7 @@ class QuarterReport:
                     previous,
                 )
             )
-        if self.shows(COUNTERMEASURES) and cm is not None:
+        if self.shows(COUNTERMEASURES):
             found.append(
                 Headline(
                     f"Countermeasures deployed in {self.quarter.fiscal_year_label} "
@@ -357,7 +400,7 @@ class QuarterReport:
                     previous,
                 )
             )
-        if self.shows(COVERAGE) and cov is not None:
+        if self.shows(COVERAGE):
             found.append(
                 Headline(
                     "Staff solely responsible for a production system",
@@ -366,7 +409,7 @@ class QuarterReport:
                     previous,
                 )
             )
-        if self.shows(RISK) and risk is not None:
+        if self.shows(RISK):
             found.append(
                 Headline(
                     "Open critical risks", risk.open_critical, risk.previous_open_critical, previous
@@ -378,7 +421,7 @@ class QuarterReport:
         """What changed since the previous quarter end, in a sentence each."""
         lines: list[str] = []
         risk, cov = self.risk, self.coverage
-        if self.shows(RISK) and risk is not None:
+        if self.shows(RISK):
             if risk.entered_top:
                 listed = f"all in the Top {TOP_THREATS} table"
                 lines.append(
@@ -392,7 +435,7 @@ class QuarterReport:
                     lines.append(f"{_many(delta, 'more open critical risk')} than last quarter.")
                 elif delta < 0:
                     lines.append(f"{_many(-delta, 'fewer open critical risk')} than last quarter.")
-        if self.shows(COUNTERMEASURES) and self.countermeasures is not None:
+        if self.shows(COUNTERMEASURES):
             cm = self.countermeasures
             target = (
                 f" against a target of {count(cm.quarter_target)}"
@@ -403,11 +446,11 @@ class QuarterReport:
                 f"{_many(cm.deployed_in_quarter, 'countermeasure')} deployed in "
                 f"{self.quarter.label}{target}."
             )
-        if self.shows(HIRING) and cov is not None and cov.previous_positions_filled is not None:
+        if self.shows(HIRING) and cov.previous_positions_filled is not None:
             filled = cov.positions_filled - cov.previous_positions_filled
             if filled:
                 lines.append(f"{_many(filled, 'SPOF position')} filled in {self.quarter.label}.")
-        if self.shows(COVERAGE) and cov is not None:
+        if self.shows(COVERAGE):
             page = f"the coverage page (/coverage?date={self.as_of.isoformat()}) lists them"
             if cov.became_spof:
                 lines.append(
@@ -423,24 +466,24 @@ class QuarterReport:
         """The figures a publication freezes, by a label a reader understands."""
         figures: dict[str, str | int | None] = {}
         index = self.quarter.number - 1
-        for kr in self.key_results or []:
+        for kr in self.key_results:
             cell = kr.cells[index]
             figures[f"{kr.code} {self.quarter.label} status"] = cell.text
             if kr.linked:
                 figures[f"{kr.code} register value"] = cell.value_text or None
-        if self.risk is not None:
+        if self.shows(RISK):
             figures["Threats in the register"] = self.risk.residual.total
             figures["Open critical risks"] = self.risk.open_critical
             figures["Reviews overdue"] = self.risk.overdue_count
             figures["Top threats"] = ", ".join(
                 f"{t.title} ({t.residual_score})" for t in self.risk.top_threats[:5]
             )
-        if self.countermeasures is not None:
+        if self.shows(COUNTERMEASURES):
             cm = self.countermeasures
             figures["Countermeasures deployed in the quarter"] = cm.deployed_in_quarter
             figures["Countermeasures deployed to date"] = cm.deployed_to_date
             figures["Countermeasures slipped"] = cm.slipped_count
-        if self.coverage is not None:
+        if self.shows(COVERAGE) or self.shows(HIRING):
             cov = self.coverage
             figures["Staff solely responsible (SPOF)"] = cov.spof_staff
             figures["SPOF systems"] = cov.spof_systems
@@ -448,7 +491,7 @@ class QuarterReport:
             figures["SPOF positions filled"] = cov.positions_filled
             figures["SPOF positions in active hiring"] = cov.positions_active_hiring
             figures["SPOF positions in final stages"] = cov.positions_final_stages
-        for block in self.catalogues.blocks if self.catalogues else []:
+        for block in self.catalogues.blocks:
             if block.kind == "attack":
                 figures[f"{block.name}: threatened techniques with no countermeasure"] = (
                     block.exposed
