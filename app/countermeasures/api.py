@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.paging import conditional, paginate
+from app.api.paging import paginate
+from app.api.records import record_action, record_detail
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
@@ -62,32 +63,6 @@ class Countermeasures(MethodView):
         return w.saved(create_countermeasure(title=title, **body, user_id=current_user.id))
 
 
-@register.route("/countermeasures/<int:countermeasure_id>")
-class CountermeasureDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, CountermeasureDetailSchema)
-    def get(self, countermeasure_id):
-        """One countermeasure with its status history."""
-        return get_or_404(
-            Countermeasure,
-            countermeasure_id,
-            *COUNTERMEASURE_LOADS,
-            selectinload(Countermeasure.status_changes),
-        )
-
-    @roles(Role.SECURITY)
-    @register.arguments(CountermeasureUpdate)
-    @register.response(200, CountermeasureDetailSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, countermeasure_id):
-        """Edit a countermeasure's description, threats, owner and plan (not its status)."""
-        countermeasure = load_countermeasure(countermeasure_id)
-        values = w.merged(countermeasure_values(countermeasure), body)
-        update_countermeasure(countermeasure, **values, expected_version=body["version"])
-        return w.saved(countermeasure)
-
-
 def load_countermeasure(countermeasure_id: int) -> Countermeasure:
     return get_or_404(
         Countermeasure,
@@ -97,64 +72,97 @@ def load_countermeasure(countermeasure_id: int) -> Countermeasure:
     )
 
 
-@register.route("/countermeasures/<int:countermeasure_id>/status")
-@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
-class CountermeasureStatusChanges(MethodView):
-    @register.arguments(CountermeasureStatusCreate)
-    @register.response(200, CountermeasureDetailSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def post(self, body, countermeasure_id):
-        """Move a countermeasure to in progress or retired (deployment has its own call)."""
-        countermeasure = load_countermeasure(countermeasure_id)
-        change_status(
-            countermeasure,
-            body["status"],
-            changed_on=body.get("changed_on"),
-            user_id=current_user.id,
-            expected_version=body["version"],
-        )
-        return w.saved(countermeasure)
+def _edit(countermeasure: Countermeasure, body: dict) -> Countermeasure:
+    values = w.merged(countermeasure_values(countermeasure), body)
+    update_countermeasure(countermeasure, **values, expected_version=body["version"])
+    return countermeasure
 
 
-@register.route("/countermeasures/<int:countermeasure_id>/deploy")
-@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
-class CountermeasureDeployment(MethodView):
-    @register.arguments(DeploymentCreate)
-    @register.response(200, CountermeasureDetailSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def post(self, body, countermeasure_id):
-        """Record the deployment and the treated threats' new residual scores."""
-        countermeasure = load_countermeasure(countermeasure_id)
-        deploy_countermeasure(
-            countermeasure,
-            deployed_on=body.get("deployed_on"),
-            residuals={
-                r["threat_id"]: (r["likelihood"], r["impact"]) for r in body.get("residuals", [])
-            },
-            user_id=current_user.id,
-            evidence=body.get("evidence"),
-            expected_version=body["version"],
-        )
-        return w.saved(countermeasure)
+record_detail(
+    register,
+    "/countermeasures/<int:countermeasure_id>",
+    "CountermeasureDetail",
+    model=Countermeasure,
+    schema=CountermeasureDetailSchema,
+    update_schema=CountermeasureUpdate,
+    role=Role.SECURITY,
+    change=_edit,
+    read="One countermeasure with its status history.",
+    changed="Edit a countermeasure's description, threats, owner and plan (not its status).",
+    loads=(*COUNTERMEASURE_LOADS, selectinload(Countermeasure.status_changes)),
+)
 
 
-@register.route("/countermeasures/<int:countermeasure_id>/verify")
-@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
-class CountermeasureVerification(MethodView):
-    @register.arguments(VerificationCreate)
-    @register.response(200, CountermeasureDetailSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def post(self, body, countermeasure_id):
-        """Record that a deployed countermeasure was verified: when, by whom, how well."""
-        countermeasure = load_countermeasure(countermeasure_id)
-        verify_countermeasure(
-            countermeasure,
-            verified_on=body.get("verified_on"),
-            verified_by_id=body.get("verified_by_id"),
-            effectiveness=body.get("effectiveness"),
-            expected_version=body["version"],
-        )
-        return w.saved(countermeasure)
+def _change_status(countermeasure: Countermeasure, body: dict) -> None:
+    change_status(
+        countermeasure,
+        body["status"],
+        changed_on=body.get("changed_on"),
+        user_id=current_user.id,
+        expected_version=body["version"],
+    )
+
+
+record_action(
+    register,
+    "/countermeasures/<int:countermeasure_id>/status",
+    "CountermeasureStatusChanges",
+    load=load_countermeasure,
+    body_schema=CountermeasureStatusCreate,
+    schema=CountermeasureDetailSchema,
+    role=Role.SECURITY,
+    act=_change_status,
+    doc="Move a countermeasure to in progress or retired (deployment has its own call).",
+)
+
+
+def _deploy(countermeasure: Countermeasure, body: dict) -> None:
+    deploy_countermeasure(
+        countermeasure,
+        deployed_on=body.get("deployed_on"),
+        residuals={
+            r["threat_id"]: (r["likelihood"], r["impact"]) for r in body.get("residuals", [])
+        },
+        user_id=current_user.id,
+        evidence=body.get("evidence"),
+        expected_version=body["version"],
+    )
+
+
+record_action(
+    register,
+    "/countermeasures/<int:countermeasure_id>/deploy",
+    "CountermeasureDeployment",
+    load=load_countermeasure,
+    body_schema=DeploymentCreate,
+    schema=CountermeasureDetailSchema,
+    role=Role.SECURITY,
+    act=_deploy,
+    doc="Record the deployment and the treated threats' new residual scores.",
+)
+
+
+def _verify(countermeasure: Countermeasure, body: dict) -> None:
+    verify_countermeasure(
+        countermeasure,
+        verified_on=body.get("verified_on"),
+        verified_by_id=body.get("verified_by_id"),
+        effectiveness=body.get("effectiveness"),
+        expected_version=body["version"],
+    )
+
+
+record_action(
+    register,
+    "/countermeasures/<int:countermeasure_id>/verify",
+    "CountermeasureVerification",
+    load=load_countermeasure,
+    body_schema=VerificationCreate,
+    schema=CountermeasureDetailSchema,
+    role=Role.SECURITY,
+    act=_verify,
+    doc="Record that a deployed countermeasure was verified: when, by whom, how well.",
+)
 
 
 @figures.route("/quarters/<label>")

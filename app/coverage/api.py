@@ -10,7 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.paging import conditional, paginate
+from app.api.paging import paginate
+from app.api.records import merged_update, record_action, record_detail
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.coverage import figures as coverage_figures
 from app.coverage import queries as coverage_queries
@@ -99,24 +100,18 @@ class Systems(MethodView):
         return w.saved(create_system(name=body.pop("name", None), **body))
 
 
-@register.route("/systems/<int:system_id>")
-class SystemDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, SystemSchema)
-    def get(self, system_id):
-        """One system."""
-        return get_or_404(System, system_id)
-
-    @roles(Role.MANAGER)
-    @register.arguments(SystemUpdate)
-    @register.response(200, SystemSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, system_id):
-        """Change a system."""
-        system = get_or_404(System, system_id)
-        values = w.merged(system_values(system), body)
-        return w.saved(update_system(system, version=body["version"], **values))
+record_detail(
+    register,
+    "/systems/<int:system_id>",
+    "SystemDetail",
+    model=System,
+    schema=SystemSchema,
+    update_schema=SystemUpdate,
+    role=Role.MANAGER,
+    change=merged_update(lambda system: system_values(system), update_system),
+    read="One system.",
+    changed="Change a system.",
+)
 
 
 @register.route("/staff")
@@ -139,24 +134,18 @@ class Staff(MethodView):
         return w.saved(create_staff_member(name=body.pop("name", None), **body))
 
 
-@register.route("/staff/<int:staff_id>")
-class StaffDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, StaffSchema)
-    def get(self, staff_id):
-        """One staff member."""
-        return get_or_404(StaffMember, staff_id)
-
-    @roles(Role.MANAGER)
-    @register.arguments(StaffUpdate)
-    @register.response(200, StaffSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, staff_id):
-        """Change a staff member; a leaving date that costs coverage needs confirm_impact."""
-        person = get_or_404(StaffMember, staff_id)
-        values = w.merged(staff_values(person), body)
-        return w.saved(update_staff_member(person, version=body["version"], **values))
+record_detail(
+    register,
+    "/staff/<int:staff_id>",
+    "StaffDetail",
+    model=StaffMember,
+    schema=StaffSchema,
+    update_schema=StaffUpdate,
+    role=Role.MANAGER,
+    change=merged_update(lambda person: staff_values(person), update_staff_member),
+    read="One staff member.",
+    changed="Change a staff member; a leaving date that costs coverage needs confirm_impact.",
+)
 
 
 @register.route("/responsibilities")
@@ -184,25 +173,20 @@ class Responsibilities(MethodView):
         )
 
 
-@register.route("/responsibilities/<int:responsibility_id>")
-class ResponsibilityDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, ResponsibilitySchema)
-    def get(self, responsibility_id):
-        """One responsibility."""
-        return get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
-
-    @roles(Role.MANAGER)
-    @register.arguments(ResponsibilityUpdate)
-    @register.response(200, ResponsibilitySchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, responsibility_id):
-        """Change a responsibility's kind or dates; an end that costs coverage needs
-        confirm_impact."""
-        responsibility = get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
-        values = w.merged(responsibility_values(responsibility), body)
-        return w.saved(update_responsibility(responsibility, version=body["version"], **values))
+record_detail(
+    register,
+    "/responsibilities/<int:responsibility_id>",
+    "ResponsibilityDetail",
+    model=Responsibility,
+    schema=ResponsibilitySchema,
+    update_schema=ResponsibilityUpdate,
+    role=Role.MANAGER,
+    change=merged_update(lambda row: responsibility_values(row), update_responsibility),
+    read="One responsibility.",
+    changed="""Change a responsibility's kind or dates; an end that costs coverage needs
+        confirm_impact.""",
+    loads=RESPONSIBILITY_LOADS,
+)
 
 
 POSITION_LOADS = (
@@ -240,45 +224,44 @@ class Positions(MethodView):
         )
 
 
-@register.route("/positions/<int:position_id>")
-class PositionDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, PositionSchema)
-    def get(self, position_id):
-        """One position with its status history."""
-        return get_or_404(Position, position_id, *POSITION_LOADS)
-
-    @roles(Role.MANAGER)
-    @register.arguments(PositionUpdate)
-    @register.response(200, PositionSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, position_id):
-        """Change a position's title, team, systems and notes (status has its own call)."""
-        position = get_or_404(Position, position_id, *POSITION_LOADS)
-        values = w.merged(position_values(position), body)
-        return w.saved(update_position(position, version=body["version"], **values))
+record_detail(
+    register,
+    "/positions/<int:position_id>",
+    "PositionDetail",
+    model=Position,
+    schema=PositionSchema,
+    update_schema=PositionUpdate,
+    role=Role.MANAGER,
+    change=merged_update(lambda position: position_values(position), update_position),
+    read="One position with its status history.",
+    changed="Change a position's title, team, systems and notes (status has its own call).",
+    loads=POSITION_LOADS,
+)
 
 
-@register.route("/positions/<int:position_id>/status")
-@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
-class PositionStatusChanges(MethodView):
-    @register.arguments(PositionStatusCreate)
-    @register.response(200, PositionSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def post(self, body, position_id):
-        """Record a dated status change; filling it names the hire."""
-        position = get_or_404(Position, position_id, *POSITION_LOADS)
-        version = body.pop("version")
-        change_position_status(
-            position,
-            version=version,
-            status=body.pop("status"),
-            changed_on=body.pop("changed_on", None),
-            user_id=current_user.id,
-            **body,
-        )
-        return w.saved(position)
+def _change_status(position: Position, body: dict) -> None:
+    version = body.pop("version")
+    change_position_status(
+        position,
+        version=version,
+        status=body.pop("status"),
+        changed_on=body.pop("changed_on", None),
+        user_id=current_user.id,
+        **body,
+    )
+
+
+record_action(
+    register,
+    "/positions/<int:position_id>/status",
+    "PositionStatusChanges",
+    load=lambda position_id: get_or_404(Position, position_id, *POSITION_LOADS),
+    body_schema=PositionStatusCreate,
+    schema=PositionSchema,
+    role=Role.MANAGER,
+    act=_change_status,
+    doc="Record a dated status change; filling it names the hire.",
+)
 
 
 def _ref(fact) -> dict:

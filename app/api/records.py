@@ -1,0 +1,117 @@
+"""The resources every area declares the same way, built from what differs: one record
+read and changed at ``/<records>/<id>``, and an action posted on one record
+(``/<records>/<id>/status``...). The area's ``api.py`` names the record, its schemas, the
+related rows to load and its service call; this module holds the steps (load or 404,
+role marks, ETag, version conflict documented, commit with the published warnings).
+
+A resource's documentation is its docstrings, passed in as ``read``/``change``/``doc``:
+the OpenAPI document reads them where flask-smorest finds them, on the methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask.views import MethodView
+
+from app.api import writes as w
+from app.api.paging import conditional
+from app.api.resources import get_or_404
+from app.api.strict import Blueprint
+from app.models.user import Role
+from app.security import readable, roles
+
+Change = Callable[[Any, dict], Any]
+
+
+def _documented(view: Callable, doc: str) -> Callable:
+    # Set before the decorators copy it (functools.wraps) and the route reads it.
+    view.__doc__ = doc
+    return view
+
+
+def _only_id(ids: dict) -> int:
+    (record_id,) = ids.values()
+    return record_id
+
+
+def merged_update(values: Callable[[Any], dict], update: Callable[..., Any]) -> Change:
+    """The update of most records: the body merged into the record's current values, with
+    the ``version`` the client read."""
+
+    def change(record, body: dict):
+        return update(record, version=body["version"], **w.merged(values(record), body))
+
+    return change
+
+
+def record_detail(
+    blp: Blueprint,
+    rule: str,
+    name: str,
+    *,
+    model: type,
+    schema: Any,
+    update_schema: Any,
+    role: Role,
+    change: Change,
+    read: str,
+    changed: str,
+    loads: tuple = (),
+) -> type[MethodView]:
+    """GET one record (404 if absent, an ETag) and PATCH it through ``change`` (409 when
+    it changed meanwhile); the answer is the record as it now stands."""
+
+    def get(self, **ids):
+        return get_or_404(model, _only_id(ids), *loads)
+
+    def patch(self, body, **ids):
+        record = get_or_404(model, _only_id(ids), *loads)
+        result = change(record, body)
+        return w.saved(record if result is None else result)
+
+    get = readable(conditional(blp.response(200, schema)(_documented(get, read))))
+    patch = roles(role)(
+        blp.arguments(update_schema)(
+            blp.response(200, schema)(
+                blp.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")(
+                    _documented(patch, changed)
+                )
+            )
+        )
+    )
+    view = type(name, (MethodView,), {"get": get, "patch": patch})
+    return blp.route(rule)(view)
+
+
+def record_action(
+    blp: Blueprint,
+    rule: str,
+    name: str,
+    *,
+    load: Callable[[int], Any],
+    body_schema: Any,
+    schema: Any,
+    role: Role,
+    act: Change,
+    doc: str,
+) -> type[MethodView]:
+    """POST an action on one record (a dated status, a deployment...), 409 when the record
+    changed meanwhile; the answer is what ``act`` returns, or the record."""
+
+    def post(self, body, **ids):
+        record = load(_only_id(ids))
+        result = act(record, body)
+        return w.saved(record if result is None else result)
+
+    post = blp.arguments(body_schema)(
+        blp.response(200, schema)(
+            blp.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")(
+                _documented(post, doc)
+            )
+        )
+    )
+    view = type(name, (MethodView,), {"post": post})
+    # POST only: OPTIONS takes the class default
+    return blp.route(rule)(roles(role)(view))
