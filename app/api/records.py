@@ -1,11 +1,13 @@
-"""The resources every area declares the same way, built from what differs: one record
-read and changed at ``/<records>/<id>``, and an action posted on one record
-(``/<records>/<id>/status``...). The area's ``api.py`` names the record, its schemas, the
-related rows to load and its service call; this module holds the steps (load or 404,
-role marks, ETag, version conflict documented, commit with the published warnings).
+"""The resources every area declares the same way, built from what differs: a list paged
+and added to at ``/<records>``, one record read and changed at ``/<records>/<id>``, and an
+action posted on one record (``/<records>/<id>/status``...). The area's ``api.py`` names the
+record, its schemas, the related rows to load and its service calls; this module holds the
+steps (paging, load or 404, role marks, ETag, the conflict documented, commit with the
+published warnings).
 
-A resource's documentation is its docstrings, passed in as ``read``/``change``/``doc``:
-the OpenAPI document reads them where flask-smorest finds them, on the methods.
+A resource's documentation is its docstrings, passed in as ``listed``/``added``/``read``/
+``changed``/``doc``: the OpenAPI document reads them where flask-smorest finds them, on the
+methods.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from flask.views import MethodView
 
 from app.api import writes as w
-from app.api.paging import conditional
+from app.api.paging import conditional, paginate
 from app.api.resources import get_or_404
 from app.api.strict import Blueprint
 from app.models.user import Role
@@ -44,6 +46,43 @@ def merged_update(values: Callable[[Any], dict], update: Callable[..., Any]) -> 
         return update(record, version=body["version"], **w.merged(values(record), body))
 
     return change
+
+
+def record_list(
+    blp: Blueprint,
+    rule: str,
+    name: str,
+    *,
+    model: type,
+    args_schema: Any,
+    page_schema: Any,
+    query: Callable[[dict], Any],
+    listed: str,
+    schema: Any,
+    create_schema: Any,
+    role: Role,
+    create: Callable[[dict], Any],
+    added: str,
+) -> type[MethodView]:
+    """GET a page of the records ``query`` selects from the query string, and POST one
+    made by ``create`` from the body (201, the record as saved)."""
+
+    def get(self, args):
+        return paginate(query(args), args, model)
+
+    def post(self, body):
+        return w.saved(create(body))
+
+    get = readable(
+        blp.arguments(args_schema, location="query")(
+            blp.response(200, page_schema)(_documented(get, listed))
+        )
+    )
+    post = roles(role)(
+        blp.arguments(create_schema)(blp.response(201, schema)(_documented(post, added)))
+    )
+    view = type(name, (MethodView,), {"get": get, "post": post})
+    return blp.route(rule)(view)
 
 
 def record_detail(

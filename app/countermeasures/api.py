@@ -9,8 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.paging import paginate
-from app.api.records import record_action, record_detail
+from app.api.records import record_action, record_detail, record_list
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
@@ -32,7 +31,7 @@ from app.models import (
     Countermeasure,
 )
 from app.models.user import Role
-from app.security import readable, roles
+from app.security import readable
 from app.threats.risk import risk_matrix
 
 # ---- countermeasures ----------------------------------------------------------------
@@ -40,27 +39,32 @@ from app.threats.risk import risk_matrix
 COUNTERMEASURE_LOADS = (selectinload(Countermeasure.owner), selectinload(Countermeasure.threats))
 
 
-@register.route("/countermeasures")
-class Countermeasures(MethodView):
-    @readable
-    @register.arguments(CountermeasureArgs, location="query")
-    @register.response(200, CountermeasurePage)
-    def get(self, args):
-        """Countermeasures, with the threats they treat.
+def _countermeasures(args: dict):
+    query, _filters, problems = cm_queries.list_query(page_args())
+    if problems:  # a value the page ignores (and says so): refused here
+        refused("filters", " ".join(problems))
+    return query.options(*COUNTERMEASURE_LOADS)
 
-        The countermeasures page's filters and sort (same names, values and order)."""
-        query, _filters, problems = cm_queries.list_query(page_args())
-        if problems:  # a value the page ignores (and says so): refused here
-            refused("filters", " ".join(problems))
-        return paginate(query.options(*COUNTERMEASURE_LOADS), args, Countermeasure)
 
-    @roles(Role.SECURITY)
-    @register.arguments(CountermeasureCreate)
-    @register.response(201, CountermeasureDetailSchema)
-    def post(self, body):
-        """Plan (or record) a countermeasure: security and admins."""
-        title = body.pop("title", None)
-        return w.saved(create_countermeasure(title=title, **body, user_id=current_user.id))
+record_list(
+    register,
+    "/countermeasures",
+    "Countermeasures",
+    model=Countermeasure,
+    args_schema=CountermeasureArgs,
+    page_schema=CountermeasurePage,
+    query=_countermeasures,
+    listed="""Countermeasures, with the threats they treat.
+
+        The countermeasures page's filters and sort (same names, values and order).""",
+    schema=CountermeasureDetailSchema,
+    create_schema=CountermeasureCreate,
+    role=Role.SECURITY,
+    create=lambda body: create_countermeasure(
+        title=body.pop("title", None), **body, user_id=current_user.id
+    ),
+    added="Plan (or record) a countermeasure: security and admins.",
+)
 
 
 def load_countermeasure(countermeasure_id: int) -> Countermeasure:

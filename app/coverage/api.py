@@ -9,9 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
-from app.api import writes as w
-from app.api.paging import paginate
-from app.api.records import merged_update, record_action, record_detail
+from app.api.records import merged_update, record_action, record_detail, record_list
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.coverage import figures as coverage_figures
 from app.coverage import queries as coverage_queries
@@ -51,7 +49,7 @@ from app.models import (
     System,
 )
 from app.models.user import Role
-from app.security import readable, roles
+from app.security import readable
 
 # ---- systems, staff, responsibilities, positions ------------------------------------
 
@@ -76,28 +74,32 @@ def responsibilities_query(args: dict):
     return query.order_by(Responsibility.since, Responsibility.id)
 
 
-@register.route("/systems")
-class Systems(MethodView):
-    @readable
-    @register.arguments(SystemArgs, location="query")
-    @register.response(200, SystemPage)
-    def get(self, args):
-        """Production systems and software.
+def _systems(args: dict):
+    query_args = page_args(show="all")
+    as_of, error = coverage_queries.as_of_from(query_args)
+    if error:
+        refused("date", error)
+    return coverage_queries.systems_list_query(query_args, as_of)
+
+
+record_list(
+    register,
+    "/systems",
+    "Systems",
+    model=System,
+    args_schema=SystemArgs,
+    page_schema=SystemPage,
+    query=_systems,
+    listed="""Production systems and software.
 
         The systems page's filters and sort (same names, values and order), coverage as of
-        ``date``."""
-        query_args = page_args(show="all")
-        as_of, error = coverage_queries.as_of_from(query_args)
-        if error:
-            refused("date", error)
-        return paginate(coverage_queries.systems_list_query(query_args, as_of), args, System)
-
-    @roles(Role.MANAGER)
-    @register.arguments(SystemCreate)
-    @register.response(201, SystemSchema)
-    def post(self, body):
-        """Add a system: managers and admins."""
-        return w.saved(create_system(name=body.pop("name", None), **body))
+        ``date``.""",
+    schema=SystemSchema,
+    create_schema=SystemCreate,
+    role=Role.MANAGER,
+    create=lambda body: create_system(name=body.pop("name", None), **body),
+    added="Add a system: managers and admins.",
+)
 
 
 record_detail(
@@ -114,24 +116,23 @@ record_detail(
 )
 
 
-@register.route("/staff")
-class Staff(MethodView):
-    @readable
-    @register.arguments(StaffArgs, location="query")
-    @register.response(200, StaffPage)
-    def get(self, args):
-        """Staff members.
+record_list(
+    register,
+    "/staff",
+    "Staff",
+    model=StaffMember,
+    args_schema=StaffArgs,
+    page_schema=StaffPage,
+    query=lambda args: coverage_queries.staff_list_query(page_args(status="all"), fiscal.today()),
+    listed="""Staff members.
 
-        The staff page's filters and sort (same names, values and order), as of today."""
-        query = coverage_queries.staff_list_query(page_args(status="all"), fiscal.today())
-        return paginate(query, args, StaffMember)
-
-    @roles(Role.MANAGER)
-    @register.arguments(StaffCreate)
-    @register.response(201, StaffSchema)
-    def post(self, body):
-        """Add a staff member."""
-        return w.saved(create_staff_member(name=body.pop("name", None), **body))
+        The staff page's filters and sort (same names, values and order), as of today.""",
+    schema=StaffSchema,
+    create_schema=StaffCreate,
+    role=Role.MANAGER,
+    create=lambda body: create_staff_member(name=body.pop("name", None), **body),
+    added="Add a staff member.",
+)
 
 
 record_detail(
@@ -148,29 +149,26 @@ record_detail(
 )
 
 
-@register.route("/responsibilities")
-class Responsibilities(MethodView):
-    @readable
-    @register.arguments(ResponsibilityArgs, location="query")
-    @register.response(200, ResponsibilityPage)
-    def get(self, args):
-        """Who is responsible for which system, and since when."""
-        query = responsibilities_query(args).options(*RESPONSIBILITY_LOADS)
-        return paginate(query, args, Responsibility)
-
-    @roles(Role.MANAGER)
-    @register.arguments(ResponsibilityCreate)
-    @register.response(201, ResponsibilitySchema)
-    def post(self, body):
-        """Make a staff member responsible for a system from a date."""
-        return w.saved(
-            add_responsibility(
-                staff_member_id=body.pop("staff_member_id", None),
-                system_id=body.pop("system_id", None),
-                since=body.pop("since", None),
-                **body,
-            )
-        )
+record_list(
+    register,
+    "/responsibilities",
+    "Responsibilities",
+    model=Responsibility,
+    args_schema=ResponsibilityArgs,
+    page_schema=ResponsibilityPage,
+    query=lambda args: responsibilities_query(args).options(*RESPONSIBILITY_LOADS),
+    listed="Who is responsible for which system, and since when.",
+    schema=ResponsibilitySchema,
+    create_schema=ResponsibilityCreate,
+    role=Role.MANAGER,
+    create=lambda body: add_responsibility(
+        staff_member_id=body.pop("staff_member_id", None),
+        system_id=body.pop("system_id", None),
+        since=body.pop("since", None),
+        **body,
+    ),
+    added="Make a staff member responsible for a system from a date.",
+)
 
 
 record_detail(
@@ -196,32 +194,34 @@ POSITION_LOADS = (
 )
 
 
-@register.route("/positions")
-class Positions(MethodView):
-    @readable
-    @register.arguments(PositionArgs, location="query")
-    @register.response(200, PositionPage)
-    def get(self, args):
-        """Hiring positions opened to remove single points of failure."""
-        query = select(Position).options(*POSITION_LOADS)
-        for key in ("status", "team"):
-            if args.get(key) is not None:
-                query = query.where(getattr(Position, key) == args[key])
-        return paginate(query.order_by(Position.opened_on, Position.id), args, Position)
+def _positions(args: dict):
+    query = select(Position).options(*POSITION_LOADS)
+    for key in ("status", "team"):
+        if args.get(key) is not None:
+            query = query.where(getattr(Position, key) == args[key])
+    return query.order_by(Position.opened_on, Position.id)
 
-    @roles(Role.MANAGER)
-    @register.arguments(PositionCreate)
-    @register.response(201, PositionSchema)
-    def post(self, body):
-        """Open a hiring position to remove single points of failure."""
-        return w.saved(
-            create_position(
-                title=body.pop("title", None),
-                opened_on=body.pop("opened_on", None),
-                **body,
-                user_id=current_user.id,
-            )
-        )
+
+record_list(
+    register,
+    "/positions",
+    "Positions",
+    model=Position,
+    args_schema=PositionArgs,
+    page_schema=PositionPage,
+    query=_positions,
+    listed="Hiring positions opened to remove single points of failure.",
+    schema=PositionSchema,
+    create_schema=PositionCreate,
+    role=Role.MANAGER,
+    create=lambda body: create_position(
+        title=body.pop("title", None),
+        opened_on=body.pop("opened_on", None),
+        **body,
+        user_id=current_user.id,
+    ),
+    added="Open a hiring position to remove single points of failure.",
+)
 
 
 record_detail(
