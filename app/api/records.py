@@ -38,6 +38,18 @@ def _only_id(ids: dict) -> int:
     return record_id
 
 
+def _changing(blp: Blueprint, body_schema: Any, schema: Any, view: Callable, doc: str):
+    """A write of one record's current state: the body, the record answered, 409 documented
+    for a version that changed meanwhile."""
+    view = _documented(view, doc)
+    view = blp.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")(view)
+    return blp.arguments(body_schema)(blp.response(200, schema)(view))
+
+
+def _saved(record, result):
+    return w.saved(record if result is None else result)
+
+
 def merged_update(values: Callable[[Any], dict], update: Callable[..., Any]) -> Change:
     """The update of most records: the body merged into the record's current values, with
     the ``version`` the client read."""
@@ -107,19 +119,10 @@ def record_detail(
 
     def patch(self, body, **ids):
         record = get_or_404(model, _only_id(ids), *loads)
-        result = change(record, body)
-        return w.saved(record if result is None else result)
+        return _saved(record, change(record, body))
 
     get = readable(conditional(blp.response(200, schema)(_documented(get, read))))
-    patch = roles(role)(
-        blp.arguments(update_schema)(
-            blp.response(200, schema)(
-                blp.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")(
-                    _documented(patch, changed)
-                )
-            )
-        )
-    )
+    patch = roles(role)(_changing(blp, update_schema, schema, patch, changed))
     view = type(name, (MethodView,), {"get": get, "patch": patch})
     return blp.route(rule)(view)
 
@@ -141,16 +144,9 @@ def record_action(
 
     def post(self, body, **ids):
         record = load(_only_id(ids))
-        result = act(record, body)
-        return w.saved(record if result is None else result)
+        return _saved(record, act(record, body))
 
-    post = blp.arguments(body_schema)(
-        blp.response(200, schema)(
-            blp.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")(
-                _documented(post, doc)
-            )
-        )
-    )
+    post = _changing(blp, body_schema, schema, post, doc)
     view = type(name, (MethodView,), {"post": post})
     # POST only: OPTIONS takes the class default
     return blp.route(rule)(roles(role)(view))
