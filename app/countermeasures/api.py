@@ -222,12 +222,13 @@ class QuarterFigures(MethodView):
 # The record's current values, which an update merges the body into (``w.merged``).
 def countermeasure_values(countermeasure: Countermeasure) -> dict:
     start = countermeasure.target_quarter_start
-    return {
-        "title": countermeasure.title,
-        "description": countermeasure.description,
-        "type": countermeasure.type,
-        "threat_ids": [threat.id for threat in countermeasure.threats],
-        "owner_id": countermeasure.owner_id,
-        "target_quarter": fiscal.quarter_starting(start).label if start else None,
-        "evidence": countermeasure.evidence,
-    }
+    return w.current(
+        countermeasure,
+        "title",
+        "description",
+        "type",
+        threat_ids=[threat.id for threat in countermeasure.threats],
+        owner_id=countermeasure.owner_id,
+        target_quarter=fiscal.quarter_starting(start).label if start else None,
+        evidence=countermeasure.evidence,
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
+from app.api import writes as w
 from app.api.records import merged_update, record_action, record_detail, record_list
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.coverage import figures as coverage_figures
@@ -301,40 +302,33 @@ class CoverageFigures(MethodView):
 
 # The record's current values, which an update merges the body into (``w.merged``).
 def system_values(system: System) -> dict:
-    return {
-        "name": system.name,
-        "description": system.description,
-        "team": system.team,
-        "criticality": system.criticality,
-        "in_production": system.in_production,
-        "retired_on": system.retired_on,
-    }
+    return w.current(
+        system, "name", "description", "team", "criticality", "in_production", "retired_on"
+    )
 
 
 def staff_values(person: StaffMember) -> dict:
-    return {
-        "name": person.name,
-        "email": person.email,
-        "team": person.team,
+    return w.current(
+        person,
+        "name",
+        "email",
+        "team",
         # Not merged: ``active`` only says something when sent ("false": leaving today).
-        "active": None,
-        "left_on": person.left_on,
-        "user_id": person.user_id,
-    }
+        active=None,
+        left_on=person.left_on,
+        user_id=person.user_id,
+    )
 
 
 def responsibility_values(responsibility: Responsibility) -> dict:
-    return {
-        "kind": responsibility.kind,
-        "since": responsibility.since,
-        "until": responsibility.until,
-    }
+    return w.current(responsibility, "kind", "since", "until")
 
 
 def position_values(position: Position) -> dict:
-    return {
-        "title": position.title,
-        "team": position.team,
-        "system_ids": [system.id for system in position.systems],
-        "notes": position.notes,
-    }
+    return w.current(
+        position,
+        "title",
+        "team",
+        system_ids=[system.id for system in position.systems],
+        notes=position.notes,
+    )

@@ -72,30 +72,32 @@ def _same_version(obj, version: int | None) -> None:
 
 
 def _objective_values(objective: Objective) -> dict:
-    return {
-        "title": objective.title,
-        "statement": objective.statement,
-        "department": objective.department,
-        "fiscal_year": objective.fiscal_year,
-        "target_completion": objective.target_completion,
-        "position": objective.position,
-    }
+    return w.current(
+        objective,
+        "title",
+        "statement",
+        "department",
+        "fiscal_year",
+        "target_completion",
+        "position",
+    )
 
 
 def _key_result_values(key_result: KeyResult) -> dict:
-    return {
-        "code": key_result.code,
-        "statement": key_result.statement,
-        "baseline_text": key_result.baseline_text,
-        "baseline_value": key_result.baseline_value,
-        "goal_text": key_result.goal_text,
-        "goal_value": key_result.goal_value,
-        "goal_unit": key_result.goal_unit,
-        "goal_direction": key_result.goal_direction,
-        "metric": key_result.metric,
-        "baseline_quarter": okr_service.baseline_quarter_label(key_result),
-        "position": key_result.position,
-    }
+    return w.current(
+        key_result,
+        "code",
+        "statement",
+        "baseline_text",
+        "baseline_value",
+        "goal_text",
+        "goal_value",
+        "goal_unit",
+        "goal_direction",
+        "metric",
+        baseline_quarter=okr_service.baseline_quarter_label(key_result),
+        position=key_result.position,
+    )
 
 
 @figures.route("/objectives")
