@@ -86,15 +86,7 @@ def _objective_values(objective: Objective) -> dict:
 def _key_result_values(key_result: KeyResult) -> dict:
     return w.current(
         key_result,
-        "code",
-        "statement",
-        "baseline_text",
-        "baseline_value",
-        "goal_text",
-        "goal_value",
-        "goal_unit",
-        "goal_direction",
-        "metric",
+        *okr_service.KEY_RESULT_FIELDS,
         baseline_quarter=okr_service.baseline_quarter_label(key_result),
         position=key_result.position,
     )
