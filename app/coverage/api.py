@@ -75,6 +75,40 @@ def responsibilities_query(args: dict):
     return query.order_by(Responsibility.since, Responsibility.id)
 
 
+# The record's current values, which an update merges the body into (``w.merged``).
+def system_values(system: System) -> dict:
+    return w.current(
+        system, "name", "description", "team", "criticality", "in_production", "retired_on"
+    )
+
+
+def staff_values(person: StaffMember) -> dict:
+    return w.current(
+        person,
+        "name",
+        "email",
+        "team",
+        # Not merged: ``active`` only says something when sent ("false": leaving today).
+        active=None,
+        left_on=person.left_on,
+        user_id=person.user_id,
+    )
+
+
+def responsibility_values(responsibility: Responsibility) -> dict:
+    return w.current(responsibility, "kind", "since", "until")
+
+
+def position_values(position: Position) -> dict:
+    return w.current(
+        position,
+        "title",
+        "team",
+        system_ids=[system.id for system in position.systems],
+        notes=position.notes,
+    )
+
+
 def _systems(args: dict):
     query_args = page_args(show="all")
     as_of, error = coverage_queries.as_of_from(query_args)
@@ -111,7 +145,7 @@ record_detail(
     schema=SystemSchema,
     update_schema=SystemUpdate,
     role=Role.MANAGER,
-    change=merged_update(lambda system: system_values(system), update_system),
+    change=merged_update(system_values, update_system),
     read="One system.",
     changed="Change a system.",
 )
@@ -144,7 +178,7 @@ record_detail(
     schema=StaffSchema,
     update_schema=StaffUpdate,
     role=Role.MANAGER,
-    change=merged_update(lambda person: staff_values(person), update_staff_member),
+    change=merged_update(staff_values, update_staff_member),
     read="One staff member.",
     changed="Change a staff member; a leaving date that costs coverage needs confirm_impact.",
 )
@@ -180,7 +214,7 @@ record_detail(
     schema=ResponsibilitySchema,
     update_schema=ResponsibilityUpdate,
     role=Role.MANAGER,
-    change=merged_update(lambda row: responsibility_values(row), update_responsibility),
+    change=merged_update(responsibility_values, update_responsibility),
     read="One responsibility.",
     changed="""Change a responsibility's kind or dates; an end that costs coverage needs
         confirm_impact.""",
@@ -233,7 +267,7 @@ record_detail(
     schema=PositionSchema,
     update_schema=PositionUpdate,
     role=Role.MANAGER,
-    change=merged_update(lambda position: position_values(position), update_position),
+    change=merged_update(position_values, update_position),
     read="One position with its status history.",
     changed="Change a position's title, team, systems and notes (status has its own call).",
     loads=POSITION_LOADS,
@@ -298,37 +332,3 @@ class CoverageFigures(MethodView):
                 for entry in coverage.systems
             ],
         }
-
-
-# The record's current values, which an update merges the body into (``w.merged``).
-def system_values(system: System) -> dict:
-    return w.current(
-        system, "name", "description", "team", "criticality", "in_production", "retired_on"
-    )
-
-
-def staff_values(person: StaffMember) -> dict:
-    return w.current(
-        person,
-        "name",
-        "email",
-        "team",
-        # Not merged: ``active`` only says something when sent ("false": leaving today).
-        active=None,
-        left_on=person.left_on,
-        user_id=person.user_id,
-    )
-
-
-def responsibility_values(responsibility: Responsibility) -> dict:
-    return w.current(responsibility, "kind", "since", "until")
-
-
-def position_values(position: Position) -> dict:
-    return w.current(
-        position,
-        "title",
-        "team",
-        system_ids=[system.id for system in position.systems],
-        notes=position.notes,
-    )
