@@ -25,3 +25,9 @@ def merged(current: dict, body: dict) -> dict:
     values = dict(current)
     values.update({key: value for key, value in body.items() if key != "version"})
     return values
+
+
+def current(record, *names: str, **derived) -> dict:
+    """The record's current values an update merges the body into: the attributes
+    ``names``, then ``derived`` (what the record holds differently: ids, a label)."""
+    return {name: getattr(record, name) for name in names} | derived

@@ -3,6 +3,8 @@ coverage figures as of a date, from the same functions the pages use."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort
 from flask.views import MethodView
 from flask_login import current_user
@@ -182,47 +184,62 @@ class FrameworkCoverage(MethodView):
         }
 
 
-@catalogues.route("/threats/<int:threat_id>/techniques")
-class ThreatTechniques(MethodView):
-    @readable
-    @catalogues.response(200, MappingSchema(many=True))
-    def get(self, threat_id):
-        """The threat's ATT&CK mappings, current and ended, each dated."""
-        return queries.threat_mappings(_record(Threat, threat_id).id)
+def _mappings_of(
+    rule: str,
+    name: str,
+    *,
+    model: type,
+    mapping: type,
+    key: str,
+    lines: Callable[[int], list],
+    attack_only: bool,
+    listed: str,
+    set_doc: str,
+) -> None:
+    """A record's mappings: read (current and ended, each dated) and set from a date, the
+    mappings left out ending then; answered as they now stand."""
 
-    @roles(Role.SECURITY)
-    @catalogues.arguments(MappingWrite)
-    @catalogues.response(200, MappingSchema(many=True))
-    def put(self, body, threat_id):
-        """Set the techniques the threat is mapped to from ``on`` (the others end then)."""
-        threat = _record(Threat, threat_id)
-        wanted = catalogues_mappings.resolve_refs(body["refs"], "refs", attack_only=True)
+    def get(self, **ids):
+        (record_id,) = ids.values()
+        return lines(_record(model, record_id).id)
+
+    def put(self, body, **ids):
+        (record_id,) = ids.values()
+        record = _record(model, record_id)
+        wanted = catalogues_mappings.resolve_refs(body["refs"], "refs", attack_only=attack_only)
         on = body.get("on") or fiscal.today()
-        catalogues_mappings.set_mappings(
-            ThreatMapping, "threat_id", threat.id, wanted, on, current_user.id
-        )
+        catalogues_mappings.set_mappings(mapping, key, record.id, wanted, on, current_user.id)
         db.session.commit()
-        return queries.threat_mappings(threat.id)
+        return lines(record.id)
+
+    get.__doc__, put.__doc__ = listed, set_doc  # before the decorators copy them
+    answer = catalogues.response(200, MappingSchema(many=True))
+    methods = {
+        "get": readable(answer(get)),
+        "put": roles(Role.SECURITY)(catalogues.arguments(MappingWrite)(answer(put))),
+    }
+    catalogues.route(rule)(type(name, (MethodView,), methods))
 
 
-@catalogues.route("/countermeasures/<int:countermeasure_id>/mappings")
-class CountermeasureEntries(MethodView):
-    @readable
-    @catalogues.response(200, MappingSchema(many=True))
-    def get(self, countermeasure_id):
-        """The techniques the countermeasure mitigates and the controls it implements."""
-        return queries.countermeasure_mappings(_record(Countermeasure, countermeasure_id).id)
-
-    @roles(Role.SECURITY)
-    @catalogues.arguments(MappingWrite)
-    @catalogues.response(200, MappingSchema(many=True))
-    def put(self, body, countermeasure_id):
-        """Set the techniques and controls the countermeasure is mapped to from ``on``."""
-        cm = _record(Countermeasure, countermeasure_id)
-        wanted = catalogues_mappings.resolve_refs(body["refs"], "refs")
-        on = body.get("on") or fiscal.today()
-        catalogues_mappings.set_mappings(
-            CountermeasureMapping, "countermeasure_id", cm.id, wanted, on, current_user.id
-        )
-        db.session.commit()
-        return queries.countermeasure_mappings(cm.id)
+_mappings_of(
+    "/threats/<int:threat_id>/techniques",
+    "ThreatTechniques",
+    model=Threat,
+    mapping=ThreatMapping,
+    key="threat_id",
+    lines=queries.threat_mappings,
+    attack_only=True,
+    listed="The threat's ATT&CK mappings, current and ended, each dated.",
+    set_doc="Set the techniques the threat is mapped to from ``on`` (the others end then).",
+)
+_mappings_of(
+    "/countermeasures/<int:countermeasure_id>/mappings",
+    "CountermeasureEntries",
+    model=Countermeasure,
+    mapping=CountermeasureMapping,
+    key="countermeasure_id",
+    lines=queries.countermeasure_mappings,
+    attack_only=False,
+    listed="The techniques the countermeasure mitigates and the controls it implements.",
+    set_doc="Set the techniques and controls the countermeasure is mapped to from ``on``.",
+)

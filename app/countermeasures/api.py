@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.paging import conditional, paginate
+from app.api.records import record_action, record_detail, record_list
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.countermeasures import figures as countermeasure_figures
 from app.countermeasures import queries as cm_queries
@@ -31,7 +31,7 @@ from app.models import (
     Countermeasure,
 )
 from app.models.user import Role
-from app.security import readable, roles
+from app.security import readable
 from app.threats.risk import risk_matrix
 
 # ---- countermeasures ----------------------------------------------------------------
@@ -39,53 +39,32 @@ from app.threats.risk import risk_matrix
 COUNTERMEASURE_LOADS = (selectinload(Countermeasure.owner), selectinload(Countermeasure.threats))
 
 
-@register.route("/countermeasures")
-class Countermeasures(MethodView):
-    @readable
-    @register.arguments(CountermeasureArgs, location="query")
-    @register.response(200, CountermeasurePage)
-    def get(self, args):
-        """Countermeasures, with the threats they treat.
-
-        The countermeasures page's filters and sort (same names, values and order)."""
-        query, _filters, problems = cm_queries.list_query(page_args())
-        if problems:  # a value the page ignores (and says so): refused here
-            refused("filters", " ".join(problems))
-        return paginate(query.options(*COUNTERMEASURE_LOADS), args, Countermeasure)
-
-    @roles(Role.SECURITY)
-    @register.arguments(CountermeasureCreate)
-    @register.response(201, CountermeasureDetailSchema)
-    def post(self, body):
-        """Plan (or record) a countermeasure: security and admins."""
-        title = body.pop("title", None)
-        return w.saved(create_countermeasure(title=title, **body, user_id=current_user.id))
+def _countermeasures(args: dict):
+    query, _filters, problems = cm_queries.list_query(page_args())
+    if problems:  # a value the page ignores (and says so): refused here
+        refused("filters", " ".join(problems))
+    return query.options(*COUNTERMEASURE_LOADS)
 
 
-@register.route("/countermeasures/<int:countermeasure_id>")
-class CountermeasureDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, CountermeasureDetailSchema)
-    def get(self, countermeasure_id):
-        """One countermeasure with its status history."""
-        return get_or_404(
-            Countermeasure,
-            countermeasure_id,
-            *COUNTERMEASURE_LOADS,
-            selectinload(Countermeasure.status_changes),
-        )
+record_list(
+    register,
+    "/countermeasures",
+    "Countermeasures",
+    model=Countermeasure,
+    args_schema=CountermeasureArgs,
+    page_schema=CountermeasurePage,
+    query=_countermeasures,
+    listed="""Countermeasures, with the threats they treat.
 
-    @roles(Role.SECURITY)
-    @register.arguments(CountermeasureUpdate)
-    @register.response(200, CountermeasureDetailSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, countermeasure_id):
-        """Edit a countermeasure's description, threats, owner and plan (not its status)."""
-        countermeasure = load_countermeasure(countermeasure_id)
-        values = w.merged(countermeasure_values(countermeasure), body)
-        update_countermeasure(countermeasure, **values, expected_version=body["version"])
-        return w.saved(countermeasure)
+        The countermeasures page's filters and sort (same names, values and order).""",
+    schema=CountermeasureDetailSchema,
+    create_schema=CountermeasureCreate,
+    role=Role.SECURITY,
+    create=lambda body: create_countermeasure(
+        title=body.pop("title", None), **body, user_id=current_user.id
+    ),
+    added="Plan (or record) a countermeasure: security and admins.",
+)
 
 
 def load_countermeasure(countermeasure_id: int) -> Countermeasure:
@@ -97,64 +76,97 @@ def load_countermeasure(countermeasure_id: int) -> Countermeasure:
     )
 
 
-@register.route("/countermeasures/<int:countermeasure_id>/status")
-@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
-class CountermeasureStatusChanges(MethodView):
-    @register.arguments(CountermeasureStatusCreate)
-    @register.response(200, CountermeasureDetailSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def post(self, body, countermeasure_id):
-        """Move a countermeasure to in progress or retired (deployment has its own call)."""
-        countermeasure = load_countermeasure(countermeasure_id)
-        change_status(
-            countermeasure,
-            body["status"],
-            changed_on=body.get("changed_on"),
-            user_id=current_user.id,
-            expected_version=body["version"],
-        )
-        return w.saved(countermeasure)
+def _edit(countermeasure: Countermeasure, body: dict) -> Countermeasure:
+    values = w.merged(countermeasure_values(countermeasure), body)
+    update_countermeasure(countermeasure, **values, expected_version=body["version"])
+    return countermeasure
 
 
-@register.route("/countermeasures/<int:countermeasure_id>/deploy")
-@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
-class CountermeasureDeployment(MethodView):
-    @register.arguments(DeploymentCreate)
-    @register.response(200, CountermeasureDetailSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def post(self, body, countermeasure_id):
-        """Record the deployment and the treated threats' new residual scores."""
-        countermeasure = load_countermeasure(countermeasure_id)
-        deploy_countermeasure(
-            countermeasure,
-            deployed_on=body.get("deployed_on"),
-            residuals={
-                r["threat_id"]: (r["likelihood"], r["impact"]) for r in body.get("residuals", [])
-            },
-            user_id=current_user.id,
-            evidence=body.get("evidence"),
-            expected_version=body["version"],
-        )
-        return w.saved(countermeasure)
+record_detail(
+    register,
+    "/countermeasures/<int:countermeasure_id>",
+    "CountermeasureDetail",
+    model=Countermeasure,
+    schema=CountermeasureDetailSchema,
+    update_schema=CountermeasureUpdate,
+    role=Role.SECURITY,
+    change=_edit,
+    read="One countermeasure with its status history.",
+    changed="Edit a countermeasure's description, threats, owner and plan (not its status).",
+    loads=(*COUNTERMEASURE_LOADS, selectinload(Countermeasure.status_changes)),
+)
 
 
-@register.route("/countermeasures/<int:countermeasure_id>/verify")
-@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
-class CountermeasureVerification(MethodView):
-    @register.arguments(VerificationCreate)
-    @register.response(200, CountermeasureDetailSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def post(self, body, countermeasure_id):
-        """Record that a deployed countermeasure was verified: when, by whom, how well."""
-        countermeasure = load_countermeasure(countermeasure_id)
-        verify_countermeasure(
-            countermeasure,
-            verified_on=body.get("verified_on"),
-            verified_by_id=body.get("verified_by_id"),
-            effectiveness=body.get("effectiveness"),
-            expected_version=body["version"],
-        )
-        return w.saved(countermeasure)
+def _change_status(countermeasure: Countermeasure, body: dict) -> None:
+    change_status(
+        countermeasure,
+        body["status"],
+        changed_on=body.get("changed_on"),
+        user_id=current_user.id,
+        expected_version=body["version"],
+    )
+
+
+record_action(
+    register,
+    "/countermeasures/<int:countermeasure_id>/status",
+    "CountermeasureStatusChanges",
+    load=load_countermeasure,
+    body_schema=CountermeasureStatusCreate,
+    schema=CountermeasureDetailSchema,
+    role=Role.SECURITY,
+    act=_change_status,
+    doc="Move a countermeasure to in progress or retired (deployment has its own call).",
+)
+
+
+def _deploy(countermeasure: Countermeasure, body: dict) -> None:
+    deploy_countermeasure(
+        countermeasure,
+        deployed_on=body.get("deployed_on"),
+        residuals={
+            r["threat_id"]: (r["likelihood"], r["impact"]) for r in body.get("residuals", [])
+        },
+        user_id=current_user.id,
+        evidence=body.get("evidence"),
+        expected_version=body["version"],
+    )
+
+
+record_action(
+    register,
+    "/countermeasures/<int:countermeasure_id>/deploy",
+    "CountermeasureDeployment",
+    load=load_countermeasure,
+    body_schema=DeploymentCreate,
+    schema=CountermeasureDetailSchema,
+    role=Role.SECURITY,
+    act=_deploy,
+    doc="Record the deployment and the treated threats' new residual scores.",
+)
+
+
+def _verify(countermeasure: Countermeasure, body: dict) -> None:
+    verify_countermeasure(
+        countermeasure,
+        verified_on=body.get("verified_on"),
+        verified_by_id=body.get("verified_by_id"),
+        effectiveness=body.get("effectiveness"),
+        expected_version=body["version"],
+    )
+
+
+record_action(
+    register,
+    "/countermeasures/<int:countermeasure_id>/verify",
+    "CountermeasureVerification",
+    load=load_countermeasure,
+    body_schema=VerificationCreate,
+    schema=CountermeasureDetailSchema,
+    role=Role.SECURITY,
+    act=_verify,
+    doc="Record that a deployed countermeasure was verified: when, by whom, how well.",
+)
 
 
 @figures.route("/quarters/<label>")
@@ -210,12 +222,13 @@ class QuarterFigures(MethodView):
 # The record's current values, which an update merges the body into (``w.merged``).
 def countermeasure_values(countermeasure: Countermeasure) -> dict:
     start = countermeasure.target_quarter_start
-    return {
-        "title": countermeasure.title,
-        "description": countermeasure.description,
-        "type": countermeasure.type,
-        "threat_ids": [threat.id for threat in countermeasure.threats],
-        "owner_id": countermeasure.owner_id,
-        "target_quarter": fiscal.quarter_starting(start).label if start else None,
-        "evidence": countermeasure.evidence,
-    }
+    return w.current(
+        countermeasure,
+        "title",
+        "description",
+        "type",
+        threat_ids=[threat.id for threat in countermeasure.threats],
+        owner_id=countermeasure.owner_id,
+        target_quarter=fiscal.quarter_starting(start).label if start else None,
+        evidence=countermeasure.evidence,
+    )

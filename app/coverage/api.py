@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.paging import conditional, paginate
+from app.api.records import merged_update, record_action, record_detail, record_list
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.coverage import figures as coverage_figures
 from app.coverage import queries as coverage_queries
@@ -50,7 +50,7 @@ from app.models import (
     System,
 )
 from app.models.user import Role
-from app.security import readable, roles
+from app.security import readable
 
 # ---- systems, staff, responsibilities, positions ------------------------------------
 
@@ -75,134 +75,151 @@ def responsibilities_query(args: dict):
     return query.order_by(Responsibility.since, Responsibility.id)
 
 
-@register.route("/systems")
-class Systems(MethodView):
-    @readable
-    @register.arguments(SystemArgs, location="query")
-    @register.response(200, SystemPage)
-    def get(self, args):
-        """Production systems and software.
+# The record's current values, which an update merges the body into (``w.merged``).
+def system_values(system: System) -> dict:
+    return w.current(
+        system, "name", "description", "team", "criticality", "in_production", "retired_on"
+    )
+
+
+def staff_values(person: StaffMember) -> dict:
+    return w.current(
+        person,
+        "name",
+        "email",
+        "team",
+        # Not merged: ``active`` only says something when sent ("false": leaving today).
+        active=None,
+        left_on=person.left_on,
+        user_id=person.user_id,
+    )
+
+
+def responsibility_values(responsibility: Responsibility) -> dict:
+    return w.current(responsibility, "kind", "since", "until")
+
+
+def position_values(position: Position) -> dict:
+    return w.current(
+        position,
+        "title",
+        "team",
+        system_ids=[system.id for system in position.systems],
+        notes=position.notes,
+    )
+
+
+def _systems(args: dict):
+    query_args = page_args(show="all")
+    as_of, error = coverage_queries.as_of_from(query_args)
+    if error:
+        refused("date", error)
+    return coverage_queries.systems_list_query(query_args, as_of)
+
+
+record_list(
+    register,
+    "/systems",
+    "Systems",
+    model=System,
+    args_schema=SystemArgs,
+    page_schema=SystemPage,
+    query=_systems,
+    listed="""Production systems and software.
 
         The systems page's filters and sort (same names, values and order), coverage as of
-        ``date``."""
-        query_args = page_args(show="all")
-        as_of, error = coverage_queries.as_of_from(query_args)
-        if error:
-            refused("date", error)
-        return paginate(coverage_queries.systems_list_query(query_args, as_of), args, System)
-
-    @roles(Role.MANAGER)
-    @register.arguments(SystemCreate)
-    @register.response(201, SystemSchema)
-    def post(self, body):
-        """Add a system: managers and admins."""
-        return w.saved(create_system(name=body.pop("name", None), **body))
+        ``date``.""",
+    schema=SystemSchema,
+    create_schema=SystemCreate,
+    role=Role.MANAGER,
+    create=lambda body: create_system(name=body.pop("name", None), **body),
+    added="Add a system: managers and admins.",
+)
 
 
-@register.route("/systems/<int:system_id>")
-class SystemDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, SystemSchema)
-    def get(self, system_id):
-        """One system."""
-        return get_or_404(System, system_id)
-
-    @roles(Role.MANAGER)
-    @register.arguments(SystemUpdate)
-    @register.response(200, SystemSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, system_id):
-        """Change a system."""
-        system = get_or_404(System, system_id)
-        values = w.merged(system_values(system), body)
-        return w.saved(update_system(system, version=body["version"], **values))
+record_detail(
+    register,
+    "/systems/<int:system_id>",
+    "SystemDetail",
+    model=System,
+    schema=SystemSchema,
+    update_schema=SystemUpdate,
+    role=Role.MANAGER,
+    change=merged_update(system_values, update_system),
+    read="One system.",
+    changed="Change a system.",
+)
 
 
-@register.route("/staff")
-class Staff(MethodView):
-    @readable
-    @register.arguments(StaffArgs, location="query")
-    @register.response(200, StaffPage)
-    def get(self, args):
-        """Staff members.
+record_list(
+    register,
+    "/staff",
+    "Staff",
+    model=StaffMember,
+    args_schema=StaffArgs,
+    page_schema=StaffPage,
+    query=lambda args: coverage_queries.staff_list_query(page_args(status="all"), fiscal.today()),
+    listed="""Staff members.
 
-        The staff page's filters and sort (same names, values and order), as of today."""
-        query = coverage_queries.staff_list_query(page_args(status="all"), fiscal.today())
-        return paginate(query, args, StaffMember)
-
-    @roles(Role.MANAGER)
-    @register.arguments(StaffCreate)
-    @register.response(201, StaffSchema)
-    def post(self, body):
-        """Add a staff member."""
-        return w.saved(create_staff_member(name=body.pop("name", None), **body))
-
-
-@register.route("/staff/<int:staff_id>")
-class StaffDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, StaffSchema)
-    def get(self, staff_id):
-        """One staff member."""
-        return get_or_404(StaffMember, staff_id)
-
-    @roles(Role.MANAGER)
-    @register.arguments(StaffUpdate)
-    @register.response(200, StaffSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, staff_id):
-        """Change a staff member; a leaving date that costs coverage needs confirm_impact."""
-        person = get_or_404(StaffMember, staff_id)
-        values = w.merged(staff_values(person), body)
-        return w.saved(update_staff_member(person, version=body["version"], **values))
+        The staff page's filters and sort (same names, values and order), as of today.""",
+    schema=StaffSchema,
+    create_schema=StaffCreate,
+    role=Role.MANAGER,
+    create=lambda body: create_staff_member(name=body.pop("name", None), **body),
+    added="Add a staff member.",
+)
 
 
-@register.route("/responsibilities")
-class Responsibilities(MethodView):
-    @readable
-    @register.arguments(ResponsibilityArgs, location="query")
-    @register.response(200, ResponsibilityPage)
-    def get(self, args):
-        """Who is responsible for which system, and since when."""
-        query = responsibilities_query(args).options(*RESPONSIBILITY_LOADS)
-        return paginate(query, args, Responsibility)
-
-    @roles(Role.MANAGER)
-    @register.arguments(ResponsibilityCreate)
-    @register.response(201, ResponsibilitySchema)
-    def post(self, body):
-        """Make a staff member responsible for a system from a date."""
-        return w.saved(
-            add_responsibility(
-                staff_member_id=body.pop("staff_member_id", None),
-                system_id=body.pop("system_id", None),
-                since=body.pop("since", None),
-                **body,
-            )
-        )
+record_detail(
+    register,
+    "/staff/<int:staff_id>",
+    "StaffDetail",
+    model=StaffMember,
+    schema=StaffSchema,
+    update_schema=StaffUpdate,
+    role=Role.MANAGER,
+    change=merged_update(staff_values, update_staff_member),
+    read="One staff member.",
+    changed="Change a staff member; a leaving date that costs coverage needs confirm_impact.",
+)
 
 
-@register.route("/responsibilities/<int:responsibility_id>")
-class ResponsibilityDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, ResponsibilitySchema)
-    def get(self, responsibility_id):
-        """One responsibility."""
-        return get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
+record_list(
+    register,
+    "/responsibilities",
+    "Responsibilities",
+    model=Responsibility,
+    args_schema=ResponsibilityArgs,
+    page_schema=ResponsibilityPage,
+    query=lambda args: responsibilities_query(args).options(*RESPONSIBILITY_LOADS),
+    listed="Who is responsible for which system, and since when.",
+    schema=ResponsibilitySchema,
+    create_schema=ResponsibilityCreate,
+    role=Role.MANAGER,
+    create=lambda body: add_responsibility(
+        staff_member_id=body.pop("staff_member_id", None),
+        system_id=body.pop("system_id", None),
+        since=body.pop("since", None),
+        **body,
+    ),
+    added="Make a staff member responsible for a system from a date.",
+)
 
-    @roles(Role.MANAGER)
-    @register.arguments(ResponsibilityUpdate)
-    @register.response(200, ResponsibilitySchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, responsibility_id):
-        """Change a responsibility's kind or dates; an end that costs coverage needs
-        confirm_impact."""
-        responsibility = get_or_404(Responsibility, responsibility_id, *RESPONSIBILITY_LOADS)
-        values = w.merged(responsibility_values(responsibility), body)
-        return w.saved(update_responsibility(responsibility, version=body["version"], **values))
+
+record_detail(
+    register,
+    "/responsibilities/<int:responsibility_id>",
+    "ResponsibilityDetail",
+    model=Responsibility,
+    schema=ResponsibilitySchema,
+    update_schema=ResponsibilityUpdate,
+    role=Role.MANAGER,
+    change=merged_update(responsibility_values, update_responsibility),
+    read="One responsibility.",
+    changed="""Change a responsibility's kind or dates; an end that costs coverage needs
+        confirm_impact.""",
+    loads=RESPONSIBILITY_LOADS,
+)
 
 
 POSITION_LOADS = (
@@ -212,73 +229,74 @@ POSITION_LOADS = (
 )
 
 
-@register.route("/positions")
-class Positions(MethodView):
-    @readable
-    @register.arguments(PositionArgs, location="query")
-    @register.response(200, PositionPage)
-    def get(self, args):
-        """Hiring positions opened to remove single points of failure."""
-        query = select(Position).options(*POSITION_LOADS)
-        for key in ("status", "team"):
-            if args.get(key) is not None:
-                query = query.where(getattr(Position, key) == args[key])
-        return paginate(query.order_by(Position.opened_on, Position.id), args, Position)
-
-    @roles(Role.MANAGER)
-    @register.arguments(PositionCreate)
-    @register.response(201, PositionSchema)
-    def post(self, body):
-        """Open a hiring position to remove single points of failure."""
-        return w.saved(
-            create_position(
-                title=body.pop("title", None),
-                opened_on=body.pop("opened_on", None),
-                **body,
-                user_id=current_user.id,
-            )
-        )
+def _positions(args: dict):
+    query = select(Position).options(*POSITION_LOADS)
+    for key in ("status", "team"):
+        if args.get(key) is not None:
+            query = query.where(getattr(Position, key) == args[key])
+    return query.order_by(Position.opened_on, Position.id)
 
 
-@register.route("/positions/<int:position_id>")
-class PositionDetail(MethodView):
-    @readable
-    @conditional
-    @register.response(200, PositionSchema)
-    def get(self, position_id):
-        """One position with its status history."""
-        return get_or_404(Position, position_id, *POSITION_LOADS)
+record_list(
+    register,
+    "/positions",
+    "Positions",
+    model=Position,
+    args_schema=PositionArgs,
+    page_schema=PositionPage,
+    query=_positions,
+    listed="Hiring positions opened to remove single points of failure.",
+    schema=PositionSchema,
+    create_schema=PositionCreate,
+    role=Role.MANAGER,
+    create=lambda body: create_position(
+        title=body.pop("title", None),
+        opened_on=body.pop("opened_on", None),
+        **body,
+        user_id=current_user.id,
+    ),
+    added="Open a hiring position to remove single points of failure.",
+)
 
-    @roles(Role.MANAGER)
-    @register.arguments(PositionUpdate)
-    @register.response(200, PositionSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, position_id):
-        """Change a position's title, team, systems and notes (status has its own call)."""
-        position = get_or_404(Position, position_id, *POSITION_LOADS)
-        values = w.merged(position_values(position), body)
-        return w.saved(update_position(position, version=body["version"], **values))
+
+record_detail(
+    register,
+    "/positions/<int:position_id>",
+    "PositionDetail",
+    model=Position,
+    schema=PositionSchema,
+    update_schema=PositionUpdate,
+    role=Role.MANAGER,
+    change=merged_update(position_values, update_position),
+    read="One position with its status history.",
+    changed="Change a position's title, team, systems and notes (status has its own call).",
+    loads=POSITION_LOADS,
+)
 
 
-@register.route("/positions/<int:position_id>/status")
-@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
-class PositionStatusChanges(MethodView):
-    @register.arguments(PositionStatusCreate)
-    @register.response(200, PositionSchema)
-    @register.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def post(self, body, position_id):
-        """Record a dated status change; filling it names the hire."""
-        position = get_or_404(Position, position_id, *POSITION_LOADS)
-        version = body.pop("version")
-        change_position_status(
-            position,
-            version=version,
-            status=body.pop("status"),
-            changed_on=body.pop("changed_on", None),
-            user_id=current_user.id,
-            **body,
-        )
-        return w.saved(position)
+def _change_status(position: Position, body: dict) -> None:
+    version = body.pop("version")
+    change_position_status(
+        position,
+        version=version,
+        status=body.pop("status"),
+        changed_on=body.pop("changed_on", None),
+        user_id=current_user.id,
+        **body,
+    )
+
+
+record_action(
+    register,
+    "/positions/<int:position_id>/status",
+    "PositionStatusChanges",
+    load=lambda position_id: get_or_404(Position, position_id, *POSITION_LOADS),
+    body_schema=PositionStatusCreate,
+    schema=PositionSchema,
+    role=Role.MANAGER,
+    act=_change_status,
+    doc="Record a dated status change; filling it names the hire.",
+)
 
 
 def _ref(fact) -> dict:
@@ -314,44 +332,3 @@ class CoverageFigures(MethodView):
                 for entry in coverage.systems
             ],
         }
-
-
-# The record's current values, which an update merges the body into (``w.merged``).
-def system_values(system: System) -> dict:
-    return {
-        "name": system.name,
-        "description": system.description,
-        "team": system.team,
-        "criticality": system.criticality,
-        "in_production": system.in_production,
-        "retired_on": system.retired_on,
-    }
-
-
-def staff_values(person: StaffMember) -> dict:
-    return {
-        "name": person.name,
-        "email": person.email,
-        "team": person.team,
-        # Not merged: ``active`` only says something when sent ("false": leaving today).
-        "active": None,
-        "left_on": person.left_on,
-        "user_id": person.user_id,
-    }
-
-
-def responsibility_values(responsibility: Responsibility) -> dict:
-    return {
-        "kind": responsibility.kind,
-        "since": responsibility.since,
-        "until": responsibility.until,
-    }
-
-
-def position_values(position: Position) -> dict:
-    return {
-        "title": position.title,
-        "team": position.team,
-        "system_ids": [system.id for system in position.systems],
-        "notes": position.notes,
-    }

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.paging import conditional
+from app.api.records import record_action, record_detail
 from app.api.resources import figures, get_or_404
 from app.domain.quarters import fiscal_year_label
 from app.extensions import db
@@ -72,30 +72,24 @@ def _same_version(obj, version: int | None) -> None:
 
 
 def _objective_values(objective: Objective) -> dict:
-    return {
-        "title": objective.title,
-        "statement": objective.statement,
-        "department": objective.department,
-        "fiscal_year": objective.fiscal_year,
-        "target_completion": objective.target_completion,
-        "position": objective.position,
-    }
+    return w.current(
+        objective,
+        "title",
+        "statement",
+        "department",
+        "fiscal_year",
+        "target_completion",
+        "position",
+    )
 
 
 def _key_result_values(key_result: KeyResult) -> dict:
-    return {
-        "code": key_result.code,
-        "statement": key_result.statement,
-        "baseline_text": key_result.baseline_text,
-        "baseline_value": key_result.baseline_value,
-        "goal_text": key_result.goal_text,
-        "goal_value": key_result.goal_value,
-        "goal_unit": key_result.goal_unit,
-        "goal_direction": key_result.goal_direction,
-        "metric": key_result.metric,
-        "baseline_quarter": okr_service.baseline_quarter_label(key_result),
-        "position": key_result.position,
-    }
+    return w.current(
+        key_result,
+        *okr_service.KEY_RESULT_FIELDS,
+        baseline_quarter=okr_service.baseline_quarter_label(key_result),
+        position=key_result.position,
+    )
 
 
 @figures.route("/objectives")
@@ -109,25 +103,29 @@ class Objectives(MethodView):
         return w.saved(okr_service.create_objective(**body))
 
 
-@figures.route("/objectives/<int:objective_id>")
-class ObjectiveDetail(MethodView):
-    @readable
-    @conditional
-    @figures.response(200, ObjectiveSchema)
-    def get(self, objective_id):
-        """One objective with its key results and their quarterly statuses."""
-        return get_or_404(Objective, objective_id, *OKR_LOADS)
+def _checked_update(values, update):
+    """The service's update after the version check (the OKR services take no version)."""
 
-    @roles(Role.MANAGER)
-    @figures.arguments(ObjectiveUpdate)
-    @figures.response(200, ObjectiveSchema)
-    @figures.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, objective_id):
-        """Change an objective (send the version you read)."""
-        objective = get_or_404(Objective, objective_id, *OKR_LOADS)
-        _same_version(objective, body.get("version"))
-        values = w.merged(_objective_values(objective), body)
-        return w.saved(okr_service.update_objective(objective, **values))
+    def change(record, body: dict):
+        _same_version(record, body.get("version"))
+        return update(record, **w.merged(values(record), body))
+
+    return change
+
+
+record_detail(
+    figures,
+    "/objectives/<int:objective_id>",
+    "ObjectiveDetail",
+    model=Objective,
+    schema=ObjectiveSchema,
+    update_schema=ObjectiveUpdate,
+    role=Role.MANAGER,
+    change=_checked_update(_objective_values, okr_service.update_objective),
+    read="One objective with its key results and their quarterly statuses.",
+    changed="Change an objective (send the version you read).",
+    loads=OKR_LOADS,
+)
 
 
 @figures.route("/objectives/<int:objective_id>/key-results")
@@ -142,60 +140,58 @@ class ObjectiveKeyResults(MethodView):
         return w.saved(okr_service.create_key_result(objective, **body))
 
 
-@figures.route("/key-results/<int:key_result_id>")
-class KeyResultDetail(MethodView):
-    @readable
-    @conditional
-    @figures.response(200, KeyResultSchema)
-    def get(self, key_result_id):
-        """One key result with its quarterly statuses."""
-        return get_or_404(KeyResult, key_result_id, selectinload(KeyResult.statuses))
-
-    @roles(Role.MANAGER)
-    @figures.arguments(KeyResultUpdate)
-    @figures.response(200, KeyResultSchema)
-    @figures.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def patch(self, body, key_result_id):
-        """Change a key result (send the version you read)."""
-        key_result = get_or_404(KeyResult, key_result_id, selectinload(KeyResult.statuses))
-        _same_version(key_result, body.get("version"))
-        values = w.merged(_key_result_values(key_result), body)
-        return w.saved(okr_service.update_key_result(key_result, **values))
+record_detail(
+    figures,
+    "/key-results/<int:key_result_id>",
+    "KeyResultDetail",
+    model=KeyResult,
+    schema=KeyResultSchema,
+    update_schema=KeyResultUpdate,
+    role=Role.MANAGER,
+    change=_checked_update(_key_result_values, okr_service.update_key_result),
+    read="One key result with its quarterly statuses.",
+    changed="Change a key result (send the version you read).",
+    loads=(selectinload(KeyResult.statuses),),
+)
 
 
-@figures.route("/key-results/<int:key_result_id>/statuses")
-@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
-class KeyResultStatuses(MethodView):
-    @roles(Role.MANAGER)
-    @figures.arguments(StatusWrite)
-    @figures.response(200, KeyResultStatusSchema)
-    @figures.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")
-    def post(self, body, key_result_id):
-        """Write a quarter's status (text, value, rating) as the key result's form does;
-        rewriting an existing one needs the version you read."""
-        key_result = get_or_404(KeyResult, key_result_id, selectinload(KeyResult.statuses))
-        version = body.pop("version", None)
-        try:
-            quarter = fiscal.parse_quarter(body["quarter"], fiscal.start_month())
-        except ValueError:
-            quarter = None  # the service names what is wrong with it
-        existing = next(
-            (
-                x
-                for x in key_result.statuses
-                if quarter is not None and x.quarter_start == quarter.first_day
-            ),
-            None,
-        )
-        if existing is not None:
-            _same_version(existing, version)
-        return w.saved(
-            okr_service.write_status(
-                key_result,
-                quarter=body["quarter"],
-                text=body.get("text", ""),
-                value=body.get("value"),
-                rating=body.get("rating"),
-                author_id=current_user.id,
-            )
-        )
+def _write_status(key_result: KeyResult, body: dict):
+    version = body.pop("version", None)
+    try:
+        quarter = fiscal.parse_quarter(body["quarter"], fiscal.start_month())
+    except ValueError:
+        quarter = None  # the service names what is wrong with it
+    existing = next(
+        (
+            x
+            for x in key_result.statuses
+            if quarter is not None and x.quarter_start == quarter.first_day
+        ),
+        None,
+    )
+    if existing is not None:
+        _same_version(existing, version)
+    return okr_service.write_status(
+        key_result,
+        quarter=body["quarter"],
+        text=body.get("text", ""),
+        value=body.get("value"),
+        rating=body.get("rating"),
+        author_id=current_user.id,
+    )
+
+
+record_action(
+    figures,
+    "/key-results/<int:key_result_id>/statuses",
+    "KeyResultStatuses",
+    load=lambda key_result_id: get_or_404(
+        KeyResult, key_result_id, selectinload(KeyResult.statuses)
+    ),
+    body_schema=StatusWrite,
+    schema=KeyResultStatusSchema,
+    role=Role.MANAGER,
+    act=_write_status,
+    doc="""Write a quarter's status (text, value, rating) as the key result's form does;
+        rewriting an existing one needs the version you read.""",
+)

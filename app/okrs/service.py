@@ -58,6 +58,20 @@ GOAL_MAX = 500
 NARRATIVE_MAX = 4_000
 STATUS_MAX = 500
 
+# A key result's own values, as its form, the API and an update name them (with
+# ``baseline_quarter`` and ``position``, which the record holds differently or last).
+KEY_RESULT_FIELDS = (
+    "code",
+    "statement",
+    "baseline_text",
+    "baseline_value",
+    "goal_text",
+    "goal_value",
+    "goal_unit",
+    "goal_direction",
+    "metric",
+)
+
 
 def parse_number(raw: Any) -> float | None:
     """None for an empty value; ValueError for something that is not a finite number."""

@@ -191,19 +191,7 @@ def edit_objective(objective_id: int):
 def _key_result_values(form: KeyResultForm) -> dict:
     return {
         name: getattr(form, name).data
-        for name in (
-            "code",
-            "statement",
-            "baseline_text",
-            "baseline_value",
-            "goal_text",
-            "goal_value",
-            "goal_unit",
-            "goal_direction",
-            "metric",
-            "baseline_quarter",
-            "position",
-        )
+        for name in (*service.KEY_RESULT_FIELDS, "baseline_quarter", "position")
     }
 
 

@@ -32,6 +32,19 @@ def history_page(entity_type: str, entity_id: int, limit: int = 20) -> list[Audi
     return audit_trail(entity_type, [entity_id], limit)
 
 
+def edit_form(form_class, record, **shown):
+    """An edit page's form: on GET the record's values (``shown`` for fields the record
+    holds differently, an enum's name or ids) and the version read; after a POST, what
+    was sent."""
+    if request.method != "GET":
+        return form_class()
+    form = form_class(obj=record)
+    for name, value in shown.items():
+        getattr(form, name).data = value
+    form.version.data = str(record.version)
+    return form
+
+
 def version_of(form) -> int | None:
     try:
         return int(form.version.data) if form.version.data else None

@@ -19,6 +19,7 @@ from app.coverage.positions import (
 )
 from app.coverage.views.common import (
     as_of_from_args,
+    edit_form,
     history_page,
     staff_choices,
     system_choices,
@@ -204,12 +205,7 @@ def new_position():
 @roles(Role.MANAGER)
 def edit_position(position_id: int):
     position = db.get_or_404(Position, position_id)
-    if request.method == "GET":
-        form = PositionForm(obj=position)
-        form.system_ids.data = [s.id for s in position.systems]
-        form.version.data = str(position.version)
-    else:
-        form = PositionForm()
+    form = edit_form(PositionForm, position, system_ids=[s.id for s in position.systems])
     _position_form_choices(form)
     del form.status, form.opened_on
     status = 200

@@ -17,6 +17,7 @@ from app.coverage.responsibilities import (
 )
 from app.coverage.views.common import (
     day_after,
+    edit_form,
     staff_choices,
     system_choices,
     version_of,
@@ -70,12 +71,7 @@ def _back_to(responsibility: Responsibility) -> str:
 @roles(Role.MANAGER)
 def edit_responsibility(responsibility_id: int):
     responsibility = db.get_or_404(Responsibility, responsibility_id)
-    if request.method == "GET":
-        form = ResponsibilityForm(obj=responsibility)
-        form.kind.data = responsibility.kind.name
-        form.version.data = str(responsibility.version)
-    else:
-        form = ResponsibilityForm()
+    form = edit_form(ResponsibilityForm, responsibility, kind=responsibility.kind.name)
     impact: object | None = None
     status = 200
     if form.validate_on_submit():

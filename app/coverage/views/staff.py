@@ -18,6 +18,7 @@ from app.coverage.staff import (
 from app.coverage.views.common import (
     PER_PAGE,
     day_after,
+    edit_form,
     history_page,
     team_names,
     version_of,
@@ -131,11 +132,7 @@ def new_staff():
 @roles(Role.MANAGER)
 def edit_staff(staff_id: int):
     person = db.get_or_404(StaffMember, staff_id)
-    if request.method == "GET":
-        form = StaffForm(obj=person)
-        form.version.data = str(person.version)
-    else:
-        form = StaffForm()
+    form = edit_form(StaffForm, person)
     form.user_id.choices = _user_choices()
     impact: object | None = None
     status = 200

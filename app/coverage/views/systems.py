@@ -16,6 +16,7 @@ from app.coverage.systems import create_system, update_system
 from app.coverage.views.common import (
     PER_PAGE,
     STATES,
+    edit_form,
     history_page,
     team_names,
     version_of,
@@ -139,12 +140,7 @@ def new_system():
 @roles(Role.MANAGER)
 def edit_system(system_id: int):
     system = db.get_or_404(System, system_id)
-    if request.method == "GET":
-        form = SystemForm(obj=system)
-        form.criticality.data = system.criticality.name
-        form.version.data = str(system.version)
-    else:
-        form = SystemForm()
+    form = edit_form(SystemForm, system, criticality=system.criticality.name)
     status = 200
     if form.validate_on_submit():
         before = (system.in_production, system.retired_on, system.criticality)

@@ -1,0 +1,152 @@
+"""The resources every area declares the same way, built from what differs: a list paged
+and added to at ``/<records>``, one record read and changed at ``/<records>/<id>``, and an
+action posted on one record (``/<records>/<id>/status``...). The area's ``api.py`` names the
+record, its schemas, the related rows to load and its service calls; this module holds the
+steps (paging, load or 404, role marks, ETag, the conflict documented, commit with the
+published warnings).
+
+A resource's documentation is its docstrings, passed in as ``listed``/``added``/``read``/
+``changed``/``doc``: the OpenAPI document reads them where flask-smorest finds them, on the
+methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask.views import MethodView
+
+from app.api import writes as w
+from app.api.paging import conditional, paginate
+from app.api.resources import get_or_404
+from app.api.strict import Blueprint
+from app.models.user import Role
+from app.security import readable, roles
+
+Change = Callable[[Any, dict], Any]
+
+
+def _documented(view: Callable, doc: str) -> Callable:
+    # Set before the decorators copy it (functools.wraps) and the route reads it.
+    view.__doc__ = doc
+    return view
+
+
+def _only_id(ids: dict) -> int:
+    (record_id,) = ids.values()
+    return record_id
+
+
+def _changing(blp: Blueprint, body_schema: Any, schema: Any, view: Callable, doc: str):
+    """A write of one record's current state: the body, the record answered, 409 documented
+    for a version that changed meanwhile."""
+    view = _documented(view, doc)
+    view = blp.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")(view)
+    return blp.arguments(body_schema)(blp.response(200, schema)(view))
+
+
+def _saved(record, result):
+    return w.saved(record if result is None else result)
+
+
+def merged_update(values: Callable[[Any], dict], update: Callable[..., Any]) -> Change:
+    """The update of most records: the body merged into the record's current values, with
+    the ``version`` the client read."""
+
+    def change(record, body: dict):
+        return update(record, version=body["version"], **w.merged(values(record), body))
+
+    return change
+
+
+def record_list(
+    blp: Blueprint,
+    rule: str,
+    name: str,
+    *,
+    model: type,
+    args_schema: Any,
+    page_schema: Any,
+    query: Callable[[dict], Any],
+    listed: str,
+    schema: Any,
+    create_schema: Any,
+    role: Role,
+    create: Callable[[dict], Any],
+    added: str,
+) -> type[MethodView]:
+    """GET a page of the records ``query`` selects from the query string, and POST one
+    made by ``create`` from the body (201, the record as saved)."""
+
+    def get(self, args):
+        return paginate(query(args), args, model)
+
+    def post(self, body):
+        return w.saved(create(body))
+
+    get = readable(
+        blp.arguments(args_schema, location="query")(
+            blp.response(200, page_schema)(_documented(get, listed))
+        )
+    )
+    post = roles(role)(
+        blp.arguments(create_schema)(blp.response(201, schema)(_documented(post, added)))
+    )
+    view = type(name, (MethodView,), {"get": get, "post": post})
+    return blp.route(rule)(view)
+
+
+def record_detail(
+    blp: Blueprint,
+    rule: str,
+    name: str,
+    *,
+    model: type,
+    schema: Any,
+    update_schema: Any,
+    role: Role,
+    change: Change,
+    read: str,
+    changed: str,
+    loads: tuple = (),
+) -> type[MethodView]:
+    """GET one record (404 if absent, an ETag) and PATCH it through ``change`` (409 when
+    it changed meanwhile); the answer is the record as it now stands."""
+
+    def get(self, **ids):
+        return get_or_404(model, _only_id(ids), *loads)
+
+    def patch(self, body, **ids):
+        record = get_or_404(model, _only_id(ids), *loads)
+        return _saved(record, change(record, body))
+
+    get = readable(conditional(blp.response(200, schema)(_documented(get, read))))
+    patch = roles(role)(_changing(blp, update_schema, schema, patch, changed))
+    view = type(name, (MethodView,), {"get": get, "patch": patch})
+    return blp.route(rule)(view)
+
+
+def record_action(
+    blp: Blueprint,
+    rule: str,
+    name: str,
+    *,
+    load: Callable[[int], Any],
+    body_schema: Any,
+    schema: Any,
+    role: Role,
+    act: Change,
+    doc: str,
+) -> type[MethodView]:
+    """POST an action on one record (a dated status, a deployment...), 409 when the record
+    changed meanwhile; the answer is what ``act`` returns, or the record."""
+
+    def post(self, body, **ids):
+        record = load(_only_id(ids))
+        return _saved(record, act(record, body))
+
+    post = _changing(blp, body_schema, schema, post, doc)
+    view = type(name, (MethodView,), {"post": post})
+    # POST only: OPTIONS takes the class default
+    return blp.route(rule)(roles(role)(view))
