@@ -84,7 +84,7 @@ class CountermeasureDetail(MethodView):
         """Edit a countermeasure's description, threats, owner and plan (not its status)."""
         countermeasure = load_countermeasure(countermeasure_id)
         values = w.merged(countermeasure_values(countermeasure), body)
-        update_countermeasure(countermeasure, **values, expected_version=body["version"])
+        update_countermeasure(countermeasure, **values, version=body["version"])
         return w.saved(countermeasure)
 
 
@@ -111,7 +111,7 @@ class CountermeasureStatusChanges(MethodView):
             body["status"],
             changed_on=body.get("changed_on"),
             user_id=current_user.id,
-            expected_version=body["version"],
+            version=body["version"],
         )
         return w.saved(countermeasure)
 
@@ -133,7 +133,7 @@ class CountermeasureDeployment(MethodView):
             },
             user_id=current_user.id,
             evidence=body.get("evidence"),
-            expected_version=body["version"],
+            version=body["version"],
         )
         return w.saved(countermeasure)
 
@@ -152,7 +152,7 @@ class CountermeasureVerification(MethodView):
             verified_on=body.get("verified_on"),
             verified_by_id=body.get("verified_by_id"),
             effectiveness=body.get("effectiveness"),
-            expected_version=body["version"],
+            version=body["version"],
         )
         return w.saved(countermeasure)
 

@@ -266,7 +266,7 @@ def edit(countermeasure_id: int):
             update_countermeasure(
                 countermeasure,
                 **values,
-                expected_version=form.version.data,
+                version=form.version.data,
                 user_id=current_user.id,
             )
         if outcome.conflict:
