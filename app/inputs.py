@@ -297,10 +297,11 @@ class NameList(_Plain):
 
 
 def body_of(
-    schema: type[ma.Schema], name: str, exclude: tuple[str, ...] = (), **more: fields.Field
+    schema: type[ma.Schema], name: str, /, exclude: tuple[str, ...] = (), **more: fields.Field
 ) -> type[Body]:
     """The API's request body for the input ``schema``: each field's JSON type
-    (``json_field``), less ``exclude``, with ``more`` fields (or replacements)."""
+    (``json_field``), less ``exclude``, with ``more`` fields (or replacements; a field
+    may be called ``name``)."""
     declared: dict[str, Any] = {
         key: field.json_field()  # type: ignore[attr-defined]
         for key, field in schema._declared_fields.items()
