@@ -96,12 +96,8 @@ def user_field(user_id, field: str, errors: dict, refs: References | None = None
     return user_id
 
 
-def threats_field(
-    threat_ids: Iterable,
-    errors: dict,
-    already_linked: Iterable[Threat] = (),
-    refs: References | None = None,
-) -> list:
+def threat_numbers(threat_ids: Iterable | None, errors: dict) -> list[int]:
+    """Threat numbers, each once, in the order given (none when one is not a number)."""
     ids: list[int] = []
     for raw in threat_ids or ():
         try:
@@ -111,6 +107,16 @@ def threats_field(
             return []
         if value not in ids:
             ids.append(value)
+    return ids
+
+
+def threats_field(
+    threat_ids: Iterable,
+    errors: dict,
+    already_linked: Iterable[Threat] = (),
+    refs: References | None = None,
+) -> list:
+    ids = threat_numbers(threat_ids, errors)
     if not ids:
         return []
     found = (refs or References()).threats(ids)

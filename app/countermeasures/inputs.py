@@ -8,27 +8,21 @@ from __future__ import annotations
 
 import enum
 import functools
-from datetime import date, datetime
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from app import fiscal
-from app.countermeasures.checks import TEXT_MAX, enum_field, text_field
+from app.countermeasures.checks import TEXT_MAX, enum_field, text_field, threat_numbers
 from app.domain.quarters import Quarter, QuarterError
-from app.inputs import Choice, Day, Id, LongText, Text, _Plain, read
+from app.inputs import Checked, Choice, Date, Id, Text, _Plain, read, text_json
 from app.models.countermeasures import CountermeasureStatus, CountermeasureType, Effectiveness
 
 TITLE_MAX = 200
 
 
-def _refused(errors: dict[str, str]) -> None:
-    if errors:
-        raise ma.ValidationError(next(iter(errors.values())))
-
-
-class Words(_Plain):
+class Words(Checked):
     """Text, stripped, at most ``maximum`` characters; None reads as ""."""
 
     empty = ""
@@ -37,18 +31,14 @@ class Words(_Plain):
         self.maximum, self.needed = maximum, required
         super().__init__(**kwargs)
 
-    def _read(self, value):
-        errors: dict[str, str] = {}
-        text = text_field(value, "text", errors, required=self.needed, max_length=self.maximum)
-        _refused(errors)
-        return text
+    def check(self, value, errors):
+        return text_field(value, "text", errors, required=self.needed, max_length=self.maximum)
 
     def json_field(self) -> fields.Field:
-        factory = Text if self.maximum <= 200 else LongText
-        return factory(metadata=self.metadata)
+        return text_json(self.maximum, self.metadata)
 
 
-class Named(_Plain):
+class Named(Checked):
     """A member of ``enum_cls`` by its name or value, case ignored; empty is refused
     unless not ``required`` (then None)."""
 
@@ -56,11 +46,8 @@ class Named(_Plain):
         self.enum_cls, self.needed = enum_cls, required
         super().__init__(**kwargs)
 
-    def _read(self, value):
-        errors: dict[str, str] = {}
-        member = enum_field(self.enum_cls, value, "choice", errors, self.needed)
-        _refused(errors)
-        return member
+    def check(self, value, errors):
+        return enum_field(self.enum_cls, value, "choice", errors, self.needed)
 
     def json_field(self) -> fields.Field:
         return Choice(self.enum_cls, allow_none=not self.needed, metadata=self.metadata)
@@ -81,21 +68,13 @@ class UserId(_Plain):
         return Id(allow_none=True, metadata=self.metadata)
 
 
-class ThreatIds(_Plain):
+class ThreatIds(Checked):
     """Threat numbers, each once, in the order given."""
 
     empty: list[int] = []
 
-    def _read(self, value):
-        ids: list[int] = []
-        for raw in value or ():
-            try:
-                number = int(raw)
-            except (TypeError, ValueError):
-                raise ma.ValidationError(f'"{str(raw)[:20]}" is not a threat number.') from None
-            if number not in ids:
-                ids.append(number)
-        return ids
+    def check(self, value, errors):
+        return threat_numbers(value, errors)
 
     def json_field(self) -> fields.Field:
         return fields.List(Id(), validate=validate.Length(max=100), metadata=self.metadata)
@@ -118,24 +97,10 @@ class TargetQuarter(_Plain):
         return Text(allow_none=True, metadata=self.metadata)
 
 
-class Dated(_Plain):
+def Dated(**kwargs) -> Date:  # noqa: N802 - a field factory, used like a class
     """A date (or ISO text); its range is checked with "not in the future" by the service,
     which knows the day."""
-
-    def _read(self, value):
-        if value in (None, ""):
-            return None
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        try:
-            return fiscal.parse_date_or_none(str(value)[:40])
-        except ValueError as error:
-            raise ma.ValidationError(str(error)) from None
-
-    def json_field(self) -> fields.Field:
-        return Day(allow_none=True, metadata=self.metadata)
+    return Date(ranged=False, **kwargs)
 
 
 class CountermeasureInput(ma.Schema):

@@ -14,17 +14,12 @@ import marshmallow as ma
 from marshmallow import fields
 
 from app.coverage.checks import DESCRIPTION_MAX, NAME_MAX, TEAM_MAX, choice_field, text_field
-from app.inputs import Choice, Day, LongText, Text, _Plain, read
+from app.inputs import Checked, Choice, Date, _Plain, read, text_json
 from app.models.systems import Criticality
-from app.validation import InputError, check_date_range
+from app.validation import InputError
 
 
-def _refused(errors: dict[str, str]) -> None:
-    if errors:
-        raise ma.ValidationError(next(iter(errors.values())))
-
-
-class Words(_Plain):
+class Words(Checked):
     """Text, stripped, at most ``maximum`` characters; refused empty when ``needed``."""
 
     empty = ""
@@ -33,29 +28,22 @@ class Words(_Plain):
         self.maximum, self.label, self.needed = maximum, label, needed
         super().__init__(**kwargs)
 
-    def _read(self, value):
-        errors: dict[str, str] = {}
-        text = text_field({"text": value}, "text", self.label, self.maximum, errors, self.needed)
-        _refused(errors)
-        return text
+    def check(self, value, errors):
+        return text_field({"text": value}, "text", self.label, self.maximum, errors, self.needed)
 
     def json_field(self) -> fields.Field:
-        factory = Text if self.maximum <= 200 else LongText
-        return factory(metadata=self.metadata)
+        return text_json(self.maximum, self.metadata)
 
 
-class Named(_Plain):
+class Named(Checked):
     """A member of ``enum_cls`` by its name or value; ``default`` when empty."""
 
     def __init__(self, enum_cls: type[enum.Enum], default: enum.Enum, **kwargs):
         self.enum_cls, self.default = enum_cls, default
         super().__init__(**kwargs)
 
-    def _read(self, value):
-        errors: dict[str, str] = {}
-        member = choice_field(self.enum_cls, value, self.default, "choice", errors)
-        _refused(errors)
-        return member
+    def check(self, value, errors):
+        return choice_field(self.enum_cls, value, self.default, "choice", errors)
 
     def json_field(self) -> fields.Field:
         return Choice(self.enum_cls, metadata=self.metadata)
@@ -75,26 +63,6 @@ class Flag(_Plain):
         return fields.Boolean(metadata=self.metadata)
 
 
-class Dated(_Plain):
-    """A date within the years a date may have ("checked": the range is refused here;
-    otherwise the service checks it with its other rules for that date)."""
-
-    def __init__(self, checked: bool = True, **kwargs):
-        self.checked = checked
-        super().__init__(**kwargs)
-
-    def _read(self, value):
-        if self.checked:
-            try:
-                check_date_range(self.name or "", value)
-            except InputError as error:
-                raise ma.ValidationError(next(iter(error.errors.values()))) from None
-        return value
-
-    def json_field(self) -> fields.Field:
-        return Day(allow_none=True, metadata=self.metadata)
-
-
 class SystemInput(ma.Schema):
     """A system's values; the last two date a change of production flag or criticality."""
 
@@ -103,14 +71,14 @@ class SystemInput(ma.Schema):
     team = Words(TEAM_MAX, "a team")
     criticality = Named(Criticality, Criticality.MEDIUM)
     in_production = Flag(True)
-    retired_on = Dated()
+    retired_on = Date()
     # Checked with the day and the system's earlier changes (``app.coverage.systems``).
-    production_changed_on = Dated(
-        checked=False,
+    production_changed_on = Date(
+        ranged=False,
         metadata={"description": "When in_production changes: the day it took effect (today)"},
     )
-    criticality_changed_on = Dated(
-        checked=False,
+    criticality_changed_on = Date(
+        ranged=False,
         metadata={"description": "When criticality changes: the day it took effect (today)"},
     )
 
