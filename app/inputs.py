@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from copy import copy
 from datetime import date, datetime
 from typing import Any
@@ -130,6 +131,28 @@ class _Plain(fields.Field):
         raise NotImplementedError
 
 
+class Checked(_Plain):
+    """A value read by an area's own parser, with that area's messages: ``check(value,
+    errors)`` gives the clean value and puts a message in ``errors`` when it refuses it."""
+
+    def check(self, value: Any, errors: dict[str, str]) -> Any:
+        raise NotImplementedError
+
+    def _read(self, value):
+        errors: dict[str, str] = {}
+        clean = self.check(value, errors)
+        if errors:
+            raise ma.ValidationError(next(iter(errors.values())))
+        return clean
+
+
+def text_json(maximum: int, metadata: Mapping[str, Any]) -> fields.Field:
+    """The JSON text field of a column of ``maximum`` characters; the length rule, with
+    its message, is the input field's and is read after."""
+    factory = Text if maximum <= 200 else LongText
+    return factory(metadata=metadata)
+
+
 def _empty(value: Any) -> bool:
     return value is None or value == ""
 
@@ -153,9 +176,7 @@ class Words(_Plain):
         return text
 
     def json_field(self) -> fields.Field:
-        # The body bounds the column; the length rule, with its message, is read after.
-        factory = Text if self.maximum <= 200 else LongText
-        return factory(metadata=self.metadata)
+        return text_json(self.maximum, self.metadata)
 
 
 class Named(_Plain):
@@ -188,7 +209,12 @@ class Named(_Plain):
 
 
 class Date(_Plain):
-    """A business date (a date, or ISO text), within the years a date may have."""
+    """A business date (a date, or ISO text), within the years a date may have (a date
+    given as one is left to the service's rules for that date when not ``ranged``)."""
+
+    def __init__(self, ranged: bool = True, **kwargs):
+        self.ranged = ranged
+        super().__init__(**kwargs)
 
     def _read(self, value):
         if _empty(value):
@@ -196,6 +222,8 @@ class Date(_Plain):
         if isinstance(value, datetime):
             value = value.date()
         if isinstance(value, date):
+            if not self.ranged:
+                return value
             try:
                 check_date_range(self.name or "", value)
             except InputError as error:
@@ -297,10 +325,11 @@ class NameList(_Plain):
 
 
 def body_of(
-    schema: type[ma.Schema], name: str, exclude: tuple[str, ...] = (), **more: fields.Field
+    schema: type[ma.Schema], name: str, /, exclude: tuple[str, ...] = (), **more: fields.Field
 ) -> type[Body]:
     """The API's request body for the input ``schema``: each field's JSON type
-    (``json_field``), less ``exclude``, with ``more`` fields (or replacements)."""
+    (``json_field``), less ``exclude``, with ``more`` fields (or replacements; a field
+    may be called ``name``)."""
     declared: dict[str, Any] = {
         key: field.json_field()  # type: ignore[attr-defined]
         for key, field in schema._declared_fields.items()

@@ -78,7 +78,7 @@ def load_countermeasure(countermeasure_id: int) -> Countermeasure:
 
 def _edit(countermeasure: Countermeasure, body: dict) -> Countermeasure:
     values = w.merged(countermeasure_values(countermeasure), body)
-    update_countermeasure(countermeasure, **values, expected_version=body["version"])
+    update_countermeasure(countermeasure, **values, version=body["version"])
     return countermeasure
 
 
@@ -103,7 +103,7 @@ def _change_status(countermeasure: Countermeasure, body: dict) -> None:
         body["status"],
         changed_on=body.get("changed_on"),
         user_id=current_user.id,
-        expected_version=body["version"],
+        version=body["version"],
     )
 
 
@@ -129,7 +129,7 @@ def _deploy(countermeasure: Countermeasure, body: dict) -> None:
         },
         user_id=current_user.id,
         evidence=body.get("evidence"),
-        expected_version=body["version"],
+        version=body["version"],
     )
 
 
@@ -152,7 +152,7 @@ def _verify(countermeasure: Countermeasure, body: dict) -> None:
         verified_on=body.get("verified_on"),
         verified_by_id=body.get("verified_by_id"),
         effectiveness=body.get("effectiveness"),
-        expected_version=body["version"],
+        version=body["version"],
     )
 
 

@@ -29,6 +29,8 @@ from app.api.schemas import (
     page_schema,
 )
 from app.countermeasures import queries as cm_queries
+from app.countermeasures.inputs import CountermeasureInput
+from app.inputs import body_of
 from app.models import (
     CountermeasureStatus,
     CountermeasureType,
@@ -136,38 +138,24 @@ class QuarterSchema(ma.Schema):
 CountermeasurePage = page_schema(CountermeasureSchema, "CountermeasurePage")
 
 
-class CountermeasureCreate(_Body):
-    title = Text(metadata={"description": "Required"})
-    description = LongText()
-    type = Choice(CountermeasureType)
-    threat_ids = fields.List(Id(), validate=validate.Length(max=100))
-    owner_id = Id(allow_none=True)
-    target_quarter = Text(allow_none=True, metadata={"description": "e.g. FY20-21 Q3"})
-    evidence = LongText()
-    status = Choice(CountermeasureStatus)
-    planned_on = Day(
-        allow_none=True,
-        metadata={
-            "description": "The day it was planned (default today, or the deployment day of "
-            "one recorded as deployed); not in the future"
-        },
-    )
-    deployed_on = Day(allow_none=True)
+# The steps a record of one as it stands brings (the CSV import), not a body's to give.
+_RECORDED_ONLY = ("retired_on", "effectiveness", "verified_on")
 
+CountermeasureCreate = body_of(CountermeasureInput, "CountermeasureCreate", _RECORDED_ONLY)
 
-class CountermeasureUpdate(_Body):
-    version = Version()
-    title = Text()
-    description = LongText()
-    type = Choice(CountermeasureType)
-    threat_ids = fields.List(Id(), validate=validate.Length(max=100))
-    owner_id = Id(allow_none=True)
-    target_quarter = Text(allow_none=True)
-    evidence = LongText()
-    deployed_on = Day(
+# Its status and plan date move through their own actions.
+CountermeasureUpdate = body_of(
+    CountermeasureInput,
+    "CountermeasureUpdate",
+    (*_RECORDED_ONLY, "status", "planned_on"),
+    version=Version(),
+    title=Text(),
+    target_quarter=Text(allow_none=True),
+    deployed_on=Day(
         allow_none=True,
         metadata={"description": "Corrects the deployment date of a deployed countermeasure"},
-    )
+    ),
+)
 
 
 class CountermeasureStatusCreate(_Body):

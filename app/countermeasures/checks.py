@@ -10,7 +10,6 @@ from datetime import date
 from sqlalchemy import select
 
 from app import fiscal
-from app.domain.quarters import Quarter, QuarterError
 from app.extensions import db
 from app.models.countermeasures import (
     Countermeasure,
@@ -21,7 +20,6 @@ from app.models.threats import Threat
 from app.models.user import User
 from app.validation import ConflictError, InputError, check_date_range, parse_enum, parse_text
 
-TITLE_MAX = 200
 TEXT_MAX = 20_000
 MAX_QUARTER_TARGET = 50
 MAX_YEARLY_GOAL = 500
@@ -52,18 +50,6 @@ def text_field(value, field: str, errors: dict, *, required=False, max_length=TE
         missing="This is required." if required else None,
         too_long="Keep it under {max_length:,} characters (this is {length:,}).",
     )
-
-
-def quarter_field(value, errors: dict) -> Quarter | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, Quarter):
-        return value
-    try:
-        return fiscal.quarter_or_none(str(value))
-    except QuarterError as error:
-        errors["target_quarter"] = str(error)
-        return None
 
 
 class References:
@@ -110,12 +96,8 @@ def user_field(user_id, field: str, errors: dict, refs: References | None = None
     return user_id
 
 
-def threats_field(
-    threat_ids: Iterable,
-    errors: dict,
-    already_linked: Iterable[Threat] = (),
-    refs: References | None = None,
-) -> list:
+def threat_numbers(threat_ids: Iterable | None, errors: dict) -> list[int]:
+    """Threat numbers, each once, in the order given (none when one is not a number)."""
     ids: list[int] = []
     for raw in threat_ids or ():
         try:
@@ -125,6 +107,16 @@ def threats_field(
             return []
         if value not in ids:
             ids.append(value)
+    return ids
+
+
+def threats_field(
+    threat_ids: Iterable,
+    errors: dict,
+    already_linked: Iterable[Threat] = (),
+    refs: References | None = None,
+) -> list:
+    ids = threat_numbers(threat_ids, errors)
     if not ids:
         return []
     found = (refs or References()).threats(ids)
@@ -144,11 +136,12 @@ def threats_field(
     return [found[i] for i in ids]
 
 
-def check_version(countermeasure: Countermeasure, expected_version) -> None:
-    if expected_version in (None, ""):
+def check_version(countermeasure: Countermeasure, version) -> None:
+    """``version``: the version the person read (none given: not checked)."""
+    if version in (None, ""):
         return
     try:
-        expected = int(expected_version)
+        expected = int(version)
     except (TypeError, ValueError):
         raise ConflictError() from None
     if expected != countermeasure.version:

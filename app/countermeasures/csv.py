@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app import fiscal
 from app.countermeasures import queries as countermeasure_queries
 from app.countermeasures.checks import References
+from app.countermeasures.inputs import RECORDED, max_length
 from app.countermeasures.service import check_recorded_countermeasure, create_countermeasures
 from app.extensions import db
 from app.models import (
@@ -48,12 +49,14 @@ def _countermeasure_list(args: Mapping):
 # ---- countermeasures -------------------------------------------------------------------
 
 COUNTERMEASURE_COLUMNS = [
-    Column("Title", "title", lambda: Countermeasure.title, c.text(200), required=True),
+    Column(
+        "Title", "title", lambda: Countermeasure.title, c.text(max_length("title")), required=True
+    ),
     Column(
         "Description",
         "description",
         lambda: Countermeasure.description,
-        c.text(20000, strip=False),
+        c.text(max_length("description"), strip=False),
     ),
     enum_field("Type", Countermeasure, "type", CountermeasureType, CountermeasureType.PREVENTIVE),
     enum_field(
@@ -75,7 +78,12 @@ COUNTERMEASURE_COLUMNS = [
     date_field("Planned on", Countermeasure, "planned_on"),
     date_field("Deployed on", Countermeasure, "deployed_on"),
     date_field("Retired on", Countermeasure, "retired_on"),
-    Column("Evidence", "evidence", lambda: Countermeasure.evidence, c.text(20000, strip=False)),
+    Column(
+        "Evidence",
+        "evidence",
+        lambda: Countermeasure.evidence,
+        c.text(max_length("evidence"), strip=False),
+    ),
     date_field("Verified on", Countermeasure, "verified_on"),
     enum_field("Effectiveness", Countermeasure, "effectiveness", Effectiveness),
     Column(
@@ -139,20 +147,13 @@ class CountermeasureReferences(References):
         }
 
 
+# The column each of the rules' values is read from (the target quarter from its first day).
+_COLUMN_KEY = {"target_quarter": "target_quarter_start"}
 COUNTERMEASURE_FIELD_COLUMNS = {
-    "title": ("title", "Title"),
-    "description": ("description", "Description"),
-    "type": ("type", "Type"),
-    "status": ("status", "Status"),
-    "owner_id": ("owner_id", "Owner email"),
-    "target_quarter": ("target_quarter_start", "Target quarter"),
-    "planned_on": ("planned_on", "Planned on"),
-    "deployed_on": ("deployed_on", "Deployed on"),
-    "retired_on": ("retired_on", "Retired on"),
-    "evidence": ("evidence", "Evidence"),
-    "verified_on": ("verified_on", "Verified on"),
-    "effectiveness": ("effectiveness", "Effectiveness"),
-    "threat_ids": ("threat_ids", "Threats"),
+    name: (column.key, column.header)
+    for name in RECORDED
+    for column in COUNTERMEASURE_COLUMNS
+    if column.key == _COLUMN_KEY.get(name, name)
 }
 
 

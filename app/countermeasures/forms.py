@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.countermeasures.inputs import max_length
 from app.forms import FlaskForm
 from app.models.countermeasures import CountermeasureType, Effectiveness
 
@@ -22,7 +23,9 @@ EFFECTIVENESS_CHOICES = [(e.name, e.label) for e in Effectiveness]
 
 
 class CountermeasureForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Give it a title."), Length(max=200)])
+    title = StringField(
+        "Title", validators=[DataRequired("Give it a title."), Length(max=max_length("title"))]
+    )
     description = TextAreaField("Description", render_kw={"rows": 4})
     type = SelectField("Type", choices=TYPE_CHOICES, default="PREVENTIVE")
     threat_ids = SelectMultipleField(

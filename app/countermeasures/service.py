@@ -14,19 +14,15 @@ from app.bulk import audit_imported, insert_links, insert_returning_ids, insert_
 from app.countermeasures.checks import (
     MAX_QUARTER_TARGET,
     MAX_YEARLY_GOAL,
-    TITLE_MAX,
     UNSET,
     References,
     check_not_future,
     check_version,
-    enum_field,
-    quarter_field,
     record_status,
     set_target,
-    text_field,
     threats_field,
-    user_field,
 )
+from app.countermeasures.inputs import PLANNED, read_countermeasure
 from app.extensions import db
 from app.models.countermeasures import (
     Countermeasure,
@@ -34,7 +30,6 @@ from app.models.countermeasures import (
     CountermeasureStatusChange,
     CountermeasureTargetPeriod,
     CountermeasureType,
-    Effectiveness,
     countermeasure_threats,
 )
 from app.models.setting import set_setting
@@ -43,38 +38,42 @@ from app.validation import InputError
 # --- create and edit ------------------------------------------------------------------
 
 
-def _check_new(values: dict, refs: References, errors: dict) -> dict:
-    clean: dict = {
-        "title": text_field(
-            values.get("title"), "title", errors, required=True, max_length=TITLE_MAX
-        ),
-        "description": text_field(values.get("description"), "description", errors),
-        "evidence": text_field(values.get("evidence"), "evidence", errors),
-        "type": enum_field(
-            CountermeasureType,
-            values.get("type", CountermeasureType.PREVENTIVE),
-            "type",
-            errors,
-        ),
-        "owner_id": user_field(values.get("owner_id"), "owner_id", errors, refs),
-    }
-    status = enum_field(
-        CountermeasureStatus,
-        values.get("status", CountermeasureStatus.PLANNED),
-        "status",
-        errors,
-    )
-    clean["status"] = status
-    quarter = quarter_field(values.get("target_quarter"), errors)
-    clean["target_quarter_start"] = quarter.first_day if quarter else None
-    clean["threats"] = threats_field(values.get("threat_ids") or (), errors, refs=refs)
+def _take(errors: dict, refused: dict, *names: str) -> None:
+    # The refusals of the reading, listed where the rules have always listed them.
+    errors.update({name: refused[name] for name in names if name in refused})
+
+
+def _owner(clean: dict, refused: dict, refs: References, errors: dict) -> None:
+    _take(errors, refused, "owner_id")
+    if clean["owner_id"] is not None and not refs.user_exists(clean["owner_id"]):
+        errors["owner_id"] = "Unknown user."
+        clean["owner_id"] = None
+
+
+def _threats(clean: dict, refused: dict, refs: References, errors: dict, already_linked=()) -> None:
+    _take(errors, refused, "threat_ids")
+    clean["threats"] = threats_field(clean["threat_ids"], errors, already_linked, refs)
     clean["threat_ids"] = [t.id for t in clean["threats"]]
-    deployed_on = values.get("deployed_on")
+
+
+def _check_new(clean: dict, refused: dict, refs: References, errors: dict) -> dict:
+    _take(errors, refused, "title", "description", "evidence", "type")
+    _owner(clean, refused, refs, errors)
+    _take(errors, refused, "status", "target_quarter")
+    status = clean["status"]
+    quarter = clean.pop("target_quarter")
+    clean["target_quarter_start"] = quarter.first_day if quarter else None
+    _threats(clean, refused, refs, errors)
+    _take(errors, refused, "planned_on", "deployed_on")
+    deployed_on = clean["deployed_on"]
     # Recording an existing control: planned, at the latest, the day it was deployed.
-    default_plan = min(deployed_on, refs.today) if isinstance(deployed_on, date) else refs.today
-    planned_on = values.get("planned_on") or default_plan
-    check_not_future(planned_on, "planned_on", errors, "plan date", refs.today)
+    default_plan = min(deployed_on, refs.today) if deployed_on is not None else refs.today
+    planned_on = clean["planned_on"] or default_plan
+    if "planned_on" not in refused:
+        check_not_future(planned_on, "planned_on", errors, "plan date", refs.today)
     clean["planned_on"] = planned_on
+    if "deployed_on" in refused:
+        return clean
     if status == CountermeasureStatus.DEPLOYED and deployed_on is None:
         errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
     elif deployed_on is not None and status in (
@@ -82,18 +81,12 @@ def _check_new(values: dict, refs: References, errors: dict) -> dict:
         CountermeasureStatus.IN_PROGRESS,
     ):
         errors["deployed_on"] = "Only a deployed (or retired) countermeasure has a deployment date."
-    elif (
-        deployed_on is not None
-        and "planned_on" not in errors
-        and isinstance(deployed_on, date)
-        and deployed_on < planned_on
-    ):
+    elif deployed_on is not None and "planned_on" not in errors and deployed_on < planned_on:
         errors["deployed_on"] = (
             f"It was planned on {planned_on.isoformat()}; it cannot have been deployed before "
             "that. Give the earlier plan date."
         )
     check_not_future(deployed_on, "deployed_on", errors, "deployment date", refs.today)
-    clean["deployed_on"] = deployed_on
     return clean
 
 
@@ -103,7 +96,7 @@ def check_new_countermeasure(values: dict, refs: References | None = None) -> di
 
     ``values`` has the keyword arguments of ``create_countermeasure``."""
     errors: dict[str, str] = {}
-    clean = _check_new(values, refs or References(), errors)
+    clean = _check_new(*read_countermeasure(values, PLANNED), refs or References(), errors)
     if errors:
         raise InputError(errors)
     return clean
@@ -117,9 +110,21 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
     """
     refs = refs or References()
     errors: dict[str, str] = {}
-    clean = _check_new(values, refs, errors)
-    status, deployed_on = clean["status"], clean["deployed_on"]
-    retired_on = values.get("retired_on")
+    given, refused = read_countermeasure(values)
+    planned_given = given["planned_on"] is not None
+    clean = _check_new(given, refused, refs, errors)
+    _check_retired(clean, refused, refs, errors, planned_given)
+    _check_verified(clean, refused, refs, errors)
+    if errors:
+        raise InputError(errors)
+    return clean
+
+
+def _check_retired(clean: dict, refused: dict, refs: References, errors: dict, planned_given):
+    status, deployed_on, retired_on = clean["status"], clean["deployed_on"], clean["retired_on"]
+    _take(errors, refused, "retired_on")
+    if "retired_on" in refused:
+        return
     if status == CountermeasureStatus.RETIRED and retired_on is None:
         errors["retired_on"] = "A retired countermeasure needs its retirement date."
     elif retired_on is not None and status != CountermeasureStatus.RETIRED:
@@ -129,7 +134,7 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
         if "retired_on" not in errors and deployed_on and retired_on and retired_on < deployed_on:
             errors["retired_on"] = "It cannot be retired before it was deployed."
         elif "retired_on" not in errors and retired_on and retired_on < clean["planned_on"]:
-            if values.get("planned_on"):
+            if planned_given:
                 errors["retired_on"] = (
                     f"It was planned on {clean['planned_on'].isoformat()}; it cannot have been "
                     "retired before that."
@@ -137,15 +142,14 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
             else:
                 # Dropped before it was ever deployed: planned, at the latest, that day.
                 clean["planned_on"] = retired_on
-    clean["retired_on"] = retired_on
-    verified_on = values.get("verified_on")
-    effectiveness = enum_field(
-        Effectiveness,
-        values.get("effectiveness"),
-        "effectiveness",
-        errors,
-        required=False,
-    )
+
+
+def _check_verified(clean: dict, refused: dict, refs: References, errors: dict) -> None:
+    deployed_on, verified_on = clean["deployed_on"], clean["verified_on"]
+    _take(errors, refused, "effectiveness", "verified_on")
+    effectiveness = clean["effectiveness"]
+    if "verified_on" in refused:
+        return
     if verified_on is not None:
         if deployed_on is None:
             errors["verified_on"] = "Only a deployed countermeasure can be verified."
@@ -160,11 +164,6 @@ def check_recorded_countermeasure(values: dict, refs: References | None = None) 
             errors["effectiveness"] = "Give the effectiveness the verification found."
     elif effectiveness is not None:
         errors["verified_on"] = "Give the date of the verification that found this effectiveness."
-    clean["verified_on"] = verified_on
-    clean["effectiveness"] = effectiveness
-    if errors:
-        raise InputError(errors)
-    return clean
 
 
 # A new countermeasure's own fields; its status and target quarter are dated facts.
@@ -305,7 +304,7 @@ def update_countermeasure(
     target_quarter=None,
     evidence: str = "",
     deployed_on=UNSET,
-    expected_version=None,
+    version=None,
     user_id: int | None = None,
 ) -> Countermeasure:
     """Edit the countermeasure's description, links and plan. Status moves elsewhere.
@@ -315,45 +314,63 @@ def update_countermeasure(
     ``deployed_on`` corrects the deployment date of a deployed or retired one: it stays
     required for a deployed countermeasure and may not be in the future.
     """
-    check_version(countermeasure, expected_version)
+    check_version(countermeasure, version)
     errors: dict[str, str] = {}
-    title = text_field(title, "title", errors, required=True, max_length=TITLE_MAX)
-    description = text_field(description, "description", errors)
-    evidence = text_field(evidence, "evidence", errors)
-    kind = enum_field(CountermeasureType, type, "type", errors)
-    owner_id = user_field(owner_id, "owner_id", errors)
-    quarter = quarter_field(target_quarter, errors)
-    threats = threats_field(threat_ids, errors, already_linked=countermeasure.threats)
+    values = {
+        "title": title,
+        "description": description,
+        "evidence": evidence,
+        "type": type,
+        "owner_id": owner_id,
+        "target_quarter": target_quarter,
+        "threat_ids": threat_ids,
+    }
     if deployed_on is not UNSET:
-        if countermeasure.status == CountermeasureStatus.DEPLOYED and deployed_on is None:
-            errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
-        elif deployed_on is not None and countermeasure.deployed_on is None:
-            errors["deployed_on"] = "Use Deploy to record the deployment of this countermeasure."
-        check_not_future(deployed_on, "deployed_on", errors, "deployment date")
-        if (
-            deployed_on is not None
-            and countermeasure.retired_on is not None
-            and deployed_on > countermeasure.retired_on
-        ):
-            errors["deployed_on"] = "The deployment date cannot be after the retirement date."
-        elif deployed_on is not None and deployed_on < countermeasure.planned_on:
-            errors["deployed_on"] = (
-                f"It was planned on {countermeasure.planned_on.isoformat()}; the deployment "
-                "date cannot be before that."
-            )
+        values["deployed_on"] = deployed_on
+    clean, refused = read_countermeasure(values, tuple(values))
+    refs = References()
+    _take(errors, refused, "title", "description", "evidence", "type")
+    _owner(clean, refused, refs, errors)
+    _take(errors, refused, "target_quarter")
+    _threats(clean, refused, refs, errors, countermeasure.threats)
+    if deployed_on is not UNSET:
+        _take(errors, refused, "deployed_on")
+        deployed_on = clean["deployed_on"]
+        if "deployed_on" not in refused:
+            _check_deployed_on(countermeasure, deployed_on, errors)
     if errors:
         raise InputError(errors)
-    countermeasure.title = title
-    countermeasure.description = description
-    countermeasure.type = kind
-    countermeasure.owner_id = owner_id
+    countermeasure.title = clean["title"]
+    countermeasure.description = clean["description"]
+    countermeasure.type = clean["type"]
+    countermeasure.owner_id = clean["owner_id"]
+    quarter = clean["target_quarter"]
     set_target(countermeasure, quarter.first_day if quarter else None, fiscal.today(), user_id)
-    countermeasure.evidence = evidence
-    if {t.id for t in threats} != {t.id for t in countermeasure.threats}:
-        countermeasure.threats = threats
+    countermeasure.evidence = clean["evidence"]
+    if set(clean["threat_ids"]) != {t.id for t in countermeasure.threats}:
+        countermeasure.threats = clean["threats"]
     if deployed_on is not UNSET and deployed_on != countermeasure.deployed_on:
         countermeasure.deployed_on = deployed_on
     return countermeasure
+
+
+def _check_deployed_on(countermeasure: Countermeasure, deployed_on, errors: dict) -> None:
+    if countermeasure.status == CountermeasureStatus.DEPLOYED and deployed_on is None:
+        errors["deployed_on"] = "A deployed countermeasure needs its deployment date."
+    elif deployed_on is not None and countermeasure.deployed_on is None:
+        errors["deployed_on"] = "Use Deploy to record the deployment of this countermeasure."
+    check_not_future(deployed_on, "deployed_on", errors, "deployment date")
+    if (
+        deployed_on is not None
+        and countermeasure.retired_on is not None
+        and deployed_on > countermeasure.retired_on
+    ):
+        errors["deployed_on"] = "The deployment date cannot be after the retirement date."
+    elif deployed_on is not None and deployed_on < countermeasure.planned_on:
+        errors["deployed_on"] = (
+            f"It was planned on {countermeasure.planned_on.isoformat()}; the deployment "
+            "date cannot be before that."
+        )
 
 
 # --- settings -------------------------------------------------------------------------

@@ -44,11 +44,11 @@ def change_status(
     *,
     changed_on: date | None,
     user_id: int | None,
-    expected_version=None,
+    version=None,
 ) -> Countermeasure:
     """Move to a later status (in progress, or retired); deployment goes through
     ``deploy_countermeasure`` because it needs its date and the threats' new scores."""
-    check_version(countermeasure, expected_version)
+    check_version(countermeasure, version)
     errors: dict[str, str] = {}
     status = enum_field(CountermeasureStatus, status, "status", errors)
     if status == CountermeasureStatus.DEPLOYED:
@@ -94,14 +94,14 @@ def deploy_countermeasure(
     residuals: Mapping[int, tuple[int, int] | None] | None = None,
     user_id: int | None,
     evidence: str | None = None,
-    expected_version=None,
+    version=None,
 ) -> Countermeasure:
     """Record the deployment and the treated threats' new residual (likelihood, impact).
 
     A threat whose residual pair is missing or unchanged keeps its scores; each changed one
     gets a score change dated the deployment day that credits this countermeasure.
     """
-    check_version(countermeasure, expected_version)
+    check_version(countermeasure, version)
     errors: dict[str, str] = {}
     if countermeasure.status not in (
         CountermeasureStatus.PLANNED,
@@ -235,10 +235,10 @@ def verify_countermeasure(
     verified_on: date | None,
     verified_by_id,
     effectiveness,
-    expected_version=None,
+    version=None,
 ) -> Countermeasure:
     """Record that the deployed countermeasure was checked: when, by whom, how effective."""
-    check_version(countermeasure, expected_version)
+    check_version(countermeasure, version)
     errors: dict[str, str] = {}
     if countermeasure.deployed_on is None:
         errors["_"] = "Only a deployed countermeasure can be verified."

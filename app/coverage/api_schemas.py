@@ -29,6 +29,8 @@ from app.api.schemas import (
     page_schema,
 )
 from app.coverage import queries as coverage_queries
+from app.coverage.inputs import DATED, SystemInput
+from app.inputs import body_of
 from app.models import (
     Criticality,
     PositionStatus,
@@ -154,26 +156,20 @@ ResponsibilityPage = page_schema(ResponsibilitySchema, "ResponsibilityPage")
 PositionPage = page_schema(PositionSchema, "PositionPage")
 
 
-class SystemCreate(_Body):
-    name = Text(metadata={"description": "Required, unique"})
-    description = LongText()
-    team = Text()
-    criticality = Choice(Criticality)
-    in_production = fields.Boolean()
-    retired_on = Day(allow_none=True, metadata={"description": RETIRED_ON})
-
-
-class SystemUpdate(SystemCreate):
-    version = Version()
-    name = Text()
-    production_changed_on = Day(
-        allow_none=True,
-        metadata={"description": "When in_production changes: the day it took effect (today)"},
-    )
-    criticality_changed_on = Day(
-        allow_none=True,
-        metadata={"description": "When criticality changes: the day it took effect (today)"},
-    )
+# The API documents the date rules the forms state beside the field.
+SystemCreate = body_of(
+    SystemInput,
+    "SystemCreate",
+    DATED,
+    retired_on=Day(allow_none=True, metadata={"description": RETIRED_ON}),
+)
+SystemUpdate = body_of(
+    SystemInput,
+    "SystemUpdate",
+    version=Version(),
+    name=Text(),
+    retired_on=Day(allow_none=True, metadata={"description": RETIRED_ON}),
+)
 
 
 class StaffCreate(_Body):

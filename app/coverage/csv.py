@@ -13,6 +13,7 @@ from app import fiscal
 from app.coverage import api_schemas as coverage_schemas
 from app.coverage import queries as coverage_queries
 from app.coverage.checks import Existing, References
+from app.coverage.inputs import NEW, max_length
 from app.coverage.responsibilities import add_responsibilities, check_new_responsibility
 from app.coverage.staff import check_new_staff_member, create_staff_members
 from app.coverage.systems import check_new_system, create_systems
@@ -70,9 +71,14 @@ def _responsibility_list(args: Mapping):
 # ---- systems ---------------------------------------------------------------------------
 
 SYSTEM_COLUMNS = [
-    Column("Name", "name", lambda: System.name, c.text(160), required=True),
-    Column("Description", "description", lambda: System.description, c.text(20000, strip=False)),
-    Column("Team", "team", lambda: System.team, c.text(120)),
+    Column("Name", "name", lambda: System.name, c.text(max_length("name")), required=True),
+    Column(
+        "Description",
+        "description",
+        lambda: System.description,
+        c.text(max_length("description"), strip=False),
+    ),
+    Column("Team", "team", lambda: System.team, c.text(max_length("team"))),
     enum_field("Criticality", System, "criticality", Criticality, Criticality.MEDIUM),
     flag_field("In production", System, "in_production", True),
     date_field("Retired on", System, "retired_on"),
@@ -146,13 +152,9 @@ class CoverageReferences(References):
         )
 
 
+# The column each of a system's values is read from.
 SYSTEM_FIELD_COLUMNS = {
-    "name": ("name", "Name"),
-    "description": ("description", "Description"),
-    "team": ("team", "Team"),
-    "criticality": ("criticality", "Criticality"),
-    "in_production": ("in_production", "In production"),
-    "retired_on": ("retired_on", "Retired on"),
+    column.key: (column.key, column.header) for column in SYSTEM_COLUMNS if column.key in NEW
 }
 
 

@@ -11,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from app.coverage.inputs import max_length
 from app.forms import FlaskForm
 from app.models.systems import Criticality, PositionStatus, ResponsibilityKind
 from app.validation import InputError, check_date_range
@@ -52,8 +53,10 @@ def optional_int(value):
 
 class SystemForm(FlaskForm):
     version = HiddenField()
-    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=160)])
-    team = StringField("Team", validators=[Length(max=120)])
+    name = StringField(
+        "Name", validators=[DataRequired("Enter a name."), Length(max=max_length("name"))]
+    )
+    team = StringField("Team", validators=[Length(max=max_length("team"))])
     criticality = SelectField("Criticality", choices=CRITICALITY_CHOICES, default="MEDIUM")
     in_production = BooleanField("In production", default=True)
     production_changed_on = IsoDateField(

@@ -6,17 +6,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from app.bulk import insert_new
-from app.coverage.checks import (
-    DESCRIPTION_MAX,
-    NAME_MAX,
-    TEAM_MAX,
-    References,
-    check_version,
-    choice_field,
-    clean_text,
-    coverage_today,
-    text_field,
-)
+from app.coverage.checks import References, check_version, coverage_today
+from app.coverage.inputs import NEW, first_refusal, read_system
 from app.extensions import db
 from app.models.systems import (
     Criticality,
@@ -27,46 +18,25 @@ from app.models.systems import (
 from app.validation import InputError, check_date_range
 
 
-def _check_system_name(
-    name: str | None, exclude_id: int | None, refs: References | None = None
-) -> str:
-    name = clean_text(name, "a name", "name", NAME_MAX)
+def _check_unique(name: str, exclude_id: int | None, refs: References | None = None) -> None:
     clash = (refs or References()).system_named(name, exclude_id)
     if clash is not None:
         if clash.line:
             raise InputError({"name": f'A system named "{name}" is also on line {clash.line}.'})
         raise InputError({"name": f'A system named "{name}" already exists.'})
-    return name
 
 
 def check_new_system(values: dict, refs: References | None = None) -> dict:
     """Every rule ``create_system`` applies, without writing: the clean values or
     InputError (a message per field). The CSV import calls it for each row."""
-    refs = refs or References()
+    clean, refused = read_system(values, NEW)
     errors: dict[str, str] = {}
-    clean: dict = {}
-    try:
-        clean["name"] = _check_system_name(values.get("name"), None, refs)
-    except InputError as refused:
-        errors.update(refused.errors)
-    clean["description"] = text_field(
-        values, "description", "a description", DESCRIPTION_MAX, errors, required=False
-    )
-    clean["team"] = text_field(values, "team", "a team", TEAM_MAX, errors, required=False)
-    clean["criticality"] = choice_field(
-        Criticality,
-        values.get("criticality"),
-        Criticality.MEDIUM,
-        "criticality",
-        errors,
-    )
-    in_production = values.get("in_production")
-    clean["in_production"] = True if in_production is None else bool(in_production)
-    clean["retired_on"] = values.get("retired_on")
-    try:
-        check_date_range("retired_on", clean["retired_on"])
-    except InputError as refused:
-        errors.update(refused.errors)
+    if "name" not in refused:
+        try:
+            _check_unique(clean["name"], None, refs)
+        except InputError as clash:
+            errors.update(clash.errors)
+    errors.update(refused)
     if errors:
         raise InputError(errors)
     return clean
@@ -122,17 +92,32 @@ def update_system(
     earlier day still sees the flag it had then. A change of criticality likewise
     (``criticality_changed_on``): a past quarter's report lists the criticality of then."""
     check_version(system, version)
-    system.name = _check_system_name(name, system.id)
-    system.description = clean_text(
-        description, "a description", "description", DESCRIPTION_MAX, required=False
+    clean, refused = read_system(
+        {
+            "name": name,
+            "description": description,
+            "team": team,
+            "criticality": criticality,
+            "in_production": bool(in_production),
+            "retired_on": retired_on,
+        },
+        NEW,
     )
-    system.team = clean_text(team, "a team", "team", TEAM_MAX, required=False)
-    if criticality != system.criticality:
-        _record_criticality_change(system, criticality, criticality_changed_on, user_id)
-    check_date_range("retired_on", retired_on)
-    if bool(in_production) != system.in_production:
-        _record_production_change(system, bool(in_production), production_changed_on, user_id)
-    system.retired_on = retired_on
+    # An edit stops at its first refusal, in this order.
+    first_refusal(refused, "name")
+    _check_unique(clean["name"], system.id)
+    first_refusal(refused, "description", "team", "criticality")
+    system.name, system.description, system.team = (
+        clean["name"],
+        clean["description"],
+        clean["team"],
+    )
+    if clean["criticality"] != system.criticality:
+        _record_criticality_change(system, clean["criticality"], criticality_changed_on, user_id)
+    first_refusal(refused, "retired_on")
+    if clean["in_production"] != system.in_production:
+        _record_production_change(system, clean["in_production"], production_changed_on, user_id)
+    system.retired_on = clean["retired_on"]
     db.session.flush()
     return system
 

@@ -85,9 +85,7 @@ def test_edit_with_a_stale_version_is_refused(client_as):
     cm = plan()
     client = client_as(Role.SECURITY)
     data = {"title": "Renamed", "type": "DETECTIVE", "version": str(cm.version)}
-    countermeasures_service.update_countermeasure(
-        cm, title="Someone else", expected_version=cm.version
-    )
+    countermeasures_service.update_countermeasure(cm, title="Someone else", version=cm.version)
     db.session.commit()
     response = client.post(f"/countermeasures/{cm.id}/edit", data=data)
     assert response.status_code == 409

@@ -11,6 +11,7 @@ from app import fiscal
 from app.catalogues.queries import countermeasure_mappings
 from app.countermeasures import bp, figures, queries
 from app.countermeasures.forms import CountermeasureForm, StatusForm
+from app.countermeasures.inputs import EDITED
 from app.countermeasures.service import create_countermeasure, update_countermeasure
 from app.countermeasures.status import next_statuses
 from app.domain.quarters import quarters_of_fiscal_year
@@ -197,14 +198,10 @@ def _prepare_form(form: CountermeasureForm, countermeasure: Countermeasure | Non
 
 
 def _form_values(form: CountermeasureForm) -> dict:
+    # The schema reads the form's text ("" as none); threats come from two fields.
     return {
-        "title": form.title.data,
-        "description": form.description.data,
-        "type": form.type.data,
+        **{name: form[name].data for name in EDITED},
         "threat_ids": form.all_threat_ids(),
-        "owner_id": form.owner_id.data or None,
-        "target_quarter": form.target_quarter.data or None,
-        "evidence": form.evidence.data,
     }
 
 
@@ -266,7 +263,7 @@ def edit(countermeasure_id: int):
             update_countermeasure(
                 countermeasure,
                 **values,
-                expected_version=form.version.data,
+                version=form.version.data,
                 user_id=current_user.id,
             )
         if outcome.conflict:

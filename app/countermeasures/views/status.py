@@ -35,7 +35,7 @@ def status(countermeasure_id: int):
                 form.status.data,
                 changed_on=form.changed_on.data,
                 user_id=current_user.id,
-                expected_version=form.version.data,
+                version=form.version.data,
             )
         if outcome.conflict:
             flash(outcome.conflict, "danger")
@@ -86,7 +86,7 @@ def deploy(countermeasure_id: int):
                 residuals=residuals,
                 user_id=current_user.id,
                 evidence=form.evidence.data,
-                expected_version=form.version.data,
+                version=form.version.data,
             )
         if outcome.conflict:
             flash(outcome.conflict, "danger")
@@ -131,7 +131,7 @@ def verify(countermeasure_id: int):
                 verified_on=form.verified_on.data,
                 verified_by_id=form.verified_by_id.data,
                 effectiveness=form.effectiveness.data,
-                expected_version=form.version.data,
+                version=form.version.data,
             )
         if outcome.conflict:
             flash(outcome.conflict, "danger")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app import fiscal
 from app.coverage import bp, queries
 from app.coverage.forms import SystemForm
+from app.coverage.inputs import NEW
 from app.coverage.systems import create_system, update_system
 from app.coverage.views.common import (
     PER_PAGE,
@@ -102,14 +103,8 @@ def system_detail(system_id: int):
 
 
 def _system_values(form) -> dict:
-    return {
-        "name": form.name.data,
-        "description": form.description.data,
-        "team": form.team.data,
-        "criticality": Criticality[form.criticality.data],
-        "in_production": form.in_production.data,
-        "retired_on": form.retired_on.data,
-    }
+    # The schema reads the criticality by its name.
+    return {name: form[name].data for name in NEW}
 
 
 def _system_update_values(form) -> dict:

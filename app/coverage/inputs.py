@@ -1,0 +1,115 @@
+"""A system's values as every caller gives them (the form, the API, a CSV row), declared
+once: their types, choices and lengths, with the messages this area has always given.
+``read_system`` turns them into clean values and a message per refused field; the rules
+that need other records (a name used once, a dated change not before the last one) are
+the service's (``app.coverage.systems``)."""
+
+from __future__ import annotations
+
+import enum
+import functools
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields
+
+from app.coverage.checks import DESCRIPTION_MAX, NAME_MAX, TEAM_MAX, choice_field, text_field
+from app.inputs import Checked, Choice, Date, _Plain, read, text_json
+from app.models.systems import Criticality
+from app.validation import InputError
+
+
+class Words(Checked):
+    """Text, stripped, at most ``maximum`` characters; refused empty when ``needed``."""
+
+    empty = ""
+
+    def __init__(self, maximum: int, label: str, needed: bool = False, **kwargs):
+        self.maximum, self.label, self.needed = maximum, label, needed
+        super().__init__(**kwargs)
+
+    def check(self, value, errors):
+        return text_field({"text": value}, "text", self.label, self.maximum, errors, self.needed)
+
+    def json_field(self) -> fields.Field:
+        return text_json(self.maximum, self.metadata)
+
+
+class Named(Checked):
+    """A member of ``enum_cls`` by its name or value; ``default`` when empty."""
+
+    def __init__(self, enum_cls: type[enum.Enum], default: enum.Enum, **kwargs):
+        self.enum_cls, self.default = enum_cls, default
+        super().__init__(**kwargs)
+
+    def check(self, value, errors):
+        return choice_field(self.enum_cls, value, self.default, "choice", errors)
+
+    def json_field(self) -> fields.Field:
+        return Choice(self.enum_cls, metadata=self.metadata)
+
+
+class Flag(_Plain):
+    """Yes or no; none given reads as ``default``."""
+
+    def __init__(self, default: bool, **kwargs):
+        self.default = default
+        super().__init__(**kwargs)
+
+    def _read(self, value):
+        return self.default if value is None else bool(value)
+
+    def json_field(self) -> fields.Field:
+        return fields.Boolean(metadata=self.metadata)
+
+
+class SystemInput(ma.Schema):
+    """A system's values; the last two date a change of production flag or criticality."""
+
+    name = Words(NAME_MAX, "a name", needed=True, metadata={"description": "Required, unique"})
+    description = Words(DESCRIPTION_MAX, "a description")
+    team = Words(TEAM_MAX, "a team")
+    criticality = Named(Criticality, Criticality.MEDIUM)
+    in_production = Flag(True)
+    retired_on = Date()
+    # Checked with the day and the system's earlier changes (``app.coverage.systems``).
+    production_changed_on = Date(
+        ranged=False,
+        metadata={"description": "When in_production changes: the day it took effect (today)"},
+    )
+    criticality_changed_on = Date(
+        ranged=False,
+        metadata={"description": "When criticality changes: the day it took effect (today)"},
+    )
+
+
+# What a new system is made with; an edit also dates its changes.
+NEW = ("name", "description", "team", "criticality", "in_production", "retired_on")
+DATED = ("production_changed_on", "criticality_changed_on")
+
+
+@functools.lru_cache(maxsize=4)
+def _reader(names: tuple[str, ...]) -> SystemInput:
+    return SystemInput(only=names)
+
+
+def read_system(
+    values: dict[str, Any], names: tuple[str, ...] = NEW
+) -> tuple[dict, dict[str, str]]:
+    """The fields ``names`` of a system read from ``values``: the clean values and a
+    message per refused field."""
+    return read(_reader(names), values)
+
+
+def max_length(field: str) -> int:
+    """The most characters a system's text field holds (for a form or a file to say so)."""
+    declared = SystemInput._declared_fields[field]
+    assert isinstance(declared, Words)
+    return declared.maximum
+
+
+def first_refusal(refused: dict[str, str], *names: str) -> None:
+    """InputError naming the first of ``names`` refused (an edit stops at the first)."""
+    for name in names:
+        if name in refused:
+            raise InputError({name: refused[name]})
