@@ -29,7 +29,7 @@ from app.api.schemas import (
     page_schema,
 )
 from app.coverage import queries as coverage_queries
-from app.coverage.inputs import DATED, SystemInput
+from app.coverage.inputs import DATED, StaffMemberInput, SystemInput
 from app.inputs import body_of
 from app.models import (
     Criticality,
@@ -172,24 +172,26 @@ SystemUpdate = body_of(
 )
 
 
-class StaffCreate(_Body):
-    name = Text(metadata={"description": "Required"})
-    email = Text(allow_none=True)
-    team = Text()
-    active = fields.Boolean()
-    left_on = Day(allow_none=True, metadata={"description": LEFT_ON})
-    user_id = Id(allow_none=True, metadata={"description": "The user account of this person"})
-
-
-class StaffUpdate(StaffCreate):
-    version = Version()
-    name = Text()
-    confirm_impact = fields.Boolean(
+StaffCreate = body_of(
+    StaffMemberInput,
+    "StaffCreate",
+    email=Text(allow_none=True),
+    left_on=Day(allow_none=True, metadata={"description": LEFT_ON}),
+)
+StaffUpdate = body_of(
+    StaffMemberInput,
+    "StaffUpdate",
+    version=Version(),
+    name=Text(),
+    email=Text(allow_none=True),
+    left_on=Day(allow_none=True, metadata={"description": LEFT_ON}),
+    confirm_impact=fields.Boolean(
         metadata={
             "description": "Save a leaving date even though it leaves production systems "
             "uncovered or with a single person (otherwise 422 names them)."
         }
-    )
+    ),
+)
 
 
 class ResponsibilityCreate(_Body):

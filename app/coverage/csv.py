@@ -13,7 +13,7 @@ from app import fiscal
 from app.coverage import api_schemas as coverage_schemas
 from app.coverage import queries as coverage_queries
 from app.coverage.checks import Existing, References
-from app.coverage.inputs import NEW, max_length
+from app.coverage.inputs import NEW, STAFF, StaffMemberInput, max_length
 from app.coverage.responsibilities import add_responsibilities, check_new_responsibility
 from app.coverage.staff import check_new_staff_member, create_staff_members
 from app.coverage.systems import check_new_system, create_systems
@@ -184,20 +184,28 @@ def _still_here():
 
 
 STAFF_COLUMNS = [
-    Column("Name", "name", lambda: StaffMember.name, c.text(160), required=True),
-    Column("Email", "email", lambda: StaffMember.email, c.optional_text(254)),
-    Column("Team", "team", lambda: StaffMember.team, c.text(120)),
+    Column(
+        "Name",
+        "name",
+        lambda: StaffMember.name,
+        c.text(max_length("name", StaffMemberInput)),
+        required=True,
+    ),
+    Column(
+        "Email",
+        "email",
+        lambda: StaffMember.email,
+        c.optional_text(max_length("email", StaffMemberInput)),
+    ),
+    Column("Team", "team", lambda: StaffMember.team, c.text(max_length("team", StaffMemberInput))),
     Column("Active", "active", lambda: _still_here(), c.boolean(True), kind="bool"),
     date_field("Left on", StaffMember, "left_on"),
 ]
 
 
+# The column each of a staff member's values is read from.
 STAFF_FIELD_COLUMNS = {
-    "name": ("name", "Name"),
-    "email": ("email", "Email"),
-    "team": ("team", "Team"),
-    "active": ("active", "Active"),
-    "left_on": ("left_on", "Left on"),
+    column.key: (column.key, column.header) for column in STAFF_COLUMNS if column.key in STAFF
 }
 
 

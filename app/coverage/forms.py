@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from app.coverage.inputs import max_length
+from app.coverage.inputs import StaffMemberInput, max_length
 from app.forms import FlaskForm
 from app.models.systems import Criticality, PositionStatus, ResponsibilityKind
 from app.validation import InputError, check_date_range
@@ -82,16 +82,22 @@ class SystemForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     version = HiddenField()
-    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=160)])
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Enter a name."),
+            Length(max=max_length("name", StaffMemberInput)),
+        ],
+    )
     email = StringField(
         "Email",
         validators=[
             Optional(),
             Email("Enter a valid email address.", check_deliverability=False),
-            Length(max=254),
+            Length(max=max_length("email", StaffMemberInput)),
         ],
     )
-    team = StringField("Team", validators=[Length(max=120)])
+    team = StringField("Team", validators=[Length(max=max_length("team", StaffMemberInput))])
     active = BooleanField(
         "Active",
         default=True,

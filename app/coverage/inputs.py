@@ -1,8 +1,9 @@
-"""A system's values as every caller gives them (the form, the API, a CSV row), declared
-once: their types, choices and lengths, with the messages this area has always given.
-``read_system`` turns them into clean values and a message per refused field; the rules
-that need other records (a name used once, a dated change not before the last one) are
-the service's (``app.coverage.systems``)."""
+"""A system's and a staff member's values as every caller gives them (the form, the API,
+a CSV row), declared once: their types, choices and lengths, with the messages this area
+has always given. ``read_system`` and ``read_staff_member`` turn them into clean values
+and a message per refused field; the rules that need other records (a name used once, a
+dated change not before the last one, a user account linked once) are the services'
+(``app.coverage.systems``, ``app.coverage.staff``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,15 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
-from app.coverage.checks import DESCRIPTION_MAX, NAME_MAX, TEAM_MAX, choice_field, text_field
-from app.inputs import Checked, Choice, Date, _Plain, read, text_json
+from app.coverage.checks import (
+    DESCRIPTION_MAX,
+    EMAIL_MAX,
+    NAME_MAX,
+    TEAM_MAX,
+    choice_field,
+    text_field,
+)
+from app.inputs import Checked, Choice, Date, OptionalId, _Plain, read, text_json
 from app.models.systems import Criticality
 from app.validation import InputError
 
@@ -52,7 +60,7 @@ class Named(Checked):
 class Flag(_Plain):
     """Yes or no; none given reads as ``default``."""
 
-    def __init__(self, default: bool, **kwargs):
+    def __init__(self, default: bool | None, **kwargs):
         self.default = default
         super().__init__(**kwargs)
 
@@ -101,9 +109,39 @@ def read_system(
     return read(_reader(names), values)
 
 
-def max_length(field: str) -> int:
-    """The most characters a system's text field holds (for a form or a file to say so)."""
-    declared = SystemInput._declared_fields[field]
+class StaffMemberInput(ma.Schema):
+    """A staff member's values: ``active`` unticked without a leaving date reads as gone
+    from today, which needs the day (``app.coverage.staff``)."""
+
+    name = Words(NAME_MAX, "a name", needed=True, metadata={"description": "Required"})
+    email = Words(EMAIL_MAX, "an email")
+    team = Words(TEAM_MAX, "a team")
+    active = Flag(None)
+    left_on = Date()
+    user_id = OptionalId(
+        "user account", metadata={"description": "The user account of this person"}
+    )
+
+
+STAFF = ("name", "email", "team", "active", "left_on", "user_id")
+
+
+@functools.lru_cache(maxsize=2)
+def _staff_reader() -> StaffMemberInput:
+    return StaffMemberInput()
+
+
+def read_staff_member(values: dict[str, Any]) -> tuple[dict, dict[str, str]]:
+    """A staff member's fields read from ``values``: the clean values (no email: None) and
+    a message per refused field."""
+    clean, refused = read(_staff_reader(), values)
+    clean["email"] = clean["email"] or None
+    return clean, refused
+
+
+def max_length(field: str, schema: type[ma.Schema] = SystemInput) -> int:
+    """The most characters a text field of ``schema`` holds (for a form or a file to say so)."""
+    declared = schema._declared_fields[field]
     assert isinstance(declared, Words)
     return declared.maximum
 

@@ -10,23 +10,14 @@ from sqlalchemy import select
 
 from app.bulk import insert_new
 from app.coverage import figures
-from app.coverage.checks import (
-    EMAIL_MAX,
-    NAME_MAX,
-    TEAM_MAX,
-    References,
-    check_version,
-    clean_text,
-    coverage_today,
-    impact_to_confirm,
-    text_field,
-)
+from app.coverage.checks import References, check_version, coverage_today, impact_to_confirm
+from app.coverage.inputs import first_refusal, read_staff_member
 from app.domain.coverage import DepartureImpact, departure_impact
 from app.extensions import db
 from app.models.countermeasures import Countermeasure, CountermeasureStatus
 from app.models.systems import Responsibility, StaffMember, System
 from app.models.threats import Threat, ThreatStatus
-from app.validation import InputError, check_date_range
+from app.validation import InputError
 
 
 def _check_user_link(
@@ -56,18 +47,6 @@ def leaving_date(active: bool | None, left_on: date | None, today: date) -> date
     return left_on
 
 
-def _check_leaving_date(
-    active: bool | None, left_on: date | None, today: date, errors: dict
-) -> date | None:
-    try:
-        check_date_range("left_on", left_on)
-    except InputError as refused:
-        errors.update(refused.errors)
-        return None
-    # A leaving date wins over a ticked box: to record someone as back, clear the date.
-    return leaving_date(active, left_on, today)
-
-
 def _check_not_before_responsibilities(person: StaffMember, left_on: date | None) -> None:
     """A leaving date before a responsibility's start would leave that period with nobody."""
     if left_on is None:
@@ -94,18 +73,17 @@ def check_new_staff_member(values: dict, refs: References | None = None) -> dict
     (``active`` False without a date: gone from today) or InputError. The CSV import
     calls it."""
     refs = refs or References()
-    errors: dict[str, str] = {}
-    clean: dict = {
-        "name": text_field(values, "name", "a name", NAME_MAX, errors),
-        "email": text_field(values, "email", "an email", EMAIL_MAX, errors, required=False) or None,
-        "team": text_field(values, "team", "a team", TEAM_MAX, errors, required=False),
-    }
-    active = None if values.get("active") is None else bool(values["active"])
-    clean["left_on"] = _check_leaving_date(active, values.get("left_on"), refs.today, errors)
-    try:
-        clean["user_id"] = _check_user_link(values.get("user_id"), None, refs)
-    except InputError as refused:
-        errors.update(refused.errors)
+    clean, refused = read_staff_member(values)
+    errors = dict(refused)
+    # A leaving date wins over a ticked box: to record someone as back, clear the date.
+    active = clean.pop("active")
+    if "left_on" not in refused:
+        clean["left_on"] = leaving_date(active, clean["left_on"], refs.today)
+    if "user_id" not in refused:
+        try:
+            _check_user_link(clean["user_id"], None, refs)
+        except InputError as link:
+            errors.update(link.errors)
     if errors:
         raise InputError(errors)
     return clean
@@ -164,22 +142,29 @@ def update_staff_member(
     """Unticking Active (``active=False`` without a date) records leaving today, through the
     same departure-impact check and confirmation as a leaving date."""
     check_version(person, version)
-    name = clean_text(name, "a name", "name", NAME_MAX)
-    team = clean_text(team, "a team", "team", TEAM_MAX, required=False)
-    user_id = _check_user_link(user_id, person.id)
-    errors: dict[str, str] = {}
-    left_on = _check_leaving_date(active, left_on, coverage_today(), errors)
-    if errors:
-        raise InputError(errors)
+    clean, refused = read_staff_member(
+        {
+            "name": name,
+            "email": email,
+            "team": team,
+            "active": active,
+            "left_on": left_on,
+            "user_id": user_id,
+        }
+    )
+    # An edit stops at its first refusal, in this order (the email's last).
+    first_refusal(refused, "name", "team", "user_id")
+    user_id = _check_user_link(clean["user_id"], person.id)
+    first_refusal(refused, "left_on")
+    left_on = leaving_date(clean["active"], clean["left_on"], coverage_today())
     _check_not_before_responsibilities(person, left_on)
     # Only a new or earlier leaving date can take coverage away.
     if left_on is not None and (person.left_on is None or left_on < person.left_on):
         impact = departure_preview(person, left_on)
         if impact.has_impact and not confirm_impact:
             raise impact_to_confirm(impact)
-    person.name = name
-    person.email = clean_text(email, "an email", "email", EMAIL_MAX, required=False) or None
-    person.team = team
+    first_refusal(refused, "email")
+    person.name, person.email, person.team = clean["name"], clean["email"], clean["team"]
     person.left_on = left_on
     person.user_id = user_id
     db.session.flush()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from app import fiscal
 from app.coverage import bp, queries
 from app.coverage.forms import StaffForm
+from app.coverage.inputs import STAFF
 from app.coverage.staff import (
     create_staff_member,
     departure_preview,
@@ -102,14 +103,7 @@ def _user_choices() -> list[tuple]:
 
 
 def _staff_values(form) -> dict:
-    return {
-        "name": form.name.data,
-        "email": form.email.data,
-        "team": form.team.data,
-        "active": form.active.data,
-        "left_on": form.left_on.data,
-        "user_id": form.user_id.data,
-    }
+    return {name: form[name].data for name in STAFF}
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
