@@ -29,7 +29,14 @@ from app.api.schemas import (
     page_schema,
 )
 from app.coverage import queries as coverage_queries
-from app.coverage.inputs import DATED, StaffMemberInput, SystemInput
+from app.coverage.inputs import (
+    DATED,
+    PERIOD,
+    RESPONSIBILITY,
+    ResponsibilityInput,
+    StaffMemberInput,
+    SystemInput,
+)
 from app.inputs import body_of
 from app.models import (
     Criticality,
@@ -194,22 +201,23 @@ StaffUpdate = body_of(
 )
 
 
-class ResponsibilityCreate(_Body):
-    staff_member_id = Id()
-    system_id = Id()
-    kind = Choice(ResponsibilityKind)
-    since = Day(allow_none=True, metadata={"description": SINCE + " (default: today)"})
-    until = Day(allow_none=True, metadata={"description": UNTIL})
-
-
-class ResponsibilityUpdate(_Body):
-    version = Version()
-    kind = Choice(ResponsibilityKind)
-    since = Day(allow_none=True, metadata={"description": SINCE + " (default: today)"})
-    until = Day(allow_none=True, metadata={"description": UNTIL})
-    confirm_impact = fields.Boolean(
+# Their periods as the API documents them (no start: today).
+_SINCE = Day(allow_none=True, metadata={"description": SINCE + " (default: today)"})
+_UNTIL = Day(allow_none=True, metadata={"description": UNTIL})
+ResponsibilityCreate = body_of(
+    ResponsibilityInput, "ResponsibilityCreate", since=_SINCE, until=_UNTIL
+)
+ResponsibilityUpdate = body_of(
+    ResponsibilityInput,
+    "ResponsibilityUpdate",
+    tuple(name for name in RESPONSIBILITY if name not in PERIOD),
+    version=Version(),
+    since=_SINCE,
+    until=_UNTIL,
+    confirm_impact=fields.Boolean(
         metadata={"description": "Save an end date even though it creates a SPOF."}
-    )
+    ),
+)
 
 
 class PositionCreate(_Body):

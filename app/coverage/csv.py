@@ -13,7 +13,7 @@ from app import fiscal
 from app.coverage import api_schemas as coverage_schemas
 from app.coverage import queries as coverage_queries
 from app.coverage.checks import Existing, References
-from app.coverage.inputs import NEW, STAFF, StaffMemberInput, max_length
+from app.coverage.inputs import NEW, RESPONSIBILITY, STAFF, StaffMemberInput, max_length
 from app.coverage.responsibilities import add_responsibilities, check_new_responsibility
 from app.coverage.staff import check_new_staff_member, create_staff_members
 from app.coverage.systems import check_new_system, create_systems
@@ -242,12 +242,11 @@ RESPONSIBILITY_COLUMNS = [
 ]
 
 
+# The column each of a responsibility's values is read from.
 RESPONSIBILITY_FIELD_COLUMNS = {
-    "staff_member_id": ("staff_member_id", "Staff member"),
-    "system_id": ("system_id", "System"),
-    "kind": ("kind", "Kind"),
-    "since": ("since", "Since"),
-    "until": ("until", "Until"),
+    column.key: (column.key, column.header)
+    for column in RESPONSIBILITY_COLUMNS
+    if column.key in RESPONSIBILITY
 }
 
 

@@ -11,13 +11,19 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from app.coverage.inputs import StaffMemberInput, max_length
+from app.coverage.inputs import (
+    ResponsibilityInput,
+    StaffMemberInput,
+    SystemInput,
+    choices,
+    max_length,
+)
 from app.forms import FlaskForm
-from app.models.systems import Criticality, PositionStatus, ResponsibilityKind
+from app.models.systems import PositionStatus
 from app.validation import InputError, check_date_range
 
-CRITICALITY_CHOICES = [(c.name, c.label) for c in Criticality]
-KIND_CHOICES = [(k.name, k.label) for k in ResponsibilityKind]
+CRITICALITY_CHOICES = choices("criticality", SystemInput)
+KIND_CHOICES = choices("kind", ResponsibilityInput)
 STATUS_CHOICES = [(s.name, s.label) for s in PositionStatus]
 OPENING_STATUS_CHOICES = [
     (s.name, s.label)

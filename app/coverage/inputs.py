@@ -22,8 +22,17 @@ from app.coverage.checks import (
     choice_field,
     text_field,
 )
-from app.inputs import Checked, Choice, Date, OptionalId, _Plain, read, text_json
-from app.models.systems import Criticality
+from app.inputs import (
+    Checked,
+    Choice,
+    Date,
+    Id,
+    OptionalId,
+    _Plain,
+    read,
+    text_json,
+)
+from app.models.systems import Criticality, ResponsibilityKind
 from app.validation import InputError
 
 
@@ -96,9 +105,9 @@ NEW = ("name", "description", "team", "criticality", "in_production", "retired_o
 DATED = ("production_changed_on", "criticality_changed_on")
 
 
-@functools.lru_cache(maxsize=4)
-def _reader(names: tuple[str, ...]) -> SystemInput:
-    return SystemInput(only=names)
+@functools.lru_cache(maxsize=8)
+def _reader(schema: type[ma.Schema], names: tuple[str, ...]) -> ma.Schema:
+    return schema(only=names)
 
 
 def read_system(
@@ -106,7 +115,7 @@ def read_system(
 ) -> tuple[dict, dict[str, str]]:
     """The fields ``names`` of a system read from ``values``: the clean values and a
     message per refused field."""
-    return read(_reader(names), values)
+    return read(_reader(SystemInput, names), values)
 
 
 class StaffMemberInput(ma.Schema):
@@ -126,17 +135,62 @@ class StaffMemberInput(ma.Schema):
 STAFF = ("name", "email", "team", "active", "left_on", "user_id")
 
 
-@functools.lru_cache(maxsize=2)
-def _staff_reader() -> StaffMemberInput:
-    return StaffMemberInput()
-
-
 def read_staff_member(values: dict[str, Any]) -> tuple[dict, dict[str, str]]:
     """A staff member's fields read from ``values``: the clean values (no email: None) and
     a message per refused field."""
-    clean, refused = read(_staff_reader(), values)
+    clean, refused = read(_reader(StaffMemberInput, STAFF), values)
     clean["email"] = clean["email"] or None
     return clean, refused
+
+
+class Chosen(OptionalId):
+    """The id of a record chosen from a list, required by the API; anything else but an id
+    is refused with ``message`` (the service says the same of an id it cannot find)."""
+
+    def __init__(self, message: str, **kwargs):
+        self.message = message
+        super().__init__("", **kwargs)
+
+    def _read(self, value):
+        try:
+            return super()._read(value)
+        except ma.ValidationError:
+            raise ma.ValidationError(self.message) from None
+
+    def json_field(self) -> fields.Field:
+        return Id(metadata=self.metadata)
+
+
+class ResponsibilityInput(ma.Schema):
+    """Who is responsible for which system, from when until when: that the two records
+    exist, the start is given and before the end, and no period overlaps another of the
+    same kind are the service's (``app.coverage.responsibilities``)."""
+
+    staff_member_id = Chosen("Choose a staff member.")
+    system_id = Chosen("Choose a system.")
+    kind = Named(ResponsibilityKind, ResponsibilityKind.PRIMARY)
+    since = Date()
+    until = Date()
+
+
+RESPONSIBILITY = ("staff_member_id", "system_id", "kind", "since", "until")
+# An edit keeps the person and the system.
+PERIOD = ("kind", "since", "until")
+
+
+def read_responsibility(
+    values: dict[str, Any], names: tuple[str, ...] = RESPONSIBILITY
+) -> tuple[dict, dict[str, str]]:
+    """The fields ``names`` of a responsibility read from ``values``: the clean values and
+    a message per refused field."""
+    return read(_reader(ResponsibilityInput, names), values)
+
+
+def choices(field: str, schema: type[ma.Schema]) -> list[tuple[str, str]]:
+    """A choice field's options as a form lists them: (name, label)."""
+    declared = schema._declared_fields[field]
+    assert isinstance(declared, Named)
+    return [(member.name, member.label) for member in declared.enum_cls]  # type: ignore[attr-defined]
 
 
 def max_length(field: str, schema: type[ma.Schema] = SystemInput) -> int:

@@ -6,13 +6,8 @@ from datetime import date, timedelta
 
 from app.bulk import insert_new
 from app.coverage import figures
-from app.coverage.checks import (
-    References,
-    check_version,
-    choice_field,
-    impact_to_confirm,
-    periods_overlap,
-)
+from app.coverage.checks import References, check_version, impact_to_confirm, periods_overlap
+from app.coverage.inputs import PERIOD, first_refusal, read_responsibility
 from app.domain.coverage import (
     DepartureImpact,
     ResponsibilityFact,
@@ -20,15 +15,16 @@ from app.domain.coverage import (
 )
 from app.extensions import db
 from app.models.systems import Responsibility, ResponsibilityKind, StaffMember, System
-from app.validation import InputError, check_date_range
+from app.validation import InputError
 
 
-def _check_dates(since: date | None, until: date | None) -> date:
-    """The start date, once it is there and the period is well ordered."""
-    if since is None:
+def _check_dates(clean: dict, refused: dict[str, str]) -> date:
+    """The start date, once it is there and the period is well ordered (the first refusal
+    of the two dates, the start's first)."""
+    since, until = clean["since"], clean["until"]
+    if since is None and "since" not in refused:
         raise InputError({"since": "Enter the date the responsibility starts."})
-    check_date_range("since", since)
-    check_date_range("until", until)
+    first_refusal(refused, "since", "until")
     if until is not None and until < since:
         raise InputError(
             {"until": f"The end date must be on or after the start date ({since.isoformat()})."}
@@ -62,35 +58,25 @@ def check_new_responsibility(values: dict, refs: References | None = None) -> di
     """Every rule ``add_responsibility`` applies (the overlap check included), without
     writing: the clean values or InputError. The CSV import calls it for each row."""
     refs = refs or References()
+    clean, refused = read_responsibility(values)
     errors: dict[str, str] = {}
-    staff_id, system_id = values.get("staff_member_id"), values.get("system_id")
+    staff_id, system_id = clean["staff_member_id"], clean["system_id"]
+    # The schema refuses what is not an id with the same words.
     if not staff_id or not refs.staff_exists(staff_id):
         errors["staff_member_id"] = "Choose a staff member."
     if not system_id or not refs.system_exists(system_id):
         errors["system_id"] = "Choose a system."
-    kind = choice_field(
-        ResponsibilityKind,
-        values.get("kind"),
-        ResponsibilityKind.PRIMARY,
-        "kind",
-        errors,
-    )
-    since, until = values.get("since"), values.get("until")
+    if "kind" in refused:
+        errors["kind"] = refused["kind"]
     try:
-        start = _check_dates(since, until)
+        start = _check_dates(clean, refused)
         if not errors and staff_id and system_id:  # both checked above
-            _check_overlap(staff_id, system_id, kind, start, until, None, refs)
-    except InputError as refused:
-        errors.update(refused.errors)
+            _check_overlap(staff_id, system_id, clean["kind"], start, clean["until"], None, refs)
+    except InputError as dates:
+        errors.update(dates.errors)
     if errors:
         raise InputError(errors)
-    return {
-        "staff_member_id": staff_id,
-        "system_id": system_id,
-        "kind": kind,
-        "since": since,
-        "until": until,
-    }
+    return clean
 
 
 def add_responsibility(
@@ -146,7 +132,10 @@ def update_responsibility(
     confirm_impact: bool = False,
 ) -> Responsibility:
     check_version(responsibility, version)
-    start = _check_dates(since, until)
+    clean, refused = read_responsibility({"kind": kind, "since": since, "until": until}, PERIOD)
+    start = _check_dates(clean, refused)
+    first_refusal(refused, "kind")
+    kind, until = clean["kind"], clean["until"]
     _check_overlap(
         responsibility.staff_member_id,
         responsibility.system_id,
