@@ -179,19 +179,19 @@ SystemUpdate = body_of(
 )
 
 
-StaffCreate = body_of(
-    StaffMemberInput,
-    "StaffCreate",
-    email=Text(allow_none=True),
-    left_on=Day(allow_none=True, metadata={"description": LEFT_ON}),
-)
+# A staff member's email may be null; the leaving date's rule as the form states it.
+_STAFF_FIELDS: dict[str, fields.Field] = {
+    "email": Text(allow_none=True),
+    "left_on": Day(allow_none=True, metadata={"description": LEFT_ON}),
+}
+StaffCreate = body_of(StaffMemberInput, "StaffCreate", (), **_STAFF_FIELDS)
 StaffUpdate = body_of(
     StaffMemberInput,
     "StaffUpdate",
+    (),
     version=Version(),
     name=Text(),
-    email=Text(allow_none=True),
-    left_on=Day(allow_none=True, metadata={"description": LEFT_ON}),
+    **_STAFF_FIELDS,
     confirm_impact=fields.Boolean(
         metadata={
             "description": "Save a leaving date even though it leaves production systems "

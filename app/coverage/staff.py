@@ -143,14 +143,7 @@ def update_staff_member(
     same departure-impact check and confirmation as a leaving date."""
     check_version(person, version)
     clean, refused = read_staff_member(
-        {
-            "name": name,
-            "email": email,
-            "team": team,
-            "active": active,
-            "left_on": left_on,
-            "user_id": user_id,
-        }
+        dict(name=name, email=email, team=team, active=active, left_on=left_on, user_id=user_id)
     )
     # An edit stops at its first refusal, in this order (the email's last).
     first_refusal(refused, "name", "team", "user_id")
