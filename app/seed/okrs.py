@@ -483,17 +483,6 @@ OBJECTIVES: list[dict] = [
 ]
 
 STATUS_FIELDS = ("q1", "q2")
-KEY_RESULT_FIELDS = (
-    "code",
-    "statement",
-    "baseline_text",
-    "baseline_value",
-    "goal_text",
-    "goal_value",
-    "goal_unit",
-    "goal_direction",
-    "metric",
-)
 
 
 def load(context: dict) -> None:
@@ -513,7 +502,7 @@ def load(context: dict) -> None:
         service.set_narrative(objective, q2, spec["narrative"])
         for kr_spec in spec["key_results"]:
             key_result = service.create_key_result(
-                objective, **{k: kr_spec[k] for k in KEY_RESULT_FIELDS if k in kr_spec}
+                objective, **{k: kr_spec[k] for k in service.KEY_RESULT_FIELDS if k in kr_spec}
             )
             if kr_spec.get("baseline_quarter"):
                 key_result.baseline_quarter_start = (q1, q2)[
