@@ -1,6 +1,7 @@
 """The resources every area declares the same way, built from what differs: a list paged
 and added to at ``/<records>``, one record read and changed at ``/<records>/<id>``, and an
-action posted on one record (``/<records>/<id>/status``...). The area's ``api.py`` names the
+action posted on one record (``/<records>/<id>/status``...), and a figure read from the
+query string (``query_read``). The area's ``api.py`` names the
 record, its schemas, the related rows to load and its service calls; this module holds the
 steps (paging, load or 404, role marks, ETag, the conflict documented, commit with the
 published warnings).
@@ -13,7 +14,7 @@ methods.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask.views import MethodView
 
@@ -38,12 +39,32 @@ def _only_id(ids: dict) -> int:
     return record_id
 
 
-def _changing(blp: Blueprint, body_schema: Any, schema: Any, view: Callable, doc: str):
+class Write(NamedTuple):
+    """How an action is written: against the version the client read (409 documented for
+    one that changed meanwhile), and whether it needs a body at all."""
+
+    versioned: bool = True
+    body_required: bool = True
+
+
+def _changing(
+    blp: Blueprint, body_schema: Any, schema: Any, view: Callable, doc: str, write: Write = Write()
+):
     """A write of one record's current state: the body, the record answered, 409 documented
     for a version that changed meanwhile."""
     view = _documented(view, doc)
-    view = blp.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")(view)
-    return blp.arguments(body_schema)(blp.response(200, schema)(view))
+    if write.versioned:
+        view = blp.alt_response(409, response="DEFAULT_ERROR", description="Changed meanwhile")(
+            view
+        )
+    view = blp.response(200, schema)(view)
+    return blp.arguments(body_schema, required=write.body_required)(view)
+
+
+def _reading(blp: Blueprint, args_schema: Any, schema: Any, view: Callable, doc: str):
+    """A read of the query string, open to every role."""
+    view = blp.response(200, schema)(_documented(view, doc))
+    return readable(blp.arguments(args_schema, location="query")(view))
 
 
 def _saved(record, result):
@@ -75,25 +96,44 @@ def record_list(
     role: Role,
     create: Callable[[dict], Any],
     added: str,
+    items_of: Callable | None = None,
 ) -> type[MethodView]:
     """GET a page of the records ``query`` selects from the query string, and POST one
-    made by ``create`` from the body (201, the record as saved)."""
+    made by ``create`` from the body (201, the record as saved); ``items_of`` as
+    ``paginate`` takes it."""
 
     def get(self, args):
-        return paginate(query(args), args, model)
+        return paginate(query(args), args, model, items_of)
 
     def post(self, body):
         return w.saved(create(body))
 
-    get = readable(
-        blp.arguments(args_schema, location="query")(
-            blp.response(200, page_schema)(_documented(get, listed))
-        )
-    )
+    get = _reading(blp, args_schema, page_schema, get, listed)
     post = roles(role)(
         blp.arguments(create_schema)(blp.response(201, schema)(_documented(post, added)))
     )
     view = type(name, (MethodView,), {"get": get, "post": post})
+    return blp.route(rule)(view)
+
+
+def query_read(
+    blp: Blueprint,
+    rule: str,
+    name: str,
+    *,
+    args_schema: Any,
+    schema: Any,
+    answer: Callable[[dict], Any],
+    doc: str,
+) -> type[MethodView]:
+    """GET what ``answer`` makes of the query string: a figure, a year's objectives, a
+    report's state."""
+
+    def get(self, args):
+        return answer(args)
+
+    get = _reading(blp, args_schema, schema, get, doc)
+    view = type(name, (MethodView,), {"get": get})
     return blp.route(rule)(view)
 
 
@@ -138,15 +178,17 @@ def record_action(
     role: Role,
     act: Change,
     doc: str,
+    write: Write = Write(),
 ) -> type[MethodView]:
     """POST an action on one record (a dated status, a deployment...), 409 when the record
-    changed meanwhile; the answer is what ``act`` returns, or the record."""
+    changed meanwhile (unless ``write`` says it is not versioned); the answer is what ``act``
+    returns, or the record."""
 
     def post(self, body, **ids):
         record = load(_only_id(ids))
         return _saved(record, act(record, body))
 
-    post = _changing(blp, body_schema, schema, post, doc)
+    post = _changing(blp, body_schema, schema, post, doc, write)
     view = type(name, (MethodView,), {"post": post})
     # POST only: OPTIONS takes the class default
     return blp.route(rule)(roles(role)(view))

@@ -3,14 +3,13 @@ on the api blueprints of ``app.api.resources``."""
 
 from __future__ import annotations
 
-from flask.views import MethodView
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.records import merged_update, record_action, record_detail, record_list
+from app.api.records import merged_update, query_read, record_action, record_detail, record_list
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.coverage import figures as coverage_figures
 from app.coverage import queries as coverage_queries
@@ -50,7 +49,6 @@ from app.models import (
     System,
 )
 from app.models.user import Role
-from app.security import readable
 
 # ---- systems, staff, responsibilities, positions ------------------------------------
 
@@ -303,32 +301,37 @@ def _ref(fact) -> dict:
     return {"id": fact.id, "name": fact.name}
 
 
-@figures.route("/coverage")
-class CoverageFigures(MethodView):
-    @readable
-    @figures.arguments(CoverageArgs, location="query")
-    @figures.response(200, CoverageSchema)
-    def get(self, args):
-        """Single-point-of-failure coverage of production systems as of a date."""
-        coverage = coverage_figures.coverage_on(args.get("date") or fiscal.today())
-        return {
-            "as_of": coverage.as_of,
-            "spof_staff_count": coverage.spof_staff_count,
-            "spof_system_count": coverage.spof_system_count,
-            "uncovered_count": coverage.uncovered_count,
-            "covered_count": coverage.covered_count,
-            "sole_responsible": [
-                {"staff_member": _ref(person), "systems": [_ref(x) for x in owned]}
-                for person, owned in coverage.sole_responsible
-            ],
-            "uncovered_systems": [_ref(x) for x in coverage.uncovered_systems],
-            "systems": [
-                {
-                    "id": entry.system.id,
-                    "name": entry.system.name,
-                    "state": entry.state,
-                    "staff_ids": list(entry.staff_ids),
-                }
-                for entry in coverage.systems
-            ],
-        }
+def _coverage(args: dict) -> dict:
+    coverage = coverage_figures.coverage_on(args.get("date") or fiscal.today())
+    return {
+        "as_of": coverage.as_of,
+        "spof_staff_count": coverage.spof_staff_count,
+        "spof_system_count": coverage.spof_system_count,
+        "uncovered_count": coverage.uncovered_count,
+        "covered_count": coverage.covered_count,
+        "sole_responsible": [
+            {"staff_member": _ref(person), "systems": [_ref(x) for x in owned]}
+            for person, owned in coverage.sole_responsible
+        ],
+        "uncovered_systems": [_ref(x) for x in coverage.uncovered_systems],
+        "systems": [
+            {
+                "id": entry.system.id,
+                "name": entry.system.name,
+                "state": entry.state,
+                "staff_ids": list(entry.staff_ids),
+            }
+            for entry in coverage.systems
+        ],
+    }
+
+
+query_read(
+    figures,
+    "/coverage",
+    "CoverageFigures",
+    args_schema=CoverageArgs,
+    schema=CoverageSchema,
+    answer=_coverage,
+    doc="Single-point-of-failure coverage of production systems as of a date.",
+)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.records import record_action, record_detail
+from app.api.records import query_read, record_action, record_detail
 from app.api.resources import figures, get_or_404
 from app.domain.quarters import fiscal_year_label
 from app.extensions import db
@@ -32,30 +32,35 @@ from app.okrs.api_schemas import (
     OkrYearSchema,
     StatusWrite,
 )
-from app.security import readable, roles
+from app.security import roles
 from app.validation import ConflictError
 
 # ---- figures ------------------------------------------------------------------------
 
 
-@figures.route("/okrs")
-class Okrs(MethodView):
-    @readable
-    @figures.arguments(OkrArgs, location="query")
-    @figures.response(200, OkrYearSchema)
-    def get(self, args):
-        """Objectives of a fiscal year with their key results and quarterly statuses."""
-        year = args.get("year") or fiscal.current_quarter().fiscal_year
-        objectives = db.session.scalars(
-            select(Objective)
-            .where(Objective.fiscal_year == year)
-            .options(selectinload(Objective.key_results).selectinload(KeyResult.statuses))
-            .order_by(Objective.position, Objective.id)
-        ).all()
-        return {
-            "fiscal_year": fiscal_year_label(year, fiscal.start_month()),
-            "objectives": objectives,
-        }
+def _okr_year(args: dict) -> dict:
+    year = args.get("year") or fiscal.current_quarter().fiscal_year
+    objectives = db.session.scalars(
+        select(Objective)
+        .where(Objective.fiscal_year == year)
+        .options(selectinload(Objective.key_results).selectinload(KeyResult.statuses))
+        .order_by(Objective.position, Objective.id)
+    ).all()
+    return {
+        "fiscal_year": fiscal_year_label(year, fiscal.start_month()),
+        "objectives": objectives,
+    }
+
+
+query_read(
+    figures,
+    "/okrs",
+    "Okrs",
+    args_schema=OkrArgs,
+    schema=OkrYearSchema,
+    answer=_okr_year,
+    doc="Objectives of a fiscal year with their key results and quarterly statuses.",
+)
 
 
 # ---- OKRs: written through the same service as the forms ---------------------------

@@ -8,6 +8,7 @@ from flask import abort, send_file, url_for
 from flask.views import MethodView
 
 from app import fiscal
+from app.api.records import query_read
 from app.api.resources import figures
 from app.domain.quarters import Quarter
 from app.models import (
@@ -37,23 +38,28 @@ def _report_subject(args) -> tuple[Objective, Quarter]:
     return objective, quarter
 
 
-@figures.route("/reports")
-class Reports(MethodView):
-    @readable
-    @figures.arguments(ReportArgs, location="query")
-    @figures.response(200, ReportSchema)
-    def get(self, args):
-        """A quarter's report: whether it is published, its publications, and its PDF's
-        address (the published copy when there is one, as the reports page downloads)."""
-        objective, quarter = _report_subject(args)
-        publications = report_service.publications_of(objective.id, quarter)
-        return {
-            "objective": {"id": objective.id, "title": objective.title},
-            "quarter": quarter.label,
-            "published": any(p.superseded_by_id is None for p in publications),
-            "pdf": url_for("api_figures.ReportPdf", objective=objective.id, quarter=quarter.label),
-            "publications": publications,
-        }
+def _report_state(args: dict) -> dict:
+    objective, quarter = _report_subject(args)
+    publications = report_service.publications_of(objective.id, quarter)
+    return {
+        "objective": {"id": objective.id, "title": objective.title},
+        "quarter": quarter.label,
+        "published": any(p.superseded_by_id is None for p in publications),
+        "pdf": url_for("api_figures.ReportPdf", objective=objective.id, quarter=quarter.label),
+        "publications": publications,
+    }
+
+
+query_read(
+    figures,
+    "/reports",
+    "Reports",
+    args_schema=ReportArgs,
+    schema=ReportSchema,
+    answer=_report_state,
+    doc="""A quarter's report: whether it is published, its publications, and its PDF's
+        address (the published copy when there is one, as the reports page downloads).""",
+)
 
 
 @figures.route("/reports/pdf")

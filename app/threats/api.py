@@ -8,7 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.paging import conditional, paginate
+from app.api.paging import conditional
+from app.api.records import Write, query_read, record_action, record_list
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.domain.scoring import level_for
 from app.extensions import db
@@ -49,29 +50,44 @@ THREAT_LOADS = (
 )
 
 
-@register.route("/threats")
-class Threats(MethodView):
-    @readable
-    @register.arguments(ThreatArgs, location="query")
-    @register.response(200, ThreatPage)
-    def get(self, args):
-        """Threats in the register, with their current scores, level, systems and tags.
+def _threat_list(args: dict):
+    try:
+        return threat_queries.list_query(page_args(include_archived="1"))
+    except ValueError as error:  # the page's 400: an impossible date
+        refused("as_of", str(error))
+
+
+record_list(
+    register,
+    "/threats",
+    "Threats",
+    model=Threat,
+    args_schema=ThreatArgs,
+    page_schema=ThreatPage,
+    query=_threat_list,
+    items_of=rows.threat_items,
+    listed="""Threats in the register, with their current scores, level, systems and tags.
 
         The register page's filters and sort, with the same names and values: the same
         query string lists the same threats in the same order here, on the page and in
-        its CSV export."""
-        try:
-            query = threat_queries.list_query(page_args(include_archived="1"))
-        except ValueError as error:  # the page's 400: an impossible date
-            refused("as_of", str(error))
-        return paginate(query, args, Threat, rows.threat_items)
+        its CSV export.""",
+    schema=ThreatDetailSchema,
+    create_schema=ThreatCreate,
+    role=Role.SECURITY,
+    create=lambda body: create_threat(body, current_user.id),
+    added="Add a threat with its first assessment: security and admins.",
+)
 
-    @roles(Role.SECURITY)
-    @register.arguments(ThreatCreate)
-    @register.response(201, ThreatDetailSchema)
-    def post(self, body):
-        """Add a threat with its first assessment: security and admins."""
-        return w.saved(create_threat(body, current_user.id))
+
+THREAT_DETAIL_LOADS = (
+    *THREAT_LOADS,
+    selectinload(Threat.score_changes),
+    selectinload(Threat.state_changes),
+)
+
+
+def load_threat(threat_id: int) -> Threat:
+    return get_or_404(Threat, threat_id, *THREAT_DETAIL_LOADS)
 
 
 @register.route("/threats/<int:threat_id>")
@@ -95,121 +111,125 @@ class ThreatDetail(MethodView):
         return w.saved(threat)
 
 
-def load_threat(threat_id: int) -> Threat:
-    return get_or_404(
-        Threat,
-        threat_id,
-        *THREAT_LOADS,
-        selectinload(Threat.score_changes),
-        selectinload(Threat.state_changes),
+def _dated(action):
+    """Archive or restore a threat from the body's ``on`` (default today)."""
+    return lambda threat, body: action(threat, current_user.id, on=(body or {}).get("on"))
+
+
+def _review(threat: Threat, body: dict) -> None:
+    review_threat(
+        threat,
+        current_user.id,
+        on=body.get("reviewed_on"),
+        outcome=body.get("outcome") or "",
+        next_review_on=body.get("next_review_on"),
     )
 
 
-@register.route("/threats/<int:threat_id>/archive")
-@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
-class ThreatArchive(MethodView):
-    @register.arguments(DatedAction, required=False)
-    @register.response(200, ThreatDetailSchema)
-    def post(self, body, threat_id):
-        """Take a threat off the register (kept, and restorable) from ``on`` (default today)."""
-        return _dated(archive_threat, body, threat_id)
+# Dated facts rather than edits of the current state: no version to match.
+for rule, name, body_schema, act, doc in (
+    (
+        "archive",
+        "ThreatArchive",
+        DatedAction,
+        _dated(archive_threat),
+        "Take a threat off the register (kept, and restorable) from ``on`` (default today).",
+    ),
+    (
+        "restore",
+        "ThreatRestore",
+        DatedAction,
+        _dated(restore_threat),
+        "Put an archived threat back on the register from ``on`` (default today).",
+    ),
+    (
+        "reviews",
+        "ThreatReviews",
+        ThreatReview,
+        _review,
+        "Record a review: when, its outcome and the next review date (a dated fact).",
+    ),
+):
+    record_action(
+        register,
+        f"/threats/<int:threat_id>/{rule}",
+        name,
+        load=load_threat,
+        body_schema=body_schema,
+        schema=ThreatDetailSchema,
+        role=Role.SECURITY,
+        act=act,
+        doc=doc,
+        write=Write(versioned=False, body_required=body_schema is not DatedAction),
+    )
 
 
-@register.route("/threats/<int:threat_id>/restore")
-@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
-class ThreatRestore(MethodView):
-    @register.arguments(DatedAction, required=False)
-    @register.response(200, ThreatDetailSchema)
-    def post(self, body, threat_id):
-        """Put an archived threat back on the register from ``on`` (default today)."""
-        return _dated(restore_threat, body, threat_id)
+def _heatmap(args: dict) -> dict:
+    kind = args["kind"]
+    today = fiscal.today()
+    quarter = args.get("quarter")
+    if quarter is not None and quarter.last_day > today:
+        refused("quarter", f"{quarter.label} has not ended yet; choose a past quarter or a date.")
+    as_of = quarter.last_day if quarter is not None else args.get("date") or today
+    cells = threat_figures.heatmap_as_of(as_of, kind)
+    return {
+        "kind": kind,
+        "as_of": as_of,
+        "total": sum(cells.values()),
+        "cells": [
+            {
+                "likelihood": li,
+                "impact": im,
+                "count": count,
+                # The cell's link on the page: bounded by the matrix, not by the rows.
+                "threat_ids": (
+                    sorted(db.session.scalars(threat_figures.cell_threat_ids(as_of, kind, li, im)))
+                    if count
+                    else []
+                ),
+            }
+            for (li, im), count in sorted(cells.items())
+        ],
+    }
 
 
-def _dated(action, body: dict | None, threat_id: int):
-    """Archive or restore a threat from the body's ``on`` (default today)."""
-    threat = load_threat(threat_id)
-    action(threat, current_user.id, on=(body or {}).get("on"))
-    return w.saved(threat)
+query_read(
+    figures,
+    "/heatmap",
+    "Heatmap",
+    args_schema=HeatmapArgs,
+    schema=HeatmapSchema,
+    answer=_heatmap,
+    doc="""The heat map of open threats (inherent or residual) as of a day or the end of an
+        ended quarter, as the heat-map page shows it, with each cell's threats.""",
+)
 
 
-@register.route("/threats/<int:threat_id>/reviews")
-@roles(Role.SECURITY)  # POST only: OPTIONS takes the class default
-class ThreatReviews(MethodView):
-    @register.arguments(ThreatReview)
-    @register.response(200, ThreatDetailSchema)
-    def post(self, body, threat_id):
-        """Record a review: when, its outcome and the next review date (a dated fact)."""
-        threat = load_threat(threat_id)
-        review_threat(
-            threat,
-            current_user.id,
-            on=body.get("reviewed_on"),
-            outcome=body.get("outcome") or "",
-            next_review_on=body.get("next_review_on"),
-        )
-        return w.saved(threat)
+def _top_threats(args: dict) -> dict:
+    as_of = args.get("date") or fiscal.today()
+    matrix = risk_matrix()
+    return {
+        "as_of": as_of,
+        "threats": [
+            {
+                "rank": rank,
+                "id": t.id,
+                "title": t.title,
+                "inherent_score": t.inherent_score,
+                "residual_score": t.residual_score,
+                "level": level_for(t.residual_score, matrix).value,
+            }
+            for rank, t in enumerate(threat_figures.top_threats(as_of, args["n"]), start=1)
+        ],
+    }
 
 
-@figures.route("/heatmap")
-class Heatmap(MethodView):
-    @readable
-    @figures.arguments(HeatmapArgs, location="query")
-    @figures.response(200, HeatmapSchema)
-    def get(self, args):
-        """The heat map of open threats (inherent or residual) as of a day or the end of an
-        ended quarter, as the heat-map page shows it, with each cell's threats."""
-        kind = args["kind"]
-        today = fiscal.today()
-        quarter = args.get("quarter")
-        if quarter is not None and quarter.last_day > today:
-            refused(
-                "quarter", f"{quarter.label} has not ended yet; choose a past quarter or a date."
-            )
-        as_of = quarter.last_day if quarter is not None else args.get("date") or today
-        cells = threat_figures.heatmap_as_of(as_of, kind)
-        return {
-            "kind": kind,
-            "as_of": as_of,
-            "total": sum(cells.values()),
-            "cells": [
-                {
-                    "likelihood": li,
-                    "impact": im,
-                    "count": count,
-                    # The cell's link on the page: bounded by the matrix, not by the rows.
-                    "threat_ids": (
-                        sorted(
-                            db.session.scalars(threat_figures.cell_threat_ids(as_of, kind, li, im))
-                        )
-                        if count
-                        else []
-                    ),
-                }
-                for (li, im), count in sorted(cells.items())
-            ],
-        }
-
-
-@figures.route("/top-threats")
-class TopThreats(MethodView):
-    @readable
-    @figures.arguments(TopArgs, location="query")
-    @figures.response(200, TopSchema)
-    def get(self, args):
-        """The register's top N open threats as of a day: the one ranking of the register."""
-        as_of = args.get("date") or fiscal.today()
-        matrix = risk_matrix()
-        return {
-            "as_of": as_of,
-            "threats": [
-                {
-                    "rank": rank,
-                    "id": t.id,
-                    "title": t.title,
-                    "inherent_score": t.inherent_score,
-                    "residual_score": t.residual_score,
-                    "level": level_for(t.residual_score, matrix).value,
-                }
-                for rank, t in enumerate(threat_figures.top_threats(as_of, args["n"]), start=1)
-            ],
-        }
+query_read(
+    figures,
+    "/top-threats",
+    "TopThreats",
+    args_schema=TopArgs,
+    schema=TopSchema,
+    answer=_top_threats,
+    doc="The register's top N open threats as of a day: the one ranking of the register.",
+)
