@@ -5,7 +5,7 @@ from __future__ import annotations
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak
 
-from app.reports.pdf.layout import FRAME_WIDTH, INK, _heading, _more, _p, _table
+from app.reports.pdf.layout import FRAME_WIDTH, INK, _heading, _listed, _p, _table
 from app.reports.quarter_report.values import CountermeasureSection, QuarterReport, count
 
 
@@ -70,74 +70,52 @@ def _countermeasures_section(report: QuarterReport, cm: CountermeasureSection) -
 
 def _top_threats_treated(report: QuarterReport, cm: CountermeasureSection) -> list:
     """The top threats at the quarter's start, each with the changes of its residual score."""
-    q = report.quarter
-    parts: list = []
-    parts.append(_heading(f"Top threats at the start of {q.label} and their treatment", 1))
-    if cm.top_treated:
-        rows, style = _treatment_rows(cm)
-        parts.append(
-            _table(
-                ["Threat", "Date", "Change", "Residual", "Recorded as"],
-                rows,
-                [130, 58, 46, 50, FRAME_WIDTH - 284],
-                style,
-            )
-        )
-        parts.append(
-            _p(
-                "Each block starts from the residual score in force on the quarter's first day; "
-                "every recorded change follows, so the start plus the changes gives the end.",
-                "note",
-            )
-        )
-    else:
-        parts.append(_p("No open threats were scored at the start of the quarter.", "body"))
-    return parts
+    rows, style = _treatment_rows(cm)
+    return _listed(
+        f"Top threats at the start of {report.quarter.label} and their treatment",
+        "No open threats were scored at the start of the quarter.",
+        rows,
+        ["Threat", "Date", "Change", "Residual", "Recorded as"],
+        [130, 58, 46, 50, FRAME_WIDTH - 284],
+        _p(
+            "Each block starts from the residual score in force on the quarter's first day; "
+            "every recorded change follows, so the start plus the changes gives the end.",
+            "note",
+        ),
+        extra=style,
+    )
 
 
 def _deployed_and_slipped(report: QuarterReport, cm: CountermeasureSection) -> list:
     """The countermeasures deployed in the quarter, and those planned for it that slipped."""
     q = report.quarter
-    parts: list = []
-    parts.append(_heading(f"Deployed in {q.label}", 1))
-    if cm.deployed:
-        rows = [
-            [
-                c.title,
-                c.deployed_on.isoformat() if c.deployed_on else "-",
-                ", ".join(c.top_threats) or "-",
-                "-" if c.reduction is None else count(c.reduction),
-            ]
-            for c in cm.deployed
+    where = f"the quarter's page (/quarters/{q.slug}) lists every one"
+    deployed = [
+        [
+            c.title,
+            c.deployed_on.isoformat() if c.deployed_on else "-",
+            ", ".join(c.top_threats) or "-",
+            "-" if c.reduction is None else count(c.reduction),
         ]
-        parts.append(
-            _table(
-                [
-                    "Countermeasure (largest reduction first)",
-                    "Deployed on",
-                    "Top threats it treats",
-                    "Residual reduction",
-                ],
-                rows,
-                [FRAME_WIDTH - 70 - 170 - 60, 70, 170, 60],
-            )
-        )
-        parts += _more(
-            cm.deployed_more,
-            "countermeasures deployed",
-            f"the quarter's page (/quarters/{q.slug}) lists every one",
-        )
-    else:
-        parts.append(_p("No countermeasure was deployed in the quarter.", "body"))
-    parts.append(_heading("Slipped", 1))
-    if cm.slipped:
-        rows = [[c.title] for c in cm.slipped]
-        parts.append(_table([f"Planned for {q.label}, not deployed"], rows, [FRAME_WIDTH]))
-        parts += _more(
-            cm.slipped_more,
-            "slipped countermeasures",
-            f"the quarter's page (/quarters/{q.slug}) lists every one",
-        )
-    else:
-        parts.append(_p("Nothing planned for the quarter slipped.", "body"))
-    return parts
+        for c in cm.deployed
+    ]
+    return _listed(
+        f"Deployed in {q.label}",
+        "No countermeasure was deployed in the quarter.",
+        deployed,
+        [
+            "Countermeasure (largest reduction first)",
+            "Deployed on",
+            "Top threats it treats",
+            "Residual reduction",
+        ],
+        [FRAME_WIDTH - 70 - 170 - 60, 70, 170, 60],
+        more=(cm.deployed_more, "countermeasures deployed", where),
+    ) + _listed(
+        "Slipped",
+        "Nothing planned for the quarter slipped.",
+        [[c.title] for c in cm.slipped],
+        [f"Planned for {q.label}, not deployed"],
+        [FRAME_WIDTH],
+        more=(cm.slipped_more, "slipped countermeasures", where),
+    )

@@ -16,8 +16,8 @@ from app.reports.pdf.layout import (
     SERIES_COLOURS,
     _heading,
     _label,
+    _listed,
     _long_date,
-    _more,
     _p,
     _table,
 )
@@ -184,39 +184,23 @@ def _coverage_section(report: QuarterReport, cov: CoverageSection) -> list:
             parts.append(_p(_target_sentence(report, cov.target), "note"))
     else:
         parts.append(_p("No quarter of the fiscal year has ended yet.", "body"))
-    parts.append(_heading("Staff solely responsible", 1))
-    if cov.sole_responsible:
-        rows = [[name, ", ".join(systems)] for name, systems in cov.sole_responsible]
-        parts.append(
-            _table(
-                ["Staff member (most systems first)", "Production systems only they cover"],
-                rows,
-                [150, FRAME_WIDTH - 150],
-            )
-        )
-        parts += _more(
-            cov.sole_more,
-            "staff members",
-            f"the coverage page (/coverage?date={report.as_of.isoformat()}) lists everyone",
-        )
-    else:
-        parts.append(_p("Nobody is solely responsible for a production system.", "body"))
-    parts.append(_heading("Uncovered production systems", 1))
-    if cov.uncovered_systems:
-        parts.append(
-            _table(
-                ["System (most critical first)", "Criticality"],
-                [[name, level] for name, level in cov.uncovered_systems],
-                [FRAME_WIDTH - 90, 90],
-            )
-        )
-        parts += _more(
-            cov.uncovered_more,
-            "uncovered systems",
-            f"the coverage page (/coverage?date={report.as_of.isoformat()}) lists them all",
-        )
-    else:
-        parts.append(_p("Every production system has someone responsible.", "body"))
+    page = f"the coverage page (/coverage?date={report.as_of.isoformat()})"
+    parts += _listed(
+        "Staff solely responsible",
+        "Nobody is solely responsible for a production system.",
+        [[name, ", ".join(systems)] for name, systems in cov.sole_responsible],
+        ["Staff member (most systems first)", "Production systems only they cover"],
+        [150, FRAME_WIDTH - 150],
+        more=(cov.sole_more, "staff members", f"{page} lists everyone"),
+    )
+    parts += _listed(
+        "Uncovered production systems",
+        "Every production system has someone responsible.",
+        [[name, level] for name, level in cov.uncovered_systems],
+        ["System (most critical first)", "Criticality"],
+        [FRAME_WIDTH - 90, 90],
+        more=(cov.uncovered_more, "uncovered systems", f"{page} lists them all"),
+    )
     return parts
 
 

@@ -180,6 +180,24 @@ def _more(more: int, what: str, where: str) -> list:
     return [Spacer(1, 2), _p(f"… and {count(more)} more {what}: {where}.", "note")]
 
 
+def _listed(
+    title: str,
+    nothing: str,
+    rows: list[list],
+    header: list[str],
+    widths: list[float],
+    *after: Flowable,
+    extra: list | None = None,
+    more: tuple[int, str, str] = (0, "", ""),
+) -> list:
+    """A sub-heading, then the table of ``rows`` followed by ``after`` and the "… and N
+    more" line (``_more``'s count, what and where), or the sentence saying there is none."""
+    parts: list = [_heading(title, 1)]
+    if not rows:
+        return parts + [_p(nothing, "body")]
+    return parts + [_table(header, rows, widths, extra), *after, *_more(*more)]
+
+
 def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{count(n)} {singular if n == 1 else (plural or singular + 's')}"
 

@@ -15,10 +15,9 @@ from app.reports.pdf.layout import (
     _count,
     _fit,
     _heading,
+    _listed,
     _long_date,
-    _more,
     _p,
-    _table,
     _table_style,
 )
 from app.reports.quarter_report.values import HeatMap, QuarterReport, RiskSection
@@ -194,11 +193,12 @@ def _heat_maps(as_of: str, risk: RiskSection) -> list:
 
 def _top_threats(report: QuarterReport, risk: RiskSection) -> list:
     """The top threats by residual score, with their rank and score a quarter before."""
-    parts: list = []
-    parts.append(_heading(f"Top {len(risk.top_threats)} threats by residual score", 1))
-    if risk.top_threats:
-        previous = report.quarter.previous().label
-        rows = [
+    previous = report.quarter.previous().label
+    fixed = [22, 48, 48, 44, 66, 66, 58]
+    return _listed(
+        f"Top {len(risk.top_threats)} threats by residual score",
+        "No open threats were scored on that date.",
+        [
             [
                 str(t.rank),
                 t.title,
@@ -210,35 +210,27 @@ def _top_threats(report: QuarterReport, risk: RiskSection) -> list:
                 t.treatment,
             ]
             for t in risk.top_threats
-        ]
-        fixed = [22, 48, 48, 44, 66, 66, 58]
-        parts.append(
-            _table(
-                [
-                    "#",
-                    "Threat",
-                    "Inherent",
-                    "Residual",
-                    "Level",
-                    f"Rank {previous} → now",
-                    f"Residual {previous} → now",
-                    "Treatment",
-                ],
-                rows,
-                [fixed[0], FRAME_WIDTH - sum(fixed), *fixed[1:]],
-            )
-        )
-    else:
-        parts.append(_p("No open threats were scored on that date.", "body"))
-    return parts
+        ],
+        [
+            "#",
+            "Threat",
+            "Inherent",
+            "Residual",
+            "Level",
+            f"Rank {previous} → now",
+            f"Residual {previous} → now",
+            "Treatment",
+        ],
+        [fixed[0], FRAME_WIDTH - sum(fixed), *fixed[1:]],
+    )
 
 
 def _overdue_reviews(risk: RiskSection) -> list:
     """The reviews overdue, highest residual first, capped with "and N more"."""
-    parts: list = []
-    parts.append(_heading("Reviews overdue", 1))
-    if risk.overdue:
-        rows = [
+    return _listed(
+        "Reviews overdue",
+        "No threat review was overdue.",
+        [
             [
                 r.title,
                 "-" if r.residual_score is None else str(r.residual_score),
@@ -246,20 +238,13 @@ def _overdue_reviews(risk: RiskSection) -> list:
                 r.owner or "-",
             ]
             for r in risk.overdue
-        ]
-        parts.append(
-            _table(
-                ["Threat (highest residual first)", "Residual", "Review was due", "Owner"],
-                rows,
-                [FRAME_WIDTH - 240, 50, 70, 120],
-            )
-        )
-        parts += _more(
+        ],
+        ["Threat (highest residual first)", "Residual", "Review was due", "Owner"],
+        [FRAME_WIDTH - 240, 50, 70, 120],
+        more=(
             risk.overdue_more,
             "overdue reviews",
             "all of them are on the register's Reviews page (/threats/reviews) and in the "
             "full-register appendix",
-        )
-    else:
-        parts.append(_p("No threat review was overdue.", "body"))
-    return parts
+        ),
+    )
