@@ -28,55 +28,62 @@ def _correct(threat: Threat, fact, effective_on: date, remove, done: str):
     )
 
 
+def _correct_entry(
+    threat_id: int,
+    model: type[ThreatScoreChange] | type[ThreatStateChange],
+    entry_id: int,
+    remove,
+    what: str,
+    details,
+):
+    """Delete one entry of a threat's history (404 unless it is the threat's): the page
+    names the threat, the entry's ``details(entry)`` and its note."""
+    threat = db.get_or_404(Threat, threat_id)
+    entry: ThreatScoreChange | ThreatStateChange = db.get_or_404(model, entry_id)
+    if entry.threat_id != threat.id:
+        abort(404)
+    fact = [("Threat", threat.title), *details(entry), ("Note", entry.note or "—")]
+    return _correct(
+        threat,
+        fact,
+        entry.changed_on,
+        lambda: remove(threat, entry),
+        f"The {what} of {entry.changed_on.isoformat()} is deleted.",
+    )
+
+
+def _assessment(change: ThreatScoreChange) -> list[tuple[str, str]]:
+    return [
+        ("Assessment of", change.changed_on.isoformat()),
+        ("Inherent", f"{change.inherent_likelihood} × {change.inherent_impact}"),
+        ("Residual", f"{change.residual_likelihood} × {change.residual_impact}"),
+    ]
+
+
+def _state_entry(entry: ThreatStateChange) -> list[tuple[str, str]]:
+    return [
+        ("Entry", f"{entry.kind.label} on {entry.changed_on.isoformat()}"),
+        ("Status", entry.status.label + (" · archived" if entry.archived else "")),
+        ("Next review", entry.next_review_on.isoformat() if entry.next_review_on else "—"),
+    ]
+
+
 @bp.route(
     "/threats/<int:threat_id>/assessments/<int:change_id>/delete",
     methods=["GET", "POST"],
 )
 @roles(Role.ADMIN)
 def delete_assessment(threat_id: int, change_id: int):
-    threat = db.get_or_404(Threat, threat_id)
-    change = db.get_or_404(ThreatScoreChange, change_id)
-    if change.threat_id != threat.id:
-        abort(404)
-    fact = [
-        ("Threat", threat.title),
-        ("Assessment of", change.changed_on.isoformat()),
-        ("Inherent", f"{change.inherent_likelihood} × {change.inherent_impact}"),
-        ("Residual", f"{change.residual_likelihood} × {change.residual_impact}"),
-        ("Note", change.note or "—"),
-    ]
-    return _correct(
-        threat,
-        fact,
-        change.changed_on,
-        lambda: risk.remove_score_change(threat, change),
-        f"The assessment of {change.changed_on.isoformat()} is deleted.",
+    return _correct_entry(
+        threat_id, ThreatScoreChange, change_id, risk.remove_score_change, "assessment", _assessment
     )
 
 
 @bp.route("/threats/<int:threat_id>/history/<int:entry_id>/delete", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def delete_state_entry(threat_id: int, entry_id: int):
-    threat = db.get_or_404(Threat, threat_id)
-    entry = db.get_or_404(ThreatStateChange, entry_id)
-    if entry.threat_id != threat.id:
-        abort(404)
-    fact = [
-        ("Threat", threat.title),
-        ("Entry", f"{entry.kind.label} on {entry.changed_on.isoformat()}"),
-        ("Status", entry.status.label + (" · archived" if entry.archived else "")),
-        (
-            "Next review",
-            entry.next_review_on.isoformat() if entry.next_review_on else "—",
-        ),
-        ("Note", entry.note or "—"),
-    ]
-    return _correct(
-        threat,
-        fact,
-        entry.changed_on,
-        lambda: risk.remove_state_change(threat, entry),
-        f"The entry of {entry.changed_on.isoformat()} is deleted.",
+    return _correct_entry(
+        threat_id, ThreatStateChange, entry_id, risk.remove_state_change, "entry", _state_entry
     )
 
 

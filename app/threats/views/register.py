@@ -28,27 +28,34 @@ from app.threats.states import acceptance_needs_decision, review_overdue
 from app.threats.views.common import AUDIT_SHOWN, MAX_TOP, _choices, _filters, _int_arg, _paginate
 
 
+def _filter_lists() -> dict[str, list]:
+    """What the register's filters offer: categories, people, systems, tags, statuses."""
+    categories, users, systems = _choices()
+    tags = db.session.scalars(select(Tag.name).order_by(Tag.name).limit(300)).all()
+    return {
+        "categories": categories,
+        "users": users,
+        "systems": systems,
+        "tags": tags,
+        "statuses": list(ThreatStatus),
+    }
+
+
 @bp.route("/threats")
 @readable
 def index():
     f = _filters()
     today = fiscal.today()
     page = _paginate(queries.register_query(f, today))
-    categories, users, systems = _choices()
     top_n = _int_arg("top", 1, MAX_TOP)
     top = figures.top_threats(today, top_n) if top_n else None
-    tags = db.session.scalars(select(Tag.name).order_by(Tag.name).limit(300)).all()
     return render_template(
         "threats/index.html",
         page=page,
         f=f,
         today=today,
         matrix=risk_matrix(),
-        categories=categories,
-        users=users,
-        systems=systems,
-        tags=tags,
-        statuses=list(ThreatStatus),
+        **_filter_lists(),
         top=top,
         top_n=top_n,
         needs_decision=acceptance_needs_decision,
