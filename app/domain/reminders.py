@@ -77,26 +77,25 @@ def days_setting(values: Mapping[str, object] | None) -> dict[str, int]:
 # ------------------------------------------------------------------------ the rules
 
 
+def _nearing(day: date | None, today: date, days: int, passed: str, near: str) -> str | None:
+    """``passed`` once ``day`` is behind ``today``, ``near`` within ``days`` of it, else None."""
+    if day is None:
+        return None
+    if day < today:
+        return passed
+    if day <= today + timedelta(days=days):
+        return near
+    return None
+
+
 def review_state(next_review_on: date | None, today: date, days: int) -> str | None:
     """ "overdue" once the review date has passed, "due" within ``days``, else None."""
-    if next_review_on is None:
-        return None
-    if next_review_on < today:
-        return "overdue"
-    if next_review_on <= today + timedelta(days=days):
-        return "due"
-    return None
+    return _nearing(next_review_on, today, days, "overdue", "due")
 
 
 def acceptance_state(expires_on: date | None, today: date, days: int) -> str | None:
     """ "expired" once the acceptance's end has passed, "expiring" within ``days``, else None."""
-    if expires_on is None:
-        return None
-    if expires_on < today:
-        return "expired"
-    if expires_on <= today + timedelta(days=days):
-        return "expiring"
-    return None
+    return _nearing(expires_on, today, days, "expired", "expiring")
 
 
 def slipping_window(current: Quarter, today: date, days: int) -> bool:

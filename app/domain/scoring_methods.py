@@ -40,7 +40,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import cvss  # type: ignore[import-untyped]
 from cvss.exceptions import CVSSError  # type: ignore[import-untyped]
@@ -76,21 +76,24 @@ class Method(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {
-            Method.MATRIX: "Likelihood × impact",
-            Method.CVSS: "CVSS 3.1 or 4.0 vector",
-            Method.OWASP: "OWASP Risk Rating",
-            Method.DREAD: "DREAD",
-        }[self]
+        return _METHOD_WORDS[self].label
 
     @property
     def short(self) -> str:
-        return {
-            Method.MATRIX: "L × I",
-            Method.CVSS: "CVSS",
-            Method.OWASP: "OWASP",
-            Method.DREAD: "DREAD",
-        }[self]
+        return _METHOD_WORDS[self].short
+
+
+class MethodWords(NamedTuple):
+    label: str  # the method's name in full
+    short: str  # as a column heading says it
+
+
+_METHOD_WORDS = {
+    Method.MATRIX: MethodWords("Likelihood × impact", "L × I"),
+    Method.CVSS: MethodWords("CVSS 3.1 or 4.0 vector", "CVSS"),
+    Method.OWASP: MethodWords("OWASP Risk Rating", "OWASP"),
+    Method.DREAD: MethodWords("DREAD", "DREAD"),
+}
 
 
 class MethodError(ValueError):
