@@ -264,6 +264,14 @@ def _resupersede(rows: list) -> None:
             row.superseded_on = superseded_on
 
 
+def _take_out(history: list, row):
+    """Delete a wrong entry of a dated history and re-date the rest: the latest left."""
+    history.remove(row)
+    db.session.delete(row)
+    _resupersede(history)
+    return max(history, key=lambda r: (r.changed_on, r.id or 0))
+
+
 def remove_score_change(threat: Threat, change: ThreatScoreChange) -> None:
     """Delete a wrong assessment (an administrator's correction; the audit log keeps its
     values). Past figures from its day read the assessment in force before it again."""
@@ -274,10 +282,7 @@ def remove_score_change(threat: Threat, change: ThreatScoreChange) -> None:
             "A threat keeps at least one assessment: record the right scores with their "
             "date instead, then remove this one."
         )
-    threat.score_changes.remove(change)
-    db.session.delete(change)
-    _resupersede(threat.score_changes)
-    latest = max(threat.score_changes, key=lambda c: (c.changed_on, c.id or 0))
+    latest = _take_out(threat.score_changes, change)
     threat.inherent_likelihood, threat.inherent_impact = (
         latest.inherent_likelihood,
         latest.inherent_impact,
@@ -300,11 +305,7 @@ def remove_state_change(threat: Threat, row: ThreatStateChange) -> None:
             "The first entry is when the threat entered the register: it stays (purge an "
             "archived threat that never existed)."
         )
-    threat.state_changes.remove(row)
-    db.session.delete(row)
-    _resupersede(threat.state_changes)
-    latest = max(threat.state_changes, key=lambda r: (r.changed_on, r.id or 0))
-    _follow(threat, latest)
+    _follow(threat, _take_out(threat.state_changes, row))
 
 
 def backfill_state_history(threat_ids: Iterable[int] | None = None) -> int:
