@@ -9,7 +9,7 @@ values are the cheapest objects to build and the garbage collector stops trackin
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -164,6 +164,24 @@ def _system_key(system: SystemFact) -> tuple[str, int]:
     return (system.name.casefold(), system.id)
 
 
+def _holding(
+    responsibilities: Iterable[ResponsibilityFact],
+    as_of: date,
+    live: Container[int],
+    present: Container[int],
+) -> set[tuple[int, int]]:
+    """The distinct (system, person) pairs in force on ``as_of`` among live systems and
+    present staff. (counts_on, inlined: this runs once per responsibility and date.)"""
+    return {
+        (r.system_id, r.staff_id)
+        for r in responsibilities
+        if r.since <= as_of
+        and (r.until is None or r.until >= as_of)
+        and r.system_id in live
+        and r.staff_id in present
+    }
+
+
 def _coverage(
     systems_by_id: Mapping[int, SystemFact],
     staff_by_id: Mapping[int, StaffFact],
@@ -175,18 +193,8 @@ def _coverage(
     # Distinct (system, person) pairs, grouped per system in id order. Tuples of ints rather
     # than a set per system: thousands of sets per request keep the garbage collector busy.
     # Responsibilities of unknown staff or for unknown systems are ignored, not errors:
-    # history rows may outlive the records they point to. (counts_on, inlined: this loop
-    # runs once per responsibility and date.)
-    pairs = sorted(
-        {
-            (r.system_id, r.staff_id)
-            for r in responsibilities
-            if r.since <= as_of
-            and (r.until is None or r.until >= as_of)
-            and r.system_id in live
-            and r.staff_id in present
-        }
-    )
+    # history rows may outlive the records they point to.
+    pairs = sorted(_holding(responsibilities, as_of, live, present))
     holders: dict[int, tuple[int, ...]] = dict.fromkeys(live, ())
     for sid, group in groupby(pairs, key=itemgetter(0)):
         holders[sid] = tuple(pid for _, pid in group)
@@ -272,14 +280,7 @@ def coverage_on_days(
         for sid, pid in stable:
             if sid in live and pid in present:
                 holding.setdefault(sid, []).append(pid)
-        extra = {
-            (r.system_id, r.staff_id)
-            for r in sometimes
-            if r.since <= as_of
-            and (r.until is None or r.until >= as_of)
-            and r.system_id in live
-            and r.staff_id in present
-        }
+        extra = _holding(sometimes, as_of, live, present)
         for sid, pid in extra:
             ids = holding.setdefault(sid, [])
             if pid not in ids:
