@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Generic, TypeVar
 
 from app.domain.quarters import Quarter
+from app.domain.scoring import Scored
 from app.domain.words import Worded
 
 __all__ = [
@@ -71,23 +72,16 @@ def deployed_between(
     return [f for f in facts if f.deployed_on is not None and first <= f.deployed_on <= last]
 
 
-class RankedThreatLike(Protocol):
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def title(self) -> str: ...
-
-    @property
-    def residual_score(self) -> int: ...
+# The ranked threat as the caller gave it (a row with its title), handed back as is.
+S = TypeVar("S", bound=Scored)
 
 
 @dataclass(frozen=True)
-class TopThreatTreatment:
+class TopThreatTreatment(Generic[S]):
     """One of the quarter's top threats, and the countermeasures deployed against it then."""
 
     rank: int
-    threat: RankedThreatLike
+    threat: S
     countermeasures: tuple[CountermeasureFact, ...]
 
     @property
@@ -96,10 +90,10 @@ class TopThreatTreatment:
 
 
 def top_threats_treated(
-    top_threats: Sequence[RankedThreatLike],
+    top_threats: Sequence[S],
     facts: Iterable[CountermeasureFact],
     quarter: Quarter,
-) -> list[TopThreatTreatment]:
+) -> list[TopThreatTreatment[S]]:
     """For each ranked threat (already in rank order), the countermeasures treating it
     that were deployed inside ``quarter``. A countermeasure treating two top threats
     counts for both."""

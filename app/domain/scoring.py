@@ -15,6 +15,7 @@ __all__ = [
     "Level",
     "RankedThreat",
     "RiskMatrix",
+    "Scored",
     "ScoreChange",
     "ScoringError",
     "Threatlike",
@@ -196,11 +197,16 @@ def score_as_of(history: Iterable[ScoreChange], as_of: date) -> ScoreChange | No
     return max(eligible, key=lambda c: (c.changed_on, c.sequence), default=None)
 
 
-class Threatlike(Protocol):
+class Scored(Protocol):
+    """A threat as every ranking reads it: which one, and its residual score."""
+
     @property
     def id(self) -> int: ...
     @property
     def residual_score(self) -> int: ...
+
+
+class Threatlike(Scored, Protocol):
     @property
     def inherent_score(self) -> int: ...
     @property
