@@ -39,9 +39,6 @@ from app.models import (
     Threat,
     ThreatCategory,
     ThreatFeed,
-    ThreatSource,
-    ThreatStatus,
-    Treatment,
     User,
 )
 from app.models.threats import threat_systems, threat_tags
@@ -161,6 +158,11 @@ def _threat_json_query(kind: str, thresholds: tuple[tuple[Level, int], ...]):
     tags, tags_join = j.linked(
         Tag.name, threat_tags, threat_tags.c.tag_id, Tag, order_by=[Tag.name, Tag.id]
     )
+
+    def as_read(name: str):
+        # The field's choices as ThreatInput declares them.
+        return _stored(getattr(t, name), input_field(name))
+
     level = case(
         *[(t.residual_score >= minimum, _word(lvl.value)) for lvl, minimum in reversed(thresholds)],
         else_=_word(thresholds[0][0].value),
@@ -171,13 +173,13 @@ def _threat_json_query(kind: str, thresholds: tuple[tuple[Level, int], ...]):
         description=t.description,
         category=category.name,
         category_id=t.category_id,
-        source=_value(t.source, ThreatSource),
+        source=as_read("source"),
         feed=feed.name,
         feed_id=t.feed_id,
         owner=owner.name,
         owner_id=t.owner_id,
-        status=_value(t.status, ThreatStatus),
-        treatment=_value(t.treatment, Treatment),
+        status=as_read("status"),
+        treatment=as_read("treatment"),
         treatment_rationale=t.treatment_rationale,
         acceptance_approver_id=t.acceptance_approver_id,
         acceptance_expires_on=t.acceptance_expires_on,
@@ -201,7 +203,7 @@ def _threat_json_query(kind: str, thresholds: tuple[tuple[Level, int], ...]):
     )
     for name in STORED_AS_READ:  # a field stored as read, unless laid out above
         if name not in pairs:
-            pairs[name] = _stored(getattr(t, name), input_field(name))
+            pairs[name] = as_read(name)
     item = j.object(**pairs)
     source = (
         t.__table__.outerjoin(category, category.id == t.category_id)

@@ -4,6 +4,7 @@ and writes rows."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import Enum
 
 from sqlalchemy import select
 
@@ -19,7 +20,6 @@ from app.models import (
     ThreatFeed,
     ThreatSource,
     ThreatStatus,
-    Treatment,
     User,
 )
 from app.models.catalogues import LibraryKind, ThreatMapping
@@ -27,7 +27,7 @@ from app.models.countermeasures import countermeasure_threats
 from app.models.threats import threat_systems, threat_tags
 from app.threats import queries as threat_queries
 from app.threats.checks import References, check_new_threat
-from app.threats.inputs import STORED_AS_READ, input_field, max_length, title_of
+from app.threats.inputs import STORED_AS_READ, choices_of, input_field, max_length, title_of
 from app.threats.service import create_threats
 from app.transfer import cells as c
 from app.transfer.bulk import (
@@ -102,6 +102,11 @@ def _text_cell(label: str, attr: str, strip: bool = True) -> Column:
     return Column(label, attr, lambda: getattr(Threat, attr), parse, required=attr == "title")
 
 
+def _choice_cell(label: str, attr: str, default: Enum | None = None) -> Column:
+    """A threat's choice, read as its input schema reads it (an empty cell is ``default``)."""
+    return enum_field(label, Threat, attr, choices_of(attr), default)
+
+
 def _column_of(model, attr: str, header: str, parse, **options) -> Column:
     """A column added after files were first written (a file without it reads empty)."""
     return Column(header, attr, lambda: getattr(model, attr), parse, may_be_absent=True, **options)
@@ -129,7 +134,7 @@ THREAT_COLUMNS = [
         lambda: _one(Threat, ThreatCategory, ThreatCategory.name, Threat.category_id),
         c.text(120),
     ),
-    enum_field("Source", Threat, "source", ThreatSource, ThreatSource.INTERNAL),
+    _choice_cell("Source", "source", ThreatSource.INTERNAL),
     Column(
         "Feed",
         "feed",
@@ -137,8 +142,8 @@ THREAT_COLUMNS = [
         c.text(160),
     ),
     Column("Owner email", "owner_id", lambda: _email_of(Threat, Threat.owner_id), _user_email),
-    enum_field("Status", Threat, "status", ThreatStatus, ThreatStatus.IDENTIFIED),
-    enum_field("Treatment", Threat, "treatment", Treatment),
+    _choice_cell("Status", "status", ThreatStatus.IDENTIFIED),
+    _choice_cell("Treatment", "treatment"),
     Column(
         "Treatment rationale",
         "treatment_rationale",

@@ -5,6 +5,7 @@ the scoring method's rules, the workflow) are the service's (``app.threats.check
 
 from __future__ import annotations
 
+import enum
 import functools
 from typing import Any
 
@@ -235,6 +236,13 @@ def max_length(field: str) -> int:
     declared = ThreatInput._declared_fields[field]
     assert isinstance(declared, Words)
     return declared.maximum
+
+
+def choices_of(field: str) -> type[enum.Enum]:
+    """The enum a threat's choice field reads (for a file's column to read it alike)."""
+    declared = ThreatInput._declared_fields[field]
+    assert isinstance(declared, Named)
+    return declared.enum_cls
 
 
 class ReviewInput(ma.Schema):
