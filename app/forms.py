@@ -8,12 +8,14 @@ line breaks are allowed in multi-line fields (text areas) only.
 
 from __future__ import annotations
 
-from flask import g
+from collections.abc import Callable
+
+from flask import flash, g, redirect, request, url_for
 from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.validation import control_character_message
+from app.validation import control_character_message, saved_or_shown
 
 
 def _refusal(field) -> str | None:
@@ -55,3 +57,19 @@ class CorrectionForm(FlaskForm):
         "Delete it for good: I have read which figures and published reports it changes",
         validators=[DataRequired(message="Tick the box to delete it.")],
     )
+
+
+def saved_settings(form, fill: Callable[[], None], save: Callable[[], None], done: str, page: str):
+    """A settings page's round trip: the form filled from the settings in force (GET), then
+    ``save`` through ``saved_or_shown``; once saved, ``done`` flashed and the redirect to
+    ``page`` (an endpoint) answered. None: show the form (first visit, or refused)."""
+    if request.method == "GET":
+        fill()
+    if not form.validate_on_submit():
+        return None
+    with saved_or_shown(form) as outcome:
+        save()
+    if not outcome.saved:
+        return None
+    flash(done, "success")
+    return redirect(url_for(page))

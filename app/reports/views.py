@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app import fiscal
 from app.domain.quarters import Quarter, fiscal_year_label, quarters_of_fiscal_year
+from app.forms import saved_settings
 from app.models.okrs import Objective
 from app.models.user import Role
 from app.reports import bp
@@ -179,15 +180,18 @@ def publish():
 @roles(Role.ADMIN)
 def settings():
     form = ReportSettingsForm()
-    if request.method == "GET":
+
+    def fill() -> None:
         form.marking.data = report_marking()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            save_report_marking(form.marking.data)
-        if outcome.saved:
-            flash("Report marking saved.", "success")
-            return redirect(url_for("reports.settings"))
-    return render_template("reports/settings.html", form=form)
+
+    saved = saved_settings(
+        form,
+        fill,
+        lambda: save_report_marking(form.marking.data),
+        "Report marking saved.",
+        "reports.settings",
+    )
+    return saved or render_template("reports/settings.html", form=form)
 
 
 @bp.route("/trend")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app import validation
 from app.domain.scoring import Level
 from app.extensions import db
+from app.forms import saved_settings
 from app.models.threats import Threat, ThreatCategory
 from app.models.user import Role
 from app.security import roles
@@ -70,7 +71,8 @@ def risk_settings():
     matrix = risk_matrix()
     intervals = review_intervals()
     form = RiskSettingsForm()
-    if request.method == "GET":
+
+    def fill() -> None:
         form.likelihood_labels.data = "\n".join(matrix.likelihood_labels)
         form.impact_labels.data = "\n".join(matrix.impact_labels)
         minimums = dict(matrix.thresholds)
@@ -79,22 +81,21 @@ def risk_settings():
         form.threshold_critical.data = minimums.get(Level.CRITICAL)
         for level in Level:
             getattr(form, f"interval_{level.value}").data = intervals.get(level)
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            save_risk_settings(
-                form.likelihood_labels.data,
-                form.impact_labels.data,
-                {
-                    Level.MEDIUM: form.threshold_medium.data,
-                    Level.HIGH: form.threshold_high.data,
-                    Level.CRITICAL: form.threshold_critical.data,
-                },
-                {level: getattr(form, f"interval_{level.value}").data for level in Level},
-            )
-        if outcome.saved:
-            flash("Risk settings saved.", "success")
-            return redirect(url_for("threats.risk_settings"))
-    return render_template("threats/settings.html", form=form, matrix=matrix)
+
+    def save() -> None:
+        save_risk_settings(
+            form.likelihood_labels.data,
+            form.impact_labels.data,
+            {
+                Level.MEDIUM: form.threshold_medium.data,
+                Level.HIGH: form.threshold_high.data,
+                Level.CRITICAL: form.threshold_critical.data,
+            },
+            {level: getattr(form, f"interval_{level.value}").data for level in Level},
+        )
+
+    saved = saved_settings(form, fill, save, "Risk settings saved.", "threats.risk_settings")
+    return saved or render_template("threats/settings.html", form=form, matrix=matrix)
 
 
 @bp.route("/threats/settings/scoring", methods=["GET", "POST"])
@@ -103,24 +104,27 @@ def scoring_settings():
     matrix = risk_matrix()
     rules = method_rules(matrix)
     form = ScoringMethodsForm()
-    if request.method == "GET":
+
+    def fill() -> None:
         for method, bands in rules.bands.items():
             for axis in ("likelihood", "impact"):
                 cuts = getattr(bands, axis)
                 getattr(form, f"{method.value}_{axis}").data = ", ".join(str(c) for c in cuts)
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            save_method_bands(
-                {
-                    name: form[name].data
-                    for name in form._fields
-                    if name.endswith(("_likelihood", "_impact"))
-                }
-            )
-        if outcome.saved:
-            flash(
-                "Scoring rules saved: they apply to assessments recorded from now on.",
-                "success",
-            )
-            return redirect(url_for("threats.scoring_settings"))
-    return render_template("threats/scoring_settings.html", form=form, matrix=matrix)
+
+    def save() -> None:
+        save_method_bands(
+            {
+                name: form[name].data
+                for name in form._fields
+                if name.endswith(("_likelihood", "_impact"))
+            }
+        )
+
+    saved = saved_settings(
+        form,
+        fill,
+        save,
+        "Scoring rules saved: they apply to assessments recorded from now on.",
+        "threats.scoring_settings",
+    )
+    return saved or render_template("threats/scoring_settings.html", form=form, matrix=matrix)
