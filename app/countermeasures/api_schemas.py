@@ -10,9 +10,7 @@ from app import fiscal
 from app.api.schemas import (
     Choice,
     Day,
-    Id,
     ListArgs,
-    LongText,
     PageDate,
     PageId,
     PageSort,
@@ -23,20 +21,24 @@ from app.api.schemas import (
     ThreatRef,
     Version,
     Warnings,
-    _Body,
     _mapped_today,
     label_of_quarter,
     page_schema,
 )
 from app.countermeasures import queries as cm_queries
-from app.countermeasures.inputs import CountermeasureInput
+from app.countermeasures.inputs import (
+    CountermeasureInput,
+    DeploymentInput,
+    StatusChangeInput,
+    VerificationInput,
+)
 from app.inputs import body_of
 from app.models import (
     CountermeasureStatus,
     CountermeasureType,
     Effectiveness,
 )
-from app.threats.api_schemas import Score, TopThreatSchema
+from app.threats.api_schemas import TopThreatSchema
 
 
 class CountermeasureArgs(ListArgs):
@@ -158,31 +160,18 @@ CountermeasureUpdate = body_of(
 )
 
 
-class CountermeasureStatusCreate(_Body):
-    version = Version()
-    status = Choice(CountermeasureStatus, required=True)
-    changed_on = Day(allow_none=True)
-
-
-class ResidualScore(_Body):
-    threat_id = Id(required=True)
-    likelihood = Score(required=True)
-    impact = Score("impact", required=True)
-
-
-class DeploymentCreate(_Body):
-    version = Version()
-    deployed_on = Day(allow_none=True)
-    evidence = LongText(allow_none=True)
-    residuals = fields.List(
-        fields.Nested(ResidualScore),
-        validate=validate.Length(max=100),
-        metadata={"description": "The treated threats' new residual likelihood and impact"},
-    )
-
-
-class VerificationCreate(_Body):
-    version = Version()
-    verified_on = Day(allow_none=True)
-    verified_by_id = Id(allow_none=True)
-    effectiveness = Choice(Effectiveness, allow_none=True)
+# The steps' bodies: their inputs and the version read; the status is the call's point.
+CountermeasureStatusCreate = body_of(
+    StatusChangeInput,
+    "CountermeasureStatusCreate",
+    version=Version(),
+    status=Choice(CountermeasureStatus, required=True),
+)
+DeploymentCreate = body_of(DeploymentInput, "DeploymentCreate", version=Version())
+# Refused by the rules, not the type, when none is given.
+VerificationCreate = body_of(
+    VerificationInput,
+    "VerificationCreate",
+    version=Version(),
+    effectiveness=Choice(Effectiveness, allow_none=True),
+)
