@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any, Required, TypedDict
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -140,6 +141,29 @@ EDITED = ("title", "description", "evidence", "type", "owner_id", "target_quarte
 # What a new one is planned with, and what a record of one as it stands adds.
 PLANNED = (*EDITED, "status", "planned_on", "deployed_on")
 RECORDED = (*PLANNED, "retired_on", "effectiveness", "verified_on")
+
+
+class EditedValues(TypedDict, total=False):
+    """The values an edit takes as keyword arguments (``EDITED``); one left out reads as
+    empty (a type as ``DEFAULTS``)."""
+
+    title: Required[str]
+    description: str
+    evidence: str
+    type: CountermeasureType | str
+    owner_id: int | str | None
+    target_quarter: Quarter | str | None
+    threat_ids: Iterable[int | str]
+
+
+class PlannedValues(EditedValues, total=False):
+    """What a new one is planned with (``PLANNED``); its status as ``DEFAULTS`` if left out."""
+
+    status: CountermeasureStatus | str
+    planned_on: date | None
+    deployed_on: date | None
+
+
 # Given no value at all, a countermeasure is planned as a preventive one.
 DEFAULTS = {"type": CountermeasureType.PREVENTIVE, "status": CountermeasureStatus.PLANNED}
 
