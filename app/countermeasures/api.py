@@ -97,76 +97,48 @@ record_detail(
 )
 
 
-def _change_status(countermeasure: Countermeasure, body: dict) -> None:
-    change_status(
-        countermeasure,
-        body["status"],
-        changed_on=body.get("changed_on"),
-        user_id=current_user.id,
-        version=body["version"],
-    )
+def _by_user(step):
+    """The step taken by the person calling (who changed the status, who deployed it)."""
+    return lambda countermeasure, body: step(countermeasure, **body, user_id=current_user.id)
 
 
-record_action(
-    register,
-    "/countermeasures/<int:countermeasure_id>/status",
-    "CountermeasureStatusChanges",
-    load=load_countermeasure,
-    body_schema=CountermeasureStatusCreate,
-    schema=CountermeasureDetailSchema,
-    role=Role.SECURITY,
-    act=_change_status,
-    doc="Move a countermeasure to in progress or retired (deployment has its own call).",
+# Its steps: each a POST of the step's inputs (``app.countermeasures.inputs``) and the
+# version read, answered with the countermeasure as it then stands.
+STEPS = (
+    (
+        "status",
+        "CountermeasureStatusChanges",
+        CountermeasureStatusCreate,
+        _by_user(change_status),
+        "Move a countermeasure to in progress or retired (deployment has its own call).",
+    ),
+    (
+        "deploy",
+        "CountermeasureDeployment",
+        DeploymentCreate,
+        _by_user(deploy_countermeasure),
+        "Record the deployment and the treated threats' new residual scores.",
+    ),
+    (
+        "verify",
+        "CountermeasureVerification",
+        VerificationCreate,
+        lambda countermeasure, body: verify_countermeasure(countermeasure, **body),
+        "Record that a deployed countermeasure was verified: when, by whom, how well.",
+    ),
 )
-
-
-def _deploy(countermeasure: Countermeasure, body: dict) -> None:
-    deploy_countermeasure(
-        countermeasure,
-        deployed_on=body.get("deployed_on"),
-        residuals={
-            r["threat_id"]: (r["likelihood"], r["impact"]) for r in body.get("residuals", [])
-        },
-        user_id=current_user.id,
-        evidence=body.get("evidence"),
-        version=body["version"],
+for step, name, body_schema, act, doc in STEPS:
+    record_action(
+        register,
+        f"/countermeasures/<int:countermeasure_id>/{step}",
+        name,
+        load=load_countermeasure,
+        body_schema=body_schema,
+        schema=CountermeasureDetailSchema,
+        role=Role.SECURITY,
+        act=act,
+        doc=doc,
     )
-
-
-record_action(
-    register,
-    "/countermeasures/<int:countermeasure_id>/deploy",
-    "CountermeasureDeployment",
-    load=load_countermeasure,
-    body_schema=DeploymentCreate,
-    schema=CountermeasureDetailSchema,
-    role=Role.SECURITY,
-    act=_deploy,
-    doc="Record the deployment and the treated threats' new residual scores.",
-)
-
-
-def _verify(countermeasure: Countermeasure, body: dict) -> None:
-    verify_countermeasure(
-        countermeasure,
-        verified_on=body.get("verified_on"),
-        verified_by_id=body.get("verified_by_id"),
-        effectiveness=body.get("effectiveness"),
-        version=body["version"],
-    )
-
-
-record_action(
-    register,
-    "/countermeasures/<int:countermeasure_id>/verify",
-    "CountermeasureVerification",
-    load=load_countermeasure,
-    body_schema=VerificationCreate,
-    schema=CountermeasureDetailSchema,
-    role=Role.SECURITY,
-    act=_verify,
-    doc="Record that a deployed countermeasure was verified: when, by whom, how well.",
-)
 
 
 @figures.route("/quarters/<label>")

@@ -7,68 +7,53 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app import fiscal
-from app.api.schemas import (
-    Choice,
-    Day,
-    Id,
-    ListArgs,
-    LongText,
-    PageDate,
-    PageId,
-    PageSort,
-    Pick,
-    QuarterLabel,
-    StatusChangeSchema,
-    Text,
-    ThreatRef,
-    Version,
-    Warnings,
-    _Body,
-    _mapped_today,
-    label_of_quarter,
-    page_schema,
-)
+from app.api import schemas as api
 from app.countermeasures import queries as cm_queries
-from app.countermeasures.inputs import CountermeasureInput
+from app.countermeasures.inputs import (
+    CountermeasureInput,
+    DeploymentInput,
+    StatusChangeInput,
+    VerificationInput,
+)
 from app.inputs import body_of
 from app.models import (
     CountermeasureStatus,
     CountermeasureType,
     Effectiveness,
 )
-from app.threats.api_schemas import Score, TopThreatSchema
+from app.threats.api_schemas import TopThreatSchema
 
 
-class CountermeasureArgs(ListArgs):
+class CountermeasureArgs(api.ListArgs):
     """The countermeasures page's filters (``app.countermeasures.queries``)."""
 
-    q = Text(metadata={"description": "Part of the title"})
-    status = Pick([s.value for s in CountermeasureStatus], any_case=True)
-    type = Pick([t.value for t in CountermeasureType], any_case=True)
-    owner = PageId("Owner's user id")
-    threat = PageId("Id of a threat it treats")
-    quarter = QuarterLabel(
+    q = api.Text(metadata={"description": "Part of the title"})
+    status = api.Pick([s.value for s in CountermeasureStatus], any_case=True)
+    type = api.Pick([t.value for t in CountermeasureType], any_case=True)
+    owner = api.PageId("Owner's user id")
+    threat = api.PageId("Id of a threat it treats")
+    quarter = api.QuarterLabel(
         metadata={
             "description": "Counts in this quarter, e.g. FY20-21 Q2: deployed in it, or "
             "targeted at it while not deployed"
         }
     )
-    technique = Text(metadata={"description": "Mitigates this ATT&CK technique (or a sub-one)"})
-    control = Text(metadata={"description": "Implements this framework control"})
-    as_of = PageDate(metadata={"description": "The technique or control mapped on this date"})
-    sort = PageSort(cm_queries.SORTS, cm_queries.DEFAULT_SORT)
+    technique = api.Text(metadata={"description": "Mitigates this ATT&CK technique (or a sub-one)"})
+    control = api.Text(metadata={"description": "Implements this framework control"})
+    as_of = api.PageDate(metadata={"description": "The technique or control mapped on this date"})
+    sort = api.PageSort(cm_queries.SORTS, cm_queries.DEFAULT_SORT)
 
 
 class CountermeasureSchema(ma.Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
     description = fields.String()
-    type = Choice(CountermeasureType)
-    status = Choice(CountermeasureStatus)
+    type = api.Choice(CountermeasureType)
+    status = api.Choice(CountermeasureStatus)
     owner = fields.Function(lambda c: c.owner.name if c.owner else None, allow_none=True)
     owner_id = fields.Integer(allow_none=True)
     target_quarter = fields.Function(
-        lambda c: label_of_quarter(c.target_quarter_start),
+        lambda c: api.label_of_quarter(c.target_quarter_start),
         allow_none=True,
         metadata={"type": "string", "nullable": True},
     )
@@ -82,22 +67,22 @@ class CountermeasureSchema(ma.Schema):
     retired_on = fields.Date(allow_none=True)
     evidence = fields.String()
     verified_on = fields.Date(allow_none=True)
-    effectiveness = Choice(Effectiveness, allow_none=True)
-    threats = fields.List(fields.Nested(ThreatRef))
+    effectiveness = api.Choice(Effectiveness, allow_none=True)
+    threats = fields.List(fields.Nested(api.ThreatRef))
     version = fields.Integer(required=True)
 
 
 class CountermeasureDetailSchema(CountermeasureSchema):
-    status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
+    status_history = fields.List(fields.Nested(api.StatusChangeSchema), attribute="status_changes")
     techniques = fields.Function(
-        _mapped_today("technique"),
+        api._mapped_today("technique"),
         metadata={"type": "array", "items": {"type": "string"}, "description": "Mitigated"},
     )
     controls = fields.Function(
-        _mapped_today("control"),
+        api._mapped_today("control"),
         metadata={"type": "array", "items": {"type": "string"}, "description": "Implemented"},
     )
-    warnings = Warnings()
+    warnings = api.Warnings()
 
 
 class QuarterSchema(ma.Schema):
@@ -127,7 +112,7 @@ class QuarterSchema(ma.Schema):
         metadata={"description": "Countermeasures to deploy over the fiscal year"}
     )
     slipped = fields.List(
-        fields.Nested(ThreatRef),
+        fields.Nested(api.ThreatRef),
         metadata={
             "description": "Planned for the quarter and not deployed in it (while it runs: "
             "not deployed yet), by title"
@@ -135,7 +120,7 @@ class QuarterSchema(ma.Schema):
     )
 
 
-CountermeasurePage = page_schema(CountermeasureSchema, "CountermeasurePage")
+CountermeasurePage = api.page_schema(CountermeasureSchema, "CountermeasurePage")
 
 
 # The steps a record of one as it stands brings (the CSV import), not a body's to give.
@@ -148,41 +133,28 @@ CountermeasureUpdate = body_of(
     CountermeasureInput,
     "CountermeasureUpdate",
     (*_RECORDED_ONLY, "status", "planned_on"),
-    version=Version(),
-    title=Text(),
-    target_quarter=Text(allow_none=True),
-    deployed_on=Day(
+    version=api.Version(),
+    title=api.Text(),
+    target_quarter=api.Text(allow_none=True),
+    deployed_on=api.Day(
         allow_none=True,
         metadata={"description": "Corrects the deployment date of a deployed countermeasure"},
     ),
 )
 
 
-class CountermeasureStatusCreate(_Body):
-    version = Version()
-    status = Choice(CountermeasureStatus, required=True)
-    changed_on = Day(allow_none=True)
-
-
-class ResidualScore(_Body):
-    threat_id = Id(required=True)
-    likelihood = Score(required=True)
-    impact = Score("impact", required=True)
-
-
-class DeploymentCreate(_Body):
-    version = Version()
-    deployed_on = Day(allow_none=True)
-    evidence = LongText(allow_none=True)
-    residuals = fields.List(
-        fields.Nested(ResidualScore),
-        validate=validate.Length(max=100),
-        metadata={"description": "The treated threats' new residual likelihood and impact"},
-    )
-
-
-class VerificationCreate(_Body):
-    version = Version()
-    verified_on = Day(allow_none=True)
-    verified_by_id = Id(allow_none=True)
-    effectiveness = Choice(Effectiveness, allow_none=True)
+# The steps' bodies: their inputs and the version read; the status is the call's point.
+CountermeasureStatusCreate = body_of(
+    StatusChangeInput,
+    "CountermeasureStatusCreate",
+    version=api.Version(),
+    status=api.Choice(CountermeasureStatus, required=True),
+)
+DeploymentCreate = body_of(DeploymentInput, "DeploymentCreate", version=api.Version())
+# Refused by the rules, not the type, when none is given.
+VerificationCreate = body_of(
+    VerificationInput,
+    "VerificationCreate",
+    version=api.Version(),
+    effectiveness=api.Choice(Effectiveness, allow_none=True),
+)

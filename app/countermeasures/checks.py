@@ -82,20 +82,6 @@ def check_not_future(value: date | None, field: str, errors: dict, what: str, to
             errors.update(error.errors)
 
 
-def user_field(user_id, field: str, errors: dict, refs: References | None = None) -> int | None:
-    if user_id in (None, ""):
-        return None
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        errors[field] = "Unknown user."
-        return None
-    if not (refs or References()).user_exists(user_id):
-        errors[field] = "Unknown user."
-        return None
-    return user_id
-
-
 def threat_numbers(threat_ids: Iterable | None, errors: dict) -> list[int]:
     """Threat numbers, each once, in the order given (none when one is not a number)."""
     ids: list[int] = []

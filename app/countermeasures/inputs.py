@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 import functools
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any, Required, TypedDict
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -16,26 +18,32 @@ from marshmallow import fields, validate
 from app import fiscal
 from app.countermeasures.checks import TEXT_MAX, enum_field, text_field, threat_numbers
 from app.domain.quarters import Quarter, QuarterError
-from app.inputs import Checked, Choice, Date, Id, Text, _Plain, read, text_json
+from app.inputs import Body, Checked, Choice, Date, Id, Text, _Plain, read, text_json
 from app.models.countermeasures import CountermeasureStatus, CountermeasureType, Effectiveness
+from app.threats.inputs import Score
 
 TITLE_MAX = 200
 
 
 class Words(Checked):
-    """Text, stripped, at most ``maximum`` characters; None reads as ""."""
+    """Text, stripped, at most ``maximum`` characters; None reads as "" (as None when
+    ``kept``: the stored text stays as it is)."""
 
     empty = ""
 
-    def __init__(self, maximum: int, required: bool = False, **kwargs):
-        self.maximum, self.needed = maximum, required
+    def __init__(self, maximum: int, required: bool = False, kept: bool = False, **kwargs):
+        self.maximum, self.needed, self.kept = maximum, required, kept
         super().__init__(**kwargs)
 
     def check(self, value, errors):
+        if value is None and self.kept:
+            return None
         return text_field(value, "text", errors, required=self.needed, max_length=self.maximum)
 
     def json_field(self) -> fields.Field:
-        return text_json(self.maximum, self.metadata)
+        field = text_json(self.maximum, self.metadata)
+        field.allow_none = self.kept
+        return field
 
 
 class Named(Checked):
@@ -133,6 +141,29 @@ EDITED = ("title", "description", "evidence", "type", "owner_id", "target_quarte
 # What a new one is planned with, and what a record of one as it stands adds.
 PLANNED = (*EDITED, "status", "planned_on", "deployed_on")
 RECORDED = (*PLANNED, "retired_on", "effectiveness", "verified_on")
+
+
+class EditedValues(TypedDict, total=False):
+    """The values an edit takes as keyword arguments (``EDITED``); one left out reads as
+    empty (a type as ``DEFAULTS``)."""
+
+    title: Required[str]
+    description: str
+    evidence: str
+    type: CountermeasureType | str
+    owner_id: int | str | None
+    target_quarter: Quarter | str | None
+    threat_ids: Iterable[int | str]
+
+
+class PlannedValues(EditedValues, total=False):
+    """What a new one is planned with (``PLANNED``); its status as ``DEFAULTS`` if left out."""
+
+    status: CountermeasureStatus | str
+    planned_on: date | None
+    deployed_on: date | None
+
+
 # Given no value at all, a countermeasure is planned as a preventive one.
 DEFAULTS = {"type": CountermeasureType.PREVENTIVE, "status": CountermeasureStatus.PLANNED}
 
@@ -149,6 +180,70 @@ def read_countermeasure(
     """The fields ``names`` of a countermeasure read from ``values`` (an absent type or
     status as ``DEFAULTS``): the clean values and a message per refused field."""
     return read(_reader(names), {**DEFAULTS, **values})
+
+
+# ---- the steps it goes through: a change of status, deployment, verification ----------
+
+
+class ResidualScore(Body):
+    threat_id = Id(required=True)
+    likelihood = Score(required=True)
+    impact = Score("impact", required=True)
+
+
+class Residuals(_Plain):
+    """The treated threats' new residual (likelihood, impact) by threat id, from a mapping
+    (the deploy form) or a list of ``ResidualScore`` (the API); whether a threat is treated
+    and its pair fits the matrix is the service's to say."""
+
+    empty: dict = {}
+
+    def _read(self, value):
+        if value is None:
+            return {}
+        if isinstance(value, Mapping):
+            return dict(value)
+        return {row["threat_id"]: (row["likelihood"], row["impact"]) for row in value}
+
+    def json_field(self) -> fields.Field:
+        return fields.List(
+            fields.Nested(ResidualScore), validate=validate.Length(max=100), metadata=self.metadata
+        )
+
+
+class StatusChangeInput(ma.Schema):
+    """A move to a later status (in progress, or retired) on a day."""
+
+    status = Named(CountermeasureStatus)
+    changed_on = Dated()
+
+
+class DeploymentInput(ma.Schema):
+    """The deployment: its day, the evidence (none given: kept), the new residual scores."""
+
+    deployed_on = Dated()
+    evidence = Words(TEXT_MAX, kept=True)
+    residuals = Residuals(
+        metadata={"description": "The treated threats' new residual likelihood and impact"}
+    )
+
+
+class VerificationInput(ma.Schema):
+    """The check of a deployed one: when, by whom, how effective."""
+
+    verified_on = Dated()
+    verified_by_id = UserId()
+    effectiveness = Named(Effectiveness)
+
+
+STATUS_CHANGE = StatusChangeInput()
+DEPLOYMENT = DeploymentInput()
+VERIFICATION = VerificationInput()
+
+
+def form_values(form: Any, schema: ma.Schema) -> dict[str, Any]:
+    """The values of ``schema``'s fields as the form of the same names holds them."""
+    return {name: form[name].data for name in schema.fields if name in form}
 
 
 def max_length(field: str) -> int:

@@ -21,16 +21,19 @@ from app.models.countermeasures import (
 from app.models.user import User
 from app.validation import id_or_none
 
+# Each sort is one column, then the id (newest first for a descending sort).
 SORTS = {
-    "title": (Countermeasure.title,),
-    "type": (Countermeasure.type,),
-    "status": (Countermeasure.status,),
-    "owner": (User.name,),
-    "target": (Countermeasure.target_quarter_start,),
-    "deployed": (Countermeasure.deployed_on,),
-    "updated": (Countermeasure.updated_at,),
-    "id": (Countermeasure.id,),
+    "title": Countermeasure.title,
+    "type": Countermeasure.type,
+    "status": Countermeasure.status,
+    "owner": User.name,
+    "target": Countermeasure.target_quarter_start,
+    "deployed": Countermeasure.deployed_on,
+    "updated": Countermeasure.updated_at,
+    "id": Countermeasure.id,
 }
+# The filters that pick one of a choice, by its name (case ignored).
+CHOICES = {"status": CountermeasureStatus, "type": CountermeasureType}
 DEFAULT_SORT = "-id"
 
 
@@ -57,18 +60,12 @@ def parse_filters(args: Mapping) -> tuple[dict, list[str]]:
         filters["as_of"] = fiscal.parse_date_or_none(args.get("as_of"))
     except ValueError as error:
         problems.append(f"{error} The date was ignored.")
-    status = (args.get("status") or "").strip().upper()
-    if status:
-        if status in CountermeasureStatus.__members__:
-            filters["status"] = CountermeasureStatus[status]
-        else:
-            problems.append(f'Unknown status "{status.lower()}"; the filter was ignored.')
-    kind = (args.get("type") or "").strip().upper()
-    if kind:
-        if kind in CountermeasureType.__members__:
-            filters["type"] = CountermeasureType[kind]
-        else:
-            problems.append(f'Unknown type "{kind.lower()}"; the filter was ignored.')
+    for name, choice in CHOICES.items():
+        text = (args.get(name) or "").strip().upper()
+        if text in choice.__members__:
+            filters[name] = choice[text]
+        elif text:
+            problems.append(f'Unknown {name} "{text.lower()}"; the filter was ignored.')
     try:
         filters["quarter"] = fiscal.quarter_or_none((args.get("quarter") or "").strip())
     except QuarterError as error:
@@ -127,13 +124,13 @@ def sorted_query(query, sort: str):
         sort, key = DEFAULT_SORT, DEFAULT_SORT.lstrip("-")
     if key == "owner":
         query = query.outerjoin(User, User.id == Countermeasure.owner_id)
-    columns = SORTS[key]
+    column = SORTS[key]
     descending = sort.startswith("-")
     if key == "id":  # newest first by default: the primary key, no sort step
         return query.order_by(Countermeasure.id.desc() if descending else Countermeasure.id)
-    order = [c.desc().nulls_last() if descending else c.asc().nulls_last() for c in columns]
+    order = column.desc().nulls_last() if descending else column.asc().nulls_last()
     tiebreak = Countermeasure.id.desc() if descending else Countermeasure.id.asc()
-    return query.order_by(*order, tiebreak)
+    return query.order_by(order, tiebreak)
 
 
 def list_query(args: Mapping) -> tuple:

@@ -6,8 +6,8 @@ Every function validates first and changes nothing when it refuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
+from typing import Unpack
 
 from app import fiscal
 from app.bulk import audit_imported, insert_links, insert_returning_ids, insert_rows, stamped
@@ -22,14 +22,19 @@ from app.countermeasures.checks import (
     set_target,
     threats_field,
 )
-from app.countermeasures.inputs import PLANNED, read_countermeasure
+from app.countermeasures.inputs import (
+    EDITED,
+    PLANNED,
+    EditedValues,
+    PlannedValues,
+    read_countermeasure,
+)
 from app.extensions import db
 from app.models.countermeasures import (
     Countermeasure,
     CountermeasureStatus,
     CountermeasureStatusChange,
     CountermeasureTargetPeriod,
-    CountermeasureType,
     countermeasure_threats,
 )
 from app.models.setting import set_setting
@@ -182,18 +187,7 @@ GIVEN_KEYS = ("id", "verified_by_id")
 
 
 def create_countermeasure(
-    *,
-    title: str,
-    description: str = "",
-    type=CountermeasureType.PREVENTIVE,
-    threat_ids: Iterable = (),
-    owner_id=None,
-    target_quarter=None,
-    evidence: str = "",
-    status=CountermeasureStatus.PLANNED,
-    planned_on: date | None = None,
-    deployed_on: date | None = None,
-    user_id: int | None = None,
+    *, user_id: int | None = None, **values: Unpack[PlannedValues]
 ) -> Countermeasure:
     """Create a countermeasure planned on ``planned_on`` (default today, or the deployment
     day of one recorded as deployed; never in the future): its first status change and its
@@ -203,20 +197,7 @@ def create_countermeasure(
     not before the plan date); the threats' scores are then not touched (use
     ``deploy_countermeasure`` for that).
     """
-    clean = check_new_countermeasure(
-        {
-            "title": title,
-            "description": description,
-            "type": type,
-            "threat_ids": threat_ids,
-            "owner_id": owner_id,
-            "target_quarter": target_quarter,
-            "evidence": evidence,
-            "status": status,
-            "planned_on": planned_on,
-            "deployed_on": deployed_on,
-        }
-    )
+    clean = check_new_countermeasure(dict(values))
     countermeasure = Countermeasure(**{key: clean[key] for key in FIELD_KEYS})
     countermeasure.threats = clean["threats"]
     set_target(countermeasure, clean["target_quarter_start"], clean["planned_on"], user_id)
@@ -296,16 +277,10 @@ def _latest_step_on(row: dict) -> date:
 def update_countermeasure(
     countermeasure: Countermeasure,
     *,
-    title: str,
-    description: str = "",
-    type=CountermeasureType.PREVENTIVE,
-    threat_ids: Iterable = (),
-    owner_id=None,
-    target_quarter=None,
-    evidence: str = "",
     deployed_on=UNSET,
     version=None,
     user_id: int | None = None,
+    **values: Unpack[EditedValues],
 ) -> Countermeasure:
     """Edit the countermeasure's description, links and plan. Status moves elsewhere.
 
@@ -316,18 +291,11 @@ def update_countermeasure(
     """
     check_version(countermeasure, version)
     errors: dict[str, str] = {}
-    values = {
-        "title": title,
-        "description": description,
-        "evidence": evidence,
-        "type": type,
-        "owner_id": owner_id,
-        "target_quarter": target_quarter,
-        "threat_ids": threat_ids,
-    }
+    given: dict = dict(values)
+    names: tuple[str, ...] = EDITED
     if deployed_on is not UNSET:
-        values["deployed_on"] = deployed_on
-    clean, refused = read_countermeasure(values, tuple(values))
+        given["deployed_on"], names = deployed_on, (*EDITED, "deployed_on")
+    clean, refused = read_countermeasure(given, names)
     refs = References()
     _take(errors, refused, "title", "description", "evidence", "type")
     _owner(clean, refused, refs, errors)

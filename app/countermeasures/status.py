@@ -9,22 +9,18 @@ from datetime import date
 from sqlalchemy import func, select
 
 from app.countermeasures.checks import (
+    References,
     check_not_future,
     check_version,
-    enum_field,
     last_status_change_on,
     record_status,
-    text_field,
-    user_field,
 )
+from app.countermeasures.inputs import DEPLOYMENT, STATUS_CHANGE, VERIFICATION
 from app.domain.countermeasures import allowed_next_statuses
 from app.domain.scoring import ScoringError
 from app.extensions import db
-from app.models.countermeasures import (
-    Countermeasure,
-    CountermeasureStatus,
-    Effectiveness,
-)
+from app.inputs import read
+from app.models.countermeasures import Countermeasure, CountermeasureStatus
 from app.models.threats import Threat, ThreatScoreChange
 from app.threats.risk import rescore_threat, risk_matrix
 from app.validation import InputError
@@ -40,17 +36,17 @@ def next_statuses(countermeasure: Countermeasure) -> list[CountermeasureStatus]:
 
 def change_status(
     countermeasure: Countermeasure,
-    status,
+    status=None,
     *,
-    changed_on: date | None,
-    user_id: int | None,
+    changed_on: date | None = None,
+    user_id: int | None = None,
     version=None,
 ) -> Countermeasure:
     """Move to a later status (in progress, or retired); deployment goes through
     ``deploy_countermeasure`` because it needs its date and the threats' new scores."""
     check_version(countermeasure, version)
-    errors: dict[str, str] = {}
-    status = enum_field(CountermeasureStatus, status, "status", errors)
+    clean, errors = read(STATUS_CHANGE, {"status": status, "changed_on": changed_on})
+    status, changed_on = clean["status"], clean["changed_on"]
     if status == CountermeasureStatus.DEPLOYED:
         errors["status"] = (
             "Use Deploy: a deployed countermeasure needs its deployment date and the treated "
@@ -63,8 +59,8 @@ def change_status(
             f"A countermeasure that is {countermeasure.status.label.lower()} cannot move to "
             f"{status.label.lower()}."
         )
-    if changed_on is None:
-        errors["changed_on"] = "Give the date of the change."
+    if changed_on is None:  # (a date refused as read keeps its own message)
+        errors.setdefault("changed_on", "Give the date of the change.")
     else:
         check_not_future(changed_on, "changed_on", errors, "date of the change")
         last = last_status_change_on(countermeasure)
@@ -90,9 +86,9 @@ def change_status(
 def deploy_countermeasure(
     countermeasure: Countermeasure,
     *,
-    deployed_on: date | None,
-    residuals: Mapping[int, tuple[int, int] | None] | None = None,
-    user_id: int | None,
+    deployed_on: date | None = None,
+    residuals: Mapping[int, tuple[int, int] | None] | list[dict] | None = None,
+    user_id: int | None = None,
     evidence: str | None = None,
     version=None,
 ) -> Countermeasure:
@@ -102,17 +98,22 @@ def deploy_countermeasure(
     gets a score change dated the deployment day that credits this countermeasure.
     """
     check_version(countermeasure, version)
+    clean, refused = read(
+        DEPLOYMENT, {"deployed_on": deployed_on, "evidence": evidence, "residuals": residuals}
+    )
+    deployed_on, evidence_text = clean["deployed_on"], clean["evidence"]
     errors: dict[str, str] = {}
     if countermeasure.status not in (
         CountermeasureStatus.PLANNED,
         CountermeasureStatus.IN_PROGRESS,
     ):
         errors["_"] = f"This countermeasure is already {countermeasure.status.label.lower()}."
-    _check_deployment_date(countermeasure, deployed_on, errors)
-    evidence_text = None
-    if evidence is not None:
-        evidence_text = text_field(evidence, "evidence", errors)
-    changes = _residual_changes(countermeasure, residuals or {}, errors)
+    if "deployed_on" in refused:
+        errors["deployed_on"] = refused["deployed_on"]
+    else:
+        _check_deployment_date(countermeasure, deployed_on, errors)
+    errors.update(refused)  # the evidence's, after the date's
+    changes = _residual_changes(countermeasure, clean["residuals"], errors)
     if changes and deployed_on is not None and "deployed_on" not in errors:
         _refuse_rescored_after(deployed_on, changes, errors)
     if errors or deployed_on is None:  # a missing date is among the errors
@@ -232,18 +233,27 @@ def _rescore_treated(
 def verify_countermeasure(
     countermeasure: Countermeasure,
     *,
-    verified_on: date | None,
-    verified_by_id,
-    effectiveness,
+    verified_on: date | None = None,
+    verified_by_id=None,
+    effectiveness=None,
     version=None,
 ) -> Countermeasure:
     """Record that the deployed countermeasure was checked: when, by whom, how effective."""
     check_version(countermeasure, version)
+    clean, refused = read(
+        VERIFICATION,
+        {
+            "verified_on": verified_on,
+            "verified_by_id": verified_by_id,
+            "effectiveness": effectiveness,
+        },
+    )
+    verified_on, verified_by_id = clean["verified_on"], clean["verified_by_id"]
     errors: dict[str, str] = {}
     if countermeasure.deployed_on is None:
         errors["_"] = "Only a deployed countermeasure can be verified."
     if verified_on is None:
-        errors["verified_on"] = "Give the date of the verification."
+        errors["verified_on"] = refused.get("verified_on", "Give the date of the verification.")
     else:
         check_not_future(verified_on, "verified_on", errors, "verification date")
         if (
@@ -255,13 +265,16 @@ def verify_countermeasure(
                 f"It was deployed on {countermeasure.deployed_on.isoformat()}; "
                 "it cannot be verified before that."
             )
-    verified_by_id = user_field(verified_by_id, "verified_by_id", errors)
-    if verified_by_id is None and "verified_by_id" not in errors:
+    if "verified_by_id" in refused:
+        errors["verified_by_id"] = refused["verified_by_id"]
+    elif verified_by_id is None:
         errors["verified_by_id"] = "Who verified it?"
-    effectiveness = enum_field(Effectiveness, effectiveness, "effectiveness", errors)
+    elif not References().user_exists(verified_by_id):
+        errors["verified_by_id"] = "Unknown user."
+    errors.update(refused)  # the effectiveness's, last
     if errors:
         raise InputError(errors)
     countermeasure.verified_on = verified_on
     countermeasure.verified_by_id = verified_by_id
-    countermeasure.effectiveness = effectiveness
+    countermeasure.effectiveness = clean["effectiveness"]
     return countermeasure

@@ -172,6 +172,42 @@ def detail(countermeasure_id: int):
 
 
 def _prepare_form(form: CountermeasureForm, countermeasure: Countermeasure | None) -> None:
+    """The form's choices, and on opening its values: the countermeasure's, or a new
+    one's (``None``)."""
+    offered = _set_choices(form, countermeasure)
+    if request.method != "GET":
+        return
+    if countermeasure is None:
+        _open_new(form, offered)
+        return
+    form.type.data = countermeasure.type.name
+    form.threat_ids.data = [t.id for t in countermeasure.threats]
+    form.owner_id.data = str(countermeasure.owner_id or "")
+    form.target_quarter.data = (
+        fiscal.quarter_starting(countermeasure.target_quarter_start).label
+        if countermeasure.target_quarter_start
+        else ""
+    )
+    form.version.data = str(countermeasure.version)
+
+
+def _open_new(form: CountermeasureForm, offered: dict[int, str]) -> None:
+    """Planned today by the person, for this quarter; with the threat it was opened from
+    (in the list, or else among the other numbers)."""
+    form.owner_id.data = str(current_user.id)
+    form.target_quarter.data = fiscal.current_quarter().label
+    form.planned_on.data = fiscal.today()
+    preset = _int_arg("threat")
+    if preset is not None:
+        form.threat_ids.data = [preset]
+        if preset not in offered:
+            form.other_threats.data = str(preset)
+            form.threat_ids.data = []
+
+
+def _set_choices(form: CountermeasureForm, countermeasure: Countermeasure | None) -> dict:
+    """The threats (the top ones and those it treats), owners and quarters to choose from;
+    the threats offered, by id."""
     linked = list(countermeasure.threats) if countermeasure else []
     top = db.session.execute(
         select(Threat.id, Threat.title, Threat.residual_score)
@@ -195,6 +231,7 @@ def _prepare_form(form: CountermeasureForm, countermeasure: Countermeasure | Non
         if stored not in quarters:
             quarters = sorted([*quarters, stored])
     form.target_quarter.choices = [("", "— none —")] + [(q.label, q.label) for q in quarters]
+    return choices
 
 
 def _form_values(form: CountermeasureForm) -> dict:
@@ -210,16 +247,6 @@ def _form_values(form: CountermeasureForm) -> dict:
 def new():
     form = CountermeasureForm()
     _prepare_form(form, None)
-    if request.method == "GET":
-        form.owner_id.data = str(current_user.id)
-        form.target_quarter.data = fiscal.current_quarter().label
-        form.planned_on.data = fiscal.today()
-        preset = _int_arg("threat")
-        if preset is not None:
-            form.threat_ids.data = [preset]
-            if preset not in dict(form.threat_ids.choices):
-                form.other_threats.data = str(preset)
-                form.threat_ids.data = []
     if form.validate_on_submit():
         values = _form_values(form)
         values["planned_on"] = form.planned_on.data
@@ -244,16 +271,6 @@ def edit(countermeasure_id: int):
         CountermeasureForm(obj=countermeasure) if request.method == "GET" else CountermeasureForm()
     )
     _prepare_form(form, countermeasure)
-    if request.method == "GET":
-        form.type.data = countermeasure.type.name
-        form.threat_ids.data = [t.id for t in countermeasure.threats]
-        form.owner_id.data = str(countermeasure.owner_id or "")
-        form.target_quarter.data = (
-            fiscal.quarter_starting(countermeasure.target_quarter_start).label
-            if countermeasure.target_quarter_start
-            else ""
-        )
-        form.version.data = str(countermeasure.version)
     if form.validate_on_submit():
         values = _form_values(form)
         deployed_before = countermeasure.deployed_on

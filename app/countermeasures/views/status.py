@@ -3,12 +3,16 @@ scores of the threats it treats) and verification."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import fiscal
 from app.countermeasures import bp
 from app.countermeasures.forms import StatusForm, VerifyForm, deploy_form_class
+from app.countermeasures.inputs import DEPLOYMENT, STATUS_CHANGE, VERIFICATION, form_values
 from app.countermeasures.status import change_status, deploy_countermeasure, verify_countermeasure
 from app.countermeasures.views.register import (
     load_countermeasure,
@@ -16,11 +20,40 @@ from app.countermeasures.views.register import (
     user_choices,
     warn_if_published,
 )
-from app.models.countermeasures import CountermeasureStatus
+from app.models.countermeasures import Countermeasure, CountermeasureStatus
 from app.models.user import Role
 from app.security import roles
 from app.threats.risk import risk_matrix
 from app.validation import saved_or_shown
+
+
+def _step_saved(
+    countermeasure: Countermeasure,
+    form,
+    step: Callable[..., object],
+    values: dict,
+    done: Callable[[], None],
+    field_of: Callable[[str], str] | None = None,
+) -> ResponseReturnValue | None:
+    """Take the step with the posted form's values: back to the countermeasure's page once
+    saved (``done`` says what changed) or when someone else's change came first; None to
+    show the form (again, with its refusals)."""
+    if not form.validate_on_submit():
+        return None
+    with saved_or_shown(form, field_of=field_of) as outcome:
+        step(countermeasure, **values, version=form.version.data)
+    if outcome.conflict:
+        flash(outcome.conflict, "danger")
+    elif outcome.saved:
+        done()
+    else:
+        return None
+    return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure.id))
+
+
+def _status_changed(countermeasure: Countermeasure, form: StatusForm) -> None:
+    flash(f"Status changed to {countermeasure.status.label.lower()}.", "success")
+    warn_if_published(form.changed_on.data)
 
 
 @bp.route("/countermeasures/<int:countermeasure_id>/status", methods=["POST"])
@@ -28,22 +61,12 @@ from app.validation import saved_or_shown
 def status(countermeasure_id: int):
     countermeasure = load_countermeasure(countermeasure_id)
     form = StatusForm()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            change_status(
-                countermeasure,
-                form.status.data,
-                changed_on=form.changed_on.data,
-                user_id=current_user.id,
-                version=form.version.data,
-            )
-        if outcome.conflict:
-            flash(outcome.conflict, "danger")
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-        if outcome.saved:
-            flash(f"Status changed to {countermeasure.status.label.lower()}.", "success")
-            warn_if_published(form.changed_on.data)
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+    values = {**form_values(form, STATUS_CHANGE), "user_id": current_user.id}
+    saved = _step_saved(
+        countermeasure, form, change_status, values, lambda: _status_changed(countermeasure, form)
+    )
+    if saved is not None:
+        return saved
     return render_detail(load_countermeasure(countermeasure_id), form, 422)
 
 
@@ -52,6 +75,14 @@ def _deploy_field(key: str) -> str:
     if key.startswith("residual_"):
         return f"impact_{key.removeprefix('residual_')}"
     return key
+
+
+def _deployed(countermeasure: Countermeasure) -> None:
+    deployed_on = countermeasure.deployed_on
+    assert deployed_on is not None  # saved: deployed that day
+    quarter = fiscal.quarter_of_date(deployed_on)
+    flash(f"Deployed on {deployed_on.isoformat()}: it counts in {quarter.label}.", "success")
+    warn_if_published(deployed_on)
 
 
 @bp.route("/countermeasures/<int:countermeasure_id>/deploy", methods=["GET", "POST"])
@@ -74,32 +105,24 @@ def deploy(countermeasure_id: int):
         for threat in threats:
             form[f"likelihood_{threat.id}"].data = threat.residual_likelihood
             form[f"impact_{threat.id}"].data = threat.residual_impact
-    if form.validate_on_submit():
-        residuals = {
+    values = {
+        **form_values(form, DEPLOYMENT),
+        "residuals": {
             threat.id: (form[f"likelihood_{threat.id}"].data, form[f"impact_{threat.id}"].data)
             for threat in threats
-        }
-        with saved_or_shown(form, field_of=_deploy_field) as outcome:
-            deploy_countermeasure(
-                countermeasure,
-                deployed_on=form.deployed_on.data,
-                residuals=residuals,
-                user_id=current_user.id,
-                evidence=form.evidence.data,
-                version=form.version.data,
-            )
-        if outcome.conflict:
-            flash(outcome.conflict, "danger")
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-        deployed_on = countermeasure.deployed_on
-        if outcome.saved and deployed_on is not None:
-            quarter = fiscal.quarter_of_date(deployed_on)
-            flash(
-                f"Deployed on {deployed_on.isoformat()}: it counts in {quarter.label}.",
-                "success",
-            )
-            warn_if_published(deployed_on)
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+        },
+        "user_id": current_user.id,
+    }
+    saved = _step_saved(
+        countermeasure,
+        form,
+        deploy_countermeasure,
+        values,
+        lambda: _deployed(countermeasure),
+        field_of=_deploy_field,
+    )
+    if saved is not None:
+        return saved
     return render_template(
         "countermeasures/deploy.html",
         form=form,
@@ -124,19 +147,13 @@ def verify(countermeasure_id: int):
         if countermeasure.effectiveness:
             form.effectiveness.data = countermeasure.effectiveness.name
         form.version.data = str(countermeasure.version)
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            verify_countermeasure(
-                countermeasure,
-                verified_on=form.verified_on.data,
-                verified_by_id=form.verified_by_id.data,
-                effectiveness=form.effectiveness.data,
-                version=form.version.data,
-            )
-        if outcome.conflict:
-            flash(outcome.conflict, "danger")
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
-        if outcome.saved:
-            flash("Verification recorded.", "success")
-            return redirect(url_for("countermeasures.detail", countermeasure_id=countermeasure_id))
+    saved = _step_saved(
+        countermeasure,
+        form,
+        verify_countermeasure,
+        form_values(form, VERIFICATION),
+        lambda: flash("Verification recorded.", "success"),
+    )
+    if saved is not None:
+        return saved
     return render_template("countermeasures/verify.html", form=form, cm=countermeasure)
