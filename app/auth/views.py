@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -84,12 +85,21 @@ def _locked_response(locked_until, render: Callable[[], str]):
     return response
 
 
+def _sign_in_step(view):
+    """A page of signing in: open, its posts rate-limited; the signed in go to the dashboard."""
+
+    @functools.wraps(view)
+    def step(*args, **kwargs):
+        if current_user.is_authenticated:
+            return redirect(url_for("main.dashboard"))
+        return view(*args, **kwargs)
+
+    return public(limiter.limit(_login_limit, methods=["POST"])(step))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@public
-@limiter.limit(_login_limit, methods=["POST"])
+@_sign_in_step
 def login():
-    if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
         result = service.check_sign_in(form.email.data, form.password.data)
@@ -115,12 +125,9 @@ def login():
 
 
 @bp.route("/login/second-step", methods=["GET", "POST"])
-@public
-@limiter.limit(_login_limit, methods=["POST"])
+@_sign_in_step
 def second_step():
     """The code from the authenticator app (or a recovery code) after the password."""
-    if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
     waiting = pending.current()
     if waiting is None:
         pending.clear()
@@ -415,11 +422,9 @@ def _two_factor_on_page(
 
 
 def _proved_two_factor_change(form_class, prefix, attempt, wrong, reason):
-    """A change to one's own two-factor sign-in that a code (or the password) proves, made
-    by ``attempt(user, form, page)`` and refused while the account is locked. ``attempt``
-    answers, or returns None for a wrong proof: that counts toward the lockout (``reason``
-    in the log) and shows ``wrong`` beside the code. The form is ``form_class`` under
-    ``prefix``, the name it has on the page."""
+    """A change to one's own two-factor sign-in, proved by a code (or the password) and
+    refused while the account is locked: ``attempt(user, form, page)`` answers, or returns
+    None for a wrong proof, which counts toward the lockout and shows ``wrong``."""
     user = db.session.get(User, current_user.id)
     if not user.has_two_factor:
         return redirect(url_for("auth.two_factor_setup"))

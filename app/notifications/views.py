@@ -32,7 +32,7 @@ from app.notifications.service import (
 )
 from app.notifications.webhooks import create_webhook, ping
 from app.security import public, readable, roles
-from app.validation import saved_or_shown
+from app.validation import saved_or_shown, saved_then_back
 
 
 @bp.route("/account/reminders", methods=["GET", "POST"])
@@ -128,13 +128,13 @@ def save_admin_settings():
 @roles(Role.ADMIN)
 def add_webhook():
     form = WebhookForm()
-    if form.validate():
-        with saved_or_shown(form) as outcome:
-            hook = create_webhook(form.name.data, form.url.data)
-        if outcome.saved:
-            flash(f"Webhook “{hook.name}” added; its signing secret is in the table.", "success")
-            return redirect(url_for("notifications.admin"))
-    return _admin_page(webhook_form=form, status=422)
+    added = saved_then_back(
+        form,
+        lambda: create_webhook(form.name.data, form.url.data),
+        lambda hook: f"Webhook “{hook.name}” added; its signing secret is in the table.",
+        url_for("notifications.admin"),
+    )
+    return added or _admin_page(webhook_form=form, status=422)
 
 
 @bp.route("/admin/reminders/webhooks/<int:webhook_id>/delete", methods=["POST"])
