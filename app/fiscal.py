@@ -6,12 +6,16 @@ app's settings and turns bad labels and dates in URLs into clear 404/400 answers
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TypeVar
 
 from flask import abort, current_app
 
 from app.domain.quarters import Quarter, QuarterError, parse_fiscal_year, parse_quarter, quarter_of
 from app.validation import FIRST_YEAR, LAST_YEAR
+
+T = TypeVar("T")
 
 
 def start_month() -> int:
@@ -38,11 +42,16 @@ def quarter_or_none(label: str | None) -> Quarter | None:
     return parse_quarter(label, start_month())
 
 
-def quarter_or_404(label: str) -> Quarter:
+def _parsed_or_abort(parse: Callable[[str, int], T], label: str, status: int) -> T:
+    # A label from a URL, read on the configured calendar; a clear answer when it is not one.
     try:
-        return parse_quarter(label, start_month())
+        return parse(label, start_month())
     except QuarterError as error:
-        abort(404, str(error))
+        abort(status, str(error))
+
+
+def quarter_or_404(label: str) -> Quarter:
+    return _parsed_or_abort(parse_quarter, label, 404)
 
 
 def quarter_of_date(d: date) -> Quarter:
@@ -55,10 +64,7 @@ def quarter_starting(first_day: date) -> Quarter:
 
 
 def fiscal_year_or_400(label: str) -> int:
-    try:
-        return parse_fiscal_year(label, start_month())
-    except QuarterError as error:
-        abort(400, str(error))
+    return _parsed_or_abort(parse_fiscal_year, label, 400)
 
 
 def parse_date_or_none(text: str | None) -> date | None:

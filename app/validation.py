@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+from flask import flash, redirect
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
 
 from app.extensions import db
 
@@ -98,6 +100,7 @@ class FieldErrors(dict[str, str]):
 
 
 E = TypeVar("E", bound=enum.Enum)
+Saved = TypeVar("Saved")
 
 # The parsers of plain values (a form's strings, the API's JSON, a CSV cell): each records a
 # refusal in ``errors`` under ``field`` instead of raising, so every field is checked before
@@ -241,6 +244,26 @@ def saved_or_shown(
         outcome.status = 409
     else:
         outcome.saved = True
+
+
+def saved_then_back(
+    form: Any,
+    save: Callable[[], Saved],
+    said: Callable[[Saved], str],
+    to: str | Callable[[Saved], str],
+) -> Response | None:
+    """A form page's plain save: when the form is valid, ``save()`` inside
+    :func:`saved_or_shown`; once saved, ``said(record)`` is flashed and the answer goes to
+    ``to`` (a URL, or the saved record's). None when the page is shown again instead
+    (invalid, refused, a conflict)."""
+    if not form.validate_on_submit():
+        return None
+    with saved_or_shown(form) as outcome:
+        record = save()
+    if not outcome.saved:
+        return None
+    flash(said(record), "success")
+    return redirect(to(record) if callable(to) else to)
 
 
 def ignored_filters(args, rules: dict) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -184,6 +185,21 @@ def readable_entries(entries: list[Any]) -> list[ReadableEntry]:
     return readable
 
 
+# A record that links others is named by its parts: each ``{column}`` in words.
+_LINK_RECORD_WORDS = {
+    "Responsibility": "{staff_member_id} on {system_id}, from {since}",
+    "KeyResultStatus": "{key_result_id} status for {quarter_start}",
+    "ObjectiveNarrative": "Narrative of {objective_id} for {quarter_start}",
+    "ThreatScoreChange": "Scores of {threat_id} on {changed_on}",
+    "CountermeasureStatusChange": "{countermeasure_id}: {status} on {changed_on}",
+    "PositionStatusChange": "{position_id}: {status} on {changed_on}",
+    "ReportPublication": "Report of {objective_id} for {quarter_start}",
+    "ApiToken": "API token {name} of {user_id}",
+}
+# Columns holding a quarter's first day, said as the quarter's label.
+_QUARTERS = {"quarter_start"}
+
+
 def _describe(e: Any, mapper: Mapper | None, subject: Any, values: dict, say) -> str:
     """What the entry is about, in words: the record's name, or its parts for link records."""
 
@@ -204,22 +220,12 @@ def _describe(e: Any, mapper: Mapper | None, subject: Any, values: dict, say) ->
     kind = e.entity_type
     if mapper is None:
         return e.summary or kind_label(kind)
-    if kind == "Responsibility":
-        return f"{part('staff_member_id')} on {part('system_id')}, from {part('since')}"
-    if kind == "KeyResultStatus":
-        return f"{part('key_result_id')} status for {quarter('quarter_start')}"
-    if kind == "ObjectiveNarrative":
-        return f"Narrative of {part('objective_id')} for {quarter('quarter_start')}"
-    if kind == "ThreatScoreChange":
-        return f"Scores of {part('threat_id')} on {part('changed_on')}"
-    if kind == "CountermeasureStatusChange":
-        return f"{part('countermeasure_id')}: {part('status')} on {part('changed_on')}"
-    if kind == "PositionStatusChange":
-        return f"{part('position_id')}: {part('status')} on {part('changed_on')}"
-    if kind == "ReportPublication":
-        return f"Report of {part('objective_id')} for {quarter('quarter_start')}"
-    if kind == "ApiToken":
-        return f"API token {part('name')} of {part('user_id')}"
+    sentence = _LINK_RECORD_WORDS.get(kind)
+    if sentence is not None:
+        keys = [key for _, key, _, _ in string.Formatter().parse(sentence) if key]
+        return sentence.format(
+            **{key: quarter(key) if key in _QUARTERS else part(key) for key in keys}
+        )
     if kind == "Setting":
         return field_label(str(e.entity_id))
     if subject is not None:

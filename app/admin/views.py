@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -22,7 +23,7 @@ from app.models.base import utcnow
 from app.models.sso_identity import SsoIdentity
 from app.models.user import Role, User
 from app.security import roles
-from app.validation import Refusals, id_or_none, saved_or_shown
+from app.validation import Refusals, id_or_none, saved_or_shown, saved_then_back
 
 
 @bp.route("/users")
@@ -45,19 +46,19 @@ def users():
 @roles(Role.ADMIN)
 def new_user():
     form = UserForm()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            user = service.create_user(
-                email=form.email.data,
-                name=form.name.data,
-                role=Role(form.role.data),
-                password=form.password.data,
-                active=form.is_active_account.data,
-            )
-        if outcome.saved:
-            flash(f"User {user.email} created.", "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+    created = saved_then_back(
+        form,
+        lambda: service.create_user(
+            email=form.email.data,
+            name=form.name.data,
+            role=Role(form.role.data),
+            password=form.password.data,
+            active=form.is_active_account.data,
+        ),
+        lambda user: f"User {user.email} created.",
+        url_for("admin.users"),
+    )
+    return created or render_template("admin/user_form.html", form=form, user=None)
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -100,50 +101,63 @@ def deactivate_user(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
-@roles(Role.ADMIN)
-def unlock_user(user_id: int):
-    user = db.get_or_404(User, user_id)
-    if auth_service.unlock(user):
-        db.session.commit()
-        flash(f"{user.email} is unlocked and may sign in again.", "success")
-    else:
-        flash(f"{user.email} was not locked.", "info")
-    return redirect(url_for("admin.users"))
+class AccountAction(NamedTuple):
+    """A button of the users list, a POST on one account: the change (False when there was
+    nothing to change) and what is said after it, of the account's {email}."""
+
+    path: str
+    change: Callable[[User], bool]
+    done: str
+    nothing_to_do: str
 
 
-@bp.route("/users/<int:user_id>/reset-two-factor", methods=["POST"])
-@roles(Role.ADMIN)
-def reset_two_factor(user_id: int):
-    user = db.get_or_404(User, user_id)
-    if two_factor.reset(user):
-        db.session.commit()
-        flash(
-            f"Two-factor sign-in of {user.email} is reset; they set it up again at their "
-            "next sign-in (at once when their role requires it).",
-            "success",
-        )
-    else:
-        flash(f"{user.email} had no two-factor sign-in to reset.", "info")
-    return redirect(url_for("admin.users"))
+ACCOUNT_ACTIONS = {
+    "unlock_user": AccountAction(
+        "unlock",
+        auth_service.unlock,
+        "{email} is unlocked and may sign in again.",
+        "{email} was not locked.",
+    ),
+    "reset_two_factor": AccountAction(
+        "reset-two-factor",
+        two_factor.reset,
+        "Two-factor sign-in of {email} is reset; they set it up again at their next sign-in "
+        "(at once when their role requires it).",
+        "{email} had no two-factor sign-in to reset.",
+    ),
+    # After the person's account at the identity provider was replaced: the next single
+    # sign-on with their verified email binds the account to the new one.
+    "unbind_sso": AccountAction(
+        "unbind-sso",
+        sso.unbind,
+        "{email} is no longer bound to an identity-provider account; their next single "
+        "sign-on binds it again.",
+        "{email} was not bound to an identity-provider account.",
+    ),
+}
 
 
-@bp.route("/users/<int:user_id>/unbind-sso", methods=["POST"])
-@roles(Role.ADMIN)
-def unbind_sso(user_id: int):
-    """After the person's account at the identity provider was replaced: the next single
-    sign-on with their verified email binds the account to the new one."""
-    user = db.get_or_404(User, user_id)
-    if sso.unbind(user):
-        db.session.commit()
-        flash(
-            f"{user.email} is no longer bound to an identity-provider account; their next "
-            "single sign-on binds it again.",
-            "success",
-        )
-    else:
-        flash(f"{user.email} was not bound to an identity-provider account.", "info")
-    return redirect(url_for("admin.users"))
+def _account_view(action: AccountAction):
+    @roles(Role.ADMIN)
+    def act_on_account(user_id: int):
+        user = db.get_or_404(User, user_id)
+        if action.change(user):
+            db.session.commit()
+            flash(action.done.format(email=user.email), "success")
+        else:
+            flash(action.nothing_to_do.format(email=user.email), "info")
+        return redirect(url_for("admin.users"))
+
+    return act_on_account
+
+
+for _endpoint, _action in ACCOUNT_ACTIONS.items():
+    bp.add_url_rule(
+        f"/users/<int:user_id>/{_action.path}",
+        _endpoint,
+        _account_view(_action),
+        methods=["POST"],
+    )
 
 
 @bp.route("/two-factor", methods=["GET", "POST"])

@@ -78,5 +78,13 @@ def record(
     )
 
 
+def record_by_account(
+    action: str, account: User, summary: str, details: dict[str, Any] | None = None
+) -> None:
+    """An event the account makes itself while no one is signed in as it (a sign-in, its
+    token used, its session expired): the account is its own actor."""
+    record(action, account, summary, details=details, actor=(account.id, account.email))
+
+
 def attempted_email(email: str) -> str:
     return _printable(email)

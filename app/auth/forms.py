@@ -76,19 +76,20 @@ class SecondStepForm(FlaskForm):
     submit = SubmitField("Verify")
 
 
-class EnrolForm(FlaskForm):
+class _AppCodeForm(FlaskForm):
+    """A change a current code from the authenticator app proves."""
+
     code = StringField(
         "Code from the app",
         validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=16)],
     )
+
+
+class EnrolForm(_AppCodeForm):
     submit = SubmitField("Turn on two-factor sign-in")
 
 
-class RecoveryCodesForm(FlaskForm):
-    code = StringField(
-        "Code from the app",
-        validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=16)],
-    )
+class RecoveryCodesForm(_AppCodeForm):
     submit = SubmitField("Replace my recovery codes")
 
 

@@ -205,12 +205,11 @@ def start_session(
     user.session_key = key
     if event:
         kind = "kept signed in" if remember else "this browser session"
-        events.record(
+        events.record_by_account(
             event,
             user,
             f"{user.email} signed in ({kind})",
             details={"remember": remember},
-            actor=(user.id, user.email),
         )
     return key
 

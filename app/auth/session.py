@@ -74,12 +74,11 @@ def _end_expired(user: User, row: SignInSession, reason: str) -> None:
         return
     row.ended_at = utcnow()
     row.end_reason = reason
-    events.record(
+    events.record_by_account(
         "session-expired",
         user,
         f"Session of {user.email} ended: {reason}",
         details={"reason": reason},
-        actor=(user.id, user.email),
     )
     db.session.commit()
 

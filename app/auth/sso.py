@@ -285,12 +285,11 @@ def _new_account(claims: dict[str, Any], email: str, role: Role) -> User:
 def _bind(user: User, issuer: str, subject: str, email: str | None) -> None:
     """Bind the account to the provider's subject, for every later sign-in."""
     db.session.add(SsoIdentity(user_id=user.id, issuer=issuer, subject=subject))
-    events.record(
+    events.record_by_account(
         "sso-bind",
         user,
         f"{user.email} bound to the identity-provider account {subject}",
         details={"issuer": issuer, "subject": subject},
-        actor=(user.id, user.email),
     )
     _flush_or_refuse(email)
 

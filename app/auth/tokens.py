@@ -98,12 +98,11 @@ def user_for_token(secret: str, now: datetime | None = None) -> tuple[User, ApiT
     if token.last_used_at is None or aware(token.last_used_at) < now - LAST_USED_RESOLUTION:
         # A plain UPDATE, at most once a minute: reads do not turn into writes.
         if token.last_used_at is None:
-            events.record(
+            events.record_by_account(
                 "token-first-use",
                 user,
                 f"API token “{token.name}” ({token.hint}…) of {user.email} used for the first time",
                 details={"token": token.id, "name": token.name},
-                actor=(user.id, user.email),
             )
         db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         db.session.commit()

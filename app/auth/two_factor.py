@@ -148,12 +148,11 @@ def check_second_step(user: User, code: str, now: datetime | None = None) -> str
     if used.rowcount != 1:
         return None
     left = recovery_codes_left(user)
-    events.record(
+    events.record_by_account(
         "recovery-code",
         user,
         f"{user.email} signed in with a recovery code ({left} left)",
         details={"left": left},
-        actor=(user.id, user.email),
     )
     return "recovery code"
 
@@ -169,13 +168,21 @@ def recovery_codes_left(user: User) -> int:
     )
 
 
-def _clear(user: User) -> datetime | None:
+def _clear(user: User, action: str, summary: str, details: dict | None = None) -> None:
+    """Two-factor sign-in off: the secret and the recovery codes go; the event keeps when
+    it had been turned on."""
     enrolled = user.mfa_enrolled_at
     user.totp_secret = None
     user.totp_last_step = None
     user.mfa_enrolled_at = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    return enrolled
+    events.record(
+        action,
+        user,
+        f"{summary}; recovery codes deleted",
+        old={"enrolled_at": enrolled},
+        details=details,
+    )
 
 
 def reset(user: User) -> bool:
@@ -183,13 +190,7 @@ def reset(user: User) -> bool:
     was not on. The user enrols again, at once when their role requires it."""
     if not user.has_two_factor:
         return False
-    enrolled = _clear(user)
-    events.record(
-        "mfa-reset",
-        user,
-        f"Two-factor sign-in of {user.email} reset; recovery codes deleted",
-        old={"enrolled_at": enrolled},
-    )
+    _clear(user, "mfa-reset", f"Two-factor sign-in of {user.email} reset")
     return True
 
 
@@ -229,14 +230,11 @@ def turn_off(
         how = "password"
     else:
         return None
-    enrolled = _clear(user)
-    events.record(
-        "mfa-off",
+    _clear(
         user,
-        f"{user.email} turned off two-factor sign-in (confirmed with their {how}); "
-        "recovery codes deleted",
-        old={"enrolled_at": enrolled},
-        details={"confirmed_with": how},
+        "mfa-off",
+        f"{user.email} turned off two-factor sign-in (confirmed with their {how})",
+        {"confirmed_with": how},
     )
     return how
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -84,12 +85,21 @@ def _locked_response(locked_until, render: Callable[[], str]):
     return response
 
 
+def _sign_in_step(view):
+    """A page of signing in: open, its posts rate-limited; the signed in go to the dashboard."""
+
+    @functools.wraps(view)
+    def step(*args, **kwargs):
+        if current_user.is_authenticated:
+            return redirect(url_for("main.dashboard"))
+        return view(*args, **kwargs)
+
+    return public(limiter.limit(_login_limit, methods=["POST"])(step))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@public
-@limiter.limit(_login_limit, methods=["POST"])
+@_sign_in_step
 def login():
-    if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
         result = service.check_sign_in(form.email.data, form.password.data)
@@ -115,12 +125,9 @@ def login():
 
 
 @bp.route("/login/second-step", methods=["GET", "POST"])
-@public
-@limiter.limit(_login_limit, methods=["POST"])
+@_sign_in_step
 def second_step():
     """The code from the authenticator app (or a recovery code) after the password."""
-    if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
     waiting = pending.current()
     if waiting is None:
         pending.clear()
@@ -414,31 +421,53 @@ def _two_factor_on_page(
     )
 
 
+def _proved_two_factor_change(form_class, prefix, attempt, wrong, reason):
+    """A change to one's own two-factor sign-in, proved by a code (or the password) and
+    refused while the account is locked: ``attempt(user, form, page)`` answers, or returns
+    None for a wrong proof, which counts toward the lockout and shows ``wrong``."""
+    user = db.session.get(User, current_user.id)
+    if not user.has_two_factor:
+        return redirect(url_for("auth.two_factor_setup"))
+    required = user.role in two_factor.required_roles()
+    form = form_class(prefix=prefix)
+
+    def page():
+        return _two_factor_on_page(user, required, **{prefix: form})
+
+    if form.validate_on_submit():
+        if service.is_locked(user):
+            return _locked_response(aware(user.locked_until), page)
+        answer = attempt(user, form, page)
+        if answer is not None:
+            return answer
+        locked_until = _wrong_proof(user, reason)
+        if locked_until is not None:
+            return _locked_response(locked_until, page)
+        form.code.errors.append(wrong)
+    return page()
+
+
 @bp.route("/account/two-factor/recovery-codes", methods=["POST"])
 @readable
 @limiter.limit(_login_limit)
 def replace_recovery_codes():
     """Ten new recovery codes, shown once; the old ones stop working."""
-    user = db.session.get(User, current_user.id)
-    if not user.has_two_factor:
-        return redirect(url_for("auth.two_factor_setup"))
-    required = user.role in two_factor.required_roles()
-    form = RecoveryCodesForm(prefix="renew")
-    if form.validate_on_submit():
-        if service.is_locked(user):
-            return _locked_response(
-                aware(user.locked_until), lambda: _two_factor_on_page(user, required, form)
-            )
+
+    def attempt(user, form, page):
         codes = two_factor.replace_recovery_codes(user, form.code.data)
-        if codes is not None:
-            db.session.commit()
-            flash("New recovery codes made; the old ones no longer work.", "success")
-            return render_template("auth/recovery_codes.html", codes=codes)
-        locked_until = _wrong_proof(user, "wrong code to replace recovery codes")
-        if locked_until is not None:
-            return _locked_response(locked_until, lambda: _two_factor_on_page(user, required, form))
-        form.code.errors.append("That code is not right, or has been used already.")
-    return _two_factor_on_page(user, required, renew=form)
+        if codes is None:
+            return None
+        db.session.commit()
+        flash("New recovery codes made; the old ones no longer work.", "success")
+        return render_template("auth/recovery_codes.html", codes=codes)
+
+    return _proved_two_factor_change(
+        RecoveryCodesForm,
+        "renew",
+        attempt,
+        "That code is not right, or has been used already.",
+        "wrong code to replace recovery codes",
+    )
 
 
 @bp.route("/account/two-factor/off", methods=["POST"])
@@ -446,31 +475,25 @@ def replace_recovery_codes():
 @limiter.limit(_login_limit)
 def turn_off_two_factor():
     """Turn one's own two-factor sign-in off, with a current code or the password."""
-    user = db.session.get(User, current_user.id)
-    if not user.has_two_factor:
-        return redirect(url_for("auth.two_factor_setup"))
-    required = user.role in two_factor.required_roles()
-    form = TurnOffTwoFactorForm(prefix="off")
-    if form.validate_on_submit():
-        if service.is_locked(user):
-            return _locked_response(
-                aware(user.locked_until), lambda: _two_factor_on_page(user, required, off=form)
-            )
+
+    def attempt(user, form, page):
         try:
             how = two_factor.turn_off(user, form.code.data, form.password.data)
         except two_factor.TwoFactorRequiredError:
             db.session.rollback()
             # The form is not on the page for such a role: say it above the page.
             flash("Your role requires two-factor sign-in, so it cannot be turned off.", "danger")
-        else:
-            if how is not None:
-                db.session.commit()
-                flash("Two-factor sign-in is off: signing in asks for the password only.", "info")
-                return redirect(url_for("auth.account"))
-            locked_until = _wrong_proof(user, "wrong code or password to turn off two-factor")
-            if locked_until is not None:
-                return _locked_response(
-                    locked_until, lambda: _two_factor_on_page(user, required, off=form)
-                )
-            form.code.errors.append("Neither the code nor the password is right.")
-    return _two_factor_on_page(user, required, off=form)
+            return page()
+        if how is None:
+            return None
+        db.session.commit()
+        flash("Two-factor sign-in is off: signing in asks for the password only.", "info")
+        return redirect(url_for("auth.account"))
+
+    return _proved_two_factor_change(
+        TurnOffTwoFactorForm,
+        "off",
+        attempt,
+        "Neither the code nor the password is right.",
+        "wrong code or password to turn off two-factor",
+    )

@@ -24,27 +24,33 @@ class PreferenceForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-def _days_field(kind: str):
-    return IntegerField(
+# Days ahead for each reminder, a field per kind the page lists; made before the form's
+# other fields so that they come first, as on the page.
+_DAYS_FIELDS = {
+    f"days_{kind}": IntegerField(
         KINDS[kind],
-        default=DEFAULT_DAYS[kind],
+        default=days,
         validators=[
             InputRequired("Enter a number of days."),
             NumberRange(min=0, max=MAX_DAYS, message=f"From 0 to {MAX_DAYS} days."),
         ],
     )
+    for kind, days in DEFAULT_DAYS.items()
+}
 
 
 class ReminderSettingsForm(FlaskForm):
-    days_review = _days_field("review")
-    days_acceptance = _days_field("acceptance")
-    days_slipping = _days_field("slipping")
-    days_departure = _days_field("departure")
-    days_kr_status = _days_field("kr_status")
+    """The days ahead of each reminder (``days_<kind>``) and the confidence from which feed
+    candidates are told."""
+
     candidate_level = SelectField(
         "Feed candidates told from confidence", choices=list(CONFIDENCE_LEVELS.items())
     )
     submit = SubmitField("Save settings")
+
+
+for _name, _field in _DAYS_FIELDS.items():
+    setattr(ReminderSettingsForm, _name, _field)
 
 
 class WebhookForm(FlaskForm):

@@ -3,6 +3,9 @@ webhooks and the record of runs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,7 +32,7 @@ from app.notifications.service import (
 )
 from app.notifications.webhooks import create_webhook, ping
 from app.security import public, readable, roles
-from app.validation import saved_or_shown
+from app.validation import saved_or_shown, saved_then_back
 
 
 @bp.route("/account/reminders", methods=["GET", "POST"])
@@ -66,6 +69,17 @@ def unsubscribe(token: str):
     return render_template("notifications/unsubscribe.html", user=user, form=form)
 
 
+def _latest(attempt: Any, target: Any, target_id: Any, limit: int) -> Sequence[Any]:
+    """The last attempts logged (deliveries, fetches), newest first, each with the name of
+    the webhook or feed it was for."""
+    return db.session.execute(
+        select(attempt, target.name)
+        .join(target, target.id == target_id)
+        .order_by(attempt.id.desc())
+        .limit(limit)
+    ).all()
+
+
 def _admin_page(settings_form=None, webhook_form=None, status=200):
     if settings_form is None:
         settings_form = ReminderSettingsForm(formdata=None)
@@ -76,18 +90,8 @@ def _admin_page(settings_form=None, webhook_form=None, status=200):
         select(NotificationRun).order_by(NotificationRun.id.desc()).limit(10)
     ).all()
     hooks = db.session.scalars(select(Webhook).order_by(Webhook.name)).all()
-    deliveries = db.session.execute(
-        select(WebhookDelivery, Webhook.name)
-        .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(20)
-    ).all()
-    fetches = db.session.execute(
-        select(FeedFetch, ThreatFeed.name)
-        .join(ThreatFeed, ThreatFeed.id == FeedFetch.feed_id)
-        .order_by(FeedFetch.id.desc())
-        .limit(10)
-    ).all()
+    deliveries = _latest(WebhookDelivery, Webhook, WebhookDelivery.webhook_id, 20)
+    fetches = _latest(FeedFetch, ThreatFeed, FeedFetch.feed_id, 10)
     return render_template(
         "notifications/admin.html",
         settings_form=settings_form,
@@ -124,13 +128,13 @@ def save_admin_settings():
 @roles(Role.ADMIN)
 def add_webhook():
     form = WebhookForm()
-    if form.validate():
-        with saved_or_shown(form) as outcome:
-            hook = create_webhook(form.name.data, form.url.data)
-        if outcome.saved:
-            flash(f"Webhook “{hook.name}” added; its signing secret is in the table.", "success")
-            return redirect(url_for("notifications.admin"))
-    return _admin_page(webhook_form=form, status=422)
+    added = saved_then_back(
+        form,
+        lambda: create_webhook(form.name.data, form.url.data),
+        lambda hook: f"Webhook “{hook.name}” added; its signing secret is in the table.",
+        url_for("notifications.admin"),
+    )
+    return added or _admin_page(webhook_form=form, status=422)
 
 
 @bp.route("/admin/reminders/webhooks/<int:webhook_id>/delete", methods=["POST"])

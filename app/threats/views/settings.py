@@ -17,19 +17,21 @@ from app.threats import bp
 from app.threats.forms import CategoryForm, RiskSettingsForm, ScoringMethodsForm
 from app.threats.risk import method_rules, review_intervals, risk_matrix
 from app.threats.settings import save_category, save_method_bands, save_risk_settings
-from app.validation import Refusals, saved_or_shown
+from app.validation import Refusals, saved_or_shown, saved_then_back
 
 
 @bp.route("/threats/categories", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def categories():
     form = CategoryForm()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            category = save_category(form.name.data)
-        if outcome.saved:
-            flash(f"Category {category.name} added.", "success")
-            return redirect(url_for("threats.categories"))
+    added = saved_then_back(
+        form,
+        lambda: save_category(form.name.data),
+        lambda category: f"Category {category.name} added.",
+        url_for("threats.categories"),
+    )
+    if added:
+        return added
     counts = dict(
         db.session.execute(
             select(Threat.category_id, func.count())
