@@ -35,7 +35,6 @@ each assessment keeps the likelihood and impact it was given.
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ import cvss  # type: ignore[import-untyped]
 from cvss.exceptions import CVSSError  # type: ignore[import-untyped]
 
 from app.domain.scoring import RiskMatrix
+from app.domain.words import Labelled
 
 __all__ = [
     "DREAD_FACTORS",
@@ -68,29 +68,16 @@ __all__ = [
 ]
 
 
-class Method(enum.Enum):
-    MATRIX = "matrix"
-    CVSS = "cvss"
-    OWASP = "owasp"
-    DREAD = "dread"
-
-    @property
-    def label(self) -> str:
-        return {
-            Method.MATRIX: "Likelihood × impact",
-            Method.CVSS: "CVSS 3.1 or 4.0 vector",
-            Method.OWASP: "OWASP Risk Rating",
-            Method.DREAD: "DREAD",
-        }[self]
+class Method(Labelled):
+    MATRIX = "matrix", "Likelihood × impact"
+    CVSS = "cvss", "CVSS 3.1 or 4.0 vector"
+    OWASP = "owasp", "OWASP Risk Rating"
+    DREAD = "dread", "DREAD"
 
     @property
     def short(self) -> str:
-        return {
-            Method.MATRIX: "L × I",
-            Method.CVSS: "CVSS",
-            Method.OWASP: "OWASP",
-            Method.DREAD: "DREAD",
-        }[self]
+        """The method's name in a narrow column or a message: the others go by their initials."""
+        return "L × I" if self is Method.MATRIX else self.value.upper()
 
 
 class MethodError(ValueError):

@@ -15,17 +15,14 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.words import Labelled
 from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column, utcnow
 
 
-class LibraryKind(enum.Enum):
-    ATTACK = "attack"
-    FRAMEWORK = "framework"
-
-    @property
-    def label(self) -> str:
-        return {"attack": "ATT&CK techniques", "framework": "Control framework"}[self.value]
+class LibraryKind(Labelled):
+    ATTACK = "attack", "ATT&CK techniques"
+    FRAMEWORK = "framework", "Control framework"
 
 
 class EntryKind(enum.Enum):

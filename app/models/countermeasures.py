@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.countermeasures import CountermeasureStatus
-from app.domain.words import Worded
+from app.domain.words import Labelled, Worded
 from app.extensions import Model, db
 from app.models.base import TimestampMixin, dated_history, enum_column
 
@@ -20,14 +19,10 @@ class CountermeasureType(Worded):
     CORRECTIVE = "corrective"
 
 
-class Effectiveness(enum.Enum):
-    YES = "yes"
-    PARTLY = "partly"
-    NO = "no"
-
-    @property
-    def label(self) -> str:
-        return {"yes": "Effective", "partly": "Partly effective", "no": "Not effective"}[self.value]
+class Effectiveness(Labelled):
+    YES = "yes", "Effective"
+    PARTLY = "partly", "Partly effective"
+    NO = "no", "Not effective"
 
 
 def _default_plan_day(context) -> date:

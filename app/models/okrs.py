@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 
 from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.domain.words import Worded
+from app.domain.words import Labelled, Worded
 from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column, owned_rows
 
 
-class GoalDirection(enum.Enum):
-    INCREASE = "increase"
-    DECREASE = "decrease"
-
-    @property
-    def label(self) -> str:
-        return {"increase": "Increase to", "decrease": "Decrease to"}[self.value]
+class GoalDirection(Labelled):
+    INCREASE = "increase", "Increase to"
+    DECREASE = "decrease", "Decrease to"
 
 
 class Rating(Worded):

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.domain.words import Worded
+from app.domain.words import Labelled, Worded
 from app.extensions import Model, db
 from app.models.base import TimestampMixin, dated_history, enum_column
 
 
-class ThreatSource(enum.Enum):
-    INTERNAL = "internal"
-    INCIDENT = "incident"
-    AUDIT = "audit"
-    THREAT_INTEL = "threat_intel"
-
-    @property
-    def label(self) -> str:
-        return {
-            ThreatSource.INTERNAL: "Internal finding",
-            ThreatSource.INCIDENT: "Incident",
-            ThreatSource.AUDIT: "Audit",
-            ThreatSource.THREAT_INTEL: "Threat-intelligence feed",
-        }[self]
+class ThreatSource(Labelled):
+    INTERNAL = "internal", "Internal finding"
+    INCIDENT = "incident", "Incident"
+    AUDIT = "audit", "Audit"
+    THREAT_INTEL = "threat_intel", "Threat-intelligence feed"
 
 
 class ThreatStatus(Worded):
@@ -278,28 +268,19 @@ class ThreatScoreChange(Model):
         return f"threat {self.threat_id} scored on {self.changed_on}"
 
 
-class StateChangeKind(enum.Enum):
+class StateChangeKind(Labelled):
     """What brought a threat's state change: each row is a full snapshot of the state."""
 
-    CREATED = "created"
-    STATUS = "status"  # status, treatment or acceptance changed on the edit form
-    ARCHIVED = "archived"
-    RESTORED = "restored"
-    REVIEW = "review"  # a review recorded on its own
-    RESCORE = "rescore"  # a re-score (by hand or by a deployment): counts as a review
-    MIGRATED = "migrated"  # the state the register held when dated history began
-
-    @property
-    def label(self) -> str:
-        return {
-            StateChangeKind.CREATED: "Identified",
-            StateChangeKind.STATUS: "Status or treatment changed",
-            StateChangeKind.ARCHIVED: "Archived",
-            StateChangeKind.RESTORED: "Restored",
-            StateChangeKind.REVIEW: "Reviewed",
-            StateChangeKind.RESCORE: "Reviewed (re-scored)",
-            StateChangeKind.MIGRATED: "State when dated history began",
-        }[self]
+    CREATED = "created", "Identified"
+    # status, treatment or acceptance changed on the edit form
+    STATUS = "status", "Status or treatment changed"
+    ARCHIVED = "archived", "Archived"
+    RESTORED = "restored", "Restored"
+    REVIEW = "review", "Reviewed"  # a review recorded on its own
+    # a re-score (by hand or by a deployment): counts as a review
+    RESCORE = "rescore", "Reviewed (re-scored)"
+    # the state the register held when dated history began
+    MIGRATED = "migrated", "State when dated history began"
 
 
 class ThreatStateChange(Model):
