@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.base import utcnow
 
+__all__ = ["ApiToken"]
+
 TOKEN_PREFIX = "fl_"
 
 

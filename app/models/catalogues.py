@@ -19,6 +19,16 @@ from app.domain.words import Labelled
 from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column, utcnow
 
+__all__ = [
+    "CatalogueEntry",
+    "CountermeasureMapping",
+    "EntryKind",
+    "Library",
+    "LibraryKind",
+    "LibraryVersion",
+    "ThreatMapping",
+]
+
 
 class LibraryKind(Labelled):
     ATTACK = "attack", "ATT&CK techniques"

@@ -12,6 +12,15 @@ from app.domain.words import Labelled, Worded
 from app.extensions import Model, db
 from app.models.base import TimestampMixin, dated_history, enum_column
 
+__all__ = [
+    "Countermeasure",
+    "CountermeasureStatus",
+    "CountermeasureStatusChange",
+    "CountermeasureTargetPeriod",
+    "CountermeasureType",
+    "Effectiveness",
+]
+
 
 class CountermeasureType(Worded):
     PREVENTIVE = "preventive"

@@ -11,6 +11,15 @@ from app.domain.words import Labelled, Worded
 from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column, owned_rows
 
+__all__ = [
+    "GoalDirection",
+    "KeyResult",
+    "KeyResultStatus",
+    "Objective",
+    "ObjectiveNarrative",
+    "Rating",
+]
+
 
 class GoalDirection(Labelled):
     INCREASE = "increase", "Increase to"

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
 
+__all__ = ["RecoveryCode"]
+
 
 def hash_recovery_code(code: str) -> str:
     # Random codes of 50 bits: a plain digest is enough, and the same for every lookup.

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.base import utcnow
 
+__all__ = ["SignInSession"]
+
 
 def hash_session_key(key: str) -> str:
     # Only the hash is stored: a leaked database does not hand out live sessions.

@@ -11,6 +11,8 @@ from app.extensions import Model
 from app.models.base import utcnow
 from app.models.user import User
 
+__all__ = ["SsoIdentity"]
+
 
 class SsoIdentity(Model):
     """Bound at the first single sign-on. Later sign-ins are matched by issuer and subject,

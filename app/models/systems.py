@@ -11,6 +11,19 @@ from app.domain.words import Worded
 from app.extensions import Model, db
 from app.models.base import TimestampMixin, dated_history, enum_column, owned_rows
 
+__all__ = [
+    "Criticality",
+    "Position",
+    "PositionStatus",
+    "PositionStatusChange",
+    "Responsibility",
+    "ResponsibilityKind",
+    "StaffMember",
+    "System",
+    "SystemCriticalityChange",
+    "SystemProductionChange",
+]
+
 
 class Criticality(Worded):
     LOW = "low"

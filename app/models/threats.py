@@ -11,6 +11,19 @@ from app.domain.words import Labelled, Worded
 from app.extensions import Model, db
 from app.models.base import TimestampMixin, dated_history, enum_column
 
+__all__ = [
+    "Tag",
+    "Threat",
+    "ThreatCategory",
+    "ThreatFeed",
+    "ThreatScoreChange",
+    "ThreatSearchTerm",
+    "ThreatSource",
+    "ThreatStateChange",
+    "ThreatStatus",
+    "Treatment",
+]
+
 
 class ThreatSource(Labelled):
     INTERNAL = "internal", "Internal finding"

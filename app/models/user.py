@@ -14,6 +14,8 @@ from app.domain.words import Labelled
 from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column
 
+__all__ = ["Role", "User"]
+
 
 class Role(Labelled):
     ADMIN = "admin", "Administrator"
