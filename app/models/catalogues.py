@@ -118,7 +118,21 @@ class CatalogueEntry(Model):
         return f"{self.ref} {self.name}"
 
 
-class ThreatMapping(Model):
+class MappedEntry:
+    """What a threat's and a countermeasure's mappings record alike: the entry (its library
+    and stable reference), the days it is in force, and who mapped it. These columns
+    follow the record's own."""
+
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
+    )
+    ref: Mapped[str] = mapped_column(String(40))
+    mapped_on: Mapped[date] = mapped_column(Date)
+    unmapped_on: Mapped[date | None] = mapped_column(Date)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ThreatMapping(MappedEntry, Model):
     """A threat framed by an ATT&CK technique, from ``mapped_on`` until ``unmapped_on``."""
 
     __tablename__ = "threat_mappings"
@@ -140,19 +154,12 @@ class ThreatMapping(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
-    library_id: Mapped[int] = mapped_column(
-        ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
-    )
-    ref: Mapped[str] = mapped_column(String(40))
-    mapped_on: Mapped[date] = mapped_column(Date)
-    unmapped_on: Mapped[date | None] = mapped_column(Date)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     def __str__(self) -> str:
         return f"threat {self.threat_id} → {self.ref} from {self.mapped_on}"
 
 
-class CountermeasureMapping(Model):
+class CountermeasureMapping(MappedEntry, Model):
     """A countermeasure that mitigates a technique or implements a control (by the
     library's kind), from ``mapped_on`` until ``unmapped_on``."""
 
@@ -177,13 +184,6 @@ class CountermeasureMapping(Model):
     countermeasure_id: Mapped[int] = mapped_column(
         ForeignKey("countermeasures.id", ondelete="CASCADE")
     )
-    library_id: Mapped[int] = mapped_column(
-        ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
-    )
-    ref: Mapped[str] = mapped_column(String(40))
-    mapped_on: Mapped[date] = mapped_column(Date)
-    unmapped_on: Mapped[date | None] = mapped_column(Date)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     def __str__(self) -> str:
         return f"countermeasure {self.countermeasure_id} → {self.ref} from {self.mapped_on}"

@@ -198,12 +198,26 @@ class ThreatSearchTerm(Model):
     )
 
 
-class ThreatScoreChange(Model):
+class ThreatFact:
+    """A threat's dated row (its scores or its state): in force from ``changed_on`` until
+    ``superseded_on`` (None: still in force). These columns lead the table."""
+
+    __audited__ = True
+    __audit_exclude__ = ("superseded_on",)
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    threat_id: Mapped[int] = mapped_column(
+        ForeignKey("threats.id", ondelete="CASCADE"), sort_order=-1
+    )
+    changed_on: Mapped[date] = mapped_column(Date, index=True, sort_order=-1)
+    # The date the next change replaced this one; kept by rescore_threat and the state writes.
+    superseded_on: Mapped[date | None] = mapped_column(Date, sort_order=-1)
+
+
+class ThreatScoreChange(ThreatFact, Model):
     """One assessment of a threat's scores; the register as of a date replays these."""
 
     __tablename__ = "threat_score_changes"
-    __audited__ = True
-    __audit_exclude__ = ("superseded_on",)
     __table_args__ = (
         Index("ix_threat_score_changes_threat_date", "threat_id", "changed_on"),
         # The register as of a date reads the one change in force per threat
@@ -247,11 +261,6 @@ class ThreatScoreChange(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
-    changed_on: Mapped[date] = mapped_column(Date, index=True)
-    # The date the next change replaced this one (None while in force); kept by rescore_threat.
-    superseded_on: Mapped[date | None] = mapped_column(Date)
     inherent_likelihood: Mapped[int]
     inherent_impact: Mapped[int]
     residual_likelihood: Mapped[int]
@@ -296,7 +305,7 @@ class StateChangeKind(Labelled):
     MIGRATED = "migrated", "State when dated history began"
 
 
-class ThreatStateChange(Model):
+class ThreatStateChange(ThreatFact, Model):
     """A threat's status, archival, treatment and next review in force from ``changed_on``.
 
     Each row is the whole state (a snapshot), valid from ``changed_on`` until
@@ -307,8 +316,6 @@ class ThreatStateChange(Model):
     """
 
     __tablename__ = "threat_state_changes"
-    __audited__ = True
-    __audit_exclude__ = ("superseded_on",)
     __table_args__ = (
         # The state of given threats on a date: one index lookup per threat.
         Index(
@@ -341,11 +348,6 @@ class ThreatStateChange(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
-    changed_on: Mapped[date] = mapped_column(Date, index=True)
-    # The date the next change replaced this one (None while in force).
-    superseded_on: Mapped[date | None] = mapped_column(Date)
     kind: Mapped[StateChangeKind] = enum_column(StateChangeKind, default=StateChangeKind.STATUS)
     status: Mapped[ThreatStatus] = enum_column(ThreatStatus, default=ThreatStatus.IDENTIFIED)
     archived: Mapped[bool] = mapped_column(default=False)
