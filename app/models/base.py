@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -28,6 +28,21 @@ def owned_rows(back_populates: str, **kwargs):
 def dated_history(back_populates: str, row: str, on: str = "changed_on"):
     """A record's dated rows (class ``row``, dated by ``on``): owned by it, oldest first."""
     return owned_rows(back_populates, order_by=f"({row}.{on}, {row}.id)")
+
+
+class Versioned:
+    """A record people edit concurrently (the pages and the API at once): each update names
+    the version it read, and SQLAlchemy refuses one made from a stale read (StaleDataError,
+    answered with 409). Audited, all but its version. Its column follows the record's own."""
+
+    __audited__ = True
+    __audit_exclude__: tuple[str, ...] = ("version",)
+
+    version: Mapped[int] = mapped_column(default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:  # noqa: N805 (a class-level directive)
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 class TimestampMixin:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.domain.countermeasures import CountermeasureStatus
 from app.domain.words import Labelled, Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, dated_history, enum_column
+from app.models.base import TimestampMixin, Versioned, dated_history, enum_column
 
 __all__ = [
     "Countermeasure",
@@ -53,10 +53,8 @@ countermeasure_threats = Table(
 )
 
 
-class Countermeasure(TimestampMixin, Model):
+class Countermeasure(Versioned, TimestampMixin, Model):
     __tablename__ = "countermeasures"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "countermeasures"  # a deletion is kept for syncing clients (models/deletions)
     __audit_collections__ = ("threats",)
 
@@ -83,7 +81,6 @@ class Countermeasure(TimestampMixin, Model):
     verified_on: Mapped[date | None] = mapped_column(Date)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     effectiveness: Mapped[Effectiveness | None] = enum_column(Effectiveness)
-    version: Mapped[int] = mapped_column(default=1)
 
     owner = relationship("User", foreign_keys=[owner_id])
     verified_by = relationship("User", foreign_keys=[verified_by_id])
@@ -94,8 +91,6 @@ class Countermeasure(TimestampMixin, Model):
     target_periods: Mapped[list[CountermeasureTargetPeriod]] = dated_history(
         "countermeasure", "CountermeasureTargetPeriod", on="valid_from"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return self.title

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.domain.words import Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, dated_history, enum_column, owned_rows
+from app.models.base import TimestampMixin, Versioned, dated_history, enum_column, owned_rows
 
 __all__ = [
     "Criticality",
@@ -45,14 +45,8 @@ class PositionStatus(Worded):
     CANCELLED = "cancelled"
 
 
-# Records people edit concurrently carry a ``version``: SQLAlchemy refuses an update
-# made from a stale read (StaleDataError), which the views and API answer with 409.
-
-
-class System(TimestampMixin, Model):
+class System(Versioned, TimestampMixin, Model):
     __tablename__ = "systems"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "systems"  # a deletion is kept for syncing clients (models/deletions)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +58,6 @@ class System(TimestampMixin, Model):
     )
     in_production: Mapped[bool] = mapped_column(default=True, index=True)
     retired_on: Mapped[date | None] = mapped_column(Date)
-    version: Mapped[int] = mapped_column(default=1)
 
     responsibilities: Mapped[list[Responsibility]] = owned_rows("system")
     production_changes: Mapped[list[SystemProductionChange]] = dated_history(
@@ -77,8 +70,6 @@ class System(TimestampMixin, Model):
     # Whether it counts for coverage on a day, when loaded with
     # ``app.coverage.queries.counted_on(day)``.
     counted: Mapped[bool | None] = query_expression()
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return self.name
@@ -131,10 +122,8 @@ class SystemCriticalityChange(Model):
         return f"system {self.system_id} {self.criticality.label} from {self.changed_on}"
 
 
-class StaffMember(TimestampMixin, Model):
+class StaffMember(Versioned, TimestampMixin, Model):
     __tablename__ = "staff_members"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "staff"  # a deletion is kept for syncing clients (models/deletions)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,12 +137,9 @@ class StaffMember(TimestampMixin, Model):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), unique=True
     )
-    version: Mapped[int] = mapped_column(default=1)
 
     user = relationship("User")
     responsibilities: Mapped[list[Responsibility]] = owned_rows("staff_member")
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def active(self) -> bool:
@@ -166,10 +152,8 @@ class StaffMember(TimestampMixin, Model):
         return self.name
 
 
-class Responsibility(TimestampMixin, Model):
+class Responsibility(Versioned, TimestampMixin, Model):
     __tablename__ = "responsibilities"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "responsibilities"  # a deletion is kept for syncing clients (models/deletions)
     __table_args__ = (
         CheckConstraint("until IS NULL OR until >= since", name="until_not_before_since"),
@@ -187,12 +171,9 @@ class Responsibility(TimestampMixin, Model):
     )
     since: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
-    version: Mapped[int] = mapped_column(default=1)
 
     staff_member: Mapped[StaffMember] = relationship(back_populates="responsibilities")
     system: Mapped[System] = relationship(back_populates="responsibilities")
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return f"staff {self.staff_member_id} on system {self.system_id} from {self.since}"
@@ -206,10 +187,8 @@ position_systems = Table(
 )
 
 
-class Position(TimestampMixin, Model):
+class Position(Versioned, TimestampMixin, Model):
     __tablename__ = "positions"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "positions"  # a deletion is kept for syncing clients (models/deletions)
     __audit_collections__ = ("systems",)
 
@@ -225,15 +204,12 @@ class Position(TimestampMixin, Model):
         ForeignKey("staff_members.id", ondelete="SET NULL"), index=True
     )
     notes: Mapped[str] = mapped_column(Text, default="")
-    version: Mapped[int] = mapped_column(default=1)
 
     hire: Mapped[StaffMember | None] = relationship()
     systems: Mapped[list[System]] = relationship(secondary=position_systems)
     status_changes: Mapped[list[PositionStatusChange]] = dated_history(
         "position", "PositionStatusChange"
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return self.title

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.words import Labelled, Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, dated_history, enum_column
+from app.models.base import TimestampMixin, Versioned, dated_history, enum_column
 
 __all__ = [
     "Tag",
@@ -100,10 +100,8 @@ class Tag(Model):
         return self.name
 
 
-class Threat(TimestampMixin, Model):
+class Threat(Versioned, TimestampMixin, Model):
     __tablename__ = "threats"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "threats"  # a deletion is kept for syncing clients (models/deletions)
     __audit_collections__ = ("systems", "tags")
     __table_args__ = (
@@ -165,7 +163,6 @@ class Threat(TimestampMixin, Model):
     method_score: Mapped[float | None] = mapped_column(Float)
     method_rating: Mapped[str] = mapped_column(String(20), default="", server_default="")
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    version: Mapped[int] = mapped_column(default=1)
 
     category: Mapped[ThreatCategory | None] = relationship()
     feed: Mapped[ThreatFeed | None] = relationship()
@@ -175,8 +172,6 @@ class Threat(TimestampMixin, Model):
     tags: Mapped[list[Tag]] = relationship(secondary=threat_tags, order_by="Tag.name")
     score_changes: Mapped[list[ThreatScoreChange]] = dated_history("threat", "ThreatScoreChange")
     state_changes: Mapped[list[ThreatStateChange]] = dated_history("threat", "ThreatStateChange")
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return self.title
