@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.domain.countermeasures import CountermeasureStatus
 from app.domain.words import Labelled, Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, Versioned, dated_history, enum_column
+from app.models.base import HistoryRow, TimestampMixin, Versioned, dated_history, enum_column
 
 __all__ = [
     "Countermeasure",
@@ -96,17 +96,14 @@ class Countermeasure(Versioned, TimestampMixin, Model):
         return self.title
 
 
-class CountermeasureStatusChange(Model):
+class CountermeasureStatusChange(HistoryRow, Model):
     __tablename__ = "countermeasure_status_changes"
-    __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     countermeasure_id: Mapped[int] = mapped_column(
         ForeignKey("countermeasures.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[CountermeasureStatus] = enum_column(CountermeasureStatus)
     changed_on: Mapped[date] = mapped_column(Date)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     countermeasure: Mapped[Countermeasure] = relationship(back_populates="status_changes")
 
@@ -114,12 +111,11 @@ class CountermeasureStatusChange(Model):
         return f"countermeasure {self.countermeasure_id} {self.status.value} on {self.changed_on}"
 
 
-class CountermeasureTargetPeriod(Model):
+class CountermeasureTargetPeriod(HistoryRow, Model):
     """The target quarter in force from ``valid_from`` until the day before ``valid_until``
     (None: still in force). "Slipped in a quarter" reads the target in force on its end."""
 
     __tablename__ = "countermeasure_target_periods"
-    __audited__ = True
     __table_args__ = (
         # The targets in force on a day, answered from the index alone (no table reads).
         Index(
@@ -131,14 +127,12 @@ class CountermeasureTargetPeriod(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     countermeasure_id: Mapped[int] = mapped_column(
         ForeignKey("countermeasures.id", ondelete="CASCADE"), index=True
     )
     target_quarter_start: Mapped[date | None] = mapped_column(Date)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     countermeasure: Mapped[Countermeasure] = relationship(back_populates="target_periods")
 

@@ -9,7 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.domain.words import Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, Versioned, dated_history, enum_column, owned_rows
+from app.models.base import (
+    HistoryRow,
+    TimestampMixin,
+    Versioned,
+    dated_history,
+    enum_column,
+    owned_rows,
+)
 
 __all__ = [
     "Criticality",
@@ -75,23 +82,20 @@ class System(Versioned, TimestampMixin, Model):
         return self.name
 
 
-class SystemProductionChange(Model):
+class SystemProductionChange(HistoryRow, Model):
     """The day a system went into or out of production. Before its first change a system
     had the opposite flag; with no change, ``System.in_production`` held all along."""
 
     __tablename__ = "system_production_changes"
-    __audited__ = True
     __table_args__ = (
         Index("ix_system_production_changes_system_day", "system_id", "changed_on"),
         # "Any change after this day?": one index probe spares a lookup per system.
         Index("ix_system_production_changes_day", "changed_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     system_id: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"))
     changed_on: Mapped[date] = mapped_column(Date)
     in_production: Mapped[bool] = mapped_column()
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     system: Mapped[System] = relationship(back_populates="production_changes")
 
@@ -100,21 +104,18 @@ class SystemProductionChange(Model):
         return f"system {self.system_id} {state} from {self.changed_on}"
 
 
-class SystemCriticalityChange(Model):
+class SystemCriticalityChange(HistoryRow, Model):
     """The day a system's criticality changed, and from what. On a day before its first
     change a system had that change's ``previous``; with no change, ``System.criticality``
     held all along (the quarterly report orders uncovered systems by it)."""
 
     __tablename__ = "system_criticality_changes"
-    __audited__ = True
     __table_args__ = (Index("ix_system_criticality_changes_system_day", "system_id", "changed_on"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     system_id: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"))
     changed_on: Mapped[date] = mapped_column(Date)
     previous: Mapped[Criticality] = enum_column(Criticality)
     criticality: Mapped[Criticality] = enum_column(Criticality)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     system: Mapped[System] = relationship(back_populates="criticality_changes")
 
@@ -215,18 +216,16 @@ class Position(Versioned, TimestampMixin, Model):
         return self.title
 
 
-class PositionStatusChange(Model):
+class PositionStatusChange(HistoryRow, Model):
     __tablename__ = "position_status_changes"
-    __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     position_id: Mapped[int] = mapped_column(
         ForeignKey("positions.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[PositionStatus] = enum_column(PositionStatus)
     changed_on: Mapped[date] = mapped_column(Date, index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    # After who recorded it, as the table was made.
+    note: Mapped[str] = mapped_column(Text, default="", sort_order=1)
 
     position: Mapped[Position] = relationship(back_populates="status_changes")
 
