@@ -205,7 +205,7 @@ class ThreatFact:
         ForeignKey("threats.id", ondelete="CASCADE"), sort_order=-1
     )
     changed_on: Mapped[date] = mapped_column(Date, index=True, sort_order=-1)
-    # The date the next change replaced this one; kept by rescore_threat and the state writes.
+    # The date the next row replaced this one (None while in force); kept by app.threats.risk.
     superseded_on: Mapped[date | None] = mapped_column(Date, sort_order=-1)
 
 
