@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.words import Labelled
 from app.extensions import Model
-from app.models.base import TimestampMixin, enum_column, utcnow
+from app.models.base import HistoryRow, TimestampMixin, enum_column, utcnow
 
 __all__ = [
     "CatalogueEntry",
@@ -118,9 +118,9 @@ class CatalogueEntry(Model):
         return f"{self.ref} {self.name}"
 
 
-class MappedEntry:
+class MappedEntry(HistoryRow):
     """What a threat's and a countermeasure's mappings record alike: the entry (its library
-    and stable reference), the days it is in force, and who mapped it. These columns
+    and stable reference) and the days it is in force, then who mapped it. These columns
     follow the record's own."""
 
     library_id: Mapped[int] = mapped_column(
@@ -129,14 +129,12 @@ class MappedEntry:
     ref: Mapped[str] = mapped_column(String(40))
     mapped_on: Mapped[date] = mapped_column(Date)
     unmapped_on: Mapped[date | None] = mapped_column(Date)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class ThreatMapping(MappedEntry, Model):
     """A threat framed by an ATT&CK technique, from ``mapped_on`` until ``unmapped_on``."""
 
     __tablename__ = "threat_mappings"
-    __audited__ = True
     __table_args__ = (
         Index("ix_threat_mappings_ref", "library_id", "ref", "mapped_on", "threat_id"),
         # A threat's mappings in force on a date, read from the index alone (the matrix).
@@ -152,7 +150,6 @@ class ThreatMapping(MappedEntry, Model):
         Index("ix_threat_mappings_unmapped_on", "unmapped_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
 
     def __str__(self) -> str:
@@ -164,7 +161,6 @@ class CountermeasureMapping(MappedEntry, Model):
     library's kind), from ``mapped_on`` until ``unmapped_on``."""
 
     __tablename__ = "countermeasure_mappings"
-    __audited__ = True
     __table_args__ = (
         Index(
             "ix_countermeasure_mappings_ref", "library_id", "ref", "mapped_on", "countermeasure_id"
@@ -180,7 +176,6 @@ class CountermeasureMapping(MappedEntry, Model):
         Index("ix_countermeasure_mappings_unmapped_on", "unmapped_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     countermeasure_id: Mapped[int] = mapped_column(
         ForeignKey("countermeasures.id", ondelete="CASCADE")
     )
