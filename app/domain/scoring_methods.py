@@ -35,17 +35,17 @@ each assessment keeps the likelihood and impact it was given.
 
 from __future__ import annotations
 
-import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 import cvss  # type: ignore[import-untyped]
 from cvss.exceptions import CVSSError  # type: ignore[import-untyped]
 
 from app.domain.scoring import RiskMatrix
+from app.domain.words import Labelled
 
 __all__ = [
     "DREAD_FACTORS",
@@ -68,32 +68,16 @@ __all__ = [
 ]
 
 
-class Method(enum.Enum):
-    MATRIX = "matrix"
-    CVSS = "cvss"
-    OWASP = "owasp"
-    DREAD = "dread"
-
-    @property
-    def label(self) -> str:
-        return _METHOD_WORDS[self].label
+class Method(Labelled):
+    MATRIX = "matrix", "Likelihood × impact"
+    CVSS = "cvss", "CVSS 3.1 or 4.0 vector"
+    OWASP = "owasp", "OWASP Risk Rating"
+    DREAD = "dread", "DREAD"
 
     @property
     def short(self) -> str:
-        return _METHOD_WORDS[self].short
-
-
-class MethodWords(NamedTuple):
-    label: str  # the method's name in full
-    short: str  # as a column heading says it
-
-
-_METHOD_WORDS = {
-    Method.MATRIX: MethodWords("Likelihood × impact", "L × I"),
-    Method.CVSS: MethodWords("CVSS 3.1 or 4.0 vector", "CVSS"),
-    Method.OWASP: MethodWords("OWASP Risk Rating", "OWASP"),
-    Method.DREAD: MethodWords("DREAD", "DREAD"),
-}
+        """The method's name in a narrow column or a message: the others go by their initials."""
+        return "L × I" if self is Method.MATRIX else self.value.upper()
 
 
 class MethodError(ValueError):

@@ -4,6 +4,7 @@ and reports."""
 from __future__ import annotations
 
 import enum
+from typing import Self
 
 
 class Worded(enum.Enum):
@@ -13,6 +14,21 @@ class Worded(enum.Enum):
     @property
     def label(self) -> str:
         return str(self.value).replace("_", " ").capitalize()
+
+
+class Labelled(enum.Enum):
+    """An enum whose members are declared with their words beside their value:
+    ``AUDIT = "audit", "Audit"`` stores ``"audit"`` and reads as "Audit"."""
+
+    _value_: str
+    label: str
+
+    # A lookup by value (``Role("admin")``) finds the member made here: it passes no label.
+    def __new__(cls, value: str, label: str = "") -> Self:
+        member = object.__new__(cls)
+        member._value_ = value
+        member.label = label
+        return member
 
 
 def plural(

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
-from app.models.base import utcnow
+from app.models.base import AccountRow, sha256_hex, utcnow
+
+__all__ = ["ApiToken"]
 
 TOKEN_PREFIX = "fl_"
 
 
 def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    return sha256_hex(secret)
 
 
-class ApiToken(Model):
+class ApiToken(AccountRow, Model):
     __tablename__ = "api_tokens"
     # Creation, first use and revocation are authentication events (app/auth/events.py).
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    # sha256 of the secret: a leaked database does not leak usable tokens.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters of the token, to recognise it in the list.
     hint: Mapped[str] = mapped_column(String(16), default="")

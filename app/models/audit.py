@@ -32,6 +32,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from app.extensions import Model, db
 from app.models.base import utcnow
 
+__all__ = ["AuditEntry"]
+
 
 class AuditEntry(Model):
     __tablename__ = "audit_entries"

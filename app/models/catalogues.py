@@ -15,17 +15,24 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.words import Labelled
 from app.extensions import Model
-from app.models.base import TimestampMixin, enum_column, utcnow
+from app.models.base import HistoryRow, TimestampMixin, enum_column, utcnow
+
+__all__ = [
+    "CatalogueEntry",
+    "CountermeasureMapping",
+    "EntryKind",
+    "Library",
+    "LibraryKind",
+    "LibraryVersion",
+    "ThreatMapping",
+]
 
 
-class LibraryKind(enum.Enum):
-    ATTACK = "attack"
-    FRAMEWORK = "framework"
-
-    @property
-    def label(self) -> str:
-        return {"attack": "ATT&CK techniques", "framework": "Control framework"}[self.value]
+class LibraryKind(Labelled):
+    ATTACK = "attack", "ATT&CK techniques"
+    FRAMEWORK = "framework", "Control framework"
 
 
 class EntryKind(enum.Enum):
@@ -111,11 +118,23 @@ class CatalogueEntry(Model):
         return f"{self.ref} {self.name}"
 
 
-class ThreatMapping(Model):
+class MappedEntry(HistoryRow):
+    """What a threat's and a countermeasure's mappings record alike: the entry (its library
+    and stable reference) and the days it is in force, then who mapped it. These columns
+    follow the record's own."""
+
+    library_id: Mapped[int] = mapped_column(
+        ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
+    )
+    ref: Mapped[str] = mapped_column(String(40))
+    mapped_on: Mapped[date] = mapped_column(Date)
+    unmapped_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ThreatMapping(MappedEntry, Model):
     """A threat framed by an ATT&CK technique, from ``mapped_on`` until ``unmapped_on``."""
 
     __tablename__ = "threat_mappings"
-    __audited__ = True
     __table_args__ = (
         Index("ix_threat_mappings_ref", "library_id", "ref", "mapped_on", "threat_id"),
         # A threat's mappings in force on a date, read from the index alone (the matrix).
@@ -131,26 +150,17 @@ class ThreatMapping(Model):
         Index("ix_threat_mappings_unmapped_on", "unmapped_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
-    library_id: Mapped[int] = mapped_column(
-        ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
-    )
-    ref: Mapped[str] = mapped_column(String(40))
-    mapped_on: Mapped[date] = mapped_column(Date)
-    unmapped_on: Mapped[date | None] = mapped_column(Date)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     def __str__(self) -> str:
         return f"threat {self.threat_id} → {self.ref} from {self.mapped_on}"
 
 
-class CountermeasureMapping(Model):
+class CountermeasureMapping(MappedEntry, Model):
     """A countermeasure that mitigates a technique or implements a control (by the
     library's kind), from ``mapped_on`` until ``unmapped_on``."""
 
     __tablename__ = "countermeasure_mappings"
-    __audited__ = True
     __table_args__ = (
         Index(
             "ix_countermeasure_mappings_ref", "library_id", "ref", "mapped_on", "countermeasure_id"
@@ -166,17 +176,9 @@ class CountermeasureMapping(Model):
         Index("ix_countermeasure_mappings_unmapped_on", "unmapped_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     countermeasure_id: Mapped[int] = mapped_column(
         ForeignKey("countermeasures.id", ondelete="CASCADE")
     )
-    library_id: Mapped[int] = mapped_column(
-        ForeignKey("catalogue_libraries.id", ondelete="CASCADE")
-    )
-    ref: Mapped[str] = mapped_column(String(40))
-    mapped_on: Mapped[date] = mapped_column(Date)
-    unmapped_on: Mapped[date | None] = mapped_column(Date)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     def __str__(self) -> str:
         return f"countermeasure {self.countermeasure_id} → {self.ref} from {self.mapped_on}"

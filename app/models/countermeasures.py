@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 
 from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.countermeasures import CountermeasureStatus
-from app.domain.words import Worded
+from app.domain.words import Labelled, Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, dated_history, enum_column
+from app.models.base import HistoryRow, TimestampMixin, Versioned, dated_history, enum_column
+
+__all__ = [
+    "Countermeasure",
+    "CountermeasureStatus",
+    "CountermeasureStatusChange",
+    "CountermeasureTargetPeriod",
+    "CountermeasureType",
+    "Effectiveness",
+]
 
 
 class CountermeasureType(Worded):
@@ -20,14 +28,10 @@ class CountermeasureType(Worded):
     CORRECTIVE = "corrective"
 
 
-class Effectiveness(enum.Enum):
-    YES = "yes"
-    PARTLY = "partly"
-    NO = "no"
-
-    @property
-    def label(self) -> str:
-        return {"yes": "Effective", "partly": "Partly effective", "no": "Not effective"}[self.value]
+class Effectiveness(Labelled):
+    YES = "yes", "Effective"
+    PARTLY = "partly", "Partly effective"
+    NO = "no", "Not effective"
 
 
 def _default_plan_day(context) -> date:
@@ -49,10 +53,8 @@ countermeasure_threats = Table(
 )
 
 
-class Countermeasure(TimestampMixin, Model):
+class Countermeasure(Versioned, TimestampMixin, Model):
     __tablename__ = "countermeasures"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "countermeasures"  # a deletion is kept for syncing clients (models/deletions)
     __audit_collections__ = ("threats",)
 
@@ -79,7 +81,6 @@ class Countermeasure(TimestampMixin, Model):
     verified_on: Mapped[date | None] = mapped_column(Date)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     effectiveness: Mapped[Effectiveness | None] = enum_column(Effectiveness)
-    version: Mapped[int] = mapped_column(default=1)
 
     owner = relationship("User", foreign_keys=[owner_id])
     verified_by = relationship("User", foreign_keys=[verified_by_id])
@@ -91,23 +92,18 @@ class Countermeasure(TimestampMixin, Model):
         "countermeasure", "CountermeasureTargetPeriod", on="valid_from"
     )
 
-    __mapper_args__ = {"version_id_col": version}
-
     def __str__(self) -> str:
         return self.title
 
 
-class CountermeasureStatusChange(Model):
+class CountermeasureStatusChange(HistoryRow, Model):
     __tablename__ = "countermeasure_status_changes"
-    __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     countermeasure_id: Mapped[int] = mapped_column(
         ForeignKey("countermeasures.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[CountermeasureStatus] = enum_column(CountermeasureStatus)
     changed_on: Mapped[date] = mapped_column(Date)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     countermeasure: Mapped[Countermeasure] = relationship(back_populates="status_changes")
 
@@ -115,12 +111,11 @@ class CountermeasureStatusChange(Model):
         return f"countermeasure {self.countermeasure_id} {self.status.value} on {self.changed_on}"
 
 
-class CountermeasureTargetPeriod(Model):
+class CountermeasureTargetPeriod(HistoryRow, Model):
     """The target quarter in force from ``valid_from`` until the day before ``valid_until``
     (None: still in force). "Slipped in a quarter" reads the target in force on its end."""
 
     __tablename__ = "countermeasure_target_periods"
-    __audited__ = True
     __table_args__ = (
         # The targets in force on a day, answered from the index alone (no table reads).
         Index(
@@ -132,14 +127,12 @@ class CountermeasureTargetPeriod(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     countermeasure_id: Mapped[int] = mapped_column(
         ForeignKey("countermeasures.id", ondelete="CASCADE"), index=True
     )
     target_quarter_start: Mapped[date | None] = mapped_column(Date)
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     countermeasure: Mapped[Countermeasure] = relationship(back_populates="target_periods")
 

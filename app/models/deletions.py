@@ -18,6 +18,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from app.extensions import Model
 from app.models.base import utcnow
 
+__all__ = ["Deletion"]
+
 # The lists whose deletions are kept: the API list each record type is read from.
 TOMBSTONED = ("threats", "countermeasures", "systems", "staff", "responsibilities", "positions")
 

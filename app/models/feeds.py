@@ -12,6 +12,11 @@ from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column
 from app.models.threats import Threat, ThreatFeed
 
+__all__ = [
+    "CandidateStatus",
+    "ThreatCandidate",
+]
+
 
 class CandidateStatus(Worded):
     PENDING = "pending"

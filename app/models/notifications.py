@@ -10,6 +10,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.base import TimestampMixin, owned_rows, utcnow
 
+__all__ = [
+    "DigestSent",
+    "FeedFetch",
+    "NotificationPreference",
+    "NotificationRun",
+    "RunLock",
+    "SentNotification",
+    "Webhook",
+    "WebhookDelivery",
+]
+
 
 class NotificationPreference(TimestampMixin, Model):
     """A user's choice: how often a digest comes, and which kinds of reminder it holds."""

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 
 from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.domain.words import Worded
+from app.domain.words import Labelled, Worded
 from app.extensions import Model
-from app.models.base import TimestampMixin, enum_column, owned_rows
+from app.models.base import TimestampMixin, Versioned, enum_column, owned_rows
+
+__all__ = [
+    "GoalDirection",
+    "KeyResult",
+    "KeyResultStatus",
+    "Objective",
+    "ObjectiveNarrative",
+    "Rating",
+]
 
 
-class GoalDirection(enum.Enum):
-    INCREASE = "increase"
-    DECREASE = "decrease"
-
-    @property
-    def label(self) -> str:
-        return {"increase": "Increase to", "decrease": "Decrease to"}[self.value]
+class GoalDirection(Labelled):
+    INCREASE = "increase", "Increase to"
+    DECREASE = "decrease", "Decrease to"
 
 
 class Rating(Worded):
@@ -38,10 +42,15 @@ class Rating(Worded):
         }[self.value]
 
 
-class Objective(TimestampMixin, Model):
+class VersionAddedLater(Versioned):
+    """Versioned since a migration added the column to tables with rows: the database
+    fills it in."""
+
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+class Objective(VersionAddedLater, TimestampMixin, Model):
     __tablename__ = "objectives"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -51,10 +60,6 @@ class Objective(TimestampMixin, Model):
     fiscal_year: Mapped[int] = mapped_column(index=True)
     target_completion: Mapped[str] = mapped_column(String(40), default="")
     position: Mapped[int] = mapped_column(default=0)
-
-    # Edited through the forms and the API at once: an update names the version it read.
-    version: Mapped[int] = mapped_column(default=1, server_default="1")
-    __mapper_args__ = {"version_id_col": version}
 
     key_results: Mapped[list[KeyResult]] = owned_rows(
         "objective", order_by="(KeyResult.position, KeyResult.id)"
@@ -82,10 +87,8 @@ class ObjectiveNarrative(TimestampMixin, Model):
     objective: Mapped[Objective] = relationship(back_populates="narratives")
 
 
-class KeyResult(TimestampMixin, Model):
+class KeyResult(VersionAddedLater, TimestampMixin, Model):
     __tablename__ = "key_results"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     objective_id: Mapped[int] = mapped_column(
@@ -106,10 +109,6 @@ class KeyResult(TimestampMixin, Model):
     metric: Mapped[str | None] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(default=0)
 
-    # Edited through the forms and the API at once: an update names the version it read.
-    version: Mapped[int] = mapped_column(default=1, server_default="1")
-    __mapper_args__ = {"version_id_col": version}
-
     objective: Mapped[Objective] = relationship(back_populates="key_results")
     statuses: Mapped[list[KeyResultStatus]] = owned_rows(
         "key_result", order_by="KeyResultStatus.quarter_start"
@@ -119,10 +118,8 @@ class KeyResult(TimestampMixin, Model):
         return f"{self.code}: {self.statement[:80]}"
 
 
-class KeyResultStatus(TimestampMixin, Model):
+class KeyResultStatus(VersionAddedLater, TimestampMixin, Model):
     __tablename__ = "key_result_statuses"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __table_args__ = (UniqueConstraint("key_result_id", "quarter_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,10 +130,6 @@ class KeyResultStatus(TimestampMixin, Model):
     rating: Mapped[Rating | None] = enum_column(Rating)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     written_on: Mapped[date | None] = mapped_column(Date)
-
-    # Edited through the forms and the API at once: an update names the version it read.
-    version: Mapped[int] = mapped_column(default=1, server_default="1")
-    __mapper_args__ = {"version_id_col": version}
 
     key_result: Mapped[KeyResult] = relationship(back_populates="statuses")
     author = relationship("User")

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.models.base import AccountRow, sha256_hex
+
+__all__ = ["RecoveryCode"]
 
 
 def hash_recovery_code(code: str) -> str:
     # Random codes of 50 bits: a plain digest is enough, and the same for every lookup.
     normalised = "".join(ch for ch in code.lower() if ch.isalnum())
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+    return sha256_hex(normalised)
 
 
-class RecoveryCode(Model):
+class RecoveryCode(AccountRow, Model):
     __tablename__ = "recovery_codes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import Model
 from app.models.base import utcnow
 
+__all__ = ["ReportPublication"]
+
 
 class ReportPublication(Model):
     """One publication of an objective's quarter report; never edited, only superseded."""

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from app.extensions import Model, db
 from app.models.base import TimestampMixin
 
+__all__ = ["Setting"]
+
 
 class Setting(TimestampMixin, Model):
     __tablename__ = "settings"

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
-from app.models.base import utcnow
+from app.models.base import AccountRow, sha256_hex, utcnow
+
+__all__ = ["SignInSession"]
 
 
 def hash_session_key(key: str) -> str:
-    # Only the hash is stored: a leaked database does not hand out live sessions.
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return sha256_hex(key)
 
 
-class SignInSession(Model):
+class SignInSession(AccountRow, Model):
     __tablename__ = "sign_in_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Touched at most once a minute (app/auth/session.py); the idle timeout reads it.

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
-from app.models.base import utcnow
+from app.models.base import AccountRow, utcnow
 from app.models.user import User
 
+__all__ = ["SsoIdentity"]
 
-class SsoIdentity(Model):
+
+class SsoIdentity(AccountRow, Model):
     """Bound at the first single sign-on. Later sign-ins are matched by issuer and subject,
     never by email again, so an email address reused at the provider opens nothing."""
 
@@ -23,8 +25,6 @@ class SsoIdentity(Model):
         UniqueConstraint("user_id", "issuer"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     issuer: Mapped[str] = mapped_column(String(512))
     # OpenID Connect caps ``sub`` at 255 ASCII characters.
     subject: Mapped[str] = mapped_column(String(255))

@@ -9,7 +9,27 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from app.domain.words import Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, dated_history, enum_column, owned_rows
+from app.models.base import (
+    HistoryRow,
+    TimestampMixin,
+    Versioned,
+    dated_history,
+    enum_column,
+    owned_rows,
+)
+
+__all__ = [
+    "Criticality",
+    "Position",
+    "PositionStatus",
+    "PositionStatusChange",
+    "Responsibility",
+    "ResponsibilityKind",
+    "StaffMember",
+    "System",
+    "SystemCriticalityChange",
+    "SystemProductionChange",
+]
 
 
 class Criticality(Worded):
@@ -32,14 +52,8 @@ class PositionStatus(Worded):
     CANCELLED = "cancelled"
 
 
-# Records people edit concurrently carry a ``version``: SQLAlchemy refuses an update
-# made from a stale read (StaleDataError), which the views and API answer with 409.
-
-
-class System(TimestampMixin, Model):
+class System(Versioned, TimestampMixin, Model):
     __tablename__ = "systems"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "systems"  # a deletion is kept for syncing clients (models/deletions)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +65,6 @@ class System(TimestampMixin, Model):
     )
     in_production: Mapped[bool] = mapped_column(default=True, index=True)
     retired_on: Mapped[date | None] = mapped_column(Date)
-    version: Mapped[int] = mapped_column(default=1)
 
     responsibilities: Mapped[list[Responsibility]] = owned_rows("system")
     production_changes: Mapped[list[SystemProductionChange]] = dated_history(
@@ -65,29 +78,24 @@ class System(TimestampMixin, Model):
     # ``app.coverage.queries.counted_on(day)``.
     counted: Mapped[bool | None] = query_expression()
 
-    __mapper_args__ = {"version_id_col": version}
-
     def __str__(self) -> str:
         return self.name
 
 
-class SystemProductionChange(Model):
+class SystemProductionChange(HistoryRow, Model):
     """The day a system went into or out of production. Before its first change a system
     had the opposite flag; with no change, ``System.in_production`` held all along."""
 
     __tablename__ = "system_production_changes"
-    __audited__ = True
     __table_args__ = (
         Index("ix_system_production_changes_system_day", "system_id", "changed_on"),
         # "Any change after this day?": one index probe spares a lookup per system.
         Index("ix_system_production_changes_day", "changed_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     system_id: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"))
     changed_on: Mapped[date] = mapped_column(Date)
     in_production: Mapped[bool] = mapped_column()
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     system: Mapped[System] = relationship(back_populates="production_changes")
 
@@ -96,21 +104,18 @@ class SystemProductionChange(Model):
         return f"system {self.system_id} {state} from {self.changed_on}"
 
 
-class SystemCriticalityChange(Model):
+class SystemCriticalityChange(HistoryRow, Model):
     """The day a system's criticality changed, and from what. On a day before its first
     change a system had that change's ``previous``; with no change, ``System.criticality``
     held all along (the quarterly report orders uncovered systems by it)."""
 
     __tablename__ = "system_criticality_changes"
-    __audited__ = True
     __table_args__ = (Index("ix_system_criticality_changes_system_day", "system_id", "changed_on"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     system_id: Mapped[int] = mapped_column(ForeignKey("systems.id", ondelete="CASCADE"))
     changed_on: Mapped[date] = mapped_column(Date)
     previous: Mapped[Criticality] = enum_column(Criticality)
     criticality: Mapped[Criticality] = enum_column(Criticality)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     system: Mapped[System] = relationship(back_populates="criticality_changes")
 
@@ -118,10 +123,8 @@ class SystemCriticalityChange(Model):
         return f"system {self.system_id} {self.criticality.label} from {self.changed_on}"
 
 
-class StaffMember(TimestampMixin, Model):
+class StaffMember(Versioned, TimestampMixin, Model):
     __tablename__ = "staff_members"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "staff"  # a deletion is kept for syncing clients (models/deletions)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,12 +138,9 @@ class StaffMember(TimestampMixin, Model):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), unique=True
     )
-    version: Mapped[int] = mapped_column(default=1)
 
     user = relationship("User")
     responsibilities: Mapped[list[Responsibility]] = owned_rows("staff_member")
-
-    __mapper_args__ = {"version_id_col": version}
 
     @property
     def active(self) -> bool:
@@ -153,10 +153,8 @@ class StaffMember(TimestampMixin, Model):
         return self.name
 
 
-class Responsibility(TimestampMixin, Model):
+class Responsibility(Versioned, TimestampMixin, Model):
     __tablename__ = "responsibilities"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "responsibilities"  # a deletion is kept for syncing clients (models/deletions)
     __table_args__ = (
         CheckConstraint("until IS NULL OR until >= since", name="until_not_before_since"),
@@ -174,12 +172,9 @@ class Responsibility(TimestampMixin, Model):
     )
     since: Mapped[date] = mapped_column(Date)
     until: Mapped[date | None] = mapped_column(Date)
-    version: Mapped[int] = mapped_column(default=1)
 
     staff_member: Mapped[StaffMember] = relationship(back_populates="responsibilities")
     system: Mapped[System] = relationship(back_populates="responsibilities")
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return f"staff {self.staff_member_id} on system {self.system_id} from {self.since}"
@@ -193,10 +188,8 @@ position_systems = Table(
 )
 
 
-class Position(TimestampMixin, Model):
+class Position(Versioned, TimestampMixin, Model):
     __tablename__ = "positions"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "positions"  # a deletion is kept for syncing clients (models/deletions)
     __audit_collections__ = ("systems",)
 
@@ -212,7 +205,6 @@ class Position(TimestampMixin, Model):
         ForeignKey("staff_members.id", ondelete="SET NULL"), index=True
     )
     notes: Mapped[str] = mapped_column(Text, default="")
-    version: Mapped[int] = mapped_column(default=1)
 
     hire: Mapped[StaffMember | None] = relationship()
     systems: Mapped[list[System]] = relationship(secondary=position_systems)
@@ -220,24 +212,20 @@ class Position(TimestampMixin, Model):
         "position", "PositionStatusChange"
     )
 
-    __mapper_args__ = {"version_id_col": version}
-
     def __str__(self) -> str:
         return self.title
 
 
-class PositionStatusChange(Model):
+class PositionStatusChange(HistoryRow, Model):
     __tablename__ = "position_status_changes"
-    __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     position_id: Mapped[int] = mapped_column(
         ForeignKey("positions.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[PositionStatus] = enum_column(PositionStatus)
     changed_on: Mapped[date] = mapped_column(Date, index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    note: Mapped[str] = mapped_column(Text, default="")
+    # After who recorded it, as the table was made.
+    note: Mapped[str] = mapped_column(Text, default="", sort_order=1)
 
     position: Mapped[Position] = relationship(back_populates="status_changes")
 

@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.domain.words import Worded
+from app.domain.words import Labelled, Worded
 from app.extensions import Model, db
-from app.models.base import TimestampMixin, dated_history, enum_column
+from app.models.base import TimestampMixin, Versioned, dated_history, enum_column
+
+__all__ = [
+    "Tag",
+    "Threat",
+    "ThreatCategory",
+    "ThreatFeed",
+    "ThreatScoreChange",
+    "ThreatSearchTerm",
+    "ThreatSource",
+    "ThreatStateChange",
+    "ThreatStatus",
+    "Treatment",
+]
 
 
-class ThreatSource(enum.Enum):
-    INTERNAL = "internal"
-    INCIDENT = "incident"
-    AUDIT = "audit"
-    THREAT_INTEL = "threat_intel"
-
-    @property
-    def label(self) -> str:
-        return {
-            ThreatSource.INTERNAL: "Internal finding",
-            ThreatSource.INCIDENT: "Incident",
-            ThreatSource.AUDIT: "Audit",
-            ThreatSource.THREAT_INTEL: "Threat-intelligence feed",
-        }[self]
+class ThreatSource(Labelled):
+    INTERNAL = "internal", "Internal finding"
+    INCIDENT = "incident", "Incident"
+    AUDIT = "audit", "Audit"
+    THREAT_INTEL = "threat_intel", "Threat-intelligence feed"
 
 
 class ThreatStatus(Worded):
@@ -97,10 +100,8 @@ class Tag(Model):
         return self.name
 
 
-class Threat(TimestampMixin, Model):
+class Threat(Versioned, TimestampMixin, Model):
     __tablename__ = "threats"
-    __audited__ = True
-    __audit_exclude__ = ("version",)
     __tombstone__ = "threats"  # a deletion is kept for syncing clients (models/deletions)
     __audit_collections__ = ("systems", "tags")
     __table_args__ = (
@@ -162,7 +163,6 @@ class Threat(TimestampMixin, Model):
     method_score: Mapped[float | None] = mapped_column(Float)
     method_rating: Mapped[str] = mapped_column(String(20), default="", server_default="")
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    version: Mapped[int] = mapped_column(default=1)
 
     category: Mapped[ThreatCategory | None] = relationship()
     feed: Mapped[ThreatFeed | None] = relationship()
@@ -172,8 +172,6 @@ class Threat(TimestampMixin, Model):
     tags: Mapped[list[Tag]] = relationship(secondary=threat_tags, order_by="Tag.name")
     score_changes: Mapped[list[ThreatScoreChange]] = dated_history("threat", "ThreatScoreChange")
     state_changes: Mapped[list[ThreatStateChange]] = dated_history("threat", "ThreatStateChange")
-
-    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return self.title
@@ -195,12 +193,26 @@ class ThreatSearchTerm(Model):
     )
 
 
-class ThreatScoreChange(Model):
+class ThreatFact:
+    """A threat's dated row (its scores or its state): in force from ``changed_on`` until
+    ``superseded_on`` (None: still in force). These columns lead the table."""
+
+    __audited__ = True
+    __audit_exclude__ = ("superseded_on",)
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    threat_id: Mapped[int] = mapped_column(
+        ForeignKey("threats.id", ondelete="CASCADE"), sort_order=-1
+    )
+    changed_on: Mapped[date] = mapped_column(Date, index=True, sort_order=-1)
+    # The date the next row replaced this one (None while in force); kept by app.threats.risk.
+    superseded_on: Mapped[date | None] = mapped_column(Date, sort_order=-1)
+
+
+class ThreatScoreChange(ThreatFact, Model):
     """One assessment of a threat's scores; the register as of a date replays these."""
 
     __tablename__ = "threat_score_changes"
-    __audited__ = True
-    __audit_exclude__ = ("superseded_on",)
     __table_args__ = (
         Index("ix_threat_score_changes_threat_date", "threat_id", "changed_on"),
         # The register as of a date reads the one change in force per threat
@@ -244,11 +256,6 @@ class ThreatScoreChange(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
-    changed_on: Mapped[date] = mapped_column(Date, index=True)
-    # The date the next change replaced this one (None while in force); kept by rescore_threat.
-    superseded_on: Mapped[date | None] = mapped_column(Date)
     inherent_likelihood: Mapped[int]
     inherent_impact: Mapped[int]
     residual_likelihood: Mapped[int]
@@ -278,31 +285,22 @@ class ThreatScoreChange(Model):
         return f"threat {self.threat_id} scored on {self.changed_on}"
 
 
-class StateChangeKind(enum.Enum):
+class StateChangeKind(Labelled):
     """What brought a threat's state change: each row is a full snapshot of the state."""
 
-    CREATED = "created"
-    STATUS = "status"  # status, treatment or acceptance changed on the edit form
-    ARCHIVED = "archived"
-    RESTORED = "restored"
-    REVIEW = "review"  # a review recorded on its own
-    RESCORE = "rescore"  # a re-score (by hand or by a deployment): counts as a review
-    MIGRATED = "migrated"  # the state the register held when dated history began
-
-    @property
-    def label(self) -> str:
-        return {
-            StateChangeKind.CREATED: "Identified",
-            StateChangeKind.STATUS: "Status or treatment changed",
-            StateChangeKind.ARCHIVED: "Archived",
-            StateChangeKind.RESTORED: "Restored",
-            StateChangeKind.REVIEW: "Reviewed",
-            StateChangeKind.RESCORE: "Reviewed (re-scored)",
-            StateChangeKind.MIGRATED: "State when dated history began",
-        }[self]
+    CREATED = "created", "Identified"
+    # status, treatment or acceptance changed on the edit form
+    STATUS = "status", "Status or treatment changed"
+    ARCHIVED = "archived", "Archived"
+    RESTORED = "restored", "Restored"
+    REVIEW = "review", "Reviewed"  # a review recorded on its own
+    # a re-score (by hand or by a deployment): counts as a review
+    RESCORE = "rescore", "Reviewed (re-scored)"
+    # the state the register held when dated history began
+    MIGRATED = "migrated", "State when dated history began"
 
 
-class ThreatStateChange(Model):
+class ThreatStateChange(ThreatFact, Model):
     """A threat's status, archival, treatment and next review in force from ``changed_on``.
 
     Each row is the whole state (a snapshot), valid from ``changed_on`` until
@@ -313,8 +311,6 @@ class ThreatStateChange(Model):
     """
 
     __tablename__ = "threat_state_changes"
-    __audited__ = True
-    __audit_exclude__ = ("superseded_on",)
     __table_args__ = (
         # The state of given threats on a date: one index lookup per threat.
         Index(
@@ -347,11 +343,6 @@ class ThreatStateChange(Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    threat_id: Mapped[int] = mapped_column(ForeignKey("threats.id", ondelete="CASCADE"))
-    changed_on: Mapped[date] = mapped_column(Date, index=True)
-    # The date the next change replaced this one (None while in force).
-    superseded_on: Mapped[date | None] = mapped_column(Date)
     kind: Mapped[StateChangeKind] = enum_column(StateChangeKind, default=StateChangeKind.STATUS)
     status: Mapped[ThreatStatus] = enum_column(ThreatStatus, default=ThreatStatus.IDENTIFIED)
     archived: Mapped[bool] = mapped_column(default=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -11,24 +10,18 @@ from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.domain.words import Labelled
 from app.extensions import Model
 from app.models.base import TimestampMixin, enum_column
 
+__all__ = ["Role", "User"]
 
-class Role(enum.Enum):
-    ADMIN = "admin"
-    SECURITY = "security"
-    MANAGER = "manager"
-    VIEWER = "viewer"
 
-    @property
-    def label(self) -> str:
-        return {
-            Role.ADMIN: "Administrator",
-            Role.SECURITY: "Security team",
-            Role.MANAGER: "Manager",
-            Role.VIEWER: "Leadership (read only)",
-        }[self]
+class Role(Labelled):
+    ADMIN = "admin", "Administrator"
+    SECURITY = "security", "Security team"
+    MANAGER = "manager", "Manager"
+    VIEWER = "viewer", "Leadership (read only)"
 
     @classmethod
     def parse(cls, text: str) -> Role:
