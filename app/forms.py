@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import g
 from flask_wtf import FlaskForm as _FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.validation import control_character_message
@@ -38,6 +38,13 @@ class FlaskForm(_FlaskForm):
                 g.refused_control_characters = True
                 valid = False
         return valid
+
+
+class VersionedForm(FlaskForm):
+    """A form that changes a record people edit concurrently: it carries back the version
+    it was read at, so a change someone made since is a conflict, not overwritten."""
+
+    version = HiddenField()
 
 
 class CorrectionForm(FlaskForm):

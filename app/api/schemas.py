@@ -230,6 +230,15 @@ def Warnings() -> fields.List:  # noqa: N802 - a field factory, used like a clas
     )
 
 
+class RecordAnswer(ma.Schema):
+    """What every answer about one changeable record carries: its id, the version to send
+    back with a change, and the published reports the change made differ."""
+
+    id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    warnings = Warnings()
+
+
 class StatusChangeSchema(ma.Schema):
     status = fields.Function(lambda c: c.status.value, metadata={"type": "string"})
     changed_on = fields.Date()

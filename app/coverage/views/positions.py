@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from app import fiscal
 from app.coverage import bp, figures
 from app.coverage.forms import GoalForm, PositionForm, PositionStatusForm
+from app.coverage.inputs import POSITION, POSITION_EDIT
 from app.coverage.positions import (
     change_position_status,
     create_position,
@@ -20,6 +21,7 @@ from app.coverage.positions import (
 from app.coverage.views.common import (
     as_of_from_args,
     edit_form,
+    form_values,
     history_page,
     staff_choices,
     system_choices,
@@ -180,15 +182,7 @@ def new_position():
         form.system_ids.data = request.args.getlist("system_id", type=int)
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            position = create_position(
-                title=form.title.data,
-                team=form.team.data,
-                system_ids=form.system_ids.data or [],
-                opened_on=form.opened_on.data,
-                notes=form.notes.data,
-                status=PositionStatus[form.status.data],
-                user_id=current_user.id,
-            )
+            position = create_position(**form_values(form, POSITION), user_id=current_user.id)
         if outcome.saved:
             flash(f"Position {position.title} opened.", "success")
             warn_if_published(position.opened_on)
@@ -211,14 +205,7 @@ def edit_position(position_id: int):
     status = 200
     if form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            update_position(
-                position,
-                version=version_of(form),
-                title=form.title.data,
-                team=form.team.data,
-                system_ids=form.system_ids.data or [],
-                notes=form.notes.data,
-            )
+            update_position(position, version=version_of(form), **form_values(form, POSITION_EDIT))
         status = outcome.status
         if outcome.saved:
             flash(f"Position {position.title} saved.", "success")
