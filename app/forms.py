@@ -8,12 +8,17 @@ line breaks are allowed in multi-line fields (text areas) only.
 
 from __future__ import annotations
 
-from flask import g
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import flash, g
 from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.validation import control_character_message
+from app.validation import SaveOutcome, control_character_message, saved_or_shown
+
+T = TypeVar("T")
 
 
 def _refusal(field) -> str | None:
@@ -62,3 +67,25 @@ class CorrectionForm(FlaskForm):
         "Delete it for good: I have read which figures and published reports it changes",
         validators=[DataRequired(message="Tick the box to delete it.")],
     )
+
+
+def save_submitted(
+    form: Any,
+    save: Callable[[], T],
+    saved: Callable[[Any], str],
+    *,
+    valid: bool | None = None,
+    refused_status: int = 200,
+) -> tuple[SaveOutcome, T | None]:
+    """A form page's save: when ``form`` comes back valid (or the caller says it is,
+    ``valid``), ``save()`` inside ``saved_or_shown`` (committed, or the refusal beside its
+    field), then ``saved(result)`` flashed as a success. The outcome (nothing sent: status
+    200, not saved) and what ``save`` returned, None unless saved."""
+    if not (form.validate_on_submit() if valid is None else valid):
+        return SaveOutcome(), None
+    with saved_or_shown(form, refused_status) as outcome:
+        result = save()
+    if not outcome.saved:
+        return outcome, None
+    flash(saved(result), "success")
+    return outcome, result
