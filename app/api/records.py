@@ -13,13 +13,14 @@ methods.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask.views import MethodView
 
 from app.api import writes as w
 from app.api.paging import conditional, paginate
 from app.api.resources import get_or_404
+from app.api.schemas import RecordSchemas
 from app.api.strict import Blueprint
 from app.models.user import Role
 from app.security import readable, roles
@@ -150,3 +151,88 @@ def record_action(
     view = type(name, (MethodView,), {"post": post})
     # POST only: OPTIONS takes the class default
     return blp.route(rule)(roles(role)(view))
+
+
+class RecordDocs(NamedTuple):
+    """What the OpenAPI document says of a record's list, its create, its read and its
+    change (the methods' docstrings)."""
+
+    listed: str
+    added: str
+    read: str
+    changed: str
+
+
+def record_resources(
+    blp: Blueprint,
+    rules: tuple[str, str],
+    names: tuple[str, str],
+    *,
+    model: type,
+    schemas: RecordSchemas,
+    docs: RecordDocs,
+    query: Callable[[dict], Any],
+    create: Callable[[dict], Any],
+    change: Change,
+    role: Role,
+    loads: tuple = (),
+) -> None:
+    """A record's list (``record_list``) and its one record (``record_detail``), declared
+    together: ``rules`` and ``names`` the list's then the record's."""
+    record_list(
+        blp,
+        rules[0],
+        names[0],
+        model=model,
+        args_schema=schemas.args,
+        page_schema=schemas.page,
+        query=query,
+        listed=docs.listed,
+        schema=schemas.answer,
+        create_schema=schemas.create,
+        role=role,
+        create=create,
+        added=docs.added,
+    )
+    record_detail(
+        blp,
+        rules[1],
+        names[1],
+        model=model,
+        schema=schemas.answer,
+        update_schema=schemas.update,
+        role=role,
+        change=change,
+        read=docs.read,
+        changed=docs.changed,
+        loads=loads,
+    )
+
+
+def created_from(create: Callable[..., Any], *required: str) -> Callable[[dict], Any]:
+    """The create of most records: the body as keyword arguments, the ``required`` ones
+    None when left out (for the service to say so beside the field)."""
+    return lambda body: create(**(dict.fromkeys(required) | body))
+
+
+def figures_resource(
+    blp: Blueprint,
+    rule: str,
+    name: str,
+    *,
+    args_schema: Any,
+    schema: Any,
+    answer: Callable[[dict], Any],
+    doc: str,
+) -> type[MethodView]:
+    """GET figures worked out from the query string (``answer(args)``), for every reader."""
+
+    def get(self, args):
+        return answer(args)
+
+    get = readable(
+        blp.arguments(args_schema, location="query")(
+            blp.response(200, schema)(_documented(get, doc))
+        )
+    )
+    return blp.route(rule)(type(name, (MethodView,), {"get": get}))

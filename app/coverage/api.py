@@ -3,42 +3,34 @@ on the api blueprints of ``app.api.resources``."""
 
 from __future__ import annotations
 
-from flask.views import MethodView
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.records import merged_update, record_action, record_detail, record_list
+from app.api.records import (
+    RecordDocs,
+    created_from,
+    figures_resource,
+    merged_update,
+    record_action,
+    record_resources,
+)
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.coverage import figures as coverage_figures
 from app.coverage import queries as coverage_queries
 from app.coverage.api_schemas import (
+    POSITION_SCHEMAS,
+    RESPONSIBILITY_SCHEMAS,
+    SYSTEM,
     CoverageArgs,
     CoverageSchema,
-    PositionArgs,
-    PositionCreate,
-    PositionPage,
     PositionSchema,
     PositionStatusCreate,
-    PositionUpdate,
-    ResponsibilityArgs,
-    ResponsibilityCreate,
-    ResponsibilityPage,
-    ResponsibilitySchema,
-    ResponsibilityUpdate,
-    StaffArgs,
-    StaffCreate,
-    StaffPage,
-    StaffSchema,
-    StaffUpdate,
-    SystemArgs,
-    SystemCreate,
-    SystemPage,
-    SystemSchema,
-    SystemUpdate,
 )
+from app.coverage.api_schemas import STAFF as STAFF_SCHEMAS
+from app.coverage.inputs import NEW, PERIOD, STAFF
 from app.coverage.positions import change_position_status, create_position, update_position
 from app.coverage.responsibilities import add_responsibility, update_responsibility
 from app.coverage.staff import create_staff_member, update_staff_member
@@ -50,7 +42,6 @@ from app.models import (
     System,
 )
 from app.models.user import Role
-from app.security import readable
 
 # ---- systems, staff, responsibilities, positions ------------------------------------
 
@@ -75,38 +66,24 @@ def responsibilities_query(args: dict):
     return query.order_by(Responsibility.since, Responsibility.id)
 
 
-# The record's current values, which an update merges the body into (``w.merged``).
+# The record's current values, which an update merges the body into (``w.merged``): the
+# fields its input schema reads.
 def system_values(system: System) -> dict:
-    return w.current(
-        system, "name", "description", "team", "criticality", "in_production", "retired_on"
-    )
+    return w.current(system, *NEW)
 
 
 def staff_values(person: StaffMember) -> dict:
-    return w.current(
-        person,
-        "name",
-        "email",
-        "team",
-        # Not merged: ``active`` only says something when sent ("false": leaving today).
-        active=None,
-        left_on=person.left_on,
-        user_id=person.user_id,
-    )
+    # Not merged: ``active`` only says something when sent ("false": leaving today).
+    return w.current(person, *(name for name in STAFF if name != "active"), active=None)
 
 
 def responsibility_values(responsibility: Responsibility) -> dict:
-    return w.current(responsibility, "kind", "since", "until")
+    return w.current(responsibility, *PERIOD)
 
 
 def position_values(position: Position) -> dict:
-    return w.current(
-        position,
-        "title",
-        "team",
-        system_ids=[system.id for system in position.systems],
-        notes=position.notes,
-    )
+    systems = [system.id for system in position.systems]
+    return w.current(position, "title", "team", "notes", system_ids=systems)
 
 
 def _systems(args: dict):
@@ -117,107 +94,66 @@ def _systems(args: dict):
     return coverage_queries.systems_list_query(query_args, as_of)
 
 
-record_list(
+record_resources(
     register,
-    "/systems",
-    "Systems",
+    ("/systems", "/systems/<int:system_id>"),
+    ("Systems", "SystemDetail"),
     model=System,
-    args_schema=SystemArgs,
-    page_schema=SystemPage,
+    schemas=SYSTEM,
     query=_systems,
-    listed="""Production systems and software.
+    docs=RecordDocs(
+        listed="""Production systems and software.
 
         The systems page's filters and sort (same names, values and order), coverage as of
         ``date``.""",
-    schema=SystemSchema,
-    create_schema=SystemCreate,
-    role=Role.MANAGER,
-    create=lambda body: create_system(name=body.pop("name", None), **body),
-    added="Add a system: managers and admins.",
-)
-
-
-record_detail(
-    register,
-    "/systems/<int:system_id>",
-    "SystemDetail",
-    model=System,
-    schema=SystemSchema,
-    update_schema=SystemUpdate,
-    role=Role.MANAGER,
+        added="Add a system: managers and admins.",
+        read="One system.",
+        changed="Change a system.",
+    ),
+    create=created_from(create_system, "name"),
     change=merged_update(system_values, update_system),
-    read="One system.",
-    changed="Change a system.",
+    role=Role.MANAGER,
 )
 
 
-record_list(
+record_resources(
     register,
-    "/staff",
-    "Staff",
+    ("/staff", "/staff/<int:staff_id>"),
+    ("Staff", "StaffDetail"),
     model=StaffMember,
-    args_schema=StaffArgs,
-    page_schema=StaffPage,
+    schemas=STAFF_SCHEMAS,
     query=lambda args: coverage_queries.staff_list_query(page_args(status="all"), fiscal.today()),
-    listed="""Staff members.
+    docs=RecordDocs(
+        listed="""Staff members.
 
         The staff page's filters and sort (same names, values and order), as of today.""",
-    schema=StaffSchema,
-    create_schema=StaffCreate,
-    role=Role.MANAGER,
-    create=lambda body: create_staff_member(name=body.pop("name", None), **body),
-    added="Add a staff member.",
-)
-
-
-record_detail(
-    register,
-    "/staff/<int:staff_id>",
-    "StaffDetail",
-    model=StaffMember,
-    schema=StaffSchema,
-    update_schema=StaffUpdate,
-    role=Role.MANAGER,
-    change=merged_update(staff_values, update_staff_member),
-    read="One staff member.",
-    changed="Change a staff member; a leaving date that costs coverage needs confirm_impact.",
-)
-
-
-record_list(
-    register,
-    "/responsibilities",
-    "Responsibilities",
-    model=Responsibility,
-    args_schema=ResponsibilityArgs,
-    page_schema=ResponsibilityPage,
-    query=lambda args: responsibilities_query(args).options(*RESPONSIBILITY_LOADS),
-    listed="Who is responsible for which system, and since when.",
-    schema=ResponsibilitySchema,
-    create_schema=ResponsibilityCreate,
-    role=Role.MANAGER,
-    create=lambda body: add_responsibility(
-        staff_member_id=body.pop("staff_member_id", None),
-        system_id=body.pop("system_id", None),
-        since=body.pop("since", None),
-        **body,
+        added="Add a staff member.",
+        read="One staff member.",
+        changed="Change a staff member; a leaving date that costs coverage needs confirm_impact.",
     ),
-    added="Make a staff member responsible for a system from a date.",
+    create=created_from(create_staff_member, "name"),
+    change=merged_update(staff_values, update_staff_member),
+    role=Role.MANAGER,
 )
 
 
-record_detail(
+record_resources(
     register,
-    "/responsibilities/<int:responsibility_id>",
-    "ResponsibilityDetail",
+    ("/responsibilities", "/responsibilities/<int:responsibility_id>"),
+    ("Responsibilities", "ResponsibilityDetail"),
     model=Responsibility,
-    schema=ResponsibilitySchema,
-    update_schema=ResponsibilityUpdate,
-    role=Role.MANAGER,
-    change=merged_update(responsibility_values, update_responsibility),
-    read="One responsibility.",
-    changed="""Change a responsibility's kind or dates; an end that costs coverage needs
+    schemas=RESPONSIBILITY_SCHEMAS,
+    query=lambda args: responsibilities_query(args).options(*RESPONSIBILITY_LOADS),
+    docs=RecordDocs(
+        listed="Who is responsible for which system, and since when.",
+        added="Make a staff member responsible for a system from a date.",
+        read="One responsibility.",
+        changed="""Change a responsibility's kind or dates; an end that costs coverage needs
         confirm_impact.""",
+    ),
+    create=created_from(add_responsibility, "staff_member_id", "system_id", "since"),
+    change=merged_update(responsibility_values, update_responsibility),
+    role=Role.MANAGER,
     loads=RESPONSIBILITY_LOADS,
 )
 
@@ -229,6 +165,10 @@ POSITION_LOADS = (
 )
 
 
+# The opening step is recorded as the caller's.
+open_position = created_from(create_position, "title", "opened_on")
+
+
 def _positions(args: dict):
     query = select(Position).options(*POSITION_LOADS)
     for key in ("status", "team"):
@@ -237,39 +177,24 @@ def _positions(args: dict):
     return query.order_by(Position.opened_on, Position.id)
 
 
-record_list(
+record_resources(
     register,
-    "/positions",
-    "Positions",
+    ("/positions", "/positions/<int:position_id>"),
+    ("Positions", "PositionDetail"),
     model=Position,
-    args_schema=PositionArgs,
-    page_schema=PositionPage,
+    schemas=POSITION_SCHEMAS,
     query=_positions,
-    listed="Hiring positions opened to remove single points of failure.",
-    schema=PositionSchema,
-    create_schema=PositionCreate,
-    role=Role.MANAGER,
-    create=lambda body: create_position(
-        title=body.pop("title", None),
-        opened_on=body.pop("opened_on", None),
-        **body,
-        user_id=current_user.id,
+    docs=RecordDocs(
+        listed="Hiring positions opened to remove single points of failure.",
+        added="Open a hiring position to remove single points of failure.",
+        read="One position with its status history.",
+        changed="Change a position's title, team, systems and notes (status has its own call).",
     ),
-    added="Open a hiring position to remove single points of failure.",
-)
-
-
-record_detail(
-    register,
-    "/positions/<int:position_id>",
-    "PositionDetail",
-    model=Position,
-    schema=PositionSchema,
-    update_schema=PositionUpdate,
-    role=Role.MANAGER,
+    create=lambda body: create_position(
+        **({"title": None, "opened_on": None} | body), user_id=current_user.id
+    ),
     change=merged_update(position_values, update_position),
-    read="One position with its status history.",
-    changed="Change a position's title, team, systems and notes (status has its own call).",
+    role=Role.MANAGER,
     loads=POSITION_LOADS,
 )
 
@@ -303,32 +228,37 @@ def _ref(fact) -> dict:
     return {"id": fact.id, "name": fact.name}
 
 
-@figures.route("/coverage")
-class CoverageFigures(MethodView):
-    @readable
-    @figures.arguments(CoverageArgs, location="query")
-    @figures.response(200, CoverageSchema)
-    def get(self, args):
-        """Single-point-of-failure coverage of production systems as of a date."""
-        coverage = coverage_figures.coverage_on(args.get("date") or fiscal.today())
-        return {
-            "as_of": coverage.as_of,
-            "spof_staff_count": coverage.spof_staff_count,
-            "spof_system_count": coverage.spof_system_count,
-            "uncovered_count": coverage.uncovered_count,
-            "covered_count": coverage.covered_count,
-            "sole_responsible": [
-                {"staff_member": _ref(person), "systems": [_ref(x) for x in owned]}
-                for person, owned in coverage.sole_responsible
-            ],
-            "uncovered_systems": [_ref(x) for x in coverage.uncovered_systems],
-            "systems": [
-                {
-                    "id": entry.system.id,
-                    "name": entry.system.name,
-                    "state": entry.state,
-                    "staff_ids": list(entry.staff_ids),
-                }
-                for entry in coverage.systems
-            ],
-        }
+def _coverage(args: dict) -> dict:
+    coverage = coverage_figures.coverage_on(args.get("date") or fiscal.today())
+    return {
+        "as_of": coverage.as_of,
+        "spof_staff_count": coverage.spof_staff_count,
+        "spof_system_count": coverage.spof_system_count,
+        "uncovered_count": coverage.uncovered_count,
+        "covered_count": coverage.covered_count,
+        "sole_responsible": [
+            {"staff_member": _ref(person), "systems": [_ref(x) for x in owned]}
+            for person, owned in coverage.sole_responsible
+        ],
+        "uncovered_systems": [_ref(x) for x in coverage.uncovered_systems],
+        "systems": [
+            {
+                "id": entry.system.id,
+                "name": entry.system.name,
+                "state": entry.state,
+                "staff_ids": list(entry.staff_ids),
+            }
+            for entry in coverage.systems
+        ],
+    }
+
+
+figures_resource(
+    figures,
+    "/coverage",
+    "CoverageFigures",
+    args_schema=CoverageArgs,
+    schema=CoverageSchema,
+    answer=_coverage,
+    doc="Single-point-of-failure coverage of production systems as of a date.",
+)

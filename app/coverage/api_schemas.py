@@ -21,6 +21,7 @@ from app.api.schemas import (
     PageSort,
     Pick,
     RecordAnswer,
+    RecordSchemas,
     Ref,
     StatusChangeSchema,
     Text,
@@ -148,12 +149,6 @@ class CoverageSchema(ma.Schema):
     systems = fields.List(fields.Nested(SystemCoverageSchema))
 
 
-SystemPage = page_schema(SystemSchema, "SystemPage")
-StaffPage = page_schema(StaffSchema, "StaffPage")
-ResponsibilityPage = page_schema(ResponsibilitySchema, "ResponsibilityPage")
-PositionPage = page_schema(PositionSchema, "PositionPage")
-
-
 # The API documents the date rules the forms state beside the field.
 SystemCreate = body_of(
     SystemInput,
@@ -218,6 +213,28 @@ PositionUpdate = body_of(
     tuple(name for name in POSITION if name not in POSITION_EDIT),
     version=Version(),
     title=Text(),
+)
+
+
+SYSTEM = RecordSchemas(
+    SystemSchema, page_schema(SystemSchema, "SystemPage"), SystemArgs, SystemCreate, SystemUpdate
+)
+STAFF = RecordSchemas(
+    StaffSchema, page_schema(StaffSchema, "StaffPage"), StaffArgs, StaffCreate, StaffUpdate
+)
+RESPONSIBILITY_SCHEMAS = RecordSchemas(
+    ResponsibilitySchema,
+    page_schema(ResponsibilitySchema, "ResponsibilityPage"),
+    ResponsibilityArgs,
+    ResponsibilityCreate,
+    ResponsibilityUpdate,
+)
+POSITION_SCHEMAS = RecordSchemas(
+    PositionSchema,
+    page_schema(PositionSchema, "PositionPage"),
+    PositionArgs,
+    PositionCreate,
+    PositionUpdate,
 )
 
 
