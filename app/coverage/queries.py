@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
 from sqlalchemy import Boolean, Select, and_, case, distinct, exists, func, or_, select
-from sqlalchemy.orm import with_expression
+from sqlalchemy.orm import selectinload, with_expression
 
 from app import fiscal, validation
 from app.domain.coverage import CoverageState
@@ -151,6 +151,20 @@ def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, s
         .distinct()
         .order_by(System.name),
     )
+
+
+def responsibilities_held(person: StaffMember, d: date) -> dict:
+    """A person's page: their ``responsibilities`` (latest first, systems counted on ``d``),
+    who ``holders`` each system on ``d``, and its coverage state (``states``)."""
+    responsibilities = db.session.scalars(
+        select(Responsibility)
+        .where(Responsibility.staff_member_id == person.id)
+        .options(selectinload(Responsibility.system).options(counted_on(d)))
+        .order_by(Responsibility.since.desc(), Responsibility.id.desc())
+    ).all()
+    holders = holders_of({r.system_id for r in responsibilities}, d)
+    states = {r.system_id: state_for(r.system, len(holders[r.system_id])) for r in responsibilities}
+    return {"responsibilities": responsibilities, "holders": holders, "states": states}
 
 
 def state_for(system: System, holders: int) -> CoverageState | None:

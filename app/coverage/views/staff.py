@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.coverage import bp, queries
@@ -28,7 +27,7 @@ from app.coverage.views.common import (
 )
 from app.domain.coverage import DepartureImpact
 from app.extensions import db
-from app.models.systems import Position, Responsibility, StaffMember
+from app.models.systems import Position, StaffMember
 from app.models.user import Role, User
 from app.reports.corrections import earliest
 from app.security import readable, roles
@@ -69,32 +68,17 @@ def staff():
 def staff_detail(staff_id: int):
     person = db.get_or_404(StaffMember, staff_id)
     today = fiscal.today()
-    responsibilities = db.session.scalars(
-        select(Responsibility)
-        .where(Responsibility.staff_member_id == person.id)
-        .options(selectinload(Responsibility.system).options(queries.counted_on(today)))
-        .order_by(Responsibility.since.desc(), Responsibility.id.desc())
-    ).all()
-    holders = queries.holders_of({r.system_id for r in responsibilities}, today)
-    states = {
-        r.system_id: queries.state_for(r.system, len(holders[r.system_id]))
-        for r in responsibilities
-    }
     present = person.left_on is None or person.left_on >= today
-    preview = departure_preview(person, today) if present else None
-    positions = db.session.scalars(select(Position).where(Position.hire_id == person.id)).all()
     return render_template(
         "coverage/staff_detail.html",
         person=person,
         present=present,
-        responsibilities=responsibilities,
-        holders=holders,
-        states=states,
-        preview=preview,
+        preview=departure_preview(person, today) if present else None,
         ownership=ownership_of(person),
-        positions=positions,
+        positions=db.session.scalars(select(Position).where(Position.hire_id == person.id)).all(),
         history=history_page("StaffMember", person.id),
         today=today,
+        **queries.responsibilities_held(person, today),
     )
 
 
