@@ -39,6 +39,12 @@ def _only_id(ids: dict) -> int:
     return record_id
 
 
+def _reading(blp: Blueprint, args_schema: Any, schema: Any, view: Callable, doc: str):
+    """A read for everyone: the query string in, ``schema`` answered."""
+    view = blp.response(200, schema)(_documented(view, doc))
+    return readable(blp.arguments(args_schema, location="query")(view))
+
+
 def _changing(blp: Blueprint, body_schema: Any, schema: Any, view: Callable, doc: str):
     """A write of one record's current state: the body, the record answered, 409 documented
     for a version that changed meanwhile."""
@@ -86,11 +92,7 @@ def record_list(
     def post(self, body):
         return w.saved(create(body))
 
-    get = readable(
-        blp.arguments(args_schema, location="query")(
-            blp.response(200, page_schema)(_documented(get, listed))
-        )
-    )
+    get = _reading(blp, args_schema, page_schema, get, listed)
     post = roles(role)(
         blp.arguments(create_schema)(blp.response(201, schema)(_documented(post, added)))
     )
@@ -179,33 +181,30 @@ def record_resources(
 ) -> None:
     """A record's list (``record_list``) and its one record (``record_detail``), declared
     together: ``rules`` and ``names`` the list's then the record's."""
+    shared = {"model": model, "schema": schemas.answer, "role": role}
     record_list(
         blp,
         rules[0],
         names[0],
-        model=model,
         args_schema=schemas.args,
         page_schema=schemas.page,
         query=query,
         listed=docs.listed,
-        schema=schemas.answer,
         create_schema=schemas.create,
-        role=role,
         create=create,
         added=docs.added,
+        **shared,
     )
     record_detail(
         blp,
         rules[1],
         names[1],
-        model=model,
-        schema=schemas.answer,
         update_schema=schemas.update,
-        role=role,
         change=change,
         read=docs.read,
         changed=docs.changed,
         loads=loads,
+        **shared,
     )
 
 
@@ -215,24 +214,16 @@ def created_from(create: Callable[..., Any], *required: str) -> Callable[[dict],
     return lambda body: create(**(dict.fromkeys(required) | body))
 
 
-def figures_resource(
-    blp: Blueprint,
-    rule: str,
-    name: str,
-    *,
-    args_schema: Any,
-    schema: Any,
-    answer: Callable[[dict], Any],
-    doc: str,
-) -> type[MethodView]:
-    """GET figures worked out from the query string (``answer(args)``), for every reader."""
+def figures_resource(blp: Blueprint, rule: str, name: str, args_schema: Any, schema: Any):
+    """Declare the decorated ``answer(args)`` as a GET of figures worked out from the query
+    string, for every reader; its docstring is the operation's."""
 
-    def get(self, args):
-        return answer(args)
+    def declare(answer: Callable[[dict], Any]) -> Callable[[dict], Any]:
+        def get(self, args):
+            return answer(args)
 
-    get = readable(
-        blp.arguments(args_schema, location="query")(
-            blp.response(200, schema)(_documented(get, doc))
-        )
-    )
-    return blp.route(rule)(type(name, (MethodView,), {"get": get}))
+        get = _reading(blp, args_schema, schema, get, answer.__doc__ or "")
+        blp.route(rule)(type(name, (MethodView,), {"get": get}))
+        return answer
+
+    return declare

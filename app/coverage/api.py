@@ -228,7 +228,9 @@ def _ref(fact) -> dict:
     return {"id": fact.id, "name": fact.name}
 
 
-def _coverage(args: dict) -> dict:
+@figures_resource(figures, "/coverage", "CoverageFigures", CoverageArgs, CoverageSchema)
+def coverage_figures_answer(args: dict) -> dict:
+    """Single-point-of-failure coverage of production systems as of a date."""
     coverage = coverage_figures.coverage_on(args.get("date") or fiscal.today())
     return {
         "as_of": coverage.as_of,
@@ -251,14 +253,3 @@ def _coverage(args: dict) -> dict:
             for entry in coverage.systems
         ],
     }
-
-
-figures_resource(
-    figures,
-    "/coverage",
-    "CoverageFigures",
-    args_schema=CoverageArgs,
-    schema=CoverageSchema,
-    answer=_coverage,
-    doc="Single-point-of-failure coverage of production systems as of a date.",
-)
