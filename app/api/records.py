@@ -167,25 +167,27 @@ class RecordDocs(NamedTuple):
 
 def record_resources(
     blp: Blueprint,
-    rules: tuple[str, str],
-    names: tuple[str, str],
+    routes: tuple[str, str, str, str],
     *,
     model: type,
     schemas: RecordSchemas,
-    docs: RecordDocs,
     query: Callable[[dict], Any],
     create: Callable[[dict], Any],
     change: Change,
+    docs: RecordDocs,
     role: Role,
     loads: tuple = (),
 ) -> None:
     """A record's list (``record_list``) and its one record (``record_detail``), declared
-    together: ``rules`` and ``names`` the list's then the record's."""
+    together: ``routes`` the list's rule and view name, then the record's; ``loads`` the
+    related rows both answer with."""
+    if loads:
+        query = _loading(query, loads)
     shared = {"model": model, "schema": schemas.answer, "role": role}
     record_list(
         blp,
-        rules[0],
-        names[0],
+        routes[0],
+        routes[1],
         args_schema=schemas.args,
         page_schema=schemas.page,
         query=query,
@@ -197,8 +199,8 @@ def record_resources(
     )
     record_detail(
         blp,
-        rules[1],
-        names[1],
+        routes[2],
+        routes[3],
         update_schema=schemas.update,
         change=change,
         read=docs.read,
@@ -206,6 +208,10 @@ def record_resources(
         loads=loads,
         **shared,
     )
+
+
+def _loading(query: Callable[[dict], Any], loads: tuple) -> Callable[[dict], Any]:
+    return lambda args: query(args).options(*loads)
 
 
 def created_from(create: Callable[..., Any], *required: str) -> Callable[[dict], Any]:

@@ -3,6 +3,8 @@ on the api blueprints of ``app.api.resources``."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -94,13 +96,17 @@ def _systems(args: dict):
     return coverage_queries.systems_list_query(query_args, as_of)
 
 
-record_resources(
-    register,
-    ("/systems", "/systems/<int:system_id>"),
-    ("Systems", "SystemDetail"),
+# Every coverage record is added and changed by managers.
+managed = partial(record_resources, register, role=Role.MANAGER)
+
+
+managed(
+    ("/systems", "Systems", "/systems/<int:system_id>", "SystemDetail"),
     model=System,
     schemas=SYSTEM,
     query=_systems,
+    create=created_from(create_system, "name"),
+    change=merged_update(system_values, update_system),
     docs=RecordDocs(
         listed="""Production systems and software.
 
@@ -110,19 +116,16 @@ record_resources(
         read="One system.",
         changed="Change a system.",
     ),
-    create=created_from(create_system, "name"),
-    change=merged_update(system_values, update_system),
-    role=Role.MANAGER,
 )
 
 
-record_resources(
-    register,
-    ("/staff", "/staff/<int:staff_id>"),
-    ("Staff", "StaffDetail"),
+managed(
+    ("/staff", "Staff", "/staff/<int:staff_id>", "StaffDetail"),
     model=StaffMember,
     schemas=STAFF_SCHEMAS,
     query=lambda args: coverage_queries.staff_list_query(page_args(status="all"), fiscal.today()),
+    create=created_from(create_staff_member, "name"),
+    change=merged_update(staff_values, update_staff_member),
     docs=RecordDocs(
         listed="""Staff members.
 
@@ -131,19 +134,21 @@ record_resources(
         read="One staff member.",
         changed="Change a staff member; a leaving date that costs coverage needs confirm_impact.",
     ),
-    create=created_from(create_staff_member, "name"),
-    change=merged_update(staff_values, update_staff_member),
-    role=Role.MANAGER,
 )
 
 
-record_resources(
-    register,
-    ("/responsibilities", "/responsibilities/<int:responsibility_id>"),
-    ("Responsibilities", "ResponsibilityDetail"),
+managed(
+    (
+        "/responsibilities",
+        "Responsibilities",
+        "/responsibilities/<int:responsibility_id>",
+        "ResponsibilityDetail",
+    ),
     model=Responsibility,
     schemas=RESPONSIBILITY_SCHEMAS,
-    query=lambda args: responsibilities_query(args).options(*RESPONSIBILITY_LOADS),
+    query=responsibilities_query,
+    create=created_from(add_responsibility, "staff_member_id", "system_id", "since"),
+    change=merged_update(responsibility_values, update_responsibility),
     docs=RecordDocs(
         listed="Who is responsible for which system, and since when.",
         added="Make a staff member responsible for a system from a date.",
@@ -151,9 +156,6 @@ record_resources(
         changed="""Change a responsibility's kind or dates; an end that costs coverage needs
         confirm_impact.""",
     ),
-    create=created_from(add_responsibility, "staff_member_id", "system_id", "since"),
-    change=merged_update(responsibility_values, update_responsibility),
-    role=Role.MANAGER,
     loads=RESPONSIBILITY_LOADS,
 )
 
@@ -165,36 +167,31 @@ POSITION_LOADS = (
 )
 
 
-# The opening step is recorded as the caller's.
-open_position = created_from(create_position, "title", "opened_on")
-
-
 def _positions(args: dict):
-    query = select(Position).options(*POSITION_LOADS)
+    query = select(Position)
     for key in ("status", "team"):
         if args.get(key) is not None:
             query = query.where(getattr(Position, key) == args[key])
     return query.order_by(Position.opened_on, Position.id)
 
 
-record_resources(
-    register,
-    ("/positions", "/positions/<int:position_id>"),
-    ("Positions", "PositionDetail"),
+# The opening step is recorded as the caller's.
+open_position = created_from(create_position, "title", "opened_on")
+
+
+managed(
+    ("/positions", "Positions", "/positions/<int:position_id>", "PositionDetail"),
     model=Position,
     schemas=POSITION_SCHEMAS,
     query=_positions,
+    create=lambda body: open_position(body | {"user_id": current_user.id}),
+    change=merged_update(position_values, update_position),
     docs=RecordDocs(
         listed="Hiring positions opened to remove single points of failure.",
         added="Open a hiring position to remove single points of failure.",
         read="One position with its status history.",
         changed="Change a position's title, team, systems and notes (status has its own call).",
     ),
-    create=lambda body: create_position(
-        **({"title": None, "opened_on": None} | body), user_id=current_user.id
-    ),
-    change=merged_update(position_values, update_position),
-    role=Role.MANAGER,
     loads=POSITION_LOADS,
 )
 
