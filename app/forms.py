@@ -4,6 +4,9 @@ Every form in the app derives from :class:`FlaskForm` here instead of Flask-WTF'
 byte (which PostgreSQL cannot store) or another control character in any field is refused
 with a message beside that field, before a view reaches a service or the database. Tabs and
 line breaks are allowed in multi-line fields (text areas) only.
+
+A form page saves through :func:`save_submitted`; a form that edits a record people change
+concurrently derives from :class:`VersionedForm`.
 """
 
 from __future__ import annotations

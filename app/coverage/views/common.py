@@ -1,5 +1,6 @@
 """What the coverage pages share: the as-of date from the query string, the audit trail, the
-version a form read, the warning about published reports, and the choices of the forms."""
+version a form read, the warning about published reports, the choices of the forms, and a
+record's new and edit pages (``FormPages``, ``save_confirmed``)."""
 
 from __future__ import annotations
 
