@@ -4,18 +4,21 @@ Every form in the app derives from :class:`FlaskForm` here instead of Flask-WTF'
 byte (which PostgreSQL cannot store) or another control character in any field is refused
 with a message beside that field, before a view reaches a service or the database. Tabs and
 line breaks are allowed in multi-line fields (text areas) only.
+
+A form page saves through :func:`save_submitted`; a form that edits a record people change
+concurrently derives from :class:`VersionedForm`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import flash, g, redirect, request, url_for
+from flask import g, redirect, request, url_for
 from flask_wtf import FlaskForm as _FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from app.validation import control_character_message, saved_or_shown
+from app.validation import control_character_message, save_submitted
 
 
 def _refusal(field) -> str | None:
@@ -42,6 +45,13 @@ class FlaskForm(_FlaskForm):
         return valid
 
 
+class VersionedForm(FlaskForm):
+    """A form that changes a record people edit concurrently: it carries back the version
+    it was read at, so a change someone made since is a conflict, not overwritten."""
+
+    version = HiddenField()
+
+
 class CorrectionForm(FlaskForm):
     """An administrator deletes a wrong fact that past figures count: why, and a tick that
     says they read which published reports it changes."""
@@ -65,11 +75,5 @@ def saved_settings(form, fill: Callable[[], None], save: Callable[[], None], don
     ``page`` (an endpoint) answered. None: show the form (first visit, or refused)."""
     if request.method == "GET":
         fill()
-    if not form.validate_on_submit():
-        return None
-    with saved_or_shown(form) as outcome:
-        save()
-    if not outcome.saved:
-        return None
-    flash(done, "success")
-    return redirect(url_for(page))
+    outcome, _ = save_submitted(form, save, lambda _: done)
+    return redirect(url_for(page)) if outcome.saved else None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import flash, redirect
 from sqlalchemy.orm.exc import StaleDataError
@@ -246,6 +246,28 @@ def saved_or_shown(
         outcome.saved = True
 
 
+def save_submitted(
+    form: Any,
+    save: Callable[[], Saved],
+    saved: Callable[[Any], str],
+    *,
+    valid: bool | None = None,
+    refused_status: int = 200,
+) -> tuple[SaveOutcome, Saved | None]:
+    """A form page's save: when ``form`` comes back valid (or the caller says it is,
+    ``valid``), ``save()`` inside ``saved_or_shown`` (committed, or the refusal beside its
+    field), then ``saved(result)`` flashed as a success. The outcome (nothing sent: status
+    200, not saved) and what ``save`` returned, None unless saved."""
+    if not (form.validate_on_submit() if valid is None else valid):
+        return SaveOutcome(), None
+    with saved_or_shown(form, refused_status) as outcome:
+        result = save()
+    if not outcome.saved:
+        return outcome, None
+    flash(saved(result), "success")
+    return outcome, result
+
+
 def saved_then_back(
     form: Any,
     save: Callable[[], Saved],
@@ -256,14 +278,11 @@ def saved_then_back(
     :func:`saved_or_shown`; once saved, ``said(record)`` is flashed and the answer goes to
     ``to`` (a URL, or the saved record's). None when the page is shown again instead
     (invalid, refused, a conflict)."""
-    if not form.validate_on_submit():
-        return None
-    with saved_or_shown(form) as outcome:
-        record = save()
+    outcome, record = save_submitted(form, save, said)
     if not outcome.saved:
         return None
-    flash(said(record), "success")
-    return redirect(to(record) if callable(to) else to)
+    # Saved: ``record`` is what ``save`` returned, None included.
+    return redirect(to(cast(Saved, record)) if callable(to) else to)
 
 
 def ignored_filters(args, rules: dict) -> list[str]:

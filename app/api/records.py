@@ -21,6 +21,7 @@ from flask.views import MethodView
 from app.api import writes as w
 from app.api.paging import conditional, paginate
 from app.api.resources import get_or_404
+from app.api.schemas import RecordSchemas
 from app.api.strict import Blueprint
 from app.models.user import Role
 from app.security import readable, roles
@@ -192,3 +193,68 @@ def record_action(
     view = type(name, (MethodView,), {"post": post})
     # POST only: OPTIONS takes the class default
     return blp.route(rule)(roles(role)(view))
+
+
+class RecordDocs(NamedTuple):
+    """What the OpenAPI document says of a record's list, its create, its read and its
+    change (the methods' docstrings)."""
+
+    listed: str
+    added: str
+    read: str
+    changed: str
+
+
+def record_resources(
+    blp: Blueprint,
+    routes: tuple[str, str, str, str],
+    *,
+    model: type,
+    schemas: RecordSchemas,
+    query: Callable[[dict], Any],
+    create: Callable[[dict], Any],
+    change: Change,
+    docs: RecordDocs,
+    role: Role,
+    loads: tuple = (),
+) -> None:
+    """A record's list (``record_list``) and its one record (``record_detail``), declared
+    together: ``routes`` the list's rule and view name, then the record's; ``loads`` the
+    related rows both answer with."""
+    if loads:
+        query = _loading(query, loads)
+    shared = {"model": model, "schema": schemas.answer, "role": role}
+    record_list(
+        blp,
+        routes[0],
+        routes[1],
+        args_schema=schemas.args,
+        page_schema=schemas.page,
+        query=query,
+        listed=docs.listed,
+        create_schema=schemas.create,
+        create=create,
+        added=docs.added,
+        **shared,
+    )
+    record_detail(
+        blp,
+        routes[2],
+        routes[3],
+        update_schema=schemas.update,
+        change=change,
+        read=docs.read,
+        changed=docs.changed,
+        loads=loads,
+        **shared,
+    )
+
+
+def _loading(query: Callable[[dict], Any], loads: tuple) -> Callable[[dict], Any]:
+    return lambda args: query(args).options(*loads)
+
+
+def created_from(create: Callable[..., Any], *required: str) -> Callable[[dict], Any]:
+    """The create of most records: the body as keyword arguments, the ``required`` ones
+    None when left out (for the service to say so beside the field)."""
+    return lambda body: create(**(dict.fromkeys(required) | body))

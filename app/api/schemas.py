@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date
+from typing import Any, NamedTuple
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -228,6 +229,26 @@ def Warnings() -> fields.List:  # noqa: N802 - a field factory, used like a clas
             )
         },
     )
+
+
+class RecordSchemas(NamedTuple):
+    """A record's API schemas: its answer, a page of them, the list's query string, and the
+    create and update bodies."""
+
+    answer: Any
+    page: Any
+    args: Any
+    create: Any
+    update: Any
+
+
+class RecordAnswer(ma.Schema):
+    """What every answer about one changeable record carries: its id, the version to send
+    back with a change, and the published reports the change made differ."""
+
+    id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    warnings = Warnings()
 
 
 class StatusChangeSchema(ma.Schema):

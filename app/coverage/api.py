@@ -3,41 +3,36 @@ on the api blueprints of ``app.api.resources``."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.api import writes as w
-from app.api.records import merged_update, query_read, record_action, record_detail, record_list
+from app.api.records import (
+    RecordDocs,
+    created_from,
+    merged_update,
+    query_read,
+    record_action,
+    record_resources,
+)
 from app.api.resources import figures, get_or_404, page_args, refused, register
 from app.coverage import figures as coverage_figures
 from app.coverage import queries as coverage_queries
 from app.coverage.api_schemas import (
+    POSITION_SCHEMAS,
+    RESPONSIBILITY_SCHEMAS,
+    SYSTEM,
     CoverageArgs,
     CoverageSchema,
-    PositionArgs,
-    PositionCreate,
-    PositionPage,
     PositionSchema,
     PositionStatusCreate,
-    PositionUpdate,
-    ResponsibilityArgs,
-    ResponsibilityCreate,
-    ResponsibilityPage,
-    ResponsibilitySchema,
-    ResponsibilityUpdate,
-    StaffArgs,
-    StaffCreate,
-    StaffPage,
-    StaffSchema,
-    StaffUpdate,
-    SystemArgs,
-    SystemCreate,
-    SystemPage,
-    SystemSchema,
-    SystemUpdate,
 )
+from app.coverage.api_schemas import STAFF as STAFF_SCHEMAS
+from app.coverage.inputs import NEW, PERIOD, STAFF
 from app.coverage.positions import change_position_status, create_position, update_position
 from app.coverage.responsibilities import add_responsibility, update_responsibility
 from app.coverage.staff import create_staff_member, update_staff_member
@@ -73,38 +68,24 @@ def responsibilities_query(args: dict):
     return query.order_by(Responsibility.since, Responsibility.id)
 
 
-# The record's current values, which an update merges the body into (``w.merged``).
+# The record's current values, which an update merges the body into (``w.merged``): the
+# fields its input schema reads.
 def system_values(system: System) -> dict:
-    return w.current(
-        system, "name", "description", "team", "criticality", "in_production", "retired_on"
-    )
+    return w.current(system, *NEW)
 
 
 def staff_values(person: StaffMember) -> dict:
-    return w.current(
-        person,
-        "name",
-        "email",
-        "team",
-        # Not merged: ``active`` only says something when sent ("false": leaving today).
-        active=None,
-        left_on=person.left_on,
-        user_id=person.user_id,
-    )
+    # Not merged: ``active`` only says something when sent ("false": leaving today).
+    return w.current(person, *(name for name in STAFF if name != "active"), active=None)
 
 
 def responsibility_values(responsibility: Responsibility) -> dict:
-    return w.current(responsibility, "kind", "since", "until")
+    return w.current(responsibility, *PERIOD)
 
 
 def position_values(position: Position) -> dict:
-    return w.current(
-        position,
-        "title",
-        "team",
-        system_ids=[system.id for system in position.systems],
-        notes=position.notes,
-    )
+    systems = [system.id for system in position.systems]
+    return w.current(position, "title", "team", "notes", system_ids=systems)
 
 
 def _systems(args: dict):
@@ -115,107 +96,66 @@ def _systems(args: dict):
     return coverage_queries.systems_list_query(query_args, as_of)
 
 
-record_list(
-    register,
-    "/systems",
-    "Systems",
+# Every coverage record is added and changed by managers.
+managed = partial(record_resources, register, role=Role.MANAGER)
+
+
+managed(
+    ("/systems", "Systems", "/systems/<int:system_id>", "SystemDetail"),
     model=System,
-    args_schema=SystemArgs,
-    page_schema=SystemPage,
+    schemas=SYSTEM,
     query=_systems,
-    listed="""Production systems and software.
+    create=created_from(create_system, "name"),
+    change=merged_update(system_values, update_system),
+    docs=RecordDocs(
+        listed="""Production systems and software.
 
         The systems page's filters and sort (same names, values and order), coverage as of
         ``date``.""",
-    schema=SystemSchema,
-    create_schema=SystemCreate,
-    role=Role.MANAGER,
-    create=lambda body: create_system(name=body.pop("name", None), **body),
-    added="Add a system: managers and admins.",
+        added="Add a system: managers and admins.",
+        read="One system.",
+        changed="Change a system.",
+    ),
 )
 
 
-record_detail(
-    register,
-    "/systems/<int:system_id>",
-    "SystemDetail",
-    model=System,
-    schema=SystemSchema,
-    update_schema=SystemUpdate,
-    role=Role.MANAGER,
-    change=merged_update(system_values, update_system),
-    read="One system.",
-    changed="Change a system.",
-)
-
-
-record_list(
-    register,
-    "/staff",
-    "Staff",
+managed(
+    ("/staff", "Staff", "/staff/<int:staff_id>", "StaffDetail"),
     model=StaffMember,
-    args_schema=StaffArgs,
-    page_schema=StaffPage,
+    schemas=STAFF_SCHEMAS,
     query=lambda args: coverage_queries.staff_list_query(page_args(status="all"), fiscal.today()),
-    listed="""Staff members.
+    create=created_from(create_staff_member, "name"),
+    change=merged_update(staff_values, update_staff_member),
+    docs=RecordDocs(
+        listed="""Staff members.
 
         The staff page's filters and sort (same names, values and order), as of today.""",
-    schema=StaffSchema,
-    create_schema=StaffCreate,
-    role=Role.MANAGER,
-    create=lambda body: create_staff_member(name=body.pop("name", None), **body),
-    added="Add a staff member.",
-)
-
-
-record_detail(
-    register,
-    "/staff/<int:staff_id>",
-    "StaffDetail",
-    model=StaffMember,
-    schema=StaffSchema,
-    update_schema=StaffUpdate,
-    role=Role.MANAGER,
-    change=merged_update(staff_values, update_staff_member),
-    read="One staff member.",
-    changed="Change a staff member; a leaving date that costs coverage needs confirm_impact.",
-)
-
-
-record_list(
-    register,
-    "/responsibilities",
-    "Responsibilities",
-    model=Responsibility,
-    args_schema=ResponsibilityArgs,
-    page_schema=ResponsibilityPage,
-    query=lambda args: responsibilities_query(args).options(*RESPONSIBILITY_LOADS),
-    listed="Who is responsible for which system, and since when.",
-    schema=ResponsibilitySchema,
-    create_schema=ResponsibilityCreate,
-    role=Role.MANAGER,
-    create=lambda body: add_responsibility(
-        staff_member_id=body.pop("staff_member_id", None),
-        system_id=body.pop("system_id", None),
-        since=body.pop("since", None),
-        **body,
+        added="Add a staff member.",
+        read="One staff member.",
+        changed="Change a staff member; a leaving date that costs coverage needs confirm_impact.",
     ),
-    added="Make a staff member responsible for a system from a date.",
 )
 
 
-record_detail(
-    register,
-    "/responsibilities/<int:responsibility_id>",
-    "ResponsibilityDetail",
+managed(
+    (
+        "/responsibilities",
+        "Responsibilities",
+        "/responsibilities/<int:responsibility_id>",
+        "ResponsibilityDetail",
+    ),
     model=Responsibility,
-    schema=ResponsibilitySchema,
-    update_schema=ResponsibilityUpdate,
-    role=Role.MANAGER,
+    schemas=RESPONSIBILITY_SCHEMAS,
+    query=responsibilities_query,
+    create=created_from(add_responsibility, "staff_member_id", "system_id", "since"),
     change=merged_update(responsibility_values, update_responsibility),
-    read="One responsibility.",
-    changed="""Change a responsibility's kind or dates; an end that costs coverage needs
+    docs=RecordDocs(
+        listed="Who is responsible for which system, and since when.",
+        added="Make a staff member responsible for a system from a date.",
+        read="One responsibility.",
+        changed="""Change a responsibility's kind or dates; an end that costs coverage needs
         confirm_impact.""",
+    ),
     loads=RESPONSIBILITY_LOADS,
 )
 
@@ -228,46 +168,30 @@ POSITION_LOADS = (
 
 
 def _positions(args: dict):
-    query = select(Position).options(*POSITION_LOADS)
+    query = select(Position)
     for key in ("status", "team"):
         if args.get(key) is not None:
             query = query.where(getattr(Position, key) == args[key])
     return query.order_by(Position.opened_on, Position.id)
 
 
-record_list(
-    register,
-    "/positions",
-    "Positions",
+# The opening step is recorded as the caller's.
+open_position = created_from(create_position, "title", "opened_on")
+
+
+managed(
+    ("/positions", "Positions", "/positions/<int:position_id>", "PositionDetail"),
     model=Position,
-    args_schema=PositionArgs,
-    page_schema=PositionPage,
+    schemas=POSITION_SCHEMAS,
     query=_positions,
-    listed="Hiring positions opened to remove single points of failure.",
-    schema=PositionSchema,
-    create_schema=PositionCreate,
-    role=Role.MANAGER,
-    create=lambda body: create_position(
-        title=body.pop("title", None),
-        opened_on=body.pop("opened_on", None),
-        **body,
-        user_id=current_user.id,
-    ),
-    added="Open a hiring position to remove single points of failure.",
-)
-
-
-record_detail(
-    register,
-    "/positions/<int:position_id>",
-    "PositionDetail",
-    model=Position,
-    schema=PositionSchema,
-    update_schema=PositionUpdate,
-    role=Role.MANAGER,
+    create=lambda body: open_position(body | {"user_id": current_user.id}),
     change=merged_update(position_values, update_position),
-    read="One position with its status history.",
-    changed="Change a position's title, team, systems and notes (status has its own call).",
+    docs=RecordDocs(
+        listed="Hiring positions opened to remove single points of failure.",
+        added="Open a hiring position to remove single points of failure.",
+        read="One position with its status history.",
+        changed="Change a position's title, team, systems and notes (status has its own call).",
+    ),
     loads=POSITION_LOADS,
 )
 

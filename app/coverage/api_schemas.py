@@ -20,11 +20,12 @@ from app.api.schemas import (
     PageDate,
     PageSort,
     Pick,
+    RecordAnswer,
+    RecordSchemas,
     Ref,
     StatusChangeSchema,
     Text,
     Version,
-    Warnings,
     _Body,
     page_schema,
 )
@@ -32,7 +33,10 @@ from app.coverage import queries as coverage_queries
 from app.coverage.inputs import (
     DATED,
     PERIOD,
+    POSITION,
+    POSITION_EDIT,
     RESPONSIBILITY,
+    PositionInput,
     ResponsibilityInput,
     StaffMemberInput,
     SystemInput,
@@ -84,43 +88,33 @@ class CoverageArgs(ma.Schema):
     date = Day(metadata={"description": "As of this date (default: today)"})
 
 
-class SystemSchema(ma.Schema):
-    id = fields.Integer(required=True)
+class SystemSchema(RecordAnswer):
     name = fields.String(required=True)
     description = fields.String()
     team = fields.String()
     criticality = Choice(Criticality)
     in_production = fields.Boolean()
     retired_on = fields.Date(allow_none=True, metadata={"description": RETIRED_ON})
-    version = fields.Integer(required=True)
-    warnings = Warnings()
 
 
-class StaffSchema(ma.Schema):
-    id = fields.Integer(required=True)
+class StaffSchema(RecordAnswer):
     name = fields.String(required=True)
     email = fields.String(allow_none=True)
     team = fields.String()
     active = fields.Boolean()
     left_on = fields.Date(allow_none=True, metadata={"description": LEFT_ON})
     user_id = fields.Integer(allow_none=True)
-    version = fields.Integer(required=True)
-    warnings = Warnings()
 
 
-class ResponsibilitySchema(ma.Schema):
-    id = fields.Integer(required=True)
+class ResponsibilitySchema(RecordAnswer):
     staff_member = fields.Nested(Ref)
     system = fields.Nested(Ref)
     kind = Choice(ResponsibilityKind)
     since = fields.Date(metadata={"description": SINCE})
     until = fields.Date(allow_none=True, metadata={"description": UNTIL})
-    version = fields.Integer(required=True)
-    warnings = Warnings()
 
 
-class PositionSchema(ma.Schema):
-    id = fields.Integer(required=True)
+class PositionSchema(RecordAnswer):
     title = fields.String(required=True)
     team = fields.String()
     status = Choice(PositionStatus)
@@ -130,8 +124,6 @@ class PositionSchema(ma.Schema):
     systems = fields.List(fields.Nested(Ref))
     notes = fields.String()
     status_history = fields.List(fields.Nested(StatusChangeSchema), attribute="status_changes")
-    version = fields.Integer(required=True)
-    warnings = Warnings()
 
 
 class SystemCoverageSchema(ma.Schema):
@@ -155,12 +147,6 @@ class CoverageSchema(ma.Schema):
     sole_responsible = fields.List(fields.Nested(SoleResponsibleSchema))
     uncovered_systems = fields.List(fields.Nested(Ref))
     systems = fields.List(fields.Nested(SystemCoverageSchema))
-
-
-SystemPage = page_schema(SystemSchema, "SystemPage")
-StaffPage = page_schema(StaffSchema, "StaffPage")
-ResponsibilityPage = page_schema(ResponsibilitySchema, "ResponsibilityPage")
-PositionPage = page_schema(PositionSchema, "PositionPage")
 
 
 # The API documents the date rules the forms state beside the field.
@@ -220,21 +206,36 @@ ResponsibilityUpdate = body_of(
 )
 
 
-class PositionCreate(_Body):
-    title = Text(metadata={"description": "Required"})
-    team = Text()
-    system_ids = fields.List(Id(), validate=validate.Length(max=100))
-    opened_on = Day(allow_none=True)
-    notes = LongText()
-    status = Choice(PositionStatus)
+PositionCreate = body_of(PositionInput, "PositionCreate")
+PositionUpdate = body_of(
+    PositionInput,
+    "PositionUpdate",
+    tuple(name for name in POSITION if name not in POSITION_EDIT),
+    version=Version(),
+    title=Text(),
+)
 
 
-class PositionUpdate(_Body):
-    version = Version()
-    title = Text()
-    team = Text()
-    system_ids = fields.List(Id(), validate=validate.Length(max=100))
-    notes = LongText()
+SYSTEM = RecordSchemas(
+    SystemSchema, page_schema(SystemSchema, "SystemPage"), SystemArgs, SystemCreate, SystemUpdate
+)
+STAFF = RecordSchemas(
+    StaffSchema, page_schema(StaffSchema, "StaffPage"), StaffArgs, StaffCreate, StaffUpdate
+)
+RESPONSIBILITY_SCHEMAS = RecordSchemas(
+    ResponsibilitySchema,
+    page_schema(ResponsibilitySchema, "ResponsibilityPage"),
+    ResponsibilityArgs,
+    ResponsibilityCreate,
+    ResponsibilityUpdate,
+)
+POSITION_SCHEMAS = RecordSchemas(
+    PositionSchema,
+    page_schema(PositionSchema, "PositionPage"),
+    PositionArgs,
+    PositionCreate,
+    PositionUpdate,
+)
 
 
 class PositionStatusCreate(_Body):

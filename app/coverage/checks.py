@@ -8,6 +8,8 @@ request here, so the API can call the same functions."""
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +23,7 @@ from app.validation import (
     ConfirmationRequiredError,
     ConflictError,
     FieldErrors,
+    InputError,
     parse_enum,
     parse_text,
 )
@@ -30,6 +33,7 @@ TEAM_MAX = 120
 DESCRIPTION_MAX = 20_000
 EMAIL_MAX = 254
 NOTES_MAX = 5_000
+TITLE_MAX = 200
 
 
 def impact_to_confirm(impact: DepartureImpact) -> ConfirmationRequiredError:
@@ -73,6 +77,23 @@ def clean_text(value: str | None, label: str, field: str, max_length: int, requi
     text = text_field({field: value}, field, label, max_length, errors, required)
     errors.raise_if_any()
     return text
+
+
+@contextmanager
+def kept_in(errors: FieldErrors) -> Iterator[None]:
+    """Run a rule that raises InputError with its messages kept in ``errors``: the check of
+    a new record names every field refused, not only the first."""
+    try:
+        yield
+    except InputError as error:
+        errors.update(error.errors)
+
+
+def added(record):
+    """The new ``record`` in the session, flushed so that it has its id."""
+    db.session.add(record)
+    db.session.flush()
+    return record
 
 
 def text_field(values: dict, field: str, label: str, max_length: int, errors: dict, required=True):

@@ -1,7 +1,7 @@
+import marshmallow as ma
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -12,23 +12,22 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from app.coverage.inputs import (
+    OPENING,
+    PositionInput,
     ResponsibilityInput,
     StaffMemberInput,
     SystemInput,
     choices,
     max_length,
 )
-from app.forms import FlaskForm
+from app.forms import FlaskForm, VersionedForm
 from app.models.systems import PositionStatus
 from app.validation import InputError, check_date_range
 
 CRITICALITY_CHOICES = choices("criticality", SystemInput)
 KIND_CHOICES = choices("kind", ResponsibilityInput)
 STATUS_CHOICES = [(s.name, s.label) for s in PositionStatus]
-OPENING_STATUS_CHOICES = [
-    (s.name, s.label)
-    for s in (PositionStatus.PLANNED, PositionStatus.ACTIVE_HIRING, PositionStatus.FINAL_STAGES)
-]
+OPENING_STATUS_CHOICES = [(s.name, s.label) for s in OPENING]
 DATE_MESSAGE = "Enter a real date as YYYY-MM-DD (for example 2020-12-31)."
 
 
@@ -57,12 +56,24 @@ def optional_int(value):
         return None
 
 
-class SystemForm(FlaskForm):
-    version = HiddenField()
-    name = StringField(
-        "Name", validators=[DataRequired("Enter a name."), Length(max=max_length("name"))]
+def _words(
+    schema: type[ma.Schema], field: str, label: str, missing: str | None = None
+) -> StringField:
+    """A text input as long as the input schema's field allows; required (``missing`` the
+    message) when given."""
+    length = Length(max=max_length(field, schema))
+    return StringField(label, validators=[DataRequired(missing), length] if missing else [length])
+
+
+def _impact_confirmed() -> BooleanField:
+    return BooleanField(
+        "I understand that this creates a single point of failure or an uncovered system"
     )
-    team = StringField("Team", validators=[Length(max=max_length("team"))])
+
+
+class SystemForm(VersionedForm):
+    name = _words(SystemInput, "name", "Name", "Enter a name.")
+    team = _words(SystemInput, "team", "Team")
     criticality = SelectField("Criticality", choices=CRITICALITY_CHOICES, default="MEDIUM")
     in_production = BooleanField("In production", default=True)
     production_changed_on = IsoDateField(
@@ -86,15 +97,8 @@ class SystemForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-class StaffForm(FlaskForm):
-    version = HiddenField()
-    name = StringField(
-        "Name",
-        validators=[
-            DataRequired("Enter a name."),
-            Length(max=max_length("name", StaffMemberInput)),
-        ],
-    )
+class StaffForm(VersionedForm):
+    name = _words(StaffMemberInput, "name", "Name", "Enter a name.")
     email = StringField(
         "Email",
         validators=[
@@ -103,7 +107,7 @@ class StaffForm(FlaskForm):
             Length(max=max_length("email", StaffMemberInput)),
         ],
     )
-    team = StringField("Team", validators=[Length(max=max_length("team", StaffMemberInput))])
+    team = _words(StaffMemberInput, "team", "Team")
     active = BooleanField(
         "Active",
         default=True,
@@ -117,15 +121,12 @@ class StaffForm(FlaskForm):
         "before still count them. To record someone as active again, clear this date.",
     )
     user_id = SelectField("User account", coerce=optional_int, choices=[], validate_choice=False)
-    confirm_impact = BooleanField(
-        "I understand that this creates a single point of failure or an uncovered system"
-    )
+    confirm_impact = _impact_confirmed()
     preview = SubmitField("Preview the impact")
     submit = SubmitField("Save")
 
 
-class ResponsibilityForm(FlaskForm):
-    version = HiddenField()
+class ResponsibilityForm(VersionedForm):
     staff_member_id = SelectField(
         "Staff member", coerce=optional_int, choices=[], validate_choice=False
     )
@@ -137,16 +138,13 @@ class ResponsibilityForm(FlaskForm):
         validators=[Optional()],
         description="Leave empty while the responsibility continues.",
     )
-    confirm_impact = BooleanField(
-        "I understand that this creates a single point of failure or an uncovered system"
-    )
+    confirm_impact = _impact_confirmed()
     submit = SubmitField("Save")
 
 
-class PositionForm(FlaskForm):
-    version = HiddenField()
-    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
-    team = StringField("Team", validators=[Length(max=120)])
+class PositionForm(VersionedForm):
+    title = _words(PositionInput, "title", "Title", "Enter a title.")
+    team = _words(PositionInput, "team", "Team")
     system_ids = SelectMultipleField(
         "Systems it will cover", coerce=int, choices=[], validate_choice=False
     )
@@ -156,8 +154,7 @@ class PositionForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-class PositionStatusForm(FlaskForm):
-    version = HiddenField()
+class PositionStatusForm(VersionedForm):
     status = SelectField(
         "New status",
         choices=STATUS_CHOICES,

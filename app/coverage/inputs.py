@@ -1,9 +1,10 @@
-"""A system's and a staff member's values as every caller gives them (the form, the API,
-a CSV row), declared once: their types, choices and lengths, with the messages this area
-has always given. ``read_system`` and ``read_staff_member`` turn them into clean values
-and a message per refused field; the rules that need other records (a name used once, a
-dated change not before the last one, a user account linked once) are the services'
-(``app.coverage.systems``, ``app.coverage.staff``)."""
+"""A system's, a staff member's, a responsibility's and a position's values as every caller
+gives them (the form, the API, a CSV row), declared once: their types, choices and lengths,
+with the messages this area has always given. ``read_system``, ``read_staff_member``,
+``read_responsibility`` and ``read_position`` turn them into clean values and a message per
+refused field; the rules that need other records (a name used once, a dated change not
+before the last one, a user account linked once, systems that exist) are the services'
+(``app.coverage.systems``, ``app.coverage.staff``, ``app.coverage.positions``...)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from app.coverage.checks import (
     DESCRIPTION_MAX,
     EMAIL_MAX,
     NAME_MAX,
+    NOTES_MAX,
     TEAM_MAX,
+    TITLE_MAX,
     choice_field,
     text_field,
 )
@@ -27,12 +30,13 @@ from app.inputs import (
     Choice,
     Date,
     Id,
+    IdList,
     OptionalId,
     _Plain,
     read,
     text_json,
 )
-from app.models.systems import Criticality, ResponsibilityKind
+from app.models.systems import Criticality, PositionStatus, ResponsibilityKind
 from app.validation import InputError
 
 
@@ -184,6 +188,33 @@ def read_responsibility(
     """The fields ``names`` of a responsibility read from ``values``: the clean values and
     a message per refused field."""
     return read(_reader(ResponsibilityInput, names), values)
+
+
+class PositionInput(ma.Schema):
+    """A hiring position's values: that the chosen systems exist, that the opening date is
+    given and that a new position starts open are the service's (``app.coverage.positions``)."""
+
+    title = Words(TITLE_MAX, "a title", needed=True, metadata={"description": "Required"})
+    team = Words(TEAM_MAX, "a team")
+    system_ids = IdList("Choose the systems from the list.")
+    opened_on = Date()
+    notes = Words(NOTES_MAX, "notes")
+    status = Named(PositionStatus, PositionStatus.PLANNED)
+
+
+# A new position starts somewhere in the pipeline before filled (the service's rule).
+OPENING = (PositionStatus.PLANNED, PositionStatus.ACTIVE_HIRING, PositionStatus.FINAL_STAGES)
+POSITION = ("title", "team", "system_ids", "opened_on", "notes", "status")
+# An edit keeps the opening date; the status has its own dated changes.
+POSITION_EDIT = ("title", "team", "system_ids", "notes")
+
+
+def read_position(
+    values: dict[str, Any], names: tuple[str, ...] = POSITION
+) -> tuple[dict, dict[str, str]]:
+    """The fields ``names`` of a position read from ``values``: the clean values and a
+    message per refused field."""
+    return read(_reader(PositionInput, names), values)
 
 
 def choices(field: str, schema: type[ma.Schema]) -> list[tuple[str, str]]:

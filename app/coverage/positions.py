@@ -4,12 +4,14 @@ pipeline, and filled by a hire who takes over the systems."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_, select
 
 from app.bulk import insert_links, insert_new, insert_rows
 from app.coverage import figures
-from app.coverage.checks import NOTES_MAX, TEAM_MAX, check_version, clean_text, coverage_today
+from app.coverage.checks import NOTES_MAX, added, check_version, clean_text, coverage_today
+from app.coverage.inputs import OPENING, POSITION_EDIT, first_refusal, read_position
 from app.coverage.staff import create_staff_member
 from app.extensions import db
 from app.models.setting import set_setting
@@ -26,45 +28,43 @@ from app.models.systems import (
 from app.validation import InputError, check_date_range
 
 
-def _systems_by_ids(system_ids: list[int]) -> list[System]:
-    if not system_ids:
-        return []
-    systems = db.session.scalars(select(System).where(System.id.in_(system_ids))).all()
-    if len(systems) != len(set(system_ids)):
+def _chosen_systems(system_ids: list[int]) -> list[System]:
+    """The systems a position covers, by name; InputError when one no longer exists."""
+    found = (
+        db.session.scalars(select(System).where(System.id.in_(system_ids))).all()
+        if system_ids
+        else []
+    )
+    if len(found) != len(set(system_ids)):
         raise InputError({"system_ids": "One of the chosen systems no longer exists."})
-    return sorted(systems, key=lambda s: s.name.casefold())
+    return sorted(found, key=lambda s: s.name.casefold())
 
 
 def create_position(
     *,
     title: str,
-    team: str = "",
-    system_ids: list[int] | None = None,
     opened_on: date | None,
-    notes: str = "",
-    status: PositionStatus = PositionStatus.PLANNED,
     user_id: int | None = None,
+    **values: Any,
 ) -> Position:
-    title = clean_text(title, "a title", "title", 200)
-    if opened_on is None:
+    """Open a position (``PositionInput``'s fields: team, system_ids, notes, status), its
+    first step dated ``opened_on``; the first refusal stops it, the title's first."""
+    clean, refused = read_position({"title": title, "opened_on": opened_on, **values})
+    first_refusal(refused, "title")
+    if clean["opened_on"] is None and "opened_on" not in refused:
         raise InputError({"opened_on": "Enter the date the position was opened."})
-    check_date_range("opened_on", opened_on)
-    if status in (PositionStatus.FILLED, PositionStatus.CANCELLED):
+    first_refusal(refused, "opened_on", "status")
+    if clean["status"] not in OPENING:
         raise InputError({"status": "A new position starts planned, in hiring or in final stages."})
-    position = Position(
-        title=title,
-        team=clean_text(team, "a team", "team", TEAM_MAX, required=False),
-        opened_on=opened_on,
-        notes=clean_text(notes, "notes", "notes", NOTES_MAX, required=False),
-        status=status,
-        systems=_systems_by_ids(system_ids or []),
-    )
+    first_refusal(refused, "team", "notes", "system_ids")
+    systems = _chosen_systems(clean.pop("system_ids"))
+    position = Position(**clean, systems=systems)
     position.status_changes.append(
-        PositionStatusChange(status=status, changed_on=opened_on, user_id=user_id, note="Opened")
+        PositionStatusChange(
+            status=position.status, changed_on=position.opened_on, user_id=user_id, note="Opened"
+        )
     )
-    db.session.add(position)
-    db.session.flush()
-    return position
+    return added(position)
 
 
 POSITION_KEYS = ("title", "team", "opened_on", "notes", "status")
@@ -95,20 +95,14 @@ def create_positions(values: list[dict], user_id: int | None, audited: bool = Tr
     return ids
 
 
-def update_position(
-    position: Position,
-    *,
-    version: int | None,
-    title: str | None,
-    team: str | None,
-    system_ids: list[int],
-    notes: str | None,
-) -> Position:
+def update_position(position: Position, *, version: int | None, **values: Any) -> Position:
+    """Change a position's title, team, systems and notes (``POSITION_EDIT``); the first
+    refusal stops it, the title's first."""
     check_version(position, version)
-    position.title = clean_text(title, "a title", "title", 200)
-    position.team = clean_text(team, "a team", "team", TEAM_MAX, required=False)
-    position.systems = _systems_by_ids(system_ids)
-    position.notes = clean_text(notes, "notes", "notes", NOTES_MAX, required=False)
+    clean, refused = read_position(values, POSITION_EDIT)
+    first_refusal(refused, "title", "team", "system_ids", "notes")
+    position.title, position.team, position.notes = clean["title"], clean["team"], clean["notes"]
+    position.systems = _chosen_systems(clean["system_ids"])
     db.session.flush()
     return position
 

@@ -8,11 +8,11 @@ system not retired on the day counts; a staff member counts until their leaving 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
-from sqlalchemy import Boolean, and_, case, distinct, exists, func, or_, select
-from sqlalchemy.orm import with_expression
+from sqlalchemy import Boolean, Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy.orm import selectinload, with_expression
 
 from app import fiscal, validation
 from app.domain.coverage import CoverageState
@@ -106,36 +106,40 @@ def sole_systems_subquery(d: date):
     )
 
 
-def holders_of(system_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, str]]]:
-    """Present people responsible for each of these systems on ``d``: one query for a page."""
-    ids = list(system_ids)
-    result: dict[int, list[tuple[int, str]]] = {sid: [] for sid in ids}
-    if not ids:
-        return result
-    rows = db.session.execute(
-        select(Responsibility.system_id, StaffMember.id, StaffMember.name)
-        .join(StaffMember, StaffMember.id == Responsibility.staff_member_id)
-        .where(Responsibility.system_id.in_(ids), responsibility_counts_on(d), staff_counts_on(d))
-        .distinct()
-        .order_by(StaffMember.name)
-    )
-    for system_id, staff_id, name in rows:
-        result[system_id].append((staff_id, name))
+def _named_per_id(
+    wanted: Iterable[int], query: Callable[[list[int]], Select]
+) -> dict[int, list[tuple[int, str]]]:
+    """The rows (id asked, id, name) of ``query`` for the ids ``wanted``, as a list of
+    (id, name) per id asked (empty when none): one query for a page, none for no ids."""
+    ids = list(wanted)
+    result: dict[int, list[tuple[int, str]]] = {key: [] for key in ids}
+    if ids:
+        for key, record_id, name in db.session.execute(query(ids)):
+            result[key].append((record_id, name))
     return result
 
 
+def holders_of(system_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, str]]]:
+    """Present people responsible for each of these systems on ``d``."""
+    return _named_per_id(
+        system_ids,
+        lambda ids: select(Responsibility.system_id, StaffMember.id, StaffMember.name)
+        .join(StaffMember, StaffMember.id == Responsibility.staff_member_id)
+        .where(Responsibility.system_id.in_(ids), responsibility_counts_on(d), staff_counts_on(d))
+        .distinct()
+        .order_by(StaffMember.name),
+    )
+
+
 def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, str]]]:
-    """Systems each of these people is responsible for on ``d``: one query for a page.
+    """Systems each of these people is responsible for on ``d``.
 
     Only what they really answer for that day: not systems retired by then, and nothing for
     someone who has left.
     """
-    ids = list(staff_ids)
-    result: dict[int, list[tuple[int, str]]] = {sid: [] for sid in ids}
-    if not ids:
-        return result
-    rows = db.session.execute(
-        select(Responsibility.staff_member_id, System.id, System.name)
+    return _named_per_id(
+        staff_ids,
+        lambda ids: select(Responsibility.staff_member_id, System.id, System.name)
         .join(System, System.id == Responsibility.system_id)
         .join(StaffMember, StaffMember.id == Responsibility.staff_member_id)
         .where(
@@ -145,11 +149,22 @@ def systems_of(staff_ids: Iterable[int], d: date) -> dict[int, list[tuple[int, s
             or_(System.retired_on.is_(None), System.retired_on > d),
         )
         .distinct()
-        .order_by(System.name)
+        .order_by(System.name),
     )
-    for staff_id, system_id, name in rows:
-        result[staff_id].append((system_id, name))
-    return result
+
+
+def responsibilities_held(person: StaffMember, d: date) -> dict:
+    """A person's page: their ``responsibilities`` (latest first, systems counted on ``d``),
+    who ``holders`` each system on ``d``, and its coverage state (``states``)."""
+    responsibilities = db.session.scalars(
+        select(Responsibility)
+        .where(Responsibility.staff_member_id == person.id)
+        .options(selectinload(Responsibility.system).options(counted_on(d)))
+        .order_by(Responsibility.since.desc(), Responsibility.id.desc())
+    ).all()
+    holders = holders_of({r.system_id for r in responsibilities}, d)
+    states = {r.system_id: state_for(r.system, len(holders[r.system_id])) for r in responsibilities}
+    return {"responsibilities": responsibilities, "holders": holders, "states": states}
 
 
 def state_for(system: System, holders: int) -> CoverageState | None:
@@ -187,15 +202,22 @@ def as_of_from(args: Mapping) -> tuple[date, str | None]:
         return fiscal.today(), str(error)
 
 
-def systems_list_query(args: Mapping, as_of: date):
-    """SELECT the systems the list shows with these filters, in its order (no page)."""
-    query = select(System).options(counted_on(as_of))
+def _searched(query: Select, args: Mapping, model: type[System] | type[StaffMember], *columns):
+    """``query`` narrowed by a list's search (``q``: part of any of ``columns``) and team."""
     q = args.get("q", "").strip()
     if q:
         like = f"%{q}%"
-        query = query.where(or_(System.name.ilike(like), System.description.ilike(like)))
+        query = query.where(or_(*(column.ilike(like) for column in columns)))
     if args.get("team"):
-        query = query.where(System.team == args["team"])
+        query = query.where(model.team == args["team"])
+    return query
+
+
+def systems_list_query(args: Mapping, as_of: date):
+    """SELECT the systems the list shows with these filters, in its order (no page)."""
+    query = _searched(
+        select(System).options(counted_on(as_of)), args, System, System.name, System.description
+    )
     if args.get("criticality") in Criticality.__members__:
         query = query.where(System.criticality == Criticality[args["criticality"]])
     if args.get("production") in ("yes", "no"):
@@ -229,13 +251,7 @@ def systems_list_query(args: Mapping, as_of: date):
 
 def staff_list_query(args: Mapping, today: date):
     """SELECT the staff the list shows with these filters, in its order (no page)."""
-    query = select(StaffMember)
-    q = args.get("q", "").strip()
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(StaffMember.name.ilike(like), StaffMember.email.ilike(like)))
-    if args.get("team"):
-        query = query.where(StaffMember.team == args["team"])
+    query = _searched(select(StaffMember), args, StaffMember, StaffMember.name, StaffMember.email)
     status = args.get("status", "present")
     present = staff_counts_on(today)
     if status == "present":

@@ -6,7 +6,14 @@ from datetime import date, timedelta
 
 from app.bulk import insert_new
 from app.coverage import figures
-from app.coverage.checks import References, check_version, impact_to_confirm, periods_overlap
+from app.coverage.checks import (
+    References,
+    added,
+    check_version,
+    impact_to_confirm,
+    kept_in,
+    periods_overlap,
+)
 from app.coverage.inputs import PERIOD, first_refusal, read_responsibility
 from app.domain.coverage import (
     DepartureImpact,
@@ -15,7 +22,7 @@ from app.domain.coverage import (
 )
 from app.extensions import db
 from app.models.systems import Responsibility, ResponsibilityKind, StaffMember, System
-from app.validation import InputError
+from app.validation import FieldErrors, InputError
 
 
 def _check_dates(clean: dict, refused: dict[str, str]) -> date:
@@ -59,7 +66,7 @@ def check_new_responsibility(values: dict, refs: References | None = None) -> di
     writing: the clean values or InputError. The CSV import calls it for each row."""
     refs = refs or References()
     clean, refused = read_responsibility(values)
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     staff_id, system_id = clean["staff_member_id"], clean["system_id"]
     # The schema refuses what is not an id with the same words.
     if not staff_id or not refs.staff_exists(staff_id):
@@ -68,14 +75,11 @@ def check_new_responsibility(values: dict, refs: References | None = None) -> di
         errors["system_id"] = "Choose a system."
     if "kind" in refused:
         errors["kind"] = refused["kind"]
-    try:
+    with kept_in(errors):
         start = _check_dates(clean, refused)
         if not errors and staff_id and system_id:  # both checked above
             _check_overlap(staff_id, system_id, clean["kind"], start, clean["until"], None, refs)
-    except InputError as dates:
-        errors.update(dates.errors)
-    if errors:
-        raise InputError(errors)
+    errors.raise_if_any()
     return clean
 
 
@@ -87,25 +91,15 @@ def add_responsibility(
     since: date | None,
     until: date | None = None,
 ) -> Responsibility:
-    clean = check_new_responsibility(
-        {
-            "staff_member_id": staff_member_id,
-            "system_id": system_id,
-            "kind": kind,
-            "since": since,
-            "until": until,
-        }
+    # The keyword arguments, as the input schema reads them.
+    clean = check_new_responsibility(locals())
+    return added(
+        Responsibility(
+            staff_member=db.session.get(StaffMember, clean.pop("staff_member_id")),
+            system=db.session.get(System, clean.pop("system_id")),
+            **clean,
+        )
     )
-    responsibility = Responsibility(
-        staff_member=db.session.get(StaffMember, clean["staff_member_id"]),
-        system=db.session.get(System, clean["system_id"]),
-        kind=clean["kind"],
-        since=clean["since"],
-        until=clean["until"],
-    )
-    db.session.add(responsibility)
-    db.session.flush()
-    return responsibility
 
 
 def responsibility_end_preview(responsibility: Responsibility, until: date) -> DepartureImpact:

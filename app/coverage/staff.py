@@ -10,14 +10,21 @@ from sqlalchemy import select
 
 from app.bulk import insert_new
 from app.coverage import figures
-from app.coverage.checks import References, check_version, coverage_today, impact_to_confirm
+from app.coverage.checks import (
+    References,
+    added,
+    check_version,
+    coverage_today,
+    impact_to_confirm,
+    kept_in,
+)
 from app.coverage.inputs import first_refusal, read_staff_member
 from app.domain.coverage import DepartureImpact, departure_impact
 from app.extensions import db
 from app.models.countermeasures import Countermeasure, CountermeasureStatus
 from app.models.systems import Responsibility, StaffMember, System
 from app.models.threats import Threat, ThreatStatus
-from app.validation import InputError
+from app.validation import FieldErrors, InputError
 
 
 def _check_user_link(
@@ -74,18 +81,15 @@ def check_new_staff_member(values: dict, refs: References | None = None) -> dict
     calls it."""
     refs = refs or References()
     clean, refused = read_staff_member(values)
-    errors = dict(refused)
+    errors = FieldErrors(refused)
     # A leaving date wins over a ticked box: to record someone as back, clear the date.
     active = clean.pop("active")
     if "left_on" not in refused:
         clean["left_on"] = leaving_date(active, clean["left_on"], refs.today)
     if "user_id" not in refused:
-        try:
+        with kept_in(errors):
             _check_user_link(clean["user_id"], None, refs)
-        except InputError as link:
-            errors.update(link.errors)
-    if errors:
-        raise InputError(errors)
+    errors.raise_if_any()
     return clean
 
 
@@ -98,20 +102,8 @@ def create_staff_member(
     left_on: date | None = None,
     user_id: int | None = None,
 ) -> StaffMember:
-    clean = check_new_staff_member(
-        {
-            "name": name,
-            "email": email,
-            "team": team,
-            "active": active,
-            "left_on": left_on,
-            "user_id": user_id,
-        }
-    )
-    person = StaffMember(**clean)
-    db.session.add(person)
-    db.session.flush()
-    return person
+    # The keyword arguments, as the input schema reads them.
+    return added(StaffMember(**check_new_staff_member(locals())))
 
 
 def create_staff_members(cleans: list[dict], audited: bool = True) -> list[int]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from app.bulk import insert_new
-from app.coverage.checks import References, check_version, coverage_today
+from app.coverage.checks import References, added, check_version, coverage_today, kept_in
 from app.coverage.inputs import NEW, first_refusal, read_system
 from app.extensions import db
 from app.models.systems import (
@@ -15,7 +15,7 @@ from app.models.systems import (
     SystemCriticalityChange,
     SystemProductionChange,
 )
-from app.validation import InputError, check_date_range
+from app.validation import FieldErrors, InputError, check_date_range
 
 
 def _check_unique(name: str, exclude_id: int | None, refs: References | None = None) -> None:
@@ -30,15 +30,12 @@ def check_new_system(values: dict, refs: References | None = None) -> dict:
     """Every rule ``create_system`` applies, without writing: the clean values or
     InputError (a message per field). The CSV import calls it for each row."""
     clean, refused = read_system(values, NEW)
-    errors: dict[str, str] = {}
+    errors = FieldErrors()
     if "name" not in refused:
-        try:
+        with kept_in(errors):
             _check_unique(clean["name"], None, refs)
-        except InputError as clash:
-            errors.update(clash.errors)
     errors.update(refused)
-    if errors:
-        raise InputError(errors)
+    errors.raise_if_any()
     return clean
 
 
@@ -51,20 +48,8 @@ def create_system(
     in_production: bool = True,
     retired_on: date | None = None,
 ) -> System:
-    clean = check_new_system(
-        {
-            "name": name,
-            "description": description,
-            "team": team,
-            "criticality": criticality,
-            "in_production": in_production,
-            "retired_on": retired_on,
-        }
-    )
-    system = System(**clean)
-    db.session.add(system)
-    db.session.flush()
-    return system
+    # The keyword arguments, as the input schema reads them.
+    return added(System(**check_new_system(locals())))
 
 
 def create_systems(cleans: list[dict], audited: bool = True) -> list[int]:

@@ -1,11 +1,15 @@
 """What the coverage pages share: the as-of date from the query string, the audit trail, the
-version a form read, the warning about published reports, and the choices of the forms."""
+version a form read, the warning about published reports, the choices of the forms, and a
+record's new and edit pages (``FormPages``, ``save_confirmed``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
-from flask import flash, request
+from flask import flash, redirect, render_template, request
 from sqlalchemy import select
 
 from app.coverage import queries
@@ -14,7 +18,9 @@ from app.extensions import db
 from app.models.audit import AuditEntry, audit_trail
 from app.models.systems import StaffMember, System
 from app.reports.corrections import correction_warning
+from app.validation import save_submitted
 
+T = TypeVar("T")
 PER_PAGE = 25
 LIST_LIMIT = 200  # people or systems listed in full on the coverage page
 STATES = {state.value: state.label for state in CoverageState}
@@ -43,6 +49,53 @@ def edit_form(form_class, record, **shown):
         getattr(form, name).data = value
     form.version.data = str(record.version)
     return form
+
+
+def form_values(form, names: tuple[str, ...]) -> dict:
+    """The values of the fields ``names`` as sent, for the input schema to read."""
+    return {name: form[name].data for name in names}
+
+
+def save_confirmed(
+    form, update: Callable[..., T], record, names: tuple[str, ...], saved, valid=None
+):
+    """An edit whose impact may need confirming: ``update`` of ``record`` with the version
+    the form read, its fields ``names`` and its confirmation box (``save_submitted``)."""
+    return save_submitted(
+        form,
+        lambda: update(
+            record,
+            version=version_of(form),
+            confirm_impact=form.confirm_impact.data,
+            **form_values(form, names),
+        ),
+        saved,
+        valid=valid,
+    )
+
+
+@dataclass(frozen=True)
+class FormPages:
+    """A record's new and edit pages, declared by what differs: the template, the record's
+    name in it, the page a save lands on, and the model whose teams the form suggests."""
+
+    template: str
+    record: str
+    landing: Callable[[Any], str]
+    teams: Any = None
+
+    def page(self, form, record, status: int = 200, **more):
+        """The form page (``record`` None: a new one), answering ``status``."""
+        if self.teams is not None:
+            more["teams"] = team_names(self.teams)
+        return render_template(self.template, form=form, **{self.record: record}, **more), status
+
+    def new(self, form, create: Callable[..., T], names: tuple[str, ...], saved, **given):
+        """A new record's page: once ``create`` made it from the valid form's fields
+        ``names`` (and ``given``), ``saved(record)`` flashed and a redirect to its landing;
+        otherwise the form."""
+        _, record = save_submitted(form, lambda: create(**form_values(form, names), **given), saved)
+        return self.page(form, None) if record is None else redirect(self.landing(record))
 
 
 def version_of(form) -> int | None:

@@ -31,35 +31,24 @@ def coverage():
     current_fy = fiscal.quarter_of_date(today).fiscal_year
     quarter_options = quarters_of_fiscal_year(current_fy - 1, fiscal.start_month())
     quarter_options += quarters_of_fiscal_year(current_fy, fiscal.start_month())
+    # What the page shows with or without figures: the date picker's choices, the refusal.
+    page = {"today": today, "quarter_options": quarter_options, "error": error}
     if error:
-        return (
-            render_template(
-                "coverage/coverage.html",
-                error=error,
-                quarter=None,
-                as_of=None,
-                today=today,
-                quarter_options=quarter_options,
-            ),
-            400,
-        )
+        return render_template("coverage/coverage.html", quarter=None, as_of=None, **page), 400
     fy = fiscal.quarter_of_date(as_of).fiscal_year
     result, trend = figures.coverage_with_trend(as_of, fy)
-    hiring = figures.hiring_summary(as_of)
     krs = kr_codes_for_metrics(("spof_staff", "spof_positions_filled"), fy)
     return render_template(
         "coverage/coverage.html",
-        error=None,
         coverage=result,
-        quarter=quarter,
-        as_of=as_of,
-        today=today,
         trend=trend,
-        hiring=hiring,
-        quarter_options=quarter_options,
-        limit=LIST_LIMIT,
+        hiring=figures.hiring_summary(as_of),
         spof_krs=krs["spof_staff"],
         positions_krs=krs["spof_positions_filled"],
+        quarter=quarter,
+        as_of=as_of,
+        limit=LIST_LIMIT,
+        **page,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app import fiscal
 from app.coverage import bp, figures
 from app.coverage.forms import GoalForm, PositionForm, PositionStatusForm
+from app.coverage.inputs import POSITION, POSITION_EDIT
 from app.coverage.positions import (
     change_position_status,
     create_position,
@@ -18,20 +21,21 @@ from app.coverage.positions import (
     update_position,
 )
 from app.coverage.views.common import (
+    FormPages,
     as_of_from_args,
     edit_form,
+    form_values,
     history_page,
     staff_choices,
     system_choices,
-    team_names,
     version_of,
     warn_if_published,
 )
 from app.extensions import db
-from app.models.systems import Position, PositionStatus, StaffMember
+from app.models.systems import Position, PositionStatus, PositionStatusChange, StaffMember
 from app.models.user import Role, User
 from app.security import readable, roles
-from app.validation import saved_or_shown
+from app.validation import save_submitted
 
 
 @bp.route("/positions")
@@ -66,12 +70,13 @@ def positions():
 @roles(Role.MANAGER)
 def set_goal():
     form = GoalForm()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            set_spof_positions_goal(form.goal.data)
-        if outcome.saved:
-            flash(f"Goal set to {form.goal.data} SPOF positions.", "success")
-            return redirect(url_for("coverage.positions"))
+    _, goal = save_submitted(
+        form,
+        lambda: set_spof_positions_goal(form.goal.data),
+        lambda goal: f"Goal set to {form.goal.data} SPOF positions.",
+    )
+    if goal is not None:
+        return redirect(url_for("coverage.positions"))
     # The list page holds the form: its refusal travels as a message.
     for message in form.goal.errors or form.form_errors or ["The goal was not saved."]:
         flash(f"Goal not saved: {message}", "danger")
@@ -88,13 +93,20 @@ def position_detail(position_id: int):
     )
     if position is None:
         abort(404)
-    form = _status_form(position)
-    return render_template(
-        "coverage/position_detail.html",
-        position=position,
-        form=form,
-        users=_user_names(position),
-        history=history_page("Position", position.id),
+    return _position_page(position, _status_form(position))
+
+
+def _position_page(position: Position, form: PositionStatusForm, status: int = 200):
+    """A position's page, with the form of its next status change."""
+    return (
+        render_template(
+            "coverage/position_detail.html",
+            position=position,
+            form=form,
+            users=_user_names(position),
+            history=history_page("Position", position.id),
+        ),
+        status,
     )
 
 
@@ -129,41 +141,40 @@ def _status_form(position: Position, formdata=None) -> PositionStatusForm:
 def change_status(position_id: int):
     position = db.get_or_404(Position, position_id)
     form = _status_form(position, formdata=request.form)
-    status = 400
-    if form.validate_on_submit():
-        with saved_or_shown(form, refused_status=400) as outcome:
-            change = change_position_status(
-                position,
-                version=version_of(form),
-                status=PositionStatus[form.status.data],
-                changed_on=form.changed_on.data,
-                user_id=current_user.id,
-                note=form.note.data,
-                hire_id=form.hire_id.data,
-                new_hire_name=form.new_hire_name.data,
-                add_responsibilities=form.add_responsibilities.data,
-                confirm_backwards=form.confirm_backwards.data,
-            )
-        status = outcome.status
-        if outcome.saved:
-            message = f"{position.title}: {change.status.label.lower()} on {change.changed_on}."
-            if change.status == PositionStatus.FILLED and position.hire:
-                message += f" Hire: {position.hire.name}."
-            flash(message, "success")
-            warn_if_published(change.changed_on)
-            return redirect(url_for("coverage.position_detail", position_id=position.id))
-    # Read again: a refused change was rolled back.
-    position = db.get_or_404(Position, position_id)
-    return (
-        render_template(
-            "coverage/position_detail.html",
-            position=position,
-            form=form,
-            users=_user_names(position),
-            history=history_page("Position", position.id),
+    valid = form.validate_on_submit()
+    outcome, change = save_submitted(
+        form,
+        lambda: change_position_status(
+            position,
+            version=version_of(form),
+            status=PositionStatus[form.status.data],
+            changed_on=form.changed_on.data,
+            user_id=current_user.id,
+            note=form.note.data,
+            hire_id=form.hire_id.data,
+            new_hire_name=form.new_hire_name.data,
+            add_responsibilities=form.add_responsibilities.data,
+            confirm_backwards=form.confirm_backwards.data,
         ),
-        status,
+        _status_changed,
+        valid=valid,
+        refused_status=400,
     )
+    if change is not None:
+        warn_if_published(change.changed_on)
+        return redirect(_position_url(position))
+    # Read again: a refused change was rolled back.
+    return _position_page(
+        db.get_or_404(Position, position_id), form, outcome.status if valid else 400
+    )
+
+
+def _status_changed(change: PositionStatusChange) -> str:
+    position = change.position
+    message = f"{position.title}: {change.status.label.lower()} on {change.changed_on}."
+    if change.status == PositionStatus.FILLED and position.hire:
+        message += f" Hire: {position.hire.name}."
+    return message
 
 
 def _position_form_choices(form) -> None:
@@ -178,27 +189,27 @@ def new_position():
     if request.method == "GET":
         form.opened_on.data = fiscal.today()
         form.system_ids.data = request.args.getlist("system_id", type=int)
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            position = create_position(
-                title=form.title.data,
-                team=form.team.data,
-                system_ids=form.system_ids.data or [],
-                opened_on=form.opened_on.data,
-                notes=form.notes.data,
-                status=PositionStatus[form.status.data],
-                user_id=current_user.id,
-            )
-        if outcome.saved:
-            flash(f"Position {position.title} opened.", "success")
-            warn_if_published(position.opened_on)
-            return redirect(url_for("coverage.position_detail", position_id=position.id))
-    return render_template(
-        "coverage/position_form.html",
-        form=form,
-        position=None,
-        teams=team_names(StaffMember),
+    return OPENED.new(
+        form,
+        create_position,
+        POSITION,
+        lambda position: f"Position {position.title} opened.",
+        user_id=current_user.id,
     )
+
+
+def _position_url(position: Position) -> str:
+    return url_for("coverage.position_detail", position_id=position.id)
+
+
+def _opened(position: Position) -> str:
+    warn_if_published(position.opened_on)
+    return _position_url(position)
+
+
+# Opening a position warns of the published reports it changes; an edit changes no figure.
+PAGES = FormPages("coverage/position_form.html", "position", _position_url, StaffMember)
+OPENED = replace(PAGES, landing=_opened)
 
 
 @bp.route("/positions/<int:position_id>/edit", methods=["GET", "POST"])
@@ -208,27 +219,13 @@ def edit_position(position_id: int):
     form = edit_form(PositionForm, position, system_ids=[s.id for s in position.systems])
     _position_form_choices(form)
     del form.status, form.opened_on
-    status = 200
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            update_position(
-                position,
-                version=version_of(form),
-                title=form.title.data,
-                team=form.team.data,
-                system_ids=form.system_ids.data or [],
-                notes=form.notes.data,
-            )
-        status = outcome.status
-        if outcome.saved:
-            flash(f"Position {position.title} saved.", "success")
-            return redirect(url_for("coverage.position_detail", position_id=position.id))
-    return (
-        render_template(
-            "coverage/position_form.html",
-            form=form,
-            position=position,
-            teams=team_names(StaffMember),
+    outcome, saved = save_submitted(
+        form,
+        lambda: update_position(
+            position, version=version_of(form), **form_values(form, POSITION_EDIT)
         ),
-        status,
+        lambda position: f"Position {position.title} saved.",
     )
+    if saved is not None:
+        return redirect(_position_url(position))
+    return PAGES.page(form, position, outcome.status)

@@ -4,31 +4,32 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, request, url_for
 
 from app import fiscal
 from app.admin.corrections import confirm_and_delete
 from app.coverage import bp
 from app.coverage.forms import ResponsibilityForm
+from app.coverage.inputs import PERIOD, RESPONSIBILITY
 from app.coverage.responsibilities import (
     add_responsibility,
     remove_responsibility,
     update_responsibility,
 )
 from app.coverage.views.common import (
+    FormPages,
     day_after,
     edit_form,
+    save_confirmed,
     staff_choices,
     system_choices,
-    version_of,
     warn_if_published,
 )
 from app.extensions import db
-from app.models.systems import Responsibility, ResponsibilityKind
+from app.models.systems import Responsibility
 from app.models.user import Role
 from app.reports.corrections import earliest
 from app.security import roles
-from app.validation import saved_or_shown
 
 
 @bp.route("/responsibilities/new", methods=["GET", "POST"])
@@ -41,24 +42,25 @@ def new_responsibility():
         form.staff_member_id.data = request.args.get("staff_member_id", type=int)
         form.system_id.data = request.args.get("system_id", type=int)
         form.since.data = fiscal.today()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            responsibility = add_responsibility(
-                staff_member_id=form.staff_member_id.data,
-                system_id=form.system_id.data,
-                kind=ResponsibilityKind[form.kind.data],
-                since=form.since.data,
-                until=form.until.data,
-            )
-        if outcome.saved:
-            flash(
-                f"{responsibility.staff_member.name} is responsible for "
-                f"{responsibility.system.name} from {responsibility.since.isoformat()}.",
-                "success",
-            )
-            warn_if_published(responsibility.since)
-            return redirect(_back_to(responsibility))
-    return render_template("coverage/responsibility_form.html", form=form, responsibility=None)
+    return PAGES.new(
+        form,
+        add_responsibility,
+        RESPONSIBILITY,
+        lambda responsibility: f"{responsibility.staff_member.name} is responsible for "
+        f"{responsibility.system.name} from {responsibility.since.isoformat()}.",
+    )
+
+
+def _saved(responsibility: Responsibility) -> str:
+    return "Responsibility saved."
+
+
+def _added(responsibility: Responsibility) -> str:
+    warn_if_published(responsibility.since)
+    return _back_to(responsibility)
+
+
+PAGES = FormPages("coverage/responsibility_form.html", "responsibility", _added)
 
 
 def _back_to(responsibility: Responsibility) -> str:
@@ -72,40 +74,19 @@ def _back_to(responsibility: Responsibility) -> str:
 def edit_responsibility(responsibility_id: int):
     responsibility = db.get_or_404(Responsibility, responsibility_id)
     form = edit_form(ResponsibilityForm, responsibility, kind=responsibility.kind.name)
-    impact: object | None = None
-    status = 200
-    if form.validate_on_submit():
-        before = (responsibility.since, responsibility.until)
-        with saved_or_shown(form) as outcome:
-            update_responsibility(
-                responsibility,
-                version=version_of(form),
-                kind=ResponsibilityKind[form.kind.data],
-                since=form.since.data,
-                until=form.until.data,
-                confirm_impact=form.confirm_impact.data,
-            )
-        impact, status = outcome.impact, outcome.status
-        if outcome.saved:
-            flash("Responsibility saved.", "success")
-            changed: list[date | None] = []
-            if responsibility.since != before[0]:
-                changed += [before[0], responsibility.since]
-            if responsibility.until != before[1]:
-                changed += [day_after(before[1]), day_after(responsibility.until)]
-            warn_if_published(earliest(*changed))
-            return redirect(_back_to(responsibility))
+    before = (responsibility.since, responsibility.until)
+    outcome, saved = save_confirmed(form, update_responsibility, responsibility, PERIOD, _saved)
+    if saved is not None:
+        changed: list[date | None] = []
+        if responsibility.since != before[0]:
+            changed += [before[0], responsibility.since]
+        if responsibility.until != before[1]:
+            changed += [day_after(before[1]), day_after(responsibility.until)]
+        warn_if_published(earliest(*changed))
+        return redirect(_back_to(responsibility))
     # Read again: a refused change was rolled back.
     responsibility = db.get_or_404(Responsibility, responsibility_id)
-    return (
-        render_template(
-            "coverage/responsibility_form.html",
-            form=form,
-            responsibility=responsibility,
-            impact=impact,
-        ),
-        status,
-    )
+    return PAGES.page(form, responsibility, outcome.status, impact=outcome.impact)
 
 
 @bp.route("/responsibilities/<int:responsibility_id>/delete", methods=["GET", "POST"])

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app import fiscal
 from app.coverage import bp, queries
@@ -18,19 +17,20 @@ from app.coverage.staff import (
 )
 from app.coverage.views.common import (
     PER_PAGE,
+    FormPages,
     day_after,
     edit_form,
     history_page,
+    save_confirmed,
     team_names,
-    version_of,
     warn_if_published,
 )
+from app.domain.coverage import DepartureImpact
 from app.extensions import db
-from app.models.systems import Position, Responsibility, StaffMember
+from app.models.systems import Position, StaffMember
 from app.models.user import Role, User
 from app.reports.corrections import earliest
 from app.security import readable, roles
-from app.validation import saved_or_shown
 
 
 @bp.route("/staff")
@@ -68,32 +68,17 @@ def staff():
 def staff_detail(staff_id: int):
     person = db.get_or_404(StaffMember, staff_id)
     today = fiscal.today()
-    responsibilities = db.session.scalars(
-        select(Responsibility)
-        .where(Responsibility.staff_member_id == person.id)
-        .options(selectinload(Responsibility.system).options(queries.counted_on(today)))
-        .order_by(Responsibility.since.desc(), Responsibility.id.desc())
-    ).all()
-    holders = queries.holders_of({r.system_id for r in responsibilities}, today)
-    states = {
-        r.system_id: queries.state_for(r.system, len(holders[r.system_id]))
-        for r in responsibilities
-    }
     present = person.left_on is None or person.left_on >= today
-    preview = departure_preview(person, today) if present else None
-    positions = db.session.scalars(select(Position).where(Position.hire_id == person.id)).all()
     return render_template(
         "coverage/staff_detail.html",
         person=person,
         present=present,
-        responsibilities=responsibilities,
-        holders=holders,
-        states=states,
-        preview=preview,
+        preview=departure_preview(person, today) if present else None,
         ownership=ownership_of(person),
-        positions=positions,
+        positions=db.session.scalars(select(Position).where(Position.hire_id == person.id)).all(),
         history=history_page("StaffMember", person.id),
         today=today,
+        **queries.responsibilities_held(person, today),
     )
 
 
@@ -102,24 +87,27 @@ def _user_choices() -> list[tuple]:
     return [("", "— not linked —")] + [(r.id, f"{r.name} <{r.email}>") for r in rows]
 
 
-def _staff_values(form) -> dict:
-    return {name: form[name].data for name in STAFF}
-
-
 @bp.route("/staff/new", methods=["GET", "POST"])
 @roles(Role.MANAGER)
 def new_staff():
     form = StaffForm()
     form.user_id.choices = _user_choices()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            person = create_staff_member(**_staff_values(form))
-        if outcome.saved:
-            flash(f"{person.name} added.", "success")
-            return redirect(url_for("coverage.staff_detail", staff_id=person.id))
-    return render_template(
-        "coverage/staff_form.html", form=form, person=None, teams=team_names(StaffMember)
-    )
+    return PAGES.new(form, create_staff_member, STAFF, lambda person: f"{person.name} added.")
+
+
+def _person_page(person: StaffMember) -> str:
+    return url_for("coverage.staff_detail", staff_id=person.id)
+
+
+PAGES = FormPages("coverage/staff_form.html", "person", _person_page, StaffMember)
+
+
+def _previewed(form, person: StaffMember) -> DepartureImpact | None:
+    """What the leaving date sent would leave uncovered (or a message beside it: none sent)."""
+    if form.left_on.data:
+        return departure_preview(person, form.left_on.data)
+    form.left_on.errors = [*form.left_on.errors, "Enter a leaving date to see its impact."]
+    return None
 
 
 @bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
@@ -128,45 +116,21 @@ def edit_staff(staff_id: int):
     person = db.get_or_404(StaffMember, staff_id)
     form = edit_form(StaffForm, person)
     form.user_id.choices = _user_choices()
-    impact: object | None = None
-    status = 200
-    if form.validate_on_submit():
-        if form.preview.data:
-            if form.left_on.data:
-                impact = departure_preview(person, form.left_on.data)
-            else:
-                form.left_on.errors = [
-                    *form.left_on.errors,
-                    "Enter a leaving date to see its impact.",
-                ]
-        else:
-            left_before = person.left_on
-            with saved_or_shown(form) as outcome:
-                update_staff_member(
-                    person,
-                    version=version_of(form),
-                    confirm_impact=form.confirm_impact.data,
-                    **_staff_values(form),
-                )
-            impact, status = outcome.impact, outcome.status
-            if outcome.saved:
-                flash(f"{person.name} saved.", "success")
-                if person.left_on != left_before:
-                    warn_if_published(earliest(day_after(left_before), day_after(person.left_on)))
-                return redirect(url_for("coverage.staff_detail", staff_id=person.id))
+    valid = form.validate_on_submit()
+    left_before = person.left_on
+    outcome, saved = save_confirmed(
+        form,
+        update_staff_member,
+        person,
+        STAFF,
+        lambda person: f"{person.name} saved.",
+        valid=valid and not form.preview.data,
+    )
+    if saved is not None:
+        if person.left_on != left_before:
+            warn_if_published(earliest(day_after(left_before), day_after(person.left_on)))
+        return redirect(_person_page(person))
+    impact = _previewed(form, person) if valid and form.preview.data else outcome.impact
     # Read again: a refused change was rolled back.
     person = db.get_or_404(StaffMember, staff_id)
-    return (
-        render_template(
-            "coverage/staff_form.html",
-            form=form,
-            person=person,
-            impact=impact,
-            ownership=ownership_of(person),
-            teams=team_names(StaffMember),
-        ),
-        status,
-    )
-
-
-# Responsibilities.
+    return PAGES.page(form, person, outcome.status, impact=impact, ownership=ownership_of(person))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -12,12 +12,14 @@ from sqlalchemy.orm import selectinload
 from app import fiscal
 from app.coverage import bp, queries
 from app.coverage.forms import SystemForm
-from app.coverage.inputs import NEW
+from app.coverage.inputs import DATED, NEW
 from app.coverage.systems import create_system, update_system
 from app.coverage.views.common import (
     PER_PAGE,
     STATES,
+    FormPages,
     edit_form,
+    form_values,
     history_page,
     team_names,
     version_of,
@@ -29,7 +31,7 @@ from app.models.threats import Threat, threat_systems
 from app.models.user import Role
 from app.reports.corrections import earliest
 from app.security import readable, roles
-from app.validation import saved_or_shown
+from app.validation import save_submitted
 
 
 @bp.route("/systems")
@@ -102,16 +104,9 @@ def system_detail(system_id: int):
     )
 
 
-def _system_values(form) -> dict:
-    # The schema reads the criticality by its name.
-    return {name: form[name].data for name in NEW}
-
-
 def _system_update_values(form) -> dict:
     return {
-        **_system_values(form),
-        "production_changed_on": form.production_changed_on.data,
-        "criticality_changed_on": form.criticality_changed_on.data,
+        **form_values(form, NEW + DATED),
         "user_id": current_user.id,
     }
 
@@ -119,16 +114,16 @@ def _system_update_values(form) -> dict:
 @bp.route("/systems/new", methods=["GET", "POST"])
 @roles(Role.MANAGER)
 def new_system():
-    form = SystemForm()
-    if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            system = create_system(**_system_values(form))
-        if outcome.saved:
-            flash(f"System {system.name} created.", "success")
-            return redirect(url_for("coverage.system_detail", system_id=system.id))
-    return render_template(
-        "coverage/system_form.html", form=form, system=None, teams=team_names(System)
+    return PAGES.new(
+        SystemForm(), create_system, NEW, lambda system: f"System {system.name} created."
     )
+
+
+def _system_page(system: System) -> str:
+    return url_for("coverage.system_detail", system_id=system.id)
+
+
+PAGES = FormPages("coverage/system_form.html", "system", _system_page, System)
 
 
 @bp.route("/systems/<int:system_id>/edit", methods=["GET", "POST"])
@@ -136,29 +131,20 @@ def new_system():
 def edit_system(system_id: int):
     system = db.get_or_404(System, system_id)
     form = edit_form(SystemForm, system, criticality=system.criticality.name)
-    status = 200
-    if form.validate_on_submit():
-        before = (system.in_production, system.retired_on, system.criticality)
-        with saved_or_shown(form) as outcome:
-            update_system(system, version=version_of(form), **_system_update_values(form))
-        status = outcome.status
-        if outcome.saved:
-            flash(f"System {system.name} saved.", "success")
-            changed: list[date | None] = []
-            if system.in_production != before[0]:
-                changed.append(system.production_changes[-1].changed_on)
-            if system.criticality != before[2]:
-                changed.append(system.criticality_changes[-1].changed_on)
-            if system.retired_on != before[1]:
-                changed += [before[1], system.retired_on]
-            warn_if_published(earliest(*changed))
-            return redirect(url_for("coverage.system_detail", system_id=system.id))
-    return (
-        render_template(
-            "coverage/system_form.html", form=form, system=system, teams=team_names(System)
-        ),
-        status,
+    before = (system.in_production, system.retired_on, system.criticality)
+    outcome, saved = save_submitted(
+        form,
+        lambda: update_system(system, version=version_of(form), **_system_update_values(form)),
+        lambda system: f"System {system.name} saved.",
     )
-
-
-# Staff.
+    if saved is not None:
+        changed: list[date | None] = []
+        if system.in_production != before[0]:
+            changed.append(system.production_changes[-1].changed_on)
+        if system.criticality != before[2]:
+            changed.append(system.criticality_changes[-1].changed_on)
+        if system.retired_on != before[1]:
+            changed += [before[1], system.retired_on]
+        warn_if_published(earliest(*changed))
+        return redirect(_system_page(system))
+    return PAGES.page(form, system, outcome.status)
