@@ -23,7 +23,14 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app import fiscal
-from app.validation import FIRST_YEAR, LAST_YEAR, MAX_ID, InputError, check_date_range
+from app.validation import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_ID,
+    InputError,
+    check_date_range,
+    parse_text,
+)
 
 EARLIEST = date(FIRST_YEAR, 1, 1)
 LATEST = date(LAST_YEAR, 12, 31)
@@ -151,6 +158,45 @@ def text_json(maximum: int, metadata: Mapping[str, Any]) -> fields.Field:
     its message, is the input field's and is read after."""
     factory = Text if maximum <= 200 else LongText
     return factory(metadata=metadata)
+
+
+class CheckedText(Checked):
+    """Text read by an area's own parser (``check``), at most ``maximum`` characters; None
+    reads as ""."""
+
+    empty = ""
+
+    def __init__(self, maximum: int, **kwargs):
+        self.maximum = maximum
+        super().__init__(**kwargs)
+
+    def json_field(self) -> fields.Field:
+        return text_json(self.maximum, self.metadata)
+
+
+class Written(CheckedText):
+    """Text, stripped, at most ``maximum`` characters, refused with an area's own words:
+    ``missing`` when empty (None: empty is fine), ``too_long`` (``{max_length}``) when longer."""
+
+    def __init__(
+        self,
+        maximum: int,
+        missing: str | None = None,
+        too_long: str = "Use at most {max_length} characters.",
+        **kwargs,
+    ):
+        self.missing, self.too_long = missing, too_long
+        super().__init__(maximum, **kwargs)
+
+    def check(self, value, errors):
+        return parse_text(
+            value,
+            "text",
+            errors,
+            max_length=self.maximum,
+            missing=self.missing,
+            too_long=self.too_long,
+        )
 
 
 def _empty(value: Any) -> bool:

@@ -3,8 +3,6 @@ coverage figures as of a date, from the same functions the pages use."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import abort
 from flask.views import MethodView
 from flask_login import current_user
@@ -16,10 +14,10 @@ from app.api.schemas import Day
 from app.api.strict import Blueprint, refuse_unknown_arguments
 from app.catalogues import figures, queries
 from app.catalogues import mappings as catalogues_mappings
+from app.catalogues.inputs import MappingInput
 from app.extensions import db
-from app.models.catalogues import CountermeasureMapping, Library, LibraryKind, ThreatMapping
-from app.models.countermeasures import Countermeasure
-from app.models.threats import Threat
+from app.inputs import body_of
+from app.models.catalogues import Library, LibraryKind
 from app.models.user import Role
 from app.security import readable, roles
 from app.validation import MAX_ID
@@ -41,11 +39,17 @@ class LibrarySchema(Schema):
     description = fields.String()
 
 
-class MappingSchema(Schema):
+class _Entry(Schema):
+    """A library entry: its reference and its name."""
+
+    ref = fields.String()
+    name = fields.String()
+
+
+class MappingSchema(_Entry):
     id = fields.Integer()
     library = fields.String()
     library_id = fields.Integer()
-    ref = fields.String()
     name = fields.String(metadata={"description": "Empty when the current version lacks it"})
     relation = fields.String(metadata={"description": "mitigates or implements"})
     mapped_on = fields.Date()
@@ -55,11 +59,11 @@ class MappingSchema(Schema):
     removed = fields.Boolean(metadata={"description": "Not in the library's current version"})
 
 
-class MappingWrite(Schema):
-    class Meta:
-        unknown = "raise"
-
-    refs = fields.List(
+MappingWrite = body_of(
+    MappingInput,
+    "MappingWrite",
+    exclude=("library", "entry"),
+    refs=fields.List(
         fields.String(validate=validate.Length(max=200)),
         required=True,
         validate=validate.Length(max=500),
@@ -67,17 +71,15 @@ class MappingWrite(Schema):
             "description": "Every entry mapped from ``on``: T1566, A.5.15, or “library: ref” "
             "when two libraries hold the ref. Mappings left out end on ``on``."
         },
-    )
-    on = Day(allow_none=True, metadata={"description": "Effective on (default today)"})
+    ),
+)
 
 
 class AsOfArgs(Schema):
     date = Day(metadata={"description": "As of this date (default: today)"})
 
 
-class CellSchema(Schema):
-    ref = fields.String()
-    name = fields.String()
+class CellSchema(_Entry):
     threats = fields.Integer()
     worst_residual = fields.Integer(allow_none=True)
     countermeasures = fields.Integer()
@@ -86,14 +88,15 @@ class CellSchema(Schema):
     deprecated = fields.Boolean()
 
 
-class ColumnSchema(Schema):
-    ref = fields.String()
-    name = fields.String()
+class ColumnSchema(_Entry):
     cells = fields.List(fields.Nested(CellSchema))
 
 
-class AttackCoverageSchema(Schema):
+class _OnDate(Schema):
     as_of = fields.Date()
+
+
+class AttackCoverageSchema(_OnDate):
     techniques = fields.Integer()
     threatened = fields.Integer()
     covered = fields.Integer()
@@ -102,32 +105,36 @@ class AttackCoverageSchema(Schema):
     columns = fields.List(fields.Nested(ColumnSchema))
 
 
-class GroupSchema(Schema):
-    ref = fields.String()
-    name = fields.String()
+class _Implemented(Schema):
+    """The share of controls implemented: of a framework, or of one of its groups."""
+
     controls = fields.Integer()
     implemented = fields.Integer()
     percent = fields.Integer()
 
 
-class FrameworkCoverageSchema(Schema):
-    as_of = fields.Date()
-    controls = fields.Integer()
-    implemented = fields.Integer()
-    percent = fields.Integer()
+class GroupSchema(_Entry, _Implemented):
+    pass
+
+
+class FrameworkCoverageSchema(_OnDate, _Implemented):
     implemented_refs = fields.List(fields.String())
     groups = fields.List(fields.Nested(GroupSchema))
 
 
+def _found(model, record_id: int):
+    return db.session.get(model, record_id) if 1 <= record_id <= MAX_ID else None
+
+
 def _library(library_id: int, kind: LibraryKind) -> Library:
-    library = db.session.get(Library, library_id) if 1 <= library_id <= MAX_ID else None
+    library = _found(Library, library_id)
     if library is None or library.kind != kind:
         abort(404, f"No {kind.label} library with id {library_id}.")
     return library
 
 
 def _record(model, record_id: int):
-    record = db.session.get(model, record_id) if 1 <= record_id <= MAX_ID else None
+    record = _found(model, record_id)
     if record is None:
         abort(404, f"No {model.__name__} with id {record_id}.")
     return record
@@ -142,75 +149,66 @@ class Libraries(MethodView):
         return figures.libraries()
 
 
-@catalogues.route("/catalogues/<int:library_id>/attack-coverage")
-class AttackCoverage(MethodView):
-    @readable
-    @catalogues.arguments(AsOfArgs, location="query")
-    @catalogues.response(200, AttackCoverageSchema)
-    def get(self, args, library_id):
+# The coverage of each kind of library on a date: its answer, its figures, what it says.
+_COVERAGE = {
+    LibraryKind.ATTACK: (
+        AttackCoverageSchema,
+        figures.attack_coverage_on,
         """The ATT&CK matrix on a date: per technique the open threats mapped to it, their
-        worst residual score and the deployed countermeasures mitigating it."""
-        library = _library(library_id, LibraryKind.ATTACK)
-        as_of = args.get("date") or fiscal.today()
-        coverage = figures.attack_coverage_on(library.id, as_of)
-        return {
-            "as_of": as_of,
-            "techniques": coverage.techniques,
-            "threatened": coverage.threatened,
-            "covered": coverage.covered,
-            "exposed": coverage.exposed,
-            "tactics_uncovered": list(coverage.tactics_uncovered),
-            "columns": coverage.columns,
-        }
+        worst residual score and the deployed countermeasures mitigating it.""",
+    ),
+    LibraryKind.FRAMEWORK: (
+        FrameworkCoverageSchema,
+        figures.framework_coverage_on,
+        "The share of a framework's controls implemented by a deployed countermeasure.",
+    ),
+}
 
 
-@catalogues.route("/catalogues/<int:library_id>/framework-coverage")
-class FrameworkCoverage(MethodView):
-    @readable
-    @catalogues.arguments(AsOfArgs, location="query")
-    @catalogues.response(200, FrameworkCoverageSchema)
+def _coverage_of(kind: LibraryKind) -> None:
+    """GET the coverage of a library of ``kind`` on a date (default today)."""
+    schema, figure, doc = _COVERAGE[kind]
+    names = [name for name in schema._declared_fields if name != "as_of"]
+
     def get(self, args, library_id):
-        """The share of a framework's controls implemented by a deployed countermeasure."""
-        library = _library(library_id, LibraryKind.FRAMEWORK)
+        library = _library(library_id, kind)
         as_of = args.get("date") or fiscal.today()
-        coverage = figures.framework_coverage_on(library.id, as_of)
-        return {
-            "as_of": as_of,
-            "controls": coverage.controls,
-            "implemented": coverage.implemented,
-            "percent": coverage.percent,
-            "implemented_refs": list(coverage.implemented_refs),
-            "groups": coverage.groups,
-        }
+        coverage = figure(library.id, as_of)
+        return {"as_of": as_of} | {name: getattr(coverage, name) for name in names}
+
+    get.__doc__ = doc  # before the decorators copy it
+    get = catalogues.arguments(AsOfArgs, location="query")(catalogues.response(200, schema)(get))
+    name = f"{kind.name.title()}Coverage"
+    catalogues.route(f"/catalogues/<int:library_id>/{kind.value}-coverage")(
+        type(name, (MethodView,), {"get": readable(get)})
+    )
 
 
-def _mappings_of(
-    rule: str,
-    name: str,
-    *,
-    model: type,
-    mapping: type,
-    key: str,
-    lines: Callable[[int], list],
-    attack_only: bool,
-    listed: str,
-    set_doc: str,
-) -> None:
+for _kind in LibraryKind:
+    _coverage_of(_kind)
+
+
+def _mappings_of(kind: str, rule: str, name: str, listed: str, set_doc: str) -> None:
     """A record's mappings: read (current and ended, each dated) and set from a date, the
     mappings left out ending then; answered as they now stand."""
+    subject = catalogues_mappings.SUBJECTS[kind]
 
     def get(self, **ids):
         (record_id,) = ids.values()
-        return lines(_record(model, record_id).id)
+        return queries.lines_of(kind, _record(subject.model, record_id).id)
 
     def put(self, body, **ids):
         (record_id,) = ids.values()
-        record = _record(model, record_id)
-        wanted = catalogues_mappings.resolve_refs(body["refs"], "refs", attack_only=attack_only)
+        record = _record(subject.model, record_id)
+        wanted = catalogues_mappings.resolve_refs(
+            body["refs"], "refs", attack_only=subject.attack_only
+        )
         on = body.get("on") or fiscal.today()
-        catalogues_mappings.set_mappings(mapping, key, record.id, wanted, on, current_user.id)
+        catalogues_mappings.set_mappings(
+            subject.mapping, subject.column, record.id, wanted, on, current_user.id
+        )
         db.session.commit()
-        return lines(record.id)
+        return queries.lines_of(kind, record.id)
 
     get.__doc__, put.__doc__ = listed, set_doc  # before the decorators copy them
     answer = catalogues.response(200, MappingSchema(many=True))
@@ -221,25 +219,20 @@ def _mappings_of(
     catalogues.route(rule)(type(name, (MethodView,), methods))
 
 
-_mappings_of(
-    "/threats/<int:threat_id>/techniques",
-    "ThreatTechniques",
-    model=Threat,
-    mapping=ThreatMapping,
-    key="threat_id",
-    lines=queries.threat_mappings,
-    attack_only=True,
-    listed="The threat's ATT&CK mappings, current and ended, each dated.",
-    set_doc="Set the techniques the threat is mapped to from ``on`` (the others end then).",
-)
-_mappings_of(
-    "/countermeasures/<int:countermeasure_id>/mappings",
-    "CountermeasureEntries",
-    model=Countermeasure,
-    mapping=CountermeasureMapping,
-    key="countermeasure_id",
-    lines=queries.countermeasure_mappings,
-    attack_only=False,
-    listed="The techniques the countermeasure mitigates and the controls it implements.",
-    set_doc="Set the techniques and controls the countermeasure is mapped to from ``on``.",
-)
+# Each record's mappings: the path, the resource's name, what its GET and PUT say.
+_MAPPINGS = {
+    "threat": (
+        "/threats/<int:threat_id>/techniques",
+        "ThreatTechniques",
+        "The threat's ATT&CK mappings, current and ended, each dated.",
+        "Set the techniques the threat is mapped to from ``on`` (the others end then).",
+    ),
+    "countermeasure": (
+        "/countermeasures/<int:countermeasure_id>/mappings",
+        "CountermeasureEntries",
+        "The techniques the countermeasure mitigates and the controls it implements.",
+        "Set the techniques and controls the countermeasure is mapped to from ``on``.",
+    ),
+}
+for _kind_of_record, (_rule, _name, _listed, _set_doc) in _MAPPINGS.items():
+    _mappings_of(_kind_of_record, _rule, _name, _listed, _set_doc)

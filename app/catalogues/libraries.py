@@ -125,6 +125,13 @@ class ImportResult:
         )
 
 
+def current_versions():
+    """SELECT (library id, current version id) of every library."""
+    return select(
+        LibraryVersion.library_id.label("library_id"), func.max(LibraryVersion.id).label("vid")
+    ).group_by(LibraryVersion.library_id)
+
+
 def current_version_id(library_id: int) -> int | None:
     return db.session.scalar(
         select(func.max(LibraryVersion.id)).where(LibraryVersion.library_id == library_id)

@@ -5,26 +5,43 @@ fact and audited (the models are audited)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import insert, or_, select
 
-from app.catalogues.libraries import current_version_id
-from app.domain import catalogues as rules
+from app.catalogues.inputs import MappingInput
+from app.catalogues.libraries import current_version_id, current_versions
 from app.extensions import db
+from app.inputs import read_value
 from app.models.catalogues import (
     CatalogueEntry,
     CountermeasureMapping,
     EntryKind,
     Library,
     LibraryKind,
-    LibraryVersion,
     ThreatMapping,
 )
-from app.validation import InputError, check_date_range
+from app.models.countermeasures import Countermeasure
+from app.models.threats import Threat
+from app.validation import InputError
 
 # ---------------------------------------------------------------- mappings
+
+
+class Subject(NamedTuple):
+    """What the mappings of a threat and of a countermeasure differ in."""
+
+    model: type  # the record mapped
+    mapping: type  # its mapping rows
+    column: str  # the mapping's column naming the record
+    attack_only: bool  # threats are framed by ATT&CK techniques only
+
+
+SUBJECTS = {
+    "threat": Subject(Threat, ThreatMapping, "threat_id", True),
+    "countermeasure": Subject(Countermeasure, CountermeasureMapping, "countermeasure_id", False),
+}
 
 
 def in_force(model, day: date):
@@ -32,13 +49,12 @@ def in_force(model, day: date):
     return (model.mapped_on <= day, or_(model.unmapped_on.is_(None), model.unmapped_on > day))
 
 
-_REF_IN_TEXT = re.compile(r"^\s*([^\s—–]+)")
-
-
-def ref_from_text(text: str | None) -> str:
-    """The reference a picker's text starts with ("T1566 — Phishing" → "T1566")."""
-    found = _REF_IN_TEXT.match(text or "")
-    return found.group(1)[: rules.REF_MAX] if found else ""
+def entry_kinds(kind: LibraryKind) -> set[EntryKind]:
+    """The entries a record may be mapped to in a library of ``kind``: an ATT&CK
+    technique (or sub-technique), or a framework's control."""
+    if kind == LibraryKind.ATTACK:
+        return {EntryKind.TECHNIQUE, EntryKind.SUB_TECHNIQUE}
+    return {EntryKind.CONTROL}
 
 
 def _entry(library: Library, ref: str, field: str, kinds: set[EntryKind]) -> CatalogueEntry:
@@ -60,18 +76,19 @@ def _entry(library: Library, ref: str, field: str, kinds: set[EntryKind]) -> Cat
     return entry
 
 
+# Made once: its fields read a mapping's values, one at a time (the first refused is said).
+_MAPPING = MappingInput()
+
+
 def _library(library_id: int | None) -> Library:
-    library = db.session.get(Library, library_id) if library_id else None
+    library = db.session.get(Library, read_value(_MAPPING.fields["library"], library_id, "library"))
     if library is None:
         raise InputError({"library": "Choose a library."})
     return library
 
 
 def _check_day(on: date | None) -> date:
-    if on is None:
-        raise InputError({"on": "Give the day the mapping takes effect."})
-    check_date_range("on", on)
-    return on
+    return read_value(_MAPPING.fields["on"], on, "on")
 
 
 def _add(
@@ -108,7 +125,7 @@ def map_threat(
     if library.kind != LibraryKind.ATTACK:
         raise InputError({"library": "Threats are framed by ATT&CK techniques."})
     day = _check_day(on)
-    _entry(library, ref, "entry", {EntryKind.TECHNIQUE, EntryKind.SUB_TECHNIQUE})
+    _entry(library, ref, "entry", entry_kinds(LibraryKind.ATTACK))
     return _add(ThreatMapping, "threat_id", threat_id, library, ref, day, user_id)
 
 
@@ -123,12 +140,7 @@ def map_countermeasure(
     ``on`` (which one follows from the library's kind)."""
     library = _library(library_id)
     day = _check_day(on)
-    kinds = (
-        {EntryKind.TECHNIQUE, EntryKind.SUB_TECHNIQUE}
-        if library.kind == LibraryKind.ATTACK
-        else {EntryKind.CONTROL}
-    )
-    _entry(library, ref, "entry", kinds)
+    _entry(library, ref, "entry", entry_kinds(library.kind))
     return _add(
         CountermeasureMapping, "countermeasure_id", countermeasure_id, library, ref, day, user_id
     )
@@ -180,10 +192,7 @@ def resolve_refs(texts: list[str], field: str, attack_only: bool = False) -> set
     "A.5.1", or qualified "ISO/IEC 27001:2022 Annex A: A.5.1" when two libraries share one."""
     if not texts:
         return set()
-    query = select(LibraryVersion.library_id, func.max(LibraryVersion.id)).group_by(
-        LibraryVersion.library_id
-    )
-    current = dict(db.session.execute(query).tuples().all())
+    current = dict(db.session.execute(current_versions()).tuples().all())
     libraries = {lib.id: lib for lib in db.session.scalars(select(Library))}
     wanted: set[tuple[int, str]] = set()
     for text in texts:
@@ -229,11 +238,7 @@ class CatalogueRefs:
     references ("T1566; T1078", or "Library name: ref") resolved without a query per row."""
 
     def __init__(self) -> None:
-        current = (
-            select(LibraryVersion.library_id, func.max(LibraryVersion.id).label("version_id"))
-            .group_by(LibraryVersion.library_id)
-            .subquery()
-        )
+        current = current_versions().subquery()
         rows = db.session.execute(
             select(
                 Library.id,
@@ -245,7 +250,7 @@ class CatalogueRefs:
                 CatalogueEntry.deprecated,
             )
             .join(current, current.c.library_id == Library.id)
-            .join(CatalogueEntry, CatalogueEntry.version_id == current.c.version_id)
+            .join(CatalogueEntry, CatalogueEntry.version_id == current.c.vid)
         )
         self._by_ref: dict[str, list[tuple]] = {}
         for row in rows:
@@ -274,12 +279,7 @@ class CatalogueRefs:
                     else f"{ref} is an ATT&CK entry, not a framework control"
                 )
                 continue
-            allowed = (
-                {EntryKind.TECHNIQUE, EntryKind.SUB_TECHNIQUE}
-                if kind == LibraryKind.ATTACK
-                else {EntryKind.CONTROL}
-            )
-            usable = [row for row in of_kind if row[4] in allowed]
+            usable = [row for row in of_kind if row[4] in entry_kinds(kind)]
             if not usable:
                 what = "technique" if kind == LibraryKind.ATTACK else "control"
                 problems.append(f"{ref} is a {of_kind[0][4].label.lower()}; name a {what}")

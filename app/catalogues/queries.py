@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlalchemy import and_, case, func, or_, select
 
-from app.catalogues.mappings import in_force
+from app.catalogues.libraries import current_versions
+from app.catalogues.mappings import SUBJECTS, in_force
 from app.extensions import db
 from app.models.catalogues import (
     CatalogueEntry,
@@ -20,13 +21,6 @@ from app.models.catalogues import (
 )
 
 ENTRIES_PER_PAGE = 100
-
-
-def current_versions():
-    """SELECT (library id, current version id) of every library."""
-    return select(
-        LibraryVersion.library_id.label("library_id"), func.max(LibraryVersion.id).label("vid")
-    ).group_by(LibraryVersion.library_id)
 
 
 @dataclass(frozen=True)
@@ -92,6 +86,12 @@ def _lines(model, subject_column: str, subject_id: int) -> list[MappingLine]:
         )
         for row in rows
     ]
+
+
+def lines_of(kind: str, record_id: int) -> list[MappingLine]:
+    """The mappings of a threat or a countermeasure (``kind``: a key of ``SUBJECTS``)."""
+    subject = SUBJECTS[kind]
+    return _lines(subject.mapping, subject.column, record_id)
 
 
 def threat_mappings(threat_id: int) -> list[MappingLine]:

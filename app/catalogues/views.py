@@ -16,6 +16,7 @@ from app.catalogues import bp, figures, queries
 from app.catalogues import libraries as catalogues_libraries
 from app.catalogues import mappings as catalogues_mappings
 from app.catalogues.forms import EndMappingForm, ImportForm, MappingForm
+from app.catalogues.inputs import ref_from_text
 from app.domain.catalogues import VersionChanges
 from app.domain.quarters import (
     Quarter,
@@ -27,14 +28,10 @@ from app.domain.scoring import level_for
 from app.extensions import db
 from app.metrics import measured_on
 from app.models.catalogues import (
-    CountermeasureMapping,
     Library,
     LibraryKind,
     LibraryVersion,
-    ThreatMapping,
 )
-from app.models.countermeasures import Countermeasure
-from app.models.threats import Threat
 from app.models.user import Role
 from app.security import readable, roles
 from app.threats.risk import risk_matrix
@@ -206,23 +203,16 @@ def framework(library_id: int):
 # ---------------------------------------------------------------- mappings
 
 
-SUBJECTS = {
-    "threat": (Threat, ThreatMapping, "threat_id", "threats.detail"),
-    "countermeasure": (
-        Countermeasure,
-        CountermeasureMapping,
-        "countermeasure_id",
-        "countermeasures.detail",
-    ),
-}
+# The page each kind of record mapped is shown on.
+DETAIL_PAGES = {"threat": "threats.detail", "countermeasure": "countermeasures.detail"}
 
 
 def _subject(kind: str, record_id: int):
-    model, mapping_model, column, detail = SUBJECTS[kind]
-    record = db.session.get(model, record_id)
+    subject = catalogues_mappings.SUBJECTS[kind]
+    record = db.session.get(subject.model, record_id)
     if record is None:
         abort(404)
-    return record, mapping_model, column, detail
+    return record, subject.mapping, subject.column, DETAIL_PAGES[kind]
 
 
 def _mapping_page(kind: str, record_id: int, form: MappingForm | None = None, status: int = 200):
@@ -239,11 +229,7 @@ def _mapping_page(kind: str, record_id: int, form: MappingForm | None = None, st
     chosen = next(
         (lib for lib in libraries if lib.id == wanted), libraries[0] if libraries else None
     )
-    lines = (
-        queries.threat_mappings(record.id)
-        if for_threats
-        else queries.countermeasure_mappings(record.id)
-    )
+    lines = queries.lines_of(kind, record.id)
     end_form = EndMappingForm(formdata=None)
     end_form.on.data = fiscal.today()
     return render_template(
@@ -268,7 +254,7 @@ def _map(kind: str, record_id: int):
     libraries = queries.picker_libraries(kind == "threat")
     form.library.choices = [(lib.id, lib.name) for lib in libraries]
     if form.validate_on_submit():
-        ref = catalogues_mappings.ref_from_text(form.entry.data)
+        ref = ref_from_text(form.entry.data)
         with saved_or_shown(form) as outcome:
             if kind == "threat":
                 catalogues_mappings.map_threat(
@@ -303,25 +289,26 @@ def _end(kind: str, record_id: int, mapping_id: int):
     return redirect(url_for(f"catalogues.{kind}_mappings", record_id=record.id))
 
 
-@bp.route("/threats/<int:record_id>/mappings", methods=["GET", "POST"])
-@roles(Role.SECURITY)
-def threat_mappings(record_id: int):
-    return _map("threat", record_id)
+def _routed(view, kind: str, endpoint: str):
+    """``view`` for the records of ``kind``, named as its endpoint (the rate limiter and the
+    roles read the function)."""
+
+    def page(**ids):
+        return view(kind, **ids)
+
+    page.__name__ = page.__qualname__ = endpoint
+    return roles(Role.SECURITY)(page)
 
 
-@bp.route("/threats/<int:record_id>/mappings/<int:mapping_id>/end", methods=["POST"])
-@roles(Role.SECURITY)
-def end_threat_mapping(record_id: int, mapping_id: int):
-    return _end("threat", record_id, mapping_id)
-
-
-@bp.route("/countermeasures/<int:record_id>/mappings", methods=["GET", "POST"])
-@roles(Role.SECURITY)
-def countermeasure_mappings(record_id: int):
-    return _map("countermeasure", record_id)
-
-
-@bp.route("/countermeasures/<int:record_id>/mappings/<int:mapping_id>/end", methods=["POST"])
-@roles(Role.SECURITY)
-def end_countermeasure_mapping(record_id: int, mapping_id: int):
-    return _end("countermeasure", record_id, mapping_id)
+# A threat's and a countermeasure's mappings: the page that adds one, and the end of one.
+for _kind, _records in (("threat", "/threats"), ("countermeasure", "/countermeasures")):
+    for _rule, _endpoint, _view, _methods in (
+        ("mappings", f"{_kind}_mappings", _map, ["GET", "POST"]),
+        ("mappings/<int:mapping_id>/end", f"end_{_kind}_mapping", _end, ["POST"]),
+    ):
+        bp.add_url_rule(
+            f"{_records}/<int:record_id>/{_rule}",
+            _endpoint,
+            _routed(_view, _kind, _endpoint),
+            methods=_methods,
+        )

@@ -2,15 +2,15 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
-from app.feeds.service import FEED_KINDS
+from app.feeds.inputs import FEED_KINDS, NAME_MAX, URL_MAX
 from app.forms import FlaskForm
 
 
 class FeedForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Name the feed."), Length(max=160)])
+    name = StringField("Name", validators=[DataRequired("Name the feed."), Length(max=NAME_MAX)])
     kind = SelectField("Kind", choices=list(FEED_KINDS.items()), default="stix")
     url = StringField(
-        "URL or file", validators=[Length(max=500)], description="Where the bundles come from."
+        "URL or file", validators=[Length(max=URL_MAX)], description="Where the bundles come from."
     )
     description = TextAreaField("Description")
     submit = SubmitField("Register feed")

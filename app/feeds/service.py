@@ -10,6 +10,8 @@ import stix2.exceptions
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.feeds.inputs import FeedInput
+from app.inputs import read
 from app.models import CandidateStatus, Threat, ThreatCandidate, ThreatFeed, ThreatSource
 from app.models.base import utcnow
 from app.validation import InputError
@@ -24,31 +26,19 @@ CANDIDATE_TYPES = (
     "malware",
     "vulnerability",
 )
-FEED_KINDS = {"stix": "STIX 2.1 bundle", "taxii": "TAXII 2.1 collection", "other": "Other"}
-DESCRIPTION_MAX = 5_000
+_FEED = FeedInput()
 
 
 def register_feed(name: str, kind: str, url: str = "", description: str = "") -> ThreatFeed:
-    name, url = (name or "").strip(), (url or "").strip()
-    errors = {}
-    if not name:
-        errors["name"] = "Name the feed."
-    elif len(name) > 160:
-        errors["name"] = "Use at most 160 characters."
-    elif db.session.scalar(
-        select(ThreatFeed.id).where(func.lower(ThreatFeed.name) == name.lower())
+    values = {"name": name, "kind": kind, "url": url, "description": description}
+    clean, refused = read(_FEED, values)
+    if "name" not in refused and db.session.scalar(
+        select(ThreatFeed.id).where(func.lower(ThreatFeed.name) == clean["name"].lower())
     ):
-        errors["name"] = f"A feed named “{name}” already exists."
-    if kind not in FEED_KINDS:
-        errors["kind"] = f"Choose one of: {', '.join(FEED_KINDS.values())}."
-    if len(url) > 500:
-        errors["url"] = "Use at most 500 characters."
-    description = (description or "").strip()
-    if len(description) > DESCRIPTION_MAX:
-        errors["description"] = f"Use at most {DESCRIPTION_MAX:,} characters."
-    if errors:
-        raise InputError(errors)
-    feed = ThreatFeed(name=name, kind=kind, url=url, description=description)
+        refused["name"] = f"A feed named “{clean['name']}” already exists."
+    if refused:
+        raise InputError(refused)
+    feed = ThreatFeed(**clean)
     db.session.add(feed)
     db.session.flush()
     return feed

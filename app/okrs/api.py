@@ -3,6 +3,9 @@ on the api blueprints of ``app.api.resources``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask.views import MethodView
 from flask_login import current_user
 from sqlalchemy import select
@@ -32,6 +35,7 @@ from app.okrs.api_schemas import (
     OkrYearSchema,
     StatusWrite,
 )
+from app.okrs.inputs import KEY_RESULT_FIELDS, OBJECTIVE_FIELDS
 from app.security import roles
 from app.validation import ConflictError
 
@@ -66,6 +70,7 @@ query_read(
 # ---- OKRs: written through the same service as the forms ---------------------------
 
 OKR_LOADS = (selectinload(Objective.key_results).selectinload(KeyResult.statuses),)
+KR_LOADS = (selectinload(KeyResult.statuses),)
 
 
 def _same_version(obj, version: int | None) -> None:
@@ -77,39 +82,69 @@ def _same_version(obj, version: int | None) -> None:
 
 
 def _objective_values(objective: Objective) -> dict:
-    return w.current(
-        objective,
-        "title",
-        "statement",
-        "department",
-        "fiscal_year",
-        "target_completion",
-        "position",
-    )
+    return w.current(objective, *OBJECTIVE_FIELDS)
 
 
 def _key_result_values(key_result: KeyResult) -> dict:
     return w.current(
         key_result,
-        *okr_service.KEY_RESULT_FIELDS,
+        *KEY_RESULT_FIELDS,
         baseline_quarter=okr_service.baseline_quarter_label(key_result),
         position=key_result.position,
     )
 
 
+def _adding(body_schema, schema):
+    """A POST that adds an objective or a key result: managers and admins (the objectives
+    page's rules), the body read, 201 with the record as saved."""
+
+    def decorate(post):
+        answered = figures.arguments(body_schema)(figures.response(201, schema)(post))
+        return roles(Role.MANAGER)(answered)
+
+    return decorate
+
+
 @figures.route("/objectives")
 @roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
 class Objectives(MethodView):
-    @roles(Role.MANAGER)
-    @figures.arguments(ObjectiveCreate)
-    @figures.response(201, ObjectiveSchema)
+    @_adding(ObjectiveCreate, ObjectiveSchema)
     def post(self, body):
         """Add an objective: managers and admins (the objectives page's rules)."""
         return w.saved(okr_service.create_objective(**body))
 
 
-def _checked_update(values, update):
-    """The service's update after the version check (the OKR services take no version)."""
+@figures.route("/objectives/<int:objective_id>/key-results")
+@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
+class ObjectiveKeyResults(MethodView):
+    @_adding(KeyResultCreate, KeyResultSchema)
+    def post(self, body, objective_id):
+        """Add a key result to an objective: managers and admins."""
+        objective = get_or_404(Objective, objective_id, *OKR_LOADS)
+        return w.saved(okr_service.create_key_result(objective, **body))
+
+
+# What an objective's and a key result's read and change differ in: their current values
+# and update (the OKR services take no version: it is checked first), their documents.
+_UPDATES: dict[type, tuple[Callable[[Any], dict], Callable[..., Any]]] = {
+    Objective: (_objective_values, okr_service.update_objective),
+    KeyResult: (_key_result_values, okr_service.update_key_result),
+}
+_DOCS = {
+    Objective: (
+        "One objective with its key results and their quarterly statuses.",
+        "Change an objective (send the version you read).",
+    ),
+    KeyResult: (
+        "One key result with its quarterly statuses.",
+        "Change a key result (send the version you read).",
+    ),
+}
+
+
+def _checked_update(model: type):
+    """The service's update after the version check."""
+    values, update = _UPDATES[model]
 
     def change(record, body: dict):
         _same_version(record, body.get("version"))
@@ -118,46 +153,23 @@ def _checked_update(values, update):
     return change
 
 
-record_detail(
-    figures,
-    "/objectives/<int:objective_id>",
-    "ObjectiveDetail",
-    model=Objective,
-    schema=ObjectiveSchema,
-    update_schema=ObjectiveUpdate,
-    role=Role.MANAGER,
-    change=_checked_update(_objective_values, okr_service.update_objective),
-    read="One objective with its key results and their quarterly statuses.",
-    changed="Change an objective (send the version you read).",
-    loads=OKR_LOADS,
-)
-
-
-@figures.route("/objectives/<int:objective_id>/key-results")
-@roles(Role.MANAGER)  # POST only: OPTIONS takes the class default
-class ObjectiveKeyResults(MethodView):
-    @roles(Role.MANAGER)
-    @figures.arguments(KeyResultCreate)
-    @figures.response(201, KeyResultSchema)
-    def post(self, body, objective_id):
-        """Add a key result to an objective: managers and admins."""
-        objective = get_or_404(Objective, objective_id, *OKR_LOADS)
-        return w.saved(okr_service.create_key_result(objective, **body))
-
-
-record_detail(
-    figures,
-    "/key-results/<int:key_result_id>",
-    "KeyResultDetail",
-    model=KeyResult,
-    schema=KeyResultSchema,
-    update_schema=KeyResultUpdate,
-    role=Role.MANAGER,
-    change=_checked_update(_key_result_values, okr_service.update_key_result),
-    read="One key result with its quarterly statuses.",
-    changed="Change a key result (send the version you read).",
-    loads=(selectinload(KeyResult.statuses),),
-)
+for rule, model, schema, update_schema, loads in (
+    ("/objectives/<int:objective_id>", Objective, ObjectiveSchema, ObjectiveUpdate, OKR_LOADS),
+    ("/key-results/<int:key_result_id>", KeyResult, KeyResultSchema, KeyResultUpdate, KR_LOADS),
+):
+    record_detail(
+        figures,
+        rule,
+        f"{model.__name__}Detail",
+        model=model,
+        schema=schema,
+        update_schema=update_schema,
+        role=Role.MANAGER,
+        change=_checked_update(model),
+        read=_DOCS[model][0],
+        changed=_DOCS[model][1],
+        loads=loads,
+    )
 
 
 def _write_status(key_result: KeyResult, body: dict):

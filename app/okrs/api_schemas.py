@@ -10,17 +10,17 @@ from app.api.schemas import (
     MAX_ID,
     Choice,
     FiscalYearLabel,
-    LongText,
     Text,
     Version,
-    _Body,
     label_of_quarter,
 )
 from app.domain.quarters import fiscal_year_label
+from app.inputs import body_of
 from app.models import (
     GoalDirection,
     Rating,
 )
+from app.okrs.inputs import KeyResultInput, ObjectiveInput, StatusInput
 
 
 class OkrArgs(ma.Schema):
@@ -45,8 +45,14 @@ def _baseline_quarter_label(key_result) -> str:
     return baseline_quarter_label(key_result)
 
 
-class KeyResultSchema(ma.Schema):
+class _Answered(ma.Schema):
+    """An objective or a key result as answered: its ``version`` is what a change sends."""
+
     id = fields.Integer(required=True)
+    version = fields.Integer()
+
+
+class KeyResultSchema(_Answered):
     code = fields.String()
     statement = fields.String()
     baseline_text = fields.String()
@@ -62,11 +68,9 @@ class KeyResultSchema(ma.Schema):
     )
     objective_id = fields.Integer()
     statuses = fields.List(fields.Nested(KeyResultStatusSchema))
-    version = fields.Integer()
 
 
-class ObjectiveSchema(ma.Schema):
-    id = fields.Integer(required=True)
+class ObjectiveSchema(_Answered):
     title = fields.String()
     statement = fields.String()
     department = fields.String()
@@ -77,7 +81,6 @@ class ObjectiveSchema(ma.Schema):
     )
     position = fields.Integer()
     key_results = fields.List(fields.Nested(KeyResultSchema))
-    version = fields.Integer()
 
 
 class OkrYearSchema(ma.Schema):
@@ -88,64 +91,34 @@ class OkrYearSchema(ma.Schema):
 # ---- OKRs ------------------------------------------------------------------------------
 
 
-class ObjectiveCreate(_Body):
-    title = Text(metadata={"description": "Required, e.g. Front Line Defenses"})
-    statement = LongText()
-    department = Text()
-    fiscal_year = FiscalYearLabel(metadata={"description": "Required, e.g. FY20-21"})
-    target_completion = Text()
-    position = fields.Integer(
-        validate=validate.Range(min=0, max=10_000),
-        metadata={"description": "Place on the page, 0 to 10,000"},
-    )
-
-
-class ObjectiveUpdate(ObjectiveCreate):
-    version = Version()
-
-
-class KeyResultCreate(_Body):
-    code = Text(metadata={"description": "e.g. KR3, unique within the objective"})
-    statement = LongText(metadata={"description": "Required"})
-    baseline_text = LongText()
-    baseline_value = fields.Float(allow_none=True, allow_nan=False)
-    goal_text = LongText()
-    goal_value = fields.Float(allow_none=True, allow_nan=False)
-    goal_unit = Text()
-    goal_direction = Choice(GoalDirection, allow_none=True)
-    metric = Text(
-        allow_none=True,
-        metadata={"description": "A metric the register computes, the quarterly value's source"},
-    )
-    baseline_quarter = Text(
-        allow_none=True,
-        metadata={
-            "description": "e.g. FY20-21 Q1: the quarter of the objective's fiscal year at whose "
-            "end the baseline stands (per-quarter targets apply after it); empty or null for "
-            "the fiscal year's start"
-        },
-    )
-    position = fields.Integer(validate=validate.Range(min=0, max=10_000))
-
-
-class KeyResultUpdate(KeyResultCreate):
-    version = Version()
-
-
-class StatusWrite(_Body):
-    quarter = Text(
+ObjectiveCreate = body_of(ObjectiveInput, "ObjectiveCreate")
+ObjectiveUpdate = body_of(ObjectiveInput, "ObjectiveUpdate", version=Version())
+_BASELINE_QUARTER = Text(
+    allow_none=True,
+    metadata={
+        "description": "e.g. FY20-21 Q1: the quarter of the objective's fiscal year at whose "
+        "end the baseline stands (per-quarter targets apply after it); empty or null for "
+        "the fiscal year's start"
+    },
+)
+KeyResultCreate = body_of(KeyResultInput, "KeyResultCreate", baseline_quarter=_BASELINE_QUARTER)
+KeyResultUpdate = body_of(
+    KeyResultInput, "KeyResultUpdate", baseline_quarter=_BASELINE_QUARTER, version=Version()
+)
+StatusWrite = body_of(
+    StatusInput,
+    "StatusWrite",
+    quarter=Text(
         required=True,
         metadata={
             "description": "A started quarter of the objective's fiscal year, e.g. FY20-21 Q2"
         },
-    )
-    text = LongText(metadata={"description": "Required: the cell as the table shows it"})
-    value = fields.Float(allow_none=True, allow_nan=False)
-    rating = Choice(Rating, allow_none=True)
-    version = fields.Integer(
+    ),
+    version=fields.Integer(
         validate=validate.Range(min=1, max=MAX_ID),
         metadata={
             "description": "Rewriting a quarter's status: the version you read (409 if it "
             "changed since, or if you leave it out)"
         },
-    )
+    ),
+)

@@ -10,12 +10,13 @@ from wtforms.validators import Length
 from app.forms import FlaskForm
 from app.metrics import metric_choices
 from app.models.okrs import GoalDirection, Rating
+from app.okrs.inputs import CODE_MAX, DEPARTMENT_MAX, TITLE_MAX, UNIT_MAX
 
 
 class ObjectiveForm(FlaskForm):
-    title = StringField("Title", validators=[Length(max=200)])
+    title = StringField("Title", validators=[Length(max=TITLE_MAX)])
     statement = TextAreaField("Objective statement", render_kw={"rows": 4})
-    department = StringField("Department or team", validators=[Length(max=120)])
+    department = StringField("Department or team", validators=[Length(max=DEPARTMENT_MAX)])
     fiscal_year = StringField("Fiscal year", description="A label such as FY20-21.")
     target_completion = StringField(
         "Target quarter for completion", description="As the deck writes it, e.g. Q1 FY21-22."
@@ -37,7 +38,7 @@ def _metric_choices() -> list[tuple[str, str]]:
 
 
 class KeyResultForm(FlaskForm):
-    code = StringField("Code", validators=[Length(max=16)], description="KR1, KR2…")
+    code = StringField("Code", validators=[Length(max=CODE_MAX)], description="KR1, KR2…")
     statement = TextAreaField("Key result", render_kw={"rows": 4})
     baseline_text = TextAreaField(
         "Baseline", render_kw={"rows": 2}, description='Shown after "Baseline:" in the table.'
@@ -45,7 +46,7 @@ class KeyResultForm(FlaskForm):
     baseline_value = StringField("Baseline as a number", description="Optional.")
     goal_text = StringField("Goal", description="The Goal column, e.g. Hire for 4 SPoF positions.")
     goal_value = StringField("Goal as a number", description="Optional; enables the progress bar.")
-    goal_unit = StringField("Unit", validators=[Length(max=40)], description="e.g. positions")
+    goal_unit = StringField("Unit", validators=[Length(max=UNIT_MAX)], description="e.g. positions")
     goal_direction = SelectField(
         "Direction",
         choices=[("", "—")] + [(d.value, d.label) for d in GoalDirection],

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
 
 from app import fiscal
 from app.domain.okrs import format_number
@@ -24,6 +29,7 @@ from app.okrs.figures import (
     objectives_of_year,
 )
 from app.okrs.forms import KeyResultForm, NarrativeForm, ObjectiveForm, StatusForm
+from app.okrs.inputs import OBJECTIVE_FIELDS
 from app.security import readable, roles
 from app.validation import Refusals, saved_or_shown
 
@@ -81,18 +87,26 @@ def index():
     )
 
 
+# What the objective's and the key result's pages show of their related rows.
+OBJECTIVE_LOADS = (
+    selectinload(Objective.narratives),
+    selectinload(Objective.key_results)
+    .selectinload(KeyResult.statuses)
+    .selectinload(KeyResultStatus.author),
+)
+KEY_RESULT_LOADS = (
+    selectinload(KeyResult.objective),
+    selectinload(KeyResult.statuses).selectinload(KeyResultStatus.author),
+)
+
+
+def _one_or_404(model: type[Objective] | type[KeyResult], record_id: int, loads: tuple, what: str):
+    query = select(model).where(model.id == record_id).options(*loads)
+    return db.first_or_404(query, description=f"There is no such {what}.")
+
+
 def _objective_or_404(objective_id: int) -> Objective:
-    query = (
-        select(Objective)
-        .where(Objective.id == objective_id)
-        .options(
-            selectinload(Objective.narratives),
-            selectinload(Objective.key_results)
-            .selectinload(KeyResult.statuses)
-            .selectinload(KeyResultStatus.author),
-        )
-    )
-    return db.first_or_404(query, description="There is no such objective.")
+    return _one_or_404(Objective, objective_id, OBJECTIVE_LOADS, "objective")
 
 
 def _narrative_form(objective: Objective, form: NarrativeForm | None = None) -> NarrativeForm:
@@ -145,14 +159,34 @@ def save_narrative(objective_id: int):
 
 
 def _objective_values(form: ObjectiveForm) -> dict:
-    return {
-        "title": form.title.data,
-        "statement": form.statement.data,
-        "department": form.department.data,
-        "fiscal_year": form.fiscal_year.data,
-        "target_completion": form.target_completion.data,
-        "position": form.position.data,
-    }
+    return {name: getattr(form, name).data for name in OBJECTIVE_FIELDS}
+
+
+def _page_of(record: Objective | KeyResult) -> str:
+    if isinstance(record, Objective):
+        return url_for("okrs.objective", objective_id=record.id)
+    return url_for("okrs.key_result", kr_id=record.id)
+
+
+def _saved(form, write: Callable[[], Any], said: Callable[[Any], str]) -> Response | None:
+    """``write`` committed, then the record's page with ``said`` flashed; None when it was
+    refused (the form shows why beside its fields)."""
+    with saved_or_shown(form) as outcome:
+        record = write()
+    if not outcome.saved:
+        return None
+    flash(said(record), "success")
+    return redirect(_page_of(record))
+
+
+def _objective_form(found: Objective) -> ObjectiveForm:
+    """The edit form: the objective's values to start from, then those posted."""
+    if request.method != "GET":
+        return ObjectiveForm()
+    form = ObjectiveForm(obj=found)
+    form.fiscal_year.data = _year_label(found.fiscal_year)
+    form.position.data = str(found.position)
+    return form
 
 
 @bp.route("/okrs/new", methods=["GET", "POST"])
@@ -163,11 +197,10 @@ def new_objective():
         year = request.args.get("year") or _year_label(fiscal.current_quarter().fiscal_year)
         form.fiscal_year.data = year
     if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            created = service.create_objective(**_objective_values(form))
-        if outcome.saved:
-            flash(f"Objective {created.title} created.", "success")
-            return redirect(url_for("okrs.objective", objective_id=created.id))
+        create = partial(service.create_objective, **_objective_values(form))
+        saved = _saved(form, create, lambda created: f"Objective {created.title} created.")
+        if saved is not None:
+            return saved
     return render_template("okrs/objective_form.html", form=form, objective=None)
 
 
@@ -175,16 +208,12 @@ def new_objective():
 @roles(*WRITERS)
 def edit_objective(objective_id: int):
     found = _objective_or_404(objective_id)
-    form = ObjectiveForm(obj=found) if request.method == "GET" else ObjectiveForm()
-    if request.method == "GET":
-        form.fiscal_year.data = _year_label(found.fiscal_year)
-        form.position.data = str(found.position)
+    form = _objective_form(found)
     if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            service.update_objective(found, **_objective_values(form))
-        if outcome.saved:
-            flash(f"Objective {found.title} saved.", "success")
-            return redirect(url_for("okrs.objective", objective_id=found.id))
+        update = partial(service.update_objective, found, **_objective_values(form))
+        saved = _saved(form, update, lambda _: f"Objective {found.title} saved.")
+        if saved is not None:
+            return saved
     return render_template("okrs/objective_form.html", form=form, objective=found)
 
 
@@ -202,6 +231,20 @@ def _key_result_form(objective: Objective, **kwargs) -> KeyResultForm:
     return KeyResultForm(quarters=[q.label for q in quarters[:-1]], **kwargs)
 
 
+def _edit_form(objective: Objective, found: KeyResult) -> KeyResultForm:
+    """The edit form: the key result's values to start from, then those posted."""
+    if request.method != "GET":
+        return _key_result_form(objective)
+    form = _key_result_form(objective, obj=found)
+    form.baseline_quarter.data = service.baseline_quarter_label(found)
+    form.baseline_value.data = _number_text(found.baseline_value)
+    form.goal_value.data = _number_text(found.goal_value)
+    form.goal_direction.data = found.goal_direction.value if found.goal_direction else ""
+    form.metric.data = found.metric or ""
+    form.position.data = str(found.position)
+    return form
+
+
 def _number_text(value: float | None) -> str:
     return format_number(value)
 
@@ -214,48 +257,29 @@ def new_key_result(objective_id: int):
     if request.method == "GET":
         form.code.data = f"KR{len(found.key_results) + 1}"
     if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            created = service.create_key_result(found, **_key_result_values(form))
-        if outcome.saved:
-            flash(f"{created.code or 'Key result'} added to {found.title}.", "success")
-            return redirect(url_for("okrs.key_result", kr_id=created.id))
+        create = partial(service.create_key_result, found, **_key_result_values(form))
+        added = f"added to {found.title}."
+        saved = _saved(form, create, lambda kr: f"{kr.code or 'Key result'} {added}")
+        if saved is not None:
+            return saved
         found = _objective_or_404(objective_id)  # read again: the change was rolled back
     return render_template("okrs/key_result_form.html", form=form, objective=found, key_result=None)
 
 
 def _key_result_or_404(kr_id: int) -> KeyResult:
-    query = (
-        select(KeyResult)
-        .where(KeyResult.id == kr_id)
-        .options(
-            selectinload(KeyResult.objective),
-            selectinload(KeyResult.statuses).selectinload(KeyResultStatus.author),
-        )
-    )
-    return db.first_or_404(query, description="There is no such key result.")
+    return _one_or_404(KeyResult, kr_id, KEY_RESULT_LOADS, "key result")
 
 
 @bp.route("/key-results/<int:kr_id>/edit", methods=["GET", "POST"])
 @roles(*WRITERS)
 def edit_key_result(kr_id: int):
     found = _key_result_or_404(kr_id)
-    if request.method == "GET":
-        form = _key_result_form(found.objective, obj=found)
-    else:
-        form = _key_result_form(found.objective)
-    if request.method == "GET":
-        form.baseline_quarter.data = service.baseline_quarter_label(found)
-        form.baseline_value.data = _number_text(found.baseline_value)
-        form.goal_value.data = _number_text(found.goal_value)
-        form.goal_direction.data = found.goal_direction.value if found.goal_direction else ""
-        form.metric.data = found.metric or ""
-        form.position.data = str(found.position)
+    form = _edit_form(found.objective, found)
     if form.validate_on_submit():
-        with saved_or_shown(form) as outcome:
-            service.update_key_result(found, **_key_result_values(form))
-        if outcome.saved:
-            flash(f"{found.code or 'Key result'} saved.", "success")
-            return redirect(url_for("okrs.key_result", kr_id=found.id))
+        update = partial(service.update_key_result, found, **_key_result_values(form))
+        saved = _saved(form, update, lambda _: f"{found.code or 'Key result'} saved.")
+        if saved is not None:
+            return saved
         found = _key_result_or_404(kr_id)  # read again: the change was rolled back
     return render_template(
         "okrs/key_result_form.html", form=form, objective=found.objective, key_result=found

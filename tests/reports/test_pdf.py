@@ -102,7 +102,7 @@ def test_register_text_is_shown_literally_never_as_markup():
 
 
 def test_the_longest_allowed_key_result_texts_wrap_without_losing_text():
-    from app.okrs.service import (
+    from app.okrs.inputs import (
         BASELINE_MAX,
         CODE_MAX,
         GOAL_MAX,
