@@ -54,7 +54,7 @@ def test_the_restore_drill_brings_back_register_audit_log_and_users(
     # Changes after the backup: an edit, a new record, a new user (all audited).
     threat = db.session.scalars(select(Threat).order_by(Threat.id)).first()
     threat_id = threat.id
-    service.update_threat(threat, {"title": "Changed after the backup"}, admin_id)
+    service.update_threat(threat, title="Changed after the backup", author_id=admin_id)
     settings.save_category("Added after the backup")
     db.session.add(
         User(email="late@test.example", name="Late", role=Role.VIEWER, password_hash="x")

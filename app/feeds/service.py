@@ -170,7 +170,7 @@ def accept_candidate(
         "score_note": f"From feed candidate {candidate.stix_id}"[:NOTE_MAX_LENGTH],
     }
     try:
-        threat = create_threat(values, user_id)
+        threat = create_threat(author_id=user_id, **values)
     except InputError as error:
         errors: dict[str, str] = {}
         for key, message in error.errors.items():

@@ -679,19 +679,17 @@ def load(context: dict) -> None:
         if spec.get("accept"):
             values["acceptance_approver_id"] = approver.id
             values["acceptance_expires_on"] = spec["accept"]
-        threat = threats_service.create_threat(values, owner.id)
+        threat = threats_service.create_threat(author_id=owner.id, **values)
         for changed_on, (cil, cii, crl, cri), note in spec.get("changes", []):
             threats_service.update_threat(
                 threat,
-                {
-                    "inherent_likelihood": cil,
-                    "inherent_impact": cii,
-                    "residual_likelihood": crl,
-                    "residual_impact": cri,
-                    "scored_on": changed_on,
-                    "score_note": note,
-                },
-                owner.id,
+                inherent_likelihood=cil,
+                inherent_impact=cii,
+                residual_likelihood=crl,
+                residual_impact=cri,
+                scored_on=changed_on,
+                score_note=note,
+                author_id=owner.id,
             )
         if spec.get("archived"):
             archive.archive_threat(threat, owner.id, on=spec["archived"])

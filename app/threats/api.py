@@ -74,7 +74,7 @@ record_list(
     schema=ThreatDetailSchema,
     create_schema=ThreatCreate,
     role=Role.SECURITY,
-    create=lambda body: create_threat(body, current_user.id),
+    create=lambda body: create_threat(author_id=current_user.id, **body),
     added="Add a threat with its first assessment: security and admins.",
 )
 
@@ -107,7 +107,7 @@ class ThreatDetail(MethodView):
         """Change a threat; new scores are kept in its history (dated ``scored_on``)."""
         threat = load_threat(threat_id)
         version = body.pop("version")
-        update_threat(threat, body, current_user.id, version=version)
+        update_threat(threat, author_id=current_user.id, version=version, **body)
         return w.saved(threat)
 
 

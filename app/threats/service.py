@@ -5,8 +5,9 @@ them), checks them, changes the session, flushes, and raises
 ``app.validation.InputError({field: message})`` when something is wrong, before
 anything is changed. The caller commits (or rolls back on error).
 
-Accepted keys of ``values`` (create: missing keys take the default shown; update:
-missing keys keep the threat's current value):
+``create_threat`` and ``update_threat`` take the threat's values as keyword arguments,
+beside ``author_id`` (and, to edit, ``version``). Accepted keywords (create: missing ones
+take the default shown; update: missing ones keep the threat's current value):
 
 - ``title`` (str, required, at most 200 characters)
 - ``description`` (str, at most 20,000 characters; default "")
@@ -43,6 +44,7 @@ missing keys keep the threat's current value):
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -136,7 +138,7 @@ def _link(threat: Threat, clean: dict) -> None:
         threat.tags = _tags_named(clean["tags"])
 
 
-def create_threat(values: dict, author_id: int | None) -> Threat:
+def create_threat(*, author_id: int | None, **values: Any) -> Threat:
     """Add a threat with its first assessment; see the module docstring for the keys."""
     clean = check_new_threat(values)
     scored_on = clean["scored_on"]
@@ -212,7 +214,7 @@ def _dated_state_changes(
 
 
 def update_threat(
-    threat: Threat, values: dict, author_id: int | None, version: int | None = None
+    threat: Threat, *, author_id: int | None, version: int | None = None, **values: Any
 ) -> Threat:
     """Change a threat; missing keys keep their value. A score change is kept in the history.
 

@@ -147,7 +147,7 @@ def test_top_threats_follow_register_changes_between_calls(make_threat):
     # Closing it before the quarter began takes it out of the ranking.
     from app.threats.service import update_threat
 
-    update_threat(insider, {"status": "closed", "status_changed_on": date(2020, 9, 15)}, None)
+    update_threat(insider, status="closed", status_changed_on=date(2020, 9, 15), author_id=None)
     db.session.commit()
     assert [r.threat.title for r in figures.top_threats_treated(Q2, 1)] == ["DDoS"]
     assert ddos

@@ -103,7 +103,7 @@ def test_a_rescore_that_clears_a_review_drops_it_from_the_next_digest(app, demo,
     (first,) = smtp.to("security@frontline.example")
     threat = db.session.scalar(select(Threat).where(Threat.title.like("Kubernetes cluster%")))
     assert threat.title in smtp.text_of(first)
-    update_threat(threat, {"residual_likelihood": 2, "next_review_on": None}, author_id=None)
+    update_threat(threat, residual_likelihood=2, next_review_on=None, author_id=None)
     db.session.commit()
     assert threat.next_review_on > TODAY
     # A day later: nothing new. A week later, the still-overdue reviews are told again.
@@ -119,7 +119,7 @@ def test_a_rescore_that_clears_a_review_drops_it_from_the_next_digest(app, demo,
 def test_a_changed_event_is_told_again_the_next_day(app, demo, smtp, runner):
     assert _run(runner).exit_code == 0
     threat = db.session.scalar(select(Threat).where(Threat.title.like("Kubernetes cluster%")))
-    update_threat(threat, {"next_review_on": date(2021, 1, 12)}, author_id=None)
+    update_threat(threat, next_review_on=date(2021, 1, 12), author_id=None)
     db.session.commit()
     assert _run(runner, "--today", "2021-01-16").exit_code == 0
     second = smtp.to("security@frontline.example")[-1]
@@ -145,7 +145,7 @@ def test_a_muted_kind_is_left_out_and_weekly_waits_a_week(app, demo, smtp, runne
     (mail,) = smtp.to(manager.email)
     assert "acceptance" not in smtp.text_of(mail).lower()
     threat = db.session.scalar(select(Threat).where(Threat.title.like("Legacy ticketing%")))
-    update_threat(threat, {"treatment": "accept"}, author_id=None)
+    update_threat(threat, treatment="accept", author_id=None)
     save_preference(manager.id, "weekly", ["kr_status", "acceptance"])
     db.session.commit()
     assert _run(runner, "--today", "2021-01-16").exit_code == 0

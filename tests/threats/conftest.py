@@ -60,7 +60,9 @@ def register(users):
             return values
 
         def threat(self, **overrides):
-            threat = service.create_threat(self.values(**overrides), users[Role.SECURITY].id)
+            threat = service.create_threat(
+                author_id=users[Role.SECURITY].id, **self.values(**overrides)
+            )
             db.session.commit()
             return threat
 

@@ -162,13 +162,13 @@ def test_remembered_figures_follow_every_change_to_the_register(app, history):
     assert counter["n"] == 2  # the matrix setting and the fingerprint, no counting
     threat = db.session.scalar(select(Threat).where(Threat.title == "F"))
     # A threat closed today: the figures of 2020-09-30 stay as they were.
-    threats_service.update_threat(threat, {"status": "closed", "treatment": "avoid"}, None)
+    threats_service.update_threat(threat, status="closed", treatment="avoid", author_id=None)
     db.session.commit()
     assert figures.heatmap_as_of(day, "residual") == before == _cells_by_hand(day, "residual")
     # Closed as a correction dated before that day: the remembered figure follows.
     other = db.session.scalar(select(Threat).where(Threat.title == "A"))
     threats_service.update_threat(
-        other, {"status": "closed", "treatment": "avoid", "status_changed_on": "2020-09-15"}, None
+        other, status="closed", treatment="avoid", status_changed_on="2020-09-15", author_id=None
     )
     db.session.commit()
     after = figures.heatmap_as_of(day, "residual")

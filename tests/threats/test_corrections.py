@@ -147,9 +147,10 @@ def test_deleting_a_wrong_closure_puts_the_threat_back_on_the_register_from_then
     threat = register.threat()
     service.update_threat(
         threat,
-        {"status": ThreatStatus.CLOSED, "status_changed_on": date(2020, 12, 1)},
-        users[Role.SECURITY].id,
-        threat.version,
+        status=ThreatStatus.CLOSED,
+        status_changed_on=date(2020, 12, 1),
+        author_id=users[Role.SECURITY].id,
+        version=threat.version,
     )
     db.session.commit()
     assert threat.status is ThreatStatus.CLOSED

@@ -14,7 +14,7 @@ def _rescore(threat, on, residual, inherent=None):
     values = {"residual_likelihood": residual[0], "residual_impact": residual[1], "scored_on": on}
     if inherent:
         values.update(inherent_likelihood=inherent[0], inherent_impact=inherent[1])
-    service.update_threat(threat, values, None)
+    service.update_threat(threat, author_id=None, **values)
     db.session.commit()
 
 

@@ -71,11 +71,11 @@ def test_closing_archiving_and_rescoring_today_leave_q1_and_q2_as_they_were(
     author = users[Role.SECURITY].id
     top = top_threats_as_of(Q2.first_day, 3)
     closing = db.session.get(Threat, top[0].id)
-    service.update_threat(closing, {"status": "closed", "treatment": "avoid"}, author)
+    service.update_threat(closing, status="closed", treatment="avoid", author_id=author)
     archiving = db.session.get(Threat, top[1].id)
     archive.archive_threat(archiving, author)
     rescoring = db.session.get(Threat, top[2].id)
-    service.update_threat(rescoring, {"residual_likelihood": 1, "residual_impact": 1}, author)
+    service.update_threat(rescoring, residual_likelihood=1, residual_impact=1, author_id=author)
     db.session.commit()
 
     after, today_after = _past(viewer), _today()

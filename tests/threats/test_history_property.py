@@ -128,12 +128,10 @@ def _apply(op: dict, threats: list[int], users) -> date | None:
     author = users[Role.SECURITY].id
     if op["kind"] == "create":
         threat = service.create_threat(
-            {
-                "title": f"Threat {len(threats) + 1}",
-                "identified_on": day,
-                **_scores(op["inherent"], op["residual"]),
-            },
-            author,
+            author_id=author,
+            title=f"Threat {len(threats) + 1}",
+            identified_on=day,
+            **_scores(op["inherent"], op["residual"]),
         )
         db.session.flush()
         threats.append(threat.id)
@@ -142,10 +140,10 @@ def _apply(op: dict, threats: list[int], users) -> date | None:
     kind = op["kind"]
     if kind == "rescore":
         scores = _scores(op["inherent"], op["residual"])
-        service.update_threat(threat, {**scores, "scored_on": day}, author)
+        service.update_threat(threat, author_id=author, **scores, scored_on=day)
     elif kind == "close":
         service.update_threat(
-            threat, {"status": "closed", "treatment": "avoid", "status_changed_on": day}, author
+            threat, status="closed", treatment="avoid", status_changed_on=day, author_id=author
         )
     elif kind == "archive":
         threats_archive.archive_threat(threat, author, on=day)
@@ -154,14 +152,12 @@ def _apply(op: dict, threats: list[int], users) -> date | None:
     elif kind == "accept":
         service.update_threat(
             threat,
-            {
-                "treatment": "accept",
-                "treatment_rationale": "Within appetite.",
-                "acceptance_approver_id": users[Role.MANAGER].id,
-                "acceptance_expires_on": day + timedelta(days=op["days"]),
-                "status_changed_on": day,
-            },
-            author,
+            treatment="accept",
+            treatment_rationale="Within appetite.",
+            acceptance_approver_id=users[Role.MANAGER].id,
+            acceptance_expires_on=day + timedelta(days=op["days"]),
+            status_changed_on=day,
+            author_id=author,
         )
     elif kind == "review":
         states.review_threat(

@@ -46,8 +46,10 @@ def test_a_backdated_close_ends_the_open_state_on_that_day(register, users):
     threat = register.threat(identified_on=date(2020, 8, 1))
     service.update_threat(
         threat,
-        {"status": "closed", "treatment": "avoid", "status_changed_on": "2020-10-01"},
-        users[Role.SECURITY].id,
+        status="closed",
+        treatment="avoid",
+        status_changed_on="2020-10-01",
+        author_id=users[Role.SECURITY].id,
     )
     db.session.commit()
     assert threat.status is ThreatStatus.CLOSED
@@ -70,13 +72,13 @@ def test_a_status_date_in_the_future_or_before_earlier_facts_is_refused(
 ):
     threat = register.threat(identified_on=date(2020, 8, 1))
     service.update_threat(
-        threat, {"residual_likelihood": 2, "scored_on": "2020-09-01"}, users[Role.SECURITY].id
+        threat, residual_likelihood=2, scored_on="2020-09-01", author_id=users[Role.SECURITY].id
     )
     db.session.commit()
     before = (_count_states(), threat.status, threat.version)
     with pytest.raises(InputError) as refused:
         service.update_threat(
-            threat, {"status": "assessed", "status_changed_on": day}, users[Role.SECURITY].id
+            threat, status="assessed", status_changed_on=day, author_id=users[Role.SECURITY].id
         )
     assert message in refused.value.errors["status_changed_on"]
     db.session.rollback()
@@ -102,8 +104,10 @@ def test_a_rescore_is_a_review_that_moves_the_next_review_by_the_levels_interval
     threat = register.threat(identified_on=date(2020, 7, 15))  # residual 3 x 3: medium
     service.update_threat(
         threat,
-        {"residual_likelihood": 4, "residual_impact": 4, "scored_on": "2020-11-01"},
-        users[Role.SECURITY].id,
+        residual_likelihood=4,
+        residual_impact=4,
+        scored_on="2020-11-01",
+        author_id=users[Role.SECURITY].id,
     )
     db.session.commit()
     review = threat.state_changes[-1]
@@ -159,14 +163,12 @@ def test_acceptance_with_expiry_is_dated_and_read_as_of_a_date(register, users):
     threat = register.threat(identified_on=date(2020, 7, 15))
     service.update_threat(
         threat,
-        {
-            "treatment": "accept",
-            "treatment_rationale": "Within appetite.",
-            "acceptance_approver_id": users[Role.MANAGER].id,
-            "acceptance_expires_on": "2021-06-30",
-            "status_changed_on": "2020-10-01",
-        },
-        users[Role.SECURITY].id,
+        treatment="accept",
+        treatment_rationale="Within appetite.",
+        acceptance_approver_id=users[Role.MANAGER].id,
+        acceptance_expires_on="2021-06-30",
+        status_changed_on="2020-10-01",
+        author_id=users[Role.SECURITY].id,
     )
     db.session.commit()
     assert figures.treatments_on([threat.id], date(2020, 9, 30)) == {threat.id: None}
@@ -228,10 +230,10 @@ def test_the_threat_page_shows_the_status_and_review_history(register, users, cl
 def test_the_identified_date_cannot_move_after_the_first_assessment(register, users):
     threat = register.threat(identified_on=date(2020, 7, 15))
     with pytest.raises(InputError) as refused:
-        service.update_threat(threat, {"identified_on": "2020-08-01"}, None)
+        service.update_threat(threat, identified_on="2020-08-01", author_id=None)
     assert "first assessed on 2020-07-15" in refused.value.errors["identified_on"]
     db.session.rollback()
-    service.update_threat(threat, {"identified_on": "2020-07-01"}, None)
+    service.update_threat(threat, identified_on="2020-07-01", author_id=None)
     db.session.commit()
     assert threat.identified_on == date(2020, 7, 1)
 

@@ -71,7 +71,7 @@ def _form(register, **overrides) -> dict:
 
 
 def test_a_cvss_31_vector_gives_the_cell_and_its_base_score_is_in_the_history(register):
-    threat = threats_service.create_threat(_scored(register, "cvss", CVSS_31), None)
+    threat = threats_service.create_threat(author_id=None, **_scored(register, "cvss", CVSS_31))
     db.session.commit()
     assert (threat.inherent_likelihood, threat.inherent_impact, threat.inherent_score) == (5, 5, 25)
     assert (threat.residual_likelihood, threat.residual_impact) == (3, 3)
@@ -87,8 +87,10 @@ def test_a_cvss_31_vector_gives_the_cell_and_its_base_score_is_in_the_history(re
 
 
 def test_a_cvss_40_vector_and_dread_factors(register):
-    cvss4 = threats_service.create_threat(_scored(register, "cvss", CVSS_40), None)
-    dread = threats_service.create_threat(_scored(register, "dread", DREAD, title="Dread"), None)
+    cvss4 = threats_service.create_threat(author_id=None, **_scored(register, "cvss", CVSS_40))
+    dread = threats_service.create_threat(
+        author_id=None, **_scored(register, "dread", DREAD, title="Dread")
+    )
     db.session.commit()
     assert (cvss4.inherent_likelihood, cvss4.inherent_impact, cvss4.method_score) == (5, 5, 9.3)
     assert (dread.inherent_likelihood, dread.inherent_impact, dread.method_score) == (3, 5, 6.8)
@@ -97,22 +99,20 @@ def test_a_cvss_40_vector_and_dread_factors(register):
 def test_a_given_inherent_cell_must_agree_with_the_method(register):
     values = register.values(scoring_method="cvss", scoring_inputs=CVSS_31)  # says 4 x 4
     with pytest.raises(InputError) as refused:
-        threats_service.create_threat(values, None)
+        threats_service.create_threat(author_id=None, **values)
     assert "comes from the CVSS inputs: 5, not 4" in refused.value.errors["inherent_likelihood"]
     db.session.rollback()
     assert _count() == 0
 
 
 def test_a_residual_change_keeps_the_method_and_a_switch_to_the_matrix_is_recorded(register):
-    threat = threats_service.create_threat(_scored(register, "cvss", CVSS_31), None)
+    threat = threats_service.create_threat(author_id=None, **_scored(register, "cvss", CVSS_31))
     db.session.commit()
     threats_service.update_threat(
-        threat, {"residual_impact": 2, "scored_on": date(2020, 9, 1)}, None
+        threat, residual_impact=2, scored_on=date(2020, 9, 1), author_id=None
     )
     threats_service.update_threat(
-        threat,
-        {"scoring_method": "matrix", "inherent_likelihood": 5, "inherent_impact": 5},
-        None,
+        threat, scoring_method="matrix", inherent_likelihood=5, inherent_impact=5, author_id=None
     )
     db.session.commit()
     methods = [(c.scoring_method, c.method_score) for c in threat.score_changes]
@@ -121,7 +121,7 @@ def test_a_residual_change_keeps_the_method_and_a_switch_to_the_matrix_is_record
 
 
 def test_new_cut_points_change_new_assessments_only(client_as, register):
-    old = threats_service.create_threat(_scored(register, "cvss", CVSS_31), None)
+    old = threats_service.create_threat(author_id=None, **_scored(register, "cvss", CVSS_31))
     matrix_threat = register.threat(title="On the matrix")
     db.session.commit()
     day = date(2020, 12, 31)
@@ -144,13 +144,13 @@ def test_new_cut_points_change_new_assessments_only(client_as, register):
     # A new assessment with the same vector reads the new cuts: 3.9 -> 5, 5.9 -> 4.
     today = date(2021, 1, 15)
     new = threats_service.create_threat(
-        _scored(register, "cvss", CVSS_31, title="New", identified_on=today), None
+        author_id=None, **_scored(register, "cvss", CVSS_31, title="New", identified_on=today)
     )
     db.session.commit()
     assert (new.inherent_likelihood, new.inherent_impact) == (5, 4)
     # The earlier threat, its history and the figures as of before are unchanged, even
     # when the threat is edited without a new vector.
-    threats_service.update_threat(old, {"title": "Renamed"}, None)
+    threats_service.update_threat(old, title="Renamed", author_id=None)
     db.session.commit()
     assert (old.inherent_likelihood, old.inherent_impact) == (5, 5)
     assert len(old.score_changes) == 1 and old.score_changes[0].inherent_score == 25
@@ -181,7 +181,9 @@ def test_matrix_threats_keep_their_heat_map_and_ranking(register):
     assert figures.heatmap_as_of(day, "residual") == heat
     assert [t.id for t in top_threats_as_of(day, 3)] == [t.id for t in top]
     # A method-scored threat lands in its worked-out cell beside them.
-    threats_service.create_threat(_scored(register, "dread", DREAD, title="Dread"), None)
+    threats_service.create_threat(
+        author_id=None, **_scored(register, "dread", DREAD, title="Dread")
+    )
     db.session.commit()
     assert figures.heatmap_as_of(day, "inherent")[(5, 5)] == 1  # likelihood 5.67 >= 4
 
@@ -380,8 +382,12 @@ def test_the_history_file_keeps_recorded_cells_and_refuses_bad_vectors(register,
 
 def test_threats_export_imports_back_with_methods_and_inputs(register, users):
     owasp = dict.fromkeys(OWASP_FACTORS, 4)
-    threats_service.create_threat(_scored(register, "owasp", owasp, title="Owasp"), None)
-    threats_service.create_threat(_scored(register, "cvss", CVSS_40, title="Cvss"), None)
+    threats_service.create_threat(
+        author_id=None, **_scored(register, "owasp", owasp, title="Owasp")
+    )
+    threats_service.create_threat(
+        author_id=None, **_scored(register, "cvss", CVSS_40, title="Cvss")
+    )
     register.threat(title="Matrix")
     db.session.commit()
     before = {

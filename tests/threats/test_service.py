@@ -44,8 +44,10 @@ def test_update_rescore_keeps_history_and_supersedes_the_previous_change(registe
     threat = register.threat()
     service.update_threat(
         threat,
-        {"residual_likelihood": 2, "residual_impact": 2, "scored_on": date(2020, 10, 5)},
-        users[Role.SECURITY].id,
+        residual_likelihood=2,
+        residual_impact=2,
+        scored_on=date(2020, 10, 5),
+        author_id=users[Role.SECURITY].id,
         version=threat.version,
     )
     db.session.commit()
@@ -57,7 +59,7 @@ def test_update_rescore_keeps_history_and_supersedes_the_previous_change(registe
 
 def test_update_without_score_change_adds_no_history(register, users):
     threat = register.threat()
-    service.update_threat(threat, {"title": "DDoS on the edge"}, users[Role.SECURITY].id)
+    service.update_threat(threat, title="DDoS on the edge", author_id=users[Role.SECURITY].id)
     db.session.commit()
     assert len(threat.score_changes) == 1
     assert (
@@ -73,10 +75,14 @@ def test_update_without_score_change_adds_no_history(register, users):
 def test_stale_version_is_a_conflict_and_nothing_is_written(register, users):
     threat = register.threat()
     stale = threat.version
-    service.update_threat(threat, {"title": "Changed by Alice"}, users[Role.SECURITY].id, stale)
+    service.update_threat(
+        threat, title="Changed by Alice", author_id=users[Role.SECURITY].id, version=stale
+    )
     db.session.commit()
     with pytest.raises(ConflictError):
-        service.update_threat(threat, {"title": "Changed by Bob"}, users[Role.ADMIN].id, stale)
+        service.update_threat(
+            threat, title="Changed by Bob", author_id=users[Role.ADMIN].id, version=stale
+        )
     db.session.rollback()
     assert db.session.get(Threat, threat.id).title == "Changed by Alice"
 
@@ -84,7 +90,7 @@ def test_stale_version_is_a_conflict_and_nothing_is_written(register, users):
 @pytest.mark.parametrize("value", [0, 6, "high", "", None, True, "3.5", "-1"])
 def test_likelihood_outside_the_matrix_is_refused(register, value):
     with pytest.raises(InputError) as error:
-        service.create_threat(register.values(inherent_likelihood=value), None)
+        service.create_threat(author_id=None, **register.values(inherent_likelihood=value))
     assert error.value.errors["inherent_likelihood"] == (
         "Inherent likelihood must be a whole number from 1 to 5."
     )
@@ -94,14 +100,16 @@ def test_likelihood_outside_the_matrix_is_refused(register, value):
 
 def test_residual_above_inherent_is_refused(register):
     with pytest.raises(InputError) as error:
-        service.create_threat(register.values(residual_likelihood=5, residual_impact=5), None)
+        service.create_threat(
+            author_id=None, **register.values(residual_likelihood=5, residual_impact=5)
+        )
     assert "cannot exceed the inherent score" in error.value.errors["residual_impact"]
 
 
 def test_acceptance_needs_rationale_approver_and_expiry(register, users):
     values = register.values(treatment="accept", treatment_rationale="")
     with pytest.raises(InputError) as error:
-        service.create_threat(values, None)
+        service.create_threat(author_id=None, **values)
     assert set(error.value.errors) == {
         "treatment_rationale",
         "acceptance_approver_id",
@@ -114,14 +122,14 @@ def test_acceptance_needs_rationale_approver_and_expiry(register, users):
         acceptance_expires_on="2021-06-30",
     )
     with pytest.raises(InputError) as error:
-        service.create_threat(values, None)
+        service.create_threat(author_id=None, **values)
     assert error.value.errors == {
         "acceptance_approver_id": "The acceptance must be approved by a manager or an admin."
     }
     db.session.rollback()
     assert _count(Threat) == 0
     values["acceptance_approver_id"] = users[Role.MANAGER].id
-    threat = service.create_threat(values, None)
+    threat = service.create_threat(author_id=None, **values)
     assert threat.treatment is Treatment.ACCEPT
     assert threat.acceptance_expires_on == date(2021, 6, 30)
     assert not states.acceptance_needs_decision(threat, date(2021, 6, 30))
@@ -135,13 +143,13 @@ def test_leaving_acceptance_clears_approver_and_expiry(register, users):
         acceptance_approver_id=users[Role.MANAGER].id,
         acceptance_expires_on=date(2021, 3, 1),
     )
-    service.update_threat(threat, {"treatment": "mitigate"}, None)
+    service.update_threat(threat, treatment="mitigate", author_id=None)
     assert threat.acceptance_approver_id is None and threat.acceptance_expires_on is None
 
 
 def test_review_date_before_identified_date_is_refused(register):
     with pytest.raises(InputError) as error:
-        service.create_threat(register.values(next_review_on=date(2020, 7, 1)), None)
+        service.create_threat(author_id=None, **register.values(next_review_on=date(2020, 7, 1)))
     assert error.value.errors == {
         "next_review_on": "The next review cannot be before the identified date."
     }
@@ -151,7 +159,7 @@ def test_review_date_before_identified_date_is_refused(register):
 
 def test_description_too_long_is_refused(register):
     with pytest.raises(InputError) as error:
-        service.create_threat(register.values(description="x" * 1_048_576), None)
+        service.create_threat(author_id=None, **register.values(description="x" * 1_048_576))
     assert error.value.errors["description"] == (
         "The description is too long: 1,048,576 characters, at most 20,000."
     )
@@ -159,24 +167,25 @@ def test_description_too_long_is_refused(register):
 
 def test_status_in_treatment_needs_a_treatment(register):
     with pytest.raises(InputError) as error:
-        service.create_threat(register.values(status="in_treatment"), None)
+        service.create_threat(author_id=None, **register.values(status="in_treatment"))
     assert "Decide the treatment" in error.value.errors["treatment"]
 
 
 def test_rescore_cannot_go_back_before_the_last_assessment_or_into_the_future(register):
     threat = register.threat()
     with pytest.raises(InputError) as error:
-        service.update_threat(threat, {"residual_impact": 2, "scored_on": date(2020, 7, 1)}, None)
+        service.update_threat(threat, residual_impact=2, scored_on=date(2020, 7, 1), author_id=None)
     assert "before the last one (2020-07-15)" in error.value.errors["scored_on"]
     with pytest.raises(InputError) as error:
-        service.update_threat(threat, {"residual_impact": 2, "scored_on": date(2021, 2, 1)}, None)
+        service.update_threat(threat, residual_impact=2, scored_on=date(2021, 2, 1), author_id=None)
     assert "future" in error.value.errors["scored_on"]
 
 
 def test_unknown_systems_category_and_enum_values_are_refused(register):
     with pytest.raises(InputError) as error:
         service.create_threat(
-            register.values(system_ids=[999], category_id=999, status="bogus", source="x"), None
+            author_id=None,
+            **register.values(system_ids=[999], category_id=999, status="bogus", source="x"),
         )
     assert set(error.value.errors) == {"system_ids", "category_id", "status", "source"}
 

@@ -218,7 +218,9 @@ def test_top_n_panel(client_as, register):
 
 def test_heatmap_as_of_quarter_end_and_cell_links(client_as, register):
     threat = register.threat()  # residual (3, 3) from 2020-07-15
-    service.update_threat(threat, {"residual_likelihood": 2, "scored_on": date(2020, 11, 1)}, None)
+    service.update_threat(
+        threat, residual_likelihood=2, scored_on=date(2020, 11, 1), author_id=None
+    )
     db.session.commit()
     client = client_as(Role.VIEWER)
     q1 = client.get("/heatmap?kind=residual&quarter=FY20-21 Q1").text
@@ -238,7 +240,7 @@ def test_heatmap_as_of_quarter_end_and_cell_links(client_as, register):
 def test_threat_page_shows_history_systems_countermeasures_and_audit(client_as, register):
     threat = register.threat(description="<b>bold</b> claim")
     service.update_threat(
-        threat, {"residual_impact": 2, "scored_on": date(2020, 10, 1), "score_note": "WAF"}, None
+        threat, residual_impact=2, scored_on=date(2020, 10, 1), score_note="WAF", author_id=None
     )
     countermeasure = Countermeasure(title="Edge rate limiting")
     countermeasure.threats.append(threat)
@@ -259,7 +261,7 @@ def test_threat_page_shows_history_systems_countermeasures_and_audit(client_as, 
 def test_edit_with_a_stale_version_shows_a_conflict_and_writes_nothing(client_as, register):
     threat = register.threat()
     stale = threat.version
-    service.update_threat(threat, {"title": "Saved first"}, None)
+    service.update_threat(threat, title="Saved first", author_id=None)
     db.session.commit()
     data = _form(register, title="Saved second", version=str(stale))
     response = client_as(Role.SECURITY).post(f"/threats/{threat.id}/edit", data=data)

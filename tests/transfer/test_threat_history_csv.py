@@ -89,12 +89,14 @@ def test_200_threats_with_3_assessments_import_with_their_history(users):
     for spec in specs:
         (first, inherent, residual), *later = spec["assessments"]
         threat = threats_service.create_threat(
-            {"title": spec["title"], "identified_on": first, **_scores(inherent, residual)},
-            author,
+            author_id=author,
+            title=spec["title"],
+            identified_on=first,
+            **_scores(inherent, residual),
         )
         for day, inherent, residual in later:
             threats_service.update_threat(
-                threat, {**_scores(inherent, residual), "scored_on": day}, author
+                threat, author_id=author, **_scores(inherent, residual), scored_on=day
             )
     db.session.commit()
     entered = _maps()
@@ -145,8 +147,10 @@ def test_a_history_row_out_of_order_is_refused_with_line_and_column(users, regis
 @pytest.fixture
 def register_one(users):
     threats_service.create_threat(
-        {"title": "Edge DDoS", "identified_on": date(2020, 7, 15), **_scores((4, 4), (3, 3))},
-        users[Role.SECURITY].id,
+        author_id=users[Role.SECURITY].id,
+        title="Edge DDoS",
+        identified_on=date(2020, 7, 15),
+        **_scores((4, 4), (3, 3)),
     )
     db.session.commit()
 

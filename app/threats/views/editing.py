@@ -91,7 +91,7 @@ def new():
     derived = _derived(form)
     if derived is None and form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            threat = create_threat(form.values(), current_user.id)
+            threat = create_threat(author_id=current_user.id, **form.values())
         if outcome.saved:
             flash(f"Threat “{threat.title}” logged.", "success")
             return redirect(url_for("threats.detail", threat_id=threat.id))
@@ -147,7 +147,9 @@ def edit(threat_id: int):
     derived = _derived(form)
     if derived is None and form.validate_on_submit():
         with saved_or_shown(form) as outcome:
-            update_threat(threat, form.values(), current_user.id, version=_version(form))
+            update_threat(
+                threat, author_id=current_user.id, version=_version(form), **form.values()
+            )
         if outcome.saved:
             flash("Threat saved.", "success")
             _warn_published(form.status_changed_on.data, form.scored_on.data)
