@@ -22,6 +22,7 @@ from app.models.threats import ThreatCategory
 from app.models.user import Role
 from app.threats import archive
 from app.threats import service as threats_service
+from app.threats.inputs import SCORE_FIELDS
 
 CATEGORIES = [
     "DDoS",
@@ -680,16 +681,13 @@ def load(context: dict) -> None:
             values["acceptance_approver_id"] = approver.id
             values["acceptance_expires_on"] = spec["accept"]
         threat = threats_service.create_threat(author_id=owner.id, **values)
-        for changed_on, (cil, cii, crl, cri), note in spec.get("changes", []):
+        for changed_on, scores, note in spec.get("changes", []):
             threats_service.update_threat(
                 threat,
-                inherent_likelihood=cil,
-                inherent_impact=cii,
-                residual_likelihood=crl,
-                residual_impact=cri,
+                author_id=owner.id,
                 scored_on=changed_on,
                 score_note=note,
-                author_id=owner.id,
+                **dict(zip(SCORE_FIELDS, scores, strict=True)),
             )
         if spec.get("archived"):
             archive.archive_threat(threat, owner.id, on=spec["archived"])
