@@ -242,6 +242,18 @@ class ThreatScoreChange(Model):
             "superseded_on",
             "threat_id",
         ),
+        # Both heat maps as of a date count the changes in force in this index's order:
+        # grouped as read, with no sort of the whole register.
+        Index(
+            "ix_threat_score_changes_cells",
+            "inherent_likelihood",
+            "inherent_impact",
+            "residual_likelihood",
+            "residual_impact",
+            "changed_on",
+            "superseded_on",
+            "threat_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
