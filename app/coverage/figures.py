@@ -12,16 +12,18 @@ from datetime import date
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Boolean, Date, and_, func, literal, or_, select, true, union_all
 
 from app import fiscal
 from app.domain.coverage import (
     Coverage,
+    CoverageGaps,
     ResponsibilityFact,
     StaffFact,
+    SystemCoverage,
     SystemFact,
     coverage_as_of,
-    coverage_on_days,
+    coverage_gaps,
     coverage_trend,
     percent_of_goal,
     pipeline_as_of,
@@ -137,15 +139,113 @@ def _coverage_on(as_of: date) -> Coverage:
     return coverage_as_of(*load_facts(as_of), as_of)
 
 
-def coverage_on_dates(dates: Iterable[date]) -> dict[date, Coverage]:
-    """Coverage on each of ``dates`` from one load of facts, each then remembered as
-    ``coverage_on`` remembers it (a report reads several dates)."""
-    days = sorted(set(dates))
+def _days_table(days: list[date]):
+    # The days as a one-column table (a UNION of literals: SQLite has no column names for
+    # a VALUES list in FROM).
+    rows = [select(literal(day, Date).label("day")) for day in days]
+    return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("days")
+
+
+def _short_systems_query(days: list[date]):
+    """(day, system id, name, flag now, retired on, lowest and highest holder id) of each
+    system counted on each day with fewer than two holders, in one query over every day:
+    the rules of ``app.domain.coverage`` (and ``app.coverage.queries``) in SQL. Holders are
+    grouped per day and system by their lowest and highest id (equal: one holder; none:
+    no holder), which needs no DISTINCT."""
+    on = _days_table(days)
+    day = on.c.day
+    held = (
+        select(
+            day.label("day"),
+            Responsibility.system_id.label("system_id"),
+            func.min(Responsibility.staff_member_id).label("lowest"),
+            func.max(Responsibility.staff_member_id).label("highest"),
+        )
+        .select_from(on)
+        .join(
+            Responsibility,
+            and_(
+                Responsibility.since <= day,
+                or_(Responsibility.until.is_(None), Responsibility.until >= day),
+            ),
+        )
+        .join(
+            StaffMember,
+            and_(
+                StaffMember.id == Responsibility.staff_member_id,
+                or_(StaffMember.left_on.is_(None), StaffMember.left_on >= day),
+            ),
+        )
+        .group_by(day, Responsibility.system_id)
+        .subquery("held")
+    )
+    # In production on the day: the opposite of the first change after it, else the flag now.
+    first_later = (
+        select(~SystemProductionChange.in_production)
+        .where(
+            SystemProductionChange.system_id == System.id, SystemProductionChange.changed_on > day
+        )
+        .order_by(SystemProductionChange.changed_on, SystemProductionChange.id)
+        .limit(1)
+        .correlate(System, on)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            day,
+            System.id,
+            System.name,
+            System.in_production,
+            System.retired_on,
+            held.c.lowest,
+            held.c.highest,
+        )
+        .select_from(on)
+        .join(System, true())
+        .outerjoin(held, and_(held.c.day == day, held.c.system_id == System.id))
+        .where(
+            or_(held.c.lowest.is_(None), held.c.lowest == held.c.highest),
+            or_(System.retired_on.is_(None), System.retired_on > day),
+            func.coalesce(first_later, System.in_production, type_=Boolean).is_(True),
+        )
+    )
+
+
+def coverage_gaps_on_dates(dates: Iterable[date]) -> dict[date, CoverageGaps]:
+    """The gaps of each of ``dates`` (equal to ``coverage_on``'s figures and lists of that
+    day) from one query that counts holders in the database: only the few systems short of
+    two holders come back, not every responsibility. Each day is then remembered as
+    ``coverage_gaps_on`` remembers it (a report reads several dates)."""
+    answers = _gaps_on_days(sorted(set(dates)))
+    _coverage_gaps_on.remember({(day,): gaps for day, gaps in answers.items()})
+    return answers
+
+
+def coverage_gaps_on(as_of: date) -> CoverageGaps:
+    """The gaps of ``as_of`` (remembered until systems, staff or responsibilities change;
+    read-only, every caller shares it)."""
+    return _coverage_gaps_on(as_of)
+
+
+@coverage_cached
+def _coverage_gaps_on(as_of: date) -> CoverageGaps:
+    return _gaps_on_days([as_of])[as_of]
+
+
+def _gaps_on_days(days: list[date]) -> dict[date, CoverageGaps]:
     if not days:
         return {}
-    answers = coverage_on_days(*load_facts(days[0], days[-1]), days)
-    _coverage_on.remember({(day,): coverage for day, coverage in answers.items()})
-    return answers
+    short: dict[date, list[SystemCoverage]] = {day: [] for day in days}
+    for day, sid, name, flag, retired_on, lowest, _ in _rows(_short_systems_query(days)):
+        holders = () if lowest is None else (lowest,)
+        # Only a short system's id and name are read: its production changes are not loaded.
+        short[day].append(SystemCoverage(SystemFact(sid, name, flag, retired_on), holders))
+    sole = sorted({e.staff_ids[0] for entries in short.values() for e in entries if e.staff_ids})
+    staff = []
+    if sole:
+        query = select(StaffMember.id, StaffMember.name, StaffMember.left_on)
+        staff = [StaffFact._make(row) for row in _rows(query.where(StaffMember.id.in_(sole)))]
+    return {day: coverage_gaps(day, entries, staff) for day, entries in short.items()}
 
 
 def coverage_trend_for_fiscal_year(fiscal_year: int) -> list[tuple[Quarter, int, int, int]]:
@@ -182,15 +282,15 @@ def _coverage_with_trend(
 
 def spof_staff_count(as_of: date) -> int:
     """KR2: distinct staff members solely responsible for at least one production system."""
-    return coverage_on(as_of).spof_staff_count
+    return coverage_gaps_on(as_of).spof_staff_count
 
 
 def spof_system_count(as_of: date) -> int:
-    return coverage_on(as_of).spof_system_count
+    return coverage_gaps_on(as_of).spof_system_count
 
 
 def uncovered_systems_count(as_of: date) -> int:
-    return coverage_on(as_of).uncovered_count
+    return coverage_gaps_on(as_of).uncovered_count
 
 
 # Hiring pipeline.

@@ -21,6 +21,7 @@ __all__ = [
     "POSITION_STATUSES",
     "Coverage",
     "CoverageError",
+    "CoverageGaps",
     "CoverageState",
     "DepartureImpact",
     "PositionStatusChange",
@@ -29,6 +30,7 @@ __all__ = [
     "SystemCoverage",
     "SystemFact",
     "coverage_as_of",
+    "coverage_gaps",
     "coverage_on_days",
     "coverage_trend",
     "departure_impact",
@@ -158,6 +160,41 @@ class Coverage:
     @property
     def covered_count(self) -> int:
         return len(self.systems) - self.spof_system_count - self.uncovered_count
+
+
+@dataclass
+class CoverageGaps:
+    """Where a day's coverage falls short: its single points of failure, its uncovered
+    systems and who alone holds what (``Coverage`` less the covered systems). The key
+    results and the report read only these, so they need not hold every system."""
+
+    as_of: date
+    spof_systems: list[SystemFact]
+    uncovered_systems: list[SystemFact]
+    sole_responsible: list[tuple[StaffFact, list[SystemFact]]]
+
+    @property
+    def spof_staff_count(self) -> int:
+        return len(self.sole_responsible)
+
+    @property
+    def spof_system_count(self) -> int:
+        return len(self.spof_systems)
+
+    @property
+    def uncovered_count(self) -> int:
+        return len(self.uncovered_systems)
+
+
+def coverage_gaps(
+    as_of: date, short: Iterable[SystemCoverage], staff: Iterable[StaffFact]
+) -> CoverageGaps:
+    """The gaps of ``as_of`` from its counted systems with fewer than two holders (in any
+    order) and their holders' facts: the same lists ``Coverage`` gives, by the same tally
+    (covered systems play no part in it)."""
+    entries = sorted(short, key=lambda e: _system_key(e.system))
+    found = _tally(as_of, entries, _index_staff(staff))
+    return CoverageGaps(as_of, found.spof_systems, found.uncovered_systems, found.sole_responsible)
 
 
 def _system_key(system: SystemFact) -> tuple[str, int]:

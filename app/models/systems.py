@@ -159,7 +159,8 @@ class Responsibility(Versioned, TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint("until IS NULL OR until >= since", name="until_not_before_since"),
         Index("ix_responsibilities_system_dates", "system_id", "since", "until"),
-        Index("ix_responsibilities_staff_dates", "staff_member_id", "since", "until"),
+        # Coverage as of a day reads who holds which system from this index alone.
+        Index("ix_responsibilities_staff_dates", "staff_member_id", "since", "until", "system_id"),
         # The coverage figures' fingerprint (app.figure_cache) reads the latest edit here.
         Index("ix_responsibilities_updated_at", "updated_at"),
     )

@@ -170,23 +170,39 @@ def _lines(text: str, width: float) -> list[str]:
 
 class RegisterRows(Flowable):
     """A block of register rows drawn as text: header on every page, a rule under each
-    row, split between pages at row boundaries."""
+    row, split between pages at row boundaries.
 
-    def __init__(self, rows: list[tuple[float, list[list[str]], str]], state: AppendixState):
+    Only a block that starts a page draws the header (``headed``): the first block, the rest
+    of a block split to the next page, and a block none of whose rows fit where the last one
+    ended; a block that follows another on the same page continues its table without one.
+    """
+
+    def __init__(
+        self,
+        rows: list[tuple[float, list[list[str]], str]],
+        state: AppendixState,
+        headed: bool = True,
+    ):
         super().__init__()
         self.rows = rows  # (height, lines per cell, residual level label)
         self.state = state
-        self.header_height = LEADING + 2 * PAD
+        self.headed = headed
+
+    @property
+    def header_height(self) -> float:
+        return LEADING + 2 * PAD if self.headed else 0.0
 
     @classmethod
-    def of(cls, rows: list[tuple[str, ...]], state: AppendixState) -> RegisterRows:
+    def of(
+        cls, rows: list[tuple[str, ...]], state: AppendixState, headed: bool = True
+    ) -> RegisterRows:
         prepared = []
         widths = [w - 2 * PAD for _, w in COLUMNS]
         for row in rows:
             cells = [_lines(text, width) for text, width in zip(row, widths, strict=True)]
             height = max(len(lines) for lines in cells) * LEADING + 2 * PAD
             prepared.append((height, cells, row[5].split(" ", 1)[-1]))
-        return cls(prepared, state)
+        return cls(prepared, state, headed)
 
     def wrap(self, available_width, available_height):
         self.width = sum(w for _, w in COLUMNS)
@@ -203,9 +219,11 @@ class RegisterRows(Flowable):
             used += height
             fits += 1
         if fits == 0:
+            # Moved whole to the next page, where it starts the page's table.
+            self.headed = True
             return []
         return [
-            RegisterRows(self.rows[:fits], self.state),
+            RegisterRows(self.rows[:fits], self.state, self.headed),
             RegisterRows(self.rows[fits:], self.state),
         ]
 
@@ -213,18 +231,8 @@ class RegisterRows(Flowable):
         canvas = self.canv
         top = self.height
         canvas.saveState()
-        canvas.setFillColor(HEADER_BG)
-        canvas.rect(0, top - self.header_height, self.width, self.header_height, 0, 1)
-        text = canvas.beginText()
-        text.setFillColor(colors.white)
-        text.setFont(SANS_BOLD, FONT_SIZE)
-        x = 0.0
-        baseline = top - PAD - FONT_SIZE
-        for label, width in COLUMNS:
-            text.setTextOrigin(x + PAD, baseline)
-            text.textOut(label)
-            x += width
-        canvas.drawText(text)
+        if self.headed:
+            self._draw_header(canvas, top)
         text = canvas.beginText()
         text.setFillColor(INK)
         text.setFont(SANS, FONT_SIZE)
@@ -266,6 +274,20 @@ class RegisterRows(Flowable):
         canvas.drawPath(path, stroke=1, fill=0)
         canvas.restoreState()
 
+    def _draw_header(self, canvas, top: float) -> None:
+        canvas.setFillColor(HEADER_BG)
+        canvas.rect(0, top - self.header_height, self.width, self.header_height, 0, 1)
+        text = canvas.beginText()
+        text.setFillColor(colors.white)
+        text.setFont(SANS_BOLD, FONT_SIZE)
+        x = 0.0
+        baseline = top - PAD - FONT_SIZE
+        for label, width in COLUMNS:
+            text.setTextOrigin(x + PAD, baseline)
+            text.textOut(label)
+            x += width
+        canvas.drawText(text)
+
 
 @dataclass
 class AppendixState:
@@ -298,9 +320,11 @@ class RegisterAppendix:
             ),
             Spacer(1, 4),
         ]
+        first = True
         for partition in register_rows(self.as_of, self.matrix, self.limit):
             for start in range(0, len(partition), BLOCK):
-                yield [RegisterRows.of(partition[start : start + BLOCK], self.state)]
+                yield [RegisterRows.of(partition[start : start + BLOCK], self.state, first)]
+                first = False
 
 
 def register_appendix(as_of: date, limit: int | None = None) -> RegisterAppendix:

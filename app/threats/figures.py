@@ -92,7 +92,15 @@ def both_cells_on(as_of: date) -> dict[str, tuple[tuple[int, int, int], ...]]:
     both heat maps and the level counts of the same day)."""
     c = ThreatScoreChange.__table__.c
     axes = (c.inherent_likelihood, c.inherent_impact, c.residual_likelihood, c.residual_impact)
-    query = scored_on_query(as_of, *axes, func.count()).group_by(*axes)
+    # Read ix_threat_score_changes_cells in cell order, each change's threat checked against
+    # the register (``+ 0`` keeps SQLite from driving the count from the register's threat
+    # ids, one index probe each, and then sorting every row to group it).
+    query = (
+        select(*axes, func.count())
+        .select_from(ThreatScoreChange)
+        .where(*in_force_on(as_of), (c.threat_id + 0).in_(register_ids_on(as_of)))
+        .group_by(*axes)
+    )
     totals: dict[str, dict[tuple[int, int], int]] = {kind: {} for kind in KINDS}
     for il, ii, rl, ri, n in db.session.execute(query):
         for kind, cell in (("inherent", (il, ii)), ("residual", (rl, ri))):

@@ -152,3 +152,18 @@ def test_moving_an_until_date_changes_only_the_right_quarters(demo, client_as):
     for quarter in (1, 2, 3):  # Q2 onwards: Keith is now sole on Prometheus
         assert after[quarter][0] == before[quarter][0] + 1
         assert after[quarter][1] == before[quarter][1] + 1
+
+
+def test_coverage_gaps_counted_in_sql_equal_the_domain_coverage(demo):
+    days = [START, END_Q1, END_Q2, TODAY, date(2019, 12, 31), date(2021, 6, 30)]
+    gaps = figures.coverage_gaps_on_dates(days)
+    for day in days:
+        c, g = figures.coverage_on(day), gaps[day]
+        assert [s.id for s in g.spof_systems] == [s.id for s in c.spof_systems], day
+        assert [s.name for s in g.uncovered_systems] == [s.name for s in c.uncovered_systems], day
+        assert [(p, [s.id for s in owned]) for p, owned in g.sole_responsible] == [
+            (p, [s.id for s in owned]) for p, owned in c.sole_responsible
+        ], day
+        assert figures.spof_staff_count(day) == c.spof_staff_count
+        assert figures.spof_system_count(day) == c.spof_system_count
+        assert figures.uncovered_systems_count(day) == c.uncovered_count

@@ -126,8 +126,8 @@ def _gather(
 def _coverage_for_every_date(
     objective: Objective | None, quarter: Quarter, as_of: date, areas: frozenset[str]
 ) -> dict:
-    """Coverage on every date the report reads (its sections, and the key-result table's
-    quarter ends and baseline), from one load of facts; the key-result figures then find
+    """Coverage gaps on every date the report reads (its sections, and the key-result
+    table's quarter ends and baseline), from one query; the key-result figures then find
     them remembered."""
     from app.coverage import figures
 
@@ -146,4 +146,4 @@ def _coverage_for_every_date(
         days |= {day for q in year if q <= quarter and (day := measured_on(q)) is not None}
         if year[0].first_day <= as_of:
             days.add(year[0].first_day)
-    return figures.coverage_on_dates(days)
+    return figures.coverage_gaps_on_dates(days)

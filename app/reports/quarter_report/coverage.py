@@ -118,7 +118,7 @@ def gather_coverage(
     known: dict | None = None,
     objective: Objective | None = None,
 ) -> CoverageSection:
-    """``known``: coverage already computed by date (``coverage_on_dates``)."""
+    """``known``: coverage gaps already computed by date (``coverage_gaps_on_dates``)."""
     from app.coverage import figures
 
     quarters = [
@@ -134,7 +134,7 @@ def gather_coverage(
     missing = [day for day in wanted if day not in known]
     if missing:
         # The facts of every date the section shows are loaded once.
-        known.update(figures.coverage_on_dates(missing))
+        known.update(figures.coverage_gaps_on_dates(missing))
     coverage, before = known[as_of], known[previous_end]
     trend = []
     if detail:
