@@ -136,13 +136,13 @@ class SystemCoverage(NamedTuple):
         return CoverageState.of(len(self.staff_ids))
 
 
-@dataclass
-class Coverage:
-    as_of: date
-    systems: list[SystemCoverage]
-    spof_systems: list[SystemFact] = field(default_factory=list)
-    uncovered_systems: list[SystemFact] = field(default_factory=list)
-    sole_responsible: list[tuple[StaffFact, list[SystemFact]]] = field(default_factory=list)
+class _Counts:
+    """The day's three coverage figures, counted from its lists (``Coverage`` and
+    ``CoverageGaps`` alike)."""
+
+    spof_systems: list[SystemFact]
+    uncovered_systems: list[SystemFact]
+    sole_responsible: list[tuple[StaffFact, list[SystemFact]]]
 
     @property
     def spof_staff_count(self) -> int:
@@ -157,13 +157,22 @@ class Coverage:
     def uncovered_count(self) -> int:
         return len(self.uncovered_systems)
 
+
+@dataclass
+class Coverage(_Counts):
+    as_of: date
+    systems: list[SystemCoverage]
+    spof_systems: list[SystemFact] = field(default_factory=list)
+    uncovered_systems: list[SystemFact] = field(default_factory=list)
+    sole_responsible: list[tuple[StaffFact, list[SystemFact]]] = field(default_factory=list)
+
     @property
     def covered_count(self) -> int:
         return len(self.systems) - self.spof_system_count - self.uncovered_count
 
 
 @dataclass
-class CoverageGaps:
+class CoverageGaps(_Counts):
     """Where a day's coverage falls short: its single points of failure, its uncovered
     systems and who alone holds what (``Coverage`` less the covered systems). The key
     results and the report read only these, so they need not hold every system."""
@@ -172,18 +181,6 @@ class CoverageGaps:
     spof_systems: list[SystemFact]
     uncovered_systems: list[SystemFact]
     sole_responsible: list[tuple[StaffFact, list[SystemFact]]]
-
-    @property
-    def spof_staff_count(self) -> int:
-        return len(self.sole_responsible)
-
-    @property
-    def spof_system_count(self) -> int:
-        return len(self.spof_systems)
-
-    @property
-    def uncovered_count(self) -> int:
-        return len(self.uncovered_systems)
 
 
 def coverage_gaps(
