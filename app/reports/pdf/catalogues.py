@@ -13,7 +13,8 @@ from app.reports.pdf.layout import (
     _p,
     _table,
 )
-from app.reports.quarter_report.values import CatalogueBlock, CatalogueSection, QuarterReport, count
+from app.reports.quarter_report.catalogue_values import CatalogueBlock, CatalogueSection
+from app.reports.quarter_report.values import QuarterReport, count
 
 
 def _attack_block(report: QuarterReport, block: CatalogueBlock) -> list:

@@ -7,13 +7,13 @@ from datetime import date
 from app.domain.quarters import Quarter, quarters_of_fiscal_year
 from app.extensions import db
 from app.models.okrs import Objective
-from app.reports.quarter_report.sections import CATALOGUE_METRIC_NAMES, LIST_CAP
-from app.reports.quarter_report.values import (
+from app.reports.quarter_report.catalogue_values import (
     CatalogueBlock,
     CatalogueSection,
     ExposedTechnique,
     TacticLine,
 )
+from app.reports.quarter_report.sections import CATALOGUE_METRIC_NAMES, LIST_CAP
 
 
 def _linked_libraries(objective: Objective) -> list[int]:

@@ -10,6 +10,7 @@ from datetime import date
 from app.domain.quarters import Quarter, quarters_of_fiscal_year
 from app.domain.scoring import Level, RiskMatrix, level_for
 from app.models.okrs import Rating
+from app.reports.quarter_report.catalogue_values import CatalogueSection
 from app.reports.quarter_report.sections import (
     ALL_AREAS,
     COUNTERMEASURES,
@@ -303,51 +304,6 @@ class Headline:
         if delta == 0:
             return f"unchanged since {self.previous_label}"
         return f"{delta:+,} since {self.previous_label} ({count(self.previous)})"
-
-
-@dataclass(frozen=True)
-class TacticLine:
-    name: str
-    techniques: int
-    threatened: int
-    mitigated: int
-
-
-@dataclass(frozen=True)
-class ExposedTechnique:
-    ref: str
-    name: str
-    threats: int
-    worst_residual: int | None
-
-
-@dataclass
-class CatalogueBlock:
-    """One linked library's coverage on the report's date, and at each quarter end."""
-
-    library_id: int
-    name: str
-    kind: str  # "attack" or "framework"
-    # ATT&CK
-    threatened: int = 0
-    covered: int = 0
-    exposed: int = 0
-    tactics: list[TacticLine] = field(default_factory=list)
-    tactics_uncovered: list[str] = field(default_factory=list)
-    exposed_techniques: list[ExposedTechnique] = field(default_factory=list)
-    exposed_more: int = 0
-    # Control framework
-    controls: int = 0
-    implemented: int = 0
-    percent: int = 0
-    groups: list[tuple[str, int, int, int]] = field(default_factory=list)
-    # (quarter label, the block's headline figure at its end) for the year to date
-    trend: list[tuple[str, int]] = field(default_factory=list)
-
-
-@dataclass
-class CatalogueSection:
-    blocks: list[CatalogueBlock] = field(default_factory=list)
 
 
 @dataclass
