@@ -116,6 +116,16 @@ class Threat(Versioned, TimestampMixin, Model):
             "inherent_likelihood",
             "inherent_impact",
         ),
+        # Both heat maps of the threats unchanged since a date, counted in this index's order.
+        Index(
+            "ix_threats_open_cells",
+            "archived_at",
+            "inherent_likelihood",
+            "inherent_impact",
+            "residual_likelihood",
+            "residual_impact",
+            "status",
+        ),
         Index("ix_threats_open_review", "archived_at", "next_review_on"),
         # Which threats were on the register on a date, answered from the index alone.
         Index("ix_threats_register", "identified_on", "status", "archived_at", "id"),

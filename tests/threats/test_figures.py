@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from app.domain.scoring import Level
 from app.extensions import db
@@ -93,3 +93,67 @@ def test_top_threats_match_the_shared_ranking(register):
     assert [t.title for t in figures.top_threats(date(2020, 7, 20), 3)] == ["A", "B", "C"]
     # Ties on residual (12) break on inherent (equal) then age: B is older than C.
     assert [t.title for t in figures.top_threats(date(2020, 10, 1), 2)] == ["B", "C"]
+
+
+def _cell_totals(rows) -> dict[tuple[int, int, int, int], int]:
+    totals: dict[tuple[int, int, int, int], int] = {}
+    for il, ii, rl, ri, n in rows:
+        totals[(il, ii, rl, ri)] = totals.get((il, ii, rl, ri), 0) + n
+    return totals
+
+
+def _month_ends(first: date, last: date) -> list[date]:
+    days = []
+    year, month = first.year, first.month
+    while date(year, month, 1) <= last:
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+        days.append(min(date(year, month, 1) - timedelta(days=1), last))
+    return days
+
+
+def test_heat_maps_counted_in_two_parts_equal_the_count_from_history_on_the_demo(demo):
+    from sqlalchemy import func, select
+
+    from app.models.threats import ThreatScoreChange, ThreatStateChange
+
+    first = min(
+        db.session.scalar(select(func.min(column)))
+        for column in (ThreatScoreChange.changed_on, ThreatStateChange.changed_on)
+    )
+    ends = _month_ends(first, date(2021, 1, 15))
+    days = [first - timedelta(days=1), first, *ends, *(end - timedelta(days=15) for end in ends)]
+    assert len(ends) == 9
+    for day in days:
+        expected = _cell_totals(figures._cells_from_history(day))
+        assert _cell_totals(figures._cells_split(day)) == expected, day
+    assert sum(_cell_totals(figures._cells_from_history(date(2020, 12, 31))).values()) > 10
+
+
+def test_heat_maps_counted_in_two_parts_follow_changes_after_the_date(register):
+    ddos = register.threat()  # inherent (4, 4), residual (3, 3) from 2020-07-15
+    _rescore(ddos, date(2020, 11, 2), (2, 3))
+    archived = register.threat(title="Archived later", residual_likelihood=1)
+    archive.archive_threat(archived, on=date(2020, 11, 15))
+    closed_later = register.threat(title="Closed later", residual_impact=2)
+    service.update_threat(
+        closed_later, author_id=None, status="closed", treatment="avoid", scored_on=None
+    )
+    register.threat(title="Closed", status="closed", treatment="avoid")
+    register.threat(title="Later", identified_on=date(2020, 12, 1), inherent_likelihood=5)
+    register.threat(title="Unchanged", residual_likelihood=4, residual_impact=1)
+    db.session.commit()
+    days = [date(2020, 7, 14), date(2020, 7, 15), date(2020, 9, 30), date(2020, 11, 1)]
+    days += [date(2020, 11, 2), date(2020, 11, 15), date(2020, 12, 1), date(2020, 12, 31)]
+    days += [date(2021, 1, 15)]
+    for day in days:
+        expected = _cell_totals(figures._cells_from_history(day))
+        assert _cell_totals(figures._cells_split(day)) == expected, day
+    before = _cell_totals(figures._cells_from_history(date(2020, 11, 1)))
+    assert before == {(4, 4, 3, 3): 1, (4, 4, 1, 3): 1, (4, 4, 3, 2): 1, (4, 4, 4, 1): 1}
+    # Closed today, so still open at the quarter end; the later threat is counted there.
+    assert figures.both_cells_on(date(2020, 12, 31))["residual"] == (
+        (2, 3, 1),
+        (3, 2, 1),
+        (3, 3, 1),
+        (4, 1, 1),
+    )
