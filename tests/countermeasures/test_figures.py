@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from app.countermeasures import figures, service
 from app.countermeasures import status as countermeasures_status
+from app.domain.countermeasures import ScoreEvent, residual_reductions
 from app.domain.quarters import parse_quarter
 from app.extensions import db
 from app.models.countermeasures import CountermeasureStatus
 from app.models.setting import set_setting
+from app.models.threats import ThreatScoreChange
 from app.threats.risk import rescore_threat
 
 Q1, Q2, Q3 = (parse_quarter(f"FY20-21 Q{n}") for n in (1, 2, 3))
@@ -124,6 +128,37 @@ def test_residual_reduction_credited_on_deployment(make_threat, users):
     assert ddos.score_changes[-1].changed_on == date(2020, 10, 26)
     assert figures.residual_reduction(cm) == 20 - 12
     assert figures.residual_reductions_for([cm.id]) == {cm.id: 8}
+
+
+def test_reductions_counted_in_the_database_equal_the_whole_history_replay(make_threat):
+    """Same-day changes order by entry, a rise credits a negative figure and a credited
+    change with nothing before it credits nothing, as in the domain's replay."""
+    day = date(2020, 10, 1)
+    phishing = make_threat("Phishing", (4, 4), scored_on=day)
+    fraud = make_threat("Fraud", (3, 3))
+    one, two, three = (deployed(title, None) for title in ("One", "Two", "Three"))
+    for cm, residual, on in ((one, (3, 2), day), (two, (3, 3), day), (one, (2, 2), Q3.first_day)):
+        rescore_threat(
+            phishing,
+            inherent=(5, 5),
+            residual=residual,
+            changed_on=on,
+            author_id=None,
+            countermeasure_id=cm.id,
+        )
+    fraud.score_changes[0].countermeasure_id = three.id
+    db.session.flush()
+    history = [
+        ScoreEvent(c.id, c.threat_id, c.changed_on, c.residual_score, c.countermeasure_id)
+        for c in db.session.scalars(select(ThreatScoreChange))
+    ]
+    ids = [one.id, two.id, three.id]
+    assert figures.residual_reductions_for(ids) == {
+        one.id: (16 - 6) + (9 - 4),
+        two.id: 6 - 9,
+        three.id: 0,
+    }
+    assert figures.residual_reductions_for(ids) == residual_reductions(history)
 
 
 def test_targets_default_and_setting():
