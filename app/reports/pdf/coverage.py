@@ -105,18 +105,22 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
     for i, colour in enumerate(SERIES_COLOURS):
         chart.bars[i].fillColor = colour
         chart.bars[i].strokeColor = None
-    chart.barLabelFormat = lambda value: "" if value is None else f"{int(value):,}"
-    chart.barLabels.fontName = SANS
-    chart.barLabels.fontSize = 6
-    chart.barLabels.nudge = 5
+    if target is None:
+        chart.barLabelFormat = lambda value: "" if value is None else f"{int(value):,}"
+        chart.barLabels.fontName = SANS
+        chart.barLabels.fontSize = 6
+        chart.barLabels.nudge = 5
     d.add(chart)
     names = ["Staff solely responsible", "SPOF systems", "Uncovered systems"]
     pairs: list = list(zip(SERIES_COLOURS, names, strict=True))
     if target is not None:
         _target_lines(d, chart, target)
         pairs += [
-            (TARGET_INK, f"{target.code} target: {target.baseline:,} → {target.goal:,} staff"),
-            (PROJECTED_INK, "Projected at the pace so far"),
+            (
+                TARGET_INK,
+                f"{target.code} target: {target.baseline:,} → {target.goal:,} staff\n(dashed line)",
+            ),
+            (PROJECTED_INK, "Projected at the pace so far\n(dotted line)"),
         ]
     _trend_axis_titles(d, chart)
     legend = Legend()
@@ -130,10 +134,14 @@ def trend_drawing(section: CoverageSection, width: float = FRAME_WIDTH) -> Drawi
     return d
 
 
+Box = tuple[float, float, float, float]  # left, bottom, right, top
+Line = list[tuple[float, float]]
+
+
 def _target_lines(d: Drawing, chart: VerticalBarChart, target) -> None:
     """The target as a dashed line from the baseline (an open dot at the year's start)
     through each quarter end, and the projection as a dotted line from the last measured
-    count."""
+    count; then every value label, bars' and lines', where none meets another or a line."""
     n = len(target.points)
     low, high = chart.valueAxis.valueMin, chart.valueAxis.valueMax
 
@@ -143,29 +151,106 @@ def _target_lines(d: Drawing, chart: VerticalBarChart, target) -> None:
     def x(i: int) -> float:
         return chart.x + (i + 0.5) * chart.width / n
 
-    line = [chart.x, y(target.baseline)]
-    for i, point in enumerate(target.points):
-        line += [x(i), y(point.target)]
-    d.add(PolyLine(line, strokeColor=TARGET_INK, strokeWidth=1.2, strokeDashArray=[4, 2]))
+    line: Line = [(chart.x, y(target.baseline))] + [
+        (x(i), y(p.target)) for i, p in enumerate(target.points)
+    ]
+    lines = [line]
+    d.add(PolyLine(_flat(line), strokeColor=TARGET_INK, strokeWidth=1.2, strokeDashArray=[4, 2]))
     d.add(Circle(chart.x, y(target.baseline), 2.2, fillColor=colors.white, strokeColor=TARGET_INK))
     for i, point in enumerate(target.points):
         d.add(Circle(x(i), y(point.target), 1.8, fillColor=TARGET_INK, strokeColor=None))
-        _label(d, x(i) + 3, y(point.target) + 3, f"{point.target:,}", TARGET_INK, bold=True)
     last = max((i for i, p in enumerate(target.points) if p.measured is not None), default=None)
     ahead = [(i, p.projected) for i, p in enumerate(target.points) if p.projected is not None]
-    if not ahead:
-        return
-    start = (
-        [x(last), y(target.points[last].measured)]
-        if last is not None
-        else [chart.x, y(target.baseline)]
-    )
-    projected = start + [c for i, v in ahead for c in (x(i), y(v))]
-    d.add(PolyLine(projected, strokeColor=PROJECTED_INK, strokeWidth=1.2, strokeDashArray=[1, 2]))
+    if ahead:
+        start = (x(last), y(target.points[last].measured)) if last is not None else line[0]
+        projected: Line = [start] + [(x(i), y(v)) for i, v in ahead]
+        lines.append(projected)
+        dotted = PolyLine(_flat(projected), strokeColor=PROJECTED_INK, strokeWidth=1.2)
+        dotted.strokeDashArray = [1, 2]
+        d.add(dotted)
+        for i, value in ahead:
+            d.add(Circle(x(i), y(value), 1.8, fillColor=PROJECTED_INK, strokeColor=None))
+    placed = _bar_labels(d, chart, lines)
+    for i, point in enumerate(target.points):
+        _point_label(d, (x(i), y(point.target)), f"{point.target:,}", TARGET_INK, placed, lines)
     for i, value in ahead:
-        d.add(Circle(x(i), y(value), 1.8, fillColor=PROJECTED_INK, strokeColor=None))
-        text = f"{value:,}"
-        _label(d, x(i) - 3 - stringWidth(text, SANS, 6), y(value) + 3, text, PROJECTED_INK)
+        _point_label(d, (x(i), y(value)), f"{value:,}", PROJECTED_INK, placed, lines, left=True)
+
+
+def _flat(line: Line) -> list[float]:
+    return [c for point in line for c in point]
+
+
+def _box(x: float, y: float, text: str, bold: bool) -> Box:
+    """Where `_label` draws `text` with its white ground."""
+    return (x - 1, y - 1.5, x + stringWidth(text, SANS_BOLD if bold else SANS, 6) + 1, y + 6)
+
+
+def _in_the_way(box: Box, placed: list[Box], lines: list[Line]) -> float | None:
+    """The top of the first label or line `box` meets (so a label can rise above it), or
+    None where it is clear."""
+    left, bottom, right, top = box
+    for other in placed:
+        if left < other[2] and other[0] < right and bottom < other[3] and other[1] < top:
+            return other[3]
+    for line in lines:
+        heights = [
+            y0 + (y1 - y0) * (at - x0) / (x1 - x0)
+            for (x0, y0), (x1, y1) in zip(line, line[1:], strict=False)
+            for at in (max(left, x0), min(right, x1))
+            if max(left, x0) <= min(right, x1) and x1 != x0
+        ]
+        if heights and min(heights) <= top + 1 and max(heights) >= bottom - 1:
+            return max(heights) + 1
+    return None
+
+
+def _rise(x: float, y: float, text: str, bold: bool, placed, lines) -> float:
+    """`y`, or the first height above it where the label meets nothing drawn so far."""
+    for _ in range(2 * len(placed) + 2 * len(lines) + 1):
+        top = _in_the_way(_box(x, y, text, bold), placed, lines)
+        if top is None:
+            break
+        y = top + 1.5
+    return y
+
+
+def _bar_labels(d: Drawing, chart: VerticalBarChart, lines: list[Line]) -> list[Box]:
+    """Each bar's count just above it, lifted over a line or a neighbour's count it would
+    meet. Returns where the labels went."""
+    chart.draw()  # lays the bars out: _barPositions
+    placed: list[Box] = []
+    # Set by draw(); the stubs do not know it.
+    positions = chart._barPositions  # type: ignore[attr-defined]
+    for row, bars in zip(chart.data, positions, strict=True):
+        for value, (left, bottom, width, height) in zip(row, bars, strict=True):
+            if value is None:
+                continue
+            text = f"{int(value):,}"
+            x = left + width / 2 - stringWidth(text, SANS, 6) / 2
+            y = _rise(x, bottom + height + 2.5, text, False, placed, lines)
+            _label(d, x, y, text, colors.black)
+            placed.append(_box(x, y, text, False))
+    return placed
+
+
+def _point_label(d, dot, text, ink, placed, lines, left: bool = False) -> None:
+    """A line's value beside its dot: the first of above right, below right, above left,
+    below left (left first for the projection) that meets no label and no line; else
+    above right, lifted clear."""
+    bold = ink == TARGET_INK
+    width = stringWidth(text, SANS_BOLD if bold else SANS, 6)
+    right_x, left_x = dot[0] + 3, dot[0] - 3 - width
+    above, below = dot[1] + 3, dot[1] - 9
+    spots = [(right_x, above), (right_x, below), (left_x, above), (left_x, below)]
+    if left:
+        spots = spots[2:] + spots[:2]
+    x, y = next(
+        (s for s in spots if _in_the_way(_box(*s, text, bold), placed, lines) is None),
+        (spots[0][0], _rise(*spots[0], text, bold, placed, lines)),
+    )
+    _label(d, x, y, text, ink, bold=bold)
+    placed.append(_box(x, y, text, bold))
 
 
 def _coverage_section(report: QuarterReport, cov: CoverageSection) -> list:
