@@ -60,6 +60,8 @@ def test_the_menu_collapses_on_a_phone_and_opens_its_groups(page, users):
     page.click("[data-testid=threats-menu]")
     page.click("#main-nav >> text=Heat map")
     page.wait_for_selector("[data-testid=heatmap]")
+    # Measured once the stylesheets have loaded: a layout forced before then has no CSS.
+    page.wait_for_load_state("load")
     assert _sideways(page) == 0
 
 
@@ -71,6 +73,7 @@ def test_a_long_unbroken_title_wraps_in_the_message_and_the_page(page, users):
     page.fill("input[name=title]", title)
     page.click("input[type=submit][value=Save]")
     page.wait_for_selector("[data-testid=threat-title]")
+    page.wait_for_load_state("load")
     assert title in page.inner_text(".alert")
     assert _sideways(page) == 0
     page.goto("/threats")
