@@ -12,7 +12,7 @@ from datetime import date
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import Boolean, Date, and_, func, literal, or_, select, true, union_all
+from sqlalchemy import and_, case, func, or_, select
 
 from app import fiscal
 from app.domain.coverage import (
@@ -139,75 +139,72 @@ def _coverage_on(as_of: date) -> Coverage:
     return coverage_as_of(*load_facts(as_of), as_of)
 
 
-def _days_table(days: list[date]):
-    # The days as a one-column table (a UNION of literals: SQLite has no column names for
-    # a VALUES list in FROM).
-    rows = [select(literal(day, Date).label("day")) for day in days]
-    return (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("days")
+# Days counted per query: each adds two aggregates and a production probe per system.
+_DAYS_PER_QUERY = 8
 
 
 def _short_systems_query(days: list[date]):
-    """(day, system id, name, flag now, retired on, lowest and highest holder id) of each
-    system counted on each day with fewer than two holders, in one query over every day:
-    the rules of ``app.domain.coverage`` (and ``app.coverage.queries``) in SQL. Holders are
-    grouped per day and system by their lowest and highest id (equal: one holder; none:
-    no holder), which needs no DISTINCT."""
-    on = _days_table(days)
-    day = on.c.day
+    """(system id, name, flag now, retired on, then per day: lowest and highest holder id,
+    then per day: in production from the first later change) of each system short of two
+    holders on at least one of ``days``: the rules of ``app.domain.coverage`` in SQL.
+
+    The responsibilities are read once for every day (an aggregate per day over the rows
+    in force that day, not a pass per day), and a system comes back once whatever the
+    number of days. Holders are grouped per system by their lowest and highest id (equal:
+    one holder; none: no holder), which needs no DISTINCT.
+    """
+    r, staff = Responsibility, StaffMember
+    holders = []
+    for day in days:
+        held_then = and_(
+            r.since <= day,
+            or_(r.until.is_(None), r.until >= day),
+            or_(staff.left_on.is_(None), staff.left_on >= day),
+        )
+        holder = case((held_then, r.staff_member_id))
+        holders += [func.min(holder), func.max(holder)]
     held = (
-        select(
-            day.label("day"),
-            Responsibility.system_id.label("system_id"),
-            func.min(Responsibility.staff_member_id).label("lowest"),
-            func.max(Responsibility.staff_member_id).label("highest"),
-        )
-        .select_from(on)
-        .join(
-            Responsibility,
-            and_(
-                Responsibility.since <= day,
-                or_(Responsibility.until.is_(None), Responsibility.until >= day),
-            ),
-        )
-        .join(
-            StaffMember,
-            and_(
-                StaffMember.id == Responsibility.staff_member_id,
-                or_(StaffMember.left_on.is_(None), StaffMember.left_on >= day),
-            ),
-        )
-        .group_by(day, Responsibility.system_id)
+        select(r.system_id.label("system_id"), *holders)
+        .join(staff, staff.id == r.staff_member_id)
+        .where(r.since <= max(days), or_(r.until.is_(None), r.until >= min(days)))
+        .group_by(r.system_id)
         .subquery("held")
     )
-    # In production on the day: the opposite of the first change after it, else the flag now.
-    first_later = (
+    lowest = [held.c[2 * i + 1] for i in range(len(days))]
+    highest = [held.c[2 * i + 2] for i in range(len(days))]
+    short_on = [
+        and_(
+            or_(lowest[i].is_(None), lowest[i] == highest[i]),
+            or_(System.retired_on.is_(None), System.retired_on > day),
+        )
+        for i, day in enumerate(days)
+    ]
+    return (
+        select(
+            System.id,
+            System.name,
+            System.in_production,
+            System.retired_on,
+            *(column for pair in zip(lowest, highest, strict=True) for column in pair),
+            *(_in_production_after(day) for day in days),
+        )
+        .outerjoin(held, held.c.system_id == System.id)
+        .where(or_(*short_on))
+    )
+
+
+def _in_production_after(day: date):
+    """In production on ``day`` by the first change after it (the opposite of its flag);
+    NULL without one (the flag now holds)."""
+    return (
         select(~SystemProductionChange.in_production)
         .where(
             SystemProductionChange.system_id == System.id, SystemProductionChange.changed_on > day
         )
         .order_by(SystemProductionChange.changed_on, SystemProductionChange.id)
         .limit(1)
-        .correlate(System, on)
+        .correlate(System)
         .scalar_subquery()
-    )
-    return (
-        select(
-            day,
-            System.id,
-            System.name,
-            System.in_production,
-            System.retired_on,
-            held.c.lowest,
-            held.c.highest,
-        )
-        .select_from(on)
-        .join(System, true())
-        .outerjoin(held, and_(held.c.day == day, held.c.system_id == System.id))
-        .where(
-            or_(held.c.lowest.is_(None), held.c.lowest == held.c.highest),
-            or_(System.retired_on.is_(None), System.retired_on > day),
-            func.coalesce(first_later, System.in_production, type_=Boolean).is_(True),
-        )
     )
 
 
@@ -236,16 +233,34 @@ def _gaps_on_days(days: list[date]) -> dict[date, CoverageGaps]:
     if not days:
         return {}
     short: dict[date, list[SystemCoverage]] = {day: [] for day in days}
-    for day, sid, name, flag, retired_on, lowest, _ in _rows(_short_systems_query(days)):
-        holders = () if lowest is None else (lowest,)
-        # Only a short system's id and name are read: its production changes are not loaded.
-        short[day].append(SystemCoverage(SystemFact(sid, name, flag, retired_on), holders))
+    for start in range(0, len(days), _DAYS_PER_QUERY):
+        _short_on(days[start : start + _DAYS_PER_QUERY], short)
     sole = sorted({e.staff_ids[0] for entries in short.values() for e in entries if e.staff_ids})
     staff = []
     if sole:
         query = select(StaffMember.id, StaffMember.name, StaffMember.left_on)
         staff = [StaffFact._make(row) for row in _rows(query.where(StaffMember.id.in_(sole)))]
     return {day: coverage_gaps(day, entries, staff) for day, entries in short.items()}
+
+
+def _short_on(days: list[date], short: dict[date, list[SystemCoverage]]) -> None:
+    """Add to ``short`` each system counted on one of ``days`` with fewer than two holders."""
+    n = len(days)
+    for row in _rows(_short_systems_query(days)):
+        sid, name, flag, retired_on = row[:4]
+        system = None
+        for i, day in enumerate(days):
+            lowest, highest, produced = row[4 + 2 * i], row[5 + 2 * i], row[4 + 2 * n + i]
+            if lowest is not None and lowest != highest:
+                continue
+            if retired_on is not None and retired_on <= day:
+                continue
+            if not (flag if produced is None else produced):
+                continue
+            # Only a short system's id and name are read: its production changes are not.
+            system = system or SystemFact(sid, name, flag, retired_on)
+            holders = () if lowest is None else (lowest,)
+            short[day].append(SystemCoverage(system, holders))
 
 
 def coverage_trend_for_fiscal_year(fiscal_year: int) -> list[tuple[Quarter, int, int, int]]:

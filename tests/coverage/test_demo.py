@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -167,3 +167,19 @@ def test_coverage_gaps_counted_in_sql_equal_the_domain_coverage(demo):
         assert figures.spof_staff_count(day) == c.spof_staff_count
         assert figures.spof_system_count(day) == c.spof_system_count
         assert figures.uncovered_systems_count(day) == c.uncovered_count
+
+
+def test_coverage_gaps_of_many_days_equal_those_of_each_day(demo):
+    # More days than one query counts: the answer must not depend on how they are split.
+    days = [date(2019, 12, 31) + timedelta(days=45 * n) for n in range(19)]
+    gaps = figures.coverage_gaps_on_dates(days)
+    assert sorted(gaps) == days
+    counts = set()
+    for day in days:
+        c = figures.coverage_on(day)
+        assert [s.id for s in gaps[day].spof_systems] == [s.id for s in c.spof_systems], day
+        assert [s.id for s in gaps[day].uncovered_systems] == [s.id for s in c.uncovered_systems], (
+            day
+        )
+        counts.add((c.spof_system_count, c.uncovered_count))
+    assert len(counts) > 1  # the days differ, so a mix-up between them would show
