@@ -207,10 +207,10 @@ def top_threats_treated(quarter: Quarter, n: int) -> list[TopThreatTreatment]:
 def residual_reductions_for(countermeasure_ids) -> dict[int, int]:
     """Residual-score reduction credited to each of these countermeasures, in one query.
 
-    Reads only the changes these countermeasures brought, each beside the residual score of
-    the change just before it on the same threat (by date, then id); a change with nothing
-    before it credits nothing. The same figure as ``residual_reductions`` over the whole
-    history of the threats concerned, summed in the database.
+    For every score change a countermeasure brought, the reduction is the threat's residual
+    score just before that change (by date, then id) minus the new one (a rise counts
+    negative); a change with nothing before it credits nothing. Only the changes these
+    countermeasures brought are read, each beside the one before it, summed in the database.
     """
     ids = list(countermeasure_ids)
     if not ids:

@@ -1,4 +1,4 @@
-"""Countermeasure figures over plain values: counting per quarter, top threats treated, credit.
+"""Countermeasure figures over plain values: counting per quarter and top threats treated.
 
 The deployment date decides the quarter a countermeasure counts in, whatever its later
 status: one retired in Q3 still counts as deployed in the Q2 it was deployed. Nothing here
@@ -20,12 +20,10 @@ from app.domain.words import Worded
 __all__ = [
     "CountermeasureFact",
     "CountermeasureStatus",
-    "ScoreEvent",
     "TopThreatTreatment",
     "allowed_next_statuses",
     "deployed_between",
     "fiscal_year_start",
-    "residual_reductions",
     "top_threats_treated",
 ]
 
@@ -108,39 +106,3 @@ def top_threats_treated(
         )
         result.append(TopThreatTreatment(rank=rank, threat=threat, countermeasures=treating))
     return result
-
-
-@dataclass(frozen=True)
-class ScoreEvent:
-    """One entry of a threat's score history (as in ThreatScoreChange)."""
-
-    id: int
-    threat_id: int
-    changed_on: date
-    residual_score: int
-    countermeasure_id: int | None = None
-
-
-def residual_reductions(events: Iterable[ScoreEvent]) -> dict[int, int]:
-    """Residual-score reduction credited to each countermeasure, by countermeasure id.
-
-    For every score change a countermeasure brought, the reduction is the threat's residual
-    score just before that change minus the new one (a rise counts negative); a change with
-    nothing before it credits nothing. ``events`` must hold the whole history of every
-    threat concerned, in any order.
-    """
-    by_threat: dict[int, list[ScoreEvent]] = {}
-    for event in events:
-        by_threat.setdefault(event.threat_id, []).append(event)
-    credit: dict[int, int] = {}
-    for history in by_threat.values():
-        history.sort(key=lambda e: (e.changed_on, e.id))
-        for previous, event in zip(history, history[1:], strict=False):
-            if event.countermeasure_id is not None:
-                credit[event.countermeasure_id] = credit.get(event.countermeasure_id, 0) + (
-                    previous.residual_score - event.residual_score
-                )
-        first = history[0] if history else None
-        if first is not None and first.countermeasure_id is not None:
-            credit.setdefault(first.countermeasure_id, 0)
-    return credit

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 
 from app.countermeasures import figures, service
 from app.countermeasures import status as countermeasures_status
-from app.domain.countermeasures import ScoreEvent, residual_reductions
 from app.domain.quarters import parse_quarter
 from app.extensions import db
 from app.models.countermeasures import CountermeasureStatus
@@ -17,6 +17,54 @@ from app.models.threats import ThreatScoreChange
 from app.threats.risk import rescore_threat
 
 Q1, Q2, Q3 = (parse_quarter(f"FY20-21 Q{n}") for n in (1, 2, 3))
+
+
+@dataclass(frozen=True)
+class ScoreEvent:
+    """One entry of a threat's score history, as the replay below reads it."""
+
+    id: int
+    threat_id: int
+    changed_on: date
+    residual_score: int
+    countermeasure_id: int | None = None
+
+
+def residual_reductions(events) -> dict[int, int]:
+    """The credit of each countermeasure replayed over whole histories in Python: the
+    oracle the query in ``figures.residual_reductions_for`` must agree with."""
+    by_threat: dict[int, list[ScoreEvent]] = {}
+    for event in events:
+        by_threat.setdefault(event.threat_id, []).append(event)
+    credit: dict[int, int] = {}
+    for history in by_threat.values():
+        history.sort(key=lambda e: (e.changed_on, e.id))
+        if history[0].countermeasure_id is not None:
+            credit.setdefault(history[0].countermeasure_id, 0)
+        for previous, event in zip(history, history[1:], strict=False):
+            if event.countermeasure_id is not None:
+                credit[event.countermeasure_id] = credit.get(event.countermeasure_id, 0) + (
+                    previous.residual_score - event.residual_score
+                )
+    return credit
+
+
+def test_the_replay_credits_by_date_then_entry_in_any_order():
+    events = [
+        ScoreEvent(1, 10, date(2020, 8, 1), 20),
+        ScoreEvent(2, 10, date(2020, 10, 26), 16, countermeasure_id=7),
+        ScoreEvent(3, 11, date(2020, 8, 1), 12),
+        ScoreEvent(4, 11, date(2020, 9, 1), 15),
+        ScoreEvent(5, 11, date(2020, 10, 26), 9, countermeasure_id=7),
+        ScoreEvent(6, 10, date(2020, 11, 5), 12, countermeasure_id=8),
+        ScoreEvent(7, 12, date(2020, 10, 1), 8),
+        ScoreEvent(8, 12, date(2020, 10, 1), 6, countermeasure_id=1),
+        ScoreEvent(9, 12, date(2020, 10, 2), 9, countermeasure_id=2),
+        ScoreEvent(10, 13, date(2020, 10, 2), 9, countermeasure_id=3),  # nothing before it
+    ]
+    expected = {7: 4 + 6, 8: 4, 1: 2, 2: -3, 3: 0}
+    assert residual_reductions(events) == expected
+    assert residual_reductions(reversed(events)) == expected
 
 
 def deployed(title, on, threats=(), target=Q2, retired_on=None):

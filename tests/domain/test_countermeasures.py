@@ -1,14 +1,12 @@
-"""Quarter figures over plain values: which countermeasures count where, and their credit."""
+"""Quarter figures over plain values: which countermeasures count where."""
 
 from dataclasses import dataclass
 from datetime import date
 
 from app.domain.countermeasures import (
     CountermeasureFact,
-    ScoreEvent,
     allowed_next_statuses,
     fiscal_year_start,
-    residual_reductions,
     top_threats_treated,
 )
 from app.domain.quarters import Quarter
@@ -60,36 +58,6 @@ def test_treating_countermeasures_listed_by_deployment_date():
     top = [Ranked(10, "DDoS", 20)]
     facts = [fact(2, date(2020, 12, 1), threats={10}), fact(1, date(2020, 10, 2), threats={10})]
     assert [c.id for c in top_threats_treated(top, facts, Q2)[0].countermeasures] == [1, 2]
-
-
-def test_residual_reduction_is_previous_residual_minus_the_new_one():
-    events = [
-        ScoreEvent(1, threat_id=10, changed_on=date(2020, 8, 1), residual_score=20),
-        ScoreEvent(
-            2, threat_id=10, changed_on=date(2020, 10, 26), residual_score=16, countermeasure_id=7
-        ),
-        ScoreEvent(3, threat_id=11, changed_on=date(2020, 8, 1), residual_score=12),
-        ScoreEvent(4, threat_id=11, changed_on=date(2020, 9, 1), residual_score=15),
-        ScoreEvent(
-            5, threat_id=11, changed_on=date(2020, 10, 26), residual_score=9, countermeasure_id=7
-        ),
-        ScoreEvent(
-            6, threat_id=10, changed_on=date(2020, 11, 5), residual_score=12, countermeasure_id=8
-        ),
-    ]
-    assert residual_reductions(reversed(events)) == {7: 4 + 6, 8: 4}
-    assert residual_reductions(events).get(8, 0) == 4
-    assert residual_reductions(events).get(99, 0) == 0
-
-
-def test_residual_reduction_same_day_changes_order_by_entry_and_rises_count_negative():
-    events = [
-        ScoreEvent(1, 10, date(2020, 10, 1), 8),
-        ScoreEvent(2, 10, date(2020, 10, 1), 6, countermeasure_id=1),
-        ScoreEvent(3, 10, date(2020, 10, 2), 9, countermeasure_id=2),
-        ScoreEvent(4, 11, date(2020, 10, 2), 9, countermeasure_id=3),  # nothing before it
-    ]
-    assert residual_reductions(events) == {1: 2, 2: -3, 3: 0}
 
 
 def test_status_moves_forward_only():
