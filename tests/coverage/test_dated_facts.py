@@ -302,3 +302,52 @@ def test_a_change_dated_inside_a_published_quarter_names_the_report(client_as, u
     )
     assert "inside published quarters" not in response.get_data(as_text=True)
     assert db.session.get(Position, position.id).status == PositionStatus.ACTIVE_HIRING
+
+
+def test_the_gaps_counted_in_sql_follow_every_dated_fact_as_the_domain_does(make):
+    """Production changes both ways, a retirement, a leaver, a handover and one person
+    holding a system twice, read on days either side of each (more days than one query
+    counts): the gaps equal the domain's coverage every day."""
+    ana, bo = make.person("Ana"), make.person("Bo", left_on=date(2020, 11, 10))
+    dns, mail, web = make.system("DNS"), make.system("Mail"), make.system("Web")
+    cache, queue = make.system("Cache"), make.system("Queue")
+    legacy = make.system("Legacy", in_production=False)
+    web.retired_on = date(2020, 11, 1)
+    make.resp(ana, dns)
+    make.resp(ana, mail)
+    make.resp(bo, mail)
+    make.resp(bo, cache)
+    make.resp(bo, cache, kind="BACKUP")
+    make.resp(ana, queue, until=date(2020, 9, 30))
+    make.resp(bo, queue, since=date(2020, 10, 1))
+    make.resp(ana, legacy)
+    for system, day, flag in (
+        (dns, date(2020, 10, 15), False),
+        (dns, date(2020, 12, 1), True),
+        (legacy, date(2020, 8, 1), False),
+    ):
+        db.session.add(
+            SystemProductionChange(system_id=system.id, changed_on=day, in_production=flag)
+        )
+    db.session.commit()
+    days = [date(2020, 7, 31), date(2020, 8, 1), date(2020, 9, 30), date(2020, 10, 1)]
+    days += [date(2020, 10, 14), date(2020, 10, 15), date(2020, 10, 31), date(2020, 11, 1)]
+    days += [date(2020, 11, 10), date(2020, 11, 11), date(2020, 11, 30), date(2020, 12, 1)]
+    figure_cache.clear()
+    gaps = figures.coverage_gaps_on_dates(days)
+    for day in days:
+        c = figures.coverage_on(day)
+        assert [s.name for s in gaps[day].spof_systems] == [s.name for s in c.spof_systems], day
+        assert [s.name for s in gaps[day].uncovered_systems] == [
+            s.name for s in c.uncovered_systems
+        ], day
+        assert [(p.name, [s.name for s in owned]) for p, owned in gaps[day].sole_responsible] == [
+            (p.name, [s.name for s in owned]) for p, owned in c.sole_responsible
+        ], day
+    spof = {day: {s.name for s in gaps[day].spof_systems} for day in days}
+    uncovered = {day: {s.name for s in gaps[day].uncovered_systems} for day in days}
+    assert "Legacy" in spof[date(2020, 7, 31)] and "Legacy" not in spof[date(2020, 8, 1)]
+    assert "DNS" not in spof[date(2020, 10, 15)] and "DNS" in spof[date(2020, 12, 1)]
+    assert "Web" in uncovered[date(2020, 10, 31)] and "Web" not in uncovered[date(2020, 11, 1)]
+    assert "Cache" in spof[date(2020, 11, 10)] and "Cache" in uncovered[date(2020, 11, 11)]
+    assert "Mail" not in spof[date(2020, 11, 10)] and "Mail" in spof[date(2020, 11, 11)]
