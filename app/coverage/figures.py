@@ -15,6 +15,7 @@ from operator import itemgetter
 from sqlalchemy import and_, case, func, or_, select
 
 from app import fiscal
+from app.coverage.queries import in_production_on, responsibility_counts_on, staff_counts_on
 from app.domain.coverage import (
     Coverage,
     CoverageGaps,
@@ -145,33 +146,32 @@ _DAYS_PER_QUERY = 8
 
 def _short_systems_query(days: list[date]):
     """(system id, name, flag now, retired on, then per day: lowest and highest holder id,
-    then per day: in production from the first later change) of each system short of two
-    holders on at least one of ``days``: the rules of ``app.domain.coverage`` in SQL.
+    then per day: in production that day) of each system short of two holders on at least
+    one of ``days``: the rules of ``app.domain.coverage`` in SQL, from the day conditions
+    of ``app.coverage.queries``.
 
     The responsibilities are read once for every day (an aggregate per day over the rows
     in force that day, not a pass per day), and a system comes back once whatever the
     number of days. Holders are grouped per system by their lowest and highest id (equal:
     one holder; none: no holder), which needs no DISTINCT.
     """
-    r, staff = Responsibility, StaffMember
+    r = Responsibility
     holders = []
     for day in days:
-        held_then = and_(
-            r.since <= day,
-            or_(r.until.is_(None), r.until >= day),
-            or_(staff.left_on.is_(None), staff.left_on >= day),
+        holder = case(
+            (and_(responsibility_counts_on(day), staff_counts_on(day)), r.staff_member_id)
         )
-        holder = case((held_then, r.staff_member_id))
         holders += [func.min(holder), func.max(holder)]
     held = (
         select(r.system_id.label("system_id"), *holders)
-        .join(staff, staff.id == r.staff_member_id)
+        .join(StaffMember, StaffMember.id == r.staff_member_id)
         .where(r.since <= max(days), or_(r.until.is_(None), r.until >= min(days)))
         .group_by(r.system_id)
         .subquery("held")
     )
     lowest = [held.c[2 * i + 1] for i in range(len(days))]
     highest = [held.c[2 * i + 2] for i in range(len(days))]
+    # Production is probed only in the columns (once per returned row and day), not here.
     short_on = [
         and_(
             or_(lowest[i].is_(None), lowest[i] == highest[i]),
@@ -186,25 +186,10 @@ def _short_systems_query(days: list[date]):
             System.in_production,
             System.retired_on,
             *(column for pair in zip(lowest, highest, strict=True) for column in pair),
-            *(_in_production_after(day) for day in days),
+            *(in_production_on(day) for day in days),
         )
         .outerjoin(held, held.c.system_id == System.id)
         .where(or_(*short_on))
-    )
-
-
-def _in_production_after(day: date):
-    """In production on ``day`` by the first change after it (the opposite of its flag);
-    NULL without one (the flag now holds)."""
-    return (
-        select(~SystemProductionChange.in_production)
-        .where(
-            SystemProductionChange.system_id == System.id, SystemProductionChange.changed_on > day
-        )
-        .order_by(SystemProductionChange.changed_on, SystemProductionChange.id)
-        .limit(1)
-        .correlate(System)
-        .scalar_subquery()
     )
 
 
@@ -255,7 +240,7 @@ def _short_on(days: list[date], short: dict[date, list[SystemCoverage]]) -> None
                 continue
             if retired_on is not None and retired_on <= day:
                 continue
-            if not (flag if produced is None else produced):
+            if not produced:
                 continue
             # Only a short system's id and name are read: its production changes are not.
             system = system or SystemFact(sid, name, flag, retired_on)

@@ -87,6 +87,23 @@ def later_facts_exist(as_of: date) -> bool:
     return False
 
 
+def status_on(as_of: date, threat_id, states):
+    """The status in force on ``as_of`` of the threat whose id is the column ``threat_id``,
+    NULL when it was archived or not yet on the register: a correlated subquery on the
+    alias ``states`` of the state changes.
+
+    Both planners run it as an index lookup per row (as an EXISTS or a join they may hash
+    every state in force instead). Archival is read, not filtered on, so SQLite looks the
+    row up by threat id (in-force index) instead of scanning the register index.
+    """
+    return (
+        select(case((states.c.archived.is_(True), None), else_=states.c.status))
+        .where(states.c.threat_id == threat_id, *state_in_force_on(as_of, states))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def scores_as_of_query(as_of: date, include_closed: bool = False, from_changes: bool = False):
     """SELECT of every threat in the register on ``as_of`` with its scores on that date,
     and the score-change table it reads them from (for ordering and filtering).
@@ -122,16 +139,7 @@ def scores_as_of_query(as_of: date, include_closed: bool = False, from_changes: 
         )
         .where(*in_force_on(as_of, changes), Threat.identified_on <= as_of)
     )
-    # The threat's state that day, looked up per threat (a correlated subquery, which the
-    # planners run as an index lookup per row rather than hashing every state). Archival
-    # is read, not filtered on, so SQLite looks the row up by threat id (in-force index)
-    # instead of scanning the register index for every row.
-    status = (
-        select(case((states.c.archived.is_(True), None), else_=states.c.status))
-        .where(states.c.threat_id == Threat.id, *state_in_force_on(as_of, states))
-        .limit(1)
-        .scalar_subquery()
-    )
+    status = status_on(as_of, Threat.id, states)
     if include_closed:
         query = query.where(status.is_not(None))
     else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, case, func, select, union, union_all
+from sqlalchemy import and_, func, select, union, union_all
 
 from app.domain.scoring import Level, level_for
 from app.extensions import db
@@ -28,6 +28,7 @@ from app.threats.as_of import (
     register_ids_on,
     scores_as_of_query,
     state_in_force_on,
+    status_on,
     top_threats_as_of,
 )
 from app.threats.risk import risk_matrix
@@ -169,16 +170,9 @@ def _cells_split(as_of: date) -> list[tuple[int, int, int, int, int]]:
     changed_now = (
         select(*own, -func.count()).where(Threat.id.in_(changed_ids), *open_now).group_by(*own)
     )
-    # Each changed threat's state that day, looked up by its id (one probe of
-    # ix_threat_state_changes_in_force; as an EXISTS, PostgreSQL hashes every state in
-    # force instead), not gathered for the whole register.
-    states = ThreatStateChange.__table__.alias("state_then")
-    status_then = (
-        select(case((states.c.archived.is_(True), None), else_=states.c.status))
-        .where(states.c.threat_id == c.threat_id, *state_in_force_on(as_of, states))
-        .limit(1)
-        .scalar_subquery()
-    )
+    # Each changed threat's state that day, looked up by its id, not gathered for the
+    # whole register.
+    status_then = status_on(as_of, c.threat_id, ThreatStateChange.__table__.alias("state_then"))
     changed_then = (
         select(*axes, func.count())
         .select_from(ThreatScoreChange)
